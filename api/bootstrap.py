@@ -1,0 +1,163 @@
+"""Composition root: the one place that builds infra adapters and wires them into domain services."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from domain.audit.events import ChainReport, ChainVerifier
+from domain.identity.model import SessionPolicies, SessionPolicy
+from domain.identity.ports import AccessTokens
+from domain.identity.service import IdentityService, ThrottleRules
+from domain.identity.throttle import ThrottleRule
+from domain.shared.ports import Clock, SystemClock, UuidGenerator
+from infra.crypto.passwords import Argon2PasswordHasher
+from infra.crypto.tokens import JwtAccessTokens, JwtConfig, ensure_dev_key, load_private_key, load_public_key
+from infra.db import migrate
+from infra.db.embedded import EmbeddedPostgres
+from infra.db.engine import create_engine, session_factory
+from infra.db.repositories.audit import read_chain
+from infra.db.uow import SqlUnitOfWork
+from infra.logging import configure_logging
+from infra.settings import Settings
+
+__all__ = ["Container", "Settings", "build_container", "load_settings"]
+
+
+def load_settings(**overrides: object) -> Settings:
+    return Settings(**overrides)  # type: ignore[arg-type]
+
+
+@dataclass
+class Container:
+    settings: Settings
+    engine: AsyncEngine
+    clock: Clock
+    tokens: AccessTokens
+    identity: IdentityService
+    migration_heads: set[str]
+
+    async def database_ready(self) -> bool:
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(sa.text("SELECT 1"))
+            return await migrate.at_head(self.engine, self.migration_heads)
+        except Exception:
+            return False
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def _access_tokens(settings: Settings, clock: Clock) -> AccessTokens:
+    if settings.jwt_private_key_file is not None:
+        key = load_private_key(settings.jwt_private_key_file)
+    else:
+        key = ensure_dev_key(settings.data_dir / "keys" / "jwt-ed25519.pem")
+    return JwtAccessTokens(
+        key,
+        JwtConfig(
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            lifetime=timedelta(minutes=settings.access_token_minutes),
+        ),
+        clock,
+        extra_verification_keys=[load_public_key(p) for p in settings.jwt_extra_public_key_files],
+        kid=settings.jwt_key_id,
+    )
+
+
+async def build_container(settings: Settings, clock: Clock | None = None) -> Container:
+    if settings.database_url is None:
+        raise RuntimeError("DATABASE_URL is not set (the CLI starts an embedded PostgreSQL for you)")
+    configure_logging(settings.log_level, settings.log_json)
+    clock = clock or SystemClock()
+    engine = create_engine(settings.database_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow)
+    sessions = session_factory(engine)
+    hasher = Argon2PasswordHasher(
+        time_cost=settings.argon2_time_cost,
+        memory_kib=settings.argon2_memory_kib,
+        parallelism=settings.argon2_parallelism,
+    )
+    tokens = _access_tokens(settings, clock)
+    identity = IdentityService(
+        uow=lambda: SqlUnitOfWork(sessions),
+        hasher=hasher,
+        tokens=tokens,
+        clock=clock,
+        ids=UuidGenerator(),
+        policies=SessionPolicies(
+            staff=SessionPolicy(
+                idle=timedelta(minutes=settings.staff_idle_minutes),
+                absolute=timedelta(hours=settings.staff_absolute_hours),
+            ),
+            client=SessionPolicy(
+                idle=timedelta(minutes=settings.client_idle_minutes),
+                absolute=timedelta(hours=settings.client_absolute_hours),
+            ),
+        ),
+        throttle=ThrottleRules(
+            account=ThrottleRule(
+                settings.login_max_failures_per_account,
+                timedelta(minutes=settings.login_window_minutes),
+                timedelta(minutes=settings.login_block_minutes),
+            ),
+            address=ThrottleRule(
+                settings.login_max_failures_per_address,
+                timedelta(minutes=settings.login_window_minutes),
+                timedelta(minutes=settings.login_block_minutes),
+            ),
+        ),
+        dummy_hash=await asyncio.to_thread(hasher.hash_sync, "hearth-timing-equaliser-not-a-password"),
+    )
+    return Container(
+        settings=settings,
+        engine=engine,
+        clock=clock,
+        tokens=tokens,
+        identity=identity,
+        migration_heads=migrate.head_revisions(settings.database_url),
+    )
+
+
+@asynccontextmanager
+async def container_lifespan(settings: Settings, clock: Clock | None = None) -> AsyncIterator[Container]:
+    container = await build_container(settings, clock)
+    try:
+        yield container
+    finally:
+        await container.close()
+
+
+# --- operations used by the CLI -------------------------------------------------------------
+
+
+def start_embedded_postgres(pgdata: Path) -> EmbeddedPostgres:
+    return EmbeddedPostgres(pgdata)
+
+
+def run_migrations(database_url: str) -> None:
+    migrate.upgrade(database_url)
+
+
+async def verify_audit_chain(database_url: str) -> ChainReport:
+    engine = create_engine(database_url, pool_size=1, max_overflow=0)
+    try:
+        verifier = ChainVerifier()
+        async for item in read_chain(engine):
+            if not verifier.feed(item):
+                break
+        return verifier.report()
+    finally:
+        await engine.dispose()
+
+
+def configure_cli_logging(settings: Settings) -> None:
+    configure_logging(settings.log_level, settings.log_json)

@@ -1,0 +1,128 @@
+"""The `hearth` command: serve, migrate, openapi, demo, audit verify."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import sys
+from collections.abc import Iterator
+
+import typer
+
+from api.bootstrap import (
+    Settings,
+    build_container,
+    configure_cli_logging,
+    load_settings,
+    run_migrations,
+    start_embedded_postgres,
+    verify_audit_chain,
+)
+
+app = typer.Typer(help="Hearth: a self-hostable remote-therapy platform.", no_args_is_help=True)
+audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+
+@contextlib.contextmanager
+def database(settings: Settings) -> Iterator[Settings]:
+    """Uses DATABASE_URL, or starts the embedded PostgreSQL for the duration of the command."""
+    if settings.database_url:
+        yield settings
+        return
+    embedded = start_embedded_postgres(settings.pgdata_dir)
+    typer.echo(f"Starting embedded PostgreSQL in {settings.pgdata_dir} ...", err=True)
+    url = embedded.start()
+    try:
+        yield settings.model_copy(update={"database_url": url})
+    finally:
+        embedded.stop()
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on"),
+    port: int = typer.Option(8000, help="Port to listen on"),
+) -> None:
+    """Apply migrations, then serve the API and the built SPA."""
+    import uvicorn
+
+    from api.main import create_app
+
+    with database(load_settings()) as settings:
+        assert settings.database_url
+        configure_cli_logging(settings)
+        run_migrations(settings.database_url)
+        shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
+        typer.echo(f"Hearth is running: open http://{shown_host}:{port}/  (API docs at /docs)", err=True)
+        uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False,
+                    proxy_headers=True, ws_max_size=65536)
+
+
+@app.command()
+def migrate() -> None:
+    """Upgrade the database schema to the newest revision."""
+    with database(load_settings()) as settings:
+        assert settings.database_url
+        run_migrations(settings.database_url)
+        typer.echo("Database is at the newest revision.", err=True)
+
+
+@app.command()
+def openapi() -> None:
+    """Print the OpenAPI document (sorted keys) to stdout."""
+    from api.main import create_app
+
+    spec = create_app(load_settings(spa_dir="/nonexistent")).openapi()
+    sys.stdout.write(json.dumps(spec, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+
+
+DEMO_PASSWORD = "hearth-demo-passphrase"
+
+
+@app.command()
+def demo() -> None:
+    """Seed a demo practice: a therapist and a client with known passwords."""
+    from domain.identity.service import Registration
+    from domain.shared.errors import Conflict
+    from domain.shared.principal import Role
+
+    people = [
+        ("therapist@demo.hearth.local", Role.THERAPIST, "Dr. Dana Reyes", "America/New_York"),
+        ("client@demo.hearth.local", Role.CLIENT, "Sam Client", "America/Chicago"),
+    ]
+
+    async def seed(settings: Settings) -> None:
+        container = await build_container(settings)
+        try:
+            for email, role, name, tz in people:
+                with contextlib.suppress(Conflict):
+                    await container.identity.register(Registration(email, DEMO_PASSWORD, role, name, tz))
+        finally:
+            await container.close()
+
+    with database(load_settings()) as settings:
+        assert settings.database_url
+        run_migrations(settings.database_url)
+        asyncio.run(seed(settings))
+    typer.echo("Demo practice ready. Log in with:")
+    for email, role, _, _ in people:
+        typer.echo(f"  {role.value:<10} {email}  password: {DEMO_PASSWORD}")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Re-walk the audit hash chain and report the first broken link."""
+    with database(load_settings()) as settings:
+        assert settings.database_url
+        report = asyncio.run(verify_audit_chain(settings.database_url))
+    if report.ok:
+        typer.echo(f"Audit chain intact: {report.checked} events verified.")
+        return
+    typer.echo(
+        f"Audit chain BROKEN at event {report.first_broken_seq}: {report.reason} "
+        f"({report.checked} events verified before it).",
+        err=True,
+    )
+    raise typer.Exit(code=1)

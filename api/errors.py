@@ -1,0 +1,152 @@
+"""Every error becomes RFC 9457 problem+json with a stable `code`. The DomainError table
+below is the only place that knows which HTTP status each domain failure means."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from domain.shared.errors import (
+    AuthenticationFailed,
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidState,
+    NotFound,
+    RateLimited,
+    ValidationFailed,
+)
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_BASE = "https://hearth.dev/problems/"
+
+_STATUS_BY_ERROR: list[tuple[type[DomainError], int]] = [
+    (NotFound, 404),
+    (Forbidden, 403),
+    (Conflict, 409),
+    (InvalidState, 409),
+    (ValidationFailed, 422),
+    (AuthenticationFailed, 401),
+    (RateLimited, 429),
+]
+
+_CODE_BY_STATUS = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    411: "length_required",
+    412: "precondition_failed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_failed",
+    428: "precondition_required",
+    429: "rate_limited",
+    500: "internal_error",
+}
+
+log = structlog.get_logger("hearth.errors")
+
+
+class ApiProblem(Exception):
+    """An error that only the HTTP layer knows about (headers, content negotiation...)."""
+
+    def __init__(self, status: int, code: str, detail: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.code = code
+        self.detail = detail
+        self.headers = headers or {}
+
+
+def request_id_of(request: Request) -> str | None:
+    return getattr(request.state, "request_id", None)
+
+
+def problem(
+    request: Request,
+    status: int,
+    code: str,
+    detail: str | None,
+    *,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + code,
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        "instance": request.url.path,
+        "request_id": request_id_of(request),
+    }
+    if errors is not None:
+        body["errors"] = errors
+    headers = dict(headers or {})
+    if body["request_id"]:
+        headers["X-Request-ID"] = body["request_id"]
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def status_for(error: DomainError) -> int:
+    for kind, status in _STATUS_BY_ERROR:
+        if isinstance(error, kind):
+            return status
+    return 400
+
+
+def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    out = []
+    for err in exc.errors():
+        # Never echo the rejected input back: it may be a password or clinical text.
+        out.append({"loc": [str(p) if not isinstance(p, int) else p for p in err.get("loc", ())],
+                    "msg": str(err.get("msg", "invalid")), "type": str(err.get("type", "invalid"))})
+    return out
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        status = status_for(exc)
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else {}
+        if status == 401:
+            headers["WWW-Authenticate"] = "Bearer"
+        errors = None
+        if isinstance(exc, ValidationFailed) and exc.field:
+            errors = [{"loc": ["body", exc.field], "msg": exc.detail, "type": exc.code}]
+        return problem(request, status, exc.code, exc.detail or None, errors=errors, headers=headers)
+
+    @app.exception_handler(ApiProblem)
+    async def _api(request: Request, exc: ApiProblem) -> JSONResponse:
+        return problem(request, exc.status, exc.code, exc.detail, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return problem(
+            request, 422, "validation_failed", "The request is not valid; see `errors`.", errors=_field_errors(exc)
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _CODE_BY_STATUS.get(exc.status_code, "http_error")
+        detail = exc.detail if isinstance(exc.detail, str) else None
+        if exc.status_code == 404:
+            detail = "Not found."
+        return problem(request, exc.status_code, code, detail, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled_error", path=request.url.path, error_type=type(exc).__name__, exc_info=exc)
+        return problem(
+            request, 500, "internal_error", "Something went wrong on our side; quote the request id if you report it."
+        )

@@ -1,0 +1,87 @@
+"""create_app(settings): the FastAPI application, built without side effects at import time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import APIRoute
+
+from api.bootstrap import Settings, container_lifespan, load_settings
+from api.errors import install_error_handlers
+from api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from api.openapi import build_openapi, operation_id
+from api.policy import access_for
+from api.routers import auth, health, me
+from api.security import authorize
+from api.spa import SpaFiles, spa_available
+from domain.shared.ports import Clock
+
+API_DESCRIPTION = """Hearth's public API: the SPA, mobile apps and integrators all use this contract.
+
+Errors are RFC 9457 `application/problem+json` with a stable `code`. Authenticate with
+`Authorization: Bearer <access token>` from `POST /api/v1/auth/token`."""
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    settings = settings or load_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with container_lifespan(settings, clock) as container:
+            app.state.container = container
+            yield
+
+    app = FastAPI(
+        title="Hearth API",
+        version="1.0.0",
+        summary="Remote-therapy practice platform",
+        description=API_DESCRIPTION,
+        lifespan=lifespan,
+        generate_unique_id_function=operation_id,
+        openapi_tags=[
+            {"name": "auth", "description": "Accounts, login and tokens"},
+            {"name": "me", "description": "The signed-in user"},
+            {"name": "health", "description": "Probes for load balancers and orchestrators"},
+        ],
+    )
+    for router in (health.router, auth.router, me.router):
+        app.include_router(router, dependencies=[Depends(authorize)])
+    _check_policy_coverage(app)
+    install_error_handlers(app)
+
+    def custom_openapi() -> dict[str, Any]:
+        return build_openapi(app)
+
+    app.openapi = custom_openapi  # type: ignore[method-assign]
+
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=True,
+            allow_methods=["*"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match", "X-Request-ID"],
+            expose_headers=["ETag", "X-Request-ID", "Retry-After"],
+        )
+    app.add_middleware(RequestContextMiddleware)
+
+    if spa_available(settings.spa_dir):
+        app.mount("/", SpaFiles(directory=settings.spa_dir, html=True), name="spa")
+    return app
+
+
+def _check_policy_coverage(app: FastAPI) -> None:
+    missing = [
+        f"{method} {route.path}"
+        for route in app.routes
+        if isinstance(route, APIRoute)
+        for method in route.methods
+        if access_for(method, route.path) is None
+    ]
+    if missing:
+        raise RuntimeError(f"routes without an access policy: {', '.join(sorted(missing))}")

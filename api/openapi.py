@@ -1,0 +1,73 @@
+"""The published contract: operation ids `<tag>-<name>`, bearer security from the policy
+table, and problem+json error responses on every operation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
+
+from api.errors import PROBLEM_JSON
+from api.policy import access_for
+from api.schemas.problem import Problem
+
+
+def operation_id(route: APIRoute) -> str:
+    return f"{route.tags[0]}-{route.name.replace('_', '-')}"
+
+
+_PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {PROBLEM_JSON: {"schema": _PROBLEM_REF}}}
+
+
+def build_openapi(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema:
+        return app.openapi_schema
+    spec = get_openapi(
+        title=app.title,
+        version=app.version,
+        summary=app.summary,
+        description=app.description,
+        routes=app.routes,
+        tags=app.openapi_tags,
+    )
+    components = spec.setdefault("components", {})
+    schemas = components.setdefault("schemas", {})
+    schemas.update(Problem.model_json_schema(ref_template="#/components/schemas/{model}")["$defs"])
+    problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    problem_schema.pop("$defs", None)
+    schemas["Problem"] = problem_schema
+    schemas.pop("HTTPValidationError", None)
+    schemas.pop("ValidationError", None)
+    components["securitySchemes"] = {
+        "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    }
+
+    for route in app.routes:
+        if not isinstance(route, APIRoute) or not route.include_in_schema:
+            continue
+        for method in route.methods:
+            op = spec["paths"][route.path_format][method.lower()]
+            access = access_for(method, route.path)
+            responses = op.setdefault("responses", {})
+            # Route-declared error responses carry a description; give them the problem body.
+            for status, resp in list(responses.items()):
+                if status.isdigit() and int(status) >= 400 and status != "503":
+                    responses[status] = _problem(resp.get("description", "Error"))
+            if access is not None and not access.public:
+                op["security"] = [{"bearerAuth": []}]
+                responses.setdefault("401", _problem("Missing, invalid or expired access token"))
+                responses.setdefault("403", _problem("The caller's role may not use this operation"))
+            if route.body_field is not None or route.dependant.query_params or route.dependant.path_params:
+                responses["422"] = _problem("The request is not valid (`validation_failed`)")
+            if route.body_field is not None:
+                responses.setdefault("413", _problem("The body is too large (`payload_too_large`)"))
+            responses.setdefault("429", _problem("Too many requests; see Retry-After"))
+            responses.setdefault("500", _problem("Unexpected error; only a request id is given"))
+    app.openapi_schema = spec
+    return spec

@@ -1,0 +1,47 @@
+"""Who may call each route. Every route must have an entry: a test walks `app.routes`
+and fails on any route missing here, and the app refuses to start with one missing.
+
+Route-level roles are the first gate; object-level access (is this appointment yours?)
+is decided by the domain services, which answer `NotFound` for foreign objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from domain.shared.principal import Role
+
+
+@dataclass(frozen=True, slots=True)
+class Access:
+    public: bool = False
+    roles: frozenset[Role] = frozenset()
+
+    def allows(self, role: Role) -> bool:
+        return self.public or role in self.roles
+
+
+PUBLIC = Access(public=True)
+ANY_USER = Access(roles=frozenset(Role))
+CLIENTS = Access(roles=frozenset({Role.CLIENT}))
+THERAPISTS = Access(roles=frozenset({Role.THERAPIST}))
+STAFF = Access(roles=frozenset({Role.THERAPIST, Role.PRACTICE_ADMIN}))
+ADMINS = Access(roles=frozenset({Role.PRACTICE_ADMIN}))
+
+POLICY: dict[tuple[str, str], Access] = {
+    ("GET", "/healthz"): PUBLIC,
+    ("GET", "/openapi.json"): PUBLIC,
+    ("GET", "/docs"): PUBLIC,
+    ("GET", "/docs/oauth2-redirect"): PUBLIC,
+    ("GET", "/redoc"): PUBLIC,
+    ("GET", "/readyz"): PUBLIC,
+    ("POST", "/api/v1/auth/register"): PUBLIC,
+    ("POST", "/api/v1/auth/token"): PUBLIC,
+    ("POST", "/api/v1/auth/refresh"): PUBLIC,
+    ("POST", "/api/v1/auth/logout"): PUBLIC,
+    ("GET", "/api/v1/me"): ANY_USER,
+}
+
+
+def access_for(method: str, path: str) -> Access | None:
+    return POLICY.get((method.upper(), path))

@@ -1,0 +1,79 @@
+"""Contract models for registration, tokens and the current user."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+from domain.identity.service import Me, TokenPair
+
+
+class RegisterRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "email": "dana@example.com",
+                    "password": "correct horse battery staple",
+                    "role": "therapist",
+                    "display_name": "Dana Reyes, LMHC",
+                    "timezone": "America/New_York",
+                }
+            ]
+        },
+    )
+
+    email: EmailStr = Field(max_length=320)
+    password: str = Field(min_length=1, max_length=256, description="At least 12 characters; common passwords are refused")
+    role: Literal["therapist", "client"]
+    display_name: str = Field(min_length=1, max_length=120)
+    timezone: str = Field(min_length=1, max_length=64, examples=["America/New_York"], description="IANA time zone")
+
+
+class UserOut(BaseModel):
+    id: uuid.UUID
+    email: str
+    role: Literal["client", "therapist", "practice_admin"]
+    display_name: str
+    timezone: str
+    practice_id: uuid.UUID | None
+
+    @classmethod
+    def of(cls, me: Me) -> UserOut:
+        u = me.user
+        return cls(
+            id=u.id,
+            email=u.email,
+            role=u.role.value,  # type: ignore[arg-type]
+            display_name=u.display_name,
+            timezone=u.timezone,
+            practice_id=me.practice_id,
+        )
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int = Field(description="Seconds until the access token expires")
+    refresh_token: str
+
+    @classmethod
+    def of(cls, pair: TokenPair) -> TokenResponse:
+        return cls(access_token=pair.access_token, expires_in=pair.expires_in, refresh_token=pair.refresh_token)
+
+
+class RefreshRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    refresh_token: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Omit to use the httpOnly refresh cookie (the SPA); mobile apps and integrators send it here",
+    )
+
+
+class LogoutRequest(RefreshRequest):
+    pass

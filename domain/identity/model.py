@@ -1,0 +1,85 @@
+"""Users, practices (tenants) and login sessions (refresh-token families)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from domain.shared.principal import Role
+
+
+class PracticeKind(StrEnum):
+    INDEPENDENT = "independent"
+    GROUP = "group"
+
+
+@dataclass(slots=True)
+class Practice:
+    id: uuid.UUID
+    name: str
+    kind: PracticeKind
+    created_at: datetime
+
+
+@dataclass(slots=True)
+class User:
+    id: uuid.UUID
+    email: str
+    password_hash: str
+    role: Role
+    display_name: str
+    timezone: str
+    # Staff belong to one practice. Clients belong to none until a booking or a match
+    # starts a care relationship (see docs/adr/0002-tenancy.md).
+    practice_id: uuid.UUID | None
+    created_at: datetime
+
+
+@dataclass(slots=True)
+class LoginSession:
+    """A refresh-token family: every token rotated from one login shares it."""
+
+    id: uuid.UUID
+    user_id: uuid.UUID
+    created_at: datetime
+    last_used_at: datetime
+    absolute_expires_at: datetime
+    revoked_at: datetime | None = None
+    revoked_reason: str | None = None
+
+    def is_live(self, now: datetime, idle: timedelta) -> bool:
+        return (
+            self.revoked_at is None
+            and now < self.absolute_expires_at
+            and now - self.last_used_at < idle
+        )
+
+    def revoke(self, now: datetime, reason: str) -> None:
+        if self.revoked_at is None:
+            self.revoked_at = now
+            self.revoked_reason = reason
+
+
+@dataclass(slots=True)
+class RefreshToken:
+    token_hash: str
+    session_id: uuid.UUID
+    issued_at: datetime
+    used_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SessionPolicy:
+    idle: timedelta
+    absolute: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class SessionPolicies:
+    staff: SessionPolicy
+    client: SessionPolicy
+
+    def for_role(self, role: Role) -> SessionPolicy:
+        return self.client if role is Role.CLIENT else self.staff

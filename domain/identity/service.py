@@ -1,0 +1,296 @@
+"""Identity use cases: register, log in, rotate refresh tokens, log out, who am I."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import unicodedata
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from domain.audit.events import AuditEvent, Outcome
+from domain.identity.model import LoginSession, Practice, PracticeKind, RefreshToken, SessionPolicies, User
+from domain.identity.passwords import check_password
+from domain.identity.ports import AccessTokens, IdentityUnitOfWork, PasswordHasher
+from domain.identity.throttle import ThrottleRule, after_failure, blocked_for
+from domain.shared.errors import AuthenticationFailed, NotFound, RateLimited, ValidationFailed
+from domain.shared.ports import Clock, IdGenerator
+from domain.shared.principal import Principal, Role
+
+_LOGIN_FAILED = "The email or password is incorrect."
+_SESSION_ENDED = "The session has ended; please log in again."
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    email: str
+    password: str
+    role: Role
+    display_name: str
+    timezone: str
+
+
+@dataclass(frozen=True, slots=True)
+class TokenPair:
+    access_token: str
+    expires_in: int
+    refresh_token: str
+    session_id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
+class Me:
+    user: User
+    practice_id: uuid.UUID | None
+
+
+@dataclass(frozen=True, slots=True)
+class ThrottleRules:
+    account: ThrottleRule
+    address: ThrottleRule
+
+
+def normalize_email(email: str) -> str:
+    return unicodedata.normalize("NFKC", email).strip().lower()
+
+
+def hash_refresh_token(token: str) -> str:
+    # The token carries 256 random bits, so a plain digest cannot be brute-forced.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class IdentityService:
+    def __init__(
+        self,
+        uow: Callable[[], IdentityUnitOfWork],
+        hasher: PasswordHasher,
+        tokens: AccessTokens,
+        clock: Clock,
+        ids: IdGenerator,
+        policies: SessionPolicies,
+        throttle: ThrottleRules,
+        dummy_hash: str,
+    ) -> None:
+        self._uow = uow
+        self._hasher = hasher
+        self._tokens = tokens
+        self._clock = clock
+        self._ids = ids
+        self._policies = policies
+        self._throttle = throttle
+        # Verified against when the email is unknown, so both failures cost the same time.
+        self._dummy_hash = dummy_hash
+
+    async def register(self, cmd: Registration, request_id: str | None = None) -> User:
+        if cmd.role is Role.PRACTICE_ADMIN:
+            raise ValidationFailed(
+                "Practice admins are invited by their practice; they cannot self-register.",
+                code="role_not_allowed",
+                field="role",
+            )
+        email = normalize_email(cmd.email)
+        display_name = cmd.display_name.strip()
+        if not display_name:
+            raise ValidationFailed("A display name is required.", field="display_name")
+        try:
+            ZoneInfo(cmd.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValidationFailed(
+                f"Unknown time zone {cmd.timezone!r}; use an IANA name such as Europe/London.",
+                code="invalid_timezone",
+                field="timezone",
+            ) from None
+        check_password(cmd.password, email=email, display_name=display_name)
+        password_hash = await self._hasher.hash(cmd.password)
+        now = self._clock.now()
+        user_id = self._ids.new()
+        practice_id: uuid.UUID | None = None
+        async with self._uow() as uow:
+            if cmd.role is Role.THERAPIST:
+                practice = Practice(
+                    id=self._ids.new(),
+                    name=f"{display_name}'s practice",
+                    kind=PracticeKind.INDEPENDENT,
+                    created_at=now,
+                )
+                await uow.practices.add(practice)
+                practice_id = practice.id
+            user = User(
+                id=user_id,
+                email=email,
+                password_hash=password_hash,
+                role=cmd.role,
+                display_name=display_name,
+                timezone=cmd.timezone,
+                practice_id=practice_id,
+                created_at=now,
+            )
+            await uow.users.add(user)
+            await uow.audit.append(
+                AuditEvent(
+                    action="user.register",
+                    object_type="user",
+                    object_id=str(user.id),
+                    actor_id=user.id,
+                    actor_role=str(user.role),
+                    practice_id=practice_id,
+                    outcome=Outcome.SUCCESS,
+                    occurred_at=now,
+                    request_id=request_id,
+                )
+            )
+            await uow.commit()
+        return user
+
+    async def login(
+        self, email: str, password: str, address: str, request_id: str | None = None
+    ) -> TokenPair:
+        email = normalize_email(email)
+        account_key = f"account:{email}"
+        address_key = f"address:{address}"
+        now = self._clock.now()
+        async with self._uow() as uow:
+            for key in (account_key, address_key):
+                wait = blocked_for(await uow.throttle.get(key), now)
+                if wait is not None:
+                    raise RateLimited("Too many failed logins; try again later.", retry_after=wait)
+            user = await uow.users.by_email(email)
+        candidate = user.password_hash if user else self._dummy_hash
+        valid = await self._hasher.verify(candidate, password) and user is not None
+        now = self._clock.now()
+        async with self._uow() as uow:
+            if not valid:
+                await self._record_failure(uow, account_key, self._throttle.account)
+                await self._record_failure(uow, address_key, self._throttle.address)
+                await uow.audit.append(
+                    AuditEvent(
+                        action="auth.login",
+                        object_type="user",
+                        object_id=str(user.id) if user else None,
+                        actor_id=None,
+                        actor_role=None,
+                        practice_id=None,
+                        outcome=Outcome.FAILURE,
+                        occurred_at=now,
+                        request_id=request_id,
+                    )
+                )
+                await uow.commit()
+                raise AuthenticationFailed(_LOGIN_FAILED, code="invalid_credentials")
+            assert user is not None
+            await uow.throttle.clear(account_key)
+            policy = self._policies.for_role(user.role)
+            session = LoginSession(
+                id=self._ids.new(),
+                user_id=user.id,
+                created_at=now,
+                last_used_at=now,
+                absolute_expires_at=now + policy.absolute,
+            )
+            await uow.sessions.add_session(session)
+            refresh = await self._new_refresh_token(uow, session.id)
+            practice_id = await self._practice_of(uow, user)
+            await uow.audit.append(self._event("auth.login", user, practice_id, Outcome.SUCCESS, request_id))
+            await uow.commit()
+        access = self._tokens.issue(user, practice_id, session.id)
+        return TokenPair(access.token, access.expires_in, refresh, session.id)
+
+    async def refresh(self, refresh_token: str, request_id: str | None = None) -> TokenPair:
+        token_hash = hash_refresh_token(refresh_token)
+        now = self._clock.now()
+        async with self._uow() as uow:
+            token = await uow.sessions.token_by_hash(token_hash, for_update=True)
+            if token is None:
+                raise AuthenticationFailed(_SESSION_ENDED, code="invalid_refresh_token")
+            session = await uow.sessions.get_session(token.session_id, for_update=True)
+            user = await uow.users.get(session.user_id) if session else None
+            if session is None or user is None:
+                raise AuthenticationFailed(_SESSION_ENDED, code="invalid_refresh_token")
+            if token.used_at is not None:
+                # A spent token came back: it was stolen or replayed, so nobody keeps this family.
+                session.revoke(now, "refresh_token_reused")
+                await uow.sessions.save_session(session)
+                await uow.audit.append(
+                    self._event("auth.refresh_reuse", user, user.practice_id, Outcome.DENIED, request_id)
+                )
+                await uow.commit()
+                raise AuthenticationFailed(_SESSION_ENDED, code="refresh_token_reused")
+            policy = self._policies.for_role(user.role)
+            if not session.is_live(now, policy.idle):
+                if session.revoked_at is None:
+                    session.revoke(now, "expired")
+                    await uow.sessions.save_session(session)
+                    await uow.commit()
+                raise AuthenticationFailed(_SESSION_ENDED, code="session_expired")
+            token.used_at = now
+            await uow.sessions.mark_used(token)
+            session.last_used_at = now
+            await uow.sessions.save_session(session)
+            new_refresh = await self._new_refresh_token(uow, session.id)
+            practice_id = await self._practice_of(uow, user)
+            await uow.commit()
+        access = self._tokens.issue(user, practice_id, session.id)
+        return TokenPair(access.token, access.expires_in, new_refresh, session.id)
+
+    async def logout(
+        self, *, principal: Principal | None, refresh_token: str | None, request_id: str | None = None
+    ) -> None:
+        now = self._clock.now()
+        async with self._uow() as uow:
+            session_id = principal.session_id if principal else None
+            if session_id is None and refresh_token:
+                token = await uow.sessions.token_by_hash(hash_refresh_token(refresh_token))
+                session_id = token.session_id if token else None
+            if session_id is None:
+                return
+            session = await uow.sessions.get_session(session_id, for_update=True)
+            if session is None or session.revoked_at is not None:
+                return
+            if principal is not None and session.user_id != principal.user_id:
+                return
+            session.revoke(now, "logout")
+            await uow.sessions.save_session(session)
+            user = await uow.users.get(session.user_id)
+            if user is not None:
+                await uow.audit.append(self._event("auth.logout", user, user.practice_id, Outcome.SUCCESS, request_id))
+            await uow.commit()
+
+    async def me(self, principal: Principal) -> Me:
+        async with self._uow() as uow:
+            user = await uow.users.get(principal.user_id)
+            if user is None:
+                raise NotFound("No such user.")
+            return Me(user=user, practice_id=await self._practice_of(uow, user))
+
+    async def _practice_of(self, uow: IdentityUnitOfWork, user: User) -> uuid.UUID | None:
+        if user.role is Role.CLIENT:
+            return await uow.practices.client_practice(user.id)
+        return user.practice_id
+
+    async def _new_refresh_token(self, uow: IdentityUnitOfWork, session_id: uuid.UUID) -> str:
+        raw = secrets.token_urlsafe(32)
+        await uow.sessions.add_token(
+            RefreshToken(token_hash=hash_refresh_token(raw), session_id=session_id, issued_at=self._clock.now())
+        )
+        return raw
+
+    async def _record_failure(self, uow: IdentityUnitOfWork, key: str, rule: ThrottleRule) -> None:
+        state = await uow.throttle.get(key, for_update=True)
+        await uow.throttle.save(after_failure(state, key, rule, self._clock.now()))
+
+    def _event(
+        self, action: str, user: User, practice_id: uuid.UUID | None, outcome: Outcome, request_id: str | None
+    ) -> AuditEvent:
+        return AuditEvent(
+            action=action,
+            object_type="user",
+            object_id=str(user.id),
+            actor_id=user.id,
+            actor_role=str(user.role),
+            practice_id=practice_id,
+            outcome=outcome,
+            occurred_at=self._clock.now(),
+            request_id=request_id,
+        )

@@ -1,0 +1,51 @@
+"""Domain errors. Each carries a stable machine `code`; only the API layer knows HTTP statuses."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    code = "domain_error"
+
+    def __init__(self, detail: str = "", *, code: str | None = None) -> None:
+        super().__init__(detail or self.__class__.__name__)
+        self.detail = detail
+        if code is not None:
+            self.code = code
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+
+class Forbidden(DomainError):
+    code = "forbidden"
+
+
+class Conflict(DomainError):
+    code = "conflict"
+
+
+class InvalidState(DomainError):
+    code = "invalid_state"
+
+
+class ValidationFailed(DomainError):
+    """Input that is well-formed but breaks a business rule."""
+
+    code = "validation_failed"
+
+    def __init__(self, detail: str = "", *, code: str | None = None, field: str | None = None) -> None:
+        super().__init__(detail, code=code)
+        self.field = field
+
+
+class AuthenticationFailed(DomainError):
+    code = "authentication_failed"
+
+
+class RateLimited(DomainError):
+    code = "rate_limited"
+
+    def __init__(self, detail: str = "", *, retry_after: int, code: str | None = None) -> None:
+        super().__init__(detail, code=code)
+        self.retry_after = max(1, retry_after)

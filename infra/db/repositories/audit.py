@@ -1,0 +1,76 @@
+"""Append-only audit log with a hash chain, written in the caller's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from domain.audit.events import GENESIS_HASH, AuditEvent, ChainedEvent, Outcome, chain_hash
+from infra.db.tables import audit_events
+
+# One lock id for the whole chain: appends are serialised so each row links to the true
+# previous row even when transactions commit out of order.
+AUDIT_CHAIN_LOCK = 0x48454152  # "HEAR"
+
+
+class SqlAuditLog:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def append(self, event: AuditEvent) -> None:
+        await self._session.execute(sa.select(sa.func.pg_advisory_xact_lock(AUDIT_CHAIN_LOCK)))
+        last = (
+            await self._session.execute(
+                sa.select(audit_events.c.seq, audit_events.c.hash).order_by(audit_events.c.seq.desc()).limit(1)
+            )
+        ).first()
+        seq, prev = (last.seq + 1, last.hash) if last else (1, GENESIS_HASH)
+        await self._session.execute(
+            audit_events.insert().values(
+                seq=seq,
+                occurred_at=event.occurred_at,
+                action=event.action,
+                object_type=event.object_type,
+                object_id=event.object_id,
+                actor_id=event.actor_id,
+                actor_role=event.actor_role,
+                practice_id=event.practice_id,
+                outcome=str(event.outcome),
+                request_id=event.request_id,
+                prev_hash=prev,
+                hash=chain_hash(seq, prev, event),
+            )
+        )
+
+
+async def read_chain(engine: AsyncEngine, batch: int = 1000) -> AsyncIterator[ChainedEvent]:
+    after = 0
+    async with engine.connect() as conn:
+        while True:
+            rows = (
+                await conn.execute(
+                    sa.select(audit_events).where(audit_events.c.seq > after).order_by(audit_events.c.seq).limit(batch)
+                )
+            ).all()
+            if not rows:
+                return
+            for row in rows:
+                yield ChainedEvent(
+                    seq=row.seq,
+                    prev_hash=row.prev_hash,
+                    hash=row.hash,
+                    event=AuditEvent(
+                        action=row.action,
+                        object_type=row.object_type,
+                        object_id=row.object_id,
+                        actor_id=row.actor_id,
+                        actor_role=row.actor_role,
+                        practice_id=row.practice_id,
+                        outcome=Outcome(row.outcome),
+                        occurred_at=row.occurred_at,
+                        request_id=row.request_id,
+                    ),
+                )
+            after = rows[-1].seq

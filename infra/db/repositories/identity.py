@@ -1,0 +1,204 @@
+"""PostgreSQL repositories for users, practices, login sessions and login throttling."""
+
+from __future__ import annotations
+
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.identity.model import LoginSession, Practice, PracticeKind, RefreshToken, User
+from domain.identity.ports import ThrottleState
+from domain.shared.errors import Conflict
+from domain.shared.principal import Role
+from infra.db.tables import (
+    auth_throttle,
+    care_relationships,
+    login_sessions,
+    practices,
+    refresh_tokens,
+    users,
+)
+
+
+def _user(row: sa.Row) -> User:  # type: ignore[type-arg]
+    return User(
+        id=row.id,
+        email=row.email,
+        password_hash=row.password_hash,
+        role=Role(row.role),
+        display_name=row.display_name,
+        timezone=row.timezone,
+        practice_id=row.practice_id,
+        created_at=row.created_at,
+    )
+
+
+class SqlUserRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def get(self, user_id: uuid.UUID) -> User | None:
+        row = (await self._s.execute(sa.select(users).where(users.c.id == user_id))).first()
+        return _user(row) if row else None
+
+    async def by_email(self, email: str) -> User | None:
+        row = (await self._s.execute(sa.select(users).where(users.c.email == email))).first()
+        return _user(row) if row else None
+
+    async def add(self, user: User) -> None:
+        try:
+            async with self._s.begin_nested():
+                await self._s.execute(
+                    users.insert().values(
+                        id=user.id,
+                        email=user.email,
+                        password_hash=user.password_hash,
+                        role=str(user.role),
+                        display_name=user.display_name,
+                        timezone=user.timezone,
+                        practice_id=user.practice_id,
+                        created_at=user.created_at,
+                    )
+                )
+        except IntegrityError as exc:
+            if "uq_users_email" in str(exc.orig):
+                raise Conflict("An account with this email already exists.", code="email_taken") from None
+            raise
+
+
+class SqlPracticeRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def add(self, practice: Practice) -> None:
+        await self._s.execute(
+            practices.insert().values(
+                id=practice.id, name=practice.name, kind=str(practice.kind), created_at=practice.created_at
+            )
+        )
+
+    async def get(self, practice_id: uuid.UUID) -> Practice | None:
+        row = (await self._s.execute(sa.select(practices).where(practices.c.id == practice_id))).first()
+        if row is None:
+            return None
+        return Practice(id=row.id, name=row.name, kind=PracticeKind(row.kind), created_at=row.created_at)
+
+    async def client_practice(self, client_id: uuid.UUID) -> uuid.UUID | None:
+        return (
+            await self._s.execute(
+                sa.select(care_relationships.c.practice_id)
+                .where(care_relationships.c.client_id == client_id, care_relationships.c.ended_at.is_(None))
+                .order_by(care_relationships.c.started_at.desc())
+                .limit(1)
+            )
+        ).scalar_one_or_none()
+
+
+def _session(row: sa.Row) -> LoginSession:  # type: ignore[type-arg]
+    return LoginSession(
+        id=row.id,
+        user_id=row.user_id,
+        created_at=row.created_at,
+        last_used_at=row.last_used_at,
+        absolute_expires_at=row.absolute_expires_at,
+        revoked_at=row.revoked_at,
+        revoked_reason=row.revoked_reason,
+    )
+
+
+class SqlSessionRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def add_session(self, session: LoginSession) -> None:
+        await self._s.execute(
+            login_sessions.insert().values(
+                id=session.id,
+                user_id=session.user_id,
+                created_at=session.created_at,
+                last_used_at=session.last_used_at,
+                absolute_expires_at=session.absolute_expires_at,
+                revoked_at=session.revoked_at,
+                revoked_reason=session.revoked_reason,
+            )
+        )
+
+    async def get_session(self, session_id: uuid.UUID, *, for_update: bool = False) -> LoginSession | None:
+        query = sa.select(login_sessions).where(login_sessions.c.id == session_id)
+        if for_update:
+            query = query.with_for_update()
+        row = (await self._s.execute(query)).first()
+        return _session(row) if row else None
+
+    async def save_session(self, session: LoginSession) -> None:
+        await self._s.execute(
+            login_sessions.update()
+            .where(login_sessions.c.id == session.id)
+            .values(
+                last_used_at=session.last_used_at,
+                revoked_at=session.revoked_at,
+                revoked_reason=session.revoked_reason,
+            )
+        )
+
+    async def add_token(self, token: RefreshToken) -> None:
+        await self._s.execute(
+            refresh_tokens.insert().values(
+                token_hash=token.token_hash,
+                session_id=token.session_id,
+                issued_at=token.issued_at,
+                used_at=token.used_at,
+            )
+        )
+
+    async def token_by_hash(self, token_hash: str, *, for_update: bool = False) -> RefreshToken | None:
+        query = sa.select(refresh_tokens).where(refresh_tokens.c.token_hash == token_hash)
+        if for_update:
+            query = query.with_for_update()
+        row = (await self._s.execute(query)).first()
+        if row is None:
+            return None
+        return RefreshToken(
+            token_hash=row.token_hash, session_id=row.session_id, issued_at=row.issued_at, used_at=row.used_at
+        )
+
+    async def mark_used(self, token: RefreshToken) -> None:
+        await self._s.execute(
+            refresh_tokens.update()
+            .where(refresh_tokens.c.token_hash == token.token_hash)
+            .values(used_at=token.used_at)
+        )
+
+
+class SqlThrottleRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def get(self, key: str, *, for_update: bool = False) -> ThrottleState | None:
+        query = sa.select(auth_throttle).where(auth_throttle.c.key == key)
+        if for_update:
+            query = query.with_for_update()
+        row = (await self._s.execute(query)).first()
+        if row is None:
+            return None
+        return ThrottleState(
+            key=row.key, failures=row.failures, window_started_at=row.window_started_at, blocked_until=row.blocked_until
+        )
+
+    async def save(self, state: ThrottleState) -> None:
+        values = {
+            "failures": state.failures,
+            "window_started_at": state.window_started_at,
+            "blocked_until": state.blocked_until,
+        }
+        await self._s.execute(
+            pg_insert(auth_throttle)
+            .values(key=state.key, **values)
+            .on_conflict_do_update(index_elements=[auth_throttle.c.key], set_=values)
+        )
+
+    async def clear(self, key: str) -> None:
+        await self._s.execute(auth_throttle.delete().where(auth_throttle.c.key == key))

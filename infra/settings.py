@@ -1,0 +1,73 @@
+"""Every setting Hearth reads, from the environment (prefix HEARTH_, except DATABASE_URL)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HEARTH_", extra="ignore")
+
+    env: Literal["development", "production", "test"] = "development"
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_URL", "HEARTH_DATABASE_URL"),
+        description="libpq URL; unset means an embedded PostgreSQL in data_dir/pgdata",
+    )
+    data_dir: Path = Path(".hearth")
+    pgdata: Path | None = None
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
+
+    public_url: str = "http://127.0.0.1:8000"
+    spa_dir: Path = Path("frontend/dist")
+    cors_origins: list[str] = []
+    max_body_bytes: int = 1_048_576
+
+    jwt_issuer: str = "hearth"
+    jwt_audience: str = "hearth-api"
+    jwt_private_key_file: Path | None = None
+    jwt_key_id: str | None = None
+    jwt_extra_public_key_files: list[Path] = []
+    access_token_minutes: int = Field(default=10, ge=1, le=10)
+
+    staff_idle_minutes: int = 30
+    staff_absolute_hours: int = 12
+    client_idle_minutes: int = 60 * 24 * 7
+    client_absolute_hours: int = 24 * 30
+    refresh_cookie_secure: bool | None = None
+
+    login_max_failures_per_account: int = 5
+    login_max_failures_per_address: int = 30
+    login_window_minutes: int = 15
+    login_block_minutes: int = 15
+
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
+    argon2_parallelism: int = 1
+
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @model_validator(mode="after")
+    def _production_needs_real_keys(self) -> Settings:
+        if self.env == "production":
+            if self.jwt_private_key_file is None:
+                raise ValueError("HEARTH_JWT_PRIVATE_KEY_FILE must be set in production")
+            if self.database_url is None:
+                raise ValueError("DATABASE_URL must be set in production")
+        return self
+
+    @property
+    def pgdata_dir(self) -> Path:
+        return self.pgdata or self.data_dir / "pgdata"
+
+    @property
+    def secure_cookies(self) -> bool:
+        if self.refresh_cookie_secure is not None:
+            return self.refresh_cookie_secure
+        return self.public_url.startswith("https://")
