@@ -79,7 +79,9 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
         raise RuntimeError("DATABASE_URL is not set (the CLI starts an embedded PostgreSQL for you)")
     configure_logging(settings.log_level, settings.log_json)
     clock = clock or SystemClock()
-    engine = create_engine(settings.database_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow)
+    engine = create_engine(
+        settings.database_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow
+    )
     sessions = session_factory(engine)
     hasher = Argon2PasswordHasher(
         time_cost=settings.argon2_time_cost,

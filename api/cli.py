@@ -56,8 +56,15 @@ def serve(
         run_migrations(settings.database_url)
         shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
         typer.echo(f"Hearth is running: open http://{shown_host}:{port}/  (API docs at /docs)", err=True)
-        uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False,
-                    proxy_headers=True, ws_max_size=65536)
+        uvicorn.run(
+            create_app(settings),
+            host=host,
+            port=port,
+            log_config=None,
+            access_log=False,
+            proxy_headers=True,
+            ws_max_size=65536,
+        )
 
 
 @app.command()

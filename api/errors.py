@@ -109,8 +109,13 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     out = []
     for err in exc.errors():
         # Never echo the rejected input back: it may be a password or clinical text.
-        out.append({"loc": [str(p) if not isinstance(p, int) else p for p in err.get("loc", ())],
-                    "msg": str(err.get("msg", "invalid")), "type": str(err.get("type", "invalid"))})
+        out.append(
+            {
+                "loc": [str(p) if not isinstance(p, int) else p for p in err.get("loc", ())],
+                "msg": str(err.get("msg", "invalid")),
+                "type": str(err.get("type", "invalid")),
+            }
+        )
     return out
 
 

@@ -44,9 +44,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     schemas["Problem"] = problem_schema
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
-    components["securitySchemes"] = {
-        "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
-    }
+    components["securitySchemes"] = {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
 
     for route in app.routes:
         if not isinstance(route, APIRoute) or not route.include_in_schema:

@@ -27,7 +27,9 @@ class RegisterRequest(BaseModel):
     )
 
     email: EmailStr = Field(max_length=320)
-    password: str = Field(min_length=1, max_length=256, description="At least 12 characters; common passwords are refused")
+    password: str = Field(
+        min_length=1, max_length=256, description="At least 12 characters; common passwords are refused"
+    )
     role: Literal["therapist", "client"]
     display_name: str = Field(min_length=1, max_length=120)
     timezone: str = Field(min_length=1, max_length=64, examples=["America/New_York"], description="IANA time zone")

@@ -122,4 +122,3 @@ class AuditLog(Protocol):
     """Appends events inside the caller's transaction, so an event lands iff the change does."""
 
     async def append(self, event: AuditEvent) -> None: ...
-

@@ -50,11 +50,7 @@ class LoginSession:
     revoked_reason: str | None = None
 
     def is_live(self, now: datetime, idle: timedelta) -> bool:
-        return (
-            self.revoked_at is None
-            and now < self.absolute_expires_at
-            and now - self.last_used_at < idle
-        )
+        return self.revoked_at is None and now < self.absolute_expires_at and now - self.last_used_at < idle
 
     def revoke(self, now: datetime, reason: str) -> None:
         if self.revoked_at is None:

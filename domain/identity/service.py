@@ -144,9 +144,7 @@ class IdentityService:
             await uow.commit()
         return user
 
-    async def login(
-        self, email: str, password: str, address: str, request_id: str | None = None
-    ) -> TokenPair:
+    async def login(self, email: str, password: str, address: str, request_id: str | None = None) -> TokenPair:
         email = normalize_email(email)
         account_key = f"account:{email}"
         address_key = f"address:{address}"

@@ -167,9 +167,7 @@ class SqlSessionRepository:
 
     async def mark_used(self, token: RefreshToken) -> None:
         await self._s.execute(
-            refresh_tokens.update()
-            .where(refresh_tokens.c.token_hash == token.token_hash)
-            .values(used_at=token.used_at)
+            refresh_tokens.update().where(refresh_tokens.c.token_hash == token.token_hash).values(used_at=token.used_at)
         )
 
 

@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from tests.support.users import login, register, signed_up
+
+
+async def test_therapist_registers_logs_in_and_sees_themself(api):
+    user = await register(api, "therapist", display_name="Dana Reyes")
+    assert user["practice_id"], "an independent therapist gets their own practice"
+    tokens = (await login(api, user["email"])).json()
+    assert tokens["token_type"] == "bearer" and 0 < tokens["expires_in"] <= 600
+    me = await api.get("/api/v1/me", headers={"Authorization": f"Bearer {tokens['access_token']}"})
+    assert me.status_code == 200
+    assert me.json() == {**user}
+
+
+async def test_client_has_no_practice_until_care_starts(api):
+    client = await signed_up(api, "client")
+    me = (await api.get("/api/v1/me", headers=client.headers)).json()
+    assert me["role"] == "client" and me["practice_id"] is None
