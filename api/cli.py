@@ -133,3 +133,7 @@ def audit_verify() -> None:
         err=True,
     )
     raise typer.Exit(code=1)
+
+
+if __name__ == "__main__":
+    app()

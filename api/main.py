@@ -8,7 +8,6 @@ from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.routing import APIRoute
 
 from api.bootstrap import Settings, container_lifespan, load_settings
 from api.errors import install_error_handlers
@@ -16,6 +15,7 @@ from api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from api.openapi import build_openapi, operation_id
 from api.policy import access_for
 from api.routers import auth, health, me
+from api.routes import iter_routes
 from api.security import authorize
 from api.spa import SpaFiles, spa_available
 from domain.shared.ports import Clock
@@ -76,12 +76,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
 
 def _check_policy_coverage(app: FastAPI) -> None:
-    missing = [
-        f"{method} {route.path}"
-        for route in app.routes
-        if isinstance(route, APIRoute)
-        for method in route.methods
-        if access_for(method, route.path) is None
-    ]
+    missing = [f"{r.method} {r.path}" for r in iter_routes(app) if access_for(r.method, r.path) is None]
     if missing:
         raise RuntimeError(f"routes without an access policy: {', '.join(sorted(missing))}")

@@ -8,9 +8,10 @@ import uuid
 from typing import Any
 
 import structlog
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import ApiProblem
+from api.errors import problem
 
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 access_log = structlog.get_logger("hearth.access")
@@ -57,7 +58,11 @@ class RequestContextMiddleware:
 
 
 class BodySizeLimitMiddleware:
-    """Refuses bodies over the limit with 413, whether or not Content-Length tells the truth."""
+    """Refuses bodies over the limit with 413, whether or not Content-Length tells the truth.
+
+    The body is read up front (it is small by definition) so the refusal happens before any
+    handler runs; the handler then reads the buffered copy.
+    """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -69,25 +74,42 @@ class BodySizeLimitMiddleware:
             return
         declared = _header(scope, b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            scope.setdefault("state", {})["body_too_large"] = True
+            await self._refuse(scope, send)
+            return
+        buffered: list[Message] = []
         seen = 0
-
-        async def limited_receive() -> Message:
-            nonlocal seen
-            if scope["state"].get("body_too_large"):
-                raise _too_large(self.max_bytes)
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise _too_large(self.max_bytes)
-            return message
+            buffered.append(message)
+            if message["type"] != "http.request":
+                break
+            seen += len(message.get("body", b""))
+            if seen > self.max_bytes:
+                await self._refuse(scope, send)
+                return
+            if not message.get("more_body", False):
+                break
 
-        await self.app(scope, limited_receive, send)
+        async def replay() -> Message:
+            if buffered:
+                return buffered.pop(0)
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, scope: Scope, send: Send) -> None:
+        response = problem(
+            Request(scope),
+            413,
+            "payload_too_large",
+            f"The request body is larger than {self.max_bytes} bytes.",
+            headers={"Connection": "close"},
+        )
+        await response(scope, _no_receive, send)
 
 
-def _too_large(limit: int) -> ApiProblem:
-    return ApiProblem(413, "payload_too_large", f"The request body is larger than {limit} bytes.")
+async def _no_receive() -> Message:
+    return {"type": "http.disconnect"}
 
 
 def _header(scope: Scope, name: bytes) -> Any:

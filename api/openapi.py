@@ -11,6 +11,7 @@ from fastapi.routing import APIRoute
 
 from api.errors import PROBLEM_JSON
 from api.policy import access_for
+from api.routes import iter_routes
 from api.schemas.problem import Problem
 
 
@@ -46,26 +47,26 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     schemas.pop("ValidationError", None)
     components["securitySchemes"] = {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
 
-    for route in app.routes:
-        if not isinstance(route, APIRoute) or not route.include_in_schema:
+    for entry in iter_routes(app):
+        route = entry.route
+        if not entry.is_api or not route.include_in_schema:
             continue
-        for method in route.methods:
-            op = spec["paths"][route.path_format][method.lower()]
-            access = access_for(method, route.path)
-            responses = op.setdefault("responses", {})
-            # Route-declared error responses carry a description; give them the problem body.
-            for status, resp in list(responses.items()):
-                if status.isdigit() and int(status) >= 400 and status != "503":
-                    responses[status] = _problem(resp.get("description", "Error"))
-            if access is not None and not access.public:
-                op["security"] = [{"bearerAuth": []}]
-                responses.setdefault("401", _problem("Missing, invalid or expired access token"))
-                responses.setdefault("403", _problem("The caller's role may not use this operation"))
-            if route.body_field is not None or route.dependant.query_params or route.dependant.path_params:
-                responses["422"] = _problem("The request is not valid (`validation_failed`)")
-            if route.body_field is not None:
-                responses.setdefault("413", _problem("The body is too large (`payload_too_large`)"))
-            responses.setdefault("429", _problem("Too many requests; see Retry-After"))
-            responses.setdefault("500", _problem("Unexpected error; only a request id is given"))
+        op = spec["paths"][route.path_format][entry.method.lower()]
+        access = access_for(entry.method, entry.path)
+        responses = op.setdefault("responses", {})
+        # Route-declared error responses carry a description; give them the problem body.
+        for status, resp in list(responses.items()):
+            if status.isdigit() and int(status) >= 400 and status != "503":
+                responses[status] = _problem(resp.get("description", "Error"))
+        if access is not None and not access.public:
+            op["security"] = [{"bearerAuth": []}]
+            responses.setdefault("401", _problem("Missing, invalid or expired access token"))
+            responses.setdefault("403", _problem("The caller's role may not use this operation"))
+        if route.body_field is not None or route.dependant.query_params or route.dependant.path_params:
+            responses["422"] = _problem("The request is not valid (`validation_failed`)")
+        if route.body_field is not None:
+            responses.setdefault("413", _problem("The body is too large (`payload_too_large`)"))
+        responses.setdefault("429", _problem("Too many requests; see Retry-After"))
+        responses.setdefault("500", _problem("Unexpected error; only a request id is given"))
     app.openapi_schema = spec
     return spec

@@ -1,0 +1,103 @@
+"""The audit trail is append-only in the database and its hash chain exposes tampering."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+
+import asyncpg
+import pytest
+
+from api.bootstrap import verify_audit_chain
+from tests.support.users import login, register, signed_up
+
+
+async def _rows(database_url: str) -> list[asyncpg.Record]:
+    conn = await asyncpg.connect(database_url)
+    try:
+        return await conn.fetch("SELECT * FROM audit_events ORDER BY seq")
+    finally:
+        await conn.close()
+
+
+async def test_identity_events_are_audited_and_the_chain_verifies(api, database_url):
+    user = await signed_up(api)
+    await login(api, user.email, "wrong passphrase entirely")
+    await api.post("/api/v1/auth/logout", headers=user.headers)
+    rows = await _rows(database_url)
+    actions = [(r["action"], r["outcome"]) for r in rows]
+    assert actions == [
+        ("user.register", "success"),
+        ("auth.login", "success"),
+        ("auth.login", "failure"),
+        ("auth.logout", "success"),
+    ]
+    assert all(r["request_id"] for r in rows)
+    report = await verify_audit_chain(database_url)
+    assert report.ok and report.checked == 4
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_events SET action = 'user.nothing' WHERE seq = 1",
+        "DELETE FROM audit_events WHERE seq = 1",
+        "TRUNCATE audit_events",
+    ],
+)
+async def test_the_database_refuses_changes(api, database_url, statement):
+    await register(api)
+    conn = await asyncpg.connect(database_url)
+    try:
+        with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
+            await conn.execute(statement)
+    finally:
+        await conn.close()
+    assert len(await _rows(database_url)) == 1
+
+
+async def _tamper(database_url: str, sql: str) -> None:
+    """What an attacker with superuser rights could do: bypass the trigger."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        async with conn.transaction():
+            await conn.execute("SET LOCAL session_replication_role = replica")
+            await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+async def test_verify_finds_an_edited_event(api, database_url):
+    for _ in range(3):
+        await register(api)
+    await _tamper(database_url, "UPDATE audit_events SET actor_role = 'practice_admin' WHERE seq = 2")
+    report = await verify_audit_chain(database_url)
+    assert not report.ok and report.first_broken_seq == 2 and report.checked == 1
+
+
+async def test_verify_finds_a_deleted_event(api, database_url):
+    for _ in range(3):
+        await register(api)
+    await _tamper(database_url, "DELETE FROM audit_events WHERE seq = 2")
+    report = await verify_audit_chain(database_url)
+    assert report.first_broken_seq == 2 and "missing" in report.reason
+
+
+async def test_concurrent_writers_keep_one_unbroken_chain(api, database_url):
+    await asyncio.gather(*[register(api) for _ in range(12)])
+    rows = await _rows(database_url)
+    assert [r["seq"] for r in rows] == list(range(1, 13))
+    assert (await verify_audit_chain(database_url)).ok
+
+
+async def test_cli_reports_the_first_broken_link(api, database_url):
+    await register(api)
+    await register(api)
+    env = {"DATABASE_URL": database_url, "PATH": "/usr/bin:/bin", "HEARTH_LOG_LEVEL": "WARNING"}
+    cli = [sys.executable, "-m", "api.cli", "audit", "verify"]
+    ok = await asyncio.to_thread(subprocess.run, cli, env=env, capture_output=True, text=True)
+    assert ok.returncode == 0 and "2 events verified" in ok.stdout, ok.stderr
+    await _tamper(database_url, "UPDATE audit_events SET outcome = 'failure' WHERE seq = 2")
+    broken = await asyncio.to_thread(subprocess.run, cli, env=env, capture_output=True, text=True)
+    assert broken.returncode == 1 and "BROKEN at event 2" in broken.stderr
