@@ -49,7 +49,7 @@ class UserOut(BaseModel):
         return cls(
             id=u.id,
             email=u.email,
-            role=u.role.value,  # type: ignore[arg-type]
+            role=u.role.value,
             display_name=u.display_name,
             timezone=u.timezone,
             practice_id=me.practice_id,

