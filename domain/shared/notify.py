@@ -1,0 +1,35 @@
+"""Outbound notification ports. Callers must never put clinical content in them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class EmailMessage:
+    to: str
+    subject: str
+    text: str
+    html: str | None = None
+
+
+class EmailSender(Protocol):
+    async def send(self, message: EmailMessage) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SmsMessage:
+    to: str  # E.164, e.g. +14155550123
+    text: str
+
+
+class SmsSender(Protocol):
+    async def send(self, message: SmsMessage) -> str:
+        """Returns the provider's message id. Raises DeliveryFailed on a permanent refusal."""
+
+
+class DeliveryFailed(Exception):
+    def __init__(self, detail: str, *, permanent: bool) -> None:
+        super().__init__(detail)
+        self.permanent = permanent
