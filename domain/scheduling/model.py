@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from itertools import pairwise
 from types import MappingProxyType
 
 from domain.scheduling.localtime import ensure_utc, load_zone, minutes_of_day
@@ -67,9 +68,7 @@ TERMINAL_STATUSES: frozenset[AppointmentStatus] = frozenset(s for s, nxt in TRAN
 # are the rows the database's no-overlap exclusion constraint covers. Cancellations free their time. A no-show
 # frees it too: it is only marked once the session should have started, and the rest of that time is the
 # therapist's again. A completed session keeps its time (it happened).
-BLOCKING_STATUSES: frozenset[AppointmentStatus] = frozenset(
-    {_S.BOOKED, _S.CHECKED_IN, _S.IN_PROGRESS, _S.COMPLETED}
-)
+BLOCKING_STATUSES: frozenset[AppointmentStatus] = frozenset({_S.BOOKED, _S.CHECKED_IN, _S.IN_PROGRESS, _S.COMPLETED})
 
 
 def can_transition(current: AppointmentStatus, target: AppointmentStatus) -> bool:
@@ -248,7 +247,7 @@ def validate_ranges(ranges: Iterable[TimeRange], *, field: str) -> None:
     if len(spans) > MAX_RANGES_PER_DAY:
         raise _bad_hours(f"At most {MAX_RANGES_PER_DAY} ranges a day.", field)
     spans.sort()
-    for (_, prev_end), (next_start, _) in zip(spans, spans[1:], strict=False):
+    for (_, prev_end), (next_start, _) in pairwise(spans):
         if next_start < prev_end:
             raise _bad_hours("Ranges on the same day overlap.", field)
 

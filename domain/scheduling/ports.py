@@ -1,0 +1,166 @@
+"""What the scheduling use cases need from storage and the outside world."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from domain.audit.events import AuditLog
+from domain.identity.ports import UserRepository
+from domain.scheduling.model import Appointment, OfficeHours, TherapistProfile
+from domain.scheduling.recurrence import Series
+from domain.scheduling.waitlist import WaitlistEntry, WaitlistOffer
+from domain.shared.ports import UnitOfWork
+
+
+class ProfileRepository(Protocol):
+    async def get(self, therapist_id: uuid.UUID) -> TherapistProfile | None: ...
+
+    async def save(self, profile: TherapistProfile, practice_id: uuid.UUID, *, expected_version: int) -> bool:
+        """Insert (expected_version 0) or update when the stored version matches; False on a stale write."""
+
+    async def list_accepting(self, *, after: uuid.UUID | None, limit: int) -> list[TherapistProfile]: ...
+
+
+class OfficeHoursRepository(Protocol):
+    async def get(self, therapist_id: uuid.UUID) -> OfficeHours | None: ...
+
+    async def save(self, therapist_id: uuid.UUID, hours: OfficeHours, now: datetime) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class AppointmentQuery:
+    client_id: uuid.UUID | None = None
+    practice_id: uuid.UUID | None = None
+    therapist_id: uuid.UUID | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    after: tuple[datetime, uuid.UUID] | None = None  # keyset cursor: (start, id)
+    limit: int = 50
+
+
+class AppointmentRepository(Protocol):
+    async def lock_therapist(self, therapist_id: uuid.UUID) -> None:
+        """Serialise bookings of one therapist for this transaction (buffers and daily limits are checked
+        in Python; overlap itself is refused by the database whatever happens)."""
+
+    async def add(self, appointment: Appointment) -> None:
+        """Raises Conflict(code="slot_taken") when the interval overlaps an active appointment."""
+
+    async def save(self, appointment: Appointment) -> None:
+        """Raises Conflict(code="slot_taken") when a new interval overlaps an active appointment."""
+
+    async def get(self, appointment_id: uuid.UUID, *, for_update: bool = False) -> Appointment | None: ...
+
+    async def blocking_for_therapist(
+        self, therapist_id: uuid.UUID, start: datetime, end: datetime, *, exclude: uuid.UUID | None = None
+    ) -> list[Appointment]: ...
+
+    async def find(self, query: AppointmentQuery) -> list[Appointment]: ...
+
+    async def for_series(self, series_id: uuid.UUID) -> list[Appointment]: ...
+
+    async def changed_for_user(self, user_id: uuid.UUID, since: datetime) -> list[Appointment]:
+        """Every appointment where the user is therapist or client, starting after `since`."""
+
+
+class SeriesRepository(Protocol):
+    async def add(self, series: Series) -> None: ...
+
+    async def get(self, series_id: uuid.UUID) -> Series | None: ...
+
+    async def save(self, series: Series) -> None: ...
+
+
+class CareRepository(Protocol):
+    async def ensure(
+        self, client_id: uuid.UUID, therapist_id: uuid.UUID, practice_id: uuid.UUID, now: datetime
+    ) -> bool:
+        """Start a care relationship unless one is active; True when a new one started."""
+
+    async def is_active(self, client_id: uuid.UUID, therapist_id: uuid.UUID) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class StoredOffer:
+    id: uuid.UUID
+    therapist_id: uuid.UUID
+    offer: WaitlistOffer
+    claimed_appointment_id: uuid.UUID | None = None
+
+
+class WaitlistRepository(Protocol):
+    async def add_entry(self, entry: WaitlistEntry) -> None:
+        """Raises Conflict(code="already_waitlisted") for a second active entry with the same therapist."""
+
+    async def entry(self, entry_id: uuid.UUID) -> WaitlistEntry | None: ...
+
+    async def remove_entry(self, entry_id: uuid.UUID, now: datetime) -> None: ...
+
+    async def entries_for_therapist(self, therapist_id: uuid.UUID) -> list[WaitlistEntry]: ...
+
+    async def entries_for_client(self, client_id: uuid.UUID) -> list[WaitlistEntry]: ...
+
+    async def add_offer(self, offer: StoredOffer, now: datetime) -> None: ...
+
+    async def offer(self, offer_id: uuid.UUID, *, for_update: bool = False) -> StoredOffer | None: ...
+
+    async def open_offers_for_client(self, client_id: uuid.UUID, now: datetime) -> list[StoredOffer]: ...
+
+    async def mark_claimed(self, offer_id: uuid.UUID, appointment_id: uuid.UUID) -> None: ...
+
+
+class ReminderChannel:
+    EMAIL = "email"
+    SMS = "sms"
+
+
+@dataclass(frozen=True, slots=True)
+class DueReminder:
+    id: uuid.UUID
+    appointment_id: uuid.UUID
+    recipient_id: uuid.UUID
+    channel: str
+    due_at: datetime
+    attempts: int
+
+
+class ReminderRepository(Protocol):
+    async def schedule(
+        self, appointment_id: uuid.UUID, recipient_id: uuid.UUID, channel: str, due_at: datetime, rid: uuid.UUID
+    ) -> None: ...
+
+    async def cancel_pending(self, appointment_id: uuid.UUID) -> int: ...
+
+    async def claim_due(self, now: datetime, limit: int) -> list[DueReminder]:
+        """Due pending reminders, locked for this transaction (other workers skip them)."""
+
+    async def mark_sent(self, reminder_id: uuid.UUID, now: datetime) -> None: ...
+
+    async def mark_retry(self, reminder_id: uuid.UUID, next_due: datetime, error: str) -> None: ...
+
+    async def mark_failed(self, reminder_id: uuid.UUID, error: str) -> None: ...
+
+
+class CalendarFeedRepository(Protocol):
+    async def replace(self, user_id: uuid.UUID, token_hash: str, now: datetime) -> None:
+        """Revoke the user's feed tokens and store a new one."""
+
+    async def revoke_all(self, user_id: uuid.UUID, now: datetime) -> None: ...
+
+    async def user_for(self, token_hash: str) -> uuid.UUID | None: ...
+
+
+class SchedulingUnitOfWork(UnitOfWork, Protocol):
+    users: UserRepository
+    profiles: ProfileRepository
+    office_hours: OfficeHoursRepository
+    appointments: AppointmentRepository
+    series: SeriesRepository
+    care: CareRepository
+    waitlist: WaitlistRepository
+    reminders: ReminderRepository
+    calendar_feeds: CalendarFeedRepository
+    audit: AuditLog

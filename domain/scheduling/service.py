@@ -1,0 +1,419 @@
+"""Scheduling use cases: profiles, office hours, slots, booking, changes and listing."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from domain.audit.events import AuditEvent, Outcome
+from domain.identity.model import User
+from domain.scheduling.access import can_manage, visible_or_404
+from domain.scheduling.model import (
+    Appointment,
+    AppointmentStatus,
+    CancelledBy,
+    Modality,
+    OfficeHours,
+    TherapistProfile,
+    check_offered,
+    new_appointment,
+    validate_office_hours,
+    validate_profile,
+)
+from domain.scheduling.policy import cancel as apply_cancel
+from domain.scheduling.ports import AppointmentQuery, SchedulingUnitOfWork
+from domain.scheduling.reminders import DEFAULT_REMINDER_OFFSETS, reminder_due_times
+from domain.scheduling.slots import Slot, available_slots, check_bookable
+from domain.shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from domain.shared.ports import Clock, IdGenerator
+from domain.shared.principal import Principal, Role
+
+# Busy time is loaded this far around a requested start: enough for buffers and the local day's limit.
+_DAY_MARGIN = timedelta(days=2)
+MAX_SLOT_WINDOW = timedelta(days=31)
+
+
+@dataclass(frozen=True, slots=True)
+class BookingRequest:
+    therapist_id: uuid.UUID
+    start: datetime
+    duration_minutes: int
+    modality: Modality
+    client_id: uuid.UUID | None = None  # a therapist booking for one of their clients
+
+
+@dataclass(frozen=True, slots=True)
+class SlotSearch:
+    therapist_id: uuid.UUID
+    start: datetime
+    end: datetime
+    duration_minutes: int
+    modality: Modality
+    step_minutes: int = 15
+
+
+@dataclass(frozen=True, slots=True)
+class SlotResult:
+    timezone: str
+    slots: list[Slot]
+
+
+@dataclass(frozen=True, slots=True)
+class Freed:
+    """An interval given back by a cancellation or a move, for the waitlist."""
+
+    therapist_id: uuid.UUID
+    start: datetime
+    end: datetime
+    modality: Modality
+    client_id: uuid.UUID
+
+
+def default_profile(user: User) -> TherapistProfile:
+    return TherapistProfile(therapist_id=user.id, display_name=user.display_name, timezone=user.timezone, version=0)
+
+
+def default_office_hours(timezone: str) -> OfficeHours:
+    return OfficeHours(timezone=timezone, weekly=())
+
+
+class SchedulingService:
+    def __init__(
+        self,
+        uow: Callable[[], SchedulingUnitOfWork],
+        clock: Clock,
+        ids: IdGenerator,
+        reminder_offsets: tuple[timedelta, ...] = DEFAULT_REMINDER_OFFSETS,
+        on_freed: Callable[[Freed], Awaitable[None]] | None = None,
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._ids = ids
+        self._reminder_offsets = reminder_offsets
+        self._on_freed = on_freed
+
+    # ------------------------------------------------------------------------------------ profiles
+
+    async def my_profile(self, principal: Principal) -> TherapistProfile:
+        _require(principal, Role.THERAPIST)
+        async with self._uow() as uow:
+            return await self._profile(uow, principal.user_id)
+
+    async def update_profile(
+        self, principal: Principal, profile: TherapistProfile, *, expected_version: int
+    ) -> TherapistProfile:
+        _require(principal, Role.THERAPIST)
+        assert principal.practice_id is not None
+        profile = replace(profile, therapist_id=principal.user_id, version=expected_version + 1)
+        validate_profile(profile)
+        async with self._uow() as uow:
+            if not await uow.profiles.save(profile, principal.practice_id, expected_version=expected_version):
+                raise Conflict(
+                    "The profile changed since you loaded it; reload and try again.", code="precondition_failed"
+                )
+            await uow.audit.append(self._event(principal, "profile.update", "therapist_profile", principal.user_id))
+            await uow.commit()
+        return profile
+
+    async def public_profile(self, therapist_id: uuid.UUID) -> TherapistProfile:
+        async with self._uow() as uow:
+            return await self._profile(uow, therapist_id)
+
+    async def directory(self, *, after: uuid.UUID | None, limit: int) -> list[TherapistProfile]:
+        async with self._uow() as uow:
+            return await uow.profiles.list_accepting(after=after, limit=limit)
+
+    async def _profile(self, uow: SchedulingUnitOfWork, therapist_id: uuid.UUID) -> TherapistProfile:
+        stored = await uow.profiles.get(therapist_id)
+        if stored is not None:
+            return stored
+        user = await uow.users.get(therapist_id)
+        if user is None or user.role is not Role.THERAPIST:
+            raise NotFound("No such therapist.")
+        return default_profile(user)
+
+    # ------------------------------------------------------------------------------------ office hours
+
+    async def my_office_hours(self, principal: Principal) -> OfficeHours:
+        _require(principal, Role.THERAPIST)
+        async with self._uow() as uow:
+            hours = await uow.office_hours.get(principal.user_id)
+            if hours is not None:
+                return hours
+            return default_office_hours((await self._profile(uow, principal.user_id)).timezone)
+
+    async def set_office_hours(self, principal: Principal, hours: OfficeHours) -> OfficeHours:
+        _require(principal, Role.THERAPIST)
+        validate_office_hours(hours)
+        async with self._uow() as uow:
+            await uow.appointments.lock_therapist(principal.user_id)
+            await uow.office_hours.save(principal.user_id, hours, self._clock.now())
+            await uow.audit.append(self._event(principal, "office_hours.update", "office_hours", principal.user_id))
+            await uow.commit()
+        return hours
+
+    # ------------------------------------------------------------------------------------ slots
+
+    async def slots(self, search: SlotSearch) -> SlotResult:
+        if search.end - search.start > MAX_SLOT_WINDOW:
+            raise ValidationFailed("Ask for at most 31 days of slots at a time.", code="invalid_window", field="end")
+        async with self._uow() as uow:
+            profile = await self._profile(uow, search.therapist_id)
+            check_offered(profile, search.duration_minutes, search.modality)
+            hours = await uow.office_hours.get(search.therapist_id)
+            if hours is None:
+                return SlotResult(profile.timezone, [])
+            busy = await uow.appointments.blocking_for_therapist(
+                search.therapist_id, search.start - _DAY_MARGIN, search.end + _DAY_MARGIN
+            )
+        found = available_slots(
+            hours,
+            [(a.start, a.end) for a in busy],
+            search.start,
+            search.end,
+            search.duration_minutes,
+            self._clock.now(),
+            search.step_minutes,
+        )
+        return SlotResult(hours.timezone, found)
+
+    # ------------------------------------------------------------------------------------ booking
+
+    async def book(self, principal: Principal, request: BookingRequest) -> Appointment:
+        async with self._uow() as uow:
+            appointment = await self.book_in(uow, principal, request)
+            await uow.commit()
+        return appointment
+
+    async def book_in(
+        self,
+        uow: SchedulingUnitOfWork,
+        principal: Principal,
+        request: BookingRequest,
+        *,
+        series_id: uuid.UUID | None = None,
+        series_index: int | None = None,
+        enforce_horizon: bool = True,
+    ) -> Appointment:
+        """Book inside the caller's unit of work (series and waitlist claims reuse this exact path)."""
+        now = self._clock.now()
+        client_id = await self._booking_client(uow, principal, request)
+        therapist = await uow.users.get(request.therapist_id)
+        if therapist is None or therapist.role is not Role.THERAPIST or therapist.practice_id is None:
+            raise NotFound("No such therapist.")
+        profile = await self._profile(uow, therapist.id)
+        check_offered(profile, request.duration_minutes, request.modality)
+        if (
+            principal.role is Role.CLIENT
+            and not profile.accepting_new_clients
+            and not await uow.care.is_active(client_id, therapist.id)
+        ):
+            raise ValidationFailed("This therapist is not accepting new clients.", code="not_accepting_clients")
+        hours = await uow.office_hours.get(therapist.id)
+        if hours is None:
+            raise ValidationFailed("This therapist has not published office hours.", code="outside_office_hours")
+        await uow.appointments.lock_therapist(therapist.id)
+        busy = await uow.appointments.blocking_for_therapist(
+            therapist.id, request.start - _DAY_MARGIN, request.start + _DAY_MARGIN
+        )
+        check_bookable(
+            hours,
+            [(a.start, a.end) for a in busy],
+            request.start,
+            request.duration_minutes,
+            now,
+            enforce_horizon=enforce_horizon,
+        )
+        appointment = new_appointment(
+            id=self._ids.new(),
+            therapist_id=therapist.id,
+            client_id=client_id,
+            practice_id=therapist.practice_id,
+            start=request.start,
+            duration_minutes=request.duration_minutes,
+            modality=request.modality,
+            created_at=now,
+            series_id=series_id,
+            series_index=series_index,
+        )
+        await uow.appointments.add(appointment)
+        await uow.care.ensure(client_id, therapist.id, therapist.practice_id, now)
+        await self._schedule_reminders(uow, appointment)
+        await uow.audit.append(self._event(principal, "appointment.create", "appointment", appointment.id))
+        return appointment
+
+    async def _booking_client(
+        self, uow: SchedulingUnitOfWork, principal: Principal, request: BookingRequest
+    ) -> uuid.UUID:
+        if principal.role is Role.CLIENT:
+            if request.client_id not in (None, principal.user_id):
+                raise NotFound("No such client.")
+            return principal.user_id
+        if principal.role is Role.THERAPIST and request.therapist_id == principal.user_id and request.client_id:
+            if await uow.care.is_active(request.client_id, principal.user_id):
+                return request.client_id
+            raise NotFound("No such client.")
+        if principal.role is Role.THERAPIST and request.client_id is None:
+            raise ValidationFailed("Name the client to book for.", code="client_required", field="client_id")
+        raise NotFound("No such therapist.")
+
+    async def _schedule_reminders(self, uow: SchedulingUnitOfWork, appointment: Appointment) -> None:
+        await uow.reminders.cancel_pending(appointment.id)
+        now = self._clock.now()
+        for recipient_id in (appointment.client_id, appointment.therapist_id):
+            recipient = await uow.users.get(recipient_id)
+            if recipient is None:
+                continue
+            due_times = reminder_due_times(
+                appointment.start, booked_at=now, timezone=recipient.timezone, offsets=self._reminder_offsets
+            )
+            channels = ["email"] + (["sms"] if recipient.phone else [])
+            for due in due_times:
+                for channel in channels:
+                    await uow.reminders.schedule(appointment.id, recipient.id, channel, due, self._ids.new())
+
+    # ------------------------------------------------------------------------------------ reading
+
+    async def get(self, principal: Principal, appointment_id: uuid.UUID) -> Appointment:
+        async with self._uow() as uow:
+            return visible_or_404(principal, await uow.appointments.get(appointment_id))
+
+    async def list(
+        self,
+        principal: Principal,
+        *,
+        start: datetime | None,
+        end: datetime | None,
+        after: tuple[datetime, uuid.UUID] | None,
+        limit: int,
+    ) -> list[Appointment]:
+        if principal.role is Role.CLIENT:
+            query = AppointmentQuery(client_id=principal.user_id, start=start, end=end, after=after, limit=limit)
+        else:
+            if principal.practice_id is None:
+                return []
+            query = AppointmentQuery(practice_id=principal.practice_id, start=start, end=end, after=after, limit=limit)
+        async with self._uow() as uow:
+            return await uow.appointments.find(query)
+
+    # ------------------------------------------------------------------------------------ changes
+
+    async def cancel(self, principal: Principal, appointment_id: uuid.UUID, reason: str | None) -> Appointment:
+        async with self._uow() as uow:
+            appointment = await self._managed(uow, principal, appointment_id)
+            freed = self.cancel_in(uow, principal, appointment, reason, await self._window(uow, appointment))
+            await uow.appointments.save(appointment)
+            await uow.reminders.cancel_pending(appointment.id)
+            await uow.audit.append(self._event(principal, "appointment.cancel", "appointment", appointment.id))
+            await uow.commit()
+        await self._freed(freed)
+        return appointment
+
+    def cancel_in(
+        self, uow: SchedulingUnitOfWork, principal: Principal, appointment: Appointment, reason: str | None, window: int
+    ) -> Freed:
+        by = CancelledBy.CLIENT if principal.role is Role.CLIENT else CancelledBy.THERAPIST
+        apply_cancel(appointment, by=by, reason=reason, now=self._clock.now(), window_hours=window)
+        return Freed(
+            appointment.therapist_id, appointment.start, appointment.end, appointment.modality, appointment.client_id
+        )
+
+    async def reschedule(
+        self,
+        principal: Principal,
+        appointment_id: uuid.UUID,
+        new_start: datetime,
+        duration_minutes: int | None = None,
+    ) -> Appointment:
+        """Atomic: one UPDATE moves the interval, so the old time is released only if the new one is taken."""
+        async with self._uow() as uow:
+            appointment = await self._managed(uow, principal, appointment_id)
+            old = Freed(
+                appointment.therapist_id,
+                appointment.start,
+                appointment.end,
+                appointment.modality,
+                appointment.client_id,
+            )
+            await self.move_in(uow, principal, appointment, new_start, duration_minutes)
+            await uow.commit()
+        await self._freed(old)
+        return appointment
+
+    async def move_in(
+        self,
+        uow: SchedulingUnitOfWork,
+        principal: Principal,
+        appointment: Appointment,
+        new_start: datetime,
+        duration_minutes: int | None,
+    ) -> None:
+        minutes = duration_minutes or appointment.duration_minutes
+        profile = await self._profile(uow, appointment.therapist_id)
+        check_offered(profile, minutes, appointment.modality)
+        hours = await uow.office_hours.get(appointment.therapist_id)
+        if hours is None:
+            raise ValidationFailed("This therapist has not published office hours.", code="outside_office_hours")
+        await uow.appointments.lock_therapist(appointment.therapist_id)
+        busy = await uow.appointments.blocking_for_therapist(
+            appointment.therapist_id, new_start - _DAY_MARGIN, new_start + _DAY_MARGIN, exclude=appointment.id
+        )
+        check_bookable(hours, [(a.start, a.end) for a in busy], new_start, minutes, self._clock.now())
+        appointment.reschedule(new_start, minutes)
+        await uow.appointments.save(appointment)
+        await self._schedule_reminders(uow, appointment)
+        await uow.audit.append(self._event(principal, "appointment.reschedule", "appointment", appointment.id))
+
+    async def transition(
+        self, principal: Principal, appointment_id: uuid.UUID, target: AppointmentStatus
+    ) -> Appointment:
+        """Staff-driven state changes (the live-session flow drives the rest of the machine)."""
+        if principal.role is Role.CLIENT:
+            raise NotFound("No such appointment.")
+        async with self._uow() as uow:
+            appointment = await self._managed(uow, principal, appointment_id)
+            if target in (AppointmentStatus.NO_SHOW, AppointmentStatus.COMPLETED) and (
+                self._clock.now() < appointment.start
+            ):
+                raise ValidationFailed("The session has not started yet.", code="session_not_started")
+            appointment.transition(target)
+            await uow.appointments.save(appointment)
+            if target is AppointmentStatus.NO_SHOW:
+                await uow.reminders.cancel_pending(appointment.id)
+            await uow.audit.append(self._event(principal, f"appointment.{target.value}", "appointment", appointment.id))
+            await uow.commit()
+        return appointment
+
+    async def _managed(self, uow: SchedulingUnitOfWork, principal: Principal, appointment_id: uuid.UUID) -> Appointment:
+        appointment = visible_or_404(principal, await uow.appointments.get(appointment_id, for_update=True))
+        if not can_manage(principal, appointment):
+            raise Forbidden("Only the session's participants can change it.", code="forbidden")
+        return appointment
+
+    async def _window(self, uow: SchedulingUnitOfWork, appointment: Appointment) -> int:
+        return (await self._profile(uow, appointment.therapist_id)).cancellation_window_hours
+
+    async def _freed(self, freed: Freed) -> None:
+        # After commit, in its own transaction: a failure to offer the time never undoes the cancellation.
+        if self._on_freed is not None:
+            await self._on_freed(freed)
+
+    def _event(self, principal: Principal, action: str, object_type: str, object_id: uuid.UUID) -> AuditEvent:
+        return AuditEvent(
+            action=action,
+            object_type=object_type,
+            object_id=str(object_id),
+            actor_id=principal.user_id,
+            actor_role=str(principal.role),
+            practice_id=principal.practice_id,
+            outcome=Outcome.SUCCESS,
+            occurred_at=self._clock.now(),
+            request_id=principal.request_id,
+        )
+
+
+def _require(principal: Principal, role: Role) -> None:
+    if principal.role is not role:
+        raise Forbidden("This is for therapists.", code="forbidden")
