@@ -12,11 +12,13 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from api.idempotency import IdempotencyStore
 from domain.audit.events import ChainReport, ChainVerifier
 from domain.identity.model import SessionPolicies, SessionPolicy
 from domain.identity.ports import AccessTokens
 from domain.identity.service import IdentityService, ThrottleRules
 from domain.identity.throttle import ThrottleRule
+from domain.scheduling.service import SchedulingService
 from domain.shared.ports import Clock, SystemClock, UuidGenerator
 from infra.crypto.passwords import Argon2PasswordHasher
 from infra.crypto.tokens import JwtAccessTokens, JwtConfig, ensure_dev_key, load_private_key, load_public_key
@@ -24,6 +26,7 @@ from infra.db import migrate
 from infra.db.embedded import EmbeddedPostgres
 from infra.db.engine import create_engine, session_factory
 from infra.db.repositories.audit import read_chain
+from infra.db.repositories.idempotency import SqlIdempotencyStore
 from infra.db.uow import SqlUnitOfWork
 from infra.logging import configure_logging
 from infra.settings import Settings
@@ -42,6 +45,8 @@ class Container:
     clock: Clock
     tokens: AccessTokens
     identity: IdentityService
+    scheduling: SchedulingService
+    idempotency: IdempotencyStore
     migration_heads: set[str]
 
     async def database_ready(self) -> bool:
@@ -119,12 +124,15 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
         ),
         dummy_hash=await asyncio.to_thread(hasher.hash_sync, "hearth-timing-equaliser-not-a-password"),
     )
+    scheduling = SchedulingService(uow=lambda: SqlUnitOfWork(sessions), clock=clock, ids=UuidGenerator())
     return Container(
         settings=settings,
         engine=engine,
         clock=clock,
         tokens=tokens,
         identity=identity,
+        scheduling=scheduling,
+        idempotency=SqlIdempotencyStore(engine),
         migration_heads=migrate.head_revisions(settings.database_url),
     )
 

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from api.bootstrap import Container
 from api.security import authorize
 from domain.identity.service import IdentityService
+from domain.scheduling.service import SchedulingService
 from domain.shared.errors import AuthenticationFailed
 from domain.shared.principal import Principal
 
@@ -19,6 +20,10 @@ def container(request: Request) -> Container:
 
 def identity_service(request: Request) -> IdentityService:
     return container(request).identity
+
+
+def scheduling_service(request: Request) -> SchedulingService:
+    return container(request).scheduling
 
 
 def request_id(request: Request) -> str | None:
@@ -38,5 +43,7 @@ def require_principal(principal: Annotated[Principal | None, Depends(authorize)]
 CurrentPrincipal = Annotated[Principal, Depends(require_principal)]
 OptionalPrincipal = Annotated[Principal | None, Depends(authorize)]
 Identity = Annotated[IdentityService, Depends(identity_service)]
+Scheduling = Annotated[SchedulingService, Depends(scheduling_service)]
+Container_ = Annotated[Container, Depends(container)]
 RequestId = Annotated[str | None, Depends(request_id)]
 ClientAddress = Annotated[str, Depends(client_address)]

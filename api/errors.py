@@ -143,6 +143,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+            # FastAPI's answer to a body that is not even text; malformed JSON is already a 422.
+            return problem(request, 422, "validation_failed", "The request body could not be parsed as JSON.")
         code = _CODE_BY_STATUS.get(exc.status_code, "http_error")
         detail = exc.detail if isinstance(exc.detail, str) else None
         if exc.status_code == 404:

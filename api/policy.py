@@ -40,6 +40,21 @@ POLICY: dict[tuple[str, str], Access] = {
     ("POST", "/api/v1/auth/refresh"): PUBLIC,
     ("POST", "/api/v1/auth/logout"): PUBLIC,
     ("GET", "/api/v1/me"): ANY_USER,
+    ("PUT", "/api/v1/me"): ANY_USER,
+    # scheduling
+    ("GET", "/api/v1/therapists"): ANY_USER,
+    ("GET", "/api/v1/therapists/me/profile"): THERAPISTS,
+    ("PUT", "/api/v1/therapists/me/profile"): THERAPISTS,
+    ("GET", "/api/v1/therapists/me/office-hours"): THERAPISTS,
+    ("PUT", "/api/v1/therapists/me/office-hours"): THERAPISTS,
+    ("GET", "/api/v1/therapists/{therapist_id}"): ANY_USER,
+    ("GET", "/api/v1/therapists/{therapist_id}/slots"): ANY_USER,
+    ("POST", "/api/v1/appointments"): Access(roles=frozenset({Role.CLIENT, Role.THERAPIST})),
+    ("GET", "/api/v1/appointments"): ANY_USER,
+    ("GET", "/api/v1/appointments/{appointment_id}"): ANY_USER,
+    ("POST", "/api/v1/appointments/{appointment_id}/cancel"): ANY_USER,
+    ("POST", "/api/v1/appointments/{appointment_id}/reschedule"): ANY_USER,
+    ("POST", "/api/v1/appointments/{appointment_id}/status"): STAFF,
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, model_validator
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -52,6 +52,35 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
     log_json: bool = True
+
+    # Payload encryption
+    payload_keks: dict[str, SecretStr] = {}
+    payload_keks_file: Path | None = None
+    payload_kek_current: str | None = None
+    payload_key_cache_size: int = Field(default=1024, ge=0)
+
+    # Notifications and jobs
+    email_backend: Literal["console", "smtp"] = "console"
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_from: str = "Hearth <no-reply@localhost>"
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+    sms_backend: Literal["console", "twilio"] = "console"
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_from_number: str | None = None
+    twilio_messaging_service_sid: str | None = None
+    twilio_base_url: str = "https://api.twilio.com"
+    twilio_timeout_seconds: float = Field(default=10.0, gt=0)
+    jobs_in_process: bool = True
+    jobs_concurrency: int = Field(default=10, ge=2)
+    jobs_max_attempts: int = Field(default=5, ge=1)
+    jobs_retry_initial_seconds: float = Field(default=30.0, ge=0)
+    jobs_retry_max_seconds: float = Field(default=3600.0, ge=0)
+    jobs_poll_seconds: float = Field(default=30.0, gt=0)
 
     @model_validator(mode="after")
     def _production_needs_real_keys(self) -> Settings:

@@ -42,6 +42,7 @@ class UserOut(BaseModel):
     display_name: str
     timezone: str
     practice_id: uuid.UUID | None
+    phone: str | None
 
     @classmethod
     def of(cls, me: Me) -> UserOut:
@@ -53,6 +54,7 @@ class UserOut(BaseModel):
             display_name=u.display_name,
             timezone=u.timezone,
             practice_id=me.practice_id,
+            phone=u.phone,
         )
 
 
@@ -79,3 +81,11 @@ class RefreshRequest(BaseModel):
 
 class LogoutRequest(RefreshRequest):
     pass
+
+
+class UpdateMe(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    display_name: str = Field(min_length=1, max_length=120)
+    timezone: str = Field(min_length=1, max_length=64)
+    phone: str | None = Field(default=None, max_length=16, description="E.164, for SMS reminders")

@@ -35,6 +35,7 @@ class User:
     # starts a care relationship (see docs/adr/0002-tenancy.md).
     practice_id: uuid.UUID | None
     created_at: datetime
+    phone: str | None = None  # E.164; SMS reminders go here when set
 
 
 @dataclass(slots=True)

@@ -21,6 +21,9 @@ class UserRepository(Protocol):
     async def add(self, user: User) -> None:
         """Raises Conflict(code="email_taken") when the email is already registered."""
 
+    async def update_contact(self, user: User) -> None:
+        """Stores display name, time zone and phone."""
+
 
 class PracticeRepository(Protocol):
     async def add(self, practice: Practice) -> None: ...

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import unicodedata
 import uuid
@@ -52,6 +53,20 @@ class ThrottleRules:
     address: ThrottleRule
 
 
+_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+
+
+def _check_zone(name: str) -> None:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationFailed(
+            f"Unknown time zone {name!r}; use an IANA name such as Europe/London.",
+            code="invalid_timezone",
+            field="timezone",
+        ) from None
+
+
 def normalize_email(email: str) -> str:
     return unicodedata.normalize("NFKC", email).strip().lower()
 
@@ -94,14 +109,7 @@ class IdentityService:
         display_name = cmd.display_name.strip()
         if not display_name:
             raise ValidationFailed("A display name is required.", field="display_name")
-        try:
-            ZoneInfo(cmd.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValidationFailed(
-                f"Unknown time zone {cmd.timezone!r}; use an IANA name such as Europe/London.",
-                code="invalid_timezone",
-                field="timezone",
-            ) from None
+        _check_zone(cmd.timezone)
         check_password(cmd.password, email=email, display_name=display_name)
         password_hash = await self._hasher.hash(cmd.password)
         now = self._clock.now()
@@ -254,6 +262,28 @@ class IdentityService:
             if user is not None:
                 await uow.audit.append(self._event("auth.logout", user, user.practice_id, Outcome.SUCCESS, request_id))
             await uow.commit()
+
+    async def update_contact(self, principal: Principal, *, display_name: str, timezone: str, phone: str | None) -> Me:
+        display_name = display_name.strip()
+        if not display_name:
+            raise ValidationFailed("A display name is required.", field="display_name")
+        _check_zone(timezone)
+        if phone is not None and not _E164.match(phone):
+            raise ValidationFailed(
+                "Give the phone number in international form, e.g. +14155550123.", code="invalid_phone", field="phone"
+            )
+        async with self._uow() as uow:
+            user = await uow.users.get(principal.user_id)
+            if user is None:
+                raise NotFound("No such user.")
+            user.display_name, user.timezone, user.phone = display_name, timezone, phone
+            await uow.users.update_contact(user)
+            await uow.audit.append(
+                self._event("user.update", user, user.practice_id, Outcome.SUCCESS, principal.request_id)
+            )
+            practice_id = await self._practice_of(uow, user)
+            await uow.commit()
+        return Me(user=user, practice_id=practice_id)
 
     async def me(self, principal: Principal) -> Me:
         async with self._uow() as uow:

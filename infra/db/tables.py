@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSTZRANGE, UUID, ExcludeConstraint
 
 metadata = sa.MetaData(
     naming_convention={
@@ -38,6 +38,7 @@ users = sa.Table(
     sa.Column("timezone", sa.String(64), nullable=False),
     sa.Column("practice_id", UUID(as_uuid=True), sa.ForeignKey("practices.id"), nullable=True, index=True),
     sa.Column("created_at", TS, nullable=False),
+    sa.Column("phone", sa.String(16), nullable=True),
     sa.CheckConstraint("role IN ('client', 'therapist', 'practice_admin')", name="role"),
     sa.CheckConstraint("role = 'client' OR practice_id IS NOT NULL", name="staff_have_practice"),
 )
@@ -113,4 +114,193 @@ audit_events = sa.Table(
     sa.Column("request_id", sa.String(64), nullable=True),
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
+)
+
+# --- scheduling ---------------------------------------------------------------------------------
+
+# Statuses that occupy the therapist's and the client's time. Cancelled, late-cancelled and
+# no-show appointments free their interval (see domain/scheduling/model.py BLOCKING_STATUSES).
+ACTIVE_APPOINTMENT_SQL = "status IN ('booked', 'checked_in', 'in_progress', 'completed')"
+
+therapist_profiles = sa.Table(
+    "therapist_profiles",
+    metadata,
+    sa.Column("therapist_id", UUID(as_uuid=True), sa.ForeignKey("users.id"), primary_key=True),
+    sa.Column("practice_id", UUID(as_uuid=True), sa.ForeignKey("practices.id"), nullable=False, index=True),
+    sa.Column("display_name", sa.String(120), nullable=False),
+    sa.Column("bio", sa.Text, nullable=False),
+    sa.Column("timezone", sa.String(64), nullable=False),
+    sa.Column("licenses", ARRAY(sa.String(10)), nullable=False),
+    sa.Column("specialties", ARRAY(sa.String(60)), nullable=False),
+    sa.Column("languages", ARRAY(sa.String(20)), nullable=False),
+    sa.Column("modalities", ARRAY(sa.String(10)), nullable=False),
+    sa.Column("session_lengths", ARRAY(sa.Integer), nullable=False),
+    sa.Column("rates", JSONB, nullable=False),
+    sa.Column("accepting_new_clients", sa.Boolean, nullable=False),
+    sa.Column("caseload_capacity", sa.Integer, nullable=False),
+    sa.Column("cancellation_window_hours", sa.Integer, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+)
+
+office_hours = sa.Table(
+    "office_hours",
+    metadata,
+    sa.Column("therapist_id", UUID(as_uuid=True), sa.ForeignKey("users.id"), primary_key=True),
+    sa.Column("timezone", sa.String(64), nullable=False),
+    # Weekly rules, exceptions and messaging hours: always read and written whole.
+    sa.Column("rules", JSONB, nullable=False),
+    sa.Column("buffer_minutes", sa.Integer, nullable=False),
+    sa.Column("max_sessions_per_day", sa.Integer, nullable=True),
+    sa.Column("min_notice_minutes", sa.Integer, nullable=False),
+    sa.Column("horizon_days", sa.Integer, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+)
+
+appointment_series = sa.Table(
+    "appointment_series",
+    metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("therapist_id", UUID(as_uuid=True), sa.ForeignKey("users.id"), nullable=False, index=True),
+    sa.Column("client_id", UUID(as_uuid=True), sa.ForeignKey("users.id"), nullable=False, index=True),
+    sa.Column("practice_id", UUID(as_uuid=True), sa.ForeignKey("practices.id"), nullable=False),
+    sa.Column("timezone", sa.String(64), nullable=False),
+    sa.Column("start_date", sa.Date, nullable=False),
+    sa.Column("start_time", sa.Time, nullable=False),
+    sa.Column("duration_minutes", sa.Integer, nullable=False),
+    sa.Column("modality", sa.String(10), nullable=False),
+    sa.Column("frequency", sa.String(12), nullable=False),
+    sa.Column("count", sa.Integer, nullable=True),
+    sa.Column("until", sa.Date, nullable=True),
+    sa.Column("ends_before_index", sa.Integer, nullable=True),
+    sa.Column("previous_series_id", UUID(as_uuid=True), nullable=True),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+)
+
+appointments = sa.Table(
+    "appointments",
+    metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("therapist_id", UUID(as_uuid=True), sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("client_id", UUID(as_uuid=True), sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("practice_id", UUID(as_uuid=True), sa.ForeignKey("practices.id"), nullable=False, index=True),
+    sa.Column("start_at", TS, nullable=False),
+    sa.Column("end_at", TS, nullable=False),
+    sa.Column("during", TSTZRANGE, sa.Computed("tstzrange(start_at, end_at, '[)')", persisted=True), nullable=False),
+    sa.Column("duration_minutes", sa.Integer, nullable=False),
+    sa.Column("modality", sa.String(10), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("series_id", UUID(as_uuid=True), sa.ForeignKey("appointment_series.id"), nullable=True, index=True),
+    sa.Column("series_index", sa.Integer, nullable=True),
+    sa.Column("cancel_reason", sa.String(500), nullable=True),
+    sa.Column("cancelled_by", sa.String(10), nullable=True),
+    sa.Column("cancelled_at", TS, nullable=True),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.CheckConstraint("end_at > start_at", name="positive_length"),
+    sa.CheckConstraint("duration_minutes BETWEEN 10 AND 60", name="duration"),
+    sa.CheckConstraint(
+        "status IN ('booked', 'cancelled', 'late_cancelled', 'checked_in', 'in_progress', 'completed', 'no_show')",
+        name="status",
+    ),
+    # The no-double-booking guarantee: PostgreSQL refuses overlapping active intervals.
+    ExcludeConstraint(
+        ("therapist_id", "="),
+        ("during", "&&"),
+        where=sa.text(ACTIVE_APPOINTMENT_SQL),
+        using="gist",
+        name="ex_appointments_therapist_overlap",
+    ),
+    ExcludeConstraint(
+        ("client_id", "="),
+        ("during", "&&"),
+        where=sa.text(ACTIVE_APPOINTMENT_SQL),
+        using="gist",
+        name="ex_appointments_client_overlap",
+    ),
+)
+sa.Index("ix_appointments_therapist_start", appointments.c.therapist_id, appointments.c.start_at)
+sa.Index("ix_appointments_client_start", appointments.c.client_id, appointments.c.start_at)
+
+waitlist_entries = sa.Table(
+    "waitlist_entries",
+    metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("therapist_id", UUID(as_uuid=True), sa.ForeignKey("users.id"), nullable=False, index=True),
+    sa.Column("client_id", UUID(as_uuid=True), sa.ForeignKey("users.id"), nullable=False, index=True),
+    sa.Column("timezone", sa.String(64), nullable=False),
+    sa.Column("durations", ARRAY(sa.Integer), nullable=False),
+    sa.Column("weekdays", ARRAY(sa.Integer), nullable=False),
+    sa.Column("time_ranges", JSONB, nullable=False),
+    sa.Column("modality", sa.String(10), nullable=True),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("removed_at", TS, nullable=True),
+)
+sa.Index(
+    "uq_waitlist_entries_active",
+    waitlist_entries.c.therapist_id,
+    waitlist_entries.c.client_id,
+    unique=True,
+    postgresql_where=waitlist_entries.c.removed_at.is_(None),
+)
+
+waitlist_offers = sa.Table(
+    "waitlist_offers",
+    metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("entry_id", UUID(as_uuid=True), sa.ForeignKey("waitlist_entries.id"), nullable=False, index=True),
+    sa.Column("therapist_id", UUID(as_uuid=True), sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("client_id", UUID(as_uuid=True), sa.ForeignKey("users.id"), nullable=False, index=True),
+    sa.Column("start_at", TS, nullable=False),
+    sa.Column("end_at", TS, nullable=False),
+    sa.Column("duration_minutes", sa.Integer, nullable=False),
+    sa.Column("modality", sa.String(10), nullable=False),
+    sa.Column("valid_from", TS, nullable=False),
+    sa.Column("expires_at", TS, nullable=False),
+    sa.Column("claimed_appointment_id", UUID(as_uuid=True), nullable=True),
+    sa.Column("created_at", TS, nullable=False),
+)
+
+reminders = sa.Table(
+    "reminders",
+    metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("appointment_id", UUID(as_uuid=True), sa.ForeignKey("appointments.id"), nullable=False, index=True),
+    sa.Column("recipient_id", UUID(as_uuid=True), sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("channel", sa.String(8), nullable=False),
+    sa.Column("due_at", TS, nullable=False),
+    sa.Column("status", sa.String(10), nullable=False),
+    sa.Column("sent_at", TS, nullable=True),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_error", sa.String(200), nullable=True),
+    sa.CheckConstraint("channel IN ('email', 'sms')", name="channel"),
+    sa.CheckConstraint("status IN ('pending', 'sent', 'cancelled', 'failed')", name="status"),
+)
+sa.Index(
+    "ix_reminders_pending_due",
+    reminders.c.due_at,
+    postgresql_where=reminders.c.status == "pending",
+)
+
+calendar_feeds = sa.Table(
+    "calendar_feeds",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("user_id", UUID(as_uuid=True), sa.ForeignKey("users.id"), nullable=False, index=True),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("revoked_at", TS, nullable=True),
+)
+
+idempotency_keys = sa.Table(
+    "idempotency_keys",
+    metadata,
+    sa.Column("user_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("operation", sa.String(120), primary_key=True),
+    sa.Column("request_hash", sa.String(64), nullable=False),
+    sa.Column("status_code", sa.Integer, nullable=True),
+    sa.Column("response", JSONB, nullable=True),
+    sa.Column("created_at", TS, nullable=False),
 )

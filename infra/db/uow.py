@@ -9,12 +9,32 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.audit.events import AuditLog
 from domain.identity.ports import PracticeRepository, SessionRepository, ThrottleRepository, UserRepository
+from domain.scheduling.ports import (
+    AppointmentRepository,
+    CalendarFeedRepository,
+    CareRepository,
+    OfficeHoursRepository,
+    ProfileRepository,
+    ReminderRepository,
+    SeriesRepository,
+    WaitlistRepository,
+)
 from infra.db.repositories.audit import SqlAuditLog
 from infra.db.repositories.identity import (
     SqlPracticeRepository,
     SqlSessionRepository,
     SqlThrottleRepository,
     SqlUserRepository,
+)
+from infra.db.repositories.scheduling import (
+    SqlAppointmentRepository,
+    SqlCalendarFeedRepository,
+    SqlCareRepository,
+    SqlOfficeHoursRepository,
+    SqlProfileRepository,
+    SqlReminderRepository,
+    SqlSeriesRepository,
+    SqlWaitlistRepository,
 )
 
 
@@ -31,6 +51,14 @@ class SqlUnitOfWork:
         self.sessions: SessionRepository = SqlSessionRepository(session)
         self.throttle: ThrottleRepository = SqlThrottleRepository(session)
         self.audit: AuditLog = SqlAuditLog(session)
+        self.profiles: ProfileRepository = SqlProfileRepository(session)
+        self.office_hours: OfficeHoursRepository = SqlOfficeHoursRepository(session)
+        self.appointments: AppointmentRepository = SqlAppointmentRepository(session)
+        self.series: SeriesRepository = SqlSeriesRepository(session)
+        self.care: CareRepository = SqlCareRepository(session)
+        self.waitlist: WaitlistRepository = SqlWaitlistRepository(session)
+        self.reminders: ReminderRepository = SqlReminderRepository(session)
+        self.calendar_feeds: CalendarFeedRepository = SqlCalendarFeedRepository(session)
         return self
 
     async def __aexit__(

@@ -25,7 +25,7 @@ def test_mypy_is_clean():
 def test_readme_lists_every_setting():
     readme = (ROOT / "README.md").read_text()
     missing = []
-    for name, field in Settings.model_fields.items():
+    for name in Settings.model_fields:
         env = "DATABASE_URL" if name == "database_url" else f"HEARTH_{name.upper()}"
         if f"`{env}`" not in readme:
             missing.append(env)

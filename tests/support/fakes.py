@@ -61,6 +61,9 @@ class _Users:
     async def by_email(self, email):
         return next((u for u in self.s.users.values() if u.email == email), None)
 
+    async def update_contact(self, user):
+        self.s.users[user.id] = user
+
     async def add(self, user):
         if await self.by_email(user.email):
             raise Conflict("taken", code="email_taken")

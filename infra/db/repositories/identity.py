@@ -33,6 +33,7 @@ def _user(row: sa.Row) -> User:  # type: ignore[type-arg]
         timezone=row.timezone,
         practice_id=row.practice_id,
         created_at=row.created_at,
+        phone=row.phone,
     )
 
 
@@ -48,6 +49,13 @@ class SqlUserRepository:
         row = (await self._s.execute(sa.select(users).where(users.c.email == email))).first()
         return _user(row) if row else None
 
+    async def update_contact(self, user: User) -> None:
+        await self._s.execute(
+            users.update()
+            .where(users.c.id == user.id)
+            .values(display_name=user.display_name, timezone=user.timezone, phone=user.phone)
+        )
+
     async def add(self, user: User) -> None:
         try:
             async with self._s.begin_nested():
@@ -61,6 +69,7 @@ class SqlUserRepository:
                         timezone=user.timezone,
                         practice_id=user.practice_id,
                         created_at=user.created_at,
+                        phone=user.phone,
                     )
                 )
         except IntegrityError as exc:

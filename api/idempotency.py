@@ -1,0 +1,88 @@
+"""`Idempotency-Key` for creating POSTs: the same key and body replays the first answer; the same key
+with another body is `422 idempotency_key_reused`; a retry racing the first request waits its turn."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any, Protocol
+
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from api.errors import ApiProblem, status_for
+from domain.shared.errors import DomainError
+from domain.shared.principal import Principal
+
+
+class StoredResponse(Protocol):
+    @property
+    def request_hash(self) -> str: ...
+
+    @property
+    def status_code(self) -> int | None:
+        """None while the first request is still running."""
+
+    @property
+    def body(self) -> Any: ...
+
+
+class IdempotencyStore(Protocol):
+    async def begin(
+        self, user_id: uuid.UUID, key: str, operation: str, request_hash: str, now: datetime
+    ) -> StoredResponse | None:
+        """Claim the key (None) or return what is stored under it."""
+
+    async def finish(self, user_id: uuid.UUID, key: str, operation: str, status_code: int, body: Any) -> None: ...
+
+    async def abandon(self, user_id: uuid.UUID, key: str, operation: str) -> None: ...
+
+
+def request_hash(body: BaseModel) -> str:
+    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+async def run_idempotent(
+    store: IdempotencyStore,
+    now: datetime,
+    principal: Principal,
+    key: str | None,
+    operation: str,
+    body: BaseModel,
+    status_code: int,
+    create: Callable[[], Awaitable[BaseModel]],
+) -> JSONResponse:
+    if key is None:
+        result = await create()
+        return JSONResponse(result.model_dump(mode="json"), status_code=status_code)
+    digest = request_hash(body)
+    stored = await store.begin(principal.user_id, key, operation, digest, now)
+    if stored is not None:
+        if stored.request_hash != digest:
+            raise ApiProblem(422, "idempotency_key_reused", "This Idempotency-Key was used with another request.")
+        if stored.status_code is None:
+            raise ApiProblem(
+                409, "idempotency_in_progress", "A request with this key is still running.", {"Retry-After": "1"}
+            )
+        if stored.status_code >= 400:
+            raise ApiProblem(stored.status_code, stored.body["code"], stored.body["detail"])
+        return JSONResponse(stored.body, status_code=stored.status_code, headers={"Idempotent-Replayed": "true"})
+    try:
+        result = await create()
+    except DomainError as exc:
+        status = status_for(exc)
+        if status < 500 and status != 429:
+            await store.finish(principal.user_id, key, operation, status, {"code": exc.code, "detail": exc.detail})
+        else:
+            await store.abandon(principal.user_id, key, operation)
+        raise
+    except BaseException:
+        await store.abandon(principal.user_id, key, operation)
+        raise
+    payload = result.model_dump(mode="json")
+    await store.finish(principal.user_id, key, operation, status_code, payload)
+    return JSONResponse(payload, status_code=status_code)

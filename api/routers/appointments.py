@@ -1,0 +1,145 @@
+"""Booking, listing, cancelling and rescheduling appointments."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, status
+from fastapi.responses import JSONResponse
+
+from api.deps import Container_, CurrentPrincipal, Scheduling
+from api.idempotency import run_idempotent
+from api.pagination import parse_time_id_cursor, time_id_cursor
+from api.schemas.scheduling import (
+    AppointmentOut,
+    AppointmentPage,
+    BookAppointment,
+    CancelAppointment,
+    RescheduleAppointment,
+    StatusChange,
+)
+from api.schemas.types import Rfc3339
+from domain.scheduling.model import AppointmentStatus, Modality
+from domain.scheduling.service import BookingRequest
+
+router = APIRouter(prefix="/api/v1/appointments", tags=["appointments"])
+
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such appointment, or not yours (`not_found`)"}}
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        description="Retry safely: the same key and body returns the first response",
+    ),
+]
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Book a session",
+    description="Clients book for themselves; a therapist may book for one of their clients (`client_id`). "
+    "Overlap with another active session of the therapist or the client is `409 slot_taken`, guaranteed by "
+    "the database. A time outside the therapist's slots is `422` with the reason's code.",
+    responses={
+        201: {"model": AppointmentOut},
+        404: {"description": "No such therapist or client"},
+        409: {"description": "`slot_taken`, or `idempotency_in_progress`"},
+    },
+    response_model=AppointmentOut,
+)
+async def create(
+    body: BookAppointment,
+    principal: CurrentPrincipal,
+    scheduling: Scheduling,
+    container: Container_,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    async def book() -> AppointmentOut:
+        appointment = await scheduling.book(
+            principal,
+            BookingRequest(
+                therapist_id=body.therapist_id,
+                start=body.start,
+                duration_minutes=body.duration_minutes,
+                modality=Modality(body.modality),
+                client_id=body.client_id,
+            ),
+        )
+        return AppointmentOut.of(appointment)
+
+    return await run_idempotent(
+        container.idempotency,
+        container.clock.now(),
+        principal,
+        idempotency_key,
+        "appointments-create",
+        body,
+        status.HTTP_201_CREATED,
+        book,
+    )
+
+
+@router.get("", summary="My appointments (clients) or my practice's (staff)")
+async def list_appointments(
+    principal: CurrentPrincipal,
+    scheduling: Scheduling,
+    start: Annotated[Rfc3339 | None, Query(description="Only sessions starting at or after")] = None,
+    end: Annotated[Rfc3339 | None, Query(description="Only sessions starting before")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=300)] = None,
+) -> AppointmentPage:
+    found = await scheduling.list(principal, start=start, end=end, after=parse_time_id_cursor(cursor), limit=limit + 1)
+    items = found[:limit]
+    more = len(found) > limit
+    return AppointmentPage(
+        items=[AppointmentOut.of(a) for a in items],
+        next_cursor=time_id_cursor(items[-1].start, items[-1].id) if more else None,
+    )
+
+
+@router.get("/{appointment_id}", summary="One appointment", responses=_NOT_FOUND)
+async def get_appointment(
+    appointment_id: uuid.UUID, principal: CurrentPrincipal, scheduling: Scheduling
+) -> AppointmentOut:
+    return AppointmentOut.of(await scheduling.get(principal, appointment_id))
+
+
+@router.post(
+    "/{appointment_id}/cancel",
+    summary="Cancel a session",
+    description="Inside the therapist's cancellation window a client's cancellation is `late_cancelled` "
+    "(recorded for billing). The freed time is offered to the waitlist.",
+    responses={**_NOT_FOUND, 409: {"description": "Not cancellable in its state (`invalid_state`)"}},
+)
+async def cancel(
+    appointment_id: uuid.UUID, body: CancelAppointment, principal: CurrentPrincipal, scheduling: Scheduling
+) -> AppointmentOut:
+    return AppointmentOut.of(await scheduling.cancel(principal, appointment_id, body.reason))
+
+
+@router.post(
+    "/{appointment_id}/reschedule",
+    summary="Move a session",
+    description="Atomic: the old time is released only if the new one is taken.",
+    responses={**_NOT_FOUND, 409: {"description": "`slot_taken` or `invalid_state`"}},
+)
+async def reschedule(
+    appointment_id: uuid.UUID, body: RescheduleAppointment, principal: CurrentPrincipal, scheduling: Scheduling
+) -> AppointmentOut:
+    return AppointmentOut.of(await scheduling.reschedule(principal, appointment_id, body.start, body.duration_minutes))
+
+
+@router.post(
+    "/{appointment_id}/status",
+    summary="Record a session's progress (staff)",
+    description="Marks check-in, start, completion or a no-show. Illegal transitions are `409 invalid_state`.",
+    responses={**_NOT_FOUND, 409: {"description": "`invalid_state`"}},
+)
+async def change_status(
+    appointment_id: uuid.UUID, body: StatusChange, principal: CurrentPrincipal, scheduling: Scheduling
+) -> AppointmentOut:
+    return AppointmentOut.of(await scheduling.transition(principal, appointment_id, AppointmentStatus(body.status)))

@@ -1,0 +1,657 @@
+"""PostgreSQL repositories for scheduling. Overlap is refused by exclusion constraints, which surface here
+as the domain's `slot_taken` conflict."""
+
+from __future__ import annotations
+
+import uuid
+import zlib
+from datetime import datetime, time
+from typing import Any
+
+import sqlalchemy as sa
+from asyncpg.exceptions import ExclusionViolationError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.scheduling.model import (
+    Appointment,
+    AppointmentStatus,
+    CancelledBy,
+    DateException,
+    Modality,
+    Money,
+    OfficeHours,
+    TherapistProfile,
+    TimeRange,
+    WeeklyRule,
+)
+from domain.scheduling.ports import AppointmentQuery, DueReminder, StoredOffer
+from domain.scheduling.recurrence import Frequency, RecurrenceRule, Series
+from domain.scheduling.waitlist import WaitlistEntry, WaitlistOffer
+from domain.shared.errors import Conflict
+from infra.db.tables import (
+    ACTIVE_APPOINTMENT_SQL,
+    appointment_series,
+    appointments,
+    calendar_feeds,
+    care_relationships,
+    office_hours,
+    reminders,
+    therapist_profiles,
+    waitlist_entries,
+    waitlist_offers,
+)
+
+_SLOT_TAKEN = "This time overlaps another session."
+
+
+def _is_exclusion(exc: IntegrityError) -> bool:
+    cause = getattr(exc.orig, "__cause__", None)
+    return isinstance(cause, ExclusionViolationError) or "ex_appointments_" in str(exc.orig)
+
+
+# --- profiles ----------------------------------------------------------------------------------------------
+
+
+def _profile(row: Any) -> TherapistProfile:
+    return TherapistProfile(
+        therapist_id=row.therapist_id,
+        display_name=row.display_name,
+        timezone=row.timezone,
+        bio=row.bio,
+        licenses=tuple(row.licenses),
+        specialties=tuple(row.specialties),
+        languages=tuple(row.languages),
+        modalities=tuple(Modality(m) for m in row.modalities),
+        session_lengths=tuple(row.session_lengths),
+        rates={int(k): Money(v["amount_minor"], v["currency"]) for k, v in row.rates.items()},
+        accepting_new_clients=row.accepting_new_clients,
+        caseload_capacity=row.caseload_capacity,
+        cancellation_window_hours=row.cancellation_window_hours,
+        version=row.version,
+    )
+
+
+class SqlProfileRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def get(self, therapist_id: uuid.UUID) -> TherapistProfile | None:
+        row = (
+            await self._s.execute(
+                sa.select(therapist_profiles).where(therapist_profiles.c.therapist_id == therapist_id)
+            )
+        ).first()
+        return _profile(row) if row else None
+
+    async def save(self, profile: TherapistProfile, practice_id: uuid.UUID, *, expected_version: int) -> bool:
+        values = {
+            "display_name": profile.display_name,
+            "bio": profile.bio,
+            "timezone": profile.timezone,
+            "licenses": list(profile.licenses),
+            "specialties": list(profile.specialties),
+            "languages": list(profile.languages),
+            "modalities": [m.value for m in profile.modalities],
+            "session_lengths": list(profile.session_lengths),
+            "rates": {
+                str(k): {"amount_minor": v.amount_minor, "currency": v.currency} for k, v in profile.rates.items()
+            },
+            "accepting_new_clients": profile.accepting_new_clients,
+            "caseload_capacity": profile.caseload_capacity,
+            "cancellation_window_hours": profile.cancellation_window_hours,
+            "version": expected_version + 1,
+            "updated_at": sa.func.now(),
+        }
+        if expected_version == 0:
+            inserted = await self._s.execute(
+                pg_insert(therapist_profiles)
+                .values(therapist_id=profile.therapist_id, practice_id=practice_id, **values)
+                .on_conflict_do_nothing()
+                .returning(therapist_profiles.c.therapist_id)
+            )
+            return inserted.first() is not None
+        updated = await self._s.execute(
+            therapist_profiles.update()
+            .where(
+                therapist_profiles.c.therapist_id == profile.therapist_id,
+                therapist_profiles.c.version == expected_version,
+            )
+            .values(**values)
+        )
+        return bool(updated.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def list_accepting(self, *, after: uuid.UUID | None, limit: int) -> list[TherapistProfile]:
+        query = (
+            sa.select(therapist_profiles)
+            .where(therapist_profiles.c.accepting_new_clients.is_(True))
+            .order_by(therapist_profiles.c.therapist_id)
+            .limit(limit)
+        )
+        if after is not None:
+            query = query.where(therapist_profiles.c.therapist_id > after)
+        return [_profile(r) for r in (await self._s.execute(query)).all()]
+
+
+# --- office hours ------------------------------------------------------------------------------------------
+
+
+def _hm(value: time) -> str:
+    return value.strftime("%H:%M")
+
+
+def _rules_doc(hours: OfficeHours) -> dict[str, Any]:
+    return {
+        "weekly": [[r.weekday, _hm(r.start), _hm(r.end)] for r in hours.weekly],
+        "exceptions": [[e.date.isoformat(), [[_hm(r.start), _hm(r.end)] for r in e.ranges]] for e in hours.exceptions],
+        "messaging": None
+        if hours.messaging_hours is None
+        else [[r.weekday, _hm(r.start), _hm(r.end)] for r in hours.messaging_hours],
+    }
+
+
+def _office_hours(row: Any) -> OfficeHours:
+    from datetime import date
+
+    doc = row.rules
+    return OfficeHours(
+        timezone=row.timezone,
+        weekly=tuple(WeeklyRule(d, time.fromisoformat(s), time.fromisoformat(e)) for d, s, e in doc["weekly"]),
+        exceptions=tuple(
+            DateException(
+                date.fromisoformat(d), tuple(TimeRange(time.fromisoformat(s), time.fromisoformat(e)) for s, e in rs)
+            )
+            for d, rs in doc["exceptions"]
+        ),
+        buffer_minutes=row.buffer_minutes,
+        max_sessions_per_day=row.max_sessions_per_day,
+        min_notice_minutes=row.min_notice_minutes,
+        horizon_days=row.horizon_days,
+        messaging_hours=None
+        if doc["messaging"] is None
+        else tuple(WeeklyRule(d, time.fromisoformat(s), time.fromisoformat(e)) for d, s, e in doc["messaging"]),
+    )
+
+
+class SqlOfficeHoursRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def get(self, therapist_id: uuid.UUID) -> OfficeHours | None:
+        row = (
+            await self._s.execute(sa.select(office_hours).where(office_hours.c.therapist_id == therapist_id))
+        ).first()
+        return _office_hours(row) if row else None
+
+    async def save(self, therapist_id: uuid.UUID, hours: OfficeHours, now: datetime) -> None:
+        values = {
+            "timezone": hours.timezone,
+            "rules": _rules_doc(hours),
+            "buffer_minutes": hours.buffer_minutes,
+            "max_sessions_per_day": hours.max_sessions_per_day,
+            "min_notice_minutes": hours.min_notice_minutes,
+            "horizon_days": hours.horizon_days,
+            "updated_at": now,
+        }
+        await self._s.execute(
+            pg_insert(office_hours)
+            .values(therapist_id=therapist_id, version=1, **values)
+            .on_conflict_do_update(
+                index_elements=[office_hours.c.therapist_id],
+                set_={**values, "version": office_hours.c.version + 1},
+            )
+        )
+
+
+# --- appointments ------------------------------------------------------------------------------------------
+
+_APPOINTMENT_COLUMNS = [c for c in appointments.c if c.name != "during"]
+
+
+def _appointment(row: Any) -> Appointment:
+    return Appointment(
+        id=row.id,
+        therapist_id=row.therapist_id,
+        client_id=row.client_id,
+        practice_id=row.practice_id,
+        start=row.start_at,
+        end=row.end_at,
+        duration_minutes=row.duration_minutes,
+        modality=Modality(row.modality),
+        status=AppointmentStatus(row.status),
+        created_at=row.created_at,
+        series_id=row.series_id,
+        series_index=row.series_index,
+        cancel_reason=row.cancel_reason,
+        cancelled_by=CancelledBy(row.cancelled_by) if row.cancelled_by else None,
+        cancelled_at=row.cancelled_at,
+        version=row.version,
+    )
+
+
+def _appointment_values(a: Appointment) -> dict[str, Any]:
+    return {
+        "therapist_id": a.therapist_id,
+        "client_id": a.client_id,
+        "practice_id": a.practice_id,
+        "start_at": a.start,
+        "end_at": a.end,
+        "duration_minutes": a.duration_minutes,
+        "modality": a.modality.value,
+        "status": a.status.value,
+        "series_id": a.series_id,
+        "series_index": a.series_index,
+        "cancel_reason": a.cancel_reason,
+        "cancelled_by": a.cancelled_by.value if a.cancelled_by else None,
+        "cancelled_at": a.cancelled_at,
+        "created_at": a.created_at,
+        "version": a.version,
+    }
+
+
+class SqlAppointmentRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def lock_therapist(self, therapist_id: uuid.UUID) -> None:
+        key = zlib.crc32(b"appointments:" + therapist_id.bytes)
+        await self._s.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
+
+    async def add(self, appointment: Appointment) -> None:
+        try:
+            async with self._s.begin_nested():
+                await self._s.execute(
+                    appointments.insert().values(id=appointment.id, **_appointment_values(appointment))
+                )
+        except IntegrityError as exc:
+            if _is_exclusion(exc):
+                raise Conflict(_SLOT_TAKEN, code="slot_taken") from None
+            raise
+
+    async def save(self, appointment: Appointment) -> None:
+        try:
+            async with self._s.begin_nested():
+                await self._s.execute(
+                    appointments.update()
+                    .where(appointments.c.id == appointment.id)
+                    .values(**_appointment_values(appointment))
+                )
+        except IntegrityError as exc:
+            if _is_exclusion(exc):
+                raise Conflict(_SLOT_TAKEN, code="slot_taken") from None
+            raise
+
+    async def get(self, appointment_id: uuid.UUID, *, for_update: bool = False) -> Appointment | None:
+        query = sa.select(*_APPOINTMENT_COLUMNS).where(appointments.c.id == appointment_id)
+        if for_update:
+            query = query.with_for_update()
+        row = (await self._s.execute(query)).first()
+        return _appointment(row) if row else None
+
+    async def blocking_for_therapist(
+        self, therapist_id: uuid.UUID, start: datetime, end: datetime, *, exclude: uuid.UUID | None = None
+    ) -> list[Appointment]:
+        query = (
+            sa.select(*_APPOINTMENT_COLUMNS)
+            .where(
+                appointments.c.therapist_id == therapist_id,
+                appointments.c.start_at < end,
+                appointments.c.end_at > start,
+                sa.text(ACTIVE_APPOINTMENT_SQL),
+            )
+            .order_by(appointments.c.start_at)
+        )
+        if exclude is not None:
+            query = query.where(appointments.c.id != exclude)
+        return [_appointment(r) for r in (await self._s.execute(query)).all()]
+
+    async def find(self, query: AppointmentQuery) -> list[Appointment]:
+        stmt = sa.select(*_APPOINTMENT_COLUMNS).order_by(appointments.c.start_at, appointments.c.id).limit(query.limit)
+        if query.client_id is not None:
+            stmt = stmt.where(appointments.c.client_id == query.client_id)
+        if query.practice_id is not None:
+            stmt = stmt.where(appointments.c.practice_id == query.practice_id)
+        if query.therapist_id is not None:
+            stmt = stmt.where(appointments.c.therapist_id == query.therapist_id)
+        if query.start is not None:
+            stmt = stmt.where(appointments.c.start_at >= query.start)
+        if query.end is not None:
+            stmt = stmt.where(appointments.c.start_at < query.end)
+        if query.after is not None:
+            stmt = stmt.where(sa.tuple_(appointments.c.start_at, appointments.c.id) > sa.tuple_(*query.after))
+        return [_appointment(r) for r in (await self._s.execute(stmt)).all()]
+
+    async def for_series(self, series_id: uuid.UUID) -> list[Appointment]:
+        rows = await self._s.execute(
+            sa.select(*_APPOINTMENT_COLUMNS)
+            .where(appointments.c.series_id == series_id)
+            .order_by(appointments.c.start_at)
+        )
+        return [_appointment(r) for r in rows.all()]
+
+    async def changed_for_user(self, user_id: uuid.UUID, since: datetime) -> list[Appointment]:
+        rows = await self._s.execute(
+            sa.select(*_APPOINTMENT_COLUMNS)
+            .where(
+                sa.or_(appointments.c.therapist_id == user_id, appointments.c.client_id == user_id),
+                appointments.c.start_at >= since,
+            )
+            .order_by(appointments.c.start_at)
+            .limit(2000)
+        )
+        return [_appointment(r) for r in rows.all()]
+
+
+# --- series ------------------------------------------------------------------------------------------------
+
+
+def _series(row: Any) -> Series:
+    return Series(
+        id=row.id,
+        therapist_id=row.therapist_id,
+        client_id=row.client_id,
+        practice_id=row.practice_id,
+        timezone=row.timezone,
+        start_date=row.start_date,
+        start_time=row.start_time,
+        duration_minutes=row.duration_minutes,
+        modality=Modality(row.modality),
+        rule=RecurrenceRule(Frequency(row.frequency), count=row.count, until=row.until),
+        created_at=row.created_at,
+        ends_before_index=row.ends_before_index,
+        previous_series_id=row.previous_series_id,
+        version=row.version,
+    )
+
+
+def _series_values(s: Series) -> dict[str, Any]:
+    return {
+        "therapist_id": s.therapist_id,
+        "client_id": s.client_id,
+        "practice_id": s.practice_id,
+        "timezone": s.timezone,
+        "start_date": s.start_date,
+        "start_time": s.start_time,
+        "duration_minutes": s.duration_minutes,
+        "modality": s.modality.value,
+        "frequency": s.rule.frequency.value,
+        "count": s.rule.count,
+        "until": s.rule.until,
+        "ends_before_index": s.ends_before_index,
+        "previous_series_id": s.previous_series_id,
+        "created_at": s.created_at,
+        "version": s.version,
+    }
+
+
+class SqlSeriesRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def add(self, series: Series) -> None:
+        await self._s.execute(appointment_series.insert().values(id=series.id, **_series_values(series)))
+
+    async def get(self, series_id: uuid.UUID) -> Series | None:
+        row = (await self._s.execute(sa.select(appointment_series).where(appointment_series.c.id == series_id))).first()
+        return _series(row) if row else None
+
+    async def save(self, series: Series) -> None:
+        await self._s.execute(
+            appointment_series.update().where(appointment_series.c.id == series.id).values(**_series_values(series))
+        )
+
+
+# --- care relationships ------------------------------------------------------------------------------------
+
+
+class SqlCareRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def ensure(
+        self, client_id: uuid.UUID, therapist_id: uuid.UUID, practice_id: uuid.UUID, now: datetime
+    ) -> bool:
+        inserted = await self._s.execute(
+            pg_insert(care_relationships)
+            .values(
+                id=uuid.uuid4(), client_id=client_id, therapist_id=therapist_id, practice_id=practice_id, started_at=now
+            )
+            .on_conflict_do_nothing(
+                index_elements=[care_relationships.c.client_id, care_relationships.c.therapist_id],
+                index_where=care_relationships.c.ended_at.is_(None),
+            )
+            .returning(care_relationships.c.id)
+        )
+        return inserted.first() is not None
+
+    async def is_active(self, client_id: uuid.UUID, therapist_id: uuid.UUID) -> bool:
+        found = await self._s.execute(
+            sa.select(sa.literal(1)).where(
+                care_relationships.c.client_id == client_id,
+                care_relationships.c.therapist_id == therapist_id,
+                care_relationships.c.ended_at.is_(None),
+            )
+        )
+        return found.first() is not None
+
+
+# --- waitlist ----------------------------------------------------------------------------------------------
+
+
+def _entry(row: Any) -> WaitlistEntry:
+    return WaitlistEntry(
+        id=row.id,
+        client_id=row.client_id,
+        therapist_id=row.therapist_id,
+        timezone=row.timezone,
+        durations=tuple(row.durations),
+        created_at=row.created_at,
+        weekdays=frozenset(row.weekdays),
+        time_ranges=tuple(TimeRange(time.fromisoformat(s), time.fromisoformat(e)) for s, e in row.time_ranges),
+        modality=Modality(row.modality) if row.modality else None,
+    )
+
+
+def _offer(row: Any) -> StoredOffer:
+    return StoredOffer(
+        id=row.id,
+        therapist_id=row.therapist_id,
+        offer=WaitlistOffer(
+            entry_id=row.entry_id,
+            client_id=row.client_id,
+            start=row.start_at,
+            end=row.end_at,
+            duration_minutes=row.duration_minutes,
+            modality=Modality(row.modality),
+            valid_from=row.valid_from,
+            expires_at=row.expires_at,
+        ),
+        claimed_appointment_id=row.claimed_appointment_id,
+    )
+
+
+class SqlWaitlistRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def add_entry(self, entry: WaitlistEntry) -> None:
+        try:
+            async with self._s.begin_nested():
+                await self._s.execute(
+                    waitlist_entries.insert().values(
+                        id=entry.id,
+                        therapist_id=entry.therapist_id,
+                        client_id=entry.client_id,
+                        timezone=entry.timezone,
+                        durations=list(entry.durations),
+                        weekdays=sorted(entry.weekdays),
+                        time_ranges=[[_hm(r.start), _hm(r.end)] for r in entry.time_ranges],
+                        modality=entry.modality.value if entry.modality else None,
+                        created_at=entry.created_at,
+                    )
+                )
+        except IntegrityError:
+            raise Conflict("You are already on this therapist's waitlist.", code="already_waitlisted") from None
+
+    async def entry(self, entry_id: uuid.UUID) -> WaitlistEntry | None:
+        row = (
+            await self._s.execute(
+                sa.select(waitlist_entries).where(
+                    waitlist_entries.c.id == entry_id, waitlist_entries.c.removed_at.is_(None)
+                )
+            )
+        ).first()
+        return _entry(row) if row else None
+
+    async def remove_entry(self, entry_id: uuid.UUID, now: datetime) -> None:
+        await self._s.execute(waitlist_entries.update().where(waitlist_entries.c.id == entry_id).values(removed_at=now))
+
+    async def _entries(self, where: sa.ColumnElement[bool]) -> list[WaitlistEntry]:
+        rows = await self._s.execute(
+            sa.select(waitlist_entries)
+            .where(where, waitlist_entries.c.removed_at.is_(None))
+            .order_by(waitlist_entries.c.created_at, waitlist_entries.c.id)
+        )
+        return [_entry(r) for r in rows.all()]
+
+    async def entries_for_therapist(self, therapist_id: uuid.UUID) -> list[WaitlistEntry]:
+        return await self._entries(waitlist_entries.c.therapist_id == therapist_id)
+
+    async def entries_for_client(self, client_id: uuid.UUID) -> list[WaitlistEntry]:
+        return await self._entries(waitlist_entries.c.client_id == client_id)
+
+    async def add_offer(self, offer: StoredOffer, now: datetime) -> None:
+        o = offer.offer
+        await self._s.execute(
+            waitlist_offers.insert().values(
+                id=offer.id,
+                entry_id=o.entry_id,
+                therapist_id=offer.therapist_id,
+                client_id=o.client_id,
+                start_at=o.start,
+                end_at=o.end,
+                duration_minutes=o.duration_minutes,
+                modality=o.modality.value,
+                valid_from=o.valid_from,
+                expires_at=o.expires_at,
+                created_at=now,
+            )
+        )
+
+    async def offer(self, offer_id: uuid.UUID, *, for_update: bool = False) -> StoredOffer | None:
+        query = sa.select(waitlist_offers).where(waitlist_offers.c.id == offer_id)
+        if for_update:
+            query = query.with_for_update()
+        row = (await self._s.execute(query)).first()
+        return _offer(row) if row else None
+
+    async def open_offers_for_client(self, client_id: uuid.UUID, now: datetime) -> list[StoredOffer]:
+        rows = await self._s.execute(
+            sa.select(waitlist_offers)
+            .where(
+                waitlist_offers.c.client_id == client_id,
+                waitlist_offers.c.expires_at > now,
+                waitlist_offers.c.claimed_appointment_id.is_(None),
+            )
+            .order_by(waitlist_offers.c.start_at)
+        )
+        return [_offer(r) for r in rows.all()]
+
+    async def mark_claimed(self, offer_id: uuid.UUID, appointment_id: uuid.UUID) -> None:
+        await self._s.execute(
+            waitlist_offers.update()
+            .where(waitlist_offers.c.id == offer_id)
+            .values(claimed_appointment_id=appointment_id)
+        )
+
+
+# --- reminders ---------------------------------------------------------------------------------------------
+
+
+class SqlReminderRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def schedule(
+        self, appointment_id: uuid.UUID, recipient_id: uuid.UUID, channel: str, due_at: datetime, rid: uuid.UUID
+    ) -> None:
+        await self._s.execute(
+            reminders.insert().values(
+                id=rid,
+                appointment_id=appointment_id,
+                recipient_id=recipient_id,
+                channel=channel,
+                due_at=due_at,
+                status="pending",
+            )
+        )
+
+    async def cancel_pending(self, appointment_id: uuid.UUID) -> int:
+        result = await self._s.execute(
+            reminders.update()
+            .where(reminders.c.appointment_id == appointment_id, reminders.c.status == "pending")
+            .values(status="cancelled")
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def claim_due(self, now: datetime, limit: int) -> list[DueReminder]:
+        rows = await self._s.execute(
+            sa.select(reminders)
+            .where(reminders.c.status == "pending", reminders.c.due_at <= now)
+            .order_by(reminders.c.due_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return [
+            DueReminder(r.id, r.appointment_id, r.recipient_id, r.channel, r.due_at, r.attempts) for r in rows.all()
+        ]
+
+    async def mark_sent(self, reminder_id: uuid.UUID, now: datetime) -> None:
+        await self._s.execute(
+            reminders.update()
+            .where(reminders.c.id == reminder_id)
+            .values(status="sent", sent_at=now, attempts=reminders.c.attempts + 1)
+        )
+
+    async def mark_retry(self, reminder_id: uuid.UUID, next_due: datetime, error: str) -> None:
+        await self._s.execute(
+            reminders.update()
+            .where(reminders.c.id == reminder_id)
+            .values(due_at=next_due, attempts=reminders.c.attempts + 1, last_error=error[:200])
+        )
+
+    async def mark_failed(self, reminder_id: uuid.UUID, error: str) -> None:
+        await self._s.execute(
+            reminders.update()
+            .where(reminders.c.id == reminder_id)
+            .values(status="failed", attempts=reminders.c.attempts + 1, last_error=error[:200])
+        )
+
+
+# --- calendar feeds ----------------------------------------------------------------------------------------
+
+
+class SqlCalendarFeedRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def replace(self, user_id: uuid.UUID, token_hash: str, now: datetime) -> None:
+        await self.revoke_all(user_id, now)
+        await self._s.execute(calendar_feeds.insert().values(token_hash=token_hash, user_id=user_id, created_at=now))
+
+    async def revoke_all(self, user_id: uuid.UUID, now: datetime) -> None:
+        await self._s.execute(
+            calendar_feeds.update()
+            .where(calendar_feeds.c.user_id == user_id, calendar_feeds.c.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+
+    async def user_for(self, token_hash: str) -> uuid.UUID | None:
+        return (
+            await self._s.execute(
+                sa.select(calendar_feeds.c.user_id).where(
+                    calendar_feeds.c.token_hash == token_hash, calendar_feeds.c.revoked_at.is_(None)
+                )
+            )
+        ).scalar_one_or_none()
