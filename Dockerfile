@@ -18,7 +18,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
 # The sources are only needed to build the wheel; the image runs the installed package.
-COPY pyproject.toml /tmp/hearth/
+COPY pyproject.toml README.md /tmp/hearth/
 COPY api /tmp/hearth/api
 COPY domain /tmp/hearth/domain
 COPY infra /tmp/hearth/infra

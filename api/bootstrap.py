@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -18,7 +21,11 @@ from domain.identity.model import SessionPolicies, SessionPolicy
 from domain.identity.ports import AccessTokens
 from domain.identity.service import IdentityService, ThrottleRules
 from domain.identity.throttle import ThrottleRule
-from domain.scheduling.service import SchedulingService
+from domain.scheduling.calendar_service import CalendarService
+from domain.scheduling.reminder_service import ReminderService
+from domain.scheduling.series_service import SeriesService
+from domain.scheduling.service import SEND_REMINDER_JOB, Freed, SchedulingService
+from domain.scheduling.waitlist_service import WaitlistService
 from domain.shared.ports import Clock, SystemClock, UuidGenerator
 from infra.crypto.passwords import Argon2PasswordHasher
 from infra.crypto.tokens import JwtAccessTokens, JwtConfig, ensure_dev_key, load_private_key, load_public_key
@@ -28,7 +35,11 @@ from infra.db.engine import create_engine, session_factory
 from infra.db.repositories.audit import read_chain
 from infra.db.repositories.idempotency import SqlIdempotencyStore
 from infra.db.uow import SqlUnitOfWork
+from infra.jobs.factory import job_worker_from_settings
+from infra.jobs.queue import JobQueue, create_pool
+from infra.jobs.worker import JobWorker
 from infra.logging import configure_logging
+from infra.notify.factory import ClosableSmsSender, email_sender_from_settings, sms_sender_from_settings
 from infra.settings import Settings
 
 __all__ = ["Container", "Settings", "build_container", "load_settings"]
@@ -46,8 +57,16 @@ class Container:
     tokens: AccessTokens
     identity: IdentityService
     scheduling: SchedulingService
+    series: SeriesService
+    waitlist: WaitlistService
+    calendar: CalendarService
+    reminders: ReminderService
     idempotency: IdempotencyStore
     migration_heads: set[str]
+    sms: ClosableSmsSender
+    job_pool: asyncpg.Pool
+    jobs: JobQueue
+    worker: JobWorker
 
     async def database_ready(self) -> bool:
         try:
@@ -58,6 +77,9 @@ class Container:
             return False
 
     async def close(self) -> None:
+        await self.worker.stop()
+        await self.sms.aclose()
+        await self.job_pool.close()
         await self.engine.dispose()
 
 
@@ -124,7 +146,26 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
         ),
         dummy_hash=await asyncio.to_thread(hasher.hash_sync, "hearth-timing-equaliser-not-a-password"),
     )
-    scheduling = SchedulingService(uow=lambda: SqlUnitOfWork(sessions), clock=clock, ids=UuidGenerator())
+    job_pool = await create_pool(settings.database_url, max_size=4)
+    jobs = JobQueue(job_pool, clock=clock)
+    uow = lambda: SqlUnitOfWork(sessions, jobs)  # noqa: E731
+    ids = UuidGenerator()
+    email = email_sender_from_settings(settings, clock)
+    sms = sms_sender_from_settings(settings)
+    waitlist_box: list[WaitlistService] = []
+
+    async def offer_freed(freed: Freed) -> None:
+        await waitlist_box[0].offer_freed(freed)
+
+    scheduling = SchedulingService(uow=uow, clock=clock, ids=ids, on_freed=offer_freed)
+    waitlist = WaitlistService(uow, scheduling, clock, ids, email, settings.public_url)
+    waitlist_box.append(waitlist)
+    reminders = ReminderService(uow, clock, email, sms, settings.public_url)
+
+    async def send_reminder(payload: dict[str, Any]) -> None:
+        await reminders.send(uuid.UUID(payload["reminder_id"]))
+
+    worker = job_worker_from_settings(job_pool, {SEND_REMINDER_JOB: send_reminder}, settings)
     return Container(
         settings=settings,
         engine=engine,
@@ -132,7 +173,15 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
         tokens=tokens,
         identity=identity,
         scheduling=scheduling,
+        series=SeriesService(uow, scheduling, clock, ids),
+        waitlist=waitlist,
+        calendar=CalendarService(uow, clock),
+        reminders=reminders,
         idempotency=SqlIdempotencyStore(engine),
+        sms=sms,
+        job_pool=job_pool,
+        jobs=jobs,
+        worker=worker,
         migration_heads=migrate.head_revisions(settings.database_url),
     )
 
@@ -140,6 +189,8 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
 @asynccontextmanager
 async def container_lifespan(settings: Settings, clock: Clock | None = None) -> AsyncIterator[Container]:
     container = await build_container(settings, clock)
+    if settings.jobs_in_process:
+        container.worker.start()
     try:
         yield container
     finally:
@@ -167,6 +218,15 @@ async def verify_audit_chain(database_url: str) -> ChainReport:
         return verifier.report()
     finally:
         await engine.dispose()
+
+
+async def run_worker(settings: Settings) -> None:
+    """`hearth worker`: run background jobs until SIGINT/SIGTERM."""
+    container = await build_container(settings)
+    try:
+        await container.worker.run_until_signalled()
+    finally:
+        await container.close()
 
 
 def configure_cli_logging(settings: Settings) -> None:

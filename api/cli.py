@@ -16,6 +16,7 @@ from api.bootstrap import (
     configure_cli_logging,
     load_settings,
     run_migrations,
+    run_worker,
     start_embedded_postgres,
     verify_audit_chain,
 )
@@ -65,6 +66,16 @@ def serve(
             proxy_headers=True,
             ws_max_size=65536,
         )
+
+
+@app.command()
+def worker() -> None:
+    """Run background jobs (reminders) until SIGINT/SIGTERM; pair with HEARTH_JOBS_IN_PROCESS=false on serve."""
+    with database(load_settings()) as settings:
+        assert settings.database_url
+        configure_cli_logging(settings)
+        run_migrations(settings.database_url)
+        asyncio.run(run_worker(settings))
 
 
 @app.command()

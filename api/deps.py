@@ -9,32 +9,52 @@ from fastapi import Depends, Request
 from api.bootstrap import Container
 from api.security import authorize
 from domain.identity.service import IdentityService
+from domain.scheduling.calendar_service import CalendarService
+from domain.scheduling.series_service import SeriesService
 from domain.scheduling.service import SchedulingService
+from domain.scheduling.waitlist_service import WaitlistService
 from domain.shared.errors import AuthenticationFailed
 from domain.shared.principal import Principal
 
 
-def container(request: Request) -> Container:
+# Dependencies are `async def` on purpose: FastAPI runs plain `def` ones in a thread pool, a hop per call.
+def _container(request: Request) -> Container:
     return request.app.state.container  # type: ignore[no-any-return]
 
 
-def identity_service(request: Request) -> IdentityService:
-    return container(request).identity
+async def container(request: Request) -> Container:
+    return _container(request)
 
 
-def scheduling_service(request: Request) -> SchedulingService:
-    return container(request).scheduling
+async def identity_service(request: Request) -> IdentityService:
+    return _container(request).identity
 
 
-def request_id(request: Request) -> str | None:
+async def scheduling_service(request: Request) -> SchedulingService:
+    return _container(request).scheduling
+
+
+async def series_service(request: Request) -> SeriesService:
+    return _container(request).series
+
+
+async def waitlist_service(request: Request) -> WaitlistService:
+    return _container(request).waitlist
+
+
+async def calendar_service(request: Request) -> CalendarService:
+    return _container(request).calendar
+
+
+async def request_id(request: Request) -> str | None:
     return getattr(request.state, "request_id", None)
 
 
-def client_address(request: Request) -> str:
+async def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def require_principal(principal: Annotated[Principal | None, Depends(authorize)]) -> Principal:
+async def require_principal(principal: Annotated[Principal | None, Depends(authorize)]) -> Principal:
     if principal is None:
         raise AuthenticationFailed("Authentication is required.", code="not_authenticated")
     return principal
@@ -44,6 +64,9 @@ CurrentPrincipal = Annotated[Principal, Depends(require_principal)]
 OptionalPrincipal = Annotated[Principal | None, Depends(authorize)]
 Identity = Annotated[IdentityService, Depends(identity_service)]
 Scheduling = Annotated[SchedulingService, Depends(scheduling_service)]
+Series_ = Annotated[SeriesService, Depends(series_service)]
+Waitlist = Annotated[WaitlistService, Depends(waitlist_service)]
+Calendar = Annotated[CalendarService, Depends(calendar_service)]
 Container_ = Annotated[Container, Depends(container)]
 RequestId = Annotated[str | None, Depends(request_id)]
 ClientAddress = Annotated[str, Depends(client_address)]

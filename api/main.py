@@ -14,7 +14,7 @@ from api.errors import install_error_handlers
 from api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from api.openapi import build_openapi, operation_id
 from api.policy import access_for
-from api.routers import appointments, auth, health, me, therapists
+from api.routers import appointments, auth, calendar, health, me, series, therapists, waitlist
 from api.routes import iter_routes
 from api.security import authorize
 from api.spa import SpaFiles, spa_available
@@ -47,10 +47,23 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             {"name": "me", "description": "The signed-in user"},
             {"name": "therapists", "description": "Profiles, office hours, the directory and free slots"},
             {"name": "appointments", "description": "Booking, changing and listing sessions"},
+            {"name": "series", "description": "Weekly and fortnightly recurring sessions"},
+            {"name": "waitlist", "description": "Waiting for a therapist's freed time"},
+            {"name": "calendar", "description": "iCalendar feeds for calendar apps"},
             {"name": "health", "description": "Probes for load balancers and orchestrators"},
         ],
     )
-    for router in (health.router, auth.router, me.router, therapists.router, appointments.router):
+    routers = (
+        health.router,
+        auth.router,
+        me.router,
+        therapists.router,
+        appointments.router,
+        series.router,
+        waitlist.router,
+        calendar.router,
+    )
+    for router in routers:
         app.include_router(router, dependencies=[Depends(authorize)])
     _check_policy_coverage(app)
     install_error_handlers(app)

@@ -55,6 +55,16 @@ POLICY: dict[tuple[str, str], Access] = {
     ("POST", "/api/v1/appointments/{appointment_id}/cancel"): ANY_USER,
     ("POST", "/api/v1/appointments/{appointment_id}/reschedule"): ANY_USER,
     ("POST", "/api/v1/appointments/{appointment_id}/status"): STAFF,
+    ("POST", "/api/v1/appointment-series"): Access(roles=frozenset({Role.CLIENT, Role.THERAPIST})),
+    ("POST", "/api/v1/therapists/{therapist_id}/waitlist"): CLIENTS,
+    ("GET", "/api/v1/waitlist"): Access(roles=frozenset({Role.CLIENT, Role.THERAPIST})),
+    ("DELETE", "/api/v1/waitlist/{entry_id}"): CLIENTS,
+    ("GET", "/api/v1/waitlist/offers"): CLIENTS,
+    ("POST", "/api/v1/waitlist/offers/{offer_id}/claim"): CLIENTS,
+    ("POST", "/api/v1/calendar-feeds"): ANY_USER,
+    ("DELETE", "/api/v1/calendar-feeds"): ANY_USER,
+    # The feed address is itself the secret (calendar apps cannot send tokens).
+    ("GET", "/api/v1/calendar/{token}.ics"): PUBLIC,
 }
 
 

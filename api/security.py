@@ -40,7 +40,7 @@ def optional_principal(request: Request) -> Principal | None:
     return principal
 
 
-def authorize(request: Request) -> Principal | None:
+async def authorize(request: Request) -> Principal | None:
     """Router-level dependency: applies the policy table to the matched route."""
     route = request.scope.get("route")
     path = route.path if isinstance(route, APIRoute) else request.url.path

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import structlog
 
 from api.bootstrap import Settings, load_settings
 from api.main import create_app
@@ -50,6 +51,14 @@ async def database_url(pg_admin_url: str, template_database: str) -> AsyncIterat
     await drop_database(pg_admin_url, name)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_logging():
+    # Each app configures structlog (level, renderer) at startup; tests must not inherit another test's setup.
+    structlog.reset_defaults()
+    yield
+    structlog.reset_defaults()
+
+
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
@@ -67,6 +76,8 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         argon2_memory_kib=8192,
         log_json=True,
         log_level="WARNING",
+        # Tests drive background jobs explicitly with `container.worker.drain(until=clock.now())`.
+        jobs_in_process=False,
     )
 
 

@@ -8,15 +8,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, status
 from fastapi.responses import JSONResponse
 
-from api.deps import Container_, CurrentPrincipal, Scheduling
+from api.deps import Container_, CurrentPrincipal, Scheduling, Series_
 from api.idempotency import run_idempotent
 from api.pagination import parse_time_id_cursor, time_id_cursor
 from api.schemas.scheduling import (
     AppointmentOut,
     AppointmentPage,
     BookAppointment,
-    CancelAppointment,
-    RescheduleAppointment,
+    CancelSeriesAppointment,
+    RescheduleSeriesAppointment,
     StatusChange,
 )
 from api.schemas.types import Rfc3339
@@ -116,20 +116,40 @@ async def get_appointment(
     responses={**_NOT_FOUND, 409: {"description": "Not cancellable in its state (`invalid_state`)"}},
 )
 async def cancel(
-    appointment_id: uuid.UUID, body: CancelAppointment, principal: CurrentPrincipal, scheduling: Scheduling
+    appointment_id: uuid.UUID,
+    body: CancelSeriesAppointment,
+    principal: CurrentPrincipal,
+    scheduling: Scheduling,
+    series: Series_,
 ) -> AppointmentOut:
+    if body.scope == "this_and_following":
+        cancelled = await series.cancel_following(principal, appointment_id)
+        return AppointmentOut.of(next(a for a in cancelled if a.id == appointment_id))
     return AppointmentOut.of(await scheduling.cancel(principal, appointment_id, body.reason))
 
 
 @router.post(
     "/{appointment_id}/reschedule",
     summary="Move a session",
-    description="Atomic: the old time is released only if the new one is taken.",
+    description="Atomic: the old time is released only if the new one is taken. With "
+    '`scope: "this_and_following"` a recurring series is split here: this and every later booked occurrence '
+    "move to the new weekly time (the answer is the new first occurrence).",
     responses={**_NOT_FOUND, 409: {"description": "`slot_taken` or `invalid_state`"}},
 )
 async def reschedule(
-    appointment_id: uuid.UUID, body: RescheduleAppointment, principal: CurrentPrincipal, scheduling: Scheduling
+    appointment_id: uuid.UUID,
+    body: RescheduleSeriesAppointment,
+    principal: CurrentPrincipal,
+    scheduling: Scheduling,
+    series: Series_,
 ) -> AppointmentOut:
+    if body.scope == "this_and_following":
+        result = await series.edit_following(principal, appointment_id, body.start, body.duration_minutes)
+        first = result.occurrences[0]
+        if first.appointment is None:
+            assert first.problem is not None
+            raise first.problem
+        return AppointmentOut.of(first.appointment)
     return AppointmentOut.of(await scheduling.reschedule(principal, appointment_id, body.start, body.duration_minutes))
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Cookie, Form, Request, Response, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from api.deps import ClientAddress, Identity, OptionalPrincipal, RequestId
 from api.schemas.identity import LogoutRequest, RefreshRequest, RegisterRequest, TokenResponse, UserOut
+from api.schemas.types import RequestModel
 from domain.identity.service import Me, Registration, TokenPair
 from domain.shared.errors import AuthenticationFailed
 from domain.shared.principal import Role
@@ -19,7 +20,7 @@ REFRESH_COOKIE = "hearth_refresh"
 COOKIE_PATH = "/api/v1/auth"
 
 
-class TokenForm(BaseModel):
+class TokenForm(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     username: str = Field(min_length=1, max_length=320, description="The account's email")

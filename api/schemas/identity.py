@@ -7,10 +7,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
+from api.schemas.types import RequestModel
 from domain.identity.service import Me, TokenPair
 
 
-class RegisterRequest(BaseModel):
+class RegisterRequest(RequestModel):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
@@ -69,7 +70,7 @@ class TokenResponse(BaseModel):
         return cls(access_token=pair.access_token, expires_in=pair.expires_in, refresh_token=pair.refresh_token)
 
 
-class RefreshRequest(BaseModel):
+class RefreshRequest(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     refresh_token: str | None = Field(
@@ -83,7 +84,7 @@ class LogoutRequest(RefreshRequest):
     pass
 
 
-class UpdateMe(BaseModel):
+class UpdateMe(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     display_name: str = Field(min_length=1, max_length=120)

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.types import IsoDate, Rfc3339
+from api.schemas.types import IsoDate, RequestModel, Rfc3339
 from domain.scheduling.model import (
     Appointment,
     DateException,
@@ -30,8 +30,7 @@ BodyMinutes = Annotated[int, Field(strict=True, ge=10, le=60, multiple_of=5)]
 LocalTime = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$", examples=["09:00"])]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+Strict = RequestModel
 
 
 # --- profile -----------------------------------------------------------------------------------------------
@@ -349,3 +348,119 @@ class AppointmentPage(BaseModel):
 
 class StatusChange(Strict):
     status: Literal["no_show", "completed", "checked_in", "in_progress"]
+
+
+# --- recurring series --------------------------------------------------------------------------------------
+
+
+class CreateSeries(Strict):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "therapist_id": "7d3f0c7e-4a51-4d6e-9b0a-2f1e5c9d8a11",
+                    "start": "2026-12-07T14:00:00Z",
+                    "duration_minutes": 50,
+                    "modality": "video",
+                    "frequency": "weekly",
+                    "count": 8,
+                }
+            ]
+        },
+    )
+
+    therapist_id: uuid.UUID
+    start: Rfc3339 = Field(description="The first occurrence; later ones keep its local wall time")
+    duration_minutes: BodyMinutes
+    modality: ModalityName
+    frequency: Literal["weekly", "fortnightly"]
+    count: int | None = Field(default=None, strict=True, ge=1, le=52)
+    until: IsoDate | None = Field(default=None, description="Last local date (inclusive)")
+    client_id: uuid.UUID | None = None
+
+
+class OccurrenceOut(BaseModel):
+    index: int
+    start: datetime
+    status: Literal["booked", "conflict"]
+    appointment: AppointmentOut | None
+    problem_code: str | None = Field(description="Why this occurrence was not booked, e.g. `slot_taken`")
+    problem_detail: str | None
+
+
+class SeriesOut(BaseModel):
+    id: uuid.UUID
+    therapist_id: uuid.UUID
+    client_id: uuid.UUID
+    timezone: str
+    frequency: Literal["weekly", "fortnightly"]
+    occurrences: list[OccurrenceOut]
+
+
+class SeriesScope(Strict):
+    scope: Literal["this", "this_and_following"] = "this"
+
+
+class RescheduleSeriesAppointment(RescheduleAppointment):
+    scope: Literal["this", "this_and_following"] = Field(
+        default="this", description='"this_and_following" splits a recurring series at this occurrence'
+    )
+
+
+class CancelSeriesAppointment(CancelAppointment):
+    scope: Literal["this", "this_and_following"] = Field(
+        default="this", description='"this_and_following" ends a recurring series before this occurrence'
+    )
+
+
+# --- waitlist ----------------------------------------------------------------------------------------------
+
+
+class JoinWaitlistIn(Strict):
+    durations: list[BodyMinutes] = Field(min_length=1, max_length=11)
+    weekdays: list[Annotated[int, Field(strict=True, ge=1, le=7)]] = Field(
+        default_factory=list, max_length=7, description="ISO weekdays in your zone; empty = any day"
+    )
+    time_ranges: list[LocalRange] = Field(
+        default_factory=list, max_length=12, description="Local times in your zone; empty = any time"
+    )
+    modality: ModalityName | None = None
+
+
+class WaitlistEntryOut(BaseModel):
+    id: uuid.UUID
+    therapist_id: uuid.UUID
+    client_id: uuid.UUID
+    timezone: str
+    durations: list[int]
+    weekdays: list[int]
+    time_ranges: list[LocalRange]
+    modality: ModalityName | None
+    created_at: datetime
+
+
+class WaitlistEntries(BaseModel):
+    items: list[WaitlistEntryOut]
+
+
+class OfferOut(BaseModel):
+    id: uuid.UUID
+    therapist_id: uuid.UUID
+    start: datetime
+    end: datetime
+    duration_minutes: int
+    modality: ModalityName
+    expires_at: datetime
+
+
+class Offers(BaseModel):
+    items: list[OfferOut]
+
+
+# --- calendar feeds ----------------------------------------------------------------------------------------
+
+
+class CalendarFeedOut(BaseModel):
+    url: str = Field(description="Secret address of your iCalendar feed; keep it private")
+    token: str

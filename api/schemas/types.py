@@ -6,7 +6,7 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BeforeValidator, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}:\d{2})$")
 
@@ -34,3 +34,27 @@ def _iso_date_text(value: Any) -> Any:
 
 
 IsoDate = Annotated[date, BeforeValidator(_iso_date_text), Field(examples=["2026-12-24"])]
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+class RequestModel(BaseModel):
+    """Base of every request body: unknown fields are refused, and so is a NUL character anywhere
+    (PostgreSQL cannot store it in text, and no legitimate input carries one)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        if _has_nul(data if isinstance(data, dict) else {}):
+            raise ValueError("text must not contain NUL characters")
+        return data

@@ -12,6 +12,7 @@ from domain.identity.ports import UserRepository
 from domain.scheduling.model import Appointment, OfficeHours, TherapistProfile
 from domain.scheduling.recurrence import Series
 from domain.scheduling.waitlist import WaitlistEntry, WaitlistOffer
+from domain.shared.jobs import JobScheduler
 from domain.shared.ports import UnitOfWork
 
 
@@ -134,12 +135,12 @@ class ReminderRepository(Protocol):
 
     async def cancel_pending(self, appointment_id: uuid.UUID) -> int: ...
 
-    async def claim_due(self, now: datetime, limit: int) -> list[DueReminder]:
-        """Due pending reminders, locked for this transaction (other workers skip them)."""
+    async def pending(self, reminder_id: uuid.UUID) -> DueReminder | None:
+        """The reminder if it is still pending, locked for this transaction."""
 
     async def mark_sent(self, reminder_id: uuid.UUID, now: datetime) -> None: ...
 
-    async def mark_retry(self, reminder_id: uuid.UUID, next_due: datetime, error: str) -> None: ...
+    async def note_attempt(self, reminder_id: uuid.UUID, error: str) -> None: ...
 
     async def mark_failed(self, reminder_id: uuid.UUID, error: str) -> None: ...
 
@@ -164,3 +165,4 @@ class SchedulingUnitOfWork(UnitOfWork, Protocol):
     reminders: ReminderRepository
     calendar_feeds: CalendarFeedRepository
     audit: AuditLog
+    jobs: JobScheduler

@@ -33,6 +33,7 @@ from domain.shared.principal import Principal, Role
 # Busy time is loaded this far around a requested start: enough for buffers and the local day's limit.
 _DAY_MARGIN = timedelta(days=2)
 MAX_SLOT_WINDOW = timedelta(days=31)
+SEND_REMINDER_JOB = "reminders.send"
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,7 +273,9 @@ class SchedulingService:
             channels = ["email"] + (["sms"] if recipient.phone else [])
             for due in due_times:
                 for channel in channels:
-                    await uow.reminders.schedule(appointment.id, recipient.id, channel, due, self._ids.new())
+                    reminder_id = self._ids.new()
+                    await uow.reminders.schedule(appointment.id, recipient.id, channel, due, reminder_id)
+                    await uow.jobs.enqueue(SEND_REMINDER_JOB, {"reminder_id": str(reminder_id)}, due)
 
     # ------------------------------------------------------------------------------------ reading
 

@@ -15,7 +15,8 @@ class EmailMessage:
 
 
 class EmailSender(Protocol):
-    async def send(self, message: EmailMessage) -> None: ...
+    async def send(self, message: EmailMessage) -> None:
+        """Raises DeliveryFailed when the message was not accepted (`permanent`: retrying cannot help)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +27,8 @@ class SmsMessage:
 
 class SmsSender(Protocol):
     async def send(self, message: SmsMessage) -> str:
-        """Returns the provider's message id. Raises DeliveryFailed on a permanent refusal."""
+        """Returns the provider's message id. Raises DeliveryFailed when the message was not accepted
+        (`permanent`: refused for good, e.g. an invalid number; otherwise worth a retry later)."""
 
 
 class DeliveryFailed(Exception):

@@ -21,7 +21,8 @@ def create_engine(database_url: str, *, pool_size: int = 10, max_overflow: int =
         sqlalchemy_url(database_url),
         pool_size=pool_size,
         max_overflow=max_overflow,
-        pool_pre_ping=True,
+        # No pre-ping (a round trip per checkout); dead connections are recycled and surface as errors once.
+        pool_recycle=1800,
     )
 
 

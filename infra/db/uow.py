@@ -19,6 +19,7 @@ from domain.scheduling.ports import (
     SeriesRepository,
     WaitlistRepository,
 )
+from domain.shared.jobs import JobScheduler
 from infra.db.repositories.audit import SqlAuditLog
 from infra.db.repositories.identity import (
     SqlPracticeRepository,
@@ -36,11 +37,14 @@ from infra.db.repositories.scheduling import (
     SqlSeriesRepository,
     SqlWaitlistRepository,
 )
+from infra.jobs.queue import JobQueue
+from infra.jobs.transactional import TransactionalJobs
 
 
 class SqlUnitOfWork:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], queue: JobQueue | None = None) -> None:
         self._sessions = sessions
+        self._queue = queue
         self._session: AsyncSession | None = None
 
     async def __aenter__(self) -> Self:
@@ -59,6 +63,8 @@ class SqlUnitOfWork:
         self.waitlist: WaitlistRepository = SqlWaitlistRepository(session)
         self.reminders: ReminderRepository = SqlReminderRepository(session)
         self.calendar_feeds: CalendarFeedRepository = SqlCalendarFeedRepository(session)
+        if self._queue is not None:
+            self.jobs: JobScheduler = TransactionalJobs(self._queue, session)
         return self
 
     async def __aexit__(

@@ -115,3 +115,10 @@ async def test_cors_is_off_by_default(api):
         "/api/v1/me", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"}
     )
     assert "access-control-allow-origin" not in response.headers
+
+
+async def test_nul_characters_are_refused_not_a_500(api):
+    body = await api.post("/api/v1/auth/register", json={**GOOD, "display_name": "A\u0000B"})
+    _problem(body, 422, "validation_failed")
+    form = await api.post("/api/v1/auth/token", data={"username": "a\x00@example.com", "password": "x"})
+    _problem(form, 422, "validation_failed")

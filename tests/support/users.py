@@ -55,3 +55,12 @@ async def signed_up(api: httpx.AsyncClient, role: str = "therapist", **overrides
         refresh_token=tokens["refresh_token"],
         practice_id=user["practice_id"],
     )
+
+
+async def relogin(api: httpx.AsyncClient, *users: LoggedIn) -> None:
+    """Fresh access tokens after a test moved the fake clock past their expiry."""
+    for user in users:
+        response = await login(api, user.email)
+        assert response.status_code == 200, response.text
+        user.access_token = response.json()["access_token"]
+        user.refresh_token = response.json()["refresh_token"]

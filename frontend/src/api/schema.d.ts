@@ -4,6 +4,26 @@
  */
 
 export interface paths {
+    "/api/v1/appointment-series": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Book a weekly or fortnightly series
+         * @description Every occurrence keeps the first one's local time across DST. Each occurrence is booked on its own: the answer lists, per date, the appointment or the conflict. When none can be booked the whole request fails with the first occurrence's problem.
+         */
+        post: operations["series-create-series"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/appointments": {
         parameters: {
             query?: never;
@@ -73,7 +93,7 @@ export interface paths {
         put?: never;
         /**
          * Move a session
-         * @description Atomic: the old time is released only if the new one is taken.
+         * @description Atomic: the old time is released only if the new one is taken. With `scope: "this_and_following"` a recurring series is split here: this and every later booked occurrence move to the new weekly time (the answer is the new first occurrence).
          */
         post: operations["appointments-reschedule"];
         delete?: never;
@@ -176,6 +196,47 @@ export interface paths {
          * @description Returns an access token (at most 10 minutes) and a refresh token, which is also set as an httpOnly SameSite=Strict cookie for the SPA. Unknown email and wrong password get the same answer.
          */
         post: operations["auth-token"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/calendar-feeds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create my calendar feed address
+         * @description Returns a new secret address; any earlier one stops working.
+         */
+        post: operations["calendar-create-feed"];
+        /** Revoke my calendar feed address */
+        delete: operations["calendar-revoke-feed"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/calendar/{token}.ics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A calendar feed (iCalendar)
+         * @description No login: the address itself is the secret. Titles carry no names or clinical words.
+         */
+        get: operations["calendar-read-feed"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -288,6 +349,94 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/therapists/{therapist_id}/waitlist": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Join a therapist's waitlist
+         * @description Preferred weekdays and times are read in your own time zone. When a matching time frees up you get an offer (and an email); the first to claim it books it.
+         */
+        post: operations["waitlist-join-waitlist"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/waitlist": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My waitlist entries (clients) or my waitlist (therapists) */
+        get: operations["waitlist-list-waitlist"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/waitlist/offers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Open offers of freed time for me */
+        get: operations["waitlist-list-offers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/waitlist/offers/{offer_id}/claim": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Claim an offer: book the freed time */
+        post: operations["waitlist-claim-offer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/waitlist/{entry_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Leave a waitlist */
+        delete: operations["waitlist-leave-waitlist"];
         options?: never;
         head?: never;
         patch?: never;
@@ -430,10 +579,73 @@ export interface components {
              */
             therapist_id: string;
         };
-        /** CancelAppointment */
-        CancelAppointment: {
+        /** CalendarFeedOut */
+        CalendarFeedOut: {
+            /** Token */
+            token: string;
+            /**
+             * Url
+             * @description Secret address of your iCalendar feed; keep it private
+             */
+            url: string;
+        };
+        /** CancelSeriesAppointment */
+        CancelSeriesAppointment: {
             /** Reason */
             reason?: string | null;
+            /**
+             * Scope
+             * @description "this_and_following" ends a recurring series before this occurrence
+             * @default this
+             * @enum {string}
+             */
+            scope?: "this" | "this_and_following";
+        };
+        /**
+         * CreateSeries
+         * @example {
+         *       "count": 8,
+         *       "duration_minutes": 50,
+         *       "frequency": "weekly",
+         *       "modality": "video",
+         *       "start": "2026-12-07T14:00:00Z",
+         *       "therapist_id": "7d3f0c7e-4a51-4d6e-9b0a-2f1e5c9d8a11"
+         *     }
+         */
+        CreateSeries: {
+            /** Client Id */
+            client_id?: string | null;
+            /** Count */
+            count?: number | null;
+            /** Duration Minutes */
+            duration_minutes: number;
+            /**
+             * Frequency
+             * @enum {string}
+             */
+            frequency: "weekly" | "fortnightly";
+            /**
+             * Modality
+             * @enum {string}
+             */
+            modality: "video" | "audio" | "phone" | "chat";
+            /**
+             * Start
+             * Format: date-time
+             * @description The first occurrence; later ones keep its local wall time
+             * @example 2026-12-07T14:00:00Z
+             */
+            start: string;
+            /**
+             * Therapist Id
+             * Format: uuid
+             */
+            therapist_id: string;
+            /**
+             * Until
+             * @description Last local date (inclusive)
+             */
+            until?: string | null;
         };
         /** ExceptionDay */
         ExceptionDay: {
@@ -469,6 +681,23 @@ export interface components {
              */
             status: "ok" | "unavailable";
         };
+        /** JoinWaitlistIn */
+        JoinWaitlistIn: {
+            /** Durations */
+            durations: number[];
+            /** Modality */
+            modality?: ("video" | "audio" | "phone" | "chat") | null;
+            /**
+             * Time Ranges
+             * @description Local times in your zone; empty = any time
+             */
+            time_ranges?: components["schemas"]["LocalRange"][];
+            /**
+             * Weekdays
+             * @description ISO weekdays in your zone; empty = any day
+             */
+            weekdays?: number[];
+        };
         /** LocalRange */
         LocalRange: {
             /**
@@ -489,6 +718,69 @@ export interface components {
              * @description Omit to use the httpOnly refresh cookie (the SPA); mobile apps and integrators send it here
              */
             refresh_token?: string | null;
+        };
+        /** OccurrenceOut */
+        OccurrenceOut: {
+            appointment: components["schemas"]["AppointmentOut"] | null;
+            /** Index */
+            index: number;
+            /**
+             * Problem Code
+             * @description Why this occurrence was not booked, e.g. `slot_taken`
+             */
+            problem_code: string | null;
+            /** Problem Detail */
+            problem_detail: string | null;
+            /**
+             * Start
+             * Format: date-time
+             */
+            start: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "booked" | "conflict";
+        };
+        /** OfferOut */
+        OfferOut: {
+            /** Duration Minutes */
+            duration_minutes: number;
+            /**
+             * End
+             * Format: date-time
+             */
+            end: string;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Modality
+             * @enum {string}
+             */
+            modality: "video" | "audio" | "phone" | "chat";
+            /**
+             * Start
+             * Format: date-time
+             */
+            start: string;
+            /**
+             * Therapist Id
+             * Format: uuid
+             */
+            therapist_id: string;
+        };
+        /** Offers */
+        Offers: {
+            /** Items */
+            items: components["schemas"]["OfferOut"][];
         };
         /**
          * OfficeHoursIO
@@ -795,16 +1087,50 @@ export interface components {
              */
             timezone: string;
         };
-        /** RescheduleAppointment */
-        RescheduleAppointment: {
+        /** RescheduleSeriesAppointment */
+        RescheduleSeriesAppointment: {
             /** Duration Minutes */
             duration_minutes?: number | null;
+            /**
+             * Scope
+             * @description "this_and_following" splits a recurring series at this occurrence
+             * @default this
+             * @enum {string}
+             */
+            scope?: "this" | "this_and_following";
             /**
              * Start
              * Format: date-time
              * @example 2026-12-07T14:00:00Z
              */
             start: string;
+        };
+        /** SeriesOut */
+        SeriesOut: {
+            /**
+             * Client Id
+             * Format: uuid
+             */
+            client_id: string;
+            /**
+             * Frequency
+             * @enum {string}
+             */
+            frequency: "weekly" | "fortnightly";
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Occurrences */
+            occurrences: components["schemas"]["OccurrenceOut"][];
+            /**
+             * Therapist Id
+             * Format: uuid
+             */
+            therapist_id: string;
+            /** Timezone */
+            timezone: string;
         };
         /** SlotOut */
         SlotOut: {
@@ -923,6 +1249,44 @@ export interface components {
             /** Timezone */
             timezone: string;
         };
+        /** WaitlistEntries */
+        WaitlistEntries: {
+            /** Items */
+            items: components["schemas"]["WaitlistEntryOut"][];
+        };
+        /** WaitlistEntryOut */
+        WaitlistEntryOut: {
+            /**
+             * Client Id
+             * Format: uuid
+             */
+            client_id: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Durations */
+            durations: number[];
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Modality */
+            modality: ("video" | "audio" | "phone" | "chat") | null;
+            /**
+             * Therapist Id
+             * Format: uuid
+             */
+            therapist_id: string;
+            /** Time Ranges */
+            time_ranges: components["schemas"]["LocalRange"][];
+            /** Timezone */
+            timezone: string;
+            /** Weekdays */
+            weekdays: number[];
+        };
         /** WeeklyRange */
         WeeklyRange: {
             /**
@@ -950,6 +1314,102 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    "series-create-series": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateSeries"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SeriesOut"];
+                };
+            };
+            /** @description Missing, invalid or expired access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not use this operation */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such therapist or client */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `slot_taken` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (`validation_failed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; only a request id is given */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     "appointments-list-appointments": {
         parameters: {
             query?: {
@@ -1208,7 +1668,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["CancelAppointment"];
+                "application/json": components["schemas"]["CancelSeriesAppointment"];
             };
         };
         responses: {
@@ -1306,7 +1766,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["RescheduleAppointment"];
+                "application/json": components["schemas"]["RescheduleSeriesAppointment"];
             };
         };
         responses: {
@@ -1737,6 +2197,174 @@ export interface operations {
                 };
             };
             /** @description Too many failures */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; only a request id is given */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "calendar-create-feed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarFeedOut"];
+                };
+            };
+            /** @description Missing, invalid or expired access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not use this operation */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; only a request id is given */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "calendar-revoke-feed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, invalid or expired access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not use this operation */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; only a request id is given */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "calendar-read-feed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/calendar": unknown;
+                };
+            };
+            /** @description Unknown or revoked address */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (`validation_failed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2367,6 +2995,375 @@ export interface operations {
                 };
             };
             /** @description No such therapist (`not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (`validation_failed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; only a request id is given */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "waitlist-join-waitlist": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                therapist_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["JoinWaitlistIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WaitlistEntryOut"];
+                };
+            };
+            /** @description Missing, invalid or expired access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not use this operation */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such therapist, entry or offer */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `already_waitlisted` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (`validation_failed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; only a request id is given */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "waitlist-list-waitlist": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WaitlistEntries"];
+                };
+            };
+            /** @description Missing, invalid or expired access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not use this operation */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; only a request id is given */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "waitlist-list-offers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Offers"];
+                };
+            };
+            /** @description Missing, invalid or expired access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not use this operation */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; only a request id is given */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "waitlist-claim-offer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                offer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppointmentOut"];
+                };
+            };
+            /** @description Missing, invalid or expired access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not use this operation */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such therapist, entry or offer */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `slot_taken` (someone claimed first), `offer_expired` or `offer_not_open` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (`validation_failed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; only a request id is given */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "waitlist-leave-waitlist": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entry_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, invalid or expired access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not use this operation */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such therapist, entry or offer */
             404: {
                 headers: {
                     [name: string]: unknown;

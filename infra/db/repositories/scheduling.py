@@ -595,17 +595,17 @@ class SqlReminderRepository:
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
 
-    async def claim_due(self, now: datetime, limit: int) -> list[DueReminder]:
-        rows = await self._s.execute(
-            sa.select(reminders)
-            .where(reminders.c.status == "pending", reminders.c.due_at <= now)
-            .order_by(reminders.c.due_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        return [
-            DueReminder(r.id, r.appointment_id, r.recipient_id, r.channel, r.due_at, r.attempts) for r in rows.all()
-        ]
+    async def pending(self, reminder_id: uuid.UUID) -> DueReminder | None:
+        row = (
+            await self._s.execute(
+                sa.select(reminders)
+                .where(reminders.c.id == reminder_id, reminders.c.status == "pending")
+                .with_for_update(skip_locked=True)
+            )
+        ).first()
+        if row is None:
+            return None
+        return DueReminder(row.id, row.appointment_id, row.recipient_id, row.channel, row.due_at, row.attempts)
 
     async def mark_sent(self, reminder_id: uuid.UUID, now: datetime) -> None:
         await self._s.execute(
@@ -614,11 +614,11 @@ class SqlReminderRepository:
             .values(status="sent", sent_at=now, attempts=reminders.c.attempts + 1)
         )
 
-    async def mark_retry(self, reminder_id: uuid.UUID, next_due: datetime, error: str) -> None:
+    async def note_attempt(self, reminder_id: uuid.UUID, error: str) -> None:
         await self._s.execute(
             reminders.update()
             .where(reminders.c.id == reminder_id)
-            .values(due_at=next_due, attempts=reminders.c.attempts + 1, last_error=error[:200])
+            .values(attempts=reminders.c.attempts + 1, last_error=error[:200])
         )
 
     async def mark_failed(self, reminder_id: uuid.UUID, error: str) -> None:

@@ -1,0 +1,177 @@
+"""Recurring series: create with a per-occurrence result, split with "this and following", cancel the rest."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from domain.scheduling.access import can_manage, visible_or_404
+from domain.scheduling.model import Appointment, AppointmentStatus, Modality
+from domain.scheduling.ports import SchedulingUnitOfWork
+from domain.scheduling.recurrence import (
+    Occurrence,
+    RecurrenceRule,
+    Series,
+    SeriesChange,
+    cancel_this_and_following,
+    edit_this_and_following,
+    new_series,
+    occurrences,
+)
+from domain.scheduling.service import BookingRequest, SchedulingService
+from domain.shared.errors import DomainError, Forbidden, NotFound
+from domain.shared.ports import Clock, IdGenerator
+from domain.shared.principal import Principal, Role
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesRequest:
+    therapist_id: uuid.UUID
+    first_start: datetime
+    duration_minutes: int
+    modality: Modality
+    rule: RecurrenceRule
+    client_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OccurrenceResult:
+    index: int
+    start: datetime
+    appointment: Appointment | None
+    problem: DomainError | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesResult:
+    series: Series
+    occurrences: list[OccurrenceResult]
+
+
+class SeriesService:
+    def __init__(
+        self, uow: Callable[[], SchedulingUnitOfWork], scheduling: SchedulingService, clock: Clock, ids: IdGenerator
+    ) -> None:
+        self._uow = uow
+        self._scheduling = scheduling
+        self._clock = clock
+        self._ids = ids
+
+    async def create(self, principal: Principal, request: SeriesRequest) -> SeriesResult:
+        async with self._uow() as uow:
+            therapist = await uow.users.get(request.therapist_id)
+            if therapist is None or therapist.role is not Role.THERAPIST or therapist.practice_id is None:
+                raise NotFound("No such therapist.")
+            client_id = principal.user_id if principal.role is Role.CLIENT else request.client_id
+            if client_id is None:
+                raise NotFound("No such client.")
+            profile = await self._scheduling._profile(uow, therapist.id)
+            series = new_series(
+                id=self._ids.new(),
+                therapist_id=therapist.id,
+                client_id=client_id,
+                practice_id=therapist.practice_id,
+                first_start=request.first_start,
+                timezone=profile.timezone,
+                duration_minutes=request.duration_minutes,
+                modality=request.modality,
+                rule=request.rule,
+                created_at=self._clock.now(),
+            )
+            await uow.series.add(series)
+            results = await self._book_all(uow, principal, series, occurrences(series))
+            if not any(r.appointment for r in results):
+                # Nothing could be booked: keep no empty series behind; the first reason is the answer.
+                assert results[0].problem is not None
+                raise results[0].problem
+            await uow.commit()
+        return SeriesResult(series, results)
+
+    async def _book_all(
+        self, uow: SchedulingUnitOfWork, principal: Principal, series: Series, items: list[Occurrence]
+    ) -> list[OccurrenceResult]:
+        results = []
+        for occurrence in items:
+            try:
+                appointment = await self._scheduling.book_in(
+                    uow,
+                    principal,
+                    BookingRequest(
+                        therapist_id=series.therapist_id,
+                        start=occurrence.start,
+                        duration_minutes=occurrence.duration_minutes,
+                        modality=occurrence.modality,
+                        client_id=series.client_id,
+                    ),
+                    series_id=series.id,
+                    series_index=occurrence.index,
+                    enforce_horizon=occurrence.index > 0,
+                )
+                results.append(OccurrenceResult(occurrence.index, occurrence.start, appointment))
+            except DomainError as problem:
+                results.append(OccurrenceResult(occurrence.index, occurrence.start, None, problem))
+        return results
+
+    async def edit_following(
+        self,
+        principal: Principal,
+        appointment_id: uuid.UUID,
+        new_start: datetime,
+        duration_minutes: int | None = None,
+    ) -> SeriesResult:
+        async with self._uow() as uow:
+            target, series, members = await self._load(uow, principal, appointment_id)
+            change = edit_this_and_following(
+                series,
+                members,
+                target,
+                new_series_id=self._ids.new(),
+                new_start=new_start,
+                now=self._clock.now(),
+                duration_minutes=duration_minutes,
+            )
+            await self._cancel(uow, principal, members, change)
+            assert change.new_series is not None
+            await uow.series.add(change.new_series)
+            results = await self._book_all(uow, principal, change.new_series, list(change.create))
+            await uow.commit()
+        return SeriesResult(change.new_series, results)
+
+    async def cancel_following(self, principal: Principal, appointment_id: uuid.UUID) -> list[Appointment]:
+        async with self._uow() as uow:
+            target, series, members = await self._load(uow, principal, appointment_id)
+            change = cancel_this_and_following(series, members, target, now=self._clock.now())
+            cancelled = await self._cancel(uow, principal, members, change)
+            await uow.commit()
+        return cancelled
+
+    async def _load(
+        self, uow: SchedulingUnitOfWork, principal: Principal, appointment_id: uuid.UUID
+    ) -> tuple[Appointment, Series, list[Appointment]]:
+        target = visible_or_404(principal, await uow.appointments.get(appointment_id, for_update=True))
+        if not can_manage(principal, target):
+            raise Forbidden("Only the session's participants can change it.")
+        series = await uow.series.get(target.series_id) if target.series_id else None
+        if series is None:
+            raise NotFound("This appointment is not part of a series.", code="not_in_series")
+        return target, series, await uow.appointments.for_series(series.id)
+
+    async def _cancel(
+        self, uow: SchedulingUnitOfWork, principal: Principal, members: list[Appointment], change: SeriesChange
+    ) -> list[Appointment]:
+        by_id = {a.id: a for a in members}
+        cancelled = []
+        for appointment_id in change.cancel:
+            appointment = by_id[appointment_id]
+            if appointment.status is not AppointmentStatus.BOOKED:
+                continue
+            # Replaced, not abandoned: never a late cancellation, whoever edits the series.
+            self._scheduling.cancel_in(uow, principal, appointment, "Series changed", 0)
+            await uow.appointments.save(appointment)
+            await uow.reminders.cancel_pending(appointment.id)
+            cancelled.append(appointment)
+        if change.updated_series is not None:
+            await uow.series.save(change.updated_series)
+        return cancelled

@@ -1,0 +1,163 @@
+"""Waitlist use cases: join and leave, offer freed time, claim an offer through the booking path."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from domain.scheduling.model import Appointment, Modality, TimeRange
+from domain.scheduling.ports import SchedulingUnitOfWork, StoredOffer
+from domain.scheduling.reminders import first_name, format_local
+from domain.scheduling.service import BookingRequest, Freed, SchedulingService
+from domain.scheduling.waitlist import (
+    DEFAULT_CLAIM_WINDOW,
+    WaitlistEntry,
+    ensure_offer_open,
+    match_freed_interval,
+    validate_waitlist_entry,
+)
+from domain.shared.errors import NotFound
+from domain.shared.notify import EmailMessage, EmailSender
+from domain.shared.ports import Clock, IdGenerator
+from domain.shared.principal import Principal, Role
+
+
+@dataclass(frozen=True, slots=True)
+class JoinWaitlist:
+    therapist_id: uuid.UUID
+    durations: tuple[int, ...]
+    weekdays: frozenset[int] = frozenset()
+    time_ranges: tuple[TimeRange, ...] = ()
+    modality: Modality | None = None
+
+
+class WaitlistService:
+    def __init__(
+        self,
+        uow: Callable[[], SchedulingUnitOfWork],
+        scheduling: SchedulingService,
+        clock: Clock,
+        ids: IdGenerator,
+        email: EmailSender,
+        base_url: str,
+        claim_window: timedelta = DEFAULT_CLAIM_WINDOW,
+    ) -> None:
+        self._uow = uow
+        self._scheduling = scheduling
+        self._clock = clock
+        self._ids = ids
+        self._email = email
+        self._base_url = base_url.rstrip("/")
+        self._claim_window = claim_window
+
+    async def join(self, principal: Principal, request: JoinWaitlist) -> WaitlistEntry:
+        async with self._uow() as uow:
+            therapist = await uow.users.get(request.therapist_id)
+            client = await uow.users.get(principal.user_id)
+            if therapist is None or therapist.role is not Role.THERAPIST or client is None:
+                raise NotFound("No such therapist.")
+            entry = WaitlistEntry(
+                id=self._ids.new(),
+                client_id=principal.user_id,
+                therapist_id=therapist.id,
+                timezone=client.timezone,
+                durations=request.durations,
+                created_at=self._clock.now(),
+                weekdays=request.weekdays,
+                time_ranges=request.time_ranges,
+                modality=request.modality,
+            )
+            validate_waitlist_entry(entry)
+            await uow.waitlist.add_entry(entry)
+            await uow.commit()
+        return entry
+
+    async def leave(self, principal: Principal, entry_id: uuid.UUID) -> None:
+        async with self._uow() as uow:
+            entry = await uow.waitlist.entry(entry_id)
+            if entry is None or entry.client_id != principal.user_id:
+                raise NotFound("No such waitlist entry.")
+            await uow.waitlist.remove_entry(entry_id, self._clock.now())
+            await uow.commit()
+
+    async def entries(self, principal: Principal) -> list[WaitlistEntry]:
+        async with self._uow() as uow:
+            if principal.role is Role.CLIENT:
+                return await uow.waitlist.entries_for_client(principal.user_id)
+            if principal.role is Role.THERAPIST:
+                return await uow.waitlist.entries_for_therapist(principal.user_id)
+            return []
+
+    async def offers(self, principal: Principal) -> list[StoredOffer]:
+        async with self._uow() as uow:
+            return await uow.waitlist.open_offers_for_client(principal.user_id, self._clock.now())
+
+    async def offer_freed(self, freed: Freed) -> list[StoredOffer]:
+        """Offer a freed interval to matching waitlisted clients, and tell them by email (no clinical content)."""
+        now = self._clock.now()
+        if freed.end <= now:
+            return []
+        stored: list[StoredOffer] = []
+        async with self._uow() as uow:
+            entries = await uow.waitlist.entries_for_therapist(freed.therapist_id)
+            offers = match_freed_interval(
+                entries,
+                therapist_id=freed.therapist_id,
+                freed_start=freed.start,
+                freed_end=freed.end,
+                freed_modality=freed.modality,
+                now=now,
+                claim_window=self._claim_window,
+                exclude_client_id=freed.client_id,
+            )
+            for offer in offers:
+                item = StoredOffer(id=self._ids.new(), therapist_id=freed.therapist_id, offer=offer)
+                await uow.waitlist.add_offer(item, now)
+                stored.append(item)
+            therapist = await uow.users.get(freed.therapist_id)
+            recipients = {o.offer.client_id: await uow.users.get(o.offer.client_id) for o in stored}
+            await uow.commit()
+        for item in stored:
+            client = recipients.get(item.offer.client_id)
+            if client is None or therapist is None:
+                continue
+            when = format_local(item.offer.start, client.timezone)
+            name = first_name(therapist.display_name) or "your therapist"
+            await self._email.send(
+                EmailMessage(
+                    to=client.email,
+                    subject="A session time opened up",
+                    text=(
+                        f"A {item.offer.duration_minutes}-minute time with {name} opened up: {when}.\n\n"
+                        f"The first to claim it gets it. Claim it in Hearth before it expires: "
+                        f"{self._base_url}/client/waitlist\n"
+                    ),
+                )
+            )
+        return stored
+
+    async def claim(self, principal: Principal, offer_id: uuid.UUID) -> Appointment:
+        async with self._uow() as uow:
+            item = await uow.waitlist.offer(offer_id, for_update=True)
+            if item is None or item.offer.client_id != principal.user_id:
+                raise NotFound("No such offer.")
+            ensure_offer_open(item.offer, now=self._clock.now())
+            if item.claimed_appointment_id is not None:
+                raise NotFound("No such offer.")
+            # The ordinary booking path: the database decides between clients claiming at once.
+            appointment = await self._scheduling.book_in(
+                uow,
+                principal,
+                BookingRequest(
+                    therapist_id=item.therapist_id,
+                    start=item.offer.start,
+                    duration_minutes=item.offer.duration_minutes,
+                    modality=item.offer.modality,
+                ),
+            )
+            await uow.waitlist.mark_claimed(item.id, appointment.id)
+            await uow.waitlist.remove_entry(item.offer.entry_id, self._clock.now())
+            await uow.commit()
+        return appointment

@@ -1,0 +1,1 @@
+"""PostgreSQL-backed background jobs (pgqueuer over asyncpg): schema, enqueue/cancel, worker."""

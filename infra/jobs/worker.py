@@ -1,0 +1,270 @@
+"""The consumer side: a worker that runs registered handlers for due jobs.
+
+- Handlers are registered by name: `async def handler(payload: dict) -> None`.
+- A handler that raises is retried with exponential backoff, up to `RetryPolicy.max_attempts` runs in all; then
+  the job is kept with state `failed` (for inspection and manual re-queue). An exception whose `permanent`
+  attribute is True (e.g. `DeliveryFailed(permanent=True)`) fails the job at once: a retry cannot help.
+- Several workers (processes or tasks) may run against one database: pgqueuer claims jobs with
+  `FOR UPDATE SKIP LOCKED`, so each job runs once; a worker that dies mid-job leaves a stale heartbeat and the job
+  is picked again after `heartbeat_timeout`.
+- `run()` serves until `request_stop()`/`stop()` (in-process: `start()` in the app's lifespan; as a process:
+  `run_until_signalled()`), waiting for running jobs to finish. `drain()` runs every job that is due and returns
+  (tests).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import signal
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+import asyncpg
+import structlog
+from pgqueuer import QueueManager
+from pgqueuer.adapters.drivers.asyncpg import AsyncpgPoolDriver
+from pgqueuer.core import tm
+from pgqueuer.core.executors import AbstractEntrypointExecutor, EntrypointExecutorParameters
+from pgqueuer.domain import models
+from pgqueuer.domain.errors import RetryRequested
+from pgqueuer.domain.types import Channel, QueueExecutionMode
+
+from infra.jobs.queue import decode_payload, release_due
+from infra.jobs.schema import JOBS_CHANNEL, make_queries
+
+__all__ = ["Handler", "JobWorker", "PermanentJobError", "RetryPolicy"]
+
+log = structlog.get_logger("hearth.jobs")
+
+Handler = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+class PermanentJobError(Exception):
+    """Raise from a handler to fail the job without retrying (any exception with `permanent = True` does)."""
+
+    permanent = True
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    max_attempts: int = 5  # runs in all, the first included
+    initial_delay: timedelta = timedelta(seconds=30)
+    max_delay: timedelta = timedelta(hours=1)
+    multiplier: float = 2.0
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError("max_attempts is at least 1")
+        if self.initial_delay < timedelta(0) or self.max_delay < timedelta(0) or self.multiplier < 1:
+            raise ValueError("retry delays are not negative and the multiplier is at least 1")
+
+    def delay_after(self, failed_runs: int) -> timedelta | None:
+        """The wait before the next run after `failed_runs` failures; None when there is no next run."""
+        if failed_runs >= self.max_attempts:
+            return None
+        return min(self.initial_delay * self.multiplier ** (failed_runs - 1), self.max_delay)
+
+
+@dataclasses.dataclass
+class _Executor(AbstractEntrypointExecutor):
+    name: str
+    handler: Handler
+    retry: RetryPolicy = dataclasses.field(default_factory=RetryPolicy)
+    on_run: Callable[[], None] = lambda: None
+
+    async def execute(self, job: models.Job, context: models.Context) -> None:
+        self.on_run()
+        run = job.attempts + 1
+        try:
+            try:
+                payload = decode_payload(job.payload)
+            except ValueError as exc:
+                raise PermanentJobError("the job's payload is not a JSON object") from exc
+            await self.handler(payload)
+        except Exception as exc:
+            permanent = getattr(exc, "permanent", False) is True
+            delay = None if permanent else self.retry.delay_after(run)
+            fields = {"job": self.name, "job_id": int(job.id), "run": run, "error": type(exc).__name__}
+            if delay is None:
+                log.error("job.failed", permanent=permanent, **fields)
+                raise
+            log.warning("job.retry", delay_seconds=delay.total_seconds(), **fields)
+            raise RetryRequested(delay=delay, reason=type(exc).__name__) from exc
+        log.debug("job.done", job=self.name, job_id=int(job.id), run=run)
+
+
+class _QueueManager(QueueManager):
+    """pgqueuer's manager with two changes:
+
+    - drain mode stops once no job is *due* (pgqueuer's own waits for jobs scheduled in the future);
+    - while a job runs, the idle wait is capped at `busy_poll`. pgqueuer's change trigger is statement-level, so
+      it notifies inserts and deletes but not updates: a retry (an UPDATE) wakes nobody, and a wait computed while
+      the retry was being written would otherwise last the whole poll interval.
+    """
+
+    busy_poll: timedelta = timedelta(seconds=0.5)
+    inflight: int = 0
+
+    async def _dispatch(self, *args: Any, **kwargs: Any) -> None:
+        self.inflight += 1
+        try:
+            await super()._dispatch(*args, **kwargs)
+        finally:
+            self.inflight -= 1
+
+    async def _effective_dequeue_timeout(self, dequeue_timeout: timedelta) -> timedelta:
+        timeout = await super()._effective_dequeue_timeout(dequeue_timeout)
+        return min(timeout, self.busy_poll) if self.inflight else timeout
+
+    async def _maybe_drain_shutdown(self, mode: QueueExecutionMode, task_manager: tm.TaskManager) -> None:
+        if mode is not QueueExecutionMode.drain:
+            return
+        if task_manager.tasks:
+            await asyncio.sleep(0)
+        if task_manager.tasks:
+            return
+        if await self.queries.eligible_queued_work(list(self.entrypoint_registry)) == 0:
+            self.shutdown.set()
+
+
+class JobWorker:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        handlers: Mapping[str, Handler],
+        *,
+        retry: RetryPolicy | None = None,
+        concurrency: int = 10,
+        poll_interval: timedelta = timedelta(seconds=30),
+        heartbeat_timeout: timedelta = timedelta(seconds=30),
+    ) -> None:
+        if concurrency < 2:
+            raise ValueError("concurrency is at least 2")
+        self._pool = pool
+        self._handlers = dict(handlers)
+        self._retry = retry or RetryPolicy()
+        self._concurrency = concurrency
+        self._batch_size = max(1, concurrency // 2)
+        self._poll_interval = poll_interval
+        self._heartbeat_timeout = heartbeat_timeout
+        self._manager: _QueueManager | None = None
+        self._stop_requested = False
+        self._task: asyncio.Task[None] | None = None
+        self._runs = 0
+
+    @property
+    def names(self) -> list[str]:
+        return sorted(self._handlers)
+
+    def _new_manager(self) -> _QueueManager:
+        manager = _QueueManager(make_queries(AsyncpgPoolDriver(self._pool)), channel=Channel(JOBS_CHANNEL))
+        for name, handler in self._handlers.items():
+            manager.register_executor(
+                name,
+                _Executor(
+                    EntrypointExecutorParameters(
+                        concurrency_limit=0, func=_unused_entrypoint, accepts_context=False, on_failure="hold"
+                    ),
+                    name=name,
+                    handler=handler,
+                    retry=self._retry,
+                    on_run=self._count_run,
+                ),
+            )
+        return manager
+
+    def _count_run(self) -> None:
+        self._runs += 1
+
+    async def run(self) -> None:
+        """Serve until `request_stop()`; running jobs are finished before it returns."""
+        if self._manager is not None:
+            raise RuntimeError("this worker is already running")
+        manager = self._manager = self._new_manager()
+        if self._stop_requested:
+            manager.shutdown.set()
+        log.info("jobs.worker_started", handlers=self.names, concurrency=self._concurrency)
+        try:
+            await manager.run(
+                dequeue_timeout=self._poll_interval,
+                batch_size=self._batch_size,
+                mode=QueueExecutionMode.continuous,
+                max_concurrent_tasks=self._concurrency,
+                heartbeat_timeout=self._heartbeat_timeout,
+            )
+        finally:
+            self._manager = None
+            log.info("jobs.worker_stopped")
+
+    def request_stop(self) -> None:
+        self._stop_requested = True
+        if self._manager is not None:
+            self._manager.shutdown.set()
+
+    def start(self) -> asyncio.Task[None]:
+        """Run in the background of this event loop (the app's lifespan); `stop()` ends it."""
+        if self._task is not None and not self._task.done():
+            raise RuntimeError("this worker is already started")
+        self._stop_requested = False
+        self._task = asyncio.create_task(self.run(), name="hearth-job-worker")
+        self._task.add_done_callback(_log_crash)
+        return self._task
+
+    async def stop(self, grace_seconds: float = 30.0) -> None:
+        """Ask the worker to stop, wait up to `grace_seconds` for running jobs, then cancel them (a cancelled job
+        is picked again later, once its heartbeat is stale)."""
+        self.request_stop()
+        task, self._task = self._task, None
+        if task is None:
+            return
+        done, _ = await asyncio.wait({task}, timeout=grace_seconds)
+        if not done:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        # A crash was logged when it happened (`_log_crash`); stopping never raises, so shutdown goes on.
+
+    async def run_until_signalled(self) -> None:
+        """The `hearth worker` process: serve until SIGINT or SIGTERM."""
+        loop = asyncio.get_running_loop()
+        signals = (signal.SIGINT, signal.SIGTERM)
+        for sig in signals:
+            loop.add_signal_handler(sig, self.request_stop)
+        try:
+            await self.run()
+        finally:
+            for sig in signals:
+                loop.remove_signal_handler(sig)
+
+    async def drain(self, *, until: datetime | None = None, max_seconds: float = 60.0) -> int:
+        """Run jobs until none is due, then return how many handler runs it made (retries included).
+        `until`: first make due every job meant for that time or earlier on the application's clock
+        (see `JobQueue.release_due`), for tests that move a fake clock."""
+        if until is not None:
+            await release_due(self._pool, until)
+        manager = self._new_manager()
+        before = self._runs
+        await asyncio.wait_for(
+            manager.run(
+                dequeue_timeout=timedelta(milliseconds=100),
+                batch_size=self._batch_size,
+                mode=QueueExecutionMode.drain,
+                max_concurrent_tasks=self._concurrency,
+                heartbeat_timeout=self._heartbeat_timeout,
+                log_aggregation_interval=timedelta(0),
+            ),
+            max_seconds,
+        )
+        return self._runs - before
+
+
+def _log_crash(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and (exc := task.exception()) is not None:
+        log.error("jobs.worker_crashed", error=type(exc).__name__, detail=str(exc)[:300])
+
+
+async def _unused_entrypoint(job: models.Job) -> None:  # pgqueuer wants a function; _Executor calls the handler
+    raise NotImplementedError

@@ -1,0 +1,1 @@
+"""Notification adapters: SMTP and console email, Twilio and console SMS."""

@@ -1,0 +1,137 @@
+"""Email adapters for the `EmailSender` port: SMTP through aiosmtplib, and a console sender for development.
+
+Failures become `DeliveryFailed`: an SMTP 5xx reply (the server refused this message for good) is permanent, a 4xx
+reply, a timeout or a connection problem is transient and worth a retry. Nothing here logs a message body, and
+details carried by `DeliveryFailed` have addresses masked (they end up in job logs).
+"""
+
+from __future__ import annotations
+
+import re
+import ssl
+from dataclasses import dataclass
+from email.message import EmailMessage as MimeMessage
+from email.utils import format_datetime, make_msgid, parseaddr
+from typing import Literal
+
+import aiosmtplib
+import structlog
+
+from domain.shared.notify import DeliveryFailed, EmailMessage
+from domain.shared.ports import Clock, SystemClock
+
+__all__ = ["ConsoleEmailSender", "SmtpConfig", "SmtpEmailSender", "SmtpSecurity", "build_mime_message"]
+
+log = structlog.get_logger("hearth.notify.email")
+
+SmtpSecurity = Literal["starttls", "tls", "none"]
+
+_EMAIL_ADDRESS = re.compile(r"[^\s<>@]+@[^\s<>@]+")
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpConfig:
+    host: str
+    port: int = 587
+    username: str | None = None
+    password: str | None = None
+    # "starttls": plain connection upgraded with STARTTLS, which the server MUST offer (no silent downgrade);
+    # "tls": TLS from the first byte (SMTPS, usually port 465); "none": cleartext, only for a local relay.
+    security: SmtpSecurity = "starttls"
+    from_address: str = "Hearth <no-reply@localhost>"
+    timeout_seconds: float = 10.0
+    # Trust anchors for the server certificate; None = the system's CA store.
+    tls_context: ssl.SSLContext | None = None
+
+
+def _mask(text: str) -> str:
+    return _EMAIL_ADDRESS.sub("<address>", text)
+
+
+def _addr_spec(value: str, *, what: str) -> str:
+    """The bare address of `value` ('Name <a@b>' or 'a@b'); DeliveryFailed(permanent) when it is not one."""
+    if "\r" in value or "\n" in value:
+        raise DeliveryFailed(f"{what} address contains a line break", permanent=True)
+    _, spec = parseaddr(value)
+    local, at, domain = spec.rpartition("@")
+    if not at or not local or not domain or " " in spec:
+        raise DeliveryFailed(f"{what} address is not an email address", permanent=True)
+    return spec
+
+
+def build_mime_message(message: EmailMessage, *, from_address: str, clock: Clock) -> MimeMessage:
+    """The MIME form of `message`: text/plain, or multipart/alternative (text, then HTML) when it has HTML,
+    with From, To, Subject, Date, Message-ID and `Auto-Submitted: auto-generated` (RFC 3834: no auto-replies)."""
+    to = _addr_spec(message.to, what="recipient")
+    sender = _addr_spec(from_address, what="sender")
+    mime = MimeMessage()
+    try:
+        mime["From"] = from_address
+        mime["To"] = to
+        mime["Subject"] = message.subject
+    except ValueError as exc:  # header injection attempts (CR/LF) and malformed headers
+        raise DeliveryFailed(f"invalid header: {_mask(str(exc))}", permanent=True) from exc
+    mime["Date"] = format_datetime(clock.now())
+    mime["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2])
+    mime["Auto-Submitted"] = "auto-generated"
+    mime.set_content(message.text)
+    if message.html is not None:
+        mime.add_alternative(message.html, subtype="html")
+    return mime
+
+
+class SmtpEmailSender:
+    """Sends through an SMTP server (one connection per message: reminders are few and far apart)."""
+
+    def __init__(self, config: SmtpConfig, *, clock: Clock | None = None) -> None:
+        self._config = config
+        self._clock = clock or SystemClock()
+        self._sender = _addr_spec(config.from_address, what="sender")
+
+    async def send(self, message: EmailMessage) -> None:
+        cfg = self._config
+        mime = build_mime_message(message, from_address=cfg.from_address, clock=self._clock)
+        recipient = str(mime["To"])
+        try:
+            await aiosmtplib.send(
+                mime,
+                sender=self._sender,
+                recipients=[recipient],
+                hostname=cfg.host,
+                port=cfg.port,
+                username=cfg.username,
+                password=cfg.password,
+                use_tls=cfg.security == "tls",
+                # True requires STARTTLS (fails if the server does not offer it); False never tries it.
+                start_tls=cfg.security == "starttls",
+                tls_context=cfg.tls_context,
+                timeout=cfg.timeout_seconds,
+            )
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            codes = [r.code for r in exc.recipients]
+            detail = "; ".join(f"{r.code} {r.message}" for r in exc.recipients)
+            raise self._failed(f"recipient refused: {detail}", permanent=all(_is_permanent(c) for c in codes)) from exc
+        except aiosmtplib.SMTPResponseException as exc:
+            raise self._failed(f"{exc.code} {exc.message}", permanent=_is_permanent(exc.code)) from exc
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            # Connection refused or reset, timeouts, a server without STARTTLS, TLS handshake failures.
+            raise self._failed(f"{type(exc).__name__}: {exc}", permanent=False) from exc
+        log.info("email.sent", message_id=str(mime["Message-ID"]))
+
+    @staticmethod
+    def _failed(detail: str, *, permanent: bool) -> DeliveryFailed:
+        detail = _mask(detail)
+        log.warning("email.failed", detail=detail, permanent=permanent)
+        return DeliveryFailed(f"SMTP: {detail}", permanent=permanent)
+
+
+def _is_permanent(code: int) -> bool:
+    return 500 <= code < 600
+
+
+class ConsoleEmailSender:
+    """Development sender: logs the recipient and subject, never the body (it could still carry a name)."""
+
+    async def send(self, message: EmailMessage) -> None:
+        to = _addr_spec(message.to, what="recipient")
+        log.info("email.console", to=to, subject=message.subject)
