@@ -20,6 +20,7 @@ from domain.shared.errors import (
     InvalidState,
     NotFound,
     RateLimited,
+    StaleVersion,
     ValidationFailed,
 )
 
@@ -34,6 +35,7 @@ _STATUS_BY_ERROR: list[tuple[type[DomainError], int]] = [
     (ValidationFailed, 422),
     (AuthenticationFailed, 401),
     (RateLimited, 429),
+    (StaleVersion, 412),
 ]
 
 _CODE_BY_STATUS = {

@@ -26,7 +26,7 @@ from domain.scheduling.policy import cancel as apply_cancel
 from domain.scheduling.ports import AppointmentQuery, SchedulingUnitOfWork
 from domain.scheduling.reminders import DEFAULT_REMINDER_OFFSETS, reminder_due_times
 from domain.scheduling.slots import Slot, available_slots, check_bookable
-from domain.shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from domain.shared.errors import Forbidden, NotFound, StaleVersion, ValidationFailed
 from domain.shared.ports import Clock, IdGenerator
 from domain.shared.principal import Principal, Role
 
@@ -111,9 +111,7 @@ class SchedulingService:
         validate_profile(profile)
         async with self._uow() as uow:
             if not await uow.profiles.save(profile, principal.practice_id, expected_version=expected_version):
-                raise Conflict(
-                    "The profile changed since you loaded it; reload and try again.", code="precondition_failed"
-                )
+                raise StaleVersion("The profile changed since you loaded it; reload and try again.")
             await uow.audit.append(self._event(principal, "profile.update", "therapist_profile", principal.user_id))
             await uow.commit()
         return profile

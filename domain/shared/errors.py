@@ -49,3 +49,9 @@ class RateLimited(DomainError):
     def __init__(self, detail: str = "", *, retry_after: int, code: str | None = None) -> None:
         super().__init__(detail, code=code)
         self.retry_after = max(1, retry_after)
+
+
+class StaleVersion(DomainError):
+    """The caller changed a versioned record from an outdated copy."""
+
+    code = "precondition_failed"

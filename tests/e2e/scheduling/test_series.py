@@ -1,0 +1,207 @@
+"""Recurring series over HTTP: per-occurrence results, local time across DST, "this" and "this and following"."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from tests.e2e.scheduling.conftest import booking
+from tests.support.scheduling import bookable_therapist
+from tests.support.users import relogin, signed_up
+
+
+def _series(therapist, start: str, **extra) -> dict:
+    return {
+        "therapist_id": therapist.id,
+        "start": start,
+        "duration_minutes": 50,
+        "modality": "video",
+        "frequency": "weekly",
+        **extra,
+    }
+
+
+async def test_weekly_series_keeps_local_time_across_the_fall_back(api, clock, therapist):
+    client = await signed_up(api, "client")
+    clock.set(datetime(2026, 10, 1, 12, 0, tzinfo=UTC))
+    await relogin(api, client)
+    # 10:00 EDT on Mondays from 19 Oct 2026; New York falls back on 1 Nov.
+    response = await api.post(
+        "/api/v1/appointment-series", json=_series(therapist, "2026-10-19T14:00:00Z", count=4), headers=client.headers
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    starts = [o["start"] for o in body["occurrences"]]
+    assert starts == ["2026-10-19T14:00:00Z", "2026-10-26T14:00:00Z", "2026-11-02T15:00:00Z", "2026-11-09T15:00:00Z"]
+    assert {o["status"] for o in body["occurrences"]} == {"booked"}
+    assert body["timezone"] == "America/New_York"
+
+
+async def test_fortnightly_series_in_london_across_spring_forward(api, clock):
+    therapist = await signed_up(api, "therapist", timezone="Europe/London")
+    from tests.support.scheduling import publish_hours, publish_profile
+
+    await publish_profile(api, therapist, timezone="Europe/London")
+    await publish_hours(api, therapist, timezone="Europe/London", horizon_days=120)
+    client = await signed_up(api, "client")
+    clock.set(datetime(2027, 3, 1, 12, 0, tzinfo=UTC))
+    await relogin(api, client, therapist)
+    # 09:00 GMT on 15 March 2027; the UK springs forward on 28 March: then 09:00 BST = 08:00 UTC.
+    response = await api.post(
+        "/api/v1/appointment-series",
+        json=_series(therapist, "2027-03-15T09:00:00Z", frequency="fortnightly", until="2027-04-12"),
+        headers=client.headers,
+    )
+    assert [o["start"] for o in response.json()["occurrences"]] == [
+        "2027-03-15T09:00:00Z",
+        "2027-03-29T08:00:00Z",
+        "2027-04-12T08:00:00Z",
+    ]
+
+
+async def test_each_occurrence_reports_its_own_conflict(api, therapist):
+    alice, bob = await signed_up(api, "client"), await signed_up(api, "client")
+    taken = await api.post("/api/v1/appointments", json=booking(therapist, "2026-12-14T15:00:00Z"), headers=bob.headers)
+    assert taken.status_code == 201
+    response = await api.post(
+        "/api/v1/appointment-series", json=_series(therapist, "2026-12-07T15:00:00Z", count=3), headers=alice.headers
+    )
+    results = [(o["status"], o["problem_code"]) for o in response.json()["occurrences"]]
+    assert results == [("booked", None), ("conflict", "slot_taken"), ("booked", None)]
+
+
+async def test_a_series_with_nothing_bookable_is_refused_whole(api, therapist, database_url):
+    client = await signed_up(api, "client")
+    response = await api.post(
+        "/api/v1/appointment-series", json=_series(therapist, "2026-12-07T03:00:00Z", count=2), headers=client.headers
+    )
+    assert response.status_code == 422 and response.json()["code"] == "outside_office_hours"
+    import asyncpg
+
+    conn = await asyncpg.connect(database_url)
+    try:
+        assert await conn.fetchval("SELECT count(*) FROM appointment_series") == 0
+    finally:
+        await conn.close()
+
+
+async def test_series_bounds_are_validated(api, therapist):
+    client = await signed_up(api, "client")
+    too_long = await api.post(
+        "/api/v1/appointment-series", json=_series(therapist, "2026-12-07T15:00:00Z", count=53), headers=client.headers
+    )
+    assert too_long.status_code == 422
+    neither = await api.post(
+        "/api/v1/appointment-series", json=_series(therapist, "2026-12-07T15:00:00Z"), headers=client.headers
+    )
+    assert neither.status_code == 422 and neither.json()["code"] == "invalid_recurrence"
+
+
+async def _occurrences(api, client) -> list[dict]:
+    items = (await api.get("/api/v1/appointments?limit=100", headers=client.headers)).json()["items"]
+    return sorted(items, key=lambda a: a["start"])
+
+
+async def test_edit_this_occurrence_moves_only_it(api, therapist):
+    client = await signed_up(api, "client")
+    series = (
+        await api.post(
+            "/api/v1/appointment-series",
+            json=_series(therapist, "2026-12-07T15:00:00Z", count=3),
+            headers=client.headers,
+        )
+    ).json()
+    second = series["occurrences"][1]["appointment"]
+    moved = await api.post(
+        f"/api/v1/appointments/{second['id']}/reschedule",
+        json={"start": "2026-12-15T17:00:00Z", "scope": "this"},
+        headers=client.headers,
+    )
+    assert moved.status_code == 200 and moved.json()["series_id"] == series["id"]
+    active = [a["start"] for a in await _occurrences(api, client) if a["status"] == "booked"]
+    assert active == ["2026-12-07T15:00:00Z", "2026-12-15T17:00:00Z", "2026-12-21T15:00:00Z"]
+
+
+async def test_edit_this_and_following_splits_the_series(api, therapist):
+    client = await signed_up(api, "client")
+    series = (
+        await api.post(
+            "/api/v1/appointment-series",
+            json=_series(therapist, "2026-12-07T15:00:00Z", count=4),
+            headers=client.headers,
+        )
+    ).json()
+    third = series["occurrences"][2]["appointment"]
+    moved = await api.post(
+        f"/api/v1/appointments/{third['id']}/reschedule",
+        json={"start": "2026-12-22T19:00:00Z", "scope": "this_and_following"},
+        headers=client.headers,
+    )
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["series_id"] != series["id"]
+    everything = await _occurrences(api, client)
+    booked = [a["start"] for a in everything if a["status"] == "booked"]
+    assert booked == ["2026-12-07T15:00:00Z", "2026-12-14T15:00:00Z", "2026-12-22T19:00:00Z", "2026-12-29T19:00:00Z"]
+    cancelled = [a for a in everything if a["status"] == "cancelled"]
+    assert len(cancelled) == 2 and all(a["late_cancellation"] is False for a in cancelled)
+
+
+async def test_cancel_this_and_following(api, therapist):
+    client = await signed_up(api, "client")
+    series = (
+        await api.post(
+            "/api/v1/appointment-series",
+            json=_series(therapist, "2026-12-07T15:00:00Z", count=4),
+            headers=client.headers,
+        )
+    ).json()
+    second = series["occurrences"][1]["appointment"]
+    response = await api.post(
+        f"/api/v1/appointments/{second['id']}/cancel", json={"scope": "this_and_following"}, headers=client.headers
+    )
+    assert response.status_code == 200 and response.json()["status"] == "cancelled"
+    booked = [a["start"] for a in await _occurrences(api, client) if a["status"] == "booked"]
+    assert booked == ["2026-12-07T15:00:00Z"]
+
+
+async def test_cancelling_one_occurrence_leaves_the_others(api, therapist):
+    client = await signed_up(api, "client")
+    series = (
+        await api.post(
+            "/api/v1/appointment-series",
+            json=_series(therapist, "2026-12-07T15:00:00Z", count=3),
+            headers=client.headers,
+        )
+    ).json()
+    middle = series["occurrences"][1]["appointment"]
+    await api.post(f"/api/v1/appointments/{middle['id']}/cancel", json={}, headers=client.headers)
+    statuses = [a["status"] for a in await _occurrences(api, client)]
+    assert statuses == ["booked", "cancelled", "booked"]
+
+
+async def test_a_stranger_cannot_touch_a_series(api, therapist):
+    client, stranger = await signed_up(api, "client"), await signed_up(api, "client")
+    series = (
+        await api.post(
+            "/api/v1/appointment-series",
+            json=_series(therapist, "2026-12-07T15:00:00Z", count=2),
+            headers=client.headers,
+        )
+    ).json()
+    first = series["occurrences"][0]["appointment"]
+    response = await api.post(
+        f"/api/v1/appointments/{first['id']}/cancel", json={"scope": "this_and_following"}, headers=stranger.headers
+    )
+    assert response.status_code == 404
+
+
+async def test_other_therapists_series_is_not_bookable_into_a_busy_client(api, therapist):
+    other = await signed_up(api, "therapist")
+    await bookable_therapist(api, other)
+    client = await signed_up(api, "client")
+    await api.post(
+        "/api/v1/appointment-series", json=_series(therapist, "2026-12-07T15:00:00Z", count=2), headers=client.headers
+    )
+    clash = await api.post(
+        "/api/v1/appointment-series", json=_series(other, "2026-12-07T15:30:00Z", count=2), headers=client.headers
+    )
+    assert clash.status_code == 409 and clash.json()["code"] == "slot_taken"

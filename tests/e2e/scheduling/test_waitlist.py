@@ -1,0 +1,135 @@
+"""Waitlist: freed time is offered to matching clients in order; claims race through the booking path."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+
+from api.main import create_app
+from tests.e2e.scheduling.conftest import booking
+from tests.support.server import serve
+from tests.support.smtp_server import smtp_server
+from tests.support.users import relogin, signed_up
+
+
+@pytest.fixture
+def smtp():
+    with smtp_server() as server:
+        yield server
+
+
+@pytest.fixture
+async def api(settings, clock, smtp):
+    clock.set(datetime(2026, 11, 27, 15, 0, tzinfo=UTC))
+    configured = settings.model_copy(
+        update={"email_backend": "smtp", "smtp_host": smtp.host, "smtp_port": smtp.port, "smtp_security": "none"}
+    )
+    async with serve(create_app(configured, clock=clock)) as url, httpx.AsyncClient(base_url=url, timeout=30) as client:
+        yield client
+
+
+async def _join(api, therapist, client, **prefs):
+    body = {"durations": [50], **prefs}
+    response = await api.post(f"/api/v1/therapists/{therapist.id}/waitlist", json=body, headers=client.headers)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def test_a_cancellation_offers_the_time_to_matching_clients(api, therapist, smtp):
+    holder = await signed_up(api, "client")
+    first, second = await signed_up(api, "client"), await signed_up(api, "client")
+    mondays_only = await signed_up(api, "client")
+    await _join(api, therapist, first)
+    await _join(api, therapist, second)
+    await _join(api, therapist, mondays_only, weekdays=[1])  # 10 Dec 2026 is a Thursday
+    booked = (
+        await api.post("/api/v1/appointments", json=booking(therapist, "2026-12-10T15:00:00Z"), headers=holder.headers)
+    ).json()
+    await api.post(f"/api/v1/appointments/{booked['id']}/cancel", json={}, headers=holder.headers)
+
+    for client in (first, second):
+        offers = (await api.get("/api/v1/waitlist/offers", headers=client.headers)).json()["items"]
+        assert [(o["start"], o["duration_minutes"]) for o in offers] == [("2026-12-10T15:00:00Z", 50)]
+    assert (await api.get("/api/v1/waitlist/offers", headers=mondays_only.headers)).json()["items"] == []
+    assert (await api.get("/api/v1/waitlist/offers", headers=holder.headers)).json()["items"] == []
+    notified = sorted(r.rcpt_tos[0] for r in smtp.received)
+    assert notified == sorted([first.email, second.email])
+    text = smtp.received[0].message.get_body(("plain",)).get_content()
+    assert "opened up" in text
+
+
+async def test_two_clients_claim_at_once_and_one_wins(api, therapist, database_url):
+    holder = await signed_up(api, "client")
+    alice, bob = await signed_up(api, "client"), await signed_up(api, "client")
+    await _join(api, therapist, alice)
+    await _join(api, therapist, bob)
+    booked = (
+        await api.post("/api/v1/appointments", json=booking(therapist, "2026-12-10T15:00:00Z"), headers=holder.headers)
+    ).json()
+    await api.post(f"/api/v1/appointments/{booked['id']}/cancel", json={}, headers=holder.headers)
+    offer_a = (await api.get("/api/v1/waitlist/offers", headers=alice.headers)).json()["items"][0]
+    offer_b = (await api.get("/api/v1/waitlist/offers", headers=bob.headers)).json()["items"][0]
+    claims = await asyncio.gather(
+        api.post(f"/api/v1/waitlist/offers/{offer_a['id']}/claim", headers=alice.headers),
+        api.post(f"/api/v1/waitlist/offers/{offer_b['id']}/claim", headers=bob.headers),
+    )
+    assert sorted(c.status_code for c in claims) == [201, 409]
+    loser = next(c for c in claims if c.status_code == 409)
+    assert loser.json()["code"] == "slot_taken"
+    import asyncpg
+
+    conn = await asyncpg.connect(database_url)
+    try:
+        assert await conn.fetchval("SELECT count(*) FROM appointments WHERE status = 'booked'") == 1
+    finally:
+        await conn.close()
+
+
+async def test_an_expired_offer_cannot_be_claimed(api, therapist, clock):
+    holder, waiting = await signed_up(api, "client"), await signed_up(api, "client")
+    await _join(api, therapist, waiting)
+    booked = (
+        await api.post("/api/v1/appointments", json=booking(therapist, "2026-12-10T15:00:00Z"), headers=holder.headers)
+    ).json()
+    await api.post(f"/api/v1/appointments/{booked['id']}/cancel", json={}, headers=holder.headers)
+    offer = (await api.get("/api/v1/waitlist/offers", headers=waiting.headers)).json()["items"][0]
+    clock.set(datetime(2026, 11, 27, 15, 16, tzinfo=UTC))
+    await relogin(api, waiting)
+    late = await api.post(f"/api/v1/waitlist/offers/{offer['id']}/claim", headers=waiting.headers)
+    assert late.status_code == 409 and late.json()["code"] == "offer_expired"
+
+
+async def test_offers_are_private_and_entries_are_listed(api, therapist):
+    holder, waiting, stranger = (
+        await signed_up(api, "client"),
+        await signed_up(api, "client"),
+        await signed_up(api, "client"),
+    )
+    entry = await _join(api, therapist, waiting, weekdays=[4], time_ranges=[{"start": "09:00", "end": "12:00"}])
+    booked = (
+        await api.post("/api/v1/appointments", json=booking(therapist, "2026-12-10T15:00:00Z"), headers=holder.headers)
+    ).json()
+    await api.post(f"/api/v1/appointments/{booked['id']}/cancel", json={}, headers=holder.headers)
+    offer = (await api.get("/api/v1/waitlist/offers", headers=waiting.headers)).json()["items"][0]
+    stolen = await api.post(f"/api/v1/waitlist/offers/{offer['id']}/claim", headers=stranger.headers)
+    assert stolen.status_code == 404
+    listed = (await api.get("/api/v1/waitlist", headers=therapist.headers)).json()["items"]
+    assert [e["id"] for e in listed] == [entry["id"]]
+    assert (await api.delete(f"/api/v1/waitlist/{entry['id']}", headers=stranger.headers)).status_code == 404
+    assert (await api.delete(f"/api/v1/waitlist/{entry['id']}", headers=waiting.headers)).status_code == 204
+    again = await api.post(
+        f"/api/v1/therapists/{therapist.id}/waitlist", json={"durations": [50]}, headers=waiting.headers
+    )
+    assert again.status_code == 201
+
+
+async def test_joining_twice_is_a_conflict(api, therapist):
+    client = await signed_up(api, "client")
+    await _join(api, therapist, client)
+    again = await api.post(
+        f"/api/v1/therapists/{therapist.id}/waitlist", json={"durations": [50]}, headers=client.headers
+    )
+    assert again.status_code == 409 and again.json()["code"] == "already_waitlisted"
