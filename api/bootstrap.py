@@ -26,7 +26,10 @@ from domain.scheduling.reminder_service import ReminderService
 from domain.scheduling.series_service import SeriesService
 from domain.scheduling.service import SEND_REMINDER_JOB, Freed, SchedulingService
 from domain.scheduling.waitlist_service import WaitlistService
+from domain.shared.data_keys import KeyRotation, RotationReport
 from domain.shared.ports import Clock, SystemClock, UuidGenerator
+from infra.crypto.cipher import NaclPayloadCipher
+from infra.crypto.keyring import keyring_from_settings
 from infra.crypto.passwords import Argon2PasswordHasher
 from infra.crypto.tokens import JwtAccessTokens, JwtConfig, ensure_dev_key, load_private_key, load_public_key
 from infra.db import migrate
@@ -67,6 +70,8 @@ class Container:
     job_pool: asyncpg.Pool
     jobs: JobQueue
     worker: JobWorker
+    cipher: NaclPayloadCipher
+    key_rotation: KeyRotation
 
     async def database_ready(self) -> bool:
         try:
@@ -146,6 +151,8 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
         ),
         dummy_hash=await asyncio.to_thread(hasher.hash_sync, "hearth-timing-equaliser-not-a-password"),
     )
+    # Refuses to start in production without a configured key-encryption key.
+    cipher = NaclPayloadCipher(keyring_from_settings(settings), cache_size=settings.payload_key_cache_size)
     job_pool = await create_pool(settings.database_url, max_size=4)
     jobs = JobQueue(job_pool, clock=clock)
     uow = lambda: SqlUnitOfWork(sessions, jobs)  # noqa: E731
@@ -182,6 +189,8 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
         job_pool=job_pool,
         jobs=jobs,
         worker=worker,
+        cipher=cipher,
+        key_rotation=KeyRotation(uow, cipher, cipher.current_kek_id, clock),
         migration_heads=migrate.head_revisions(settings.database_url),
     )
 
@@ -218,6 +227,15 @@ async def verify_audit_chain(database_url: str) -> ChainReport:
         return verifier.report()
     finally:
         await engine.dispose()
+
+
+async def rotate_keys(settings: Settings) -> RotationReport:
+    """`hearth keys rotate`: re-wrap every data key under the newest key-encryption key."""
+    container = await build_container(settings)
+    try:
+        return await container.key_rotation.run()
+    finally:
+        await container.close()
 
 
 async def run_worker(settings: Settings) -> None:

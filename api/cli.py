@@ -15,6 +15,7 @@ from api.bootstrap import (
     build_container,
     configure_cli_logging,
     load_settings,
+    rotate_keys,
     run_migrations,
     run_worker,
     start_embedded_postgres,
@@ -24,6 +25,8 @@ from api.bootstrap import (
 app = typer.Typer(help="Hearth: a self-hostable remote-therapy platform.", no_args_is_help=True)
 audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+keys_app = typer.Typer(help="Payload encryption keys.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 
 
 @contextlib.contextmanager
@@ -127,6 +130,16 @@ def demo() -> None:
     typer.echo("Demo practice ready. Log in with:")
     for email, role, _, _ in people:
         typer.echo(f"  {role.value:<10} {email}  password: {DEMO_PASSWORD}")
+
+
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """Re-wrap every data key under the newest key-encryption key (payloads are not touched)."""
+    with database(load_settings()) as settings:
+        assert settings.database_url
+        run_migrations(settings.database_url)
+        report = asyncio.run(rotate_keys(settings))
+    typer.echo(f"{report.rewrapped} data keys re-wrapped under key {report.current_kek_id!r}.")
 
 
 @audit_app.command("verify")

@@ -304,3 +304,16 @@ idempotency_keys = sa.Table(
     sa.Column("response", JSONB, nullable=True),
     sa.Column("created_at", TS, nullable=False),
 )
+
+# --- encryption ---------------------------------------------------------------------------------
+
+# Data keys of record groups, stored only wrapped under a key-encryption key that lives outside the database.
+data_keys = sa.Table(
+    "data_keys",
+    metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("kek_id", sa.String(64), nullable=False, index=True),
+    sa.Column("wrapped", sa.LargeBinary, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+)

@@ -19,8 +19,10 @@ from domain.scheduling.ports import (
     SeriesRepository,
     WaitlistRepository,
 )
+from domain.shared.data_keys import DataKeyRepository
 from domain.shared.jobs import JobScheduler
 from infra.db.repositories.audit import SqlAuditLog
+from infra.db.repositories.data_keys import SqlDataKeyRepository
 from infra.db.repositories.identity import (
     SqlPracticeRepository,
     SqlSessionRepository,
@@ -63,6 +65,7 @@ class SqlUnitOfWork:
         self.waitlist: WaitlistRepository = SqlWaitlistRepository(session)
         self.reminders: ReminderRepository = SqlReminderRepository(session)
         self.calendar_feeds: CalendarFeedRepository = SqlCalendarFeedRepository(session)
+        self.data_keys: DataKeyRepository = SqlDataKeyRepository(session)
         if self._queue is not None:
             self.jobs: JobScheduler = TransactionalJobs(self._queue, session)
         return self
