@@ -317,3 +317,153 @@ data_keys = sa.Table(
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("created_at", TS, nullable=False),
 )
+
+# --- clinical record ------------------------------------------------------------------------------
+# Every clinical payload column (`body`) holds ciphertext from the PayloadCipher; only ids, times and
+# states are stored in the clear.
+
+
+def _fk_user(name: str, *, nullable: bool = False, index: bool = True) -> sa.Column:  # type: ignore[type-arg]
+    return sa.Column(name, UUID(as_uuid=True), sa.ForeignKey("users.id"), nullable=nullable, index=index)
+
+
+client_records = sa.Table(
+    "client_records",
+    metadata,
+    sa.Column("client_id", UUID(as_uuid=True), sa.ForeignKey("users.id"), primary_key=True),
+    sa.Column("practice_id", UUID(as_uuid=True), sa.ForeignKey("practices.id"), primary_key=True),
+    sa.Column("data_key_id", UUID(as_uuid=True), sa.ForeignKey("data_keys.id"), nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+)
+
+therapy_plans = sa.Table(
+    "therapy_plans",
+    metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    _fk_user("client_id"),
+    _fk_user("therapist_id"),
+    sa.Column("practice_id", UUID(as_uuid=True), sa.ForeignKey("practices.id"), nullable=False, index=True),
+    sa.Column("data_key_id", UUID(as_uuid=True), sa.ForeignKey("data_keys.id"), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("review_on", sa.Date, nullable=True),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+    sa.UniqueConstraint("client_id", "therapist_id", name="uq_therapy_plans_relationship"),
+)
+
+therapy_plan_versions = sa.Table(
+    "therapy_plan_versions",
+    metadata,
+    sa.Column("plan_id", UUID(as_uuid=True), sa.ForeignKey("therapy_plans.id"), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("body", sa.LargeBinary, nullable=False),
+    sa.Column("created_by", UUID(as_uuid=True), nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+)
+
+plan_acknowledgements = sa.Table(
+    "plan_acknowledgements",
+    metadata,
+    sa.Column("plan_id", UUID(as_uuid=True), sa.ForeignKey("therapy_plans.id"), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    _fk_user("client_id", index=False),
+    sa.Column("acknowledged_at", TS, nullable=False),
+)
+
+plan_progress = sa.Table(
+    "plan_progress",
+    metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("plan_id", UUID(as_uuid=True), sa.ForeignKey("therapy_plans.id"), nullable=False, index=True),
+    sa.Column("note_id", UUID(as_uuid=True), nullable=False, index=True),
+    sa.Column("goal_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("recorded_at", TS, nullable=False),
+    sa.Column("body", sa.LargeBinary, nullable=False),
+)
+
+session_notes = sa.Table(
+    "session_notes",
+    metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column(
+        "appointment_id", UUID(as_uuid=True), sa.ForeignKey("appointments.id"), nullable=False, unique=True
+    ),
+    _fk_user("client_id"),
+    _fk_user("therapist_id"),
+    sa.Column("practice_id", UUID(as_uuid=True), sa.ForeignKey("practices.id"), nullable=False, index=True),
+    sa.Column("data_key_id", UUID(as_uuid=True), sa.ForeignKey("data_keys.id"), nullable=False),
+    sa.Column("template", sa.String(8), nullable=False),
+    sa.Column("status", sa.String(8), nullable=False),
+    sa.Column("body", sa.LargeBinary, nullable=False),
+    sa.Column("content_hash", sa.String(64), nullable=True),
+    sa.Column("signed_by", UUID(as_uuid=True), nullable=True),
+    sa.Column("signed_at", TS, nullable=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+    sa.CheckConstraint("status IN ('draft', 'signed')", name="status"),
+)
+
+note_addenda = sa.Table(
+    "note_addenda",
+    metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("note_id", UUID(as_uuid=True), sa.ForeignKey("session_notes.id"), nullable=False, index=True),
+    _fk_user("author_id", index=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("body", sa.LargeBinary, nullable=False),
+)
+
+# Kept apart from progress notes, with their own data keys: only their author ever reads them.
+psychotherapy_notes = sa.Table(
+    "psychotherapy_notes",
+    metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    _fk_user("author_id"),
+    _fk_user("client_id", index=False),
+    sa.Column("appointment_id", UUID(as_uuid=True), sa.ForeignKey("appointments.id"), nullable=True),
+    sa.Column("data_key_id", UUID(as_uuid=True), sa.ForeignKey("data_keys.id"), nullable=False),
+    sa.Column("body", sa.LargeBinary, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+)
+
+measure_assignments = sa.Table(
+    "measure_assignments",
+    metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    _fk_user("client_id"),
+    _fk_user("therapist_id", index=False),
+    sa.Column("practice_id", UUID(as_uuid=True), sa.ForeignKey("practices.id"), nullable=False),
+    sa.Column("instrument", sa.String(20), nullable=False),
+    sa.Column("schedule", JSONB, nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("ended_at", TS, nullable=True),
+)
+
+measure_responses = sa.Table(
+    "measure_responses",
+    metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("assignment_id", UUID(as_uuid=True), sa.ForeignKey("measure_assignments.id"), nullable=True),
+    _fk_user("client_id"),
+    _fk_user("therapist_id", index=False),
+    sa.Column("practice_id", UUID(as_uuid=True), sa.ForeignKey("practices.id"), nullable=False),
+    sa.Column("instrument", sa.String(20), nullable=False),
+    sa.Column("instrument_version", sa.Integer, nullable=False),
+    sa.Column("submitted_at", TS, nullable=False),
+    sa.Column("body", sa.LargeBinary, nullable=False),
+)
+
+safety_alerts = sa.Table(
+    "safety_alerts",
+    metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    _fk_user("client_id", index=False),
+    _fk_user("therapist_id"),
+    sa.Column("practice_id", UUID(as_uuid=True), sa.ForeignKey("practices.id"), nullable=False),
+    sa.Column("response_id", UUID(as_uuid=True), sa.ForeignKey("measure_responses.id"), nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("acknowledged_at", TS, nullable=True),
+)
