@@ -18,13 +18,15 @@ export function newUser(role: TestUser['role']): TestUser {
   };
 }
 
-export async function registerThroughForm(page: Page, user: TestUser): Promise<void> {
+/** Registers through the form; `timezone` replaces the browser's zone the form suggests. */
+export async function registerThroughForm(page: Page, user: TestUser, timezone?: string): Promise<void> {
   await page.goto('/register');
   await page.getByRole('radio', { name: user.role === 'therapist' ? 'Therapist' : 'Client' }).check();
   await page.getByLabel('Display name').fill(user.displayName);
   await page.getByLabel('Email').fill(user.email);
   await page.getByLabel('Password', { exact: true }).fill(user.password);
   await expect(page.getByLabel('Time zone')).not.toHaveValue('');
+  if (timezone) await page.getByLabel('Time zone').fill(timezone);
   await page.getByRole('button', { name: 'Create account' }).click();
 }
 

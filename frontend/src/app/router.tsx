@@ -1,12 +1,39 @@
 import { createBrowserRouter } from 'react-router';
+import { AreaLayout } from '../areas/AreaLayout';
 import { ClientArea } from '../areas/ClientArea';
 import { TherapistArea } from '../areas/TherapistArea';
+import { SettingsPage } from '../features/account/SettingsPage';
 import { LoginPage } from '../features/auth/LoginPage';
 import { RegisterPage } from '../features/auth/RegisterPage';
 import { RequireRole } from '../features/auth/RequireRole';
+import { ClientAppointmentPage, TherapistAppointmentPage } from '../features/scheduling/AppointmentDetailsPage';
+import { BookTherapistPage } from '../features/scheduling/BookTherapistPage';
+import { MyAppointmentsPage } from '../features/scheduling/MyAppointmentsPage';
+import { OfficeHoursEditorPage } from '../features/scheduling/OfficeHoursEditorPage';
+import { ProfileEditorPage } from '../features/scheduling/ProfileEditorPage';
+import { TherapistDirectoryPage } from '../features/scheduling/TherapistDirectoryPage';
+import { ClientWaitlistPage, TherapistWaitlistPage } from '../features/scheduling/WaitlistPages';
+import { WeekCalendarPage } from '../features/scheduling/WeekCalendarPage';
 import { HomePage } from './HomePage';
 import { Layout } from './Layout';
 import { NotFoundPage } from './NotFoundPage';
+
+const THERAPIST_LINKS = [
+  { to: '/therapist', label: 'Overview', end: true },
+  { to: '/therapist/calendar', label: 'Calendar' },
+  { to: '/therapist/profile', label: 'Profile' },
+  { to: '/therapist/office-hours', label: 'Office hours' },
+  { to: '/therapist/waitlist', label: 'Waitlist' },
+  { to: '/therapist/settings', label: 'Settings' },
+];
+
+const CLIENT_LINKS = [
+  { to: '/client', label: 'Overview', end: true },
+  { to: '/client/therapists', label: 'Find a therapist' },
+  { to: '/client/appointments', label: 'My appointments' },
+  { to: '/client/waitlist', label: 'Waitlist' },
+  { to: '/client/settings', label: 'Settings' },
+];
 
 export const router = createBrowserRouter([
   {
@@ -18,12 +45,38 @@ export const router = createBrowserRouter([
       {
         path: 'therapist',
         element: <RequireRole role="therapist" />,
-        children: [{ index: true, element: <TherapistArea /> }],
+        children: [
+          {
+            element: <AreaLayout label="Therapist area" links={THERAPIST_LINKS} />,
+            children: [
+              { index: true, element: <TherapistArea /> },
+              { path: 'calendar', element: <WeekCalendarPage /> },
+              { path: 'appointments/:appointmentId', element: <TherapistAppointmentPage /> },
+              { path: 'profile', element: <ProfileEditorPage /> },
+              { path: 'office-hours', element: <OfficeHoursEditorPage /> },
+              { path: 'waitlist', element: <TherapistWaitlistPage /> },
+              { path: 'settings', element: <SettingsPage /> },
+            ],
+          },
+        ],
       },
       {
         path: 'client',
         element: <RequireRole role="client" />,
-        children: [{ index: true, element: <ClientArea /> }],
+        children: [
+          {
+            element: <AreaLayout label="Client area" links={CLIENT_LINKS} />,
+            children: [
+              { index: true, element: <ClientArea /> },
+              { path: 'therapists', element: <TherapistDirectoryPage /> },
+              { path: 'therapists/:therapistId', element: <BookTherapistPage /> },
+              { path: 'appointments', element: <MyAppointmentsPage /> },
+              { path: 'appointments/:appointmentId', element: <ClientAppointmentPage /> },
+              { path: 'waitlist', element: <ClientWaitlistPage /> },
+              { path: 'settings', element: <SettingsPage /> },
+            ],
+          },
+        ],
       },
       { path: '*', element: <NotFoundPage /> },
     ],

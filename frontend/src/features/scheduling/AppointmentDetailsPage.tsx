@@ -1,0 +1,364 @@
+import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { Link, useNavigate, useParams } from 'react-router';
+import { ErrorAlert } from '../../components/ErrorAlert';
+import { QueryState } from '../../components/QueryState';
+import { StatusMessage } from '../../components/StatusMessage';
+import { TextArea } from '../../components/TextArea';
+import { formatDateTime, formatDayLong, formatTime, localDate, mondayOf, zoneCity } from '../../lib/time';
+import { useMe } from '../auth/useAuth';
+import {
+  STAFF_ACTION_LABELS,
+  STAFF_TRANSITIONS,
+  clientLabel,
+  isCancelled,
+  modalityLabel,
+  statusLabel,
+} from './labels';
+import { StatusBadge } from './MyAppointmentsPage';
+import {
+  useAppointment,
+  useCancelAppointment,
+  useChangeAppointmentStatus,
+  useRescheduleAppointment,
+  useTherapist,
+  useTherapistZone,
+} from './queries';
+import { SlotPicker } from './SlotPicker';
+import type { Appointment, ChangeScope, Slot, StaffStatus } from './types';
+
+type Viewer = 'client' | 'therapist';
+
+export function ClientAppointmentPage() {
+  const me = useMe().data;
+  const zone = me?.timezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
+  return <AppointmentDetails viewer="client" zone={zone} />;
+}
+
+export function TherapistAppointmentPage() {
+  return <AppointmentDetails viewer="therapist" zone={useTherapistZone()} />;
+}
+
+function AppointmentDetails({ viewer, zone }: { viewer: Viewer; zone: string }) {
+  const { appointmentId } = useParams();
+  const appointment = useAppointment(appointmentId);
+  const [message, setMessage] = useState('');
+  const a = appointment.data;
+  const backTo =
+    viewer === 'client'
+      ? { to: '/client/appointments', label: 'Back to my appointments' }
+      : {
+          to: a ? `/therapist/calendar?week=${mondayOf(localDate(a.start, zone))}` : '/therapist/calendar',
+          label: 'Back to the calendar',
+        };
+
+  return (
+    <>
+      <title>Session details · Hearth</title>
+      <p>
+        <Link to={backTo.to}>{backTo.label}</Link>
+      </p>
+      <h1>Session details</h1>
+      <QueryState isPending={appointment.isPending} error={appointment.error} what="the session" />
+      <StatusMessage className="success">{message && <p>{message}</p>}</StatusMessage>
+      {a && (
+        <>
+          <Facts appointment={a} viewer={viewer} zone={zone} />
+          {viewer === 'therapist' && <StatusActions appointment={a} onDone={setMessage} />}
+          {a.status === 'booked' && (
+            <Reschedule appointment={a} viewer={viewer} zone={zone} onDone={setMessage} />
+          )}
+          {(a.status === 'booked' || a.status === 'checked_in') && (
+            <CancelForm appointment={a} viewer={viewer} onDone={setMessage} />
+          )}
+        </>
+      )}
+    </>
+  );
+}
+
+function Facts({ appointment: a, viewer, zone }: { appointment: Appointment; viewer: Viewer; zone: string }) {
+  const therapist = useTherapist(viewer === 'client' ? a.therapist_id : undefined).data;
+  const theirZone = viewer === 'client' ? therapist?.timezone : undefined;
+  return (
+    <dl className="facts">
+      <dt>When{viewer === 'client' ? ' (your time)' : ''}</dt>
+      <dd>
+        {formatDayLong(a.start, zone)}, {formatTime(a.start, zone)}–{formatTime(a.end, zone)} ({zone})
+      </dd>
+      {theirZone && theirZone !== zone && (
+        <>
+          <dt>Therapist&rsquo;s time</dt>
+          <dd>
+            {formatDayLong(a.start, theirZone)}, {formatTime(a.start, theirZone)}–{formatTime(a.end, theirZone)} in{' '}
+            {zoneCity(theirZone)}
+          </dd>
+        </>
+      )}
+      <dt>Length</dt>
+      <dd>{a.duration_minutes} minutes</dd>
+      <dt>How</dt>
+      <dd>{modalityLabel(a.modality)}</dd>
+      <dt>{viewer === 'client' ? 'Therapist' : 'Client'}</dt>
+      <dd>{viewer === 'client' ? (therapist?.display_name ?? '…') : clientLabel(a.client_id)}</dd>
+      <dt>Status</dt>
+      <dd>
+        <StatusBadge status={a.status} />
+      </dd>
+      {isCancelled(a.status) && a.cancelled_at && (
+        <>
+          <dt>Cancelled</dt>
+          <dd>
+            {formatDateTime(a.cancelled_at, zone)}
+            {a.cancelled_by && ` by the ${a.cancelled_by}`}
+            {a.late_cancellation && ', inside the cancellation window (late cancellation)'}
+          </dd>
+        </>
+      )}
+      {a.series_id && (
+        <>
+          <dt>Series</dt>
+          <dd>Part of a recurring series</dd>
+        </>
+      )}
+    </dl>
+  );
+}
+
+function StatusActions({ appointment: a, onDone }: { appointment: Appointment; onDone: (message: string) => void }) {
+  const change = useChangeAppointmentStatus();
+  const targets = STAFF_TRANSITIONS[a.status];
+  const started = Date.now() >= Date.parse(a.start);
+  if (targets.length === 0) return null;
+  const needsStart = (status: StaffStatus) => status === 'no_show' || status === 'completed';
+  return (
+    <section aria-labelledby="status-heading">
+      <h2 id="status-heading">Record progress</h2>
+      {!started && targets.some(needsStart) && (
+        <p className="hint" id="status-hint">
+          A no-show or a completed session can be recorded once the session has started.
+        </p>
+      )}
+      <ErrorAlert error={change.error} />
+      <div className="actions">
+        {targets.map((status) => (
+          <button
+            key={status}
+            type="button"
+            className="secondary"
+            disabled={change.isPending || (needsStart(status) && !started)}
+            aria-describedby={needsStart(status) && !started ? 'status-hint' : undefined}
+            onClick={() =>
+              change.mutate(
+                { id: a.id, status },
+                { onSuccess: (updated) => onDone(`Status is now: ${statusLabel(updated.status)}.`) },
+              )
+            }
+          >
+            {STAFF_ACTION_LABELS[status]}
+          </button>
+        ))}
+      </div>
+    </section>
+  );
+}
+
+/** For a session of a recurring series: change it alone, or it and every later one. */
+function ScopeChoice({ name, scope, onChange, verb }: { name: string; scope: ChangeScope; onChange: (scope: ChangeScope) => void; verb: string }) {
+  return (
+    <fieldset>
+      <legend>{verb} which sessions of the series?</legend>
+      <label className="choice">
+        <input type="radio" name={name} checked={scope === 'this'} onChange={() => onChange('this')} /> Only this
+        session
+      </label>
+      <label className="choice">
+        <input
+          type="radio"
+          name={name}
+          checked={scope === 'this_and_following'}
+          onChange={() => onChange('this_and_following')}
+        />{' '}
+        This and all later sessions
+      </label>
+    </fieldset>
+  );
+}
+
+function Reschedule({
+  appointment: a,
+  viewer,
+  zone,
+  onDone,
+}: {
+  appointment: Appointment;
+  viewer: Viewer;
+  zone: string;
+  onDone: (message: string) => void;
+}) {
+  const [open, setOpen] = useState(false);
+  const [choice, setChoice] = useState<Slot | null>(null);
+  const [scope, setScope] = useState<ChangeScope>('this');
+  const move = useRescheduleAppointment();
+  const navigate = useNavigate();
+  const confirmHeading = useRef<HTMLHeadingElement>(null);
+
+  useEffect(() => {
+    if (choice) confirmHeading.current?.focus();
+  }, [choice]);
+
+  return (
+    <section aria-labelledby="reschedule-heading">
+      <h2 id="reschedule-heading">Reschedule</h2>
+      {!open ? (
+        <button
+          type="button"
+          className="secondary"
+          onClick={() => {
+            onDone('');
+            setOpen(true);
+          }}
+        >
+          Find a new time
+        </button>
+      ) : (
+        <>
+          <p>
+            Same length ({a.duration_minutes} minutes) and the same way to meet ({modalityLabel(a.modality).toLowerCase()}).
+            Your current time stays booked until the new one is confirmed.
+          </p>
+          {a.series_id && (
+            <ScopeChoice
+              name="reschedule-scope"
+              verb="Move"
+              scope={scope}
+              onChange={(next) => {
+                setScope(next);
+                move.reset();
+              }}
+            />
+          )}
+          {choice && (
+            <div className="confirm">
+              <h3 ref={confirmHeading} tabIndex={-1}>
+                Move to {formatDayLong(choice.start, zone)}, {formatTime(choice.start, zone)}
+                {scope === 'this_and_following' && ' (and every later session to the same weekday and time)'}?
+              </h3>
+              <ErrorAlert error={move.error} />
+              <div className="actions">
+                <button
+                  type="button"
+                  disabled={move.isPending}
+                  onClick={() =>
+                    move.mutate(
+                      { id: a.id, start: choice.start, scope },
+                      {
+                        onSuccess: (moved) => {
+                          setChoice(null);
+                          setOpen(false);
+                          const when = `${formatDayLong(moved.start, zone)}, ${formatTime(moved.start, zone)}`;
+                          if (moved.id === a.id) {
+                            onDone(`Session moved to ${when}.`);
+                            return;
+                          }
+                          // Moving "this and following" replaces the sessions with a new series: show its first one.
+                          onDone(`Sessions moved: the series now continues from ${when}.`);
+                          navigate(`/${viewer}/appointments/${moved.id}`, { replace: true });
+                        },
+                        onError: () => setChoice(null),
+                      },
+                    )
+                  }
+                >
+                  {move.isPending ? 'Moving…' : 'Move session'}
+                </button>
+                <button type="button" className="secondary" onClick={() => setChoice(null)}>
+                  Choose another time
+                </button>
+              </div>
+            </div>
+          )}
+          {!choice && <ErrorAlert error={move.error} />}
+          <SlotPicker
+            therapistId={a.therapist_id}
+            durationMinutes={a.duration_minutes}
+            modality={a.modality}
+            viewerZone={zone}
+            showTherapistZone={viewer === 'client'}
+            heading="Choose a new time"
+            headingLevel={3}
+            selected={choice?.start ?? null}
+            onSelect={(slot) => {
+              move.reset();
+              setChoice(slot);
+            }}
+          />
+          <button
+            type="button"
+            className="secondary"
+            onClick={() => {
+              setChoice(null);
+              setOpen(false);
+            }}
+          >
+            Keep the current time
+          </button>
+        </>
+      )}
+    </section>
+  );
+}
+
+function CancelForm({
+  appointment: a,
+  viewer,
+  onDone,
+}: {
+  appointment: Appointment;
+  viewer: Viewer;
+  onDone: (message: string) => void;
+}) {
+  const cancel = useCancelAppointment();
+  const [scope, setScope] = useState<ChangeScope>('this');
+  function onSubmit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const reason = String(new FormData(event.currentTarget).get('reason') ?? '').trim();
+    cancel.mutate(
+      { id: a.id, reason, scope },
+      {
+        onSuccess: (cancelled) =>
+          onDone(
+            scope === 'this_and_following'
+              ? 'This session and all later sessions of the series are cancelled.'
+              : cancelled.late_cancellation
+                ? 'Session cancelled. It was inside the cancellation window, so it is recorded as a late cancellation.'
+                : 'Session cancelled.',
+          ),
+      },
+    );
+  }
+  return (
+    <section aria-labelledby="cancel-heading">
+      <h2 id="cancel-heading">Cancel</h2>
+      <form onSubmit={onSubmit} aria-labelledby="cancel-heading">
+        {viewer === 'client' && (
+          <p className="hint">
+            Cancelling shortly before the session may count as a late cancellation under your therapist&rsquo;s
+            policy.
+          </p>
+        )}
+        {a.series_id && <ScopeChoice name="cancel-scope" verb="Cancel" scope={scope} onChange={setScope} />}
+        <TextArea
+          label="Reason (optional)"
+          name="reason"
+          maxLength={500}
+          rows={2}
+          hint="Kept with the session's record."
+        />
+        <ErrorAlert error={cancel.error} />
+        <button type="submit" className="danger" disabled={cancel.isPending}>
+          {cancel.isPending ? 'Cancelling…' : scope === 'this' ? 'Cancel session' : 'Cancel these sessions'}
+        </button>
+      </form>
+    </section>
+  );
+}

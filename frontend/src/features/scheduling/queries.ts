@@ -1,0 +1,196 @@
+import { keepPreviousData, useMutation, useQueries, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMe } from '../auth/useAuth';
+import {
+  cancelAppointment,
+  changeAppointmentStatus,
+  claimOffer,
+  fetchOffers,
+  fetchWaitlist,
+  joinWaitlist,
+  leaveWaitlist,
+  fetchAppointment,
+  fetchMyOfficeHours,
+  fetchMyProfile,
+  fetchSlots,
+  fetchTherapist,
+  listAppointments,
+  rescheduleAppointment,
+  saveMyOfficeHours,
+  saveMyProfile,
+  type SlotQuery,
+  type VersionedProfile,
+} from './schedulingApi';
+import type { Appointment, ChangeScope, JoinWaitlist, OfficeHours, ProfileInput, StaffStatus } from './types';
+
+export const schedulingKeys = {
+  myProfile: ['therapists', 'me', 'profile'] as const,
+  myOfficeHours: ['therapists', 'me', 'office-hours'] as const,
+  therapists: ['therapists', 'directory'] as const,
+  therapist: (id: string) => ['therapists', 'public', id] as const,
+  slots: ['slots'] as const,
+  appointments: ['appointments'] as const,
+  appointmentList: (start?: string, end?: string) => ['appointments', 'list', start ?? null, end ?? null] as const,
+  appointment: (id: string) => ['appointments', 'one', id] as const,
+  waitlist: ['waitlist'] as const,
+  offers: ['waitlist', 'offers'] as const,
+};
+
+export function useMyProfile() {
+  return useQuery({ queryKey: schedulingKeys.myProfile, queryFn: fetchMyProfile });
+}
+
+/** The therapist's own zone: their profile's, else their account's. Calendars and details are shown in it. */
+export function useTherapistZone(): string {
+  const me = useMe().data;
+  const profile = useMyProfile();
+  return profile.data?.profile.timezone ?? me?.timezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
+}
+
+export function useSaveMyProfile() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: ({ input, etag }: { input: ProfileInput; etag: string }) => saveMyProfile(input, etag),
+    onSuccess: (saved: VersionedProfile) => {
+      queryClient.setQueryData(schedulingKeys.myProfile, saved);
+      void queryClient.invalidateQueries({ queryKey: ['therapists'] });
+    },
+  });
+}
+
+export function useMyOfficeHours() {
+  return useQuery({ queryKey: schedulingKeys.myOfficeHours, queryFn: fetchMyOfficeHours });
+}
+
+export function useSaveMyOfficeHours() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (hours: OfficeHours) => saveMyOfficeHours(hours),
+    onSuccess: (saved) => {
+      queryClient.setQueryData(schedulingKeys.myOfficeHours, saved);
+      void queryClient.invalidateQueries({ queryKey: schedulingKeys.slots });
+    },
+  });
+}
+
+export function useTherapist(therapistId: string | undefined) {
+  return useQuery({
+    queryKey: schedulingKeys.therapist(therapistId ?? ''),
+    queryFn: () => fetchTherapist(therapistId!),
+    enabled: !!therapistId,
+    staleTime: 5 * 60_000,
+  });
+}
+
+/** Public profiles of several therapists (e.g. everyone a client has sessions with), keyed by id. */
+export function useTherapists(therapistIds: string[]) {
+  const unique = [...new Set(therapistIds)];
+  return useQueries({
+    queries: unique.map((id) => ({
+      queryKey: schedulingKeys.therapist(id),
+      queryFn: () => fetchTherapist(id),
+      staleTime: 5 * 60_000,
+    })),
+    combine: (results) => new Map(results.flatMap((result, i) => (result.data ? [[unique[i]!, result.data] as const] : []))),
+  });
+}
+
+export function useSlots(query: SlotQuery | null) {
+  return useQuery({
+    queryKey: [...schedulingKeys.slots, query],
+    queryFn: () => fetchSlots(query!),
+    enabled: !!query,
+    placeholderData: keepPreviousData,
+    staleTime: 30_000,
+  });
+}
+
+export function useAppointments(range: { start?: string; end?: string }) {
+  return useQuery({
+    queryKey: schedulingKeys.appointmentList(range.start, range.end),
+    queryFn: () => listAppointments(range),
+    placeholderData: keepPreviousData,
+  });
+}
+
+export function useAppointment(appointmentId: string | undefined) {
+  return useQuery({
+    queryKey: schedulingKeys.appointment(appointmentId ?? ''),
+    queryFn: () => fetchAppointment(appointmentId!),
+    enabled: !!appointmentId,
+  });
+}
+
+/** After any change to a session: store the new state and refetch lists and free times. */
+function useAppointmentChanged() {
+  const queryClient = useQueryClient();
+  return (appointment: Appointment) => {
+    queryClient.setQueryData(schedulingKeys.appointment(appointment.id), appointment);
+    void queryClient.invalidateQueries({ queryKey: schedulingKeys.appointments });
+    void queryClient.invalidateQueries({ queryKey: schedulingKeys.slots });
+  };
+}
+
+export function useCancelAppointment() {
+  const changed = useAppointmentChanged();
+  return useMutation({
+    mutationFn: ({ id, reason, scope }: { id: string; reason: string; scope?: ChangeScope }) =>
+      cancelAppointment(id, reason, scope),
+    onSuccess: changed,
+  });
+}
+
+export function useRescheduleAppointment() {
+  const changed = useAppointmentChanged();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: ({ id, start, scope }: { id: string; start: string; scope?: ChangeScope }) =>
+      rescheduleAppointment(id, start, scope),
+    onSuccess: changed,
+    // A refused move (time taken meanwhile) means the free times shown are stale.
+    onError: () => void queryClient.invalidateQueries({ queryKey: schedulingKeys.slots }),
+  });
+}
+
+export function useChangeAppointmentStatus() {
+  const changed = useAppointmentChanged();
+  return useMutation({
+    mutationFn: ({ id, status }: { id: string; status: StaffStatus }) => changeAppointmentStatus(id, status),
+    onSuccess: changed,
+  });
+}
+
+export function useWaitlist() {
+  return useQuery({ queryKey: schedulingKeys.waitlist, queryFn: fetchWaitlist });
+}
+
+/** Open offers of freed time; polled, since an offer lasts only its claim window. */
+export function useOffers() {
+  return useQuery({ queryKey: schedulingKeys.offers, queryFn: fetchOffers, refetchInterval: 30_000 });
+}
+
+export function useJoinWaitlist() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: ({ therapistId, entry }: { therapistId: string; entry: JoinWaitlist }) => joinWaitlist(therapistId, entry),
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: schedulingKeys.waitlist }),
+  });
+}
+
+export function useLeaveWaitlist() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: leaveWaitlist,
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: schedulingKeys.waitlist }),
+  });
+}
+
+export function useClaimOffer() {
+  const changed = useAppointmentChanged();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: claimOffer,
+    onSuccess: changed,
+    // Claimed or lost (expired, someone else was first): either way the list of offers and entries changed.
+    onSettled: () => void queryClient.invalidateQueries({ queryKey: schedulingKeys.waitlist }),
+  });
+}

@@ -1,0 +1,183 @@
+import { api } from '../../api/client';
+import { toApiError } from '../../api/problem';
+import { ensureOk, unwrap } from '../../api/result';
+import type {
+  Appointment,
+  Booking,
+  CalendarFeed,
+  ChangeScope,
+  JoinWaitlist,
+  Offer,
+  Series,
+  SeriesInput,
+  WaitlistEntry,
+  Modality,
+  MyProfile,
+  OfficeHours,
+  ProfileInput,
+  PublicProfile,
+  Slots,
+  StaffStatus,
+  TherapistPage,
+} from './types';
+
+/** A profile with the ETag to send back as If-Match. */
+export interface VersionedProfile {
+  profile: MyProfile;
+  etag: string;
+}
+
+function etagOf(response: Response, profile: MyProfile): string {
+  // The server derives the tag from the version; fall back to the same rule if a proxy strips the header.
+  return response.headers.get('ETag') ?? `"v${profile.version}"`;
+}
+
+export async function fetchMyProfile(): Promise<VersionedProfile> {
+  const { data, error, response } = await api.GET('/api/v1/therapists/me/profile');
+  if (!data) throw toApiError(error, response);
+  return { profile: data, etag: etagOf(response, data) };
+}
+
+/** Replaces the profile; a stale `etag` fails with 412 `precondition_failed`. */
+export async function saveMyProfile(input: ProfileInput, etag: string): Promise<VersionedProfile> {
+  const { data, error, response } = await api.PUT('/api/v1/therapists/me/profile', {
+    body: input,
+    params: { header: { 'if-match': etag } },
+  });
+  if (!data) throw toApiError(error, response);
+  return { profile: data, etag: etagOf(response, data) };
+}
+
+export function fetchMyOfficeHours(): Promise<OfficeHours> {
+  return unwrap(api.GET('/api/v1/therapists/me/office-hours'));
+}
+
+export function saveMyOfficeHours(hours: OfficeHours): Promise<OfficeHours> {
+  return unwrap(api.PUT('/api/v1/therapists/me/office-hours', { body: hours }));
+}
+
+export function fetchTherapists(cursor: string | null): Promise<TherapistPage> {
+  return unwrap(api.GET('/api/v1/therapists', { params: { query: { limit: 50, ...(cursor && { cursor }) } } }));
+}
+
+export function fetchTherapist(therapistId: string): Promise<PublicProfile> {
+  return unwrap(api.GET('/api/v1/therapists/{therapist_id}', { params: { path: { therapist_id: therapistId } } }));
+}
+
+export interface SlotQuery {
+  therapistId: string;
+  start: string;
+  end: string;
+  durationMinutes: number;
+  modality: Modality;
+}
+
+export function fetchSlots(query: SlotQuery): Promise<Slots> {
+  return unwrap(
+    api.GET('/api/v1/therapists/{therapist_id}/slots', {
+      params: {
+        path: { therapist_id: query.therapistId },
+        query: {
+          start: query.start,
+          end: query.end,
+          duration_minutes: query.durationMinutes,
+          modality: query.modality,
+        },
+      },
+    }),
+  );
+}
+
+/** Books once per `idempotencyKey`: a retry of the same attempt gets the first answer, never a second session. */
+export function bookAppointment(booking: Booking, idempotencyKey: string): Promise<Appointment> {
+  return unwrap(api.POST('/api/v1/appointments', { body: booking, params: { header: { 'Idempotency-Key': idempotencyKey } } }));
+}
+
+/** The most pages one listing follows: 10 × 200 sessions, far more than a week or a client's history holds. */
+const MAX_PAGES = 10;
+
+/** Every appointment starting in [start, end) visible to the user, following the cursor. */
+export async function listAppointments(range: { start?: string; end?: string }): Promise<Appointment[]> {
+  const items: Appointment[] = [];
+  let cursor: string | null = null;
+  for (let page = 0; page < MAX_PAGES; page += 1) {
+    const result: { items: Appointment[]; next_cursor: string | null } = await unwrap(
+      api.GET('/api/v1/appointments', {
+        params: { query: { ...range, limit: 200, ...(cursor && { cursor }) } },
+      }),
+    );
+    items.push(...result.items);
+    cursor = result.next_cursor;
+    if (!cursor) break;
+  }
+  return items;
+}
+
+export function fetchAppointment(appointmentId: string): Promise<Appointment> {
+  return unwrap(api.GET('/api/v1/appointments/{appointment_id}', { params: { path: { appointment_id: appointmentId } } }));
+}
+
+export function cancelAppointment(appointmentId: string, reason: string, scope: ChangeScope = 'this'): Promise<Appointment> {
+  return unwrap(
+    api.POST('/api/v1/appointments/{appointment_id}/cancel', {
+      params: { path: { appointment_id: appointmentId } },
+      body: { reason: reason || null, ...(scope !== 'this' && { scope }) },
+    }),
+  );
+}
+
+/** Moves a session; with 'this_and_following' a recurring series is split here and the rest follow. */
+export function rescheduleAppointment(appointmentId: string, start: string, scope: ChangeScope = 'this'): Promise<Appointment> {
+  return unwrap(
+    api.POST('/api/v1/appointments/{appointment_id}/reschedule', {
+      params: { path: { appointment_id: appointmentId } },
+      body: { start, ...(scope !== 'this' && { scope }) },
+    }),
+  );
+}
+
+/** Books a weekly or fortnightly series; each occurrence is booked or reports its own conflict. */
+export function createSeries(series: SeriesInput): Promise<Series> {
+  return unwrap(api.POST('/api/v1/appointment-series', { body: series }));
+}
+
+export function joinWaitlist(therapistId: string, entry: JoinWaitlist): Promise<WaitlistEntry> {
+  return unwrap(
+    api.POST('/api/v1/therapists/{therapist_id}/waitlist', { params: { path: { therapist_id: therapistId } }, body: entry }),
+  );
+}
+
+/** A client's own entries, or the waitlist of the signed-in therapist. */
+export async function fetchWaitlist(): Promise<WaitlistEntry[]> {
+  return (await unwrap(api.GET('/api/v1/waitlist'))).items;
+}
+
+export function leaveWaitlist(entryId: string): Promise<void> {
+  return ensureOk(api.DELETE('/api/v1/waitlist/{entry_id}', { params: { path: { entry_id: entryId } } }));
+}
+
+export async function fetchOffers(): Promise<Offer[]> {
+  return (await unwrap(api.GET('/api/v1/waitlist/offers'))).items;
+}
+
+export function claimOffer(offerId: string): Promise<Appointment> {
+  return unwrap(api.POST('/api/v1/waitlist/offers/{offer_id}/claim', { params: { path: { offer_id: offerId } } }));
+}
+
+/** A new secret feed address; any earlier one stops working. */
+export function createCalendarFeed(): Promise<CalendarFeed> {
+  return unwrap(api.POST('/api/v1/calendar-feeds'));
+}
+
+export function revokeCalendarFeed(): Promise<void> {
+  return ensureOk(api.DELETE('/api/v1/calendar-feeds'));
+}
+
+export function changeAppointmentStatus(appointmentId: string, status: StaffStatus): Promise<Appointment> {
+  return unwrap(
+    api.POST('/api/v1/appointments/{appointment_id}/status', {
+      params: { path: { appointment_id: appointmentId } },
+      body: { status },
+    }),
+  );
+}
