@@ -89,10 +89,18 @@ async def list_appointments(
     scheduling: Scheduling,
     start: Annotated[Rfc3339 | None, Query(description="Only sessions starting at or after")] = None,
     end: Annotated[Rfc3339 | None, Query(description="Only sessions starting before")] = None,
+    therapist_id: Annotated[uuid.UUID | None, Query(description="Only this therapist's sessions")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=300)] = None,
 ) -> AppointmentPage:
-    found = await scheduling.list(principal, start=start, end=end, after=parse_time_id_cursor(cursor), limit=limit + 1)
+    found = await scheduling.list(
+        principal,
+        start=start,
+        end=end,
+        therapist_id=therapist_id,
+        after=parse_time_id_cursor(cursor),
+        limit=limit + 1,
+    )
     items = found[:limit]
     more = len(found) > limit
     return AppointmentPage(

@@ -112,6 +112,7 @@ class PublicProfile(BaseModel):
     rates: list[Rate]
     timezone: str
     accepting_new_clients: bool
+    cancellation_window_hours: int = Field(description="Client cancellations closer to the start are late")
 
     @classmethod
     def of(cls, p: TherapistProfile) -> PublicProfile:
@@ -127,6 +128,7 @@ class PublicProfile(BaseModel):
             rates=_rates(p),
             timezone=p.timezone,
             accepting_new_clients=p.accepting_new_clients,
+            cancellation_window_hours=p.cancellation_window_hours,
         )
 
 
@@ -134,7 +136,6 @@ class ProfileOut(PublicProfile):
     """The therapist's own view, with the private settings."""
 
     caseload_capacity: int
-    cancellation_window_hours: int
     version: int
 
     @classmethod
@@ -142,7 +143,6 @@ class ProfileOut(PublicProfile):
         return cls(
             **PublicProfile.of(p).model_dump(),
             caseload_capacity=p.caseload_capacity,
-            cancellation_window_hours=p.cancellation_window_hours,
             version=p.version,
         )
 
@@ -318,6 +318,7 @@ class AppointmentOut(BaseModel):
     series_id: uuid.UUID | None
     cancelled_by: Literal["client", "therapist"] | None
     cancelled_at: datetime | None
+    cancel_reason: str | None
     late_cancellation: bool
     created_at: datetime
 
@@ -336,6 +337,7 @@ class AppointmentOut(BaseModel):
             series_id=a.series_id,
             cancelled_by=a.cancelled_by.value if a.cancelled_by else None,
             cancelled_at=a.cancelled_at,
+            cancel_reason=a.cancel_reason,
             late_cancellation=a.status.value == "late_cancelled",
             created_at=a.created_at,
         )

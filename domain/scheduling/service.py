@@ -289,13 +289,16 @@ class SchedulingService:
         end: datetime | None,
         after: tuple[datetime, uuid.UUID] | None,
         limit: int,
+        therapist_id: uuid.UUID | None = None,
     ) -> list[Appointment]:
+        """Clients see their own sessions, staff their practice's; `therapist_id` narrows either."""
         if principal.role is Role.CLIENT:
-            query = AppointmentQuery(client_id=principal.user_id, start=start, end=end, after=after, limit=limit)
+            scope = AppointmentQuery(client_id=principal.user_id)
+        elif principal.practice_id is not None:
+            scope = AppointmentQuery(practice_id=principal.practice_id)
         else:
-            if principal.practice_id is None:
-                return []
-            query = AppointmentQuery(practice_id=principal.practice_id, start=start, end=end, after=after, limit=limit)
+            return []
+        query = replace(scope, therapist_id=therapist_id, start=start, end=end, after=after, limit=limit)
         async with self._uow() as uow:
             return await uow.appointments.find(query)
 

@@ -482,6 +482,8 @@ export interface components {
     schemas: {
         /** AppointmentOut */
         AppointmentOut: {
+            /** Cancel Reason */
+            cancel_reason: string | null;
             /** Cancelled At */
             cancelled_at: string | null;
             /** Cancelled By */
@@ -970,7 +972,10 @@ export interface components {
             accepting_new_clients: boolean;
             /** Bio */
             bio: string;
-            /** Cancellation Window Hours */
+            /**
+             * Cancellation Window Hours
+             * @description Client cancellations closer to the start are late
+             */
             cancellation_window_hours: number;
             /** Caseload Capacity */
             caseload_capacity: number;
@@ -1007,6 +1012,11 @@ export interface components {
             accepting_new_clients: boolean;
             /** Bio */
             bio: string;
+            /**
+             * Cancellation Window Hours
+             * @description Client cancellations closer to the start are late
+             */
+            cancellation_window_hours: number;
             /** Display Name */
             display_name: string;
             /** Languages */
@@ -1417,6 +1427,8 @@ export interface operations {
                 start?: string | null;
                 /** @description Only sessions starting before */
                 end?: string | null;
+                /** @description Only this therapist's sessions */
+                therapist_id?: string | null;
                 limit?: number;
                 cursor?: string | null;
             };

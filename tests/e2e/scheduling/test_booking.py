@@ -191,3 +191,13 @@ async def test_list_is_cursor_paginated_in_start_order(api, therapist):
     assert starts == sorted(starts) and len(starts) == 3 and page2["next_cursor"] is None
     bad = await api.get("/api/v1/appointments?cursor=garbage", headers=client.headers)
     assert bad.status_code == 422 and bad.json()["code"] == "invalid_cursor"
+
+
+async def test_listing_can_be_narrowed_to_one_therapist(api, therapist):
+    other = await signed_up(api, "therapist")
+    await bookable_therapist(api, other)
+    client = await signed_up(api, "client")
+    await api.post("/api/v1/appointments", json=_book(therapist, _at(3, 10)), headers=client.headers)
+    await api.post("/api/v1/appointments", json=_book(other, _at(4, 10)), headers=client.headers)
+    mine = (await api.get(f"/api/v1/appointments?therapist_id={other.id}", headers=client.headers)).json()["items"]
+    assert [a["therapist_id"] for a in mine] == [other.id]

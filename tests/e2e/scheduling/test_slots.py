@@ -143,7 +143,8 @@ async def test_profile_etag_and_public_view(api, therapist):
     client = await signed_up(api, "client")
     public = (await api.get(f"/api/v1/therapists/{therapist.id}", headers=client.headers)).json()
     assert public["bio"] == "New bio"
-    assert "caseload_capacity" not in public and "cancellation_window_hours" not in public
+    assert "caseload_capacity" not in public and "version" not in public
+    assert public["cancellation_window_hours"] == 24, "clients see when a cancellation becomes late"
     assert (await api.get("/api/v1/therapists/me/profile", headers=client.headers)).status_code == 403
     directory = (await api.get("/api/v1/therapists", headers=client.headers)).json()["items"]
     assert therapist.id in [t["therapist_id"] for t in directory]
