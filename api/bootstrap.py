@@ -21,6 +21,7 @@ from domain.identity.model import SessionPolicies, SessionPolicy
 from domain.identity.ports import AccessTokens
 from domain.identity.service import IdentityService, ThrottleRules
 from domain.identity.throttle import ThrottleRule
+from domain.measures.service import MeasuresService
 from domain.scheduling.calendar_service import CalendarService
 from domain.scheduling.reminder_service import ReminderService
 from domain.scheduling.series_service import SeriesService
@@ -64,6 +65,7 @@ class Container:
     waitlist: WaitlistService
     calendar: CalendarService
     reminders: ReminderService
+    measures: MeasuresService
     idempotency: IdempotencyStore
     migration_heads: set[str]
     sms: ClosableSmsSender
@@ -184,6 +186,7 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
         waitlist=waitlist,
         calendar=CalendarService(uow, clock),
         reminders=reminders,
+        measures=MeasuresService(uow, cipher, clock, ids, email, settings.public_url),
         idempotency=SqlIdempotencyStore(engine),
         sms=sms,
         job_pool=job_pool,

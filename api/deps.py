@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from api.bootstrap import Container
 from api.security import authorize
 from domain.identity.service import IdentityService
+from domain.measures.service import MeasuresService
 from domain.scheduling.calendar_service import CalendarService
 from domain.scheduling.series_service import SeriesService
 from domain.scheduling.service import SchedulingService
@@ -46,6 +47,10 @@ async def calendar_service(request: Request) -> CalendarService:
     return _container(request).calendar
 
 
+async def measures_service(request: Request) -> MeasuresService:
+    return _container(request).measures
+
+
 async def request_id(request: Request) -> str | None:
     return getattr(request.state, "request_id", None)
 
@@ -67,6 +72,7 @@ Scheduling = Annotated[SchedulingService, Depends(scheduling_service)]
 Series_ = Annotated[SeriesService, Depends(series_service)]
 Waitlist = Annotated[WaitlistService, Depends(waitlist_service)]
 Calendar = Annotated[CalendarService, Depends(calendar_service)]
+Measures = Annotated[MeasuresService, Depends(measures_service)]
 Container_ = Annotated[Container, Depends(container)]
 RequestId = Annotated[str | None, Depends(request_id)]
 ClientAddress = Annotated[str, Depends(client_address)]

@@ -14,7 +14,7 @@ from api.errors import install_error_handlers
 from api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from api.openapi import build_openapi, operation_id
 from api.policy import access_for
-from api.routers import appointments, auth, calendar, health, me, series, therapists, waitlist
+from api.routers import appointments, auth, calendar, health, me, measures, series, therapists, waitlist
 from api.routes import iter_routes
 from api.security import authorize
 from api.spa import SpaFiles, spa_available
@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             {"name": "series", "description": "Weekly and fortnightly recurring sessions"},
             {"name": "waitlist", "description": "Waiting for a therapist's freed time"},
             {"name": "calendar", "description": "iCalendar feeds for calendar apps"},
+            {"name": "measures", "description": "PHQ-9 and GAD-7: assignment, scores, trends, safety alerts"},
             {"name": "health", "description": "Probes for load balancers and orchestrators"},
         ],
     )
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         series.router,
         waitlist.router,
         calendar.router,
+        measures.router,
     )
     for router in routers:
         app.include_router(router, dependencies=[Depends(authorize)])

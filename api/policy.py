@@ -63,6 +63,18 @@ POLICY: dict[tuple[str, str], Access] = {
     ("POST", "/api/v1/waitlist/offers/{offer_id}/claim"): CLIENTS,
     ("POST", "/api/v1/calendar-feeds"): ANY_USER,
     ("DELETE", "/api/v1/calendar-feeds"): ANY_USER,
+    # measures
+    ("GET", "/api/v1/instruments"): ANY_USER,
+    ("POST", "/api/v1/clients/{client_id}/measures"): THERAPISTS,
+    ("GET", "/api/v1/clients/{client_id}/measures"): Access(roles=frozenset({Role.CLIENT, Role.THERAPIST})),
+    ("POST", "/api/v1/measure-assignments/{assignment_id}/end"): THERAPISTS,
+    ("POST", "/api/v1/measure-assignments/{assignment_id}/responses"): CLIENTS,
+    ("GET", "/api/v1/clients/{client_id}/measure-responses"): Access(roles=frozenset({Role.CLIENT, Role.THERAPIST})),
+    ("GET", "/api/v1/clients/{client_id}/measures/{instrument}/trend"): Access(
+        roles=frozenset({Role.CLIENT, Role.THERAPIST})
+    ),
+    ("GET", "/api/v1/safety-alerts"): THERAPISTS,
+    ("POST", "/api/v1/safety-alerts/{alert_id}/acknowledge"): THERAPISTS,
     # The feed address is itself the secret (calendar apps cannot send tokens).
     ("GET", "/api/v1/calendar/{token}.ics"): PUBLIC,
 }

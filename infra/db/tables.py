@@ -385,9 +385,7 @@ session_notes = sa.Table(
     "session_notes",
     metadata,
     sa.Column("id", UUID(as_uuid=True), primary_key=True),
-    sa.Column(
-        "appointment_id", UUID(as_uuid=True), sa.ForeignKey("appointments.id"), nullable=False, unique=True
-    ),
+    sa.Column("appointment_id", UUID(as_uuid=True), sa.ForeignKey("appointments.id"), nullable=False, unique=True),
     _fk_user("client_id"),
     _fk_user("therapist_id"),
     sa.Column("practice_id", UUID(as_uuid=True), sa.ForeignKey("practices.id"), nullable=False, index=True),

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.audit.events import AuditLog
 from domain.identity.ports import PracticeRepository, SessionRepository, ThrottleRepository, UserRepository
+from domain.measures.ports import MeasuresRepository
 from domain.scheduling.ports import (
     AppointmentRepository,
     CalendarFeedRepository,
@@ -21,7 +22,9 @@ from domain.scheduling.ports import (
 )
 from domain.shared.data_keys import DataKeyRepository
 from domain.shared.jobs import JobScheduler
+from domain.shared.records import ClientRecordRepository
 from infra.db.repositories.audit import SqlAuditLog
+from infra.db.repositories.clinical import SqlClientRecordRepository, SqlMeasuresRepository
 from infra.db.repositories.data_keys import SqlDataKeyRepository
 from infra.db.repositories.identity import (
     SqlPracticeRepository,
@@ -66,6 +69,8 @@ class SqlUnitOfWork:
         self.reminders: ReminderRepository = SqlReminderRepository(session)
         self.calendar_feeds: CalendarFeedRepository = SqlCalendarFeedRepository(session)
         self.data_keys: DataKeyRepository = SqlDataKeyRepository(session)
+        self.client_records: ClientRecordRepository = SqlClientRecordRepository(session)
+        self.measures: MeasuresRepository = SqlMeasuresRepository(session)
         if self._queue is not None:
             self.jobs: JobScheduler = TransactionalJobs(self._queue, session)
         return self

@@ -1,0 +1,71 @@
+"""Storage the measures use cases need. Responses are stored sealed; alerts carry ids only."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from domain.audit.events import AuditLog
+from domain.identity.ports import UserRepository
+from domain.measures.alerts import SafetyAlert
+from domain.measures.schedule import Assignment
+from domain.scheduling.ports import AppointmentRepository, CareRepository
+from domain.shared.records import RecordUnitOfWork
+
+
+class StoredResponse(Protocol):
+    @property
+    def id(self) -> uuid.UUID: ...
+
+    @property
+    def assignment_id(self) -> uuid.UUID | None: ...
+
+    @property
+    def instrument(self) -> str: ...
+
+    @property
+    def submitted_at(self) -> datetime: ...
+
+    @property
+    def body(self) -> bytes: ...
+
+
+class MeasuresRepository(Protocol):
+    async def add_assignment(self, assignment: Assignment) -> None: ...
+
+    async def assignment(self, assignment_id: uuid.UUID) -> Assignment | None: ...
+
+    async def assignments_for_client(self, client_id: uuid.UUID) -> list[Assignment]: ...
+
+    async def save_assignment(self, assignment: Assignment) -> None: ...
+
+    async def add_response(
+        self,
+        response_id: uuid.UUID,
+        assignment: Assignment,
+        instrument_version: int,
+        submitted_at: datetime,
+        body: bytes,
+    ) -> None: ...
+
+    async def responses(self, client_id: uuid.UUID, practice_id: uuid.UUID) -> Sequence[StoredResponse]: ...
+
+    async def last_completed(self, assignment_id: uuid.UUID) -> datetime | None: ...
+
+    async def add_alert(self, alert: SafetyAlert) -> None: ...
+
+    async def alert(self, alert_id: uuid.UUID) -> SafetyAlert | None: ...
+
+    async def open_alerts(self, therapist_id: uuid.UUID) -> list[SafetyAlert]: ...
+
+    async def save_alert(self, alert: SafetyAlert) -> None: ...
+
+
+class MeasuresUnitOfWork(RecordUnitOfWork, Protocol):
+    users: UserRepository
+    care: CareRepository
+    appointments: AppointmentRepository
+    measures: MeasuresRepository
+    audit: AuditLog

@@ -1,0 +1,294 @@
+"""Measurement-based care: assign questionnaires, take answers, score them, raise safety alerts at once."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from domain.audit.events import AuditEvent, Outcome
+from domain.measures.alerts import (
+    CrisisResource,
+    SafetyAlert,
+    crisis_resources,
+    safety_alert_for,
+    shows_crisis_resources,
+)
+from domain.measures.instruments import RiskFlag, Severity, get_instrument
+from domain.measures.ports import MeasuresUnitOfWork
+from domain.measures.schedule import Assignment, DueMeasure, end_assignment, new_assignment, next_due
+from domain.measures.scoring import Score, ScoredResponse, complete_response
+from domain.measures.trend import Trend, trend
+from domain.scheduling.model import AppointmentStatus
+from domain.scheduling.ports import AppointmentQuery
+from domain.shared.cipher import AadContext, PayloadCipher
+from domain.shared.errors import NotFound
+from domain.shared.notify import EmailMessage, EmailSender
+from domain.shared.ports import Clock, IdGenerator
+from domain.shared.principal import Principal, Role
+from domain.shared.records import record_key
+
+
+@dataclass(frozen=True, slots=True)
+class AssignRequest:
+    client_id: uuid.UUID
+    instrument_code: str
+    frequency: str
+    starts_at: datetime | None = None
+    interval_days: int | None = None
+    lead_hours: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    response: ScoredResponse
+    alert: SafetyAlert | None
+    crisis_resources: tuple[CrisisResource, ...]
+
+
+def _aad(response_id: uuid.UUID, client_id: uuid.UUID) -> AadContext:
+    return AadContext.of("measure_responses", response_id, "body", client=client_id)
+
+
+def _score_doc(score: Score) -> bytes:
+    return json.dumps(
+        {
+            "v": 1,
+            "answers": dict(score.answers),
+            "difficulty": score.difficulty,
+            "total": score.total,
+            "band": score.band.value,
+            "flags": sorted(f.value for f in score.flags),
+        },
+        sort_keys=True,
+    ).encode()
+
+
+def _score_from(doc: bytes, instrument_code: str, version: int) -> Score:
+    data = json.loads(doc)
+    instrument = get_instrument(instrument_code, version)
+    return Score(
+        instrument_code=instrument_code,
+        instrument_version=version,
+        total=int(data["total"]),
+        max_total=instrument.max_total,
+        band=Severity(data["band"]),
+        flags=frozenset(RiskFlag(f) for f in data["flags"]),
+        answers=tuple((k, int(v)) for k, v in data["answers"].items()),
+        difficulty=data["difficulty"],
+    )
+
+
+class MeasuresService:
+    def __init__(
+        self,
+        uow: Callable[[], MeasuresUnitOfWork],
+        cipher: PayloadCipher,
+        clock: Clock,
+        ids: IdGenerator,
+        email: EmailSender,
+        base_url: str,
+        on_alert: Callable[[SafetyAlert], object] | None = None,
+    ) -> None:
+        self._uow = uow
+        self._cipher = cipher
+        self._clock = clock
+        self._ids = ids
+        self._email = email
+        self._base_url = base_url.rstrip("/")
+        self._on_alert = on_alert
+
+    async def assign(self, principal: Principal, request: AssignRequest) -> Assignment:
+        if principal.role is not Role.THERAPIST or principal.practice_id is None:
+            raise NotFound("No such client.")
+        instrument = get_instrument(request.instrument_code)
+        async with self._uow() as uow:
+            if not await uow.care.is_active(request.client_id, principal.user_id):
+                raise NotFound("No such client.")
+            assignment = new_assignment(
+                id=self._ids.new(),
+                practice_id=principal.practice_id,
+                client_id=request.client_id,
+                therapist_id=principal.user_id,
+                instrument=instrument,
+                frequency=request.frequency,
+                created_at=self._clock.now(),
+                starts_at=request.starts_at,
+                interval_days=request.interval_days,
+                lead_hours=request.lead_hours,
+            )
+            await uow.measures.add_assignment(assignment)
+            await uow.audit.append(self._event(principal, "measure.assign", "measure_assignment", assignment.id))
+            await uow.commit()
+        return assignment
+
+    async def end(self, principal: Principal, assignment_id: uuid.UUID) -> Assignment:
+        async with self._uow() as uow:
+            assignment = await uow.measures.assignment(assignment_id)
+            if assignment is None or assignment.therapist_id != principal.user_id:
+                raise NotFound("No such assignment.")
+            ended = end_assignment(assignment, at=self._clock.now())
+            await uow.measures.save_assignment(ended)
+            await uow.commit()
+        return ended
+
+    async def assignments(
+        self, principal: Principal, client_id: uuid.UUID
+    ) -> list[tuple[Assignment, DueMeasure | None]]:
+        """A client's assignments with what is pending for each (clients: their own; therapists: their clients')."""
+        now = self._clock.now()
+        async with self._uow() as uow:
+            await self._check_reader(uow, principal, client_id)
+            found = [
+                a
+                for a in await uow.measures.assignments_for_client(client_id)
+                if principal.role is Role.CLIENT or a.therapist_id == principal.user_id
+            ]
+            sessions = await uow.appointments.find(
+                AppointmentQuery(
+                    client_id=client_id, start=now - timedelta(days=30), end=now + timedelta(days=60), limit=500
+                )
+            )
+            result = []
+            for assignment in found:
+                starts = [
+                    s.start
+                    for s in sessions
+                    if s.therapist_id == assignment.therapist_id
+                    and s.status is not AppointmentStatus.CANCELLED
+                    and s.status is not AppointmentStatus.LATE_CANCELLED
+                ]
+                last = await uow.measures.last_completed(assignment.id)
+                result.append(
+                    (assignment, next_due(assignment, now=now, last_completed_at=last, session_starts=starts))
+                )
+        return result
+
+    async def submit(
+        self,
+        principal: Principal,
+        assignment_id: uuid.UUID,
+        answers: Mapping[str, object],
+        difficulty: object = None,
+    ) -> Submitted:
+        now = self._clock.now()
+        async with self._uow() as uow:
+            assignment = await uow.measures.assignment(assignment_id)
+            if assignment is None or assignment.client_id != principal.user_id:
+                raise NotFound("No such questionnaire.")
+            instrument = get_instrument(assignment.instrument_code)
+            response = complete_response(
+                instrument,
+                answers,
+                id=self._ids.new(),
+                client_id=principal.user_id,
+                completed_at=now,
+                assignment_id=assignment.id,
+                difficulty=difficulty,
+            )
+            key = await record_key(uow, self._cipher, self._ids.new, assignment.client_id, assignment.practice_id, now)
+            sealed = self._cipher.seal(_score_doc(response.score), key, _aad(response.id, assignment.client_id))
+            await uow.measures.add_response(response.id, assignment, instrument.version, now, sealed)
+            alert = safety_alert_for(
+                response,
+                alert_id=self._ids.new(),
+                practice_id=assignment.practice_id,
+                therapist_id=assignment.therapist_id,
+                now=now,
+            )
+            if alert is not None:
+                await uow.measures.add_alert(alert)
+            therapist = await uow.users.get(assignment.therapist_id)
+            await uow.audit.append(self._event(principal, "measure.submit", "measure_response", response.id))
+            await uow.commit()
+        if alert is not None:
+            if self._on_alert is not None:
+                self._on_alert(alert)
+            if therapist is not None:
+                # Deliberately content-free: email is not a safe channel for clinical detail.
+                await self._email.send(
+                    EmailMessage(
+                        to=therapist.email,
+                        subject="A client needs your attention",
+                        text=f"A client needs your attention. Please open Hearth: {self._base_url}/therapist/alerts\n",
+                    )
+                )
+        resources = crisis_resources() if shows_crisis_resources(response.score) else ()
+        return Submitted(response, alert, resources)
+
+    async def responses(self, principal: Principal, client_id: uuid.UUID) -> list[ScoredResponse]:
+        """Every scored response of a client in the caller's view, oldest first (opened one by one)."""
+        async with self._uow() as uow:
+            practice_ids = await self._check_reader(uow, principal, client_id)
+            out: list[ScoredResponse] = []
+            for practice_id in practice_ids:
+                key_id = await uow.client_records.key_id(client_id, practice_id)
+                if key_id is None:
+                    continue
+                key = await record_key(uow, self._cipher, self._ids.new, client_id, practice_id, self._clock.now())
+                for stored in await uow.measures.responses(client_id, practice_id):
+                    assignment = await uow.measures.assignment(stored.assignment_id) if stored.assignment_id else None
+                    version = get_instrument(stored.instrument).version
+                    doc = self._cipher.open(stored.body, key, _aad(stored.id, client_id))
+                    out.append(
+                        ScoredResponse(
+                            id=stored.id,
+                            client_id=client_id,
+                            completed_at=stored.submitted_at,
+                            score=_score_from(doc, stored.instrument, version),
+                            assignment_id=assignment.id if assignment else None,
+                        )
+                    )
+            await uow.audit.append(self._event(principal, "measure.read", "client_record", client_id))
+            await uow.commit()
+        return sorted(out, key=lambda r: r.completed_at)
+
+    async def trend(self, principal: Principal, client_id: uuid.UUID, instrument_code: str, cutoff: int = 10) -> Trend:
+        get_instrument(instrument_code)
+        return trend(await self.responses(principal, client_id), instrument_code=instrument_code, cutoff=cutoff)
+
+    async def open_alerts(self, principal: Principal) -> list[SafetyAlert]:
+        if principal.role is not Role.THERAPIST:
+            return []
+        async with self._uow() as uow:
+            return await uow.measures.open_alerts(principal.user_id)
+
+    async def acknowledge(self, principal: Principal, alert_id: uuid.UUID) -> SafetyAlert:
+        async with self._uow() as uow:
+            alert = await uow.measures.alert(alert_id)
+            if alert is None or alert.therapist_id != principal.user_id:
+                raise NotFound("No such alert.")
+            acknowledged = alert.acknowledge(by=principal.user_id, at=self._clock.now())
+            await uow.measures.save_alert(acknowledged)
+            await uow.audit.append(self._event(principal, "safety_alert.acknowledge", "safety_alert", alert.id))
+            await uow.commit()
+        return acknowledged
+
+    async def _check_reader(
+        self, uow: MeasuresUnitOfWork, principal: Principal, client_id: uuid.UUID
+    ) -> list[uuid.UUID]:
+        """The practices whose record of this client the caller may read; NotFound for anyone else."""
+        if principal.role is Role.CLIENT and principal.user_id == client_id:
+            return sorted({a.practice_id for a in await uow.measures.assignments_for_client(client_id)})
+        if (
+            principal.role is Role.THERAPIST
+            and principal.practice_id is not None
+            and await uow.care.is_active(client_id, principal.user_id)
+        ):
+            return [principal.practice_id]
+        raise NotFound("No such client.")
+
+    def _event(self, principal: Principal, action: str, object_type: str, object_id: uuid.UUID) -> AuditEvent:
+        return AuditEvent(
+            action=action,
+            object_type=object_type,
+            object_id=str(object_id),
+            actor_id=principal.user_id,
+            actor_role=str(principal.role),
+            practice_id=principal.practice_id,
+            outcome=Outcome.SUCCESS,
+            occurred_at=self._clock.now(),
+            request_id=principal.request_id,
+        )
