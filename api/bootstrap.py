@@ -22,6 +22,8 @@ from domain.identity.ports import AccessTokens
 from domain.identity.service import IdentityService, ThrottleRules
 from domain.identity.throttle import ThrottleRule
 from domain.measures.service import MeasuresService
+from domain.notes.service import NotesService
+from domain.plans.service import PlansService
 from domain.scheduling.calendar_service import CalendarService
 from domain.scheduling.reminder_service import ReminderService
 from domain.scheduling.series_service import SeriesService
@@ -66,6 +68,8 @@ class Container:
     calendar: CalendarService
     reminders: ReminderService
     measures: MeasuresService
+    plans: PlansService
+    notes: NotesService
     idempotency: IdempotencyStore
     migration_heads: set[str]
     sms: ClosableSmsSender
@@ -175,6 +179,7 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
         await reminders.send(uuid.UUID(payload["reminder_id"]))
 
     worker = job_worker_from_settings(job_pool, {SEND_REMINDER_JOB: send_reminder}, settings)
+    plans = PlansService(uow, cipher, clock, ids)
     return Container(
         settings=settings,
         engine=engine,
@@ -187,6 +192,8 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
         calendar=CalendarService(uow, clock),
         reminders=reminders,
         measures=MeasuresService(uow, cipher, clock, ids, email, settings.public_url),
+        plans=plans,
+        notes=NotesService(uow, cipher, clock, ids, plans),
         idempotency=SqlIdempotencyStore(engine),
         sms=sms,
         job_pool=job_pool,

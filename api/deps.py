@@ -10,6 +10,8 @@ from api.bootstrap import Container
 from api.security import authorize
 from domain.identity.service import IdentityService
 from domain.measures.service import MeasuresService
+from domain.notes.service import NotesService
+from domain.plans.service import PlansService
 from domain.scheduling.calendar_service import CalendarService
 from domain.scheduling.series_service import SeriesService
 from domain.scheduling.service import SchedulingService
@@ -51,6 +53,14 @@ async def measures_service(request: Request) -> MeasuresService:
     return _container(request).measures
 
 
+async def plans_service(request: Request) -> PlansService:
+    return _container(request).plans
+
+
+async def notes_service(request: Request) -> NotesService:
+    return _container(request).notes
+
+
 async def request_id(request: Request) -> str | None:
     return getattr(request.state, "request_id", None)
 
@@ -73,6 +83,8 @@ Series_ = Annotated[SeriesService, Depends(series_service)]
 Waitlist = Annotated[WaitlistService, Depends(waitlist_service)]
 Calendar = Annotated[CalendarService, Depends(calendar_service)]
 Measures = Annotated[MeasuresService, Depends(measures_service)]
+Plans = Annotated[PlansService, Depends(plans_service)]
+Notes = Annotated[NotesService, Depends(notes_service)]
 Container_ = Annotated[Container, Depends(container)]
 RequestId = Annotated[str | None, Depends(request_id)]
 ClientAddress = Annotated[str, Depends(client_address)]

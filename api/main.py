@@ -14,7 +14,7 @@ from api.errors import install_error_handlers
 from api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from api.openapi import build_openapi, operation_id
 from api.policy import access_for
-from api.routers import appointments, auth, calendar, health, me, measures, series, therapists, waitlist
+from api.routers import appointments, auth, calendar, clinical, health, me, measures, series, therapists, waitlist
 from api.routes import iter_routes
 from api.security import authorize
 from api.spa import SpaFiles, spa_available
@@ -51,6 +51,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             {"name": "waitlist", "description": "Waiting for a therapist's freed time"},
             {"name": "calendar", "description": "iCalendar feeds for calendar apps"},
             {"name": "measures", "description": "PHQ-9 and GAD-7: assignment, scores, trends, safety alerts"},
+            {"name": "plans", "description": "Therapy plans: goals, objectives, versions, acknowledgements"},
+            {"name": "notes", "description": "Progress notes and psychotherapy notes"},
             {"name": "health", "description": "Probes for load balancers and orchestrators"},
         ],
     )
@@ -64,6 +66,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         waitlist.router,
         calendar.router,
         measures.router,
+        clinical.plans_router,
+        clinical.notes_router,
     )
     for router in routers:
         app.include_router(router, dependencies=[Depends(authorize)])

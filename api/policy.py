@@ -75,6 +75,20 @@ POLICY: dict[tuple[str, str], Access] = {
     ),
     ("GET", "/api/v1/safety-alerts"): THERAPISTS,
     ("POST", "/api/v1/safety-alerts/{alert_id}/acknowledge"): THERAPISTS,
+    # plans and notes (object rules in the domain: the client reads no note, only authors read psychotherapy notes)
+    ("GET", "/api/v1/clients/{client_id}/plan"): ANY_USER,
+    ("PUT", "/api/v1/clients/{client_id}/plan"): THERAPISTS,
+    ("GET", "/api/v1/clients/{client_id}/plan/versions/{version}"): ANY_USER,
+    ("POST", "/api/v1/clients/{client_id}/plan/acknowledgement"): CLIENTS,
+    ("GET", "/api/v1/appointments/{appointment_id}/note"): STAFF,
+    ("PUT", "/api/v1/appointments/{appointment_id}/note"): THERAPISTS,
+    ("POST", "/api/v1/notes/{note_id}/sign"): THERAPISTS,
+    ("POST", "/api/v1/notes/{note_id}/addenda"): THERAPISTS,
+    ("GET", "/api/v1/notes/todo"): THERAPISTS,
+    ("POST", "/api/v1/clients/{client_id}/psychotherapy-notes"): THERAPISTS,
+    ("GET", "/api/v1/clients/{client_id}/psychotherapy-notes"): THERAPISTS,
+    ("GET", "/api/v1/psychotherapy-notes/{note_id}"): THERAPISTS,
+    ("PUT", "/api/v1/psychotherapy-notes/{note_id}"): THERAPISTS,
     # The feed address is itself the secret (calendar apps cannot send tokens).
     ("GET", "/api/v1/calendar/{token}.ics"): PUBLIC,
 }

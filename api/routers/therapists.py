@@ -10,6 +10,7 @@ from fastapi import APIRouter, Header, Query, Response
 
 from api.deps import CurrentPrincipal, Scheduling
 from api.errors import ApiProblem
+from api.etags import etag, parse_if_match
 from api.pagination import id_cursor, parse_id_cursor
 from api.schemas.scheduling import (
     Minutes,
@@ -29,19 +30,6 @@ from domain.scheduling.service import SlotSearch
 router = APIRouter(prefix="/api/v1/therapists", tags=["therapists"])
 
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such therapist (`not_found`)"}}
-
-
-def etag(version: int) -> str:
-    return f'"v{version}"'
-
-
-def parse_if_match(value: str | None) -> int:
-    if value is None:
-        raise ApiProblem(428, "precondition_required", "Send If-Match with the ETag you read.")
-    tag = value.strip().removeprefix("W/")
-    if not (tag.startswith('"v') and tag.endswith('"') and tag[2:-1].isdigit()):
-        raise ApiProblem(412, "precondition_failed", "If-Match does not match the current version.")
-    return int(tag[2:-1])
 
 
 @router.get("/me/profile", summary="My therapist profile", response_description="The profile; ETag header")

@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from domain.audit.events import AuditLog
 from domain.identity.ports import PracticeRepository, SessionRepository, ThrottleRepository, UserRepository
 from domain.measures.ports import MeasuresRepository
+from domain.notes.ports import NoteRepository, PsychotherapyRepository
+from domain.plans.ports import PlanRepository
 from domain.scheduling.ports import (
     AppointmentRepository,
     CalendarFeedRepository,
@@ -24,7 +26,13 @@ from domain.shared.data_keys import DataKeyRepository
 from domain.shared.jobs import JobScheduler
 from domain.shared.records import ClientRecordRepository
 from infra.db.repositories.audit import SqlAuditLog
-from infra.db.repositories.clinical import SqlClientRecordRepository, SqlMeasuresRepository
+from infra.db.repositories.clinical import (
+    SqlClientRecordRepository,
+    SqlMeasuresRepository,
+    SqlNoteRepository,
+    SqlPlanRepository,
+    SqlPsychotherapyRepository,
+)
 from infra.db.repositories.data_keys import SqlDataKeyRepository
 from infra.db.repositories.identity import (
     SqlPracticeRepository,
@@ -71,6 +79,9 @@ class SqlUnitOfWork:
         self.data_keys: DataKeyRepository = SqlDataKeyRepository(session)
         self.client_records: ClientRecordRepository = SqlClientRecordRepository(session)
         self.measures: MeasuresRepository = SqlMeasuresRepository(session)
+        self.plans: PlanRepository = SqlPlanRepository(session)
+        self.notes: NoteRepository = SqlNoteRepository(session)
+        self.psychotherapy_notes: PsychotherapyRepository = SqlPsychotherapyRepository(session)
         if self._queue is not None:
             self.jobs: JobScheduler = TransactionalJobs(self._queue, session)
         return self

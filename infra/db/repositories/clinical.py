@@ -9,12 +9,30 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.measures.alerts import SafetyAlert
 from domain.measures.instruments import RiskFlag
 from domain.measures.schedule import Assignment, Frequency
-from infra.db.tables import client_records, measure_assignments, measure_responses, safety_alerts
+from domain.notes.model import NoteState, Template
+from domain.notes.ports import AddendumRow, NoteRow, PsychotherapyRow
+from domain.plans.model import Acknowledgement
+from domain.plans.ports import PlanRow, PlanVersionRow
+from domain.shared.errors import Conflict, StaleVersion
+from infra.db.tables import (
+    client_records,
+    measure_assignments,
+    measure_responses,
+    note_addenda,
+    plan_acknowledgements,
+    plan_progress,
+    psychotherapy_notes,
+    safety_alerts,
+    session_notes,
+    therapy_plan_versions,
+    therapy_plans,
+)
 
 
 class SqlClientRecordRepository:
@@ -201,3 +219,265 @@ def _schedule(a: Assignment) -> dict[str, Any]:
         "interval_days": a.interval_days,
         "lead_hours": a.lead_hours,
     }
+
+
+# --- plans ------------------------------------------------------------------------------------------------
+
+
+def _plan_row(r: Any) -> PlanRow:
+    return PlanRow(r.id, r.practice_id, r.therapist_id, r.client_id, r.version, r.created_at)
+
+
+def _version_row(r: Any) -> PlanVersionRow:
+    return PlanVersionRow(r.plan_id, r.version, r.body, r.created_by, r.created_at)
+
+
+class SqlPlanRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def for_relationship(
+        self, client_id: uuid.UUID, therapist_id: uuid.UUID, *, for_update: bool = False
+    ) -> PlanRow | None:
+        query = sa.select(therapy_plans).where(
+            therapy_plans.c.client_id == client_id, therapy_plans.c.therapist_id == therapist_id
+        )
+        if for_update:
+            query = query.with_for_update()
+        row = (await self._s.execute(query)).first()
+        return _plan_row(row) if row else None
+
+    async def for_client(self, client_id: uuid.UUID) -> list[PlanRow]:
+        rows = await self._s.execute(sa.select(therapy_plans).where(therapy_plans.c.client_id == client_id))
+        return [_plan_row(r) for r in rows.all()]
+
+    async def add(self, row: PlanRow, data_key_id: uuid.UUID) -> None:
+        try:
+            async with self._s.begin_nested():
+                await self._s.execute(
+                    therapy_plans.insert().values(
+                        id=row.id,
+                        client_id=row.client_id,
+                        therapist_id=row.therapist_id,
+                        practice_id=row.practice_id,
+                        data_key_id=data_key_id,
+                        version=row.version,
+                        created_at=row.created_at,
+                        updated_at=row.created_at,
+                    )
+                )
+        except IntegrityError:
+            raise StaleVersion("A plan was created meanwhile; reload it.") from None
+
+    async def set_version(self, plan_id: uuid.UUID, version: int, now: datetime) -> None:
+        await self._s.execute(
+            therapy_plans.update().where(therapy_plans.c.id == plan_id).values(version=version, updated_at=now)
+        )
+
+    async def add_version(self, row: PlanVersionRow) -> None:
+        await self._s.execute(
+            therapy_plan_versions.insert().values(
+                plan_id=row.plan_id,
+                version=row.version,
+                body=row.body,
+                created_by=row.created_by,
+                created_at=row.created_at,
+            )
+        )
+
+    async def version(self, plan_id: uuid.UUID, version: int) -> PlanVersionRow | None:
+        row = (
+            await self._s.execute(
+                sa.select(therapy_plan_versions).where(
+                    therapy_plan_versions.c.plan_id == plan_id, therapy_plan_versions.c.version == version
+                )
+            )
+        ).first()
+        return _version_row(row) if row else None
+
+    async def versions(self, plan_id: uuid.UUID) -> list[PlanVersionRow]:
+        rows = await self._s.execute(
+            sa.select(therapy_plan_versions)
+            .where(therapy_plan_versions.c.plan_id == plan_id)
+            .order_by(therapy_plan_versions.c.version)
+        )
+        return [_version_row(r) for r in rows.all()]
+
+    async def add_acknowledgement(self, ack: Acknowledgement) -> None:
+        await self._s.execute(
+            pg_insert(plan_acknowledgements)
+            .values(
+                plan_id=ack.plan_id, version=ack.version, client_id=ack.client_id, acknowledged_at=ack.acknowledged_at
+            )
+            .on_conflict_do_nothing()
+        )
+
+    async def acknowledgements(self, plan_id: uuid.UUID) -> list[Acknowledgement]:
+        rows = await self._s.execute(sa.select(plan_acknowledgements).where(plan_acknowledgements.c.plan_id == plan_id))
+        return [Acknowledgement(r.plan_id, r.version, r.client_id, r.acknowledged_at) for r in rows.all()]
+
+    async def add_progress(
+        self, entry_id: uuid.UUID, plan_id: uuid.UUID, note_id: uuid.UUID, goal_id: uuid.UUID, at: datetime, body: bytes
+    ) -> None:
+        await self._s.execute(
+            plan_progress.insert().values(
+                id=entry_id, plan_id=plan_id, note_id=note_id, goal_id=goal_id, recorded_at=at, body=body
+            )
+        )
+
+    async def progress(self, plan_id: uuid.UUID) -> list[tuple[uuid.UUID, bytes]]:
+        rows = await self._s.execute(
+            sa.select(plan_progress.c.id, plan_progress.c.body)
+            .where(plan_progress.c.plan_id == plan_id)
+            .order_by(plan_progress.c.recorded_at)
+        )
+        return [(r.id, r.body) for r in rows.all()]
+
+
+# --- notes ------------------------------------------------------------------------------------------------
+
+
+def _note_row(r: Any) -> NoteRow:
+    return NoteRow(
+        id=r.id,
+        appointment_id=r.appointment_id,
+        practice_id=r.practice_id,
+        client_id=r.client_id,
+        therapist_id=r.therapist_id,
+        data_key_id=r.data_key_id,
+        template=Template(r.template),
+        state=NoteState(r.status),
+        body=r.body,
+        content_hash=r.content_hash,
+        signed_by=r.signed_by,
+        signed_at=r.signed_at,
+        version=r.version,
+        created_at=r.created_at,
+        updated_at=r.updated_at,
+    )
+
+
+def _note_values(row: NoteRow) -> dict[str, Any]:
+    return {
+        "appointment_id": row.appointment_id,
+        "client_id": row.client_id,
+        "therapist_id": row.therapist_id,
+        "practice_id": row.practice_id,
+        "data_key_id": row.data_key_id,
+        "template": row.template.value,
+        "status": row.state.value,
+        "body": row.body,
+        "content_hash": row.content_hash,
+        "signed_by": row.signed_by,
+        "signed_at": row.signed_at,
+        "version": row.version,
+        "created_at": row.created_at,
+        "updated_at": row.updated_at,
+    }
+
+
+class SqlNoteRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def _one(self, where: sa.ColumnElement[bool], for_update: bool) -> NoteRow | None:
+        query = sa.select(session_notes).where(where)
+        if for_update:
+            query = query.with_for_update()
+        row = (await self._s.execute(query)).first()
+        return _note_row(row) if row else None
+
+    async def for_appointment(self, appointment_id: uuid.UUID, *, for_update: bool = False) -> NoteRow | None:
+        return await self._one(session_notes.c.appointment_id == appointment_id, for_update)
+
+    async def get(self, note_id: uuid.UUID, *, for_update: bool = False) -> NoteRow | None:
+        return await self._one(session_notes.c.id == note_id, for_update)
+
+    async def add(self, row: NoteRow) -> None:
+        try:
+            async with self._s.begin_nested():
+                await self._s.execute(session_notes.insert().values(id=row.id, **_note_values(row)))
+        except IntegrityError:
+            raise Conflict("This session already has a note.", code="note_exists") from None
+
+    async def save(self, row: NoteRow) -> None:
+        await self._s.execute(session_notes.update().where(session_notes.c.id == row.id).values(**_note_values(row)))
+
+    async def add_addendum(self, row: AddendumRow) -> None:
+        await self._s.execute(
+            note_addenda.insert().values(
+                id=row.id, note_id=row.note_id, author_id=row.author_id, created_at=row.created_at, body=row.body
+            )
+        )
+
+    async def addenda(self, note_id: uuid.UUID) -> list[AddendumRow]:
+        rows = await self._s.execute(
+            sa.select(note_addenda).where(note_addenda.c.note_id == note_id).order_by(note_addenda.c.created_at)
+        )
+        return [AddendumRow(r.id, r.note_id, r.author_id, r.created_at, r.body) for r in rows.all()]
+
+    async def states_for(self, appointment_ids: list[uuid.UUID]) -> dict[uuid.UUID, NoteState]:
+        if not appointment_ids:
+            return {}
+        rows = await self._s.execute(
+            sa.select(session_notes.c.appointment_id, session_notes.c.status).where(
+                session_notes.c.appointment_id.in_(appointment_ids)
+            )
+        )
+        return {r.appointment_id: NoteState(r.status) for r in rows.all()}
+
+
+class SqlPsychotherapyRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    @staticmethod
+    def _row(r: Any) -> PsychotherapyRow:
+        return PsychotherapyRow(
+            r.id,
+            r.author_id,
+            r.client_id,
+            r.appointment_id,
+            r.data_key_id,
+            r.body,
+            r.version,
+            r.created_at,
+            r.updated_at,
+        )
+
+    async def get(self, note_id: uuid.UUID, *, for_update: bool = False) -> PsychotherapyRow | None:
+        query = sa.select(psychotherapy_notes).where(psychotherapy_notes.c.id == note_id)
+        if for_update:
+            query = query.with_for_update()
+        row = (await self._s.execute(query)).first()
+        return self._row(row) if row else None
+
+    async def add(self, row: PsychotherapyRow) -> None:
+        await self._s.execute(
+            psychotherapy_notes.insert().values(
+                id=row.id,
+                author_id=row.author_id,
+                client_id=row.client_id,
+                appointment_id=row.appointment_id,
+                data_key_id=row.data_key_id,
+                body=row.body,
+                version=row.version,
+                created_at=row.created_at,
+                updated_at=row.updated_at,
+            )
+        )
+
+    async def save(self, row: PsychotherapyRow) -> None:
+        await self._s.execute(
+            psychotherapy_notes.update()
+            .where(psychotherapy_notes.c.id == row.id)
+            .values(body=row.body, version=row.version, updated_at=row.updated_at)
+        )
+
+    async def by_author(self, author_id: uuid.UUID, client_id: uuid.UUID) -> list[PsychotherapyRow]:
+        rows = await self._s.execute(
+            sa.select(psychotherapy_notes)
+            .where(psychotherapy_notes.c.author_id == author_id, psychotherapy_notes.c.client_id == client_id)
+            .order_by(psychotherapy_notes.c.created_at)
+        )
+        return [self._row(r) for r in rows.all()]

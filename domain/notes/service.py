@@ -1,0 +1,331 @@
+"""Progress notes (draft, sign, addenda, the overdue list) and psychotherapy notes (author-only), sealed per
+note and audited on every read and write."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import timedelta
+
+from domain.audit.events import AuditEvent, Outcome
+from domain.notes.access import readable_note_or_404, writable_note_or_404
+from domain.notes.model import (
+    Addendum,
+    CompletedSession,
+    NoteDocument,
+    NoteTodo,
+    ProgressNote,
+    Signature,
+    add_addendum,
+    ensure_note_allowed,
+    new_note,
+    overdue_notes,
+    save_draft,
+    sign,
+)
+from domain.notes.ports import AddendumRow, NoteRow, NotesUnitOfWork, PsychotherapyRow
+from domain.notes.psychotherapy import (
+    PsychotherapyDocument,
+    PsychotherapyNote,
+    edit_psychotherapy_note,
+    new_psychotherapy_note,
+    psychotherapy_note_or_404,
+)
+from domain.plans.service import PlansService
+from domain.scheduling.access import visible_or_404
+from domain.scheduling.model import AppointmentStatus
+from domain.scheduling.ports import AppointmentQuery
+from domain.shared.cipher import AadContext, PayloadCipher, WrappedDataKey
+from domain.shared.data_keys import data_key, new_data_key
+from domain.shared.errors import NotFound
+from domain.shared.ports import Clock, IdGenerator
+from domain.shared.principal import Principal, Role
+
+
+def _note_aad(note_id: uuid.UUID) -> AadContext:
+    return AadContext.of("session_notes", note_id, "body")
+
+
+def _addendum_aad(addendum_id: uuid.UUID, note_id: uuid.UUID) -> AadContext:
+    return AadContext.of("note_addenda", addendum_id, "body", note=note_id)
+
+
+def _psychotherapy_aad(note_id: uuid.UUID, author_id: uuid.UUID) -> AadContext:
+    return AadContext.of("psychotherapy_notes", note_id, "body", author=author_id)
+
+
+class NotesService:
+    def __init__(
+        self,
+        uow: Callable[[], NotesUnitOfWork],
+        cipher: PayloadCipher,
+        clock: Clock,
+        ids: IdGenerator,
+        plans: PlansService,
+    ) -> None:
+        self._uow = uow
+        self._cipher = cipher
+        self._clock = clock
+        self._ids = ids
+        self._plans = plans
+
+    # ------------------------------------------------------------------------------ progress notes
+
+    async def get(self, principal: Principal, appointment_id: uuid.UUID) -> ProgressNote:
+        async with self._uow() as uow:
+            row = await uow.notes.for_appointment(appointment_id)
+            note = readable_note_or_404(principal, await self._load(uow, row) if row else None)
+            await uow.audit.append(self._event(principal, "note.read", "session_note", note.id))
+            await uow.commit()
+        return note
+
+    async def save(
+        self, principal: Principal, appointment_id: uuid.UUID, document: NoteDocument, *, expected_version: int
+    ) -> ProgressNote:
+        """Create the draft (expected_version 0) or save it again (autosave); a signed note is `note_signed`."""
+        now = self._clock.now()
+        async with self._uow() as uow:
+            row = await uow.notes.for_appointment(appointment_id, for_update=True)
+            if row is None:
+                appointment = visible_or_404(principal, await uow.appointments.get(appointment_id))
+                if principal.role is not Role.THERAPIST or appointment.therapist_id != principal.user_id:
+                    raise NotFound("No such appointment.")
+                ensure_note_allowed(appointment.status, None)
+                note = new_note(
+                    id=self._ids.new(),
+                    appointment_id=appointment.id,
+                    practice_id=appointment.practice_id,
+                    client_id=appointment.client_id,
+                    therapist_id=appointment.therapist_id,
+                    document=document,
+                    created_at=now,
+                )
+                key_id, key = await new_data_key(uow, self._cipher, self._ids.new, now)
+                await uow.notes.add(self._row(note, key_id, self._seal_note(note, key)))
+            else:
+                current = writable_note_or_404(principal, await self._load(uow, row))
+                note = save_draft(current, document, expected_version=expected_version, at=now)
+                if note is current:
+                    return current
+                key = await data_key(uow, row.data_key_id)
+                await uow.notes.save(self._row(note, row.data_key_id, self._seal_note(note, key)))
+            await uow.audit.append(self._event(principal, "note.write", "session_note", note.id))
+            await uow.commit()
+        return note
+
+    async def sign(self, principal: Principal, note_id: uuid.UUID, expected_version: int | None) -> ProgressNote:
+        now = self._clock.now()
+        async with self._uow() as uow:
+            row = await uow.notes.get(note_id, for_update=True)
+            current = writable_note_or_404(principal, await self._load(uow, row) if row else None)
+            assert row is not None
+            signed = sign(current, signer_id=principal.user_id, at=now, expected_version=expected_version)
+            appointment = await uow.appointments.get(signed.appointment_id)
+            session_day = (appointment.start if appointment else now).date()
+            await self._plans.record_progress_in(
+                uow,
+                signed.client_id,
+                signed.therapist_id,
+                signed.document.ratings,
+                note_id=signed.id,
+                on=session_day,
+                at=now,
+            )
+            await uow.notes.save(self._row(signed, row.data_key_id, row.body))
+            await uow.audit.append(self._event(principal, "note.sign", "session_note", signed.id))
+            await uow.commit()
+        return signed
+
+    async def add_addendum(self, principal: Principal, note_id: uuid.UUID, text: str) -> ProgressNote:
+        now = self._clock.now()
+        async with self._uow() as uow:
+            row = await uow.notes.get(note_id, for_update=True)
+            current = writable_note_or_404(principal, await self._load(uow, row) if row else None)
+            assert row is not None
+            addendum_id = self._ids.new()
+            updated = add_addendum(current, id=addendum_id, author_id=principal.user_id, text=text, at=now)
+            added = next(a for a in updated.addenda if a.id == addendum_id)
+            key = await data_key(uow, row.data_key_id)
+            sealed = self._cipher.seal(json.dumps(added.to_dict()), key, _addendum_aad(added.id, note_id))
+            await uow.notes.add_addendum(AddendumRow(added.id, note_id, principal.user_id, now, sealed))
+            await uow.audit.append(self._event(principal, "note.addendum", "session_note", note_id))
+            await uow.commit()
+        return updated
+
+    async def todo(self, principal: Principal, hours: int = 72) -> tuple[NoteTodo, ...]:
+        """Completed sessions of the therapist whose note is missing or unsigned after `hours`."""
+        if principal.role is not Role.THERAPIST:
+            return ()
+        now = self._clock.now()
+        async with self._uow() as uow:
+            sessions = [
+                a
+                for a in await uow.appointments.find(
+                    AppointmentQuery(
+                        therapist_id=principal.user_id, start=now - timedelta(days=365), end=now, limit=5000
+                    )
+                )
+                if a.status is AppointmentStatus.COMPLETED
+            ]
+            states = await uow.notes.states_for([a.id for a in sessions])
+        return overdue_notes([CompletedSession(a.id, a.end) for a in sessions], states, now=now, hours=hours)
+
+    async def _load(self, uow: NotesUnitOfWork, row: NoteRow | None) -> ProgressNote | None:
+        if row is None:
+            return None
+        key = await data_key(uow, row.data_key_id)
+        document = NoteDocument.from_dict(json.loads(self._cipher.open(row.body, key, _note_aad(row.id))))
+        addenda = tuple(
+            Addendum.from_dict(json.loads(self._cipher.open(a.body, key, _addendum_aad(a.id, row.id))))
+            for a in await uow.notes.addenda(row.id)
+        )
+        signature = (
+            Signature(row.signed_by, row.signed_at, row.content_hash)
+            if row.signed_by and row.signed_at and row.content_hash
+            else None
+        )
+        return ProgressNote(
+            id=row.id,
+            appointment_id=row.appointment_id,
+            practice_id=row.practice_id,
+            client_id=row.client_id,
+            therapist_id=row.therapist_id,
+            document=document,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            state=row.state,
+            version=row.version,
+            signature=signature,
+            addenda=addenda,
+        )
+
+    def _seal_note(self, note: ProgressNote, key: WrappedDataKey) -> bytes:
+        return self._cipher.seal(json.dumps(note.document.to_dict()), key, _note_aad(note.id))
+
+    @staticmethod
+    def _row(note: ProgressNote, key_id: uuid.UUID, body: bytes) -> NoteRow:
+        s = note.signature
+        return NoteRow(
+            id=note.id,
+            appointment_id=note.appointment_id,
+            practice_id=note.practice_id,
+            client_id=note.client_id,
+            therapist_id=note.therapist_id,
+            data_key_id=key_id,
+            template=note.document.template,
+            state=note.state,
+            body=body,
+            content_hash=s.content_hash if s else None,
+            signed_by=s.signer_id if s else None,
+            signed_at=s.signed_at if s else None,
+            version=note.version,
+            created_at=note.created_at,
+            updated_at=note.updated_at,
+        )
+
+    # ------------------------------------------------------------------------------ psychotherapy notes
+
+    async def write_psychotherapy(
+        self, principal: Principal, client_id: uuid.UUID, text: str, appointment_id: uuid.UUID | None
+    ) -> PsychotherapyNote:
+        now = self._clock.now()
+        async with self._uow() as uow:
+            if principal.role is not Role.THERAPIST or not await uow.care.is_active(client_id, principal.user_id):
+                raise NotFound("No such client.")
+            note = new_psychotherapy_note(
+                id=self._ids.new(),
+                author=principal,
+                client_id=client_id,
+                document=PsychotherapyDocument(text),
+                created_at=now,
+                appointment_id=appointment_id,
+            )
+            # Their own data key: nothing that opens a progress note or a plan opens these.
+            key_id, key = await new_data_key(uow, self._cipher, self._ids.new, now)
+            sealed = self._cipher.seal(
+                json.dumps(note.document.to_dict()), key, _psychotherapy_aad(note.id, note.author_id)
+            )
+            await uow.psychotherapy_notes.add(
+                PsychotherapyRow(note.id, note.author_id, client_id, appointment_id, key_id, sealed, 1, now, now)
+            )
+            await uow.audit.append(self._event(principal, "psychotherapy_note.write", "psychotherapy_note", note.id))
+            await uow.commit()
+        return note
+
+    async def read_psychotherapy(self, principal: Principal, note_id: uuid.UUID) -> PsychotherapyNote:
+        async with self._uow() as uow:
+            note = psychotherapy_note_or_404(principal, await self._load_psychotherapy(uow, principal, note_id))
+            await uow.audit.append(self._event(principal, "psychotherapy_note.read", "psychotherapy_note", note.id))
+            await uow.commit()
+        return note
+
+    async def edit_psychotherapy(
+        self, principal: Principal, note_id: uuid.UUID, text: str, *, expected_version: int
+    ) -> PsychotherapyNote:
+        now = self._clock.now()
+        async with self._uow() as uow:
+            row = await uow.psychotherapy_notes.get(note_id, for_update=True)
+            current = psychotherapy_note_or_404(principal, await self._load_psychotherapy(uow, principal, note_id))
+            assert row is not None
+            edited = edit_psychotherapy_note(
+                principal, current, PsychotherapyDocument(text), expected_version=expected_version, at=now
+            )
+            key = await data_key(uow, row.data_key_id)
+            sealed = self._cipher.seal(
+                json.dumps(edited.document.to_dict()), key, _psychotherapy_aad(row.id, row.author_id)
+            )
+            await uow.psychotherapy_notes.save(replace(row, body=sealed, version=edited.version, updated_at=now))
+            await uow.audit.append(self._event(principal, "psychotherapy_note.write", "psychotherapy_note", row.id))
+            await uow.commit()
+        return edited
+
+    async def list_psychotherapy(self, principal: Principal, client_id: uuid.UUID) -> list[PsychotherapyNote]:
+        """The caller's own psychotherapy notes about a client; nobody else's ever appear."""
+        async with self._uow() as uow:
+            rows = await uow.psychotherapy_notes.by_author(principal.user_id, client_id)
+            notes = [
+                psychotherapy_note_or_404(principal, await self._load_psychotherapy(uow, principal, r.id)) for r in rows
+            ]
+            for note in notes:
+                await uow.audit.append(self._event(principal, "psychotherapy_note.read", "psychotherapy_note", note.id))
+            await uow.commit()
+        return notes
+
+    async def _load_psychotherapy(
+        self, uow: NotesUnitOfWork, principal: Principal, note_id: uuid.UUID
+    ) -> PsychotherapyNote | None:
+        row = await uow.psychotherapy_notes.get(note_id)
+        # Decide access before decrypting anything: a stranger never causes the note to be opened.
+        if row is None or row.author_id != principal.user_id or principal.role is not Role.THERAPIST:
+            return None
+        author = await uow.users.get(row.author_id)
+        key = await data_key(uow, row.data_key_id)
+        document = PsychotherapyDocument.from_dict(
+            json.loads(self._cipher.open(row.body, key, _psychotherapy_aad(row.id, row.author_id)))
+        )
+        return PsychotherapyNote(
+            id=row.id,
+            practice_id=author.practice_id if author and author.practice_id else uuid.UUID(int=0),
+            author_id=row.author_id,
+            client_id=row.client_id,
+            appointment_id=row.appointment_id,
+            document=document,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            version=row.version,
+        )
+
+    def _event(self, principal: Principal, action: str, object_type: str, object_id: uuid.UUID) -> AuditEvent:
+        return AuditEvent(
+            action=action,
+            object_type=object_type,
+            object_id=str(object_id),
+            actor_id=principal.user_id,
+            actor_role=str(principal.role),
+            practice_id=principal.practice_id,
+            outcome=Outcome.SUCCESS,
+            occurred_at=self._clock.now(),
+            request_id=principal.request_id,
+        )
