@@ -11,8 +11,8 @@ from domain.audit.events import AuditLog
 from domain.identity.ports import UserRepository
 from domain.measures.alerts import SafetyAlert
 from domain.measures.schedule import Assignment
+from domain.plans.ports import PlansUnitOfWork
 from domain.scheduling.ports import AppointmentRepository, CareRepository
-from domain.shared.records import RecordUnitOfWork
 
 
 class StoredResponse(Protocol):
@@ -63,7 +63,7 @@ class MeasuresRepository(Protocol):
     async def save_alert(self, alert: SafetyAlert) -> None: ...
 
 
-class MeasuresUnitOfWork(RecordUnitOfWork, Protocol):
+class MeasuresUnitOfWork(PlansUnitOfWork, Protocol):
     users: UserRepository
     care: CareRepository
     appointments: AppointmentRepository

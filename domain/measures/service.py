@@ -21,6 +21,7 @@ from domain.measures.ports import MeasuresUnitOfWork
 from domain.measures.schedule import Assignment, DueMeasure, end_assignment, new_assignment, next_due
 from domain.measures.scoring import Score, ScoredResponse, complete_response
 from domain.measures.trend import Trend, trend
+from domain.plans.service import PlansService
 from domain.scheduling.model import AppointmentStatus
 from domain.scheduling.ports import AppointmentQuery
 from domain.shared.cipher import AadContext, PayloadCipher
@@ -90,8 +91,10 @@ class MeasuresService:
         ids: IdGenerator,
         email: EmailSender,
         base_url: str,
+        plans: PlansService,
         on_alert: Callable[[SafetyAlert], object] | None = None,
     ) -> None:
+        self._plans = plans
         self._uow = uow
         self._cipher = cipher
         self._clock = clock
@@ -200,6 +203,9 @@ class MeasuresService:
             )
             if alert is not None:
                 await uow.measures.add_alert(alert)
+            await self._plans.apply_score_in(
+                uow, assignment.client_id, assignment.therapist_id, instrument.code, response.score.total, now
+            )
             therapist = await uow.users.get(assignment.therapist_id)
             await uow.audit.append(self._event(principal, "measure.submit", "measure_response", response.id))
             await uow.commit()

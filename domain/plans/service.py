@@ -19,6 +19,7 @@ from domain.plans.model import (
     TherapyPlan,
     acknowledge,
     acknowledgement_of,
+    apply_score,
     for_client,
     history_by_goal,
     new_plan,
@@ -159,6 +160,31 @@ class PlansService:
             entry_id = self._ids.new()
             sealed = self._cipher.seal(json.dumps(entry.to_dict()), key, _progress_aad(entry_id, plan.id))
             await uow.plans.add_progress(entry_id, plan.id, note_id, entry.goal_id, at, sealed)
+
+    async def apply_score_in(
+        self,
+        uow: PlansUnitOfWork,
+        client_id: uuid.UUID,
+        therapist_id: uuid.UUID,
+        instrument: str,
+        total: int,
+        at: datetime,
+    ) -> TherapyPlan | None:
+        """Inside the scoring transaction: objectives with a numeric target on this instrument take their new
+        status; a change is a new plan version written on behalf of the therapist."""
+        row = await uow.plans.for_relationship(client_id, therapist_id, for_update=True)
+        if row is None:
+            return None
+        key = await record_key(uow, self._cipher, self._ids.new, client_id, row.practice_id, at)
+        current = await self._load(uow, row, key, row.version)
+        document = apply_score(current.document, instrument, total)
+        if document == current.document:
+            return None
+        plan = revise(current, document, expected_version=current.version, by=therapist_id, at=at)
+        await uow.plans.set_version(plan.id, plan.version, at)
+        sealed = self._cipher.seal(json.dumps(plan.document.to_dict()), key, _version_aad(plan.id, plan.version))
+        await uow.plans.add_version(PlanVersionRow(plan.id, plan.version, sealed, therapist_id, at))
+        return plan
 
     async def _row(
         self, uow: PlansUnitOfWork, principal: Principal, client_id: uuid.UUID, therapist_id: uuid.UUID | None

@@ -232,3 +232,29 @@ async def test_plan_validation_errors_name_the_field(api, care, field):
         f"/api/v1/clients/{care.client.id}/plan", json=body, headers={**care.therapist.headers, "If-Match": '"v0"'}
     )
     assert response.status_code == 422
+
+
+async def test_scores_move_objectives_with_a_numeric_target(api, care):
+    await _plan(api, care)
+    assignment = (
+        await api.post(
+            f"/api/v1/clients/{care.client.id}/measures",
+            json={"instrument": "phq9", "frequency": "every_n_days", "interval_days": 1},
+            headers=care.therapist.headers,
+        )
+    ).json()
+
+    async def answer(value: int) -> dict:
+        await api.post(
+            f"/api/v1/measure-assignments/{assignment['id']}/responses",
+            json={"answers": {f"q{i}": value for i in range(1, 9)} | {"q9": 0}},
+            headers=care.client.headers,
+        )
+        return (await api.get(f"/api/v1/clients/{care.client.id}/plan", headers=care.therapist.headers)).json()
+
+    high = await answer(3)  # total 24: not yet below 10
+    assert high["version"] == 2 and high["document"]["goals"][0]["objectives"][0]["status"] == "in_progress"
+    low = await answer(1)  # total 8 < 10: achieved
+    assert low["version"] == 3 and low["document"]["goals"][0]["objectives"][0]["status"] == "achieved"
+    same = await answer(1)
+    assert same["version"] == 3, "no new version when nothing changes"
