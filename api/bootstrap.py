@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 import sqlalchemy as sa
@@ -22,9 +22,11 @@ from domain.identity.ports import AccessTokens
 from domain.identity.service import IdentityService, ThrottleRules
 from domain.identity.throttle import ThrottleRule
 from domain.measures.service import MeasuresService
+from domain.messaging.service import MessagingService
 from domain.notes.service import NotesService
 from domain.plans.service import PlansService
 from domain.scheduling.calendar_service import CalendarService
+from domain.scheduling.ports import SchedulingUnitOfWork
 from domain.scheduling.reminder_service import ReminderService
 from domain.scheduling.series_service import SeriesService
 from domain.scheduling.service import SEND_REMINDER_JOB, Freed, SchedulingService
@@ -70,6 +72,7 @@ class Container:
     measures: MeasuresService
     plans: PlansService
     notes: NotesService
+    messaging: MessagingService
     idempotency: IdempotencyStore
     migration_heads: set[str]
     sms: ClosableSmsSender
@@ -170,7 +173,14 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
     async def offer_freed(freed: Freed) -> None:
         await waitlist_box[0].offer_freed(freed)
 
-    scheduling = SchedulingService(uow=uow, clock=clock, ids=ids, on_freed=offer_freed)
+    messaging = MessagingService(uow, cipher, clock, ids)
+
+    async def open_conversation(
+        unit: SchedulingUnitOfWork, client_id: uuid.UUID, therapist_id: uuid.UUID, practice_id: uuid.UUID
+    ) -> None:
+        await messaging.open_in(cast(SqlUnitOfWork, unit), client_id, therapist_id, practice_id)
+
+    scheduling = SchedulingService(uow=uow, clock=clock, ids=ids, on_freed=offer_freed, on_care=open_conversation)
     waitlist = WaitlistService(uow, scheduling, clock, ids, email, settings.public_url)
     waitlist_box.append(waitlist)
     reminders = ReminderService(uow, clock, email, sms, settings.public_url)
@@ -194,6 +204,7 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
         measures=MeasuresService(uow, cipher, clock, ids, email, settings.public_url, plans),
         plans=plans,
         notes=NotesService(uow, cipher, clock, ids, plans),
+        messaging=messaging,
         idempotency=SqlIdempotencyStore(engine),
         sms=sms,
         job_pool=job_pool,

@@ -10,6 +10,7 @@ from api.bootstrap import Container
 from api.security import authorize
 from domain.identity.service import IdentityService
 from domain.measures.service import MeasuresService
+from domain.messaging.service import MessagingService
 from domain.notes.service import NotesService
 from domain.plans.service import PlansService
 from domain.scheduling.calendar_service import CalendarService
@@ -61,6 +62,10 @@ async def notes_service(request: Request) -> NotesService:
     return _container(request).notes
 
 
+async def messaging_service(request: Request) -> MessagingService:
+    return _container(request).messaging
+
+
 async def request_id(request: Request) -> str | None:
     return getattr(request.state, "request_id", None)
 
@@ -85,6 +90,7 @@ Calendar = Annotated[CalendarService, Depends(calendar_service)]
 Measures = Annotated[MeasuresService, Depends(measures_service)]
 Plans = Annotated[PlansService, Depends(plans_service)]
 Notes = Annotated[NotesService, Depends(notes_service)]
+Messaging = Annotated[MessagingService, Depends(messaging_service)]
 Container_ = Annotated[Container, Depends(container)]
 RequestId = Annotated[str | None, Depends(request_id)]
 ClientAddress = Annotated[str, Depends(client_address)]

@@ -14,7 +14,19 @@ from api.errors import install_error_handlers
 from api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from api.openapi import build_openapi, operation_id
 from api.policy import access_for
-from api.routers import appointments, auth, calendar, clinical, health, me, measures, series, therapists, waitlist
+from api.routers import (
+    appointments,
+    auth,
+    calendar,
+    clinical,
+    health,
+    me,
+    measures,
+    messaging,
+    series,
+    therapists,
+    waitlist,
+)
 from api.routes import iter_routes
 from api.security import authorize
 from api.spa import SpaFiles, spa_available
@@ -53,6 +65,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             {"name": "measures", "description": "PHQ-9 and GAD-7: assignment, scores, trends, safety alerts"},
             {"name": "plans", "description": "Therapy plans: goals, objectives, versions, acknowledgements"},
             {"name": "notes", "description": "Progress notes and psychotherapy notes"},
+            {"name": "conversations", "description": "Secure messaging between a client and their therapist"},
             {"name": "health", "description": "Probes for load balancers and orchestrators"},
         ],
     )
@@ -68,6 +81,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         measures.router,
         clinical.plans_router,
         clinical.notes_router,
+        messaging.router,
     )
     for router in routers:
         app.include_router(router, dependencies=[Depends(authorize)])

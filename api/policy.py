@@ -89,6 +89,16 @@ POLICY: dict[tuple[str, str], Access] = {
     ("GET", "/api/v1/clients/{client_id}/psychotherapy-notes"): THERAPISTS,
     ("GET", "/api/v1/psychotherapy-notes/{note_id}"): THERAPISTS,
     ("PUT", "/api/v1/psychotherapy-notes/{note_id}"): THERAPISTS,
+    # messaging (object rule: only the conversation's two participants)
+    ("GET", "/api/v1/conversations"): Access(roles=frozenset({Role.CLIENT, Role.THERAPIST})),
+    ("POST", "/api/v1/conversations"): THERAPISTS,
+    ("GET", "/api/v1/conversations/{conversation_id}/messages"): Access(roles=frozenset({Role.CLIENT, Role.THERAPIST})),
+    ("POST", "/api/v1/conversations/{conversation_id}/messages"): Access(
+        roles=frozenset({Role.CLIENT, Role.THERAPIST})
+    ),
+    ("POST", "/api/v1/conversations/{conversation_id}/read"): Access(roles=frozenset({Role.CLIENT, Role.THERAPIST})),
+    ("GET", "/api/v1/therapists/me/welcome-message"): THERAPISTS,
+    ("PUT", "/api/v1/therapists/me/welcome-message"): THERAPISTS,
     # The feed address is itself the secret (calendar apps cannot send tokens).
     ("GET", "/api/v1/calendar/{token}.ics"): PUBLIC,
 }

@@ -88,7 +88,10 @@ class SchedulingService:
         ids: IdGenerator,
         reminder_offsets: tuple[timedelta, ...] = DEFAULT_REMINDER_OFFSETS,
         on_freed: Callable[[Freed], Awaitable[None]] | None = None,
+        on_care: Callable[[SchedulingUnitOfWork, uuid.UUID, uuid.UUID, uuid.UUID], Awaitable[object]] | None = None,
     ) -> None:
+        # Called inside the booking transaction: messaging opens the pair's conversation there.
+        self._on_care = on_care
         self._uow = uow
         self._clock = clock
         self._ids = ids
@@ -239,6 +242,8 @@ class SchedulingService:
         )
         await uow.appointments.add(appointment)
         await uow.care.ensure(client_id, therapist.id, therapist.practice_id, now)
+        if self._on_care is not None:
+            await self._on_care(uow, client_id, therapist.id, therapist.practice_id)
         await self._schedule_reminders(uow, appointment)
         await uow.audit.append(self._event(principal, "appointment.create", "appointment", appointment.id))
         return appointment

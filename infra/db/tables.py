@@ -465,3 +465,74 @@ safety_alerts = sa.Table(
     sa.Column("created_at", TS, nullable=False),
     sa.Column("acknowledged_at", TS, nullable=True),
 )
+
+# --- messaging ------------------------------------------------------------------------------------
+
+conversations = sa.Table(
+    "conversations",
+    metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    _fk_user("client_id"),
+    _fk_user("therapist_id"),
+    sa.Column("practice_id", UUID(as_uuid=True), sa.ForeignKey("practices.id"), nullable=False),
+    sa.Column("data_key_id", UUID(as_uuid=True), sa.ForeignKey("data_keys.id"), nullable=False),
+    # The per-conversation sequence, advanced under this row's lock: a gap-free cursor for clients.
+    sa.Column("last_seq", sa.BigInteger, nullable=False),
+    sa.Column("last_message_at", TS, nullable=True),
+    sa.Column("auto_replied_at", TS, nullable=True),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("closed_at", TS, nullable=True),
+)
+sa.Index(
+    "uq_conversations_open_pair",
+    conversations.c.client_id,
+    conversations.c.therapist_id,
+    unique=True,
+    postgresql_where=conversations.c.closed_at.is_(None),
+)
+
+messages = sa.Table(
+    "messages",
+    metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("conversation_id", UUID(as_uuid=True), sa.ForeignKey("conversations.id"), nullable=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("sender_id", UUID(as_uuid=True), sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("client_message_id", sa.String(64), nullable=False),
+    sa.Column("kind", sa.String(12), nullable=False),
+    sa.Column("body", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.UniqueConstraint("conversation_id", "seq", name="uq_messages_conversation_seq"),
+    sa.UniqueConstraint("conversation_id", "sender_id", "client_message_id", name="uq_messages_client_message"),
+    sa.CheckConstraint("kind IN ('user', 'welcome', 'auto_reply')", name="kind"),
+)
+
+conversation_reads = sa.Table(
+    "conversation_reads",
+    metadata,
+    sa.Column("conversation_id", UUID(as_uuid=True), sa.ForeignKey("conversations.id"), primary_key=True),
+    sa.Column("user_id", UUID(as_uuid=True), sa.ForeignKey("users.id"), primary_key=True),
+    sa.Column("last_read_seq", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+)
+
+messaging_settings = sa.Table(
+    "messaging_settings",
+    metadata,
+    sa.Column("therapist_id", UUID(as_uuid=True), sa.ForeignKey("users.id"), primary_key=True),
+    sa.Column("welcome_template", sa.Text, nullable=False),
+    sa.Column("away", sa.Boolean, nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+)
+
+ws_tickets = sa.Table(
+    "ws_tickets",
+    metadata,
+    sa.Column("ticket_hash", sa.String(64), primary_key=True),
+    _fk_user("user_id", index=False),
+    sa.Column("role", sa.String(20), nullable=False),
+    sa.Column("practice_id", UUID(as_uuid=True), nullable=True),
+    sa.Column("session_id", UUID(as_uuid=True), nullable=True),
+    sa.Column("expires_at", TS, nullable=False),
+    sa.Column("used_at", TS, nullable=True),
+)

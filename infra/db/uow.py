@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from domain.audit.events import AuditLog
 from domain.identity.ports import PracticeRepository, SessionRepository, ThrottleRepository, UserRepository
 from domain.measures.ports import MeasuresRepository
+from domain.messaging.ports import ConversationRepository
 from domain.notes.ports import NoteRepository, PsychotherapyRepository
 from domain.plans.ports import PlanRepository
 from domain.scheduling.ports import (
@@ -40,6 +41,7 @@ from infra.db.repositories.identity import (
     SqlThrottleRepository,
     SqlUserRepository,
 )
+from infra.db.repositories.messaging import SqlConversationRepository
 from infra.db.repositories.scheduling import (
     SqlAppointmentRepository,
     SqlCalendarFeedRepository,
@@ -82,6 +84,7 @@ class SqlUnitOfWork:
         self.plans: PlanRepository = SqlPlanRepository(session)
         self.notes: NoteRepository = SqlNoteRepository(session)
         self.psychotherapy_notes: PsychotherapyRepository = SqlPsychotherapyRepository(session)
+        self.conversations: ConversationRepository = SqlConversationRepository(session)
         if self._queue is not None:
             self.jobs: JobScheduler = TransactionalJobs(self._queue, session)
         return self

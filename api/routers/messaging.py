@@ -1,0 +1,101 @@
+"""Conversations and messages over REST (the WebSocket carries the same operations live)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, status
+from fastapi.responses import JSONResponse
+
+from api.deps import CurrentPrincipal, Messaging
+from api.schemas.messaging import (
+    ConversationOut,
+    Conversations,
+    MarkRead,
+    MessageOut,
+    MessagePage,
+    ReadCursor,
+    SendMessage,
+    StartConversation,
+    WelcomeTemplate,
+)
+from domain.messaging.ports import ConversationSummary
+
+router = APIRouter(prefix="/api/v1", tags=["conversations"])
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such conversation (or not yours)"}}
+
+
+@router.get("/conversations", summary="My conversations, with unread counts")
+async def list_conversations(principal: CurrentPrincipal, messaging: Messaging) -> Conversations:
+    return Conversations(items=[ConversationOut.of(s) for s in await messaging.conversations(principal)])
+
+
+@router.post(
+    "/conversations",
+    status_code=status.HTTP_201_CREATED,
+    summary="Open a conversation with one of my clients (therapists)",
+    description="Conversations also open by themselves when care starts (a first booking or a match).",
+    responses={404: {"description": "No such client of yours"}},
+)
+async def start_conversation(
+    body: StartConversation, principal: CurrentPrincipal, messaging: Messaging
+) -> ConversationOut:
+    conversation = await messaging.start(principal, body.client_id)
+    return ConversationOut.of(ConversationSummary(conversation, 0))
+
+
+@router.get(
+    "/conversations/{conversation_id}/messages",
+    summary="Messages after a sequence number, in order",
+    description="`after_seq` is a gap-free cursor: pass the last seq you have to get exactly what you missed.",
+    responses=_NOT_FOUND,
+)
+async def list_messages(
+    conversation_id: uuid.UUID,
+    principal: CurrentPrincipal,
+    messaging: Messaging,
+    after_seq: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> MessagePage:
+    found = await messaging.messages(principal, conversation_id, after_seq, limit + 1)
+    items = found[:limit]
+    more = len(found) > limit
+    return MessagePage(items=[MessageOut.of(m) for m in items], next_cursor=str(items[-1].seq) if more else None)
+
+
+@router.post(
+    "/conversations/{conversation_id}/messages",
+    status_code=status.HTTP_201_CREATED,
+    summary="Send a message",
+    description="`201` with the stored message, or `200` with the same message when this `client_message_id` "
+    "was already stored (a retry). The same id with another body is `422 client_message_id_reused`.",
+    responses={**_NOT_FOUND, 200: {"model": MessageOut, "description": "Already stored (an idempotent retry)"}},
+    response_model=MessageOut,
+)
+async def send_message(
+    conversation_id: uuid.UUID, body: SendMessage, principal: CurrentPrincipal, messaging: Messaging
+) -> JSONResponse:
+    sent = await messaging.send(principal, conversation_id, body.client_message_id, body.body)
+    return JSONResponse(
+        MessageOut.of(sent.message).model_dump(mode="json"),
+        status_code=status.HTTP_201_CREATED if sent.created else status.HTTP_200_OK,
+    )
+
+
+@router.post("/conversations/{conversation_id}/read", summary="Mark messages read up to seq", responses=_NOT_FOUND)
+async def mark_read(
+    conversation_id: uuid.UUID, body: MarkRead, principal: CurrentPrincipal, messaging: Messaging
+) -> ReadCursor:
+    cursor = await messaging.mark_read(principal, conversation_id, body.seq)
+    return ReadCursor(conversation_id=conversation_id, last_read_seq=cursor)
+
+
+@router.get("/therapists/me/welcome-message", summary="My welcome message template")
+async def get_welcome(principal: CurrentPrincipal, messaging: Messaging) -> WelcomeTemplate:
+    return WelcomeTemplate(template=await messaging.welcome_template(principal))
+
+
+@router.put("/therapists/me/welcome-message", summary="Replace my welcome message template")
+async def put_welcome(body: WelcomeTemplate, principal: CurrentPrincipal, messaging: Messaging) -> WelcomeTemplate:
+    return WelcomeTemplate(template=await messaging.set_welcome_template(principal, body.template))

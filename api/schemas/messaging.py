@@ -1,0 +1,188 @@
+"""Contract models for conversations, messages and the WebSocket frames."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from api.schemas.types import RequestModel
+from domain.messaging.model import Message
+from domain.messaging.ports import ConversationSummary
+
+
+class ConversationOut(BaseModel):
+    id: uuid.UUID
+    therapist_id: uuid.UUID
+    client_id: uuid.UUID
+    unread_count: int
+    last_message_at: datetime | None
+    last_seq: int
+    closed: bool
+
+    @classmethod
+    def of(cls, s: ConversationSummary) -> ConversationOut:
+        c = s.conversation
+        return cls(
+            id=c.id,
+            therapist_id=c.therapist_id,
+            client_id=c.client_id,
+            unread_count=s.unread_count,
+            last_message_at=c.last_message_at,
+            last_seq=c.last_seq,
+            closed=c.closed_at is not None,
+        )
+
+
+class Conversations(BaseModel):
+    items: list[ConversationOut]
+    next_cursor: str | None = None
+
+
+class StartConversation(RequestModel):
+    client_id: uuid.UUID
+
+
+class SendMessage(RequestModel):
+    model_config = {
+        "extra": "forbid",
+        "json_schema_extra": {
+            "examples": [{"client_message_id": "5b0c3d1e-8f5a-4b8e-9a53-3c7d2e1f0a11", "body": "See you Tuesday!"}]
+        },
+    }
+
+    client_message_id: str = Field(
+        min_length=1, max_length=64, description="Chosen by the sender; a retry with the same id is stored once"
+    )
+    body: str = Field(min_length=1, max_length=10000)
+
+
+class MessageOut(BaseModel):
+    id: uuid.UUID
+    conversation_id: uuid.UUID
+    seq: int
+    sender_id: uuid.UUID
+    client_message_id: str
+    kind: Literal["user", "welcome", "auto_reply"]
+    body: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, m: Message) -> MessageOut:
+        return cls(
+            id=m.id,
+            conversation_id=m.conversation_id,
+            seq=m.seq,
+            sender_id=m.sender_id,
+            client_message_id=m.client_message_id,
+            kind=m.kind.value,
+            body=m.body,
+            created_at=m.created_at,
+        )
+
+
+class MessagePage(BaseModel):
+    items: list[MessageOut]
+    next_cursor: str | None = Field(description="Pass as after_seq for the next page; null at the end")
+
+
+class MarkRead(RequestModel):
+    seq: int = Field(strict=True, ge=0)
+
+
+class ReadCursor(BaseModel):
+    conversation_id: uuid.UUID
+    last_read_seq: int
+
+
+class WelcomeTemplate(RequestModel):
+    template: str = Field(
+        min_length=1, max_length=4000, description="{client} and {therapist} are replaced by first name and your name"
+    )
+
+
+class WsTicket(BaseModel):
+    ticket: str
+    expires_in: int = Field(description="Seconds; the ticket works once")
+
+
+# --- WebSocket frames (JSON objects with a `type`) ------------------------------------------------------------
+
+
+class SendFrame(RequestModel):
+    type: Literal["send"]
+    conversation_id: uuid.UUID
+    client_message_id: str = Field(min_length=1, max_length=64)
+    body: str = Field(min_length=1, max_length=10000)
+
+
+class ResumeFrame(RequestModel):
+    type: Literal["resume"]
+    conversation_id: uuid.UUID
+    after_seq: int = Field(strict=True, ge=0)
+
+
+class TypingFrame(RequestModel):
+    type: Literal["typing"]
+    conversation_id: uuid.UUID
+
+
+class ReadFrame(RequestModel):
+    type: Literal["read"]
+    conversation_id: uuid.UUID
+    seq: int = Field(strict=True, ge=0)
+
+
+class PingFrame(RequestModel):
+    type: Literal["ping"]
+
+
+class AckFrame(BaseModel):
+    type: Literal["ack"] = "ack"
+    conversation_id: uuid.UUID
+    client_message_id: str
+    message_id: uuid.UUID
+    seq: int
+    created_at: datetime
+    duplicate: bool = Field(description="True when this client_message_id was already stored")
+
+
+class MessageFrame(BaseModel):
+    type: Literal["message"] = "message"
+    message: MessageOut
+
+
+class TypingEventFrame(BaseModel):
+    type: Literal["typing"] = "typing"
+    conversation_id: uuid.UUID
+    user_id: uuid.UUID
+
+
+class ReadEventFrame(BaseModel):
+    type: Literal["read"] = "read"
+    conversation_id: uuid.UUID
+    user_id: uuid.UUID
+    seq: int
+
+
+class ResumedFrame(BaseModel):
+    type: Literal["resumed"] = "resumed"
+    conversation_id: uuid.UUID
+    last_seq: int = Field(description="Everything up to here has been sent; live messages follow")
+
+
+class ErrorFrame(BaseModel):
+    type: Literal["error"] = "error"
+    code: str
+    detail: str
+    ref: str | None = Field(default=None, description="The client_message_id or conversation the error is about")
+
+
+class PongFrame(BaseModel):
+    type: Literal["pong"] = "pong"
+
+
+ClientFrame = SendFrame | ResumeFrame | TypingFrame | ReadFrame | PingFrame
+ServerFrame = AckFrame | MessageFrame | TypingEventFrame | ReadEventFrame | ResumedFrame | ErrorFrame | PongFrame

@@ -1,0 +1,70 @@
+"""Storage for conversations and messages. Bodies are stored sealed under the conversation's data key."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from domain.audit.events import AuditLog
+from domain.identity.ports import UserRepository
+from domain.messaging.model import Conversation, MessageKind
+from domain.scheduling.ports import CareRepository, OfficeHoursRepository
+from domain.shared.data_keys import DataKeyUnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMessage:
+    id: uuid.UUID
+    conversation_id: uuid.UUID
+    seq: int
+    sender_id: uuid.UUID
+    client_message_id: str
+    kind: MessageKind
+    body: bytes
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationSummary:
+    conversation: Conversation
+    unread_count: int
+
+
+class ConversationRepository(Protocol):
+    async def get(self, conversation_id: uuid.UUID, *, for_update: bool = False) -> Conversation | None: ...
+
+    async def open_for(self, client_id: uuid.UUID, therapist_id: uuid.UUID) -> Conversation | None: ...
+
+    async def add(self, conversation: Conversation) -> bool:
+        """False when an open conversation between the two already exists."""
+
+    async def advance(self, conversation_id: uuid.UUID, seq: int, at: datetime) -> None: ...
+
+    async def set_auto_replied(self, conversation_id: uuid.UUID, at: datetime) -> None: ...
+
+    async def for_user(self, user_id: uuid.UUID) -> list[ConversationSummary]: ...
+
+    async def message_by_client_id(
+        self, conversation_id: uuid.UUID, sender_id: uuid.UUID, client_message_id: str
+    ) -> StoredMessage | None: ...
+
+    async def add_message(self, message: StoredMessage) -> None: ...
+
+    async def messages_after(self, conversation_id: uuid.UUID, after_seq: int, limit: int) -> list[StoredMessage]: ...
+
+    async def mark_read(self, conversation_id: uuid.UUID, user_id: uuid.UUID, seq: int, at: datetime) -> int:
+        """Move the user's read cursor forward (never back); returns the cursor."""
+
+    async def welcome_template(self, therapist_id: uuid.UUID) -> str | None: ...
+
+    async def set_welcome_template(self, therapist_id: uuid.UUID, template: str, at: datetime) -> None: ...
+
+
+class MessagingUnitOfWork(DataKeyUnitOfWork, Protocol):
+    users: UserRepository
+    office_hours: OfficeHoursRepository
+    care: CareRepository
+    conversations: ConversationRepository
+    audit: AuditLog

@@ -1,0 +1,282 @@
+"""Secure messaging: conversations, idempotent sends with a gap-free per-conversation sequence, reads,
+receipts, welcome messages and after-hours replies. Bodies are sealed; the bus carries ids only."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import timedelta
+
+from domain.audit.events import AuditEvent, Outcome
+from domain.messaging.bus import BusEvent, MessageBus
+from domain.messaging.model import (
+    AUTO_REPLY,
+    DEFAULT_WELCOME,
+    Conversation,
+    Message,
+    MessageKind,
+    check_body,
+    check_client_message_id,
+)
+from domain.messaging.ports import ConversationSummary, MessagingUnitOfWork, StoredMessage
+from domain.scheduling.model import OfficeHours
+from domain.scheduling.reminders import first_name, format_local
+from domain.scheduling.slots import working_intervals
+from domain.shared.cipher import AadContext, PayloadCipher
+from domain.shared.data_keys import data_key, new_data_key
+from domain.shared.errors import NotFound, ValidationFailed
+from domain.shared.ports import Clock, IdGenerator
+from domain.shared.principal import Principal
+
+MAX_PAGE = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    message: Message
+    created: bool  # False: the same client_message_id was already stored (an idempotent retry)
+
+
+def _aad(conversation_id: uuid.UUID, message_id: uuid.UUID, sender_id: uuid.UUID) -> AadContext:
+    return AadContext.of("messages", message_id, "body", conversation=conversation_id, sender=sender_id)
+
+
+class MessagingService:
+    def __init__(
+        self,
+        uow: Callable[[], MessagingUnitOfWork],
+        cipher: PayloadCipher,
+        clock: Clock,
+        ids: IdGenerator,
+        bus: MessageBus | None = None,
+    ) -> None:
+        self._uow = uow
+        self._cipher = cipher
+        self._clock = clock
+        self._ids = ids
+        self._bus = bus
+
+    def attach_bus(self, bus: MessageBus) -> None:
+        self._bus = bus
+
+    # ------------------------------------------------------------------------------ conversations
+
+    async def open_in(
+        self, uow: MessagingUnitOfWork, client_id: uuid.UUID, therapist_id: uuid.UUID, practice_id: uuid.UUID
+    ) -> Conversation:
+        """Inside the caller's transaction (a first booking, a match): the pair's conversation, opened with the
+        therapist's welcome message when it is new."""
+        existing = await uow.conversations.open_for(client_id, therapist_id)
+        if existing is not None:
+            return existing
+        now = self._clock.now()
+        key_id, _ = await new_data_key(uow, self._cipher, self._ids.new, now)
+        conversation = Conversation(
+            id=self._ids.new(),
+            client_id=client_id,
+            therapist_id=therapist_id,
+            practice_id=practice_id,
+            data_key_id=key_id,
+            last_seq=0,
+            created_at=now,
+        )
+        if not await uow.conversations.add(conversation):
+            found = await uow.conversations.open_for(client_id, therapist_id)
+            assert found is not None
+            return found
+        client = await uow.users.get(client_id)
+        therapist = await uow.users.get(therapist_id)
+        template = await uow.conversations.welcome_template(therapist_id) or DEFAULT_WELCOME
+        text = template.replace("{client}", first_name(client.display_name) if client else "there").replace(
+            "{therapist}", therapist.display_name if therapist else "your therapist"
+        )
+        await self._append(uow, conversation, therapist_id, f"welcome-{conversation.id}", MessageKind.WELCOME, text)
+        return conversation
+
+    async def start(self, principal: Principal, client_id: uuid.UUID) -> Conversation:
+        """A therapist opens a conversation with one of their clients (POST by the therapist)."""
+        async with self._uow() as uow:
+            if principal.practice_id is None or not await uow.care.is_active(client_id, principal.user_id):
+                raise NotFound("No such client.")
+            conversation = await self.open_in(uow, client_id, principal.user_id, principal.practice_id)
+            await uow.commit()
+        return conversation
+
+    async def conversations(self, principal: Principal) -> list[ConversationSummary]:
+        async with self._uow() as uow:
+            return await uow.conversations.for_user(principal.user_id)
+
+    async def conversation(self, principal: Principal, conversation_id: uuid.UUID) -> Conversation:
+        async with self._uow() as uow:
+            return await self._visible(uow, principal, conversation_id)
+
+    # ------------------------------------------------------------------------------ messages
+
+    async def send(self, principal: Principal, conversation_id: uuid.UUID, client_message_id: str, body: str) -> Sent:
+        check_client_message_id(client_message_id)
+        check_body(body)
+        async with self._uow() as uow:
+            # The row lock serialises senders of this conversation: seq is assigned in commit order.
+            conversation = await self._visible(uow, principal, conversation_id, for_update=True)
+            existing = await uow.conversations.message_by_client_id(
+                conversation.id, principal.user_id, client_message_id
+            )
+            if existing is not None:
+                message = await self._open(uow, conversation, existing)
+                if message.body != body:
+                    raise ValidationFailed(
+                        "This client_message_id was already used for another message.",
+                        code="client_message_id_reused",
+                        field="client_message_id",
+                    )
+                return Sent(message, created=False)
+            if conversation.closed_at is not None:
+                raise ValidationFailed("This conversation is closed.", code="conversation_closed")
+            message, conversation = await self._append(
+                uow, conversation, principal.user_id, client_message_id, MessageKind.USER, body
+            )
+            replies = await self._auto_reply(uow, conversation, principal.user_id)
+            await uow.audit.append(self._event(principal, "message.write", message.id))
+            await uow.commit()
+        await self._publish(BusEvent("message", conversation_id=conversation.id, seq=(replies or message.seq)))
+        return Sent(message, created=True)
+
+    async def messages(
+        self, principal: Principal, conversation_id: uuid.UUID, after_seq: int, limit: int
+    ) -> list[Message]:
+        limit = max(1, min(limit, MAX_PAGE))
+        async with self._uow() as uow:
+            conversation = await self._visible(uow, principal, conversation_id)
+            stored = await uow.conversations.messages_after(conversation.id, max(0, after_seq), limit)
+            result = [await self._open(uow, conversation, s) for s in stored]
+            await uow.audit.append(self._event(principal, "message.read", conversation.id, object_type="conversation"))
+            await uow.commit()
+        return result
+
+    async def mark_read(self, principal: Principal, conversation_id: uuid.UUID, seq: int) -> int:
+        async with self._uow() as uow:
+            conversation = await self._visible(uow, principal, conversation_id)
+            cursor = await uow.conversations.mark_read(
+                conversation.id, principal.user_id, min(seq, conversation.last_seq), self._clock.now()
+            )
+            await uow.commit()
+        await self._publish(BusEvent("read", conversation_id=conversation_id, seq=cursor, user_id=principal.user_id))
+        return cursor
+
+    async def typing(self, principal: Principal, conversation_id: uuid.UUID) -> None:
+        async with self._uow() as uow:
+            await self._visible(uow, principal, conversation_id)
+        await self._publish(BusEvent("typing", conversation_id=conversation_id, user_id=principal.user_id))
+
+    async def welcome_template(self, principal: Principal) -> str:
+        async with self._uow() as uow:
+            return await uow.conversations.welcome_template(principal.user_id) or DEFAULT_WELCOME
+
+    async def set_welcome_template(self, principal: Principal, template: str) -> str:
+        if not template.strip() or len(template) > 4000:
+            raise ValidationFailed(
+                "The welcome message is 1 to 4000 characters.", code="invalid_template", field="template"
+            )
+        async with self._uow() as uow:
+            await uow.conversations.set_welcome_template(principal.user_id, template, self._clock.now())
+            await uow.commit()
+        return template
+
+    # ------------------------------------------------------------------------------ internals
+
+    async def _visible(
+        self, uow: MessagingUnitOfWork, principal: Principal, conversation_id: uuid.UUID, *, for_update: bool = False
+    ) -> Conversation:
+        conversation = await uow.conversations.get(conversation_id, for_update=for_update)
+        if conversation is None or not conversation.has(principal.user_id):
+            raise NotFound("No such conversation.")
+        return conversation
+
+    async def _append(
+        self,
+        uow: MessagingUnitOfWork,
+        conversation: Conversation,
+        sender_id: uuid.UUID,
+        client_message_id: str,
+        kind: MessageKind,
+        body: str,
+    ) -> tuple[Message, Conversation]:
+        now = self._clock.now()
+        seq = conversation.last_seq + 1
+        message_id = self._ids.new()
+        key = await data_key(uow, conversation.data_key_id)
+        sealed = self._cipher.seal(
+            json.dumps({"v": 1, "text": body}), key, _aad(conversation.id, message_id, sender_id)
+        )
+        await uow.conversations.add_message(
+            StoredMessage(message_id, conversation.id, seq, sender_id, client_message_id, kind, sealed, now)
+        )
+        await uow.conversations.advance(conversation.id, seq, now)
+        message = Message(message_id, conversation.id, seq, sender_id, client_message_id, kind, body, now)
+        return message, replace(conversation, last_seq=seq, last_message_at=now)
+
+    async def _open(self, uow: MessagingUnitOfWork, conversation: Conversation, stored: StoredMessage) -> Message:
+        key = await data_key(uow, conversation.data_key_id)
+        doc = json.loads(self._cipher.open(stored.body, key, _aad(conversation.id, stored.id, stored.sender_id)))
+        return Message(
+            stored.id,
+            stored.conversation_id,
+            stored.seq,
+            stored.sender_id,
+            stored.client_message_id,
+            stored.kind,
+            str(doc["text"]),
+            stored.created_at,
+        )
+
+    async def _auto_reply(
+        self, uow: MessagingUnitOfWork, conversation: Conversation, sender_id: uuid.UUID
+    ) -> int | None:
+        """One reply per conversation per off-period when a client writes outside the messaging hours."""
+        if sender_id != conversation.client_id:
+            return None
+        hours = await uow.office_hours.get(conversation.therapist_id)
+        if hours is None or hours.messaging_hours is None:
+            return None
+        now = self._clock.now()
+        messaging = OfficeHours(timezone=hours.timezone, weekly=hours.messaging_hours)
+        past = working_intervals(messaging, now - timedelta(days=8), now + timedelta(days=8))
+        if any(iv.start <= now < iv.end for iv in past):
+            return None
+        off_since = max((iv.end for iv in past if iv.end <= now), default=now - timedelta(days=8))
+        if conversation.auto_replied_at is not None and conversation.auto_replied_at >= off_since:
+            return None
+        next_open = min((iv.start for iv in past if iv.start > now), default=None)
+        client = await uow.users.get(conversation.client_id)
+        when = f"on {format_local(next_open, client.timezone if client else hours.timezone)}" if next_open else "soon"
+        reply, _ = await self._append(
+            uow,
+            conversation,
+            conversation.therapist_id,
+            f"auto-{self._ids.new()}",
+            MessageKind.AUTO_REPLY,
+            AUTO_REPLY.replace("{when}", when),
+        )
+        await uow.conversations.set_auto_replied(conversation.id, now)
+        return reply.seq
+
+    async def _publish(self, event: BusEvent) -> None:
+        if self._bus is not None:
+            await self._bus.publish(event)
+
+    def _event(
+        self, principal: Principal, action: str, object_id: uuid.UUID, *, object_type: str = "message"
+    ) -> AuditEvent:
+        return AuditEvent(
+            action=action,
+            object_type=object_type,
+            object_id=str(object_id),
+            actor_id=principal.user_id,
+            actor_role=str(principal.role),
+            practice_id=principal.practice_id,
+            outcome=Outcome.SUCCESS,
+            occurred_at=self._clock.now(),
+            request_id=principal.request_id,
+        )

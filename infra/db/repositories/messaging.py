@@ -1,0 +1,178 @@
+"""Conversations and messages in PostgreSQL. Bodies are ciphertext; seq is advanced under the row lock."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.messaging.model import Conversation, MessageKind
+from domain.messaging.ports import ConversationSummary, StoredMessage
+from infra.db.tables import conversation_reads, conversations, messages, messaging_settings
+
+
+def _conversation(r: Any) -> Conversation:
+    return Conversation(
+        id=r.id,
+        client_id=r.client_id,
+        therapist_id=r.therapist_id,
+        practice_id=r.practice_id,
+        data_key_id=r.data_key_id,
+        last_seq=r.last_seq,
+        created_at=r.created_at,
+        last_message_at=r.last_message_at,
+        auto_replied_at=r.auto_replied_at,
+        closed_at=r.closed_at,
+    )
+
+
+def _message(r: Any) -> StoredMessage:
+    return StoredMessage(
+        r.id, r.conversation_id, r.seq, r.sender_id, r.client_message_id, MessageKind(r.kind), r.body, r.created_at
+    )
+
+
+class SqlConversationRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def get(self, conversation_id: uuid.UUID, *, for_update: bool = False) -> Conversation | None:
+        query = sa.select(conversations).where(conversations.c.id == conversation_id)
+        if for_update:
+            query = query.with_for_update()
+        row = (await self._s.execute(query)).first()
+        return _conversation(row) if row else None
+
+    async def open_for(self, client_id: uuid.UUID, therapist_id: uuid.UUID) -> Conversation | None:
+        row = (
+            await self._s.execute(
+                sa.select(conversations).where(
+                    conversations.c.client_id == client_id,
+                    conversations.c.therapist_id == therapist_id,
+                    conversations.c.closed_at.is_(None),
+                )
+            )
+        ).first()
+        return _conversation(row) if row else None
+
+    async def add(self, conversation: Conversation) -> bool:
+        inserted = await self._s.execute(
+            pg_insert(conversations)
+            .values(
+                id=conversation.id,
+                client_id=conversation.client_id,
+                therapist_id=conversation.therapist_id,
+                practice_id=conversation.practice_id,
+                data_key_id=conversation.data_key_id,
+                last_seq=conversation.last_seq,
+                created_at=conversation.created_at,
+            )
+            .on_conflict_do_nothing()
+            .returning(conversations.c.id)
+        )
+        return inserted.first() is not None
+
+    async def advance(self, conversation_id: uuid.UUID, seq: int, at: datetime) -> None:
+        await self._s.execute(
+            conversations.update().where(conversations.c.id == conversation_id).values(last_seq=seq, last_message_at=at)
+        )
+
+    async def set_auto_replied(self, conversation_id: uuid.UUID, at: datetime) -> None:
+        await self._s.execute(
+            conversations.update().where(conversations.c.id == conversation_id).values(auto_replied_at=at)
+        )
+
+    async def for_user(self, user_id: uuid.UUID) -> list[ConversationSummary]:
+        read = conversation_reads.alias("r")
+        unread = (
+            sa.select(sa.func.count())
+            .select_from(messages)
+            .where(
+                messages.c.conversation_id == conversations.c.id,
+                messages.c.sender_id != user_id,
+                messages.c.seq > sa.func.coalesce(read.c.last_read_seq, 0),
+            )
+            .scalar_subquery()
+        )
+        rows = await self._s.execute(
+            sa.select(conversations, unread.label("unread"))
+            .outerjoin(read, sa.and_(read.c.conversation_id == conversations.c.id, read.c.user_id == user_id))
+            .where(sa.or_(conversations.c.client_id == user_id, conversations.c.therapist_id == user_id))
+            .order_by(conversations.c.last_message_at.desc().nulls_last())
+        )
+        return [ConversationSummary(_conversation(r), int(r.unread)) for r in rows.all()]
+
+    async def message_by_client_id(
+        self, conversation_id: uuid.UUID, sender_id: uuid.UUID, client_message_id: str
+    ) -> StoredMessage | None:
+        row = (
+            await self._s.execute(
+                sa.select(messages).where(
+                    messages.c.conversation_id == conversation_id,
+                    messages.c.sender_id == sender_id,
+                    messages.c.client_message_id == client_message_id,
+                )
+            )
+        ).first()
+        return _message(row) if row else None
+
+    async def add_message(self, message: StoredMessage) -> None:
+        await self._s.execute(
+            messages.insert().values(
+                id=message.id,
+                conversation_id=message.conversation_id,
+                seq=message.seq,
+                sender_id=message.sender_id,
+                client_message_id=message.client_message_id,
+                kind=message.kind.value,
+                body=message.body,
+                created_at=message.created_at,
+            )
+        )
+
+    async def messages_after(self, conversation_id: uuid.UUID, after_seq: int, limit: int) -> list[StoredMessage]:
+        rows = await self._s.execute(
+            sa.select(messages)
+            .where(messages.c.conversation_id == conversation_id, messages.c.seq > after_seq)
+            .order_by(messages.c.seq)
+            .limit(limit)
+        )
+        return [_message(r) for r in rows.all()]
+
+    async def mark_read(self, conversation_id: uuid.UUID, user_id: uuid.UUID, seq: int, at: datetime) -> int:
+        result = await self._s.execute(
+            pg_insert(conversation_reads)
+            .values(conversation_id=conversation_id, user_id=user_id, last_read_seq=seq, updated_at=at)
+            .on_conflict_do_update(
+                index_elements=[conversation_reads.c.conversation_id, conversation_reads.c.user_id],
+                set_={
+                    "last_read_seq": sa.func.greatest(conversation_reads.c.last_read_seq, seq),
+                    "updated_at": at,
+                },
+            )
+            .returning(conversation_reads.c.last_read_seq)
+        )
+        return int(result.scalar_one())
+
+    async def welcome_template(self, therapist_id: uuid.UUID) -> str | None:
+        return (
+            await self._s.execute(
+                sa.select(messaging_settings.c.welcome_template).where(
+                    messaging_settings.c.therapist_id == therapist_id
+                )
+            )
+        ).scalar_one_or_none()
+
+    async def set_welcome_template(self, therapist_id: uuid.UUID, template: str, at: datetime) -> None:
+        await self._s.execute(
+            pg_insert(messaging_settings)
+            .values(therapist_id=therapist_id, welcome_template=template, away=False, updated_at=at)
+            .on_conflict_do_update(
+                index_elements=[messaging_settings.c.therapist_id],
+                set_={"welcome_template": template, "updated_at": at},
+            )
+        )

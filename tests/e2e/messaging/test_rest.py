@@ -1,0 +1,139 @@
+"""Messaging over REST: welcome message, idempotent sends, gap-free after_seq, receipts, after-hours reply,
+encryption at rest and access."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+
+import asyncpg
+
+from tests.e2e.messaging.conftest import conversation_of, in_care
+from tests.support.scheduling import publish_hours
+from tests.support.users import relogin
+
+
+async def _send(api, user, conversation_id, body, cmid=None):
+    return await api.post(
+        f"/api/v1/conversations/{conversation_id}/messages",
+        json={"client_message_id": cmid or str(uuid.uuid4()), "body": body},
+        headers=user.headers,
+    )
+
+
+async def test_first_booking_opens_a_conversation_with_the_welcome_message(api, care):
+    conversation = await conversation_of(api, care)
+    assert conversation["therapist_id"] == care.therapist.id and conversation["unread_count"] == 1
+    items = (await api.get(f"/api/v1/conversations/{conversation['id']}/messages", headers=care.client.headers)).json()[
+        "items"
+    ]
+    assert [(m["seq"], m["kind"], m["sender_id"]) for m in items] == [(1, "welcome", care.therapist.id)]
+    assert "Sam" in items[0]["body"] and "988" in items[0]["body"]
+
+
+async def test_sends_are_idempotent_and_ordered(api, care):
+    conversation = await conversation_of(api, care)
+    cid = conversation["id"]
+    first = await _send(api, care.client, cid, "Hello", "m-1")
+    assert first.status_code == 201 and first.json()["seq"] == 2
+    retry = await _send(api, care.client, cid, "Hello", "m-1")
+    assert retry.status_code == 200 and retry.json() == first.json()
+    reuse = await _send(api, care.client, cid, "Something else", "m-1")
+    assert reuse.status_code == 422 and reuse.json()["code"] == "client_message_id_reused"
+    reply = await _send(api, care.therapist, cid, "Hi Sam", "t-1")
+    assert reply.json()["seq"] == 3
+    after = (await api.get(f"/api/v1/conversations/{cid}/messages?after_seq=1", headers=care.therapist.headers)).json()
+    assert [m["body"] for m in after["items"]] == ["Hello", "Hi Sam"] and after["next_cursor"] is None
+
+
+async def test_concurrent_senders_get_a_gap_free_sequence(api, care):
+    cid = (await conversation_of(api, care))["id"]
+    results = await asyncio.gather(
+        *[_send(api, care.client if i % 2 else care.therapist, cid, f"message {i}") for i in range(40)]
+    )
+    assert all(r.status_code == 201 for r in results)
+    seqs = sorted(r.json()["seq"] for r in results)
+    assert seqs == list(range(2, 42))
+    page1 = (await api.get(f"/api/v1/conversations/{cid}/messages?limit=25", headers=care.client.headers)).json()
+    page2 = (
+        await api.get(
+            f"/api/v1/conversations/{cid}/messages?limit=25&after_seq={page1['next_cursor']}",
+            headers=care.client.headers,
+        )
+    ).json()
+    assert [m["seq"] for m in page1["items"] + page2["items"]] == list(range(1, 42))
+
+
+async def test_read_receipts_and_unread_counts(api, care):
+    cid = (await conversation_of(api, care))["id"]
+    await _send(api, care.therapist, cid, "One")
+    await _send(api, care.therapist, cid, "Two")
+    assert (await conversation_of(api, care))["unread_count"] == 3
+    read = await api.post(f"/api/v1/conversations/{cid}/read", json={"seq": 2}, headers=care.client.headers)
+    assert read.json()["last_read_seq"] == 2
+    assert (await conversation_of(api, care))["unread_count"] == 1
+    back = await api.post(f"/api/v1/conversations/{cid}/read", json={"seq": 1}, headers=care.client.headers)
+    assert back.json()["last_read_seq"] == 2, "a read cursor never moves back"
+
+
+async def test_after_hours_message_gets_one_automatic_reply_per_off_period(api, care, clock):
+    await publish_hours(
+        api, care.therapist, messaging_hours=[{"weekday": d, "start": "09:00", "end": "17:00"} for d in range(1, 6)]
+    )
+    cid = (await conversation_of(api, care))["id"]
+    clock.set(datetime(2026, 11, 28, 3, 0, tzinfo=UTC))  # Friday 22:00 in New York: after hours
+    await relogin(api, care.client, care.therapist)
+    await _send(api, care.client, cid, "Are you there?")
+    await _send(api, care.client, cid, "Hello?")
+    items = (await api.get(f"/api/v1/conversations/{cid}/messages?after_seq=1", headers=care.client.headers)).json()[
+        "items"
+    ]
+    kinds = [m["kind"] for m in items]
+    assert kinds == ["user", "auto_reply", "user"], kinds
+    assert "Monday" in items[1]["body"] and "988" in items[1]["body"]
+    clock.set(datetime(2026, 12, 1, 3, 0, tzinfo=UTC))  # Monday 22:00: a new off-period
+    await relogin(api, care.client)
+    await _send(api, care.client, cid, "Me again")
+    kinds = [
+        m["kind"]
+        for m in (
+            await api.get(f"/api/v1/conversations/{cid}/messages?after_seq=4", headers=care.client.headers)
+        ).json()["items"]
+    ]
+    assert kinds == ["user", "auto_reply"]
+
+
+async def test_bodies_are_encrypted_at_rest(api, care, database_url):
+    cid = (await conversation_of(api, care))["id"]
+    marker = f"canary-{uuid.uuid4().hex}"
+    await _send(api, care.client, cid, f"secret {marker}")
+    conn = await asyncpg.connect(database_url)
+    try:
+        bodies = await conn.fetch("SELECT body FROM messages")
+        assert bodies and all(marker.encode() not in bytes(r["body"]) for r in bodies)
+        # A ciphertext moved to another row refuses to open instead of showing the wrong text.
+        await conn.execute(
+            "UPDATE messages SET body = (SELECT body FROM messages WHERE seq = 2 AND conversation_id = $1) "
+            "WHERE seq = 1 AND conversation_id = $1",
+            uuid.UUID(cid),
+        )
+    finally:
+        await conn.close()
+    broken = await api.get(f"/api/v1/conversations/{cid}/messages", headers=care.client.headers)
+    assert broken.status_code == 500 or broken.json().get("code") == "decryption_failed"
+
+
+async def test_strangers_cannot_read_or_send(api, care):
+    cid = (await conversation_of(api, care))["id"]
+    other = await in_care(api)
+    for user in (other.client, other.therapist):
+        assert (await api.get(f"/api/v1/conversations/{cid}/messages", headers=user.headers)).status_code == 404
+        assert (await _send(api, user, cid, "intrusion")).status_code == 404
+        assert (
+            await api.post(f"/api/v1/conversations/{cid}/read", json={"seq": 1}, headers=user.headers)
+        ).status_code == 404
+    started = await api.post(
+        "/api/v1/conversations", json={"client_id": care.client.id}, headers=other.therapist.headers
+    )
+    assert started.status_code == 404
