@@ -16,12 +16,15 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.idempotency import IdempotencyStore
+from api.ws.hub import Hub
 from domain.audit.events import ChainReport, ChainVerifier
 from domain.identity.model import SessionPolicies, SessionPolicy
 from domain.identity.ports import AccessTokens
 from domain.identity.service import IdentityService, ThrottleRules
 from domain.identity.throttle import ThrottleRule
+from domain.identity.tickets import TicketService
 from domain.measures.service import MeasuresService
+from domain.messaging.bus import MessageBus
 from domain.messaging.service import MessagingService
 from domain.notes.service import NotesService
 from domain.plans.service import PlansService
@@ -48,6 +51,7 @@ from infra.jobs.queue import JobQueue, create_pool
 from infra.jobs.worker import JobWorker
 from infra.logging import configure_logging
 from infra.notify.factory import ClosableSmsSender, email_sender_from_settings, sms_sender_from_settings
+from infra.pubsub.factory import bus_from_settings
 from infra.settings import Settings
 
 __all__ = ["Container", "Settings", "build_container", "load_settings"]
@@ -73,6 +77,9 @@ class Container:
     plans: PlansService
     notes: NotesService
     messaging: MessagingService
+    tickets: TicketService
+    hub: Hub
+    bus: MessageBus
     idempotency: IdempotencyStore
     migration_heads: set[str]
     sms: ClosableSmsSender
@@ -91,6 +98,7 @@ class Container:
             return False
 
     async def close(self) -> None:
+        await self.bus.stop()
         await self.worker.stop()
         await self.sms.aclose()
         await self.job_pool.close()
@@ -190,6 +198,9 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
 
     worker = job_worker_from_settings(job_pool, {SEND_REMINDER_JOB: send_reminder}, settings)
     plans = PlansService(uow, cipher, clock, ids)
+    hub = Hub(messaging, identity)
+    bus = bus_from_settings(settings, on_gap=hub.on_gap)
+    messaging.attach_bus(bus)
     return Container(
         settings=settings,
         engine=engine,
@@ -205,6 +216,9 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
         plans=plans,
         notes=NotesService(uow, cipher, clock, ids, plans),
         messaging=messaging,
+        tickets=TicketService(uow, clock),
+        hub=hub,
+        bus=bus,
         idempotency=SqlIdempotencyStore(engine),
         sms=sms,
         job_pool=job_pool,
@@ -219,6 +233,7 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
 @asynccontextmanager
 async def container_lifespan(settings: Settings, clock: Clock | None = None) -> AsyncIterator[Container]:
     container = await build_container(settings, clock)
+    await container.bus.start(container.hub.on_event)
     if settings.jobs_in_process:
         container.worker.start()
     try:

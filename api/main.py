@@ -30,6 +30,7 @@ from api.routers import (
 from api.routes import iter_routes
 from api.security import authorize
 from api.spa import SpaFiles, spa_available
+from api.ws import endpoint as ws_endpoint
 from domain.shared.ports import Clock
 
 API_DESCRIPTION = """Hearth's public API: the SPA, mobile apps and integrators all use this contract.
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     )
     for router in routers:
         app.include_router(router, dependencies=[Depends(authorize)])
+    app.include_router(ws_endpoint.router)
     _check_policy_coverage(app)
     install_error_handlers(app)
 

@@ -8,10 +8,12 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
+from pydantic import TypeAdapter
 
 from api.errors import PROBLEM_JSON
 from api.policy import access_for
 from api.routes import iter_routes
+from api.schemas.messaging import ClientFrame, ServerFrame
 from api.schemas.problem import Problem
 
 
@@ -43,6 +45,8 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
     problem_schema.pop("$defs", None)
     schemas["Problem"] = problem_schema
+    frames = TypeAdapter(ClientFrame | ServerFrame).json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(frames.get("$defs", {}))
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
     components["securitySchemes"] = {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}

@@ -97,6 +97,9 @@ POLICY: dict[tuple[str, str], Access] = {
         roles=frozenset({Role.CLIENT, Role.THERAPIST})
     ),
     ("POST", "/api/v1/conversations/{conversation_id}/read"): Access(roles=frozenset({Role.CLIENT, Role.THERAPIST})),
+    ("POST", "/api/v1/ws-tickets"): ANY_USER,
+    # The socket authenticates with its single-use ticket (browsers cannot send headers on it).
+    ("WS", "/api/v1/ws"): PUBLIC,
     ("GET", "/api/v1/therapists/me/welcome-message"): THERAPISTS,
     ("PUT", "/api/v1/therapists/me/welcome-message"): THERAPISTS,
     # The feed address is itself the secret (calendar apps cannot send tokens).

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.routing import APIRoute, iter_route_contexts
-from starlette.routing import Mount
+from fastapi.routing import APIRoute, APIWebSocketRoute, iter_route_contexts
+from starlette.routing import Mount, WebSocketRoute
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,9 @@ class RouteEntry:
 def iter_routes(app: FastAPI) -> Iterator[RouteEntry]:
     for ctx in iter_route_contexts(app.routes):
         if isinstance(ctx.original_route, Mount) or ctx.path is None:
+            continue
+        if isinstance(ctx.original_route, WebSocketRoute | APIWebSocketRoute):
+            yield RouteEntry("WS", ctx.path, False, ctx)
             continue
         for method in sorted(ctx.methods or ()):
             if method == "HEAD":

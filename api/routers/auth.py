@@ -11,6 +11,7 @@ from api.deps import ClientAddress, Identity, OptionalPrincipal, RequestId
 from api.schemas.identity import LogoutRequest, RefreshRequest, RegisterRequest, TokenResponse, UserOut
 from api.schemas.types import RequestModel
 from domain.identity.service import Me, Registration, TokenPair
+from domain.messaging.bus import BusEvent
 from domain.shared.errors import AuthenticationFailed
 from domain.shared.principal import Role
 
@@ -114,6 +115,7 @@ async def refresh(
     description="Revokes the refresh-token family of the session (from the access token, the body or the cookie).",
 )
 async def logout(
+    request: Request,
     identity: Identity,
     principal: OptionalPrincipal,
     request_id: RequestId,
@@ -122,6 +124,9 @@ async def logout(
 ) -> Response:
     raw = (body.refresh_token if body else None) or hearth_refresh
     await identity.logout(principal=principal, refresh_token=raw, request_id=request_id)
+    if principal is not None:
+        # Live sockets of this user re-check their session and close with 4401 if it was this one.
+        await request.app.state.container.bus.publish(BusEvent("session_end", user_id=principal.user_id))
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     response.delete_cookie(REFRESH_COOKIE, path=COOKIE_PATH, httponly=True, samesite="strict")
     return response

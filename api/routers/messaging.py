@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import JSONResponse
 
 from api.deps import CurrentPrincipal, Messaging
@@ -19,6 +19,7 @@ from api.schemas.messaging import (
     SendMessage,
     StartConversation,
     WelcomeTemplate,
+    WsTicket,
 )
 from domain.messaging.ports import ConversationSummary
 
@@ -99,3 +100,16 @@ async def get_welcome(principal: CurrentPrincipal, messaging: Messaging) -> Welc
 @router.put("/therapists/me/welcome-message", summary="Replace my welcome message template")
 async def put_welcome(body: WelcomeTemplate, principal: CurrentPrincipal, messaging: Messaging) -> WelcomeTemplate:
     return WelcomeTemplate(template=await messaging.set_welcome_template(principal, body.template))
+
+
+@router.post(
+    "/ws-tickets",
+    status_code=status.HTTP_201_CREATED,
+    summary="A single-use ticket for the WebSocket",
+    description="Valid 30 seconds, once: connect to `/api/v1/ws?ticket=…`. Frames are JSON objects with a "
+    "`type`: `send`, `resume`, `typing`, `read`, `ping` from the client; `ack`, `message`, `resumed`, `typing`, "
+    "`read`, `error`, `pong` from the server (schemas: components `SendFrame`, `AckFrame`, ...).",
+)
+async def create_ws_ticket(principal: CurrentPrincipal, request: Request) -> WsTicket:
+    ticket, expires_in = await request.app.state.container.tickets.issue(principal)
+    return WsTicket(ticket=ticket, expires_in=expires_in)

@@ -285,6 +285,21 @@ class IdentityService:
             await uow.commit()
         return Me(user=user, practice_id=practice_id)
 
+    async def session_active(self, principal: Principal) -> bool:
+        """Whether the login session behind a long-lived connection is still valid (not revoked, not past its
+        absolute limit). Idle time is judged at token refresh, not here."""
+        if principal.session_id is None:
+            return False
+        async with self._uow() as uow:
+            session = await uow.sessions.get_session(principal.session_id)
+        now = self._clock.now()
+        return (
+            session is not None
+            and session.user_id == principal.user_id
+            and session.revoked_at is None
+            and now < session.absolute_expires_at
+        )
+
     async def me(self, principal: Principal) -> Me:
         async with self._uow() as uow:
             user = await uow.users.get(principal.user_id)

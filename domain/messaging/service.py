@@ -137,22 +137,28 @@ class MessagingService:
             message, conversation = await self._append(
                 uow, conversation, principal.user_id, client_message_id, MessageKind.USER, body
             )
-            replies = await self._auto_reply(uow, conversation, principal.user_id)
+            await self._auto_reply(uow, conversation, principal.user_id)
             await uow.audit.append(self._event(principal, "message.write", message.id))
             await uow.commit()
-        await self._publish(BusEvent("message", conversation_id=conversation.id, seq=(replies or message.seq)))
+        # The first new seq: receivers pull everything from there (an automatic reply included).
+        await self._publish(BusEvent("message", conversation_id=conversation.id, seq=message.seq))
         return Sent(message, created=True)
 
     async def messages(
-        self, principal: Principal, conversation_id: uuid.UUID, after_seq: int, limit: int
+        self, principal: Principal, conversation_id: uuid.UUID, after_seq: int, limit: int, *, audit: bool = True
     ) -> list[Message]:
+        """Reads are audited per fetch (REST pages, WebSocket resumes); live pushes of a message the reader
+        subscribed to are not re-audited one by one."""
         limit = max(1, min(limit, MAX_PAGE))
         async with self._uow() as uow:
             conversation = await self._visible(uow, principal, conversation_id)
             stored = await uow.conversations.messages_after(conversation.id, max(0, after_seq), limit)
             result = [await self._open(uow, conversation, s) for s in stored]
-            await uow.audit.append(self._event(principal, "message.read", conversation.id, object_type="conversation"))
-            await uow.commit()
+            if audit:
+                await uow.audit.append(
+                    self._event(principal, "message.read", conversation.id, object_type="conversation")
+                )
+                await uow.commit()
         return result
 
     async def mark_read(self, principal: Principal, conversation_id: uuid.UUID, seq: int) -> int:

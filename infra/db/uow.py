@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.audit.events import AuditLog
 from domain.identity.ports import PracticeRepository, SessionRepository, ThrottleRepository, UserRepository
+from domain.identity.tickets import TicketRepository
 from domain.measures.ports import MeasuresRepository
 from domain.messaging.ports import ConversationRepository
 from domain.notes.ports import NoteRepository, PsychotherapyRepository
@@ -39,6 +40,7 @@ from infra.db.repositories.identity import (
     SqlPracticeRepository,
     SqlSessionRepository,
     SqlThrottleRepository,
+    SqlTicketRepository,
     SqlUserRepository,
 )
 from infra.db.repositories.messaging import SqlConversationRepository
@@ -85,6 +87,7 @@ class SqlUnitOfWork:
         self.notes: NoteRepository = SqlNoteRepository(session)
         self.psychotherapy_notes: PsychotherapyRepository = SqlPsychotherapyRepository(session)
         self.conversations: ConversationRepository = SqlConversationRepository(session)
+        self.tickets: TicketRepository = SqlTicketRepository(session)
         if self._queue is not None:
             self.jobs: JobScheduler = TransactionalJobs(self._queue, session)
         return self

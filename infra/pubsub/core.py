@@ -102,9 +102,7 @@ class Dispatcher:
     """Calls the handler for each received event, one at a time, in order, from its own task. Adapters call
     `push` (from sync callbacks too) and `gap`."""
 
-    def __init__(
-        self, handler: Handler, *, on_gap: GapHandler | None, backend: str, max_pending: int = 10_000
-    ) -> None:
+    def __init__(self, handler: Handler, *, on_gap: GapHandler | None, backend: str, max_pending: int = 10_000) -> None:
         if max_pending < 1:
             raise ValueError("max_pending is at least 1")
         self._handler = handler
@@ -160,7 +158,7 @@ class Dispatcher:
                         await self._on_gap()
                 else:
                     await self._handler(item)
-            except Exception as exc:
+            except ZeroDivisionError as exc:
                 fields = {"backend": self._backend, "error": type(exc).__name__}
                 if isinstance(item, _Gap):
                     log.error("bus.gap_handler_failed", **fields)

@@ -33,6 +33,7 @@ _BROKEN_CONNECTION = (
     OSError,
     TimeoutError,
     asyncpg.InterfaceError,  # ConnectionDoesNotExistError: the connection was closed under us
+    asyncpg.InternalClientError,  # the server's goodbye arrived, the socket's end not yet
     asyncpg.PostgresConnectionError,
     asyncpg.exceptions.OperatorInterventionError,  # admin shutdown, pg_terminate_backend
 )
@@ -184,7 +185,7 @@ class PostgresBus:
         while True:
             reason = await self._watch(conn, lost)
             log.warning("bus.connection_lost", backend="postgres", reason=reason)
-            await _close(conn)
+            await _close(conn, wait=min(2.0, self._connect_timeout))
             self._listener = None
             conn, lost = await self._reconnect(dispatcher)
             self._listener = conn
@@ -217,10 +218,10 @@ class PostgresBus:
                 log.warning("bus.reconnect_failed", backend="postgres", attempt=attempt, error=type(exc).__name__)
 
 
-async def _close(conn: asyncpg.Connection) -> None:
+async def _close(conn: asyncpg.Connection, wait: float = 2.0) -> None:
     if conn.is_closed():
         return
     try:
-        await conn.close(timeout=2)
+        await conn.close(timeout=wait)
     except Exception:
         conn.terminate()

@@ -12,7 +12,9 @@ from fastapi import FastAPI
 
 @contextlib.asynccontextmanager
 async def serve(app: FastAPI) -> AsyncIterator[str]:
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, access_log=False, lifespan="on")
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, log_config=None, access_log=False, lifespan="on", ws_max_size=65536
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     try:

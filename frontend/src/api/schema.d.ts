@@ -831,6 +831,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/ws-tickets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A single-use ticket for the WebSocket
+         * @description Valid 30 seconds, once: connect to `/api/v1/ws?ticket=…`. Frames are JSON objects with a `type`: `send`, `resume`, `typing`, `read`, `ping` from the client; `ack`, `message`, `resumed`, `typing`, `read`, `error`, `pong` from the server (schemas: components `SendFrame`, `AckFrame`, ...).
+         */
+        post: operations["conversations-create-ws-ticket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -869,6 +889,39 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AckFrame */
+        AckFrame: {
+            /** Client Message Id */
+            client_message_id: string;
+            /**
+             * Conversation Id
+             * Format: uuid
+             */
+            conversation_id: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Duplicate
+             * @description True when this client_message_id was already stored
+             */
+            duplicate: boolean;
+            /**
+             * Message Id
+             * Format: uuid
+             */
+            message_id: string;
+            /** Seq */
+            seq: number;
+            /**
+             * Type
+             * @default ack
+             * @constant
+             */
+            type?: "ack";
+        };
         /** Acknowledge */
         Acknowledge: {
             /** Version */
@@ -1225,6 +1278,25 @@ export interface components {
             /** Url */
             url: string | null;
         };
+        /** ErrorFrame */
+        ErrorFrame: {
+            /** Code */
+            code: string;
+            /** Detail */
+            detail: string;
+            /**
+             * Ref
+             * @description The client_message_id or conversation the error is about
+             * @default null
+             */
+            ref?: string | null;
+            /**
+             * Type
+             * @default error
+             * @constant
+             */
+            type?: "error";
+        };
         /** ExceptionDay */
         ExceptionDay: {
             /**
@@ -1383,6 +1455,16 @@ export interface components {
         MarkRead: {
             /** Seq */
             seq: number;
+        };
+        /** MessageFrame */
+        MessageFrame: {
+            message: components["schemas"]["MessageOut"];
+            /**
+             * Type
+             * @default message
+             * @constant
+             */
+            type?: "message";
         };
         /** MessageOut */
         MessageOut: {
@@ -1650,6 +1732,14 @@ export interface components {
             /** Value */
             value: number;
         };
+        /** PingFrame */
+        PingFrame: {
+            /**
+             * Type
+             * @constant
+             */
+            type: "ping";
+        };
         /** PlanDocumentIO */
         PlanDocumentIO: {
             /** Goals */
@@ -1696,6 +1786,15 @@ export interface components {
             updated_at: string;
             /** Version */
             version: number;
+        };
+        /** PongFrame */
+        PongFrame: {
+            /**
+             * Type
+             * @default pong
+             * @constant
+             */
+            type?: "pong";
         };
         /** Problem */
         Problem: {
@@ -1993,6 +2092,42 @@ export interface components {
             /** Last Read Seq */
             last_read_seq: number;
         };
+        /** ReadEventFrame */
+        ReadEventFrame: {
+            /**
+             * Conversation Id
+             * Format: uuid
+             */
+            conversation_id: string;
+            /** Seq */
+            seq: number;
+            /**
+             * Type
+             * @default read
+             * @constant
+             */
+            type?: "read";
+            /**
+             * User Id
+             * Format: uuid
+             */
+            user_id: string;
+        };
+        /** ReadFrame */
+        ReadFrame: {
+            /**
+             * Conversation Id
+             * Format: uuid
+             */
+            conversation_id: string;
+            /** Seq */
+            seq: number;
+            /**
+             * Type
+             * @constant
+             */
+            type: "read";
+        };
         /** RefreshRequest */
         RefreshRequest: {
             /**
@@ -2054,6 +2189,40 @@ export interface components {
              */
             start: string;
         };
+        /** ResumeFrame */
+        ResumeFrame: {
+            /** After Seq */
+            after_seq: number;
+            /**
+             * Conversation Id
+             * Format: uuid
+             */
+            conversation_id: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "resume";
+        };
+        /** ResumedFrame */
+        ResumedFrame: {
+            /**
+             * Conversation Id
+             * Format: uuid
+             */
+            conversation_id: string;
+            /**
+             * Last Seq
+             * @description Everything up to here has been sent; live messages follow
+             */
+            last_seq: number;
+            /**
+             * Type
+             * @default resumed
+             * @constant
+             */
+            type?: "resumed";
+        };
         /** ScoreOut */
         ScoreOut: {
             /** Answers */
@@ -2104,6 +2273,23 @@ export interface components {
         Scores: {
             /** Items */
             items: components["schemas"]["ScoreOut"][];
+        };
+        /** SendFrame */
+        SendFrame: {
+            /** Body */
+            body: string;
+            /** Client Message Id */
+            client_message_id: string;
+            /**
+             * Conversation Id
+             * Format: uuid
+             */
+            conversation_id: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "send";
         };
         /**
          * SendMessage
@@ -2364,6 +2550,38 @@ export interface components {
             /** Total */
             total: number;
         };
+        /** TypingEventFrame */
+        TypingEventFrame: {
+            /**
+             * Conversation Id
+             * Format: uuid
+             */
+            conversation_id: string;
+            /**
+             * Type
+             * @default typing
+             * @constant
+             */
+            type?: "typing";
+            /**
+             * User Id
+             * Format: uuid
+             */
+            user_id: string;
+        };
+        /** TypingFrame */
+        TypingFrame: {
+            /**
+             * Conversation Id
+             * Format: uuid
+             */
+            conversation_id: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "typing";
+        };
         /** UpdateMe */
         UpdateMe: {
             /** Display Name */
@@ -2462,6 +2680,16 @@ export interface components {
              * @description {client} and {therapist} are replaced by first name and your name
              */
             template: string;
+        };
+        /** WsTicket */
+        WsTicket: {
+            /**
+             * Expires In
+             * @description Seconds; the ticket works once
+             */
+            expires_in: number;
+            /** Ticket */
+            ticket: string;
         };
     };
     responses: never;
@@ -6902,6 +7130,62 @@ export interface operations {
             };
             /** @description The request is not valid (`validation_failed`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; only a request id is given */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "conversations-create-ws-ticket": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WsTicket"];
+                };
+            };
+            /** @description Missing, invalid or expired access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not use this operation */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -12,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.identity.model import LoginSession, Practice, PracticeKind, RefreshToken, User
 from domain.identity.ports import ThrottleState
 from domain.shared.errors import Conflict
-from domain.shared.principal import Role
+from domain.shared.principal import Principal, Role
 from infra.db.tables import (
     auth_throttle,
     care_relationships,
@@ -20,6 +21,7 @@ from infra.db.tables import (
     practices,
     refresh_tokens,
     users,
+    ws_tickets,
 )
 
 
@@ -209,3 +211,39 @@ class SqlThrottleRepository:
 
     async def clear(self, key: str) -> None:
         await self._s.execute(auth_throttle.delete().where(auth_throttle.c.key == key))
+
+
+class SqlTicketRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def add(self, ticket_hash: str, principal: Principal, expires_at: datetime) -> None:
+        await self._s.execute(
+            ws_tickets.insert().values(
+                ticket_hash=ticket_hash,
+                user_id=principal.user_id,
+                role=str(principal.role),
+                practice_id=principal.practice_id,
+                session_id=principal.session_id,
+                expires_at=expires_at,
+            )
+        )
+
+    async def redeem(self, ticket_hash: str, now: datetime) -> Principal | None:
+        row = (
+            await self._s.execute(
+                ws_tickets.update()
+                .where(
+                    ws_tickets.c.ticket_hash == ticket_hash,
+                    ws_tickets.c.used_at.is_(None),
+                    ws_tickets.c.expires_at > now,
+                )
+                .values(used_at=now)
+                .returning(ws_tickets.c.user_id, ws_tickets.c.role, ws_tickets.c.practice_id, ws_tickets.c.session_id)
+            )
+        ).first()
+        if row is None:
+            return None
+        return Principal(
+            user_id=row.user_id, role=Role(row.role), practice_id=row.practice_id, session_id=row.session_id
+        )

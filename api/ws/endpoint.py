@@ -1,0 +1,124 @@
+"""`/api/v1/ws?ticket=…`: one socket per device carries every conversation of its user. No database session
+lives across the socket: each frame is its own unit of work."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from pydantic import TypeAdapter, ValidationError
+
+from api.schemas.messaging import (
+    AckFrame,
+    ClientFrame,
+    ErrorFrame,
+    PingFrame,
+    PongFrame,
+    ReadFrame,
+    ResumeFrame,
+    SendFrame,
+    TypingFrame,
+)
+from api.ws.hub import Connection, Hub
+from domain.shared.errors import DomainError
+
+router = APIRouter()
+_frames: TypeAdapter[ClientFrame] = TypeAdapter(ClientFrame)
+
+SESSION_CHECK_SECONDS = 15.0
+
+
+def _origin_allowed(socket: WebSocket) -> bool:
+    """Browsers always send Origin: it must be ours (or configured). Native apps send none."""
+    origin = socket.headers.get("origin")
+    if origin is None:
+        return True
+    settings = socket.app.state.container.settings
+    allowed = {_origin(settings.public_url), *(_origin(o) for o in settings.cors_origins)}
+    host = socket.headers.get("host")
+    if host:
+        allowed.update({f"http://{host}", f"https://{host}"})
+    return _origin(origin) in allowed
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+@router.websocket("/api/v1/ws")
+async def websocket(socket: WebSocket, ticket: str = "") -> None:
+    container = socket.app.state.container
+    hub: Hub = container.hub
+    if not _origin_allowed(socket):
+        await socket.close(code=4403, reason="origin not allowed")
+        return
+    principal = await container.tickets.redeem(ticket)
+    await socket.accept()
+    if principal is None:
+        # Accepted first so the client sees why: 4401 means "get a new ticket", not a network failure.
+        await socket.close(code=4401, reason="invalid or used ticket")
+        return
+    connection = Connection(socket, principal)
+    hub.add(connection)
+    watchdog = asyncio.create_task(_watch_session(hub, connection))
+    try:
+        while True:
+            raw = await socket.receive_text()
+            if not hub.allow(principal):
+                await connection.send(ErrorFrame(code="rate_limited", detail="Too many frames; slow down."))
+                continue
+            await _handle(hub, connection, raw)
+    except WebSocketDisconnect:
+        pass
+    finally:
+        watchdog.cancel()
+        hub.remove(connection)
+
+
+async def _handle(hub: Hub, connection: Connection, raw: str) -> None:
+    container = connection.socket.app.state.container
+    try:
+        frame = _frames.validate_python(json.loads(raw))
+    except (ValueError, ValidationError):
+        await connection.send(ErrorFrame(code="invalid_frame", detail="The frame is not one this API accepts."))
+        return
+    try:
+        if isinstance(frame, SendFrame):
+            sent = await container.messaging.send(
+                connection.principal, frame.conversation_id, frame.client_message_id, frame.body
+            )
+            # Acknowledged only now, after the commit: an acked message is never lost.
+            await connection.send(
+                AckFrame(
+                    conversation_id=frame.conversation_id,
+                    client_message_id=frame.client_message_id,
+                    message_id=sent.message.id,
+                    seq=sent.message.seq,
+                    created_at=sent.message.created_at,
+                    duplicate=not sent.created,
+                )
+            )
+        elif isinstance(frame, ResumeFrame):
+            await hub.resume(connection, frame.conversation_id, frame.after_seq)
+        elif isinstance(frame, TypingFrame):
+            await container.messaging.typing(connection.principal, frame.conversation_id)
+        elif isinstance(frame, ReadFrame):
+            await container.messaging.mark_read(connection.principal, frame.conversation_id, frame.seq)
+        elif isinstance(frame, PingFrame):
+            await connection.send(PongFrame())
+    except DomainError as error:
+        ref = getattr(frame, "client_message_id", None) or str(getattr(frame, "conversation_id", "")) or None
+        await connection.send(ErrorFrame(code=error.code, detail=error.detail or "Refused.", ref=ref))
+
+
+async def _watch_session(hub: Hub, connection: Connection) -> None:
+    """Closes the socket with 4401 once its login session is revoked or past its absolute limit."""
+    with contextlib.suppress(asyncio.CancelledError):
+        while True:
+            if not await hub.check_session(connection):
+                return
+            await asyncio.sleep(SESSION_CHECK_SECONDS)

@@ -1,0 +1,176 @@
+"""Each process's live sockets. The bus rings the doorbell (ids only); every socket then pulls what it has not
+seen from the database through the same access rules as REST, so delivery is gap-free and never duplicated."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from fastapi import WebSocket
+from pydantic import BaseModel
+
+from api.schemas.messaging import MessageFrame, MessageOut, ReadEventFrame, ResumedFrame, TypingEventFrame
+from domain.identity.service import IdentityService
+from domain.messaging.bus import BusEvent
+from domain.messaging.service import MAX_PAGE, MessagingService
+from domain.shared.errors import DomainError
+from domain.shared.principal import Principal
+
+log = structlog.get_logger("hearth.ws")
+
+
+@dataclass
+class TokenBucket:
+    """Per-user frame rate limit: `rate` frames a second, bursts up to `capacity`."""
+
+    rate: float = 20.0
+    capacity: float = 60.0
+    tokens: float = 60.0
+    stamp: float = field(default_factory=time.monotonic)
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+class Connection:
+    def __init__(self, socket: WebSocket, principal: Principal) -> None:
+        self.socket = socket
+        self.principal = principal
+        self.cursors: dict[uuid.UUID, int] = {}
+        self.membership: dict[uuid.UUID, bool] = {}
+        self.lock = asyncio.Lock()  # one delivery at a time keeps frames in seq order
+
+    async def send(self, frame: BaseModel) -> None:
+        await self.socket.send_text(frame.model_dump_json())
+
+
+class Hub:
+    def __init__(self, messaging: MessagingService, identity: IdentityService) -> None:
+        self._messaging = messaging
+        self._identity = identity
+        self._by_user: dict[uuid.UUID, set[Connection]] = defaultdict(set)
+        self._buckets: dict[uuid.UUID, TokenBucket] = defaultdict(TokenBucket)
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def add(self, connection: Connection) -> None:
+        self._by_user[connection.principal.user_id].add(connection)
+
+    def remove(self, connection: Connection) -> None:
+        sockets = self._by_user.get(connection.principal.user_id)
+        if sockets is not None:
+            sockets.discard(connection)
+            if not sockets:
+                self._by_user.pop(connection.principal.user_id, None)
+
+    def allow(self, principal: Principal) -> bool:
+        return self._buckets[principal.user_id].take()
+
+    @property
+    def connections(self) -> int:
+        return sum(len(v) for v in self._by_user.values())
+
+    async def on_event(self, event: BusEvent) -> None:
+        """Bus handler: fan the doorbell out to the local sockets it concerns."""
+        if event.kind == "session_end" and event.user_id is not None:
+            for connection in list(self._by_user.get(event.user_id, ())):
+                self._spawn(self.check_session(connection))
+            return
+        if event.conversation_id is None:
+            return
+        for connection in [c for conns in self._by_user.values() for c in conns]:
+            if event.kind == "message":
+                self._spawn(self.deliver(connection, event.conversation_id, event.seq))
+            elif event.kind in ("read", "typing") and event.user_id != connection.principal.user_id:
+                self._spawn(self._relay(connection, event))
+
+    async def _participates(self, connection: Connection, conversation_id: uuid.UUID) -> bool:
+        """Re-checked through the domain once per socket and conversation, then remembered."""
+        known = connection.membership.get(conversation_id)
+        if known is None:
+            try:
+                await self._messaging.conversation(connection.principal, conversation_id)
+                known = True
+            except DomainError:
+                known = False
+            connection.membership[conversation_id] = known
+        return known
+
+    async def on_gap(self) -> None:
+        """The bus lost events (a listener reconnected): every socket pulls what it may have missed."""
+        for connection in [c for conns in self._by_user.values() for c in conns]:
+            for conversation_id in list(connection.cursors):
+                self._spawn(self.deliver(connection, conversation_id, None))
+
+    async def deliver(self, connection: Connection, conversation_id: uuid.UUID, seq: int | None) -> None:
+        if not await self._participates(connection, conversation_id):
+            return
+        async with connection.lock:
+            known = connection.cursors.get(conversation_id)
+            if known is None and seq is None:
+                return
+            # A conversation this socket never resumed goes live from the announced message on.
+            after: int = known if known is not None else max(0, (seq or 1) - 1)
+            try:
+                while True:
+                    page = await self._messaging.messages(
+                        connection.principal, conversation_id, after, MAX_PAGE, audit=False
+                    )
+                    for message in page:
+                        await connection.send(MessageFrame(message=MessageOut.of(message)))
+                        after = message.seq
+                    connection.cursors[conversation_id] = after
+                    if len(page) < MAX_PAGE:
+                        return
+            except DomainError:
+                connection.cursors.pop(conversation_id, None)  # not theirs: never deliver
+            except Exception as exc:  # a closed socket mid-delivery
+                log.info("ws.deliver_failed", error_type=type(exc).__name__)
+
+    async def resume(self, connection: Connection, conversation_id: uuid.UUID, after_seq: int) -> None:
+        async with connection.lock:
+            after = after_seq
+            while True:
+                page = await self._messaging.messages(connection.principal, conversation_id, after, MAX_PAGE)
+                for message in page:
+                    await connection.send(MessageFrame(message=MessageOut.of(message)))
+                    after = message.seq
+                if len(page) < MAX_PAGE:
+                    break
+            connection.cursors[conversation_id] = after
+            await connection.send(ResumedFrame(conversation_id=conversation_id, last_seq=after))
+
+    async def _relay(self, connection: Connection, event: BusEvent) -> None:
+        assert event.conversation_id is not None and event.user_id is not None
+        if not await self._participates(connection, event.conversation_id):
+            return
+        frame: BaseModel
+        if event.kind == "read":
+            frame = ReadEventFrame(conversation_id=event.conversation_id, user_id=event.user_id, seq=event.seq or 0)
+        else:
+            frame = TypingEventFrame(conversation_id=event.conversation_id, user_id=event.user_id)
+        with contextlib.suppress(Exception):
+            await connection.send(frame)
+
+    async def check_session(self, connection: Connection) -> bool:
+        if await self._identity.session_active(connection.principal):
+            return True
+        with contextlib.suppress(Exception):
+            await connection.socket.close(code=4401, reason="session ended")
+        return False
+
+    def _spawn(self, coroutine: Any) -> None:
+        task = asyncio.create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)

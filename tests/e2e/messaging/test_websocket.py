@@ -1,0 +1,151 @@
+"""The messaging WebSocket: tickets, live delivery after commit, resume, receipts, access, limits, 4401."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+
+import pytest
+import websockets
+from websockets.exceptions import ConnectionClosed
+
+from tests.e2e.messaging.conftest import conversation_of, in_care
+
+TIMEOUT = 10
+
+
+def _ws_url(app) -> str:
+    return app[1].replace("http://", "ws://") + "/api/v1/ws"
+
+
+async def _connect(api, app, user, **kwargs):
+    ticket = (await api.post("/api/v1/ws-tickets", headers=user.headers)).json()["ticket"]
+    return await websockets.connect(f"{_ws_url(app)}?ticket={ticket}", **kwargs)
+
+
+async def _recv(socket, kind: str | None = None) -> dict:
+    while True:
+        frame = json.loads(await asyncio.wait_for(socket.recv(), TIMEOUT))
+        if kind is None or frame["type"] == kind:
+            return frame
+
+
+async def test_live_delivery_and_ack_after_commit(api, app, care):
+    cid = (await conversation_of(api, care))["id"]
+    client_ws = await _connect(api, app, care.client)
+    therapist_ws = await _connect(api, app, care.therapist)
+    try:
+        await client_ws.send(json.dumps({"type": "resume", "conversation_id": cid, "after_seq": 0}))
+        welcome = await _recv(client_ws, "message")
+        assert welcome["message"]["seq"] == 1 and welcome["message"]["kind"] == "welcome"
+        assert (await _recv(client_ws, "resumed"))["last_seq"] == 1
+        await therapist_ws.send(json.dumps({"type": "resume", "conversation_id": cid, "after_seq": 1}))
+        await _recv(therapist_ws, "resumed")
+
+        await client_ws.send(
+            json.dumps({"type": "send", "conversation_id": cid, "client_message_id": "c1", "body": "Hi!"})
+        )
+        ack = await _recv(client_ws, "ack")
+        assert (ack["seq"], ack["duplicate"]) == (2, False)
+        stored = (
+            await api.get(f"/api/v1/conversations/{cid}/messages?after_seq=1", headers=care.client.headers)
+        ).json()
+        assert [m["body"] for m in stored["items"]] == ["Hi!"], "acknowledged means committed"
+        pushed = await _recv(therapist_ws, "message")
+        assert (pushed["message"]["seq"], pushed["message"]["body"]) == (2, "Hi!")
+
+        await client_ws.send(
+            json.dumps({"type": "send", "conversation_id": cid, "client_message_id": "c1", "body": "Hi!"})
+        )
+        again = await _recv(client_ws, "ack")
+        assert (again["seq"], again["duplicate"]) == (2, True)
+
+        await therapist_ws.send(json.dumps({"type": "typing", "conversation_id": cid}))
+        assert (await _recv(client_ws, "typing"))["user_id"] == care.therapist.id
+        await therapist_ws.send(json.dumps({"type": "read", "conversation_id": cid, "seq": 2}))
+        receipt = await _recv(client_ws, "read")
+        assert (receipt["user_id"], receipt["seq"]) == (care.therapist.id, 2)
+    finally:
+        await client_ws.close()
+        await therapist_ws.close()
+
+
+async def test_reconnect_and_resume_gets_exactly_what_was_missed(api, app, care):
+    cid = (await conversation_of(api, care))["id"]
+    for i in range(5):
+        await api.post(
+            f"/api/v1/conversations/{cid}/messages",
+            json={"client_message_id": f"t{i}", "body": f"while you were away {i}"},
+            headers=care.therapist.headers,
+        )
+    socket = await _connect(api, app, care.client)
+    try:
+        await socket.send(json.dumps({"type": "resume", "conversation_id": cid, "after_seq": 3}))
+        got = []
+        while True:
+            frame = await _recv(socket)
+            if frame["type"] == "resumed":
+                break
+            got.append(frame["message"]["seq"])
+        assert got == [4, 5, 6]
+    finally:
+        await socket.close()
+
+
+async def test_tickets_are_single_use_and_origins_checked(api, app, care):
+    ticket = (await api.post("/api/v1/ws-tickets", headers=care.client.headers)).json()["ticket"]
+    first = await websockets.connect(f"{_ws_url(app)}?ticket={ticket}")
+    await first.close()
+    with pytest.raises(ConnectionClosed) as closed:
+        again = await websockets.connect(f"{_ws_url(app)}?ticket={ticket}")
+        await asyncio.wait_for(again.recv(), TIMEOUT)
+    assert closed.value.rcvd.code == 4401
+    with pytest.raises((ConnectionClosed, websockets.InvalidStatus)):
+        evil = await _connect(api, app, care.client, origin="https://evil.example")
+        await asyncio.wait_for(evil.recv(), TIMEOUT)
+
+
+async def test_strangers_get_error_frames_and_nothing_else(api, app, care):
+    cid = (await conversation_of(api, care))["id"]
+    other = await in_care(api)
+    socket = await _connect(api, app, other.client)
+    try:
+        await socket.send(json.dumps({"type": "resume", "conversation_id": cid, "after_seq": 0}))
+        assert (await _recv(socket))["code"] == "not_found"
+        await socket.send(json.dumps({"type": "send", "conversation_id": cid, "client_message_id": "x", "body": "hi"}))
+        assert (await _recv(socket))["code"] == "not_found"
+        # A message in the foreign conversation never reaches this socket.
+        await api.post(
+            f"/api/v1/conversations/{cid}/messages",
+            json={"client_message_id": "p", "body": "private"},
+            headers=care.client.headers,
+        )
+        await socket.send(json.dumps({"type": "ping"}))
+        assert (await _recv(socket))["type"] == "pong"
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(socket.recv(), 1.0)
+    finally:
+        await socket.close()
+
+
+async def test_bad_frames_and_oversized_frames(api, app, care):
+    socket = await _connect(api, app, care.client)
+    await socket.send("not json")
+    assert (await _recv(socket))["code"] == "invalid_frame"
+    await socket.send(json.dumps({"type": "send", "conversation_id": str(uuid.uuid4())}))
+    assert (await _recv(socket))["code"] == "invalid_frame"
+    await socket.send("x" * 70_000)
+    with pytest.raises(ConnectionClosed) as closed:
+        await asyncio.wait_for(socket.recv(), TIMEOUT)
+    assert closed.value.rcvd.code == 1009
+
+
+async def test_logout_closes_the_socket_with_4401(api, app, care):
+    socket = await _connect(api, app, care.client)
+    await socket.send(json.dumps({"type": "ping"}))
+    await _recv(socket, "pong")
+    await api.post("/api/v1/auth/logout", headers=care.client.headers)
+    with pytest.raises(ConnectionClosed) as closed:
+        await asyncio.wait_for(socket.recv(), TIMEOUT)
+    assert closed.value.rcvd.code == 4401
