@@ -25,7 +25,7 @@ from domain.identity.throttle import ThrottleRule
 from domain.identity.tickets import TicketService
 from domain.measures.service import MeasuresService
 from domain.messaging.bus import MessageBus
-from domain.messaging.service import MessagingService
+from domain.messaging.service import NOTIFY_UNREAD_JOB, MessagingService
 from domain.notes.service import NotesService
 from domain.plans.service import PlansService
 from domain.scheduling.calendar_service import CalendarService
@@ -181,7 +181,16 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
     async def offer_freed(freed: Freed) -> None:
         await waitlist_box[0].offer_freed(freed)
 
-    messaging = MessagingService(uow, cipher, clock, ids)
+    messaging = MessagingService(
+        uow,
+        cipher,
+        clock,
+        ids,
+        email=email,
+        base_url=settings.public_url,
+        notify_after=timedelta(minutes=settings.message_notify_after_minutes),
+        notify_throttle=timedelta(minutes=settings.message_notify_throttle_minutes),
+    )
 
     async def open_conversation(
         unit: SchedulingUnitOfWork, client_id: uuid.UUID, therapist_id: uuid.UUID, practice_id: uuid.UUID
@@ -196,7 +205,14 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
     async def send_reminder(payload: dict[str, Any]) -> None:
         await reminders.send(uuid.UUID(payload["reminder_id"]))
 
-    worker = job_worker_from_settings(job_pool, {SEND_REMINDER_JOB: send_reminder}, settings)
+    async def notify_unread(payload: dict[str, Any]) -> None:
+        await messaging.notify_unread(
+            uuid.UUID(payload["conversation_id"]), uuid.UUID(payload["user_id"]), int(payload["seq"])
+        )
+
+    worker = job_worker_from_settings(
+        job_pool, {SEND_REMINDER_JOB: send_reminder, NOTIFY_UNREAD_JOB: notify_unread}, settings
+    )
     plans = PlansService(uow, cipher, clock, ids)
     hub = Hub(messaging, identity)
     bus = bus_from_settings(settings, on_gap=hub.on_gap)

@@ -82,6 +82,15 @@ class Settings(BaseSettings):
     jobs_retry_max_seconds: float = Field(default=3600.0, ge=0)
     jobs_poll_seconds: float = Field(default=30.0, gt=0)
 
+    # Message bus
+    bus: Literal["postgres", "redis", "memory"] = "postgres"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    bus_channel: str = Field(default="hearth_bus", pattern=r"^[a-z][a-z0-9_]{0,62}$")
+
+    # Messaging notifications
+    message_notify_after_minutes: int = Field(default=10, ge=1, le=1440)
+    message_notify_throttle_minutes: int = Field(default=60, ge=1, le=10080)
+
     @model_validator(mode="after")
     def _production_needs_real_keys(self) -> Settings:
         if self.env == "production":

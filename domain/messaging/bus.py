@@ -20,7 +20,12 @@ class BusEvent:
     user_id: uuid.UUID | None = None
 
     def encode(self) -> str:
-        parts = [self.kind, str(self.conversation_id or ""), str(self.seq or ""), str(self.user_id or "")]
+        parts = [
+            self.kind,
+            str(self.conversation_id or ""),
+            "" if self.seq is None else str(self.seq),
+            str(self.user_id or ""),
+        ]
         return "|".join(parts)
 
     @classmethod

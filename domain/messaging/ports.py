@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from domain.audit.events import AuditLog
@@ -12,6 +12,7 @@ from domain.identity.ports import UserRepository
 from domain.messaging.model import Conversation, MessageKind
 from domain.scheduling.ports import CareRepository, OfficeHoursRepository
 from domain.shared.data_keys import DataKeyUnitOfWork
+from domain.shared.jobs import JobScheduler
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +58,14 @@ class ConversationRepository(Protocol):
     async def mark_read(self, conversation_id: uuid.UUID, user_id: uuid.UUID, seq: int, at: datetime) -> int:
         """Move the user's read cursor forward (never back); returns the cursor."""
 
+    async def read_cursor(self, conversation_id: uuid.UUID, user_id: uuid.UUID) -> int: ...
+
+    async def claim_notification(
+        self, conversation_id: uuid.UUID, user_id: uuid.UUID, now: datetime, throttle: timedelta
+    ) -> bool:
+        """True (and recorded) when no unread-message email went to the user for this conversation within
+        `throttle`; concurrent callers cannot both get True."""
+
     async def welcome_template(self, therapist_id: uuid.UUID) -> str | None: ...
 
     async def set_welcome_template(self, therapist_id: uuid.UUID, template: str, at: datetime) -> None: ...
@@ -68,3 +77,4 @@ class MessagingUnitOfWork(DataKeyUnitOfWork, Protocol):
     care: CareRepository
     conversations: ConversationRepository
     audit: AuditLog
+    jobs: JobScheduler

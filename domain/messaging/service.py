@@ -27,10 +27,12 @@ from domain.scheduling.slots import working_intervals
 from domain.shared.cipher import AadContext, PayloadCipher
 from domain.shared.data_keys import data_key, new_data_key
 from domain.shared.errors import NotFound, ValidationFailed
+from domain.shared.notify import EmailMessage, EmailSender
 from domain.shared.ports import Clock, IdGenerator
 from domain.shared.principal import Principal
 
 MAX_PAGE = 200
+NOTIFY_UNREAD_JOB = "messages.notify_unread"
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +53,15 @@ class MessagingService:
         clock: Clock,
         ids: IdGenerator,
         bus: MessageBus | None = None,
+        email: EmailSender | None = None,
+        base_url: str = "http://127.0.0.1:8000",
+        notify_after: timedelta = timedelta(minutes=10),
+        notify_throttle: timedelta = timedelta(hours=1),
     ) -> None:
+        self._email = email
+        self._base_url = base_url.rstrip("/")
+        self._notify_after = notify_after
+        self._notify_throttle = notify_throttle
         self._uow = uow
         self._cipher = cipher
         self._clock = clock
@@ -138,6 +148,12 @@ class MessagingService:
                 uow, conversation, principal.user_id, client_message_id, MessageKind.USER, body
             )
             await self._auto_reply(uow, conversation, principal.user_id)
+            recipient = conversation.other(principal.user_id)
+            await uow.jobs.enqueue(
+                NOTIFY_UNREAD_JOB,
+                {"conversation_id": str(conversation.id), "user_id": str(recipient), "seq": str(message.seq)},
+                self._clock.now() + self._notify_after,
+            )
             await uow.audit.append(self._event(principal, "message.write", message.id))
             await uow.commit()
         # The first new seq: receivers pull everything from there (an automatic reply included).
@@ -175,6 +191,32 @@ class MessagingService:
         async with self._uow() as uow:
             await self._visible(uow, principal, conversation_id)
         await self._publish(BusEvent("typing", conversation_id=conversation_id, user_id=principal.user_id))
+
+    async def notify_unread(self, conversation_id: uuid.UUID, user_id: uuid.UUID, seq: int) -> bool:
+        """The unread-message job: an email without any content, if the message is still unread and the
+        participant was not emailed about this conversation within the throttle."""
+        async with self._uow() as uow:
+            conversation = await uow.conversations.get(conversation_id)
+            user = await uow.users.get(user_id)
+            if conversation is None or user is None or not conversation.has(user_id):
+                return False
+            if await uow.conversations.read_cursor(conversation_id, user_id) >= seq:
+                return False
+            if not await uow.conversations.claim_notification(
+                conversation_id, user_id, self._clock.now(), self._notify_throttle
+            ):
+                return False
+            await uow.commit()
+        if self._email is not None:
+            area = "client" if user_id == conversation.client_id else "therapist"
+            await self._email.send(
+                EmailMessage(
+                    to=user.email,
+                    subject="You have a new message on Hearth",
+                    text=f"You have a new message on Hearth. Read it in the app: {self._base_url}/{area}/messages\n",
+                )
+            )
+        return True
 
     async def welcome_template(self, principal: Principal) -> str:
         async with self._uow() as uow:

@@ -536,3 +536,12 @@ ws_tickets = sa.Table(
     sa.Column("expires_at", TS, nullable=False),
     sa.Column("used_at", TS, nullable=True),
 )
+
+# When each participant was last emailed about unread messages (the throttle).
+message_notifications = sa.Table(
+    "message_notifications",
+    metadata,
+    sa.Column("conversation_id", UUID(as_uuid=True), sa.ForeignKey("conversations.id"), primary_key=True),
+    sa.Column("user_id", UUID(as_uuid=True), sa.ForeignKey("users.id"), primary_key=True),
+    sa.Column("last_sent_at", TS, nullable=False),
+)

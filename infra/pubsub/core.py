@@ -158,7 +158,7 @@ class Dispatcher:
                         await self._on_gap()
                 else:
                     await self._handler(item)
-            except ZeroDivisionError as exc:
+            except Exception as exc:
                 fields = {"backend": self._backend, "error": type(exc).__name__}
                 if isinstance(item, _Gap):
                     log.error("bus.gap_handler_failed", **fields)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.messaging.model import Conversation, MessageKind
 from domain.messaging.ports import ConversationSummary, StoredMessage
-from infra.db.tables import conversation_reads, conversations, messages, messaging_settings
+from infra.db.tables import conversation_reads, conversations, message_notifications, messages, messaging_settings
 
 
 def _conversation(r: Any) -> Conversation:
@@ -157,6 +157,31 @@ class SqlConversationRepository:
             .returning(conversation_reads.c.last_read_seq)
         )
         return int(result.scalar_one())
+
+    async def read_cursor(self, conversation_id: uuid.UUID, user_id: uuid.UUID) -> int:
+        value = (
+            await self._s.execute(
+                sa.select(conversation_reads.c.last_read_seq).where(
+                    conversation_reads.c.conversation_id == conversation_id, conversation_reads.c.user_id == user_id
+                )
+            )
+        ).scalar_one_or_none()
+        return int(value or 0)
+
+    async def claim_notification(
+        self, conversation_id: uuid.UUID, user_id: uuid.UUID, now: datetime, throttle: timedelta
+    ) -> bool:
+        claimed = await self._s.execute(
+            pg_insert(message_notifications)
+            .values(conversation_id=conversation_id, user_id=user_id, last_sent_at=now)
+            .on_conflict_do_update(
+                index_elements=[message_notifications.c.conversation_id, message_notifications.c.user_id],
+                set_={"last_sent_at": now},
+                where=message_notifications.c.last_sent_at <= now - throttle,
+            )
+            .returning(message_notifications.c.user_id)
+        )
+        return claimed.first() is not None
 
     async def welcome_template(self, therapist_id: uuid.UUID) -> str | None:
         return (
