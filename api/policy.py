@@ -100,6 +100,8 @@ POLICY: dict[tuple[str, str], Access] = {
     ("POST", "/api/v1/ws-tickets"): ANY_USER,
     # The socket authenticates with its single-use ticket (browsers cannot send headers on it).
     ("WS", "/api/v1/ws"): PUBLIC,
+    ("GET", "/api/v1/therapists/me/away"): THERAPISTS,
+    ("PUT", "/api/v1/therapists/me/away"): THERAPISTS,
     ("GET", "/api/v1/therapists/me/welcome-message"): THERAPISTS,
     ("PUT", "/api/v1/therapists/me/welcome-message"): THERAPISTS,
     # The feed address is itself the secret (calendar apps cannot send tokens).

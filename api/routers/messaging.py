@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 
 from api.deps import CurrentPrincipal, Messaging
 from api.schemas.messaging import (
+    Away,
     ConversationOut,
     Conversations,
     MarkRead,
@@ -90,6 +91,16 @@ async def mark_read(
 ) -> ReadCursor:
     cursor = await messaging.mark_read(principal, conversation_id, body.seq)
     return ReadCursor(conversation_id=conversation_id, last_read_seq=cursor)
+
+
+@router.get("/therapists/me/away", summary="Whether I am away from messaging")
+async def get_away(principal: CurrentPrincipal, messaging: Messaging) -> Away:
+    return Away(away=await messaging.is_away(principal))
+
+
+@router.put("/therapists/me/away", summary="Set or clear my away status")
+async def put_away(body: Away, principal: CurrentPrincipal, messaging: Messaging) -> Away:
+    return Away(away=await messaging.set_away(principal, body.away))
 
 
 @router.get("/therapists/me/welcome-message", summary="My welcome message template")

@@ -103,6 +103,10 @@ class WelcomeTemplate(RequestModel):
     )
 
 
+class Away(RequestModel):
+    away: bool = Field(strict=True, description="While away, clients who write get one automatic reply")
+
+
 class WsTicket(BaseModel):
     ticket: str
     expires_in: int = Field(description="Seconds; the ticket works once")

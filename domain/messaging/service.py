@@ -218,6 +218,16 @@ class MessagingService:
             )
         return True
 
+    async def set_away(self, principal: Principal, away: bool) -> bool:
+        async with self._uow() as uow:
+            await uow.conversations.set_away(principal.user_id, away, self._clock.now())
+            await uow.commit()
+        return away
+
+    async def is_away(self, principal: Principal) -> bool:
+        async with self._uow() as uow:
+            return await uow.conversations.away_since(principal.user_id) is not None
+
     async def welcome_template(self, principal: Principal) -> str:
         async with self._uow() as uow:
             return await uow.conversations.welcome_template(principal.user_id) or DEFAULT_WELCOME
@@ -285,20 +295,26 @@ class MessagingService:
         """One reply per conversation per off-period when a client writes outside the messaging hours."""
         if sender_id != conversation.client_id:
             return None
-        hours = await uow.office_hours.get(conversation.therapist_id)
-        if hours is None or hours.messaging_hours is None:
-            return None
         now = self._clock.now()
-        messaging = OfficeHours(timezone=hours.timezone, weekly=hours.messaging_hours)
-        past = working_intervals(messaging, now - timedelta(days=8), now + timedelta(days=8))
-        if any(iv.start <= now < iv.end for iv in past):
+        away_since = await uow.conversations.away_since(conversation.therapist_id)
+        hours = await uow.office_hours.get(conversation.therapist_id)
+        next_open = None
+        if away_since is not None:
+            off_since = away_since  # away is one off-period, from when it was switched on
+        elif hours is not None and hours.messaging_hours is not None:
+            messaging = OfficeHours(timezone=hours.timezone, weekly=hours.messaging_hours)
+            spans = working_intervals(messaging, now - timedelta(days=8), now + timedelta(days=8))
+            if any(iv.start <= now < iv.end for iv in spans):
+                return None
+            off_since = max((iv.end for iv in spans if iv.end <= now), default=now - timedelta(days=8))
+            next_open = min((iv.start for iv in spans if iv.start > now), default=None)
+        else:
             return None
-        off_since = max((iv.end for iv in past if iv.end <= now), default=now - timedelta(days=8))
         if conversation.auto_replied_at is not None and conversation.auto_replied_at >= off_since:
             return None
-        next_open = min((iv.start for iv in past if iv.start > now), default=None)
         client = await uow.users.get(conversation.client_id)
-        when = f"on {format_local(next_open, client.timezone if client else hours.timezone)}" if next_open else "soon"
+        zone = client.timezone if client else (hours.timezone if hours else "UTC")
+        when = f"on {format_local(next_open, zone)}" if next_open else "as soon as I am back"
         reply, _ = await self._append(
             uow,
             conversation,

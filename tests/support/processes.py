@@ -88,7 +88,7 @@ class HearthProcess:
         with self.log_path.open("ab") as log:
             log.write(f"\n--- start {self.starts + 1} at {time.strftime('%H:%M:%S')}\n".encode())
             log.flush()
-            self._process = subprocess.Popen(  # noqa: S603 - our own console script, fixed arguments
+            self._process = subprocess.Popen(
                 [str(HEARTH), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
                 env=self.env,
                 stdin=subprocess.DEVNULL,

@@ -183,6 +183,25 @@ class SqlConversationRepository:
         )
         return claimed.first() is not None
 
+    async def away_since(self, therapist_id: uuid.UUID) -> datetime | None:
+        row = (
+            await self._s.execute(
+                sa.select(messaging_settings.c.away, messaging_settings.c.updated_at).where(
+                    messaging_settings.c.therapist_id == therapist_id
+                )
+            )
+        ).first()
+        return row.updated_at if row is not None and row.away else None
+
+    async def set_away(self, therapist_id: uuid.UUID, away: bool, at: datetime) -> None:
+        await self._s.execute(
+            pg_insert(messaging_settings)
+            .values(therapist_id=therapist_id, welcome_template="", away=away, updated_at=at)
+            .on_conflict_do_update(
+                index_elements=[messaging_settings.c.therapist_id], set_={"away": away, "updated_at": at}
+            )
+        )
+
     async def welcome_template(self, therapist_id: uuid.UUID) -> str | None:
         return (
             await self._s.execute(

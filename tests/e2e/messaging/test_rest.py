@@ -137,3 +137,53 @@ async def test_strangers_cannot_read_or_send(api, care):
         "/api/v1/conversations", json={"client_id": care.client.id}, headers=other.therapist.headers
     )
     assert started.status_code == 404
+
+
+async def test_away_status_replies_once_until_cleared(api, care):
+    cid = (await conversation_of(api, care))["id"]
+    assert (
+        await api.put("/api/v1/therapists/me/away", json={"away": True}, headers=care.therapist.headers)
+    ).json() == {"away": True}
+    await _send(api, care.client, cid, "Hello?")
+    await _send(api, care.client, cid, "Still there?")
+    kinds = [
+        m["kind"]
+        for m in (
+            await api.get(f"/api/v1/conversations/{cid}/messages?after_seq=1", headers=care.client.headers)
+        ).json()["items"]
+    ]
+    assert kinds == ["user", "auto_reply", "user"]
+    await api.put("/api/v1/therapists/me/away", json={"away": False}, headers=care.therapist.headers)
+    await _send(api, care.client, cid, "Back?")
+    kinds = [
+        m["kind"]
+        for m in (
+            await api.get(f"/api/v1/conversations/{cid}/messages?after_seq=4", headers=care.client.headers)
+        ).json()["items"]
+    ]
+    assert kinds == ["user"]
+
+
+async def test_welcome_template_is_used_for_new_clients(api, care):
+    await api.put(
+        "/api/v1/therapists/me/welcome-message",
+        json={"template": "Hello {client}, I am {therapist}. Office line: 555-0100."},
+        headers=care.therapist.headers,
+    )
+    from tests.support.users import signed_up
+
+    newcomer = await signed_up(api, "client", display_name="Robin Newcomer")
+    booked = await api.post(
+        "/api/v1/appointments",
+        json={
+            "therapist_id": care.therapist.id,
+            "start": "2026-12-02T15:00:00Z",
+            "duration_minutes": 50,
+            "modality": "video",
+        },
+        headers=newcomer.headers,
+    )
+    assert booked.status_code == 201
+    cid = (await api.get("/api/v1/conversations", headers=newcomer.headers)).json()["items"][0]["id"]
+    first = (await api.get(f"/api/v1/conversations/{cid}/messages", headers=newcomer.headers)).json()["items"][0]
+    assert first["body"] == "Hello Robin, I am Dr. Dana Reyes. Office line: 555-0100."
