@@ -73,6 +73,8 @@ POLICY: dict[tuple[str, str], Access] = {
     ("GET", "/api/v1/clients/{client_id}/measures/{instrument}/trend"): Access(
         roles=frozenset({Role.CLIENT, Role.THERAPIST})
     ),
+    ("GET", "/api/v1/practices/me/crisis-resources"): ANY_USER,
+    ("PUT", "/api/v1/practices/me/crisis-resources"): STAFF,
     ("GET", "/api/v1/safety-alerts"): THERAPISTS,
     ("POST", "/api/v1/safety-alerts/{alert_id}/acknowledge"): THERAPISTS,
     # plans and notes (object rules in the domain: the client reads no note, only authors read psychotherapy notes)

@@ -15,6 +15,8 @@ from api.schemas.measures import (
     AssignmentOut,
     Assignments,
     CrisisResourceOut,
+    CrisisResourcesIO,
+    CrisisResourcesOut,
     InstrumentName,
     InstrumentOut,
     Instruments,
@@ -119,3 +121,18 @@ async def list_alerts(principal: CurrentPrincipal, measures: Measures) -> Alerts
 @router.post("/safety-alerts/{alert_id}/acknowledge", summary="Acknowledge a safety alert", responses=_NOT_FOUND)
 async def acknowledge_alert(alert_id: uuid.UUID, principal: CurrentPrincipal, measures: Measures) -> AlertOut:
     return AlertOut.of(await measures.acknowledge(principal, alert_id))
+
+
+@router.get("/practices/me/crisis-resources", summary="Crisis resources shown to my practice's clients")
+async def get_crisis_resources(principal: CurrentPrincipal, measures: Measures) -> CrisisResourcesOut:
+    return CrisisResourcesOut(
+        items=[CrisisResourceOut.of(r) for r in await measures.practice_crisis_resources(principal)]
+    )
+
+
+@router.put("/practices/me/crisis-resources", summary="Set my practice's crisis resources", responses=_NOT_FOUND)
+async def put_crisis_resources(
+    body: CrisisResourcesIO, principal: CurrentPrincipal, measures: Measures
+) -> CrisisResourcesOut:
+    resources = await measures.set_practice_crisis_resources(principal, [i.to_domain() for i in body.items])
+    return CrisisResourcesOut(items=[CrisisResourceOut.of(r) for r in resources])

@@ -222,3 +222,24 @@ class AlertOut(BaseModel):
 
 class Alerts(BaseModel):
     items: list[AlertOut]
+
+
+class CrisisResourceIn(RequestModel):
+    name: str = Field(min_length=1, max_length=120)
+    phone: str | None = Field(default=None, max_length=40)
+    text: str | None = Field(default=None, max_length=40)
+    url: str | None = Field(default=None, max_length=500)
+    description: str | None = Field(default=None, max_length=500)
+
+    def to_domain(self) -> CrisisResource:
+        return CrisisResource(
+            name=self.name, phone=self.phone, text=self.text, url=self.url, description=self.description
+        )
+
+
+class CrisisResourcesIO(RequestModel):
+    items: list[CrisisResourceIn] = Field(max_length=10, description="Empty restores the default (988 in the US)")
+
+
+class CrisisResourcesOut(BaseModel):
+    items: list[CrisisResourceOut]

@@ -9,7 +9,7 @@ from typing import Protocol
 
 from domain.audit.events import AuditLog
 from domain.identity.ports import UserRepository
-from domain.measures.alerts import SafetyAlert
+from domain.measures.alerts import CrisisResource, SafetyAlert
 from domain.measures.schedule import Assignment
 from domain.plans.ports import PlansUnitOfWork
 from domain.scheduling.ports import AppointmentRepository, CareRepository
@@ -63,7 +63,16 @@ class MeasuresRepository(Protocol):
     async def save_alert(self, alert: SafetyAlert) -> None: ...
 
 
+class PracticeSettingsRepository(Protocol):
+    async def crisis_resources(self, practice_id: uuid.UUID) -> list[CrisisResource] | None: ...
+
+    async def set_crisis_resources(
+        self, practice_id: uuid.UUID, resources: list[CrisisResource], at: datetime
+    ) -> None: ...
+
+
 class MeasuresUnitOfWork(PlansUnitOfWork, Protocol):
+    practice_settings: PracticeSettingsRepository
     users: UserRepository
     care: CareRepository
     appointments: AppointmentRepository

@@ -207,6 +207,7 @@ class MeasuresService:
                 uow, assignment.client_id, assignment.therapist_id, instrument.code, response.score.total, now
             )
             therapist = await uow.users.get(assignment.therapist_id)
+            configured = await uow.practice_settings.crisis_resources(assignment.practice_id)
             await uow.audit.append(self._event(principal, "measure.submit", "measure_response", response.id))
             await uow.commit()
         if alert is not None:
@@ -221,7 +222,7 @@ class MeasuresService:
                         text=f"A client needs your attention. Please open Hearth: {self._base_url}/therapist/alerts\n",
                     )
                 )
-        resources = crisis_resources() if shows_crisis_resources(response.score) else ()
+        resources = crisis_resources(configured) if shows_crisis_resources(response.score) else ()
         return Submitted(response, alert, resources)
 
     async def responses(self, principal: Principal, client_id: uuid.UUID) -> list[ScoredResponse]:
@@ -254,6 +255,26 @@ class MeasuresService:
     async def trend(self, principal: Principal, client_id: uuid.UUID, instrument_code: str, cutoff: int = 10) -> Trend:
         get_instrument(instrument_code)
         return trend(await self.responses(principal, client_id), instrument_code=instrument_code, cutoff=cutoff)
+
+    async def practice_crisis_resources(self, principal: Principal) -> tuple[CrisisResource, ...]:
+        if principal.practice_id is None:
+            return crisis_resources()
+        async with self._uow() as uow:
+            return crisis_resources(await uow.practice_settings.crisis_resources(principal.practice_id))
+
+    async def set_practice_crisis_resources(
+        self, principal: Principal, resources: list[CrisisResource]
+    ) -> tuple[CrisisResource, ...]:
+        """Staff of a practice set what its clients see after a risk answer; an empty list restores the default."""
+        if principal.role is Role.CLIENT or principal.practice_id is None:
+            raise NotFound("No such practice.")
+        async with self._uow() as uow:
+            await uow.practice_settings.set_crisis_resources(principal.practice_id, resources, self._clock.now())
+            await uow.audit.append(
+                self._event(principal, "practice.crisis_resources", "practice", principal.practice_id)
+            )
+            await uow.commit()
+        return crisis_resources(resources)
 
     async def open_alerts(self, principal: Principal) -> list[SafetyAlert]:
         if principal.role is not Role.THERAPIST:

@@ -545,3 +545,12 @@ message_notifications = sa.Table(
     sa.Column("user_id", UUID(as_uuid=True), sa.ForeignKey("users.id"), primary_key=True),
     sa.Column("last_sent_at", TS, nullable=False),
 )
+
+# Per-practice settings that are not clinical data (crisis resources shown to clients, ...).
+practice_settings = sa.Table(
+    "practice_settings",
+    metadata,
+    sa.Column("practice_id", UUID(as_uuid=True), sa.ForeignKey("practices.id"), primary_key=True),
+    sa.Column("crisis_resources", JSONB, nullable=True),
+    sa.Column("updated_at", TS, nullable=False),
+)

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from domain.audit.events import AuditLog
 from domain.identity.ports import PracticeRepository, SessionRepository, ThrottleRepository, UserRepository
 from domain.identity.tickets import TicketRepository
-from domain.measures.ports import MeasuresRepository
+from domain.measures.ports import MeasuresRepository, PracticeSettingsRepository
 from domain.messaging.ports import ConversationRepository
 from domain.notes.ports import NoteRepository, PsychotherapyRepository
 from domain.plans.ports import PlanRepository
@@ -33,6 +33,7 @@ from infra.db.repositories.clinical import (
     SqlMeasuresRepository,
     SqlNoteRepository,
     SqlPlanRepository,
+    SqlPracticeSettingsRepository,
     SqlPsychotherapyRepository,
 )
 from infra.db.repositories.data_keys import SqlDataKeyRepository
@@ -83,6 +84,7 @@ class SqlUnitOfWork:
         self.data_keys: DataKeyRepository = SqlDataKeyRepository(session)
         self.client_records: ClientRecordRepository = SqlClientRecordRepository(session)
         self.measures: MeasuresRepository = SqlMeasuresRepository(session)
+        self.practice_settings: PracticeSettingsRepository = SqlPracticeSettingsRepository(session)
         self.plans: PlanRepository = SqlPlanRepository(session)
         self.notes: NoteRepository = SqlNoteRepository(session)
         self.psychotherapy_notes: PsychotherapyRepository = SqlPsychotherapyRepository(session)

@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.measures.alerts import SafetyAlert
+from domain.measures.alerts import CrisisResource, SafetyAlert
 from domain.measures.instruments import RiskFlag
 from domain.measures.schedule import Assignment, Frequency
 from domain.notes.model import NoteState, Template
@@ -27,6 +27,7 @@ from infra.db.tables import (
     note_addenda,
     plan_acknowledgements,
     plan_progress,
+    practice_settings,
     psychotherapy_notes,
     safety_alerts,
     session_notes,
@@ -481,3 +482,29 @@ class SqlPsychotherapyRepository:
             .order_by(psychotherapy_notes.c.created_at)
         )
         return [self._row(r) for r in rows.all()]
+
+
+class SqlPracticeSettingsRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def crisis_resources(self, practice_id: uuid.UUID) -> list[CrisisResource] | None:
+        stored = (
+            await self._s.execute(
+                sa.select(practice_settings.c.crisis_resources).where(practice_settings.c.practice_id == practice_id)
+            )
+        ).scalar_one_or_none()
+        return [CrisisResource(**item) for item in stored] if stored else None
+
+    async def set_crisis_resources(self, practice_id: uuid.UUID, resources: list[CrisisResource], at: datetime) -> None:
+        doc = [
+            {"name": r.name, "phone": r.phone, "text": r.text, "url": r.url, "description": r.description}
+            for r in resources
+        ]
+        await self._s.execute(
+            pg_insert(practice_settings)
+            .values(practice_id=practice_id, crisis_resources=doc, updated_at=at)
+            .on_conflict_do_update(
+                index_elements=[practice_settings.c.practice_id], set_={"crisis_resources": doc, "updated_at": at}
+            )
+        )

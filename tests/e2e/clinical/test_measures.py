@@ -139,3 +139,24 @@ async def test_strangers_get_404(api, care):
         headers=care.therapist.headers,
     )
     assert not_mine.status_code == 404, "a therapist assigns only to their own clients"
+
+
+async def test_a_practice_can_set_its_own_crisis_resources(api, care):
+    resources = {"items": [{"name": "Samaritans", "phone": "116 123", "url": "https://www.samaritans.org"}]}
+    put = await api.put("/api/v1/practices/me/crisis-resources", json=resources, headers=care.therapist.headers)
+    assert put.status_code == 200 and put.json()["items"][0]["name"] == "Samaritans"
+    refused = await api.put("/api/v1/practices/me/crisis-resources", json=resources, headers=care.client.headers)
+    assert refused.status_code == 403
+    bad = await api.put(
+        "/api/v1/practices/me/crisis-resources",
+        json={"items": [{"name": "x", "url": "http://insecure"}]},
+        headers=care.therapist.headers,
+    )
+    assert bad.status_code == 422 and bad.json()["code"] == "invalid_crisis_resource"
+    assignment = await _assign(api, care)
+    answered = await api.post(
+        f"/api/v1/measure-assignments/{assignment['id']}/responses",
+        json=phq9(0, 0, 0, 0, 0, 0, 0, 0, 2),
+        headers=care.client.headers,
+    )
+    assert [r["name"] for r in answered.json()["crisis_resources"]] == ["Samaritans"]
