@@ -59,6 +59,9 @@ class AppointmentRepository(Protocol):
         self, therapist_id: uuid.UUID, start: datetime, end: datetime, *, exclude: uuid.UUID | None = None
     ) -> list[Appointment]: ...
 
+    async def busy(self, therapist_id: uuid.UUID, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+        """Just the (start, end) of the therapist's time-blocking appointments overlapping the window."""
+
     async def find(self, query: AppointmentQuery) -> list[Appointment]: ...
 
     async def for_series(self, series_id: uuid.UUID) -> list[Appointment]: ...

@@ -167,12 +167,12 @@ class SchedulingService:
             hours = await uow.office_hours.get(search.therapist_id)
             if hours is None:
                 return SlotResult(profile.timezone, [])
-            busy = await uow.appointments.blocking_for_therapist(
+            busy = await uow.appointments.busy(
                 search.therapist_id, search.start - _DAY_MARGIN, search.end + _DAY_MARGIN
             )
         found = available_slots(
             hours,
-            [(a.start, a.end) for a in busy],
+            busy,
             search.start,
             search.end,
             search.duration_minutes,

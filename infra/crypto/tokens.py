@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -26,6 +27,7 @@ from domain.shared.principal import Principal, Role
 ALGORITHM = "EdDSA"
 TOKEN_TYPE = "access"
 LEEWAY_SECONDS = 5
+VERIFIED_CACHE_SIZE = 10_000
 
 
 def key_id(public_key: Ed25519PublicKey) -> str:
@@ -86,6 +88,7 @@ class JwtAccessTokens:
         self._config = config
         self._clock = clock
         self._keys = {self._kid: signing_key.public_key()}
+        self._verified: OrderedDict[str, tuple[Principal, int]] = OrderedDict()
         for extra in extra_verification_keys or []:
             self._keys[key_id(extra)] = extra
 
@@ -109,6 +112,23 @@ class JwtAccessTokens:
         return IssuedAccessToken(token=token, expires_in=int(self._config.lifetime.total_seconds()))
 
     def verify(self, token: str) -> Principal:
+        # A token verified once is cached until it expires: the signature check is the costliest part of
+        # most requests, and a cached entry is keyed by the whole token, signature included.
+        cached = self._verified.get(token)
+        if cached is not None:
+            principal, exp = cached
+            if exp > self._clock.now().timestamp() - LEEWAY_SECONDS:
+                self._verified.move_to_end(token)
+                return principal
+            self._verified.pop(token, None)
+            raise AuthenticationFailed("The access token has expired.", code="token_expired")
+        principal, exp = self._verify_uncached(token)
+        self._verified[token] = (principal, exp)
+        if len(self._verified) > VERIFIED_CACHE_SIZE:
+            self._verified.popitem(last=False)
+        return principal
+
+    def _verify_uncached(self, token: str) -> tuple[Principal, int]:
         try:
             header = jwt.get_unverified_header(token)
             key = self._keys.get(str(header.get("kid")))
@@ -135,11 +155,12 @@ class JwtAccessTokens:
                 raise AuthenticationFailed("The access token is not valid.", code="invalid_token")
             if int(claims["exp"]) <= now - LEEWAY_SECONDS:
                 raise AuthenticationFailed("The access token has expired.", code="token_expired")
-            return Principal(
+            principal = Principal(
                 user_id=uuid.UUID(claims["sub"]),
                 role=Role(claims["role"]),
                 practice_id=uuid.UUID(claims["pid"]) if claims.get("pid") else None,
                 session_id=uuid.UUID(claims["sid"]) if claims.get("sid") else None,
             )
+            return principal, int(claims["exp"])
         except (jwt.PyJWTError, ValueError, KeyError, TypeError):
             raise AuthenticationFailed("The access token is not valid.", code="invalid_token") from None

@@ -306,6 +306,19 @@ class SqlAppointmentRepository:
             query = query.where(appointments.c.id != exclude)
         return [_appointment(r) for r in (await self._s.execute(query)).all()]
 
+    async def busy(self, therapist_id: uuid.UUID, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+        rows = await self._s.execute(
+            sa.select(appointments.c.start_at, appointments.c.end_at)
+            .where(
+                appointments.c.therapist_id == therapist_id,
+                appointments.c.start_at < end,
+                appointments.c.end_at > start,
+                sa.text(ACTIVE_APPOINTMENT_SQL),
+            )
+            .order_by(appointments.c.start_at)
+        )
+        return [(r.start_at, r.end_at) for r in rows.all()]
+
     async def find(self, query: AppointmentQuery) -> list[Appointment]:
         stmt = sa.select(*_APPOINTMENT_COLUMNS).order_by(appointments.c.start_at, appointments.c.id).limit(query.limit)
         if query.client_id is not None:
