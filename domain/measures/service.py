@@ -18,14 +18,14 @@ from domain.measures.alerts import (
 )
 from domain.measures.instruments import RiskFlag, Severity, get_instrument
 from domain.measures.ports import MeasuresUnitOfWork
-from domain.measures.schedule import Assignment, DueMeasure, end_assignment, new_assignment, next_due
+from domain.measures.schedule import Assignment, DueMeasure, Frequency, end_assignment, new_assignment, next_due
 from domain.measures.scoring import Score, ScoredResponse, complete_response
 from domain.measures.trend import Trend, trend
 from domain.plans.service import PlansService
 from domain.scheduling.model import AppointmentStatus
 from domain.scheduling.ports import AppointmentQuery
 from domain.shared.cipher import AadContext, PayloadCipher
-from domain.shared.errors import NotFound
+from domain.shared.errors import Conflict, NotFound
 from domain.shared.notify import EmailMessage, EmailSender
 from domain.shared.ports import Clock, IdGenerator
 from domain.shared.principal import Principal, Role
@@ -181,6 +181,10 @@ class MeasuresService:
             assignment = await uow.measures.assignment(assignment_id)
             if assignment is None or assignment.client_id != principal.user_id:
                 raise NotFound("No such questionnaire.")
+            if assignment.ended_at is not None and assignment.ended_at <= now:
+                raise Conflict("This questionnaire is no longer being sent.", code="assignment_ended")
+            if assignment.frequency is Frequency.ONCE and await uow.measures.last_completed(assignment.id):
+                raise Conflict("This questionnaire was already answered.", code="already_completed")
             instrument = get_instrument(assignment.instrument_code)
             response = complete_response(
                 instrument,

@@ -28,7 +28,7 @@ from domain.plans.model import (
 )
 from domain.plans.ports import PlanRow, PlansUnitOfWork, PlanVersionRow
 from domain.shared.cipher import AadContext, PayloadCipher, WrappedDataKey
-from domain.shared.errors import NotFound, StaleVersion
+from domain.shared.errors import NotFound, StaleVersion, ValidationFailed
 from domain.shared.ports import Clock, IdGenerator
 from domain.shared.principal import Principal, Role
 from domain.shared.records import record_key
@@ -153,7 +153,9 @@ class PlansService:
             return
         row = await uow.plans.for_relationship(client_id, therapist_id)
         if row is None:
-            raise NotFound("The note rates goals, but the client has no plan.", code="unknown_goal")
+            raise ValidationFailed(
+                "The note rates goals, but the client has no plan.", code="unknown_goal", field="ratings"
+            )
         key = await record_key(uow, self._cipher, self._ids.new, client_id, row.practice_id, at)
         plan = await self._load(uow, row, key, row.version)
         for entry in record_progress(plan, ratings, note_id=note_id, on=on, at=at):

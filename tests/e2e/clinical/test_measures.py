@@ -45,6 +45,12 @@ async def test_client_answers_and_gets_a_scored_band(api, care, smtp):
     assert smtp.received == [], "no alert without a risk answer"
     after = (await api.get(f"/api/v1/clients/{care.client.id}/measures", headers=care.client.headers)).json()["items"]
     assert after[0]["due_now"] is False, "a one-off questionnaire is done once answered"
+    again = await api.post(
+        f"/api/v1/measure-assignments/{assignment['id']}/responses",
+        json=phq9(1, 1, 2, 1, 1, 1, 2, 1, 0),
+        headers=care.client.headers,
+    )
+    assert again.status_code == 409 and again.json()["code"] == "already_completed"
 
 
 @pytest.mark.parametrize(

@@ -158,7 +158,7 @@ async def test_the_client_and_other_practices_read_no_note(api, care, clock):
     )
     assert (
         await api.get(f"/api/v1/appointments/{appointment_id}/note", headers=care.client.headers)
-    ).status_code == 403
+    ).status_code == 404
     assert (
         await api.get(f"/api/v1/appointments/{appointment_id}/note", headers=other.therapist.headers)
     ).status_code == 404
@@ -193,7 +193,7 @@ async def test_psychotherapy_notes_are_for_their_author_only(api, care):
     assert edited.status_code == 200 and edited.json()["version"] == 2
     stranger = await signed_up(api, "therapist")
     assert (await api.get(f"/api/v1/psychotherapy-notes/{note_id}", headers=stranger.headers)).status_code == 404
-    assert (await api.get(f"/api/v1/psychotherapy-notes/{note_id}", headers=care.client.headers)).status_code == 403
+    assert (await api.get(f"/api/v1/psychotherapy-notes/{note_id}", headers=care.client.headers)).status_code == 404
     listed = (await api.get(f"/api/v1/clients/{care.client.id}/psychotherapy-notes", headers=stranger.headers)).json()
     assert listed["items"] == []
     assert (
