@@ -1,6 +1,8 @@
 /** A field problem from an RFC 9457 body, with the field named by its last path segment. */
 export interface FieldProblem {
   field: string;
+  /** The whole location inside the body, e.g. `goals[0].objectives[1].target_date`, for nested forms. */
+  path: string;
   message: string;
 }
 
@@ -22,6 +24,22 @@ export class ApiError extends Error {
   messageFor(field: string): string | undefined {
     return this.fieldProblems.find((problem) => problem.field === field)?.message;
   }
+
+  /** The server's message for a nested field by its whole path (`goals[0].text`), if it sent one. */
+  messageAt(path: string): string | undefined {
+    return this.fieldProblems.find((problem) => problem.path === path)?.message;
+  }
+}
+
+const LOCATION_ROOTS = new Set(['body', 'query', 'path', 'header']);
+
+/** `['body', 'goals', 0, 'text']` and `['body', 'goals[0].text']` both read as `goals[0].text`. */
+function pathOf(segments: string[]): string {
+  const rest = LOCATION_ROOTS.has(segments[0] ?? '') ? segments.slice(1) : segments;
+  return rest.reduce((path, segment) => {
+    if (/^\d+$/.test(segment)) return `${path}[${segment}]`;
+    return path ? `${path}.${segment}` : segment;
+  }, '');
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -34,9 +52,9 @@ function readFieldProblems(errors: unknown): FieldProblem[] {
     // Accept a dotted/array location as well as a plain name: the last segment names the form field.
     const location = item.field ?? item.loc ?? item.pointer ?? '';
     const segments = Array.isArray(location) ? location.map(String) : String(location).split(/[./]/);
-    const field = segments.filter(Boolean).at(-1) ?? '';
+    const field = segments.flatMap((segment) => segment.split(/[.\[\]]/)).filter((s) => s && !/^\d+$/.test(s)).at(-1) ?? '';
     const message = item.message ?? item.msg ?? item.detail;
-    return typeof message === 'string' ? [{ field, message }] : [];
+    return typeof message === 'string' ? [{ field, path: pathOf(segments), message }] : [];
   });
 }
 

@@ -3,6 +3,15 @@ import { AreaLayout } from '../areas/AreaLayout';
 import { ClientArea } from '../areas/ClientArea';
 import { TherapistArea } from '../areas/TherapistArea';
 import { SettingsPage } from '../features/account/SettingsPage';
+import { ClientChartPage } from '../features/clients/ClientChartPage';
+import { ClientsPage } from '../features/clients/ClientsPage';
+import { MyScoresPage } from '../features/measures/MyScoresPage';
+import { QuestionnaireFormPage } from '../features/measures/QuestionnaireFormPage';
+import { QuestionnairesPage } from '../features/measures/QuestionnairesPage';
+import { SafetyAlertsBanner, SafetyAlertsPage } from '../features/measures/SafetyAlerts';
+import { NoteEditorPage } from '../features/notes/NoteEditorPage';
+import { NotesTodoPage } from '../features/notes/NotesTodoPage';
+import { MyPlanPage } from '../features/plans/MyPlanPage';
 import { LoginPage } from '../features/auth/LoginPage';
 import { RegisterPage } from '../features/auth/RegisterPage';
 import { RequireRole } from '../features/auth/RequireRole';
@@ -21,6 +30,9 @@ import { NotFoundPage } from './NotFoundPage';
 const THERAPIST_LINKS = [
   { to: '/therapist', label: 'Overview', end: true },
   { to: '/therapist/calendar', label: 'Calendar' },
+  { to: '/therapist/clients', label: 'Clients' },
+  { to: '/therapist/notes', label: 'Notes to write' },
+  { to: '/therapist/alerts', label: 'Safety alerts' },
   { to: '/therapist/profile', label: 'Profile' },
   { to: '/therapist/office-hours', label: 'Office hours' },
   { to: '/therapist/waitlist', label: 'Waitlist' },
@@ -31,6 +43,9 @@ const CLIENT_LINKS = [
   { to: '/client', label: 'Overview', end: true },
   { to: '/client/therapists', label: 'Find a therapist' },
   { to: '/client/appointments', label: 'My appointments' },
+  { to: '/client/plan', label: 'My plan' },
+  { to: '/client/questionnaires', label: 'Questionnaires' },
+  { to: '/client/scores', label: 'My scores' },
   { to: '/client/waitlist', label: 'Waitlist' },
   { to: '/client/settings', label: 'Settings' },
 ];
@@ -47,11 +62,16 @@ export const router = createBrowserRouter([
         element: <RequireRole role="therapist" />,
         children: [
           {
-            element: <AreaLayout label="Therapist area" links={THERAPIST_LINKS} />,
+            element: <AreaLayout label="Therapist area" links={THERAPIST_LINKS} banner={<SafetyAlertsBanner />} />,
             children: [
               { index: true, element: <TherapistArea /> },
               { path: 'calendar', element: <WeekCalendarPage /> },
               { path: 'appointments/:appointmentId', element: <TherapistAppointmentPage /> },
+              { path: 'appointments/:appointmentId/note', element: <NoteEditorPage /> },
+              { path: 'clients', element: <ClientsPage /> },
+              { path: 'clients/:clientId', element: <ClientChartPage /> },
+              { path: 'notes', element: <NotesTodoPage /> },
+              { path: 'alerts', element: <SafetyAlertsPage /> },
               { path: 'profile', element: <ProfileEditorPage /> },
               { path: 'office-hours', element: <OfficeHoursEditorPage /> },
               { path: 'waitlist', element: <TherapistWaitlistPage /> },
@@ -72,6 +92,10 @@ export const router = createBrowserRouter([
               { path: 'therapists/:therapistId', element: <BookTherapistPage /> },
               { path: 'appointments', element: <MyAppointmentsPage /> },
               { path: 'appointments/:appointmentId', element: <ClientAppointmentPage /> },
+              { path: 'plan', element: <MyPlanPage /> },
+              { path: 'questionnaires', element: <QuestionnairesPage /> },
+              { path: 'questionnaires/:assignmentId', element: <QuestionnaireFormPage /> },
+              { path: 'scores', element: <MyScoresPage /> },
               { path: 'waitlist', element: <ClientWaitlistPage /> },
               { path: 'settings', element: <SettingsPage /> },
             ],

@@ -1,3 +1,4 @@
+import type { ReactNode } from 'react';
 import { NavLink, Outlet } from 'react-router';
 
 export interface AreaLink {
@@ -6,10 +7,11 @@ export interface AreaLink {
   end?: boolean;
 }
 
-/** An area's own navigation above its pages. */
-export function AreaLayout({ label, links }: { label: string; links: AreaLink[] }) {
+/** An area's own navigation above its pages; `banner` shows above it on every page (e.g. safety alerts). */
+export function AreaLayout({ label, links, banner }: { label: string; links: AreaLink[]; banner?: ReactNode }) {
   return (
     <>
+      {banner}
       <nav aria-label={label} className="area-nav">
         <ul>
           {links.map(({ to, label: text, end }) => (

@@ -18,6 +18,15 @@ export function ClientArea() {
           <Link to="/client/appointments">My appointments</Link>: reschedule or cancel
         </li>
         <li>
+          <Link to="/client/plan">My plan</Link>: your goals and how they are going
+        </li>
+        <li>
+          <Link to="/client/questionnaires">Questionnaires</Link>: check-ins your therapist asked you to fill in
+        </li>
+        <li>
+          <Link to="/client/scores">My scores</Link>: your questionnaire results over time
+        </li>
+        <li>
           <Link to="/client/waitlist">Waitlist</Link>: times offered to you when a session frees up
         </li>
         <li>

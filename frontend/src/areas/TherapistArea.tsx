@@ -16,6 +16,15 @@ export function TherapistArea() {
           <Link to="/therapist/calendar">Calendar</Link>: your week of sessions
         </li>
         <li>
+          <Link to="/therapist/clients">Clients</Link>: plans, progress, measures and notes for each client
+        </li>
+        <li>
+          <Link to="/therapist/notes">Notes to write</Link>: completed sessions waiting for a signed note
+        </li>
+        <li>
+          <Link to="/therapist/alerts">Safety alerts</Link>: clients who need your attention now
+        </li>
+        <li>
           <Link to="/therapist/profile">Profile</Link>: what clients see, session lengths, rates and ways to meet
         </li>
         <li>

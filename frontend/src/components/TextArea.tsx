@@ -1,15 +1,19 @@
-import { useId, type TextareaHTMLAttributes } from 'react';
+import { useId, type TextareaHTMLAttributes, type ReactNode } from 'react';
 
 type TextAreaProps = Omit<TextareaHTMLAttributes<HTMLTextAreaElement>, 'id'> & {
-  label: string;
+  /** Usually text; may hold a visually hidden part that tells repeated fields apart. */
+  label: ReactNode;
   name: string;
+  /** Set it to move focus here from elsewhere; otherwise a unique id is generated. */
+  id?: string;
   hint?: string;
   error?: string;
 };
 
 /** A labelled textarea with its hint and error tied to it by aria-describedby (the twin of TextField). */
-export function TextArea({ label, hint, error, ...textarea }: TextAreaProps) {
-  const id = useId();
+export function TextArea({ label, hint, error, id: givenId, ...textarea }: TextAreaProps) {
+  const generatedId = useId();
+  const id = givenId ?? generatedId;
   const hintId = hint ? `${id}-hint` : undefined;
   const errorId = error ? `${id}-error` : undefined;
   const describedBy = [hintId, errorId].filter(Boolean).join(' ') || undefined;

@@ -64,6 +64,14 @@ function AppointmentDetails({ viewer, zone }: { viewer: Viewer; zone: string }) 
         <>
           <Facts appointment={a} viewer={viewer} zone={zone} />
           {viewer === 'therapist' && <StatusActions appointment={a} onDone={setMessage} />}
+          {viewer === 'therapist' && a.status === 'completed' && (
+            <section aria-labelledby="note-heading">
+              <h2 id="note-heading">Session note</h2>
+              <p>
+                <Link to={`/therapist/appointments/${a.id}/note`}>Write or open the session note</Link>
+              </p>
+            </section>
+          )}
           {a.status === 'booked' && (
             <Reschedule appointment={a} viewer={viewer} zone={zone} onDone={setMessage} />
           )}
