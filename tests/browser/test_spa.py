@@ -36,7 +36,7 @@ async def test_playwright_suite(settings):
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
         )
-        output, _ = await asyncio.wait_for(process.communicate(), timeout=600)
+        output, _ = await asyncio.wait_for(process.communicate(), timeout=1200)
     text = output.decode(errors="replace")
     print(text)
     assert process.returncode == 0, text
