@@ -15,6 +15,9 @@ import { MyPlanPage } from '../features/plans/MyPlanPage';
 import { LoginPage } from '../features/auth/LoginPage';
 import { RegisterPage } from '../features/auth/RegisterPage';
 import { RequireRole } from '../features/auth/RequireRole';
+import { ConversationPage } from '../features/messaging/ConversationPage';
+import { ConversationsPage } from '../features/messaging/ConversationsPage';
+import { MessagingSettingsPage } from '../features/messaging/MessagingSettingsPage';
 import { ClientAppointmentPage, TherapistAppointmentPage } from '../features/scheduling/AppointmentDetailsPage';
 import { BookTherapistPage } from '../features/scheduling/BookTherapistPage';
 import { MyAppointmentsPage } from '../features/scheduling/MyAppointmentsPage';
@@ -30,6 +33,7 @@ import { NotFoundPage } from './NotFoundPage';
 const THERAPIST_LINKS = [
   { to: '/therapist', label: 'Overview', end: true },
   { to: '/therapist/calendar', label: 'Calendar' },
+  { to: '/therapist/messages', label: 'Messages' },
   { to: '/therapist/clients', label: 'Clients' },
   { to: '/therapist/notes', label: 'Notes to write' },
   { to: '/therapist/alerts', label: 'Safety alerts' },
@@ -43,6 +47,7 @@ const CLIENT_LINKS = [
   { to: '/client', label: 'Overview', end: true },
   { to: '/client/therapists', label: 'Find a therapist' },
   { to: '/client/appointments', label: 'My appointments' },
+  { to: '/client/messages', label: 'Messages' },
   { to: '/client/plan', label: 'My plan' },
   { to: '/client/questionnaires', label: 'Questionnaires' },
   { to: '/client/scores', label: 'My scores' },
@@ -66,6 +71,9 @@ export const router = createBrowserRouter([
             children: [
               { index: true, element: <TherapistArea /> },
               { path: 'calendar', element: <WeekCalendarPage /> },
+              { path: 'messages', element: <ConversationsPage /> },
+              { path: 'messages/settings', element: <MessagingSettingsPage /> },
+              { path: 'messages/:conversationId', element: <ConversationPage /> },
               { path: 'appointments/:appointmentId', element: <TherapistAppointmentPage /> },
               { path: 'appointments/:appointmentId/note', element: <NoteEditorPage /> },
               { path: 'clients', element: <ClientsPage /> },
@@ -92,6 +100,8 @@ export const router = createBrowserRouter([
               { path: 'therapists/:therapistId', element: <BookTherapistPage /> },
               { path: 'appointments', element: <MyAppointmentsPage /> },
               { path: 'appointments/:appointmentId', element: <ClientAppointmentPage /> },
+              { path: 'messages', element: <ConversationsPage /> },
+              { path: 'messages/:conversationId', element: <ConversationPage /> },
               { path: 'plan', element: <MyPlanPage /> },
               { path: 'questionnaires', element: <QuestionnairesPage /> },
               { path: 'questionnaires/:assignmentId', element: <QuestionnaireFormPage /> },

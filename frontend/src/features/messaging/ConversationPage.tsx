@@ -1,0 +1,221 @@
+import { useQueryClient } from '@tanstack/react-query';
+import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { Link, useParams } from 'react-router';
+import { ErrorAlert } from '../../components/ErrorAlert';
+import { QueryState } from '../../components/QueryState';
+import { StatusMessage } from '../../components/StatusMessage';
+import { formatDateTime } from '../../lib/time';
+import { useMe } from '../auth/useAuth';
+import { useViewerZone } from '../auth/useViewerZone';
+import type { ConversationState } from './connection';
+import { CONNECTION_LABELS } from './labels';
+import { usePartyName } from './partyName';
+import { messagingKeys, useConversations, useMessagingClient, useMessagingState } from './queries';
+import type { Conversation, Message } from './types';
+import './messaging.css';
+
+const TYPING_SHOWN_MS = 6_000;
+const MAX_BODY = 10_000;
+
+function senderLabel(message: Message, myId: string | undefined, partyName: string): string {
+  if (message.kind === 'welcome') return `Welcome message from ${partyName}`;
+  if (message.kind === 'auto_reply') return `Automatic reply from ${partyName}`;
+  return message.sender_id === myId ? 'You' : partyName;
+}
+
+function useDocumentVisible(): boolean {
+  const [visible, setVisible] = useState(() => document.visibilityState === 'visible');
+  useEffect(() => {
+    const update = () => setVisible(document.visibilityState === 'visible');
+    document.addEventListener('visibilitychange', update);
+    return () => document.removeEventListener('visibilitychange', update);
+  }, []);
+  return visible;
+}
+
+/** True while the other party's last typing signal is recent. */
+function useTyping(typingAt: number): boolean {
+  const [, rerender] = useState(0);
+  const shown = typingAt > 0 && Date.now() - typingAt < TYPING_SHOWN_MS;
+  useEffect(() => {
+    if (!shown) return undefined;
+    const timer = setTimeout(() => rerender((n) => n + 1), typingAt + TYPING_SHOWN_MS - Date.now() + 50);
+    return () => clearTimeout(timer);
+  }, [shown, typingAt]);
+  return shown;
+}
+
+const EMPTY: ConversationState = { messages: [], lastSeq: 0, peerReadSeq: 0, typingAt: 0, historyLoaded: false };
+
+/** One conversation: its messages in seq order, live updates, the outbox's pending messages and the composer. */
+export function ConversationPage() {
+  const { conversationId = '' } = useParams();
+  const me = useMe().data;
+  const zone = useViewerZone();
+  const queryClient = useQueryClient();
+  const client = useMessagingClient();
+  const state = useMessagingState(client);
+  const conversations = useConversations(client);
+  const conversation = conversations.data?.find((c) => c.id === conversationId);
+  const partyName = usePartyName(conversation, me?.role);
+  const held = state.conversations[conversationId] ?? EMPTY;
+  const pending = state.pending.filter((p) => p.conversation_id === conversationId);
+  const typing = useTyping(held.typingAt);
+  const visible = useDocumentVisible();
+  const [historyError, setHistoryError] = useState<unknown>(null);
+  const [draft, setDraft] = useState('');
+  const [announcement, setAnnouncement] = useState('');
+  const composerId = useId();
+  const logRef = useRef<HTMLDivElement>(null);
+  const announcedSeq = useRef<number | null>(null);
+  const base = me?.role === 'therapist' ? '/therapist/messages' : '/client/messages';
+
+  useEffect(() => {
+    if (!client || !conversation) return;
+    setHistoryError(null);
+    client.loadHistory(conversationId).catch(setHistoryError);
+  }, [client, conversation, conversationId]);
+
+  const lastSeq = held.messages.at(-1)?.seq ?? 0;
+
+  // Mark read whatever is on screen while the page is visible; the other party sees "Seen".
+  useEffect(() => {
+    if (!client || !visible || lastSeq === 0) return;
+    client.markRead(conversationId, lastSeq);
+    queryClient.setQueryData<Conversation[]>(messagingKeys.conversations, (list) =>
+      list?.map((c) => (c.id === conversationId && c.unread_count > 0 ? { ...c, unread_count: 0 } : c)),
+    );
+  }, [client, visible, conversationId, lastSeq, queryClient]);
+
+  // Announce messages from the other party that arrive while the page is open (not the history it loaded with).
+  useEffect(() => {
+    if (!held.historyLoaded) return;
+    if (announcedSeq.current === null) {
+      announcedSeq.current = lastSeq;
+      return;
+    }
+    const fresh = held.messages.filter((m) => m.seq > (announcedSeq.current ?? 0) && m.sender_id !== me?.id);
+    announcedSeq.current = Math.max(announcedSeq.current, lastSeq);
+    const latest = fresh.at(-1);
+    if (latest) setAnnouncement(`New message from ${partyName}: ${latest.body}`);
+  }, [held.historyLoaded, held.messages, lastSeq, me?.id, partyName]);
+
+  // Keep the newest message in view.
+  useEffect(() => {
+    const log = logRef.current;
+    if (log) log.scrollTop = log.scrollHeight;
+  }, [held.messages.length, pending.length]);
+
+  if (conversations.isPending || conversations.error) {
+    return <QueryState isPending={conversations.isPending} error={conversations.error} what="the conversation" />;
+  }
+  if (!conversation) {
+    return (
+      <>
+        <h1>Conversation not found</h1>
+        <p>
+          <Link to={base}>Back to messages</Link>
+        </p>
+      </>
+    );
+  }
+
+  // "Seen" goes under the newest of my messages the other party has read.
+  const lastSeenMine = [...held.messages].reverse().find((m) => m.sender_id === me?.id && m.seq <= held.peerReadSeq);
+
+  const submit = (event?: FormEvent) => {
+    event?.preventDefault();
+    const body = draft.trim();
+    if (!client || !body || body.length > MAX_BODY) return;
+    client.send(conversationId, body);
+    setDraft('');
+  };
+
+  const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
+    // Enter sends, Shift+Enter starts a new line.
+    if (event.key === 'Enter' && !event.shiftKey && !event.nativeEvent.isComposing) {
+      event.preventDefault();
+      submit();
+    }
+  };
+
+  return (
+    <>
+      <title>{`Messages with ${partyName} · Hearth`}</title>
+      <p>
+        <Link to={base}>All conversations</Link>
+      </p>
+      <h1>Messages with {partyName}</h1>
+      <StatusMessage>{CONNECTION_LABELS[state.status]}</StatusMessage>
+      {historyError ? <ErrorAlert error={historyError} /> : null}
+      {!held.historyLoaded && !historyError && <p role="status">Loading messages…</p>}
+      <div className="message-log" ref={logRef} tabIndex={0} role="region" aria-label={`Messages with ${partyName}`}>
+        <ol aria-label="Messages">
+          {held.messages.map((message) => {
+            const mine = message.sender_id === me?.id;
+            return (
+              <li key={message.seq} className={mine ? 'message mine' : 'message'} data-seq={message.seq}>
+                <span className="message-meta">
+                  {senderLabel(message, me?.id, partyName)} · <time dateTime={message.created_at}>{formatDateTime(message.created_at, zone)}</time>
+                </span>
+                <p className="message-body">{message.body}</p>
+                {message === lastSeenMine && <span className="message-meta">Seen</span>}
+              </li>
+            );
+          })}
+          {pending.map((message) => (
+            <li key={message.client_message_id} className={message.failed ? 'message mine failed' : 'message mine'} data-pending="true">
+              <span className="message-meta">You</span>
+              <p className="message-body">{message.body}</p>
+              {message.failed ? (
+                <span className="message-meta">
+                  Not sent: {message.failed}{' '}
+                  <button type="button" onClick={() => client?.discard(message.client_message_id)}>
+                    Discard
+                  </button>
+                </span>
+              ) : (
+                <span className="message-meta">{state.status === 'online' ? 'Sending…' : 'Waiting to send'}</span>
+              )}
+            </li>
+          ))}
+        </ol>
+        {held.historyLoaded && held.messages.length === 0 && pending.length === 0 && <p>No messages yet.</p>}
+      </div>
+      <p className="typing-indicator" aria-live="polite">
+        {typing ? `${partyName} is typing…` : ''}
+      </p>
+      <div className="visually-hidden" role="status" aria-live="polite" aria-atomic="true">
+        {announcement}
+      </div>
+      {conversation.closed ? (
+        <p>This conversation is closed.</p>
+      ) : (
+        <form onSubmit={submit} aria-label="Write a message">
+          <div className="field">
+            <label htmlFor={composerId}>Message</label>
+            <p className="hint" id={`${composerId}-hint`}>
+              Enter sends, Shift+Enter starts a new line.
+              {me?.role === 'client' && ' Not for emergencies: if you are in crisis, call your local emergency number.'}
+            </p>
+            <textarea
+              id={composerId}
+              aria-describedby={`${composerId}-hint`}
+              rows={3}
+              maxLength={MAX_BODY}
+              value={draft}
+              onChange={(event) => {
+                setDraft(event.target.value);
+                if (event.target.value) client?.typing(conversationId);
+              }}
+              onKeyDown={onKeyDown}
+            />
+          </div>
+          <button type="submit" disabled={!draft.trim()}>
+            Send
+          </button>
+        </form>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,79 @@
+import { useEffect, useState, type FormEvent } from 'react';
+import { Link } from 'react-router';
+import { ErrorAlert } from '../../components/ErrorAlert';
+import { QueryState } from '../../components/QueryState';
+import { StatusMessage } from '../../components/StatusMessage';
+import { TextArea } from '../../components/TextArea';
+import { fieldMessage } from '../../api/problem';
+import { useAway, useSaveAway, useSaveWelcome, useWelcome } from './queries';
+
+function WelcomeEditor({ initial }: { initial: string }) {
+  const save = useSaveWelcome();
+  const [template, setTemplate] = useState(initial);
+  useEffect(() => setTemplate(initial), [initial]);
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    save.mutate(template);
+  };
+  return (
+    <form onSubmit={submit} aria-labelledby="welcome-heading">
+      <h2 id="welcome-heading">Welcome message</h2>
+      <TextArea
+        label="Welcome message text"
+        name="template"
+        rows={8}
+        hint="Sent automatically when a client first books you. Say how to reach you, your messaging hours, and what messaging is for and not for (it is not for emergencies)."
+        value={template}
+        onChange={(event) => setTemplate(event.target.value)}
+        error={fieldMessage(save.error, 'template')}
+      />
+      <button type="submit" disabled={save.isPending}>
+        {save.isPending ? 'Saving…' : 'Save welcome message'}
+      </button>
+      <StatusMessage>{save.isSuccess && !save.isPending ? 'Welcome message saved.' : ''}</StatusMessage>
+      {save.error && !fieldMessage(save.error, 'template') ? <ErrorAlert error={save.error} /> : null}
+    </form>
+  );
+}
+
+function AwayToggle({ away }: { away: boolean }) {
+  const save = useSaveAway();
+  return (
+    <section aria-labelledby="away-heading">
+      <h2 id="away-heading">Away</h2>
+      <div className="field">
+        <label>
+          <input
+            type="checkbox"
+            checked={save.isPending && save.variables !== undefined ? save.variables : away}
+            disabled={save.isPending}
+            onChange={(event) => save.mutate(event.target.checked)}
+          />{' '}
+          I am away from messaging
+        </label>
+        <p className="hint">While you are away, a client who writes gets one automatic reply saying when you will answer, with crisis resources.</p>
+      </div>
+      <StatusMessage>{save.isSuccess && !save.isPending ? (away ? 'You are marked away.' : 'You are available.') : ''}</StatusMessage>
+      {save.error ? <ErrorAlert error={save.error} /> : null}
+    </section>
+  );
+}
+
+/** The therapist's messaging settings: the welcome message template and the away status. */
+export function MessagingSettingsPage() {
+  const welcome = useWelcome();
+  const away = useAway();
+  return (
+    <>
+      <title>Messaging settings · Hearth</title>
+      <p>
+        <Link to="/therapist/messages">All conversations</Link>
+      </p>
+      <h1>Messaging settings</h1>
+      <QueryState isPending={away.isPending} error={away.error} what="your away status" />
+      {away.data !== undefined && <AwayToggle away={away.data} />}
+      <QueryState isPending={welcome.isPending} error={welcome.error} what="your welcome message" />
+      {welcome.data !== undefined && <WelcomeEditor initial={welcome.data} />}
+    </>
+  );
+}
