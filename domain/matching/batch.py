@@ -46,6 +46,7 @@ NO_CONSENT_TEXT = "you have not consented to be matched"
 class QueuedClient:
     client_id: uuid.UUID
     intake: Intake
+    exclude: frozenset[uuid.UUID] = frozenset()  # therapists never to assign (the current one, on a switch)
 
 
 class Outcome(StrEnum):
@@ -139,7 +140,7 @@ def build_problem(
         if view is not None:
             for j in by_licence.get(q.intake.residence, ()):
                 candidate = candidates[j]
-                if first_failure(q.intake, candidate) is None:
+                if candidate.therapist_id not in q.exclude and first_failure(q.intake, candidate) is None:
                     row[j] = score_eligible(view, candidate, weights, slots=cache, explain=False).score
         rows.append(tuple(row))
     return BatchProblem(

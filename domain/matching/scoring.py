@@ -21,10 +21,9 @@ times that fit your evenings").
 Scores are rounded to 2 decimals. Suggestions are ordered by score, then by therapist id (stable).
 
 `suggest` is exact but lazy: hard rules, the cheap parts and a cheap bound on availability
-(`availability.hours_bound`: office hours shared with the preferred times, ignoring busy time) are computed
-for every candidate; real availability (the costly part: the scheduling slot search) only for candidates
-whose score could still reach the top. Candidates are taken in order of their best possible score, and the
-search stops once that bound is below the current third-best score.
+(`availability.hours_bound`: office hours shared with the preferred times, ignoring busy time) give upper
+bounds, and real availability (the costly part: the scheduling slot search) is computed only for candidates
+whose bound could still reach the top (a lazy top-k: see `suggest`). The answer is exactly the exhaustive one.
 """
 
 from __future__ import annotations
@@ -337,10 +336,6 @@ def evaluate(
     return score_eligible(client_view(client, now, weights), candidate, weights)
 
 
-def _order(match: Match) -> tuple[float, uuid.UUID]:
-    return (-match.score, match.therapist_id)
-
-
 def suggest(
     client: Intake,
     candidates: Iterable[Candidate],
@@ -361,8 +356,13 @@ def suggest(
     view = client_view(client, now, weights)
     excluded = frozenset(exclude)
 
-    pending: list[tuple[float, uuid.UUID, Candidate]] = []
-    seen: set[uuid.UUID] = set()
+    # Lazy top-k over upper bounds that only get tighter: each entry is (-value, therapist id, level, ...), where
+    # level 0 = cheap parts + the whole availability weight, 1 = cheap parts + `hours_bound`, 2 = exact score.
+    # Popping the greatest entry either tightens it to the next level and pushes it back, or, at level 2, emits
+    # it: every entry still queued is then worth at most as much (and on a tie has a higher id), so nothing
+    # later can overtake it. The slot search (level 2) thus runs only for candidates that could still make it.
+    queue: list[tuple[float, uuid.UUID, int, Candidate, Match | None]] = []
+    seen: set[int] = set()
     residence = client.residence
     for candidate in candidates:
         # The licence test first, inline: it is `licensed_where_client_lives`, and it refuses most of a large pool
@@ -370,39 +370,25 @@ def suggest(
         if residence not in candidate.profile.licenses or first_failure(client, candidate) is not None:
             continue
         therapist_id = candidate.therapist_id
-        if (excluded and therapist_id in excluded) or therapist_id in seen:
+        if (excluded and therapist_id in excluded) or therapist_id.int in seen:
             continue
-        seen.add(therapist_id)
-        static = _static_points(view, candidate, weights)
-        most = hours_bound(candidate.office_hours, view.windows, static.minutes, view.now)
-        reach = weights.availability if most is None else _availability_points(most, weights)
-        pending.append((_score(static.points + reach), therapist_id, candidate))
-    pending.sort(key=lambda p: (-p[0], p[1]))
+        seen.add(therapist_id.int)
+        bound = _score(_static_points(view, candidate, weights).points + weights.availability)
+        queue.append((-bound, therapist_id, 0, candidate, None))
+    heapq.heapify(queue)
 
-    # A heap whose first entry is the worst of the best `limit` so far (lowest score, then highest id).
-    # A candidate's score never exceeds its bound, and `pending` is in bound order, so once a bound is below
-    # the worst kept score no later candidate can enter.
-    best: list[tuple[float, _Desc, Match]] = []
-    for bound, _, candidate in pending:
-        if len(best) == limit and bound < best[0][0]:
-            break
-        match = score_eligible(view, candidate, weights)
-        entry = (match.score, _Desc(match.therapist_id), match)
-        if len(best) < limit:
-            heapq.heappush(best, entry)
-        elif entry[:2] > best[0][:2]:
-            heapq.heapreplace(best, entry)
-    return sorted((m for _, _, m in best), key=_order)
-
-
-@dataclass(frozen=True, slots=True)
-class _Desc:
-    """Orders uuids backwards, so the heap's first entry is the worst match (lowest score, then highest id)."""
-
-    value: uuid.UUID
-
-    def __lt__(self, other: _Desc) -> bool:
-        return self.value > other.value
-
-    def __gt__(self, other: _Desc) -> bool:
-        return self.value < other.value
+    found: list[Match] = []
+    while queue and len(found) < limit:
+        _, therapist_id, level, candidate, match = heapq.heappop(queue)
+        if level == 0:
+            static = _static_points(view, candidate, weights)
+            most = hours_bound(candidate.office_hours, view.windows, static.minutes, view.now)
+            reach = weights.availability if most is None else _availability_points(most, weights)
+            heapq.heappush(queue, (-_score(static.points + reach), therapist_id, 1, candidate, None))
+        elif level == 1:
+            exact = score_eligible(view, candidate, weights)
+            heapq.heappush(queue, (-exact.score, therapist_id, 2, candidate, exact))
+        else:
+            assert match is not None
+            found.append(match)
+    return found

@@ -1,0 +1,1 @@
+"""Matching adapters: the optimal batch assigner (SciPy)."""
