@@ -11,28 +11,30 @@ its own `hearth_bench` database there. See bench/README.md.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
-import os
-import re
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
-import time
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import asyncpg
 import httpx
-from sqlalchemy.engine import make_url
+from _common import (
+    Result,
+    admin_url,
+    database_url,
+    drop_database,
+    free_port,
+    hearth_command,
+    hearth_env,
+    migrate,
+    print_results,
+    recreate_database,
+    running,
+    wrk,
+)
 
 BENCH_DB = "hearth_bench"
-DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-BIN = Path(sys.executable).parent
 PASSWORD = "benchmark passphrase 1"
 
 
@@ -85,88 +87,6 @@ def serve_bare(port: int, database_url: str, sql: str) -> None:
 # --- the driver --------------------------------------------------------------------------------
 
 
-@dataclass
-class Result:
-    name: str
-    connections: int
-    requests_per_s: float
-    p50_ms: float
-    p99_ms: float
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"{url} exited with code {process.returncode} during startup")
-        with contextlib.suppress(httpx.TransportError):
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        time.sleep(0.2)
-    raise SystemExit(f"{url} did not come up in {timeout:.0f} s")
-
-
-@contextlib.contextmanager
-def running(command: list[str], env: dict[str, str], health_url: str) -> Iterator[None]:
-    process = subprocess.Popen(command, env={**os.environ, **env})
-    try:
-        wait_until_up(health_url, process)
-        yield
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def wrk(name: str, url: str, headers: dict[str, str], connections: int, duration: int) -> Result:
-    header_args = [arg for k, v in headers.items() for arg in ("-H", f"{k}: {v}")]
-    # One wrk thread: it easily outpaces a single uvicorn worker and leaves the other cores to the
-    # server and PostgreSQL.
-    command = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", *header_args, url]
-    out = subprocess.run(command, capture_output=True, text=True, check=True, timeout=duration + 30).stdout
-    # Latencies of error responses would flatter the server; refuse to report them.
-    if "Non-2xx" in out or re.search(r"Socket errors: .*[1-9]", out):
-        raise SystemExit(f"{name}: wrk saw errors:\n{out}")
-    return Result(
-        name=name,
-        connections=connections,
-        requests_per_s=float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-        p50_ms=latency_ms(out, "50%"),
-        p99_ms=latency_ms(out, "99%"),
-    )
-
-
-def latency_ms(wrk_output: str, percentile: str) -> float:
-    value, unit = re.search(rf"^\s+{percentile}\s+([\d.]+)(us|ms|s)\s*$", wrk_output, re.M).groups()
-    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
-
-
-async def recreate_database(admin_url: str) -> None:
-    conn = await asyncpg.connect(admin_url)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    finally:
-        await conn.close()
-
-
-async def drop_database(admin_url: str) -> None:
-    conn = await asyncpg.connect(admin_url)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-    finally:
-        await conn.close()
-
-
 def register(base_url: str) -> tuple[str, str]:
     """(user id, email) of a new therapist: no client-practice lookup, so /me is one query."""
     email = f"bench-{uuid.uuid4().hex[:8]}@example.com"
@@ -189,18 +109,6 @@ def same_user(hearth_me: str, hearth_headers: dict[str, str], bare_me: str, bare
         raise SystemExit(f"the two endpoints disagree:\n{a.status_code} {a.text}\n{b.status_code} {b.text}")
 
 
-def print_results(results: list[Result]) -> None:
-    print(f"\n{'server':<28}{'conns':>6}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}")
-    for r in results:
-        print(f"{r.name:<28}{r.connections:>6}{r.requests_per_s:>10.0f}{r.p50_ms:>9.2f}{r.p99_ms:>9.2f}")
-    print("\nHearth / bare")
-    for hearth, bare in zip(results[::2], results[1::2], strict=True):
-        print(
-            f"  {hearth.connections:>3} conns: throughput {hearth.requests_per_s / bare.requests_per_s:.2f}x, "
-            f"p50 {hearth.p50_ms / bare.p50_ms:.2f}x, p99 {hearth.p99_ms / bare.p99_ms:.2f}x"
-        )
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=int, default=10, help="seconds per measurement (default 10)")
@@ -210,32 +118,27 @@ def main() -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: `apt-get install wrk` (Debian/Ubuntu) or `brew install wrk`")
 
-    admin_url = os.environ.get("DATABASE_URL", DEFAULT_ADMIN_URL)
-    bench_url = make_url(admin_url).set(database=BENCH_DB).render_as_string(hide_password=False)
-    asyncio.run(recreate_database(admin_url))
+    admin = admin_url()
+    bench_url = database_url(admin, BENCH_DB)
+    recreate_database(admin, BENCH_DB)
     try:
-        subprocess.run([str(BIN / "hearth"), "migrate"], env={**os.environ, "DATABASE_URL": bench_url}, check=True)
+        migrate(bench_url)
         with tempfile.TemporaryDirectory(prefix="hearth-bench-") as data_dir:
             results = measure(bench_url, data_dir, args)
         print_results(results)
     finally:
-        asyncio.run(drop_database(admin_url))
+        drop_database(admin, BENCH_DB)
 
 
 def measure(bench_url: str, data_dir: str, args: argparse.Namespace) -> list[Result]:
     hearth_port, bare_port = free_port(), free_port()
     hearth, bare = f"http://127.0.0.1:{hearth_port}", f"http://127.0.0.1:{bare_port}"
-    hearth_env = {
-        "DATABASE_URL": bench_url,
-        "HEARTH_LOG_LEVEL": "WARNING",
-        # Development mode writes its signing key to the data dir; keep it out of the working tree.
-        "HEARTH_DATA_DIR": data_dir,
-        "HEARTH_SPA_DIR": "/nonexistent",
-    }
-    hearth_cmd = [str(BIN / "hearth"), "serve", "--host", "127.0.0.1", "--port", str(hearth_port)]
     bare_cmd = [sys.executable, __file__, "bare", str(bare_port), bench_url, user_by_id_sql()]
 
-    with running(hearth_cmd, hearth_env, f"{hearth}/healthz"), running(bare_cmd, {}, f"{bare}/healthz"):
+    with (
+        running(hearth_command(hearth_port), hearth_env(bench_url, data_dir), f"{hearth}/healthz"),
+        running(bare_cmd, {}, f"{bare}/healthz"),
+    ):
         user_id, email = register(hearth)
         hearth_me, bare_me = f"{hearth}/api/v1/me", f"{bare}/me"
         bare_headers = {"X-User-Id": user_id}
