@@ -1,4 +1,5 @@
-"""Canary: clinical text written through the API appears nowhere in a dump of the database, nor does the KEK."""
+"""Canary: clinical text and message bodies written through the API appear nowhere in a dump of the database,
+nor does the KEK."""
 
 from __future__ import annotations
 
@@ -30,6 +31,13 @@ async def test_no_clinical_text_and_no_kek_in_a_database_dump(api, care, clock, 
         json={"text": f"Process {marker}"},
         headers=care.therapist.headers,
     )
+    conversation = (await api.get("/api/v1/conversations", headers=care.client.headers)).json()["items"][0]
+    sent = await api.post(
+        f"/api/v1/conversations/{conversation['id']}/messages",
+        json={"client_message_id": "canary", "body": f"Message {marker}"},
+        headers=care.client.headers,
+    )
+    assert sent.status_code == 201
     assignment = (
         await api.post(
             f"/api/v1/clients/{care.client.id}/measures",
@@ -68,7 +76,7 @@ async def test_no_clinical_text_and_no_kek_in_a_database_dump(api, care, clock, 
         subprocess.run, [_pg_dump(), "--dbname", database_url, "--data-only"], capture_output=True, check=False
     )
     assert dump.returncode == 0, dump.stderr.decode()
-    assert b"session_notes" in dump.stdout and len(dump.stdout) > 10_000
+    assert b"session_notes" in dump.stdout and b"messages" in dump.stdout and len(dump.stdout) > 10_000
     assert marker.encode() not in dump.stdout
     assert b'"q9"' not in dump.stdout and b'"answers"' not in dump.stdout, "questionnaire answers are sealed"
     assert b"severe" not in dump.stdout, "scores and bands are sealed too"
