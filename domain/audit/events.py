@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Protocol
 
+from domain.shared.principal import Principal
+
 GENESIS_HASH = "0" * 64
 
 
@@ -122,3 +124,18 @@ class AuditLog(Protocol):
     """Appends events inside the caller's transaction, so an event lands iff the change does."""
 
     async def append(self, event: AuditEvent) -> None: ...
+
+
+def event_by(principal: Principal, action: str, object_type: str, object_id: object, at: datetime) -> AuditEvent:
+    """A successful action of `principal` on one object: the common shape of every service's audit event."""
+    return AuditEvent(
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        actor_id=principal.user_id,
+        actor_role=str(principal.role),
+        practice_id=principal.practice_id,
+        outcome=Outcome.SUCCESS,
+        occurred_at=at,
+        request_id=principal.request_id,
+    )

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from domain.audit.events import AuditEvent, Outcome
+from domain.audit.events import AuditEvent, event_by
 from domain.measures.alerts import (
     CrisisResource,
     SafetyAlert,
@@ -312,14 +312,4 @@ class MeasuresService:
         raise NotFound("No such client.")
 
     def _event(self, principal: Principal, action: str, object_type: str, object_id: uuid.UUID) -> AuditEvent:
-        return AuditEvent(
-            action=action,
-            object_type=object_type,
-            object_id=str(object_id),
-            actor_id=principal.user_id,
-            actor_role=str(principal.role),
-            practice_id=principal.practice_id,
-            outcome=Outcome.SUCCESS,
-            occurred_at=self._clock.now(),
-            request_id=principal.request_id,
-        )
+        return event_by(principal, action, object_type, object_id, self._clock.now())

@@ -4,12 +4,13 @@ receipts, welcome messages and after-hours replies. Bodies are sealed; the bus c
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
-from domain.audit.events import AuditEvent, Outcome
+from domain.audit.events import AuditEvent, event_by
 from domain.messaging.bus import BusEvent, MessageBus
 from domain.messaging.model import (
     AUTO_REPLY,
@@ -30,6 +31,8 @@ from domain.shared.errors import NotFound, ValidationFailed
 from domain.shared.notify import EmailMessage, EmailSender
 from domain.shared.ports import Clock, IdGenerator
 from domain.shared.principal import Principal
+
+log = logging.getLogger("hearth.messaging")
 
 MAX_PAGE = 200
 NOTIFY_UNREAD_JOB = "messages.notify_unread"
@@ -327,20 +330,15 @@ class MessagingService:
         return reply.seq
 
     async def _publish(self, event: BusEvent) -> None:
+        # After the commit the message is safe; a bus that cannot ring must not turn that into a failure
+        # (receivers catch up on resume and after the bus reconnects).
         if self._bus is not None:
-            await self._bus.publish(event)
+            try:
+                await self._bus.publish(event)
+            except Exception:
+                log.warning("bus publish failed after commit", exc_info=True)
 
     def _event(
         self, principal: Principal, action: str, object_id: uuid.UUID, *, object_type: str = "message"
     ) -> AuditEvent:
-        return AuditEvent(
-            action=action,
-            object_type=object_type,
-            object_id=str(object_id),
-            actor_id=principal.user_id,
-            actor_role=str(principal.role),
-            practice_id=principal.practice_id,
-            outcome=Outcome.SUCCESS,
-            occurred_at=self._clock.now(),
-            request_id=principal.request_id,
-        )
+        return event_by(principal, action, object_type, object_id, self._clock.now())

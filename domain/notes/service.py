@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 
-from domain.audit.events import AuditEvent, Outcome
+from domain.audit.events import AuditEvent, event_by
 from domain.notes.access import readable_note_or_404, writable_note_or_404
 from domain.notes.model import (
     Addendum,
@@ -318,14 +318,4 @@ class NotesService:
         )
 
     def _event(self, principal: Principal, action: str, object_type: str, object_id: uuid.UUID) -> AuditEvent:
-        return AuditEvent(
-            action=action,
-            object_type=object_type,
-            object_id=str(object_id),
-            actor_id=principal.user_id,
-            actor_role=str(principal.role),
-            practice_id=principal.practice_id,
-            outcome=Outcome.SUCCESS,
-            occurred_at=self._clock.now(),
-            request_id=principal.request_id,
-        )
+        return event_by(principal, action, object_type, object_id, self._clock.now())

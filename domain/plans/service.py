@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from domain.audit.events import AuditEvent, Outcome
+from domain.audit.events import AuditEvent, event_by
 from domain.plans.access import acknowledgeable_plan_or_404, readable_plan_or_404
 from domain.plans.model import (
     Acknowledgement,
@@ -224,14 +224,4 @@ class PlansService:
         )
 
     def _event(self, principal: Principal, action: str, plan_id: uuid.UUID) -> AuditEvent:
-        return AuditEvent(
-            action=action,
-            object_type="therapy_plan",
-            object_id=str(plan_id),
-            actor_id=principal.user_id,
-            actor_role=str(principal.role),
-            practice_id=principal.practice_id,
-            outcome=Outcome.SUCCESS,
-            occurred_at=self._clock.now(),
-            request_id=principal.request_id,
-        )
+        return event_by(principal, action, "therapy_plan", plan_id, self._clock.now())

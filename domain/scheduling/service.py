@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from domain.audit.events import AuditEvent, Outcome
+from domain.audit.events import AuditEvent, event_by
 from domain.identity.model import User
 from domain.scheduling.access import can_manage, visible_or_404
 from domain.scheduling.model import (
@@ -410,17 +410,7 @@ class SchedulingService:
             await self._on_freed(freed)
 
     def _event(self, principal: Principal, action: str, object_type: str, object_id: uuid.UUID) -> AuditEvent:
-        return AuditEvent(
-            action=action,
-            object_type=object_type,
-            object_id=str(object_id),
-            actor_id=principal.user_id,
-            actor_role=str(principal.role),
-            practice_id=principal.practice_id,
-            outcome=Outcome.SUCCESS,
-            occurred_at=self._clock.now(),
-            request_id=principal.request_id,
-        )
+        return event_by(principal, action, object_type, object_id, self._clock.now())
 
 
 def _require(principal: Principal, role: Role) -> None:
