@@ -270,7 +270,6 @@ def bare_statements() -> dict[str, Sql]:
         care_relationships,
         conversations,
         office_hours,
-        reminders,
         therapist_profiles,
         users,
     )
@@ -374,33 +373,6 @@ def bare_statements() -> dict[str, Sql]:
             "client_id",
             "therapist_id",
         ),
-        "cancel_pending": render(
-            reminders.update()
-            .where(
-                reminders.c.appointment_id == bp("appointment_id", type_=reminders.c.appointment_id.type),
-                reminders.c.status == bp("pending", type_=reminders.c.status.type),
-            )
-            .values(status=bp("cancelled", type_=reminders.c.status.type)),
-            "cancelled",
-            "appointment_id",
-            "pending",
-        ),
-        "insert_reminder": render(
-            reminders.insert().values(
-                id=bp("id", type_=reminders.c.id.type),
-                appointment_id=bp("appointment_id", type_=reminders.c.appointment_id.type),
-                recipient_id=bp("recipient_id", type_=reminders.c.recipient_id.type),
-                channel=bp("channel", type_=reminders.c.channel.type),
-                due_at=bp("due_at", type_=reminders.c.due_at.type),
-                status=bp("status", type_=reminders.c.status.type),
-            ),
-            "id",
-            "appointment_id",
-            "recipient_id",
-            "channel",
-            "due_at",
-            "status",
-        ),
         "last_audit": render(
             sa.select(audit_events.c.seq, audit_events.c.hash)
             .order_by(audit_events.c.seq.desc())
@@ -412,6 +384,23 @@ def bare_statements() -> dict[str, Sql]:
             *audit_values,
         ),
     }
+
+
+REMINDER_COLUMNS = ("id", "appointment_id", "recipient_id", "channel", "due_at", "status")
+
+
+def reminders_insert_sql(rows: int) -> str:
+    """SqlReminderRepository.schedule: one multi-row INSERT of an appointment's reminders."""
+    import sqlalchemy as sa
+
+    from infra.db.tables import reminders
+
+    values = [
+        {name: sa.bindparam(f"{name}_{i}", type_=reminders.c[name].type) for name in REMINDER_COLUMNS}
+        for i in range(rows)
+    ]
+    names = [f"{name}_{i}" for i in range(rows) for name in REMINDER_COLUMNS]
+    return render(reminders.insert().values(values), *names).text
 
 
 def enqueue_sql() -> str:
@@ -445,6 +434,7 @@ def serve_bare(port: int, url: str) -> None:
 
     sql = {name: s.text for name, s in bare_statements().items()}
     enqueue = enqueue_sql()
+    reminder_inserts: dict[int, str] = {}
     pool: asyncpg.Pool | None = None
 
     def hours_of(row: asyncpg.Record) -> OfficeHours:
@@ -580,34 +570,39 @@ def serve_bare(port: int, url: str) -> None:
                     # Hearth then looks up the pair's conversation (opening one, with an encrypted welcome message,
                     # on a first booking: the run books every pair once through Hearth before measuring).
                     await conn.fetchrow(sql["open_conversation"], client_id, therapist_id)
-                    await conn.execute(sql["cancel_pending"], "cancelled", appointment_id, "pending")
+                    # A new appointment has no pending reminders to cancel; the therapist was read above.
+                    rows: list[tuple[uuid.UUID, uuid.UUID, str, datetime]] = []
                     for recipient_id in (client_id, therapist_id):
-                        recipient = await conn.fetchrow(sql["user"], recipient_id)
+                        recipient = therapist if recipient_id == therapist_id else None
+                        if recipient is None:
+                            recipient = await conn.fetchrow(sql["user"], recipient_id)
                         channels = ["email"] + (["sms"] if recipient["phone"] else [])
                         due_times = reminder_due_times(
                             start, booked_at=now, timezone=recipient["timezone"], offsets=DEFAULT_REMINDER_OFFSETS
                         )
-                        for due in due_times:
-                            for channel in channels:
-                                reminder_id = uuid.uuid4()
-                                await conn.execute(
-                                    sql["insert_reminder"],
-                                    reminder_id,
-                                    appointment_id,
-                                    recipient_id,
-                                    channel,
-                                    due,
-                                    "pending",
-                                )
-                                await conn.fetch(
-                                    enqueue,
-                                    [0],
-                                    [SEND_REMINDER_JOB],
-                                    [encode_payload({"reminder_id": str(reminder_id)})],
-                                    [max(due - now, timedelta(0))],
-                                    [None],
-                                    [json.dumps({DUE_AT_HEADER: due.isoformat()})],
-                                )
+                        rows.extend(
+                            (uuid.uuid4(), recipient_id, channel, due) for due in due_times for channel in channels
+                        )
+                    if rows:
+                        if len(rows) not in reminder_inserts:
+                            reminder_inserts[len(rows)] = reminders_insert_sql(len(rows))
+                        await conn.execute(
+                            reminder_inserts[len(rows)],
+                            *(
+                                value
+                                for rid, recipient_id, channel, due in rows
+                                for value in (rid, appointment_id, recipient_id, channel, due, "pending")
+                            ),
+                        )
+                        await conn.fetch(
+                            enqueue,
+                            [0] * len(rows),
+                            [SEND_REMINDER_JOB] * len(rows),
+                            [encode_payload({"reminder_id": str(rid)}) for rid, _, _, _ in rows],
+                            [max(due - now, timedelta(0)) for _, _, _, due in rows],
+                            [None] * len(rows),
+                            [json.dumps({DUE_AT_HEADER: due.isoformat()}) for _, _, _, due in rows],
+                        )
                     event = AuditEvent(
                         action="appointment.create",
                         object_type="appointment",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -131,10 +132,18 @@ class DueReminder:
     attempts: int
 
 
+@dataclass(frozen=True, slots=True)
+class NewReminder:
+    id: uuid.UUID
+    appointment_id: uuid.UUID
+    recipient_id: uuid.UUID
+    channel: str
+    due_at: datetime
+
+
 class ReminderRepository(Protocol):
-    async def schedule(
-        self, appointment_id: uuid.UUID, recipient_id: uuid.UUID, channel: str, due_at: datetime, rid: uuid.UUID
-    ) -> None: ...
+    async def schedule(self, new: Sequence[NewReminder]) -> None:
+        """All of an appointment's reminders in one statement."""
 
     async def cancel_pending(self, appointment_id: uuid.UUID) -> int: ...
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -23,10 +23,11 @@ from domain.scheduling.model import (
     validate_profile,
 )
 from domain.scheduling.policy import cancel as apply_cancel
-from domain.scheduling.ports import AppointmentQuery, SchedulingUnitOfWork
+from domain.scheduling.ports import AppointmentQuery, NewReminder, SchedulingUnitOfWork
 from domain.scheduling.reminders import DEFAULT_REMINDER_OFFSETS, reminder_due_times
 from domain.scheduling.slots import Slot, available_slots, check_bookable
 from domain.shared.errors import Forbidden, NotFound, StaleVersion, ValidationFailed
+from domain.shared.jobs import JobRequest
 from domain.shared.ports import Clock, IdGenerator
 from domain.shared.principal import Principal, Role
 
@@ -244,7 +245,7 @@ class SchedulingService:
         await uow.care.ensure(client_id, therapist.id, therapist.practice_id, now)
         if self._on_care is not None:
             await self._on_care(uow, client_id, therapist.id, therapist.practice_id)
-        await self._schedule_reminders(uow, appointment)
+        await self._schedule_reminders(uow, appointment, known=(therapist,), fresh=True)
         await uow.audit.append(self._event(principal, "appointment.create", "appointment", appointment.id))
         return appointment
 
@@ -263,22 +264,31 @@ class SchedulingService:
             raise ValidationFailed("Name the client to book for.", code="client_required", field="client_id")
         raise NotFound("No such therapist.")
 
-    async def _schedule_reminders(self, uow: SchedulingUnitOfWork, appointment: Appointment) -> None:
-        await uow.reminders.cancel_pending(appointment.id)
+    async def _schedule_reminders(
+        self, uow: SchedulingUnitOfWork, appointment: Appointment, *, known: Sequence[User] = (), fresh: bool = False
+    ) -> None:
+        """Replace the appointment's pending reminders. A `fresh` appointment has none yet; `known` users need
+        not be read again."""
+        if not fresh:
+            await uow.reminders.cancel_pending(appointment.id)
         now = self._clock.now()
+        users = {user.id: user for user in known}
+        new: list[NewReminder] = []
         for recipient_id in (appointment.client_id, appointment.therapist_id):
-            recipient = await uow.users.get(recipient_id)
+            recipient = users.get(recipient_id) or await uow.users.get(recipient_id)
             if recipient is None:
                 continue
             due_times = reminder_due_times(
                 appointment.start, booked_at=now, timezone=recipient.timezone, offsets=self._reminder_offsets
             )
             channels = ["email"] + (["sms"] if recipient.phone else [])
-            for due in due_times:
-                for channel in channels:
-                    reminder_id = self._ids.new()
-                    await uow.reminders.schedule(appointment.id, recipient.id, channel, due, reminder_id)
-                    await uow.jobs.enqueue(SEND_REMINDER_JOB, {"reminder_id": str(reminder_id)}, due)
+            new.extend(
+                NewReminder(self._ids.new(), appointment.id, recipient.id, channel, due)
+                for due in due_times
+                for channel in channels
+            )
+        await uow.reminders.schedule(new)
+        await uow.jobs.enqueue_many([JobRequest(SEND_REMINDER_JOB, {"reminder_id": str(r.id)}, r.due_at) for r in new])
 
     # ------------------------------------------------------------------------------------ reading
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
@@ -154,6 +154,28 @@ class JobQueue:
             headers={DUE_AT_HEADER: due.isoformat()},
         )
         return int(ids[0])
+
+    async def enqueue_many(
+        self,
+        jobs: Sequence[tuple[str, Mapping[str, Any], datetime | None]],
+        *,
+        connection: asyncpg.Connection | None = None,
+    ) -> list[int]:
+        """`enqueue` for several `(name, payload, execute_after)` jobs in one statement (one round trip)."""
+        if not jobs:
+            return []
+        if not all(name for name, _, _ in jobs):
+            raise ValueError("a job needs a handler name")
+        now = self._clock.now()
+        dues = [_utc(after) if after is not None else now for _, _, after in jobs]
+        ids = await self._queries_on(connection).enqueue(
+            [name for name, _, _ in jobs],
+            [encode_payload(payload) for _, payload, _ in jobs],
+            priority=[0] * len(jobs),
+            execute_after=[max(due - now, timedelta(0)) for due in dues],
+            headers=[{DUE_AT_HEADER: due.isoformat()} for due in dues],
+        )
+        return [int(job_id) for job_id in ids]
 
     async def cancel(self, job_id: int, *, connection: asyncpg.Connection | None = None) -> bool:
         """Remove a job from the queue. True when it was still waiting, so it will never run; False when it is

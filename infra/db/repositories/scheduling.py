@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 import zlib
+from collections.abc import Sequence
 from datetime import datetime, time
 from typing import Any
 
@@ -26,7 +27,7 @@ from domain.scheduling.model import (
     TimeRange,
     WeeklyRule,
 )
-from domain.scheduling.ports import AppointmentQuery, DueReminder, StoredOffer
+from domain.scheduling.ports import AppointmentQuery, DueReminder, NewReminder, StoredOffer
 from domain.scheduling.recurrence import Frequency, RecurrenceRule, Series
 from domain.scheduling.waitlist import WaitlistEntry, WaitlistOffer
 from domain.shared.errors import Conflict
@@ -586,17 +587,22 @@ class SqlReminderRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
 
-    async def schedule(
-        self, appointment_id: uuid.UUID, recipient_id: uuid.UUID, channel: str, due_at: datetime, rid: uuid.UUID
-    ) -> None:
+    async def schedule(self, new: Sequence[NewReminder]) -> None:
+        if not new:
+            return
         await self._s.execute(
             reminders.insert().values(
-                id=rid,
-                appointment_id=appointment_id,
-                recipient_id=recipient_id,
-                channel=channel,
-                due_at=due_at,
-                status="pending",
+                [
+                    {
+                        "id": r.id,
+                        "appointment_id": r.appointment_id,
+                        "recipient_id": r.recipient_id,
+                        "channel": r.channel,
+                        "due_at": r.due_at,
+                        "status": "pending",
+                    }
+                    for r in new
+                ]
             )
         )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from api.schemas.scheduling import Slots
 from tests.e2e.scheduling.conftest import booking
 from tests.support.scheduling import publish_hours, publish_profile
 from tests.support.users import relogin, signed_up
@@ -16,7 +17,11 @@ async def _slots(api, therapist, user, start, end, minutes=50, modality="video")
         headers=user.headers,
     )
     assert response.status_code == 200, response.text
-    return response.json()
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()
+    # The route serialises plain dicts for speed: they must be exactly what the documented model would give.
+    assert Slots.model_validate(body).model_dump(mode="json") == body
+    return body
 
 
 async def _nine_to_eleven(api, zone: str):

@@ -129,6 +129,33 @@ async def test_an_idle_worker_is_woken_by_a_new_job(job_pool: asyncpg.Pool, queu
     assert handler.runs[0][1] - started < 5
 
 
+async def test_jobs_enqueued_together_each_keep_their_own_name_payload_and_due_time(
+    job_pool: asyncpg.Pool, queue: JobQueue, clock: FakeClock
+):
+    soon, later, other = Recorder(), Recorder(), Recorder()
+    worker = JobWorker(job_pool, {"soon": soon, "later": later, "other": other})
+    start = clock.now()
+    ids = await queue.enqueue_many(
+        [
+            ("later", {"n": 2}, start + timedelta(hours=2)),
+            ("soon", {"n": 1}, start + timedelta(hours=1)),
+            ("other", {"n": 3}, None),
+        ]
+    )
+
+    assert len(set(ids)) == 3
+    assert [await queue.state(i) for i in ids] == ["queued"] * 3
+    assert await worker.drain(until=clock.now()) == 1
+    assert [p for p, _ in other.runs] == [{"n": 3}] and not soon.runs and not later.runs
+    clock.advance(hours=1)
+    assert await worker.drain(until=clock.now()) == 1
+    assert [p for p, _ in soon.runs] == [{"n": 1}] and not later.runs
+    clock.advance(hours=1)
+    assert await worker.drain(until=clock.now()) == 1
+    assert [p for p, _ in later.runs] == [{"n": 2}]
+    assert await queue.enqueue_many([]) == []
+
+
 async def test_releasing_due_jobs_wakes_a_running_worker(job_pool: asyncpg.Pool, queue: JobQueue, clock: FakeClock):
     handler = Recorder()
     worker = JobWorker(job_pool, {"remind": handler}, poll_interval=timedelta(seconds=60))
