@@ -61,7 +61,7 @@ def serve(
         shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
         typer.echo(f"Hearth is running: open http://{shown_host}:{port}/  (API docs at /docs)", err=True)
         uvicorn.run(
-            create_app(settings),
+            create_app(settings, freeze_heap=True),
             host=host,
             port=port,
             log_config=None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -39,13 +40,20 @@ Errors are RFC 9457 `application/problem+json` with a stable `code`. Authenticat
 `Authorization: Bearer <access token>` from `POST /api/v1/auth/token`."""
 
 
-def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None, freeze_heap: bool = False) -> FastAPI:
+    """`freeze_heap` (the server process only): once started, move everything allocated so far out of the cyclic
+    garbage collector's reach. Startup leaves ~180,000 long-lived objects (routes, schemas, SQLAlchemy and
+    pydantic caches); every full collection walked all of them (~60 ms on this machine, a p99 spike each time).
+    Not in tests, where many apps live and die in one process and frozen garbage would never be freed."""
     settings = settings or load_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with container_lifespan(settings, clock) as container:
             app.state.container = container
+            if freeze_heap:
+                gc.collect()
+                gc.freeze()
             yield
 
     app = FastAPI(
