@@ -34,6 +34,9 @@ from domain.shared.principal import Principal, Role
 _DAY_MARGIN = timedelta(days=2)
 MAX_SLOT_WINDOW = timedelta(days=31)
 SEND_REMINDER_JOB = "reminders.send"
+# At a phone session's start the platform calls both parties (handled by the telephony service). The payload
+# carries the start it was planned for, so a job left behind by a reschedule does nothing.
+PHONE_SESSION_CALL_JOB = "telephony.session_call"
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,6 +248,7 @@ class SchedulingService:
         if self._on_care is not None:
             await self._on_care(uow, client_id, therapist.id, therapist.practice_id)
         await self._schedule_reminders(uow, appointment)
+        await self._schedule_phone_call(uow, appointment)
         await uow.audit.append(self._event(principal, "appointment.create", "appointment", appointment.id))
         return appointment
 
@@ -279,6 +283,12 @@ class SchedulingService:
                     reminder_id = self._ids.new()
                     await uow.reminders.schedule(appointment.id, recipient.id, channel, due, reminder_id)
                     await uow.jobs.enqueue(SEND_REMINDER_JOB, {"reminder_id": str(reminder_id)}, due)
+
+    @staticmethod
+    async def _schedule_phone_call(uow: SchedulingUnitOfWork, appointment: Appointment) -> None:
+        if appointment.modality is Modality.PHONE:
+            payload = {"appointment_id": str(appointment.id), "start": appointment.start.isoformat()}
+            await uow.jobs.enqueue(PHONE_SESSION_CALL_JOB, payload, appointment.start)
 
     # ------------------------------------------------------------------------------------ reading
 
@@ -373,6 +383,7 @@ class SchedulingService:
         appointment.reschedule(new_start, minutes)
         await uow.appointments.save(appointment)
         await self._schedule_reminders(uow, appointment)
+        await self._schedule_phone_call(uow, appointment)
         await uow.audit.append(self._event(principal, "appointment.reschedule", "appointment", appointment.id))
 
     async def transition(
