@@ -3,12 +3,15 @@ Twilio's part by calling the app's webhooks with signed requests."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import uuid
 from datetime import timedelta
 
+import httpx
 import sqlalchemy as sa
 
+from api.main import create_app
 from tests.integration.telephony.conftest import (
     CLIENT_PHONE,
     NOW,
@@ -17,6 +20,8 @@ from tests.integration.telephony.conftest import (
     set_phone,
 )
 from tests.integration.telephony.fake_twilio_voice import ACCOUNT_SID, AUTH_TOKEN, CALLER_ID, sign
+from tests.support.scheduling import bookable_therapist
+from tests.support.server import serve
 from tests.support.users import relogin, signed_up
 
 
@@ -291,3 +296,28 @@ async def test_a_phone_session_is_called_at_its_start_time(api, app, twilio, ses
     clock.set(NOW + timedelta(hours=4))
     await worker.drain(until=clock.now())
     assert len([c for c in fake.calls.values() if c.parent_sid is None]) == 2
+
+
+async def test_the_console_backend_simulates_a_call_in_process(settings, clock):
+    """Development: no provider, no webhooks; the console adapter plays the call's progress and its hang-up."""
+    clock.set(NOW)
+    configured = settings.model_copy(update={"telephony_backend": "console", "telephony_console_step_seconds": 0})
+    async with serve(create_app(configured, clock=clock)) as url, httpx.AsyncClient(base_url=url) as api:
+        therapist = await signed_up(api, "therapist")
+        await bookable_therapist(api, therapist)
+        client = await signed_up(api, "client")
+        appointment = await book(api, therapist, client, "2026-11-27T15:10:00Z", modality="phone")
+        for user, number in ((therapist, THERAPIST_PHONE), (client, CLIENT_PHONE)):
+            assert (await set_phone(api, user, number)).status_code == 200
+        path = f"/api/v1/appointments/{appointment['id']}/phone-call"
+        assert (await api.post(path, headers=therapist.headers)).status_code == 201
+        for _ in range(100):
+            state = (await api.get(path, headers=client.headers)).json()
+            if state["status"] == "in_progress":
+                break
+            await asyncio.sleep(0.02)
+        assert state["status"] == "in_progress", state
+        webhook = await api.post(f"/api/v1/telephony/twilio/calls/{state['id']}/status", data={"CallSid": "x"})
+        assert webhook.status_code == 403  # the console takes no webhooks
+        assert (await api.post(path + "/hang-up", headers=therapist.headers)).status_code == 202
+        assert (await api.get(path, headers=therapist.headers)).json()["status"] == "completed"
