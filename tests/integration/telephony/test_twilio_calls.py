@@ -321,3 +321,15 @@ async def test_the_console_backend_simulates_a_call_in_process(settings, clock):
         assert webhook.status_code == 403  # the console takes no webhooks
         assert (await api.post(path + "/hang-up", headers=therapist.headers)).status_code == 202
         assert (await api.get(path, headers=therapist.headers)).json()["status"] == "completed"
+
+
+async def test_a_phone_session_without_numbers_fails_its_job_at_once(api, app, twilio, session, clock):
+    fake, _ = twilio
+    worker = app[0].state.container.worker
+    await book(api, session.therapist, session.client, "2026-11-27T16:00:00Z", modality="phone")
+
+    clock.set(NOW + timedelta(hours=1))
+    assert await worker.drain(until=clock.now()) == 1
+    clock.set(NOW + timedelta(hours=3))
+    assert await worker.drain(until=clock.now()) == 0  # permanent: no retry would find a number either
+    assert fake.calls == {}
