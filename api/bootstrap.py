@@ -7,7 +7,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
@@ -32,10 +32,11 @@ from domain.scheduling.calendar_service import CalendarService
 from domain.scheduling.ports import SchedulingUnitOfWork
 from domain.scheduling.reminder_service import ReminderService
 from domain.scheduling.series_service import SeriesService
-from domain.scheduling.service import SEND_REMINDER_JOB, Freed, SchedulingService
+from domain.scheduling.service import PHONE_SESSION_CALL_JOB, SEND_REMINDER_JOB, Freed, SchedulingService
 from domain.scheduling.waitlist_service import WaitlistService
 from domain.shared.data_keys import KeyRotation, RotationReport
 from domain.shared.ports import Clock, SystemClock, UuidGenerator
+from domain.telephony.service import TelephonyService
 from infra.crypto.cipher import NaclPayloadCipher
 from infra.crypto.keyring import keyring_from_settings
 from infra.crypto.passwords import Argon2PasswordHasher
@@ -53,6 +54,8 @@ from infra.logging import configure_logging
 from infra.notify.factory import ClosableSmsSender, email_sender_from_settings, sms_sender_from_settings
 from infra.pubsub.factory import bus_from_settings
 from infra.settings import Settings
+from infra.telephony.console import ConsoleTelephony
+from infra.telephony.factory import ClosableTelephony, telephony_from_settings
 
 __all__ = ["Container", "Settings", "build_container", "load_settings"]
 
@@ -88,6 +91,8 @@ class Container:
     worker: JobWorker
     cipher: NaclPayloadCipher
     key_rotation: KeyRotation
+    telephony: TelephonyService
+    telephony_provider: ClosableTelephony
 
     async def database_ready(self) -> bool:
         try:
@@ -101,6 +106,7 @@ class Container:
         await self.bus.stop()
         await self.worker.stop()
         await self.sms.aclose()
+        await self.telephony_provider.aclose()
         await self.job_pool.close()
         await self.engine.dispose()
 
@@ -210,8 +216,22 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
             uuid.UUID(payload["conversation_id"]), uuid.UUID(payload["user_id"]), int(payload["seq"])
         )
 
+    telephony_provider = telephony_from_settings(settings, clock)
+    telephony = TelephonyService(uow, telephony_provider, clock, ids)
+    if isinstance(telephony_provider, ConsoleTelephony):
+        telephony_provider.attach(telephony.apply_event)  # the console plays the provider's webhooks in-process
+
+    async def place_session_call(payload: dict[str, Any]) -> None:
+        await telephony.place_scheduled(uuid.UUID(payload["appointment_id"]), datetime.fromisoformat(payload["start"]))
+
     worker = job_worker_from_settings(
-        job_pool, {SEND_REMINDER_JOB: send_reminder, NOTIFY_UNREAD_JOB: notify_unread}, settings
+        job_pool,
+        {
+            SEND_REMINDER_JOB: send_reminder,
+            NOTIFY_UNREAD_JOB: notify_unread,
+            PHONE_SESSION_CALL_JOB: place_session_call,
+        },
+        settings,
     )
     plans = PlansService(uow, cipher, clock, ids)
     hub = Hub(messaging, identity)
@@ -243,6 +263,8 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
         cipher=cipher,
         key_rotation=KeyRotation(uow, cipher, cipher.current_kek_id, clock),
         migration_heads=migrate.head_revisions(settings.database_url),
+        telephony=telephony,
+        telephony_provider=telephony_provider,
     )
 
 

@@ -23,6 +23,7 @@ from domain.shared.errors import (
     StaleVersion,
     ValidationFailed,
 )
+from domain.telephony.errors import TelephonyUnavailable
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://hearth.dev/problems/"
@@ -36,6 +37,7 @@ _STATUS_BY_ERROR: list[tuple[type[DomainError], int]] = [
     (AuthenticationFailed, 401),
     (RateLimited, 429),
     (StaleVersion, 412),
+    (TelephonyUnavailable, 503),
 ]
 
 _CODE_BY_STATUS = {
@@ -54,6 +56,7 @@ _CODE_BY_STATUS = {
     428: "precondition_required",
     429: "rate_limited",
     500: "internal_error",
+    503: "unavailable",
 }
 
 log = structlog.get_logger("hearth.errors")

@@ -25,6 +25,7 @@ from api.routers import (
     measures,
     messaging,
     series,
+    telephony,
     therapists,
     waitlist,
 )
@@ -75,6 +76,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
             {"name": "plans", "description": "Therapy plans: goals, objectives, versions, acknowledgements"},
             {"name": "notes", "description": "Progress notes and psychotherapy notes"},
             {"name": "conversations", "description": "Secure messaging between a client and their therapist"},
+            {"name": "phone-calls", "description": "Phone sessions: the platform bridges therapist and client"},
+            {"name": "telephony-webhooks", "description": "Called by the telephony provider, signature-checked"},
             {"name": "health", "description": "Probes for load balancers and orchestrators"},
         ],
     )
@@ -91,6 +94,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         clinical.plans_router,
         clinical.notes_router,
         messaging.router,
+        telephony.me_router,
+        telephony.calls_router,
+        telephony.webhooks_router,
     )
     for router in routers:
         app.include_router(router, dependencies=[Depends(authorize)])

@@ -106,6 +106,17 @@ POLICY: dict[tuple[str, str], Access] = {
     ("PUT", "/api/v1/therapists/me/away"): THERAPISTS,
     ("GET", "/api/v1/therapists/me/welcome-message"): THERAPISTS,
     ("PUT", "/api/v1/therapists/me/welcome-message"): THERAPISTS,
+    # phone sessions (object rule: the therapist of the appointment places the call; both participants follow it)
+    ("GET", "/api/v1/me/phone"): ANY_USER,
+    ("PUT", "/api/v1/me/phone"): ANY_USER,
+    ("POST", "/api/v1/appointments/{appointment_id}/phone-call"): THERAPISTS,
+    ("GET", "/api/v1/appointments/{appointment_id}/phone-call"): Access(roles=frozenset({Role.CLIENT, Role.THERAPIST})),
+    ("POST", "/api/v1/appointments/{appointment_id}/phone-call/hang-up"): Access(
+        roles=frozenset({Role.CLIENT, Role.THERAPIST})
+    ),
+    # The provider cannot send our tokens: these check its request signature instead (403 invalid_signature).
+    ("POST", "/api/v1/telephony/twilio/calls/{call_id}/connect"): PUBLIC,
+    ("POST", "/api/v1/telephony/twilio/calls/{call_id}/status"): PUBLIC,
     # The feed address is itself the secret (calendar apps cannot send tokens).
     ("GET", "/api/v1/calendar/{token}.ics"): PUBLIC,
 }

@@ -69,6 +69,7 @@ SLOT_WINDOW = timedelta(days=7)
 DAY_MARGIN = timedelta(days=2)
 TARGET_THROUGHPUT, TARGET_P99 = 0.5, 2.0
 SEND_REMINDER_JOB = "reminders.send"
+PHONE_SESSION_CALL_JOB = "telephony.session_call"
 
 
 def user_id(kind: str, i: int) -> uuid.UUID:
@@ -594,14 +595,19 @@ def serve_bare(port: int, url: str) -> None:
                                 for value in (rid, appointment_id, recipient_id, channel, due, "pending")
                             ),
                         )
+                    jobs = [(SEND_REMINDER_JOB, {"reminder_id": str(rid)}, due) for rid, _, _, due in rows]
+                    if modality == "phone":
+                        call = {"appointment_id": str(appointment_id), "start": start.isoformat()}
+                        jobs.append((PHONE_SESSION_CALL_JOB, call, start))
+                    if jobs:
                         await conn.fetch(
                             enqueue,
-                            [0] * len(rows),
-                            [SEND_REMINDER_JOB] * len(rows),
-                            [encode_payload({"reminder_id": str(rid)}) for rid, _, _, _ in rows],
-                            [max(due - now, timedelta(0)) for _, _, _, due in rows],
-                            [None] * len(rows),
-                            [json.dumps({DUE_AT_HEADER: due.isoformat()}) for _, _, _, due in rows],
+                            [0] * len(jobs),
+                            [name for name, _, _ in jobs],
+                            [encode_payload(payload) for _, payload, _ in jobs],
+                            [max(due - now, timedelta(0)) for _, _, due in jobs],
+                            [None] * len(jobs),
+                            [json.dumps({DUE_AT_HEADER: due.isoformat()}) for _, _, due in jobs],
                         )
                     event = AuditEvent(
                         action="appointment.create",

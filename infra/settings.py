@@ -75,6 +75,12 @@ class Settings(BaseSettings):
     twilio_messaging_service_sid: str | None = None
     twilio_base_url: str = "https://api.twilio.com"
     twilio_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Telephony (phone sessions): the platform calls the therapist, then the client, from `telephony_caller_id`
+    telephony_backend: Literal["console", "twilio"] = "console"
+    telephony_caller_id: str | None = None  # E.164 number of the Twilio account; defaults to twilio_from_number
+    telephony_webhook_base_url: str | None = None  # where Twilio reaches us; defaults to public_url
+    telephony_ring_timeout_seconds: int = Field(default=30, ge=5, le=600)
+    telephony_console_step_seconds: float = Field(default=2.0, ge=0)
     jobs_in_process: bool = True
     jobs_concurrency: int = Field(default=10, ge=2)
     jobs_max_attempts: int = Field(default=5, ge=1)

@@ -35,6 +35,9 @@ from domain.shared.principal import Principal, Role
 _DAY_MARGIN = timedelta(days=2)
 MAX_SLOT_WINDOW = timedelta(days=31)
 SEND_REMINDER_JOB = "reminders.send"
+# At a phone session's start the platform calls both parties (handled by the telephony service). The payload
+# carries the start it was planned for, so a job left behind by a reschedule does nothing.
+PHONE_SESSION_CALL_JOB = "telephony.session_call"
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,7 +248,7 @@ class SchedulingService:
         await uow.care.ensure(client_id, therapist.id, therapist.practice_id, now)
         if self._on_care is not None:
             await self._on_care(uow, client_id, therapist.id, therapist.practice_id)
-        await self._schedule_reminders(uow, appointment, known=(therapist,), fresh=True)
+        await self._schedule_jobs(uow, appointment, known=(therapist,), fresh=True)
         await uow.audit.append(self._event(principal, "appointment.create", "appointment", appointment.id))
         return appointment
 
@@ -264,11 +267,11 @@ class SchedulingService:
             raise ValidationFailed("Name the client to book for.", code="client_required", field="client_id")
         raise NotFound("No such therapist.")
 
-    async def _schedule_reminders(
+    async def _schedule_jobs(
         self, uow: SchedulingUnitOfWork, appointment: Appointment, *, known: Sequence[User] = (), fresh: bool = False
     ) -> None:
-        """Replace the appointment's pending reminders. A `fresh` appointment has none yet; `known` users need
-        not be read again."""
+        """Replace the appointment's pending reminders and queue its phone call, in one enqueue. A `fresh`
+        appointment has no reminders yet; `known` users need not be read again."""
         if not fresh:
             await uow.reminders.cancel_pending(appointment.id)
         now = self._clock.now()
@@ -288,7 +291,12 @@ class SchedulingService:
                 for channel in channels
             )
         await uow.reminders.schedule(new)
-        await uow.jobs.enqueue_many([JobRequest(SEND_REMINDER_JOB, {"reminder_id": str(r.id)}, r.due_at) for r in new])
+        jobs = [JobRequest(SEND_REMINDER_JOB, {"reminder_id": str(r.id)}, r.due_at) for r in new]
+        if appointment.modality is Modality.PHONE:
+            # The platform places phone sessions itself at the start time (the job skips moved/cancelled ones).
+            payload = {"appointment_id": str(appointment.id), "start": appointment.start.isoformat()}
+            jobs.append(JobRequest(PHONE_SESSION_CALL_JOB, payload, appointment.start))
+        await uow.jobs.enqueue_many(jobs)
 
     # ------------------------------------------------------------------------------------ reading
 
@@ -382,7 +390,7 @@ class SchedulingService:
         check_bookable(hours, [(a.start, a.end) for a in busy], new_start, minutes, self._clock.now())
         appointment.reschedule(new_start, minutes)
         await uow.appointments.save(appointment)
-        await self._schedule_reminders(uow, appointment)
+        await self._schedule_jobs(uow, appointment)
         await uow.audit.append(self._event(principal, "appointment.reschedule", "appointment", appointment.id))
 
     async def transition(

@@ -263,17 +263,17 @@ test('a client adds a phone number for SMS reminders in settings', async ({ page
   await logIn(page, client);
   await page.getByRole('navigation', { name: 'Client area' }).getByRole('link', { name: 'Settings' }).click();
 
-  await page.getByLabel('Mobile phone for SMS reminders').fill('12345');
+  await page.getByLabel('Mobile phone for SMS reminders and phone sessions').fill('12345');
   await page.getByRole('button', { name: 'Save settings' }).click();
   await expect(page.getByRole('alert').filter({ hasText: 'international form' })).toBeVisible();
   // The message also sits under the field it is about.
-  await expect(page.getByLabel('Mobile phone for SMS reminders')).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.getByLabel('Mobile phone for SMS reminders and phone sessions')).toHaveAttribute('aria-invalid', 'true');
 
-  await page.getByLabel('Mobile phone for SMS reminders').fill('+1 415 555 0123');
+  await page.getByLabel('Mobile phone for SMS reminders and phone sessions').fill('+1 415 555 0123');
   await page.getByRole('button', { name: 'Save settings' }).click();
   await expect(page.getByRole('status').filter({ hasText: 'Settings saved.' })).toBeVisible();
   await page.reload();
-  await expect(page.getByLabel('Mobile phone for SMS reminders')).toHaveValue('+14155550123');
+  await expect(page.getByLabel('Mobile phone for SMS reminders and phone sessions')).toHaveValue('+14155550123');
 });
 
 test('a client books a weekly series, then cancels one session and every later one', async ({ page, request }) => {

@@ -44,7 +44,10 @@ export async function registerViaApi(request: APIRequestContext, role: TestUser[
  * A therapist offering 20 and 50 minutes by video and audio, open every day 00:00–24:00 with no notice, so a test
  * never depends on the time of day. A cancellation window of 0 makes every cancellation an ordinary one.
  */
-export async function bookableTherapist(request: APIRequestContext): Promise<ApiUser> {
+export async function bookableTherapist(
+  request: APIRequestContext,
+  modalities: string[] = ['video', 'audio'],
+): Promise<ApiUser> {
   const therapist = await registerViaApi(request, 'therapist', THERAPIST_ZONE);
   const current = await request.get('/api/v1/therapists/me/profile', { headers: bearer(therapist) });
   expect(current.status()).toBe(200);
@@ -56,7 +59,7 @@ export async function bookableTherapist(request: APIRequestContext): Promise<Api
       licenses: ['US-NY'],
       specialties: ['anxiety'],
       languages: ['en'],
-      modalities: ['video', 'audio'],
+      modalities,
       session_lengths: [20, 50],
       rates: [
         { duration_minutes: 20, amount_minor: 6000, currency: 'USD' },

@@ -554,3 +554,38 @@ practice_settings = sa.Table(
     sa.Column("crisis_resources", JSONB, nullable=True),
     sa.Column("updated_at", TS, nullable=False),
 )
+
+# A session's phone call bridged by the telephony provider. No phone number is stored here: the numbers live on
+# the users and go only to the provider. At most one live call per appointment (the partial unique index).
+PHONE_CALL_LIVE_SQL = "status IN ('queued', 'ringing', 'in_progress')"
+phone_calls = sa.Table(
+    "phone_calls",
+    metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("appointment_id", UUID(as_uuid=True), sa.ForeignKey("appointments.id"), nullable=False, index=True),
+    sa.Column("practice_id", UUID(as_uuid=True), sa.ForeignKey("practices.id"), nullable=False),
+    _fk_user("therapist_id", index=False),
+    _fk_user("client_id", index=False),
+    sa.Column("trigger", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("provider_call_id", sa.String(64), nullable=True, unique=True),
+    sa.Column("second_call_id", sa.String(64), nullable=True),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("therapist_answered_at", TS, nullable=True),
+    sa.Column("answered_at", TS, nullable=True),
+    sa.Column("ended_at", TS, nullable=True),
+    sa.Column("duration_seconds", sa.Integer, nullable=True),
+    # [{leg, status, at, provider_call_id}] in arrival order: the status timeline
+    sa.Column("timeline", JSONB, nullable=False),
+    sa.CheckConstraint(
+        "status IN ('queued', 'ringing', 'in_progress', 'completed', 'busy', 'no_answer', 'failed', 'canceled')",
+        name="status",
+    ),
+    sa.CheckConstraint("trigger IN ('therapist', 'scheduled')", name="trigger"),
+)
+sa.Index(
+    "uq_phone_calls_live_appointment",
+    phone_calls.c.appointment_id,
+    unique=True,
+    postgresql_where=sa.text(PHONE_CALL_LIVE_SQL),
+)

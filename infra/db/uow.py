@@ -27,6 +27,7 @@ from domain.scheduling.ports import (
 from domain.shared.data_keys import DataKeyRepository
 from domain.shared.jobs import JobScheduler
 from domain.shared.records import ClientRecordRepository
+from domain.telephony.ports import PhoneCallRepository
 from infra.db.repositories.audit import SqlAuditLog
 from infra.db.repositories.clinical import (
     SqlClientRecordRepository,
@@ -55,6 +56,7 @@ from infra.db.repositories.scheduling import (
     SqlSeriesRepository,
     SqlWaitlistRepository,
 )
+from infra.db.repositories.telephony import SqlPhoneCallRepository
 from infra.jobs.queue import JobQueue
 from infra.jobs.transactional import TransactionalJobs
 
@@ -90,6 +92,7 @@ class SqlUnitOfWork:
         self.psychotherapy_notes: PsychotherapyRepository = SqlPsychotherapyRepository(session)
         self.conversations: ConversationRepository = SqlConversationRepository(session)
         self.tickets: TicketRepository = SqlTicketRepository(session)
+        self.phone_calls: PhoneCallRepository = SqlPhoneCallRepository(session)
         if self._queue is not None:
             self.jobs: JobScheduler = TransactionalJobs(self._queue, session)
         return self

@@ -11,9 +11,10 @@ from fastapi import FastAPI
 
 
 @contextlib.asynccontextmanager
-async def serve(app: FastAPI) -> AsyncIterator[str]:
+async def serve(app: FastAPI, *, port: int = 0) -> AsyncIterator[str]:
+    """`port` pins the address when the app must know its own URL up front (e.g. for provider webhooks)."""
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, log_config=None, access_log=False, lifespan="on", ws_max_size=65536
+        app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on", ws_max_size=65536
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

@@ -76,11 +76,11 @@ function AccountForm({ me }: { me: Me }) {
         error={fieldMessage(error, 'timezone')}
       />
       <TextField
-        label="Mobile phone for SMS reminders"
+        label="Mobile phone for SMS reminders and phone sessions"
         name="phone"
         type="tel"
         autoComplete="tel"
-        hint="International format with country code, e.g. +14155550123. Leave empty for email reminders only. Reminders never include clinical details."
+        hint="International format with country code, e.g. +14155550123. Leave empty for email reminders only. Reminders never include clinical details. For phone sessions Hearth calls this number from the practice's number; the other person never sees yours."
         value={phone}
         onChange={(e) => {
           setPhone(e.target.value);

@@ -6,6 +6,7 @@ import { StatusMessage } from '../../components/StatusMessage';
 import { TextArea } from '../../components/TextArea';
 import { formatDateTime, formatDayLong, formatTime, localDate, mondayOf, zoneCity } from '../../lib/time';
 import { useMe } from '../auth/useAuth';
+import { CallClientButton } from '../phone/CallClientButton';
 import {
   STAFF_ACTION_LABELS,
   STAFF_TRANSITIONS,
@@ -64,6 +65,9 @@ function AppointmentDetails({ viewer, zone }: { viewer: Viewer; zone: string }) 
         <>
           <Facts appointment={a} viewer={viewer} zone={zone} />
           {viewer === 'therapist' && <StatusActions appointment={a} onDone={setMessage} />}
+          {viewer === 'therapist' &&
+            a.modality === 'phone' &&
+            ['booked', 'checked_in', 'in_progress'].includes(a.status) && <CallClientButton appointmentId={a.id} />}
           {viewer === 'therapist' && a.status === 'completed' && (
             <section aria-labelledby="note-heading">
               <h2 id="note-heading">Session note</h2>

@@ -1,0 +1,19 @@
+"""Telephony failures, each with a stable code."""
+
+from __future__ import annotations
+
+from domain.shared.errors import Conflict, DomainError, Forbidden
+
+
+class TelephonyUnavailable(DomainError):
+    """The provider did not accept the call (down, refused the number, bad credentials...)."""
+
+    code = "telephony_unavailable"
+
+
+class CallAlreadyLive(Conflict):
+    code = "call_already_live"
+
+
+class InvalidWebhookSignature(Forbidden):
+    code = "invalid_signature"

@@ -1,0 +1,124 @@
+"""A session's phone call: the bridge of two legs, its status timeline, and how provider events move it.
+
+Call-level status: `queued` until the therapist's phone rings, `ringing` while either leg rings (the therapist
+has answered and the client's phone rings), `in_progress` once both are connected, then one terminal status.
+The first terminal event of either leg ends the call; events after that only fill in the talk time.
+Provider events arrive at least once and in any order: `apply` ignores a duplicate and never moves the status
+backwards, so replaying a webhook changes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from domain.shared.errors import ValidationFailed
+from domain.telephony.ports import CallEvent, CallLeg, CallStatus
+
+LIVE_STATUSES: frozenset[CallStatus] = frozenset({CallStatus.QUEUED, CallStatus.RINGING, CallStatus.IN_PROGRESS})
+_RANK = {CallStatus.QUEUED: 0, CallStatus.RINGING: 1, CallStatus.IN_PROGRESS: 2}
+
+# A call can be placed from a little before the session until a little after its planned end (late starts).
+CALL_OPENS_BEFORE_START = timedelta(minutes=15)
+CALL_CLOSES_AFTER_END = timedelta(minutes=15)
+
+_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+_SEPARATORS = re.compile(r"[\s().\-/]")
+
+
+def normalise_phone(text: str) -> str:
+    """People type "+1 (415) 555-0123" or "0044 20 7946 0000": keep digits, accept 00 for +, require E.164."""
+    compact = _SEPARATORS.sub("", text.strip())
+    if compact.startswith("00"):
+        compact = "+" + compact[2:]
+    if not _E164.fullmatch(compact):
+        raise ValidationFailed(
+            "Give the phone number in international form with its country code, e.g. +14155550123.",
+            code="invalid_phone",
+            field="phone",
+        )
+    return compact
+
+
+class CallTrigger(StrEnum):
+    THERAPIST = "therapist"  # the "call client" button, or a step-down from video/audio
+    SCHEDULED = "scheduled"  # a phone session's start time
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    leg: CallLeg
+    status: CallStatus
+    at: datetime
+    provider_call_id: str
+
+
+@dataclass(slots=True)
+class PhoneCall:
+    id: uuid.UUID
+    appointment_id: uuid.UUID
+    practice_id: uuid.UUID
+    therapist_id: uuid.UUID
+    client_id: uuid.UUID
+    trigger: CallTrigger
+    status: CallStatus
+    created_at: datetime
+    provider_call_id: str | None = None
+    second_call_id: str | None = None
+    therapist_answered_at: datetime | None = None
+    answered_at: datetime | None = None  # both parties connected
+    ended_at: datetime | None = None
+    duration_seconds: int | None = None  # connected (talk) time
+    timeline: list[TimelineEntry] = field(default_factory=list)
+
+    @property
+    def live(self) -> bool:
+        return self.status in LIVE_STATUSES
+
+    def apply(self, event: CallEvent) -> bool:
+        """Fold one provider event in; True when the call-level status changed."""
+        entry = TimelineEntry(event.leg, event.status, event.at, event.provider_call_id)
+        if any(
+            (e.leg, e.status, e.provider_call_id) == (entry.leg, entry.status, entry.provider_call_id)
+            for e in self.timeline
+        ):
+            return False
+        self.timeline.append(entry)
+        if event.leg is CallLeg.FIRST and self.provider_call_id is None:
+            self.provider_call_id = event.provider_call_id
+        if event.leg is CallLeg.SECOND and self.second_call_id is None:
+            self.second_call_id = event.provider_call_id
+        before = self.status
+
+        if event.status in LIVE_STATUSES:
+            if event.status is CallStatus.IN_PROGRESS and event.leg is CallLeg.FIRST:
+                self.therapist_answered_at = self.therapist_answered_at or event.at
+                target = CallStatus.RINGING  # now the client's phone rings
+            elif event.status is CallStatus.IN_PROGRESS:
+                self.answered_at = self.answered_at or event.at
+                target = CallStatus.IN_PROGRESS
+            else:
+                target = event.status
+            if self.live and _RANK[target] > _RANK[self.status]:
+                self.status = target
+        else:
+            self._end(event)
+        return self.status is not before
+
+    def _end(self, event: CallEvent) -> None:
+        if event.leg is CallLeg.SECOND and self.answered_at is not None and event.duration_seconds is not None:
+            self.duration_seconds = event.duration_seconds  # the provider's count of the bridged leg wins
+        if not self.live:
+            return
+        self.ended_at = event.at
+        if self.answered_at is not None:
+            self.status = CallStatus.COMPLETED
+            if self.duration_seconds is None:
+                self.duration_seconds = max(0, round((event.at - self.answered_at).total_seconds()))
+        elif event.leg is CallLeg.FIRST and event.status is CallStatus.COMPLETED and self.therapist_answered_at:
+            self.status = CallStatus.CANCELED  # the therapist hung up before the client answered
+        else:
+            self.status = event.status

@@ -1,0 +1,1 @@
+"""Telephony adapters: Twilio Programmable Voice, and a console stand-in for development."""

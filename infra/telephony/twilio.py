@@ -1,0 +1,239 @@
+"""The `Telephony` port on Twilio Programmable Voice (REST API 2010-04-01 and TwiML).
+
+Placing a bridge: `POST {base}/2010-04-01/Accounts/{AccountSid}/Calls.json`, HTTP Basic auth (AccountSid:AuthToken),
+form-encoded `To` (the therapist), `From` (the practice's caller id), `Url` (our connect webhook, fetched when the
+therapist answers), `StatusCallback` with `StatusCallbackEvent` initiated/ringing/answered/completed. The connect
+webhook answers TwiML `<Dial callerId=..><Number statusCallback=..>client</Number></Dial>`, so the client's number
+is dialled only once the therapist is on the line, and both see only the caller id. Hanging up:
+`POST .../Calls/{Sid}.json` with `Status=completed`.
+
+Webhooks are authenticated by `X-Twilio-Signature`: base64(HMAC-SHA1(auth token, full URL + each POST parameter's
+name and value, sorted by name)). Numbers are masked in logs and error details.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import quote
+from xml.etree import ElementTree as ET
+
+import httpx
+import structlog
+
+from domain.shared.errors import ValidationFailed
+from domain.shared.ports import Clock
+from domain.telephony.errors import InvalidWebhookSignature, TelephonyUnavailable
+from domain.telephony.ports import CallEvent, CallLeg, CallStatus, PlacedCall, WebhookReply
+
+__all__ = ["TwilioTelephony", "TwilioVoiceConfig", "connect_path", "status_path", "twilio_signature"]
+
+log = structlog.get_logger("hearth.telephony.twilio")
+
+_E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")
+_LONG_NUMBER = re.compile(r"\+?[0-9][0-9 ()-]{5,}[0-9]")
+STATUS_EVENTS = ("initiated", "ringing", "answered", "completed")
+_STATUS = {
+    "queued": CallStatus.QUEUED,
+    "initiated": CallStatus.QUEUED,
+    "ringing": CallStatus.RINGING,
+    "in-progress": CallStatus.IN_PROGRESS,
+    "answered": CallStatus.IN_PROGRESS,
+    "completed": CallStatus.COMPLETED,
+    "busy": CallStatus.BUSY,
+    "no-answer": CallStatus.NO_ANSWER,
+    "failed": CallStatus.FAILED,
+    "canceled": CallStatus.CANCELED,
+}
+TWIML = "application/xml"
+
+
+def connect_path(reference: str) -> str:
+    return f"/api/v1/telephony/twilio/calls/{reference}/connect"
+
+
+def status_path(reference: str) -> str:
+    return f"/api/v1/telephony/twilio/calls/{reference}/status"
+
+
+def twilio_signature(url: str, params: dict[str, str], auth_token: str) -> str:
+    payload = url + "".join(name + params[name] for name in sorted(params))
+    digest = hmac.new(auth_token.encode(), payload.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()
+
+
+def _last4(number: str) -> str:
+    return "…" + number[-4:] if len(number) > 4 else "…"
+
+
+@dataclass(frozen=True, slots=True)
+class TwilioVoiceConfig:
+    account_sid: str
+    auth_token: str
+    caller_id: str  # E.164, a number of the Twilio account: what both parties see
+    webhook_base_url: str  # where Twilio reaches this server, e.g. https://hearth.example.org
+    base_url: str = "https://api.twilio.com"
+    timeout_seconds: float = 10.0
+    ring_timeout_seconds: int = 30
+
+    def __post_init__(self) -> None:
+        if not self.account_sid or not self.auth_token:
+            raise ValueError("Twilio needs an account SID and an auth token")
+        if not _E164.fullmatch(self.caller_id):
+            raise ValueError("the telephony caller id must be in E.164 form, e.g. +14155550123")
+        if not self.webhook_base_url.startswith(("https://", "http://")):
+            raise ValueError("the telephony webhook base URL must be an absolute http(s) URL")
+        if not 5 <= self.ring_timeout_seconds <= 600:
+            raise ValueError("the ring timeout is 5 to 600 seconds (Twilio's limits)")
+
+
+class TwilioTelephony:
+    """Owns an httpx client: call `aclose()` when the application stops."""
+
+    def __init__(
+        self, config: TwilioVoiceConfig, clock: Clock, *, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
+        self._config = config
+        self._clock = clock
+        self._webhook_base = config.webhook_base_url.rstrip("/")
+        self._calls = f"/2010-04-01/Accounts/{quote(config.account_sid, safe='')}/Calls"
+        self._client = httpx.AsyncClient(
+            base_url=config.base_url.rstrip("/"),
+            auth=httpx.BasicAuth(config.account_sid, config.auth_token),
+            timeout=config.timeout_seconds,
+            transport=transport,
+            headers={"Accept": "application/json", "User-Agent": "hearth"},
+            follow_redirects=False,
+        )
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    # ------------------------------------------------------------------------------------ REST
+
+    async def bridge(self, *, reference: str, first: str, second: str) -> PlacedCall:
+        if not _E164.fullmatch(first) or not _E164.fullmatch(second):
+            raise TelephonyUnavailable("A participant's phone number is not in E.164 form.")
+        form: list[tuple[str, str]] = [
+            ("To", first),
+            ("From", self._config.caller_id),
+            ("Url", self._webhook_base + connect_path(reference)),
+            ("Method", "POST"),
+            ("StatusCallback", self._webhook_base + status_path(reference)),
+            ("StatusCallbackMethod", "POST"),
+            *(("StatusCallbackEvent", event) for event in STATUS_EVENTS),
+            ("Timeout", str(self._config.ring_timeout_seconds)),
+        ]
+        response = await self._post(f"{self._calls}.json", form, to=first)
+        resource = _json(response) or {}
+        sid = resource.get("sid")
+        if not isinstance(sid, str) or not sid:
+            raise self._failed("answer without a call sid", to=first)
+        log.info("telephony.placed", sid=sid, to=_last4(first), status=resource.get("status"))
+        return PlacedCall(provider_call_id=sid)
+
+    async def hang_up(self, provider_call_id: str) -> None:
+        path = f"{self._calls}/{quote(provider_call_id, safe='')}.json"
+        await self._post(path, [("Status", "completed")], to="")
+        log.info("telephony.hang_up", sid=provider_call_id)
+
+    async def _post(self, path: str, form: list[tuple[str, str]], *, to: str) -> httpx.Response:
+        try:
+            response = await self._client.post(path, data=dict(_multi(form)))
+        except httpx.HTTPError as exc:
+            raise self._failed(f"transport error: {type(exc).__name__}", to=to) from exc
+        if response.status_code in (200, 201):
+            return response
+        error = _json(response) or {}
+        detail = (
+            f"HTTP {response.status_code}, error {error.get('code')}: {error.get('message') or response.reason_phrase}"
+        )
+        raise self._failed(detail, to=to)
+
+    @staticmethod
+    def _failed(detail: str, *, to: str) -> TelephonyUnavailable:
+        detail = _LONG_NUMBER.sub("<number>", detail)
+        log.warning("telephony.failed", to=_last4(to) if to else None, detail=detail)
+        return TelephonyUnavailable(f"The phone provider did not accept the request ({detail}).")
+
+    # ------------------------------------------------------------------------------------ webhooks
+
+    def verify_webhook(self, url: str, params: dict[str, str], signature: str | None) -> None:
+        expected = twilio_signature(url, params, self._config.auth_token)
+        if not signature or not hmac.compare_digest(expected.encode(), signature.encode()):
+            raise InvalidWebhookSignature("The request's X-Twilio-Signature does not match.")
+        if params.get("AccountSid") not in (None, self._config.account_sid):
+            raise InvalidWebhookSignature("The request is for another Twilio account.")
+
+    def read_status(self, params: dict[str, str]) -> CallEvent:
+        sid, raw = params.get("CallSid"), params.get("CallStatus", "")
+        status = _STATUS.get(raw)
+        if not sid or status is None:
+            raise ValidationFailed("A status callback needs CallSid and a known CallStatus.", code="invalid_webhook")
+        duration = params.get("CallDuration")
+        return CallEvent(
+            provider_call_id=sid,
+            status=status,
+            at=self._timestamp(params.get("Timestamp")),
+            duration_seconds=int(duration) if duration and duration.isdigit() else None,
+            leg=CallLeg.SECOND if params.get("ParentCallSid") else CallLeg.FIRST,
+        )
+
+    def _timestamp(self, text: str | None) -> datetime:
+        # Twilio sends RFC 2822 ("Mon, 16 Aug 2010 03:45:01 +0000"); the receipt time stands in when absent.
+        if text:
+            try:
+                return parsedate_to_datetime(text).astimezone(UTC)
+            except (TypeError, ValueError):
+                pass
+        return self._clock.now()
+
+    def connect_second(self, *, reference: str, second: str) -> WebhookReply:
+        response = ET.Element("Response")
+        dial = ET.SubElement(
+            response,
+            "Dial",
+            {"callerId": self._config.caller_id, "timeout": str(self._config.ring_timeout_seconds)},
+        )
+        number = ET.SubElement(
+            dial,
+            "Number",
+            {
+                "statusCallback": self._webhook_base + status_path(reference),
+                "statusCallbackMethod": "POST",
+                "statusCallbackEvent": " ".join(STATUS_EVENTS),
+            },
+        )
+        number.text = second
+        return WebhookReply(TWIML, _document(response))
+
+    def decline(self) -> WebhookReply:
+        response = ET.Element("Response")
+        ET.SubElement(response, "Say").text = "This session call has ended. Goodbye."
+        ET.SubElement(response, "Hangup")
+        return WebhookReply(TWIML, _document(response))
+
+
+def _document(root: ET.Element) -> str:
+    return '<?xml version="1.0" encoding="UTF-8"?>' + ET.tostring(root, encoding="unicode")
+
+
+def _multi(form: list[tuple[str, str]]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for name, value in form:
+        out.setdefault(name, []).append(value)
+    return out
+
+
+def _json(response: httpx.Response) -> dict[str, Any] | None:
+    try:
+        value = response.json()
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
