@@ -8,11 +8,18 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from domain.audit.events import GENESIS_HASH, AuditEvent, ChainedEvent, Outcome, chain_hash
+from infra.db import fast
 from infra.db.tables import audit_events
 
 # One lock id for the whole chain: appends are serialised so each row links to the true
 # previous row even when transactions commit out of order.
 AUDIT_CHAIN_LOCK = 0x48454152  # "HEAR"
+
+_CHAIN_LOCK = fast.FastStatement(sa.select(sa.func.pg_advisory_xact_lock(sa.bindparam("key", type_=sa.BigInteger))))
+_LAST_EVENT = fast.FastStatement(
+    sa.select(audit_events.c.seq, audit_events.c.hash).order_by(audit_events.c.seq.desc()).limit(1)
+)
+_INSERT_EVENT = fast.FastStatement(audit_events.insert().values({c.name: sa.bindparam(c.name) for c in audit_events.c}))
 
 
 class SqlAuditLog:
@@ -20,28 +27,26 @@ class SqlAuditLog:
         self._session = session
 
     async def append(self, event: AuditEvent) -> None:
-        await self._session.execute(sa.select(sa.func.pg_advisory_xact_lock(AUDIT_CHAIN_LOCK)))
-        last = (
-            await self._session.execute(
-                sa.select(audit_events.c.seq, audit_events.c.hash).order_by(audit_events.c.seq.desc()).limit(1)
-            )
-        ).first()
+        # Every change appends here: the three statements go straight through asyncpg (infra/db/fast.py), which
+        # also shortens how long the chain lock is held.
+        await fast.fetchval(self._session, _CHAIN_LOCK, key=AUDIT_CHAIN_LOCK)
+        last = await fast.fetchrow(self._session, _LAST_EVENT)
         seq, prev = (last.seq + 1, last.hash) if last else (1, GENESIS_HASH)
-        await self._session.execute(
-            audit_events.insert().values(
-                seq=seq,
-                occurred_at=event.occurred_at,
-                action=event.action,
-                object_type=event.object_type,
-                object_id=event.object_id,
-                actor_id=event.actor_id,
-                actor_role=event.actor_role,
-                practice_id=event.practice_id,
-                outcome=str(event.outcome),
-                request_id=event.request_id,
-                prev_hash=prev,
-                hash=chain_hash(seq, prev, event),
-            )
+        await fast.execute(
+            self._session,
+            _INSERT_EVENT,
+            seq=seq,
+            occurred_at=event.occurred_at,
+            action=event.action,
+            object_type=event.object_type,
+            object_id=event.object_id,
+            actor_id=event.actor_id,
+            actor_role=event.actor_role,
+            practice_id=event.practice_id,
+            outcome=str(event.outcome),
+            request_id=event.request_id,
+            prev_hash=prev,
+            hash=chain_hash(seq, prev, event),
         )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -14,6 +15,7 @@ from domain.identity.model import LoginSession, Practice, PracticeKind, RefreshT
 from domain.identity.ports import ThrottleState
 from domain.shared.errors import Conflict
 from domain.shared.principal import Principal, Role
+from infra.db import fast
 from infra.db.tables import (
     auth_throttle,
     care_relationships,
@@ -25,7 +27,7 @@ from infra.db.tables import (
 )
 
 
-def _user(row: sa.Row) -> User:  # type: ignore[type-arg]
+def _user(row: Any) -> User:
     return User(
         id=row.id,
         email=row.email,
@@ -39,12 +41,16 @@ def _user(row: sa.Row) -> User:  # type: ignore[type-arg]
     )
 
 
+# Read on nearly every request that changes something (booking reads both parties).
+_USER_BY_ID = fast.FastStatement(sa.select(users).where(users.c.id == sa.bindparam("id")))
+
+
 class SqlUserRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
 
     async def get(self, user_id: uuid.UUID) -> User | None:
-        row = (await self._s.execute(sa.select(users).where(users.c.id == user_id))).first()
+        row = await fast.fetchrow(self._s, _USER_BY_ID, id=user_id)
         return _user(row) if row else None
 
     async def by_email(self, email: str) -> User | None:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.messaging.model import Conversation, MessageKind
 from domain.messaging.ports import ConversationSummary, StoredMessage
+from infra.db import fast
 from infra.db.tables import conversation_reads, conversations, message_notifications, messages, messaging_settings
 
 
@@ -36,6 +37,16 @@ def _message(r: Any) -> StoredMessage:
     )
 
 
+# Looked up on every booking (the pair's conversation is opened on the first).
+_OPEN_CONVERSATION = fast.FastStatement(
+    sa.select(conversations).where(
+        conversations.c.client_id == sa.bindparam("client_id"),
+        conversations.c.therapist_id == sa.bindparam("therapist_id"),
+        conversations.c.closed_at.is_(None),
+    )
+)
+
+
 class SqlConversationRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
@@ -48,15 +59,7 @@ class SqlConversationRepository:
         return _conversation(row) if row else None
 
     async def open_for(self, client_id: uuid.UUID, therapist_id: uuid.UUID) -> Conversation | None:
-        row = (
-            await self._s.execute(
-                sa.select(conversations).where(
-                    conversations.c.client_id == client_id,
-                    conversations.c.therapist_id == therapist_id,
-                    conversations.c.closed_at.is_(None),
-                )
-            )
-        ).first()
+        row = await fast.fetchrow(self._s, _OPEN_CONVERSATION, client_id=client_id, therapist_id=therapist_id)
         return _conversation(row) if row else None
 
     async def add(self, conversation: Conversation) -> bool:

@@ -3,6 +3,7 @@ as the domain's `slot_taken` conflict."""
 
 from __future__ import annotations
 
+import functools
 import uuid
 import zlib
 from collections.abc import Sequence
@@ -31,6 +32,7 @@ from domain.scheduling.ports import AppointmentQuery, DueReminder, NewReminder, 
 from domain.scheduling.recurrence import Frequency, RecurrenceRule, Series
 from domain.scheduling.waitlist import WaitlistEntry, WaitlistOffer
 from domain.shared.errors import Conflict
+from infra.db import fast
 from infra.db.tables import (
     ACTIVE_APPOINTMENT_SQL,
     appointment_series,
@@ -79,11 +81,7 @@ class SqlProfileRepository:
         self._s = session
 
     async def get(self, therapist_id: uuid.UUID) -> TherapistProfile | None:
-        row = (
-            await self._s.execute(
-                sa.select(therapist_profiles).where(therapist_profiles.c.therapist_id == therapist_id)
-            )
-        ).first()
+        row = await fast.fetchrow(self._s, _PROFILE, id=therapist_id)
         return _profile(row) if row else None
 
     async def save(self, profile: TherapistProfile, practice_id: uuid.UUID, *, expected_version: int) -> bool:
@@ -180,9 +178,7 @@ class SqlOfficeHoursRepository:
         self._s = session
 
     async def get(self, therapist_id: uuid.UUID) -> OfficeHours | None:
-        row = (
-            await self._s.execute(sa.select(office_hours).where(office_hours.c.therapist_id == therapist_id))
-        ).first()
+        row = await fast.fetchrow(self._s, _OFFICE_HOURS, id=therapist_id)
         return _office_hours(row) if row else None
 
     async def save(self, therapist_id: uuid.UUID, hours: OfficeHours, now: datetime) -> None:
@@ -251,24 +247,82 @@ def _appointment_values(a: Appointment) -> dict[str, Any]:
     }
 
 
+# --- hot statements (see infra/db/fast.py) ------------------------------------------------------------------
+
+_PROFILE = fast.FastStatement(
+    sa.select(therapist_profiles).where(therapist_profiles.c.therapist_id == sa.bindparam("id"))
+)
+_OFFICE_HOURS = fast.FastStatement(sa.select(office_hours).where(office_hours.c.therapist_id == sa.bindparam("id")))
+_ADVISORY_LOCK = fast.FastStatement(sa.select(sa.func.pg_advisory_xact_lock(sa.bindparam("key", type_=sa.BigInteger))))
+
+
+def _active_between(*columns: Any) -> fast.FastStatement:
+    return fast.FastStatement(
+        sa.select(*columns)
+        .where(
+            appointments.c.therapist_id == sa.bindparam("therapist_id"),
+            appointments.c.start_at < sa.bindparam("end", type_=appointments.c.start_at.type),
+            appointments.c.end_at > sa.bindparam("start", type_=appointments.c.end_at.type),
+            sa.text(ACTIVE_APPOINTMENT_SQL),
+        )
+        .order_by(appointments.c.start_at)
+    )
+
+
+_ENSURE_CARE = fast.FastStatement(
+    pg_insert(care_relationships)
+    .values(
+        id=sa.bindparam("id"),
+        client_id=sa.bindparam("client_id"),
+        therapist_id=sa.bindparam("therapist_id"),
+        practice_id=sa.bindparam("practice_id"),
+        started_at=sa.bindparam("started_at"),
+    )
+    .on_conflict_do_nothing(
+        index_elements=[care_relationships.c.client_id, care_relationships.c.therapist_id],
+        index_where=care_relationships.c.ended_at.is_(None),
+    )
+    .returning(care_relationships.c.id)
+)
+_REMINDER_COLUMNS = ("id", "appointment_id", "recipient_id", "channel", "due_at", "status")
+
+
+@functools.cache
+def _insert_reminders(rows: int) -> fast.FastStatement:
+    """One multi-row INSERT per row count (an appointment has a handful of reminders)."""
+    return fast.FastStatement(
+        reminders.insert().values(
+            [
+                {name: sa.bindparam(f"{name}_{i}", type_=reminders.c[name].type) for name in _REMINDER_COLUMNS}
+                for i in range(rows)
+            ]
+        )
+    )
+
+
+_BLOCKING = _active_between(*_APPOINTMENT_COLUMNS)
+_BUSY = _active_between(appointments.c.start_at, appointments.c.end_at)
+_INSERT_APPOINTMENT = fast.FastStatement(
+    appointments.insert().values({c.name: sa.bindparam(c.name) for c in _APPOINTMENT_COLUMNS})
+)
+
+
 class SqlAppointmentRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
 
     async def lock_therapist(self, therapist_id: uuid.UUID) -> None:
         key = zlib.crc32(b"appointments:" + therapist_id.bytes)
-        await self._s.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
+        await fast.fetchval(self._s, _ADVISORY_LOCK, key=key)
 
     async def add(self, appointment: Appointment) -> None:
+        connection = await fast.driver(self._s)
         try:
-            async with self._s.begin_nested():
-                await self._s.execute(
-                    appointments.insert().values(id=appointment.id, **_appointment_values(appointment))
-                )
-        except IntegrityError as exc:
-            if _is_exclusion(exc):
-                raise Conflict(_SLOT_TAKEN, code="slot_taken") from None
-            raise
+            # A savepoint, so a series or a waitlist claim can go on after one occurrence is refused.
+            async with connection.transaction():
+                await fast.execute(self._s, _INSERT_APPOINTMENT, id=appointment.id, **_appointment_values(appointment))
+        except ExclusionViolationError:
+            raise Conflict(_SLOT_TAKEN, code="slot_taken") from None
 
     async def save(self, appointment: Appointment) -> None:
         try:
@@ -293,6 +347,9 @@ class SqlAppointmentRepository:
     async def blocking_for_therapist(
         self, therapist_id: uuid.UUID, start: datetime, end: datetime, *, exclude: uuid.UUID | None = None
     ) -> list[Appointment]:
+        if exclude is None:
+            rows = await fast.fetch(self._s, _BLOCKING, therapist_id=therapist_id, start=start, end=end)
+            return [_appointment(r) for r in rows]
         query = (
             sa.select(*_APPOINTMENT_COLUMNS)
             .where(
@@ -308,17 +365,8 @@ class SqlAppointmentRepository:
         return [_appointment(r) for r in (await self._s.execute(query)).all()]
 
     async def busy(self, therapist_id: uuid.UUID, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
-        rows = await self._s.execute(
-            sa.select(appointments.c.start_at, appointments.c.end_at)
-            .where(
-                appointments.c.therapist_id == therapist_id,
-                appointments.c.start_at < end,
-                appointments.c.end_at > start,
-                sa.text(ACTIVE_APPOINTMENT_SQL),
-            )
-            .order_by(appointments.c.start_at)
-        )
-        return [(r.start_at, r.end_at) for r in rows.all()]
+        rows = await fast.fetch(self._s, _BUSY, therapist_id=therapist_id, start=start, end=end)
+        return [(r.start_at, r.end_at) for r in rows]
 
     async def find(self, query: AppointmentQuery) -> list[Appointment]:
         stmt = sa.select(*_APPOINTMENT_COLUMNS).order_by(appointments.c.start_at, appointments.c.id).limit(query.limit)
@@ -426,18 +474,16 @@ class SqlCareRepository:
     async def ensure(
         self, client_id: uuid.UUID, therapist_id: uuid.UUID, practice_id: uuid.UUID, now: datetime
     ) -> bool:
-        inserted = await self._s.execute(
-            pg_insert(care_relationships)
-            .values(
-                id=uuid.uuid4(), client_id=client_id, therapist_id=therapist_id, practice_id=practice_id, started_at=now
-            )
-            .on_conflict_do_nothing(
-                index_elements=[care_relationships.c.client_id, care_relationships.c.therapist_id],
-                index_where=care_relationships.c.ended_at.is_(None),
-            )
-            .returning(care_relationships.c.id)
+        inserted = await fast.fetchrow(
+            self._s,
+            _ENSURE_CARE,
+            id=uuid.uuid4(),
+            client_id=client_id,
+            therapist_id=therapist_id,
+            practice_id=practice_id,
+            started_at=now,
         )
-        return inserted.first() is not None
+        return inserted is not None
 
     async def is_active(self, client_id: uuid.UUID, therapist_id: uuid.UUID) -> bool:
         found = await self._s.execute(
@@ -590,21 +636,19 @@ class SqlReminderRepository:
     async def schedule(self, new: Sequence[NewReminder]) -> None:
         if not new:
             return
-        await self._s.execute(
-            reminders.insert().values(
-                [
-                    {
-                        "id": r.id,
-                        "appointment_id": r.appointment_id,
-                        "recipient_id": r.recipient_id,
-                        "channel": r.channel,
-                        "due_at": r.due_at,
-                        "status": "pending",
-                    }
-                    for r in new
-                ]
+        params: dict[str, Any] = {}
+        for i, r in enumerate(new):
+            params.update(
+                {
+                    f"id_{i}": r.id,
+                    f"appointment_id_{i}": r.appointment_id,
+                    f"recipient_id_{i}": r.recipient_id,
+                    f"channel_{i}": r.channel,
+                    f"due_at_{i}": r.due_at,
+                    f"status_{i}": "pending",
+                }
             )
-        )
+        await fast.execute(self._s, _insert_reminders(len(new)), **params)
 
     async def cancel_pending(self, appointment_id: uuid.UUID) -> int:
         result = await self._s.execute(

@@ -1,0 +1,62 @@
+"""infra/db/fast.py: hot statements through asyncpg give the rows SQLAlchemy gives, in the same transaction."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from infra.db import fast
+from infra.db.engine import create_engine, session_factory
+from infra.db.repositories.audit import _LAST_EVENT
+from infra.db.repositories.scheduling import _OFFICE_HOURS, _PROFILE
+from infra.db.tables import office_hours, therapist_profiles
+from tests.support.scheduling import bookable_therapist
+from tests.support.users import signed_up
+
+
+@pytest.fixture
+async def sessions(database_url):
+    engine = create_engine(database_url)
+    yield session_factory(engine)
+    await engine.dispose()
+
+
+async def test_rows_match_sqlalchemy_including_jsonb_and_arrays(api, sessions):
+    therapist = await signed_up(api, "therapist")
+    await bookable_therapist(api, therapist)
+    async with sessions() as session:
+        for statement, table, key in (
+            (_PROFILE, therapist_profiles, therapist_profiles.c.therapist_id),
+            (_OFFICE_HOURS, office_hours, office_hours.c.therapist_id),
+        ):
+            expected = (await session.execute(sa.select(table).where(key == therapist.id))).one()._asdict()
+            row = await fast.fetchrow(session, statement, id=therapist.id)
+            assert {name: getattr(row, name) for name in expected} == expected
+            assert isinstance(expected.get("rates", expected.get("rules")), dict | list)  # decoded, not text
+        assert await fast.fetchrow(session, _PROFILE, id=uuid.uuid4()) is None
+
+
+async def test_fixed_binds_missing_params_and_attribute_errors(api, sessions):
+    await signed_up(api, "client")  # registering appends audit events
+    async with sessions() as session:
+        last = await fast.fetchrow(session, _LAST_EVENT)  # `.limit(1)` is a bind with its value fixed
+        assert last.seq >= 1 and len(last.hash) == 64
+        with pytest.raises(AttributeError):
+            _ = last.no_such_column
+        with pytest.raises(TypeError, match="missing bind parameter"):
+            await fast.fetchrow(session, _PROFILE)
+
+
+async def test_raw_and_sqlalchemy_statements_share_one_transaction(api, sessions):
+    therapist = await signed_up(api, "therapist")
+    await bookable_therapist(api, therapist)
+    async with sessions() as session:
+        await session.execute(
+            therapist_profiles.update().where(therapist_profiles.c.therapist_id == therapist.id).values(bio="draft")
+        )
+        assert (await fast.fetchrow(session, _PROFILE, id=therapist.id)).bio == "draft"  # sees the uncommitted change
+        await session.rollback()
+    async with sessions() as session:
+        assert (await fast.fetchrow(session, _PROFILE, id=therapist.id)).bio != "draft"
