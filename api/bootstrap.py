@@ -23,6 +23,7 @@ from domain.identity.ports import AccessTokens
 from domain.identity.service import IdentityService, ThrottleRules
 from domain.identity.throttle import ThrottleRule
 from domain.identity.tickets import TicketService
+from domain.matching.service import MatchingService
 from domain.measures.service import MeasuresService
 from domain.messaging.bus import MessageBus
 from domain.messaging.service import NOTIFY_UNREAD_JOB, MessagingService
@@ -50,6 +51,7 @@ from infra.jobs.factory import job_worker_from_settings
 from infra.jobs.queue import JobQueue, create_pool
 from infra.jobs.worker import JobWorker
 from infra.logging import configure_logging
+from infra.matching.assignment import ScipyAssigner
 from infra.notify.factory import ClosableSmsSender, email_sender_from_settings, sms_sender_from_settings
 from infra.pubsub.factory import bus_from_settings
 from infra.settings import Settings
@@ -74,6 +76,7 @@ class Container:
     calendar: CalendarService
     reminders: ReminderService
     measures: MeasuresService
+    matching: MatchingService
     plans: PlansService
     notes: NotesService
     messaging: MessagingService
@@ -230,6 +233,7 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
         reminders=reminders,
         measures=MeasuresService(uow, cipher, clock, ids, email, settings.public_url, plans),
         plans=plans,
+        matching=MatchingService(uow, cipher, clock, ids, scheduling, messaging, ScipyAssigner()),
         notes=NotesService(uow, cipher, clock, ids, plans),
         messaging=messaging,
         tickets=TicketService(uow, clock),

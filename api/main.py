@@ -20,6 +20,7 @@ from api.routers import (
     calendar,
     clinical,
     health,
+    matching,
     me,
     measures,
     messaging,
@@ -67,6 +68,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             {"name": "plans", "description": "Therapy plans: goals, objectives, versions, acknowledgements"},
             {"name": "notes", "description": "Progress notes and psychotherapy notes"},
             {"name": "conversations", "description": "Secure messaging between a client and their therapist"},
+            {"name": "intake", "description": "The matching questionnaire: draft, resume, submit"},
+            {
+                "name": "matching",
+                "description": "Suggestions, choosing or switching a therapist, queues, batch assignment",
+            },
             {"name": "health", "description": "Probes for load balancers and orchestrators"},
         ],
     )
@@ -83,6 +89,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         clinical.plans_router,
         clinical.notes_router,
         messaging.router,
+        matching.intake_router,
+        matching.router,
     )
     for router in routers:
         app.include_router(router, dependencies=[Depends(authorize)])
