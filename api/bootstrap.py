@@ -6,7 +6,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, cast
@@ -23,6 +23,7 @@ from domain.identity.ports import AccessTokens
 from domain.identity.service import IdentityService, ThrottleRules
 from domain.identity.throttle import ThrottleRule
 from domain.identity.tickets import TicketService
+from domain.matching.scoring import Weights, validate_weights
 from domain.matching.service import MatchingService
 from domain.measures.service import MeasuresService
 from domain.messaging.bus import MessageBus
@@ -106,6 +107,19 @@ class Container:
         await self.sms.aclose()
         await self.job_pool.close()
         await self.engine.dispose()
+
+
+def matching_weights(overrides: dict[str, float]) -> Weights:
+    """The default weights with the configured overrides; an unknown name or a bad value stops start-up."""
+    known = {f.name for f in fields(Weights)}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise ValueError(f"HEARTH_MATCHING_WEIGHTS: unknown weight(s) {', '.join(unknown)}; known: {sorted(known)}")
+    integral = {"availability_target", "horizon_days"}
+    values: dict[str, Any] = {k: int(v) if k in integral and float(v).is_integer() else v for k, v in overrides.items()}
+    weights = replace(Weights(), **values)
+    validate_weights(weights)
+    return weights
 
 
 def _access_tokens(settings: Settings, clock: Clock) -> AccessTokens:
@@ -233,7 +247,9 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
         reminders=reminders,
         measures=MeasuresService(uow, cipher, clock, ids, email, settings.public_url, plans),
         plans=plans,
-        matching=MatchingService(uow, cipher, clock, ids, scheduling, messaging, ScipyAssigner()),
+        matching=MatchingService(
+            uow, cipher, clock, ids, scheduling, messaging, ScipyAssigner(), matching_weights(settings.matching_weights)
+        ),
         notes=NotesService(uow, cipher, clock, ids, plans),
         messaging=messaging,
         tickets=TicketService(uow, clock),

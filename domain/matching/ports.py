@@ -127,6 +127,9 @@ class MatchingRepository(Protocol):
         """Therapists accepting new clients (licensed in `licence`, of `practice_id`, among `therapist_ids`,
         when given), each with their caseload (active care relationships), office hours and busy time."""
 
+    async def practice_therapists(self, practice_id: uuid.UUID) -> list[uuid.UUID]:
+        """Every therapist with a profile in the practice."""
+
     async def active_care(self, client_id: uuid.UUID) -> list[tuple[uuid.UUID, uuid.UUID]]:
         """(therapist id, practice id) of the client's active care relationships."""
 

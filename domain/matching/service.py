@@ -54,6 +54,7 @@ from domain.shared.ports import Clock, IdGenerator
 from domain.shared.principal import Principal, Role
 
 MAX_STEP = 50
+DEFAULT_WINDOW_HOURS = 24  # a therapist who never saved a profile has the default cancellation window
 SWITCH_REASON = "The client switched therapist."
 _BUSY_MARGIN = timedelta(days=2)
 
@@ -293,7 +294,7 @@ class MatchingService:
                 await uow.commit()
                 return MatchResult(record)
 
-            pool = await self._pool(uow, intake, licence=intake.residence, practice_id=None, now=now)
+            pool = await self._pool(uow, licence=intake.residence, practice_id=None, now=now)
             limit = 1 if mode is MatchMode.AUTOMATIC else 3
             found = suggest(
                 intake,
@@ -345,7 +346,10 @@ class MatchingService:
                     "Choose one of the therapists suggested to you.", code="not_suggested", field="therapist_id"
                 )
             _, intake = await self._submitted(uow, principal.user_id)
-            pool = await self._pool(uow, intake, licence=None, practice_id=None, now=now, therapist_ids=(therapist_id,))
+            # The therapist's booking lock also serialises changes of their caseload: two clients cannot both
+            # take the last place.
+            await uow.appointments.lock_therapist(therapist_id)
+            pool = await self._pool(uow, licence=None, practice_id=None, now=now, therapist_ids=(therapist_id,))
             chosen = pool.get(therapist_id)
             failure = first_failure(intake, chosen.candidate) if chosen is not None else None
             if chosen is None or failure is not None:
@@ -380,7 +384,10 @@ class MatchingService:
                 intake = Intake.from_dict(await self._open_doc(uow, stored))
                 current = frozenset(t for t, _ in await uow.matching.active_care(record.client_id))
                 queue.append(QueuedClient(record.client_id, intake, exclude=current))
-            pool = await self._pool(uow, None, licence=None, practice_id=practice_id, now=now)
+            if confirm:
+                for therapist_id in sorted(await uow.matching.practice_therapists(practice_id)):
+                    await uow.appointments.lock_therapist(therapist_id)  # in id order: no deadlock between batches
+            pool = await self._pool(uow, licence=None, practice_id=practice_id, now=now)
             candidates = [p.candidate for p in pool.values()]
             plan = plan_batch(build_problem(queue, candidates, now=now, weights=self._weights), self._assigner)
             if confirm:
@@ -427,7 +434,6 @@ class MatchingService:
     async def _pool(
         self,
         uow: MatchingUnitOfWork,
-        intake: Intake | None,
         *,
         licence: str | None,
         practice_id: uuid.UUID | None,
@@ -506,7 +512,8 @@ class MatchingService:
         upcoming = await uow.appointments.find(
             AppointmentQuery(client_id=client_id, therapist_id=therapist_id, start=now, limit=500)
         )
-        window = (await self._scheduling.public_profile(therapist_id)).cancellation_window_hours
+        profile = await uow.profiles.get(therapist_id)
+        window = profile.cancellation_window_hours if profile is not None else DEFAULT_WINDOW_HOURS
         for appointment in upcoming:
             if appointment.status.value != "booked" or appointment.start <= now:
                 continue

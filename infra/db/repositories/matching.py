@@ -270,6 +270,12 @@ class SqlMatchingRepository:
             for r in rows
         ]
 
+    async def practice_therapists(self, practice_id: uuid.UUID) -> list[uuid.UUID]:
+        rows = await self._s.execute(
+            sa.select(therapist_profiles.c.therapist_id).where(therapist_profiles.c.practice_id == practice_id)
+        )
+        return [r.therapist_id for r in rows.all()]
+
     async def active_care(self, client_id: uuid.UUID) -> list[tuple[uuid.UUID, uuid.UUID]]:
         rows = await self._s.execute(
             sa.select(care_relationships.c.therapist_id, care_relationships.c.practice_id)

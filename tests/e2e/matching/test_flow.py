@@ -3,6 +3,8 @@ find the therapist's welcome message. Hard rules keep unfit therapists out."""
 
 from __future__ import annotations
 
+import asyncio
+
 from tests.e2e.matching.conftest import answers, choose, submitted, suggestions, therapist
 from tests.support.users import relogin, signed_up
 
@@ -126,3 +128,23 @@ async def test_automatic_assignment_picks_the_best(api):
     await submitted(api, nobody, residence="GB")
     none = await api.post("/api/v1/matches", json={"mode": "automatic"}, headers=nobody.headers)
     assert none.status_code == 409 and none.json()["code"] == "no_match"
+
+
+async def test_two_clients_racing_for_the_last_place_cannot_both_get_it(api):
+    only = await therapist(api, "Dr. Last Place", specialties=["anxiety"], caseload_capacity=1)
+    first = await signed_up(api, "client")
+    second = await signed_up(api, "client")
+    matches = []
+    for client in (first, second):
+        await submitted(api, client)
+        matches.append(await suggestions(api, client))
+    assert all(m["suggestions"][0]["therapist_id"] == only.id for m in matches)
+    answers_ = await asyncio.gather(
+        *(
+            api.post(f"/api/v1/matches/{m['id']}/choice", json={"therapist_id": only.id}, headers=c.headers)
+            for m, c in zip(matches, (first, second), strict=True)
+        )
+    )
+    assert sorted(r.status_code for r in answers_) == [200, 409]
+    refused = next(r for r in answers_ if r.status_code == 409)
+    assert refused.json()["code"] == "therapist_unavailable" and "caseload is full" in refused.json()["detail"]
