@@ -46,7 +46,7 @@ from domain.messaging.service import MessagingService
 from domain.plans import jsondoc as j
 from domain.scheduling.model import TherapistProfile
 from domain.scheduling.ports import AppointmentQuery
-from domain.scheduling.service import SchedulingService
+from domain.scheduling.service import Freed, SchedulingService
 from domain.shared.cipher import AadContext, PayloadCipher
 from domain.shared.data_keys import data_key, new_data_key
 from domain.shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -267,6 +267,7 @@ class MatchingService:
         practice; ValidationFailed `practice_required` (queue)."""
         _client(principal)
         now = self._clock.now()
+        freed: list[Freed] = []
         async with self._uow() as uow:
             stored, intake = await self._submitted(uow, principal.user_id)
             current = await uow.matching.active_care(principal.user_id)
@@ -312,14 +313,24 @@ class MatchingService:
                 if not suggestions:
                     raise Conflict("No therapist with room fits your answers right now.", code="no_match")
                 best = suggestions[0]
+                await self._still_fits(uow, intake, best.profile.therapist_id, now)
                 await uow.matching.add_match(record)
                 record = await self._start(
-                    uow, principal, record, best.profile.therapist_id, best.practice_id, best.match.score, False, now
+                    uow,
+                    principal,
+                    record,
+                    best.profile.therapist_id,
+                    best.practice_id,
+                    best.match.score,
+                    False,
+                    now,
+                    freed,
                 )
             else:
                 await uow.matching.add_match(record)
                 await uow.audit.append(self._event(principal, "match.suggest", "match", record.id))
             await uow.commit()
+        await self._release(freed)
         return MatchResult(record, suggestions)
 
     async def get(self, principal: Principal, match_id: uuid.UUID) -> MatchRecord:
@@ -335,6 +346,7 @@ class MatchingService:
         """Choose one of the suggested therapists: care starts (and the current one ends: a switch)."""
         _client(principal)
         now = self._clock.now()
+        freed: list[Freed] = []
         async with self._uow() as uow:
             record = await uow.matching.match(match_id, for_update=True)
             if record is None or record.client_id != principal.user_id:
@@ -346,20 +358,31 @@ class MatchingService:
                     "Choose one of the therapists suggested to you.", code="not_suggested", field="therapist_id"
                 )
             _, intake = await self._submitted(uow, principal.user_id)
-            # The therapist's booking lock also serialises changes of their caseload: two clients cannot both
-            # take the last place.
-            await uow.appointments.lock_therapist(therapist_id)
-            pool = await self._pool(uow, licence=None, practice_id=None, now=now, therapist_ids=(therapist_id,))
-            chosen = pool.get(therapist_id)
-            failure = first_failure(intake, chosen.candidate) if chosen is not None else None
-            if chosen is None or failure is not None:
-                why = failure.reason if failure is not None else "not accepting new clients"
-                raise Conflict(f"This therapist can no longer take you: {why}.", code="therapist_unavailable")
+            chosen = await self._still_fits(uow, intake, therapist_id, now)
             record = await self._start(
-                uow, principal, record, therapist_id, chosen.practice_id, None, transfer_records, now
+                uow, principal, record, therapist_id, chosen.practice_id, None, transfer_records, now, freed
             )
             await uow.commit()
+        await self._release(freed)
         return record
+
+    async def _still_fits(
+        self, uow: MatchingUnitOfWork, intake: Intake, therapist_id: uuid.UUID, now: datetime
+    ) -> PracticeCandidate:
+        """The hard rules again, under the therapist's lock (room may have gone since the suggestions). The
+        booking lock also serialises changes of their caseload: two clients cannot both take the last place."""
+        await uow.appointments.lock_therapist(therapist_id)
+        pool = await self._pool(uow, licence=None, practice_id=None, now=now, therapist_ids=(therapist_id,))
+        chosen = pool.get(therapist_id)
+        failure = first_failure(intake, chosen.candidate) if chosen is not None else None
+        if chosen is None or failure is not None:
+            why = failure.reason if failure is not None else "not accepting new clients"
+            raise Conflict(f"This therapist can no longer take you: {why}.", code="therapist_unavailable")
+        return chosen
+
+    async def _release(self, freed: list[Freed]) -> None:
+        for interval in freed:
+            await self._scheduling.released(interval)
 
     # ------------------------------------------------------------------------------------ the queue
 
@@ -375,6 +398,7 @@ class MatchingService:
         if principal.role is not Role.PRACTICE_ADMIN:
             raise Forbidden("Batch assignment is for practice admins.", code="forbidden")
         now = self._clock.now()
+        freed: list[Freed] = []
         async with self._uow() as uow:
             records = await uow.matching.queued(practice_id, for_update=confirm)
             queue: list[QueuedClient] = []
@@ -405,6 +429,7 @@ class MatchingService:
                         match.score,
                         record.records_transferred,
                         now,
+                        freed,
                         actor=principal,
                     )
                 await uow.audit.append(self._event(principal, "match.batch_confirm", "practice", practice_id))
@@ -412,6 +437,7 @@ class MatchingService:
                 await uow.audit.append(self._event(principal, "match.batch_preview", "practice", practice_id))
             entries = await self._entries(uow, records)
             await uow.commit()
+        await self._release(freed)
         names = {p.candidate.therapist_id: p.candidate.profile.display_name for p in pool.values()}
         return BatchResult(plan, tuple(entries), names, confirm)
 
@@ -459,6 +485,7 @@ class MatchingService:
         score: float | None,
         transfer_records: bool,
         now: datetime,
+        freed: list[Freed],
         *,
         actor: Principal | None = None,
     ) -> MatchRecord:
@@ -471,7 +498,7 @@ class MatchingService:
             if old_therapist == therapist_id:
                 continue
             previous = old_therapist
-            await self._cancel_future(uow, actor, client_id, old_therapist, now)
+            freed.extend(await self._cancel_future(uow, actor, client_id, old_therapist, now))
             await uow.matching.end_care(client_id, old_therapist, now)
             await self._messaging.close_in(uow, client_id, old_therapist)
             await uow.audit.append(
@@ -508,7 +535,10 @@ class MatchingService:
 
     async def _cancel_future(
         self, uow: MatchingUnitOfWork, actor: Principal, client_id: uuid.UUID, therapist_id: uuid.UUID, now: datetime
-    ) -> None:
+    ) -> list[Freed]:
+        """Cancel the client's future sessions with the therapist by the policy; the freed times, for the
+        waitlist once committed."""
+        released: list[Freed] = []
         upcoming = await uow.appointments.find(
             AppointmentQuery(client_id=client_id, therapist_id=therapist_id, start=now, limit=500)
         )
@@ -517,10 +547,11 @@ class MatchingService:
         for appointment in upcoming:
             if appointment.status.value != "booked" or appointment.start <= now:
                 continue
-            self._scheduling.cancel_in(uow, actor, appointment, SWITCH_REASON, window)
+            released.append(self._scheduling.cancel_in(uow, actor, appointment, SWITCH_REASON, window))
             await uow.appointments.save(appointment)
             await uow.reminders.cancel_pending(appointment.id)
             await uow.audit.append(self._event(actor, "appointment.cancel", "appointment", appointment.id))
+        return released
 
     async def _transfer(
         self,

@@ -32,12 +32,23 @@ async def _in_care_with_plan(api):
         headers=client.headers,
     )
     assert booked.status_code == 201, booked.text
-    return first, second, client, booked.json()
+    soon = await api.post(
+        "/api/v1/appointments",
+        json={"therapist_id": first.id, "start": "2026-11-30T19:00:00Z", "duration_minutes": 50, "modality": "video"},
+        headers=client.headers,
+    )
+    assert soon.status_code == 201, soon.text
+    return first, second, client, booked.json(), soon.json()
 
 
 @pytest.mark.parametrize("consent", [False, True])
 async def test_switch_ends_the_old_care_and_moves_records_only_with_consent(api, database_url, consent):
-    first, second, client, appointment = await _in_care_with_plan(api)
+    first, second, client, appointment, soon = await _in_care_with_plan(api)
+    waiting = await signed_up(api, "client")
+    joined = await api.post(
+        f"/api/v1/therapists/{first.id}/waitlist", json={"durations": [50]}, headers=waiting.headers
+    )
+    assert joined.status_code == 201, joined.text
 
     again = await suggestions(api, client)
     offered = [s["therapist_id"] for s in again["suggestions"]]
@@ -50,6 +61,10 @@ async def test_switch_ends_the_old_care_and_moves_records_only_with_consent(api,
 
     old = (await api.get(f"/api/v1/appointments/{appointment['id']}", headers=client.headers)).json()
     assert old["status"] == "cancelled", "a future session with the old therapist is cancelled (outside the window)"
+    late = (await api.get(f"/api/v1/appointments/{soon['id']}", headers=client.headers)).json()
+    assert late["status"] == "late_cancelled", "inside the 24-hour window the policy makes it a late cancellation"
+    offers = (await api.get("/api/v1/waitlist/offers", headers=waiting.headers)).json()["items"]
+    assert appointment["start"] in [o["start"] for o in offers], "the freed time goes to the waitlist"
 
     conversations = (await api.get("/api/v1/conversations", headers=client.headers)).json()["items"]
     by_therapist = {c["therapist_id"]: c for c in conversations}
