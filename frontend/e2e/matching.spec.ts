@@ -101,3 +101,48 @@ test('a new client completes the intake, sees three suggestions with reasons, ch
   await openConversation(page, 'client', best.displayName);
   await expect(messageLog(page).getByText(`Welcome message from ${best.displayName}`)).toBeVisible();
 });
+
+test('a client in care switches therapist in one step, with consent to move their plan', async ({ page, request }) => {
+  const region = uniqueRegion();
+  const current = await matchableTherapist(request, region, ['anxiety', 'grief']);
+  const next = await matchableTherapist(request, region, ['anxiety']);
+  const client = await registerViaApi(request, 'client', 'America/New_York');
+  const headers = { Authorization: `Bearer ${client.token}` };
+  const intake = await request.post('/api/v1/intake', {
+    headers,
+    data: {
+      concerns: ['anxiety', 'grief'],
+      prior_therapy: 'never',
+      modalities: ['video'],
+      session_minutes: 50,
+      language: 'en',
+      residence: region,
+      timezone: 'America/New_York',
+      consent_to_match: true,
+    },
+  });
+  expect(intake.status()).toBe(201);
+  const auto = await request.post('/api/v1/matches', { headers, data: { mode: 'automatic' } });
+  expect(auto.status()).toBe(201);
+  expect(((await auto.json()) as { therapist_id: string }).therapist_id).toBe(current.id);
+
+  await page.goto('/login');
+  await page.getByLabel('Email').fill(client.email);
+  await page.getByLabel('Password', { exact: true }).fill(client.password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('navigation', { name: 'Client area' }).getByRole('link', { name: 'Matches' }).click();
+  await expect(page.getByRole('heading', { name: 'Switch therapist', level: 1 })).toBeVisible();
+  await page.getByLabel('Move my therapy plan to my new therapist').check();
+  await page.getByRole('button', { name: 'Show my best matches' }).click();
+  const cards = page.getByRole('article');
+  await expect(cards.first()).toBeVisible();
+  await expect(page.getByRole('heading', { name: current.displayName })).toHaveCount(0);
+  await page.getByRole('button', { name: `Choose ${next.displayName}` }).click();
+  await expect(page.getByText(`You are now working with ${next.displayName}.`)).toBeVisible();
+  await expect(page.getByText('Your care with your previous therapist has ended.')).toBeVisible();
+
+  const conversations = await request.get('/api/v1/conversations', { headers });
+  const items = ((await conversations.json()) as { items: { therapist_id: string; closed: boolean }[] }).items;
+  expect(items.find((c) => c.therapist_id === current.id)?.closed).toBe(true);
+  expect(items.find((c) => c.therapist_id === next.id)?.closed).toBe(false);
+});

@@ -69,7 +69,7 @@ export function MatchPage() {
         <title>Matched · Hearth</title>
         <h1>You are matched</h1>
         <p role="status">
-          You are now working with {chosen.name}.{chosen.switched ? ' Your previous therapist has been let go.' : ''}{' '}
+          You are now working with {chosen.name}.{chosen.switched ? ' Your care with your previous therapist has ended.' : ''}{' '}
           They sent you a welcome message.
         </p>
         <p>
