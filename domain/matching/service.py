@@ -59,6 +59,14 @@ SWITCH_REASON = "The client switched therapist."
 _BUSY_MARGIN = timedelta(days=2)
 
 
+_QUOTING = {
+    "invalid_language": "The language is not a tag such as 'en' or 'es-MX'.",
+    "invalid_residence": "Where you live is a code such as 'US-OH' (a US state) or 'GB' (a country).",
+    "invalid_timezone": "The time zone is not an IANA zone such as 'America/New_York'.",
+    "invalid_budget": "A budget is 0 to 10,000,000 in minor units of an ISO 4217 currency such as 'USD'.",
+}
+
+
 def _aad(intake_id: uuid.UUID, client_id: uuid.UUID) -> AadContext:
     return AadContext.of("intakes", intake_id, "body", client=client_id)
 
@@ -202,7 +210,12 @@ class MatchingService:
     async def submit(self, principal: Principal, intake: Intake) -> StoredIntake:
         """Validate and seal the answers; the draft becomes this submitted intake."""
         _client(principal)
-        validate_intake(intake)
+        try:
+            validate_intake(intake)
+        except ValidationFailed as exc:
+            # Some of the questionnaire's messages quote the answer; answers never go into an error body.
+            detail = _QUOTING.get(exc.code, exc.detail)
+            raise ValidationFailed(detail, code=exc.code, field=exc.field) from None
         now = self._clock.now()
         doc = json.dumps(intake.to_dict())
         async with self._uow() as uow:

@@ -171,3 +171,14 @@ async def test_intake_answers_are_sealed_at_rest(api, database_url):
     assert sealed and all(marker.encode() not in bytes(r["body"]) for r in sealed)
     back = (await api.get("/api/v1/intake", headers=client.headers)).json()
     assert back["draft"] is None and back["submitted_at"] is not None
+
+
+@pytest.mark.parametrize(
+    ("field", "secret"), [("residence", "canary"), ("language", "canary"), ("timezone", "canary/x")]
+)
+async def test_a_refused_answer_is_not_quoted_back(api, field, secret):
+    client = await signed_up(api, "client")
+    response = await api.post("/api/v1/intake", json=answers(**{field: secret}), headers=client.headers)
+    assert response.status_code == 422, response.text
+    assert response.json()["code"].startswith("invalid_")
+    assert "canary" not in response.text
