@@ -58,6 +58,8 @@ async def test_switch_ends_the_old_care_and_moves_records_only_with_consent(api,
     switched = await choose(api, client, again, second.id, transfer_records=consent)
     assert switched["previous_therapist_id"] == first.id
     assert switched["records_transferred"] is consent
+    me = (await api.get("/api/v1/me", headers=client.headers)).json()
+    assert me["practice_id"] == second.practice_id, "the client is now in the new therapist's practice"
 
     old = (await api.get(f"/api/v1/appointments/{appointment['id']}", headers=client.headers)).json()
     assert old["status"] == "cancelled", "a future session with the old therapist is cancelled (outside the window)"
