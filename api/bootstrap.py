@@ -6,7 +6,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
@@ -23,6 +23,8 @@ from domain.identity.ports import AccessTokens
 from domain.identity.service import IdentityService, ThrottleRules
 from domain.identity.throttle import ThrottleRule
 from domain.identity.tickets import TicketService
+from domain.matching.scoring import Weights, validate_weights
+from domain.matching.service import MatchingService
 from domain.measures.service import MeasuresService
 from domain.messaging.bus import MessageBus
 from domain.messaging.service import NOTIFY_UNREAD_JOB, MessagingService
@@ -51,6 +53,7 @@ from infra.jobs.factory import job_worker_from_settings
 from infra.jobs.queue import JobQueue, create_pool
 from infra.jobs.worker import JobWorker
 from infra.logging import configure_logging
+from infra.matching.assignment import ScipyAssigner
 from infra.notify.factory import ClosableSmsSender, email_sender_from_settings, sms_sender_from_settings
 from infra.pubsub.factory import bus_from_settings
 from infra.settings import Settings
@@ -77,6 +80,7 @@ class Container:
     calendar: CalendarService
     reminders: ReminderService
     measures: MeasuresService
+    matching: MatchingService
     plans: PlansService
     notes: NotesService
     messaging: MessagingService
@@ -109,6 +113,19 @@ class Container:
         await self.telephony_provider.aclose()
         await self.job_pool.close()
         await self.engine.dispose()
+
+
+def matching_weights(overrides: dict[str, float]) -> Weights:
+    """The default weights with the configured overrides; an unknown name or a bad value stops start-up."""
+    known = {f.name for f in fields(Weights)}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise ValueError(f"HEARTH_MATCHING_WEIGHTS: unknown weight(s) {', '.join(unknown)}; known: {sorted(known)}")
+    integral = {"availability_target", "horizon_days"}
+    values: dict[str, Any] = {k: int(v) if k in integral and float(v).is_integer() else v for k, v in overrides.items()}
+    weights = replace(Weights(), **values)
+    validate_weights(weights)
+    return weights
 
 
 def _access_tokens(settings: Settings, clock: Clock) -> AccessTokens:
@@ -250,6 +267,9 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
         reminders=reminders,
         measures=MeasuresService(uow, cipher, clock, ids, email, settings.public_url, plans),
         plans=plans,
+        matching=MatchingService(
+            uow, cipher, clock, ids, scheduling, messaging, ScipyAssigner(), matching_weights(settings.matching_weights)
+        ),
         notes=NotesService(uow, cipher, clock, ids, plans),
         messaging=messaging,
         tickets=TicketService(uow, clock),

@@ -21,6 +21,7 @@ from api.routers import (
     calendar,
     clinical,
     health,
+    matching,
     me,
     measures,
     messaging,
@@ -78,6 +79,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
             {"name": "conversations", "description": "Secure messaging between a client and their therapist"},
             {"name": "phone-calls", "description": "Phone sessions: the platform bridges therapist and client"},
             {"name": "telephony-webhooks", "description": "Called by the telephony provider, signature-checked"},
+            {"name": "intake", "description": "The matching questionnaire: draft, resume, submit"},
+            {
+                "name": "matching",
+                "description": "Suggestions, choosing or switching a therapist, queues, batch assignment",
+            },
             {"name": "health", "description": "Probes for load balancers and orchestrators"},
         ],
     )
@@ -97,6 +103,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         telephony.me_router,
         telephony.calls_router,
         telephony.webhooks_router,
+        matching.intake_router,
+        matching.router,
     )
     for router in routers:
         app.include_router(router, dependencies=[Depends(authorize)])

@@ -117,6 +117,17 @@ POLICY: dict[tuple[str, str], Access] = {
     # The provider cannot send our tokens: these check its request signature instead (403 invalid_signature).
     ("POST", "/api/v1/telephony/twilio/calls/{call_id}/connect"): PUBLIC,
     ("POST", "/api/v1/telephony/twilio/calls/{call_id}/status"): PUBLIC,
+    # matching (object rules in the domain: a client's own intake and matches; staff of the practice only)
+    ("GET", "/api/v1/intake"): CLIENTS,
+    ("PUT", "/api/v1/intake"): CLIENTS,
+    ("POST", "/api/v1/intake"): CLIENTS,
+    ("POST", "/api/v1/matches"): CLIENTS,
+    ("GET", "/api/v1/matches/{match_id}"): CLIENTS,
+    ("POST", "/api/v1/matches/{match_id}/choice"): CLIENTS,
+    ("GET", "/api/v1/practices/{practice_id}/match-queue"): ADMINS,
+    ("POST", "/api/v1/practices/{practice_id}/match-queue/preview"): ADMINS,
+    ("POST", "/api/v1/practices/{practice_id}/match-queue/assignments"): ADMINS,
+    ("GET", "/api/v1/practices/{practice_id}/time-to-match"): STAFF,
     # The feed address is itself the secret (calendar apps cannot send tokens).
     ("GET", "/api/v1/calendar/{token}.ics"): PUBLIC,
 }

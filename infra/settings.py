@@ -97,6 +97,10 @@ class Settings(BaseSettings):
     message_notify_after_minutes: int = Field(default=10, ge=1, le=1440)
     message_notify_throttle_minutes: int = Field(default=60, ge=1, le=10080)
 
+    # Matching: points per part of the score, overriding `domain.matching.scoring.Weights` by field name
+    # (HEARTH_MATCHING_WEIGHTS='{"specialty": 40, "availability": 20}'); checked at start-up.
+    matching_weights: dict[str, float] = {}
+
     @model_validator(mode="after")
     def _production_needs_real_keys(self) -> Settings:
         if self.env == "production":

@@ -79,6 +79,14 @@ class ProfileIn(Strict):
     accepting_new_clients: bool = Field(default=True, strict=True)
     caseload_capacity: int = Field(strict=True, default=25, ge=0, le=1000)
     cancellation_window_hours: int = Field(strict=True, default=24, ge=0, le=168)
+    gender: Literal["woman", "man", "non_binary"] | None = Field(
+        default=None, description="Used by matching when a client states a preference"
+    )
+    faith_based: bool = Field(default=False, strict=True, description="Offers a faith-based approach")
+    lgbtq_affirming: bool = Field(default=False, strict=True, description="LGBTQ+-affirming practice")
+    insurance_payers: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list, max_length=30, description="Insurers the therapist is in network with"
+    )
 
     def to_domain(self) -> TherapistProfile:
         return TherapistProfile(
@@ -95,6 +103,10 @@ class ProfileIn(Strict):
             accepting_new_clients=self.accepting_new_clients,
             caseload_capacity=self.caseload_capacity,
             cancellation_window_hours=self.cancellation_window_hours,
+            gender=self.gender,
+            faith_based=self.faith_based,
+            lgbtq_affirming=self.lgbtq_affirming,
+            insurance_payers=tuple(self.insurance_payers),
         )
 
 
@@ -113,6 +125,10 @@ class PublicProfile(BaseModel):
     timezone: str
     accepting_new_clients: bool
     cancellation_window_hours: int = Field(description="Client cancellations closer to the start are late")
+    gender: str | None = None
+    faith_based: bool = False
+    lgbtq_affirming: bool = False
+    insurance_payers: list[str] = Field(default_factory=list)
 
     @classmethod
     def of(cls, p: TherapistProfile) -> PublicProfile:
@@ -129,6 +145,10 @@ class PublicProfile(BaseModel):
             timezone=p.timezone,
             accepting_new_clients=p.accepting_new_clients,
             cancellation_window_hours=p.cancellation_window_hours,
+            gender=p.gender,
+            faith_based=p.faith_based,
+            lgbtq_affirming=p.lgbtq_affirming,
+            insurance_payers=list(p.insurance_payers),
         )
 
 

@@ -27,7 +27,7 @@ from domain.scheduling.reminders import first_name, format_local
 from domain.scheduling.slots import working_intervals
 from domain.shared.cipher import AadContext, PayloadCipher
 from domain.shared.data_keys import data_key, new_data_key
-from domain.shared.errors import NotFound, ValidationFailed
+from domain.shared.errors import Conflict, NotFound, ValidationFailed
 from domain.shared.notify import EmailMessage, EmailSender
 from domain.shared.ports import Clock, IdGenerator
 from domain.shared.principal import Principal
@@ -108,6 +108,15 @@ class MessagingService:
         await self._append(uow, conversation, therapist_id, f"welcome-{conversation.id}", MessageKind.WELCOME, text)
         return conversation
 
+    async def close_in(self, uow: MessagingUnitOfWork, client_id: uuid.UUID, therapist_id: uuid.UUID) -> bool:
+        """Inside the caller's transaction (care ended, e.g. a switch of therapist): the pair's open conversation
+        becomes read-only; sends into it are refused with `conversation_closed`. False when none was open."""
+        existing = await uow.conversations.open_for(client_id, therapist_id)
+        if existing is None:
+            return False
+        await uow.conversations.close(existing.id, self._clock.now())
+        return True
+
     async def start(self, principal: Principal, client_id: uuid.UUID) -> Conversation:
         """A therapist opens a conversation with one of their clients (POST by the therapist)."""
         async with self._uow() as uow:
@@ -146,7 +155,10 @@ class MessagingService:
                     )
                 return Sent(message, created=False)
             if conversation.closed_at is not None:
-                raise ValidationFailed("This conversation is closed.", code="conversation_closed")
+                raise Conflict(
+                    "This conversation is closed: the care relationship ended. It stays readable.",
+                    code="conversation_closed",
+                )
             message, conversation = await self._append(
                 uow, conversation, principal.user_id, client_message_id, MessageKind.USER, body
             )

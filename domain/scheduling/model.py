@@ -315,6 +315,11 @@ class TherapistProfile:
     caseload_capacity: int = 25
     cancellation_window_hours: int = 24
     version: int = 1
+    # What matching asks about a practice beyond the above (all optional; see domain.matching.candidates).
+    gender: str | None = None  # "woman", "man", "non_binary"
+    faith_based: bool = False
+    lgbtq_affirming: bool = False
+    insurance_payers: tuple[str, ...] = ()
 
 
 _LICENSE = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")
@@ -322,6 +327,8 @@ _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 MAX_CANCELLATION_WINDOW_HOURS = 168
 MAX_CASELOAD = 1000
+THERAPIST_GENDERS = frozenset({"woman", "man", "non_binary"})
+MAX_PAYERS = 30
 
 
 def _bad_profile(detail: str, field: str, code: str = "invalid_profile") -> ValidationFailed:
@@ -368,6 +375,15 @@ def validate_profile(profile: TherapistProfile) -> None:
         raise _bad_profile(
             f"cancellation_window_hours is 0 to {MAX_CANCELLATION_WINDOW_HOURS}.", "cancellation_window_hours"
         )
+    if profile.gender is not None and profile.gender not in THERAPIST_GENDERS:
+        raise _bad_profile("gender is woman, man, non_binary or null.", "gender")
+    payers = profile.insurance_payers
+    if (
+        len(payers) > MAX_PAYERS
+        or any(not p.strip() or p != p.strip() or len(p) > 100 for p in payers)
+        or len({p.casefold() for p in payers}) != len(payers)
+    ):
+        raise _bad_profile(f"Up to {MAX_PAYERS} insurers of 1 to 100 characters, each once.", "insurance_payers")
 
 
 def check_offered(profile: TherapistProfile, duration_minutes: int, modality: Modality) -> None:

@@ -422,6 +422,11 @@ class SchedulingService:
     async def _window(self, uow: SchedulingUnitOfWork, appointment: Appointment) -> int:
         return (await self._profile(uow, appointment.therapist_id)).cancellation_window_hours
 
+    async def released(self, freed: Freed) -> None:
+        """After another area's own commit (a switch of therapist cancels sessions): offer the freed time to
+        the waitlist, as a cancellation here does."""
+        await self._freed(freed)
+
     async def _freed(self, freed: Freed) -> None:
         # After commit, in its own transaction: a failure to offer the time never undoes the cancellation.
         if self._on_freed is not None:

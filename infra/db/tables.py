@@ -141,6 +141,11 @@ therapist_profiles = sa.Table(
     sa.Column("cancellation_window_hours", sa.Integer, nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("updated_at", TS, nullable=False),
+    # Matching traits (optional; see domain.matching.candidates.TherapistTraits).
+    sa.Column("gender", sa.String(12), nullable=True),
+    sa.Column("faith_based", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("lgbtq_affirming", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("insurance_payers", ARRAY(sa.String(100)), nullable=False, server_default="{}"),
 )
 
 office_hours = sa.Table(
@@ -588,4 +593,61 @@ sa.Index(
     phone_calls.c.appointment_id,
     unique=True,
     postgresql_where=sa.text(PHONE_CALL_LIVE_SQL),
+)
+
+# --- matching -------------------------------------------------------------------------------------
+# Intake answers (`body`) are ciphertext from the PayloadCipher under the intake's own data key; only ids, the
+# questionnaire version, the wizard step and times are stored in the clear.
+
+intakes = sa.Table(
+    "intakes",
+    metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    _fk_user("client_id"),
+    sa.Column("questionnaire_version", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(10), nullable=False),
+    sa.Column("step", sa.Integer, nullable=False),
+    sa.Column("data_key_id", UUID(as_uuid=True), sa.ForeignKey("data_keys.id"), nullable=False),
+    sa.Column("body", sa.LargeBinary, nullable=False),
+    sa.Column("revision", sa.Integer, nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+    sa.Column("submitted_at", TS, nullable=True),
+    sa.CheckConstraint("status IN ('draft', 'submitted')", name="status"),
+)
+sa.Index(
+    "uq_intakes_one_draft",
+    intakes.c.client_id,
+    unique=True,
+    postgresql_where=intakes.c.status == "draft",
+)
+
+# One row per matching request: suggestions offered (ids only), a place in a practice's waiting queue, or an
+# assignment; `chosen_at - intake_submitted_at` is the time to match.
+matches = sa.Table(
+    "matches",
+    metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    _fk_user("client_id"),
+    sa.Column("intake_id", UUID(as_uuid=True), sa.ForeignKey("intakes.id"), nullable=False),
+    sa.Column("intake_submitted_at", TS, nullable=False),
+    sa.Column("mode", sa.String(10), nullable=False),
+    sa.Column("status", sa.String(10), nullable=False),
+    sa.Column("suggested", ARRAY(UUID(as_uuid=True)), nullable=False),
+    sa.Column("queue_practice_id", UUID(as_uuid=True), sa.ForeignKey("practices.id"), nullable=True, index=True),
+    _fk_user("therapist_id", nullable=True),
+    sa.Column("practice_id", UUID(as_uuid=True), sa.ForeignKey("practices.id"), nullable=True, index=True),
+    sa.Column("score", sa.Float, nullable=True),
+    sa.Column("previous_therapist_id", UUID(as_uuid=True), nullable=True),
+    sa.Column("records_transferred", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("chosen_at", TS, nullable=True),
+    sa.CheckConstraint("mode IN ('suggest', 'automatic', 'queue')", name="mode"),
+    sa.CheckConstraint("status IN ('open', 'queued', 'chosen', 'closed')", name="status"),
+)
+sa.Index(
+    "uq_matches_one_queued",
+    matches.c.client_id,
+    unique=True,
+    postgresql_where=matches.c.status == "queued",
 )

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from domain.audit.events import AuditLog
 from domain.identity.ports import PracticeRepository, SessionRepository, ThrottleRepository, UserRepository
 from domain.identity.tickets import TicketRepository
+from domain.matching.ports import MatchingRepository
 from domain.measures.ports import MeasuresRepository, PracticeSettingsRepository
 from domain.messaging.ports import ConversationRepository
 from domain.notes.ports import NoteRepository, PsychotherapyRepository
@@ -45,6 +46,7 @@ from infra.db.repositories.identity import (
     SqlTicketRepository,
     SqlUserRepository,
 )
+from infra.db.repositories.matching import SqlMatchingRepository
 from infra.db.repositories.messaging import SqlConversationRepository
 from infra.db.repositories.scheduling import (
     SqlAppointmentRepository,
@@ -93,6 +95,7 @@ class SqlUnitOfWork:
         self.conversations: ConversationRepository = SqlConversationRepository(session)
         self.tickets: TicketRepository = SqlTicketRepository(session)
         self.phone_calls: PhoneCallRepository = SqlPhoneCallRepository(session)
+        self.matching: MatchingRepository = SqlMatchingRepository(session)
         if self._queue is not None:
             self.jobs: JobScheduler = TransactionalJobs(self._queue, session)
         return self

@@ -512,6 +512,85 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/intake": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The questionnaire and my saved draft, to resume */
+        get: operations["intake-get-intake"];
+        /** Save my draft answers and the step I am at */
+        put: operations["intake-put-intake-draft"];
+        /**
+         * Submit my intake
+         * @description Answers are validated (`consent_required`, `invalid_residence`, `invalid_times`, ...), sealed and kept; the draft is replaced by this submission.
+         */
+        post: operations["intake-submit-intake"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/matches": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ask to be matched: top 3 suggestions, automatic assignment, or a practice's queue
+         * @description Therapists who fail a hard rule are never suggested; the current therapist is left out (a switch). `409 intake_required` before an intake is submitted; `409 no_match` when automatic assignment finds nobody.
+         */
+        post: operations["matching-request-match"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/matches/{match_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One of my match requests */
+        get: operations["matching-get-match"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/matches/{match_id}/choice": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Choose one of the suggested therapists (starts care; switches when I am in care)
+         * @description Care starts with the therapist, a conversation opens with their welcome message. When the client already has a therapist, that relationship ends in the same step: future sessions are cancelled by the cancellation policy, the conversation becomes read-only, and the therapy plan moves to the new therapist only with `transfer_records: true`.
+         */
+        post: operations["matching-choose-match"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me": {
         parameters: {
             query?: never;
@@ -650,6 +729,80 @@ export interface paths {
         get: operations["measures-get-crisis-resources"];
         /** Set my practice's crisis resources */
         put: operations["measures-put-crisis-resources"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/practices/{practice_id}/match-queue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The practice's waiting queue */
+        get: operations["matching-get-queue"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/practices/{practice_id}/match-queue/assignments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Assign the queue now (starts care for every assigned client)
+         * @description Recomputed under lock, so it may differ from an earlier preview if the queue or caseloads changed.
+         */
+        post: operations["matching-confirm-batch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/practices/{practice_id}/match-queue/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Preview a batch assignment of the queue (changes nothing)
+         * @description The assignment with the best total score in which no therapist exceeds their room (capacity minus current caseload), and per client why.
+         */
+        post: operations["matching-preview-batch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/practices/{practice_id}/time-to-match": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Time from intake to chosen therapist, for the practice's matches */
+        get: operations["matching-time-to-match"];
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -1273,6 +1426,20 @@ export interface components {
              */
             away: boolean;
         };
+        /** BatchOut */
+        BatchOut: {
+            /** Assigned */
+            assigned: number;
+            /**
+             * Confirmed
+             * @description False: a preview, nothing changed
+             */
+            confirmed: boolean;
+            /** Placements */
+            placements: components["schemas"]["PlacementOut"][];
+            /** Total Score */
+            total_score: number;
+        };
         /**
          * BookAppointment
          * @example {
@@ -1306,6 +1473,24 @@ export interface components {
              * Format: uuid
              */
             therapist_id: string;
+        };
+        /** BudgetIn */
+        BudgetIn: {
+            /**
+             * Currency
+             * @example USD
+             */
+            currency: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "budget";
+            /**
+             * Max Amount Minor
+             * @description Per session, in minor units
+             */
+            max_amount_minor: number;
         };
         /** CalendarFeedOut */
         CalendarFeedOut: {
@@ -1347,6 +1532,20 @@ export interface components {
              * @enum {string}
              */
             scope?: "this" | "this_and_following";
+        };
+        /** ChoiceIn */
+        ChoiceIn: {
+            /**
+             * Therapist Id
+             * Format: uuid
+             */
+            therapist_id: string;
+            /**
+             * Transfer Records
+             * @description When switching: consent to move your therapy plan to the new therapist (audited)
+             * @default false
+             */
+            transfer_records?: boolean;
         };
         /** ConversationOut */
         ConversationOut: {
@@ -1466,6 +1665,40 @@ export interface components {
             /** Items */
             items: components["schemas"]["CrisisResourceOut"][];
         };
+        /**
+         * DraftAnswers
+         * @description Answers so far: every question is optional in a draft.
+         */
+        DraftAnswers: {
+            /** Concerns */
+            concerns?: ("anxiety" | "depression" | "trauma" | "relationships" | "grief" | "stress" | "substance_use" | "family" | "parenting" | "self_esteem" | "anger" | "sleep" | "eating" | "ocd" | "adhd" | "life_transitions" | "identity" | "chronic_illness" | "work" | "other")[] | null;
+            /** Consent To Match */
+            consent_to_match?: boolean | null;
+            /** Days */
+            days?: number[] | null;
+            /** Faith Based */
+            faith_based?: boolean | null;
+            /** Language */
+            language?: string | null;
+            /** Lgbtq Affirming */
+            lgbtq_affirming?: boolean | null;
+            /** Modalities */
+            modalities?: ("video" | "audio" | "phone" | "chat")[] | null;
+            /** Payment */
+            payment?: (components["schemas"]["BudgetIn"] | components["schemas"]["InsuranceIn"]) | null;
+            /** Prior Therapy */
+            prior_therapy?: ("never" | "past" | "current") | null;
+            /** Residence */
+            residence?: string | null;
+            /** Session Minutes */
+            session_minutes?: number | null;
+            /** Therapist Gender */
+            therapist_gender?: ("no_preference" | "woman" | "man" | "non_binary") | null;
+            /** Times */
+            times?: components["schemas"]["TimeWindow"][] | null;
+            /** Timezone */
+            timezone?: string | null;
+        };
         /** ErrorFrame */
         ErrorFrame: {
             /** Code */
@@ -1582,6 +1815,118 @@ export interface components {
             /** Items */
             items: components["schemas"]["InstrumentOut"][];
         };
+        /** InsuranceIn */
+        InsuranceIn: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "insurance";
+            /** Payer */
+            payer: string;
+        };
+        /**
+         * IntakeAnswers
+         * @description The whole questionnaire (version 1). Days and times are read in `timezone`.
+         */
+        IntakeAnswers: {
+            /** Concerns */
+            concerns: ("anxiety" | "depression" | "trauma" | "relationships" | "grief" | "stress" | "substance_use" | "family" | "parenting" | "self_esteem" | "anger" | "sleep" | "eating" | "ocd" | "adhd" | "life_transitions" | "identity" | "chronic_illness" | "work" | "other")[];
+            /** Consent To Match */
+            consent_to_match: boolean;
+            /**
+             * Days
+             * @description ISO weekdays (Monday = 1); empty: any day
+             */
+            days?: number[];
+            /**
+             * Faith Based
+             * @default false
+             */
+            faith_based?: boolean;
+            /**
+             * Language
+             * @example en
+             */
+            language: string;
+            /**
+             * Lgbtq Affirming
+             * @default false
+             */
+            lgbtq_affirming?: boolean;
+            /** Modalities */
+            modalities: ("video" | "audio" | "phone" | "chat")[];
+            /** Payment */
+            payment?: (components["schemas"]["BudgetIn"] | components["schemas"]["InsuranceIn"]) | null;
+            /**
+             * Prior Therapy
+             * @enum {string}
+             */
+            prior_therapy: "never" | "past" | "current";
+            /**
+             * Residence
+             * @description "US-OH", "GB"...
+             * @example US-OH
+             */
+            residence: string;
+            /** Session Minutes */
+            session_minutes: number;
+            /**
+             * Therapist Gender
+             * @default no_preference
+             * @enum {string}
+             */
+            therapist_gender?: "no_preference" | "woman" | "man" | "non_binary";
+            /**
+             * Times
+             * @description Empty: any time of day
+             */
+            times?: components["schemas"]["TimeWindow"][];
+            /**
+             * Timezone
+             * @example America/New_York
+             */
+            timezone: string;
+        };
+        /** IntakeDraftIn */
+        IntakeDraftIn: {
+            answers: components["schemas"]["DraftAnswers"];
+            /**
+             * Step
+             * @description The wizard step to resume at
+             */
+            step: number;
+        };
+        /** IntakeStateOut */
+        IntakeStateOut: {
+            /** @description The saved draft, to resume; null when there is none */
+            draft: components["schemas"]["DraftAnswers"] | null;
+            questionnaire: components["schemas"]["Questionnaire"];
+            /** Revision */
+            revision: number;
+            /** Step */
+            step: number;
+            /**
+             * Submitted At
+             * @description When the latest intake was submitted, if ever
+             */
+            submitted_at: string | null;
+        };
+        /** IntakeSubmitted */
+        IntakeSubmitted: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Questionnaire Version */
+            questionnaire_version: number;
+            /**
+             * Submitted At
+             * Format: date-time
+             */
+            submitted_at: string;
+        };
         /** InterventionIO */
         InterventionIO: {
             /**
@@ -1643,6 +1988,77 @@ export interface components {
         MarkRead: {
             /** Seq */
             seq: number;
+        };
+        /** MatchOut */
+        MatchOut: {
+            /** Chosen At */
+            chosen_at: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Intake Submitted At
+             * Format: date-time
+             */
+            intake_submitted_at: string;
+            /**
+             * Mode
+             * @enum {string}
+             */
+            mode: "suggest" | "automatic" | "queue";
+            /** Practice Id */
+            practice_id: string | null;
+            /**
+             * Previous Therapist Id
+             * @description Set when the choice switched therapist
+             */
+            previous_therapist_id: string | null;
+            /** Queue Practice Id */
+            queue_practice_id: string | null;
+            /** Records Transferred */
+            records_transferred: boolean;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "open" | "queued" | "chosen" | "closed";
+            /** Suggested Therapist Ids */
+            suggested_therapist_ids: string[];
+            /**
+             * Suggestions
+             * @description Only in the answer that made them
+             */
+            suggestions: components["schemas"]["SuggestionOut"][];
+            /** Therapist Id */
+            therapist_id: string | null;
+        };
+        /** MatchRequest */
+        MatchRequest: {
+            /**
+             * Mode
+             * @description `suggest`: the top 3 to choose from; `automatic`: the best is chosen now; `queue`: wait for the practice's batch assignment
+             * @default suggest
+             * @enum {string}
+             */
+            mode?: "suggest" | "automatic" | "queue";
+            /**
+             * Practice Id
+             * @description The practice whose queue to join (`queue`)
+             */
+            practice_id?: string | null;
+            /**
+             * Transfer Records
+             * @description `queue` only: consent to move records to the assigned therapist
+             * @default false
+             */
+            transfer_records?: boolean;
         };
         /** MessageFrame */
         MessageFrame: {
@@ -1913,6 +2329,13 @@ export interface components {
             /** Weekly */
             weekly: components["schemas"]["WeeklyRange"][];
         };
+        /** Option */
+        Option: {
+            /** Label */
+            label: string;
+            /** Value */
+            value: string;
+        };
         /** OptionOut */
         OptionOut: {
             /** Label */
@@ -1980,6 +2403,37 @@ export interface components {
              * @constant
              */
             type: "ping";
+        };
+        /** PlacementOut */
+        PlacementOut: {
+            /**
+             * Client Id
+             * Format: uuid
+             */
+            client_id: string;
+            /** Client Name */
+            client_name: string;
+            /**
+             * Match Id
+             * Format: uuid
+             */
+            match_id: string;
+            /**
+             * Outcome
+             * @enum {string}
+             */
+            outcome: "assigned" | "no_fit" | "room_taken" | "no_consent";
+            /**
+             * Reasons
+             * @description Why this therapist, or why nobody
+             */
+            reasons: string[];
+            /** Score */
+            score: number | null;
+            /** Therapist Id */
+            therapist_id: string | null;
+            /** Therapist Name */
+            therapist_name: string | null;
         };
         /** PlanDocumentIO */
         PlanDocumentIO: {
@@ -2138,8 +2592,30 @@ export interface components {
             caseload_capacity?: number;
             /** Display Name */
             display_name: string;
+            /**
+             * Faith Based
+             * @description Offers a faith-based approach
+             * @default false
+             */
+            faith_based?: boolean;
+            /**
+             * Gender
+             * @description Used by matching when a client states a preference
+             */
+            gender?: ("woman" | "man" | "non_binary") | null;
+            /**
+             * Insurance Payers
+             * @description Insurers the therapist is in network with
+             */
+            insurance_payers?: string[];
             /** Languages */
             languages?: string[];
+            /**
+             * Lgbtq Affirming
+             * @description LGBTQ+-affirming practice
+             * @default false
+             */
+            lgbtq_affirming?: boolean;
             /**
              * Licenses
              * @description Codes such as "US-NY" or "GB"
@@ -2174,8 +2650,22 @@ export interface components {
             caseload_capacity: number;
             /** Display Name */
             display_name: string;
+            /**
+             * Faith Based
+             * @default false
+             */
+            faith_based?: boolean;
+            /** Gender */
+            gender?: string | null;
+            /** Insurance Payers */
+            insurance_payers?: string[];
             /** Languages */
             languages: string[];
+            /**
+             * Lgbtq Affirming
+             * @default false
+             */
+            lgbtq_affirming?: boolean;
             /** Licenses */
             licenses: string[];
             /** Modalities */
@@ -2288,8 +2778,22 @@ export interface components {
             cancellation_window_hours: number;
             /** Display Name */
             display_name: string;
+            /**
+             * Faith Based
+             * @default false
+             */
+            faith_based?: boolean;
+            /** Gender */
+            gender?: string | null;
+            /** Insurance Payers */
+            insurance_payers?: string[];
             /** Languages */
             languages: string[];
+            /**
+             * Lgbtq Affirming
+             * @default false
+             */
+            lgbtq_affirming?: boolean;
             /** Licenses */
             licenses: string[];
             /** Modalities */
@@ -2307,6 +2811,49 @@ export interface components {
             therapist_id: string;
             /** Timezone */
             timezone: string;
+        };
+        /** Questionnaire */
+        Questionnaire: {
+            /** Concerns */
+            concerns: components["schemas"]["Option"][];
+            /** Modalities */
+            modalities: string[];
+            /** Prior Therapy */
+            prior_therapy: string[];
+            /** Therapist Gender */
+            therapist_gender: string[];
+            /** Version */
+            version: number;
+        };
+        /** Queue */
+        Queue: {
+            /** Items */
+            items: components["schemas"]["QueueItem"][];
+        };
+        /** QueueItem */
+        QueueItem: {
+            /**
+             * Client Id
+             * Format: uuid
+             */
+            client_id: string;
+            /** Client Name */
+            client_name: string;
+            /**
+             * Intake Submitted At
+             * Format: date-time
+             */
+            intake_submitted_at: string;
+            /**
+             * Match Id
+             * Format: uuid
+             */
+            match_id: string;
+            /**
+             * Requested At
+             * Format: date-time
+             */
+            requested_at: string;
         };
         /** Rate */
         Rate: {
@@ -2368,6 +2915,15 @@ export interface components {
              * @constant
              */
             type: "read";
+        };
+        /** ReasonOut */
+        ReasonOut: {
+            /** Kind */
+            kind: string;
+            /** Points */
+            points: number;
+            /** Text */
+            text: string;
         };
         /** RefreshRequest */
         RefreshRequest: {
@@ -2693,12 +3249,69 @@ export interface components {
             /** Total */
             total: number;
         };
+        /** SuggestionOut */
+        SuggestionOut: {
+            /** Display Name */
+            display_name: string;
+            /** Next Open */
+            next_open: components["schemas"]["SlotOut"][];
+            /**
+             * Open Times
+             * @description Free sessions in the next 14 days that fit the client's times
+             */
+            open_times: number;
+            /**
+             * Practice Id
+             * Format: uuid
+             */
+            practice_id: string;
+            /** Reasons */
+            reasons: components["schemas"]["ReasonOut"][];
+            /** Score */
+            score: number;
+            /** Session Minutes */
+            session_minutes: number;
+            /**
+             * Therapist Id
+             * Format: uuid
+             */
+            therapist_id: string;
+        };
         /** TherapistPage */
         TherapistPage: {
             /** Items */
             items: components["schemas"]["PublicProfile"][];
             /** Next Cursor */
             next_cursor: string | null;
+        };
+        /**
+         * TimeToMatchOut
+         * @description From intake submitted to therapist chosen, over the practice's matches.
+         */
+        TimeToMatchOut: {
+            /** Matches */
+            matches: number;
+            /** Max Hours */
+            max_hours: number | null;
+            /** Mean Hours */
+            mean_hours: number | null;
+            /** Median Hours */
+            median_hours: number | null;
+            /** P90 Hours */
+            p90_hours: number | null;
+        };
+        /** TimeWindow */
+        TimeWindow: {
+            /**
+             * End
+             * @example 09:00
+             */
+            end: string;
+            /**
+             * Start
+             * @example 09:00
+             */
+            start: string;
         };
         /** TodoOut */
         TodoOut: {
@@ -5775,6 +6388,479 @@ export interface operations {
             };
         };
     };
+    "intake-get-intake": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntakeStateOut"];
+                };
+            };
+            /** @description Missing, invalid or expired access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not use this operation */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; only a request id is given */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "intake-put-intake-draft": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IntakeDraftIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntakeStateOut"];
+                };
+            };
+            /** @description Missing, invalid or expired access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not use this operation */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (`validation_failed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; only a request id is given */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "intake-submit-intake": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IntakeAnswers"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntakeSubmitted"];
+                };
+            };
+            /** @description Missing, invalid or expired access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not use this operation */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (`validation_failed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; only a request id is given */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "matching-request-match": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MatchRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MatchOut"];
+                };
+            };
+            /** @description Missing, invalid or expired access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not use this operation */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `intake_required`, `no_match`, `already_queued` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (`validation_failed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; only a request id is given */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "matching-get-match": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                match_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MatchOut"];
+                };
+            };
+            /** @description Missing, invalid or expired access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not use this operation */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (`validation_failed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; only a request id is given */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "matching-choose-match": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                match_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChoiceIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MatchOut"];
+                };
+            };
+            /** @description Missing, invalid or expired access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not use this operation */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such match of yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `match_not_open`, `therapist_unavailable` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (`validation_failed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; only a request id is given */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     "me-get-me": {
         parameters: {
             query?: never;
@@ -6566,6 +7652,310 @@ export interface operations {
             };
             /** @description The body is too large (`payload_too_large`) */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (`validation_failed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; only a request id is given */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "matching-get-queue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                practice_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Queue"];
+                };
+            };
+            /** @description Missing, invalid or expired access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not use this operation */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such practice (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (`validation_failed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; only a request id is given */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "matching-confirm-batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                practice_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchOut"];
+                };
+            };
+            /** @description Missing, invalid or expired access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not use this operation */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such practice (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (`validation_failed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; only a request id is given */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "matching-preview-batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                practice_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchOut"];
+                };
+            };
+            /** @description Missing, invalid or expired access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not use this operation */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such practice (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (`validation_failed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; only a request id is given */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "matching-time-to-match": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                practice_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TimeToMatchOut"];
+                };
+            };
+            /** @description Missing, invalid or expired access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not use this operation */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such practice (or not yours) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -9,6 +9,9 @@ import { MyScoresPage } from '../features/measures/MyScoresPage';
 import { QuestionnaireFormPage } from '../features/measures/QuestionnaireFormPage';
 import { QuestionnairesPage } from '../features/measures/QuestionnairesPage';
 import { SafetyAlertsBanner, SafetyAlertsPage } from '../features/measures/SafetyAlerts';
+import { IntakeWizardPage } from '../features/matching/IntakeWizardPage';
+import { MatchingQueuePage } from '../features/matching/MatchingQueuePage';
+import { MatchPage } from '../features/matching/MatchPage';
 import { NoteEditorPage } from '../features/notes/NoteEditorPage';
 import { NotesTodoPage } from '../features/notes/NotesTodoPage';
 import { MyPlanPage } from '../features/plans/MyPlanPage';
@@ -43,8 +46,12 @@ const THERAPIST_LINKS = [
   { to: '/therapist/settings', label: 'Settings' },
 ];
 
+const ADMIN_LINKS = [{ to: '/admin', label: 'Matching queue', end: true }];
+
 const CLIENT_LINKS = [
   { to: '/client', label: 'Overview', end: true },
+  { to: '/client/intake', label: 'Get matched' },
+  { to: '/client/match', label: 'Matches' },
   { to: '/client/therapists', label: 'Find a therapist' },
   { to: '/client/appointments', label: 'My appointments' },
   { to: '/client/messages', label: 'Messages' },
@@ -96,6 +103,8 @@ export const router = createBrowserRouter([
             element: <AreaLayout label="Client area" links={CLIENT_LINKS} />,
             children: [
               { index: true, element: <ClientArea /> },
+              { path: 'intake', element: <IntakeWizardPage /> },
+              { path: 'match', element: <MatchPage /> },
               { path: 'therapists', element: <TherapistDirectoryPage /> },
               { path: 'therapists/:therapistId', element: <BookTherapistPage /> },
               { path: 'appointments', element: <MyAppointmentsPage /> },
@@ -109,6 +118,16 @@ export const router = createBrowserRouter([
               { path: 'waitlist', element: <ClientWaitlistPage /> },
               { path: 'settings', element: <SettingsPage /> },
             ],
+          },
+        ],
+      },
+      {
+        path: 'admin',
+        element: <RequireRole role="practice_admin" />,
+        children: [
+          {
+            element: <AreaLayout label="Practice admin area" links={ADMIN_LINKS} />,
+            children: [{ index: true, element: <MatchingQueuePage /> }],
           },
         ],
       },

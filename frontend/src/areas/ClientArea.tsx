@@ -12,6 +12,9 @@ export function ClientArea() {
       <h1>Client area</h1>
       <ul className="link-list">
         <li>
+          <Link to="/client/intake">Get matched</Link>: answer a few questions and we suggest therapists who fit
+        </li>
+        <li>
           <Link to="/client/therapists">Find a therapist and book a session</Link>
         </li>
         <li>

@@ -79,6 +79,13 @@ class SqlConversationRepository:
         )
         return inserted.first() is not None
 
+    async def close(self, conversation_id: uuid.UUID, at: datetime) -> None:
+        await self._s.execute(
+            conversations.update()
+            .where(conversations.c.id == conversation_id, conversations.c.closed_at.is_(None))
+            .values(closed_at=at)
+        )
+
     async def advance(self, conversation_id: uuid.UUID, seq: int, at: datetime) -> None:
         await self._s.execute(
             conversations.update().where(conversations.c.id == conversation_id).values(last_seq=seq, last_message_at=at)

@@ -73,6 +73,10 @@ def _profile(row: Any) -> TherapistProfile:
         caseload_capacity=row.caseload_capacity,
         cancellation_window_hours=row.cancellation_window_hours,
         version=row.version,
+        gender=row.gender,
+        faith_based=row.faith_based,
+        lgbtq_affirming=row.lgbtq_affirming,
+        insurance_payers=tuple(row.insurance_payers),
     )
 
 
@@ -100,6 +104,10 @@ class SqlProfileRepository:
             "accepting_new_clients": profile.accepting_new_clients,
             "caseload_capacity": profile.caseload_capacity,
             "cancellation_window_hours": profile.cancellation_window_hours,
+            "gender": profile.gender,
+            "faith_based": profile.faith_based,
+            "lgbtq_affirming": profile.lgbtq_affirming,
+            "insurance_payers": list(profile.insurance_payers),
             "version": expected_version + 1,
             "updated_at": sa.func.now(),
         }

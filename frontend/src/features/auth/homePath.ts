@@ -1,12 +1,14 @@
 import type { Role } from './types';
 
-/** Where each role lands after signing in. Practice admins get no area yet, so they stay on the home page. */
+/** Where each role lands after signing in. */
 export function homePathFor(role: Role): string {
   switch (role) {
     case 'therapist':
       return '/therapist';
     case 'client':
       return '/client';
+    case 'practice_admin':
+      return '/admin';
     default:
       return '/';
   }

@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { ApiError, fieldMessage } from '../../api/problem';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { QueryState } from '../../components/QueryState';
+import { SelectField } from '../../components/SelectField';
 import { StatusMessage } from '../../components/StatusMessage';
 import { TextArea } from '../../components/TextArea';
 import { TextField } from '../../components/TextField';
@@ -25,6 +26,10 @@ interface Draft {
   accepting_new_clients: boolean;
   caseload_capacity: string;
   cancellation_window_hours: string;
+  gender: string;
+  faith_based: boolean;
+  lgbtq_affirming: boolean;
+  insurance_payers: string;
 }
 
 function draftOf(profile: MyProfile): Draft {
@@ -44,6 +49,10 @@ function draftOf(profile: MyProfile): Draft {
     accepting_new_clients: profile.accepting_new_clients,
     caseload_capacity: String(profile.caseload_capacity),
     cancellation_window_hours: String(profile.cancellation_window_hours),
+    gender: profile.gender ?? '',
+    faith_based: profile.faith_based ?? false,
+    lgbtq_affirming: profile.lgbtq_affirming ?? false,
+    insurance_payers: (profile.insurance_payers ?? []).join(', '),
   };
 }
 
@@ -75,6 +84,11 @@ function inputOf(draft: Draft): ProfileInput {
     accepting_new_clients: draft.accepting_new_clients,
     caseload_capacity: Number(draft.caseload_capacity),
     cancellation_window_hours: Number(draft.cancellation_window_hours),
+    // Matching traits travel with the profile, so saving here never drops what matching knows.
+    gender: draft.gender ? (draft.gender as NonNullable<ProfileInput['gender']>) : null,
+    faith_based: draft.faith_based,
+    lgbtq_affirming: draft.lgbtq_affirming,
+    insurance_payers: list(draft.insurance_payers),
   };
 }
 
@@ -301,6 +315,50 @@ function ProfileForm({ loaded, onReload }: { loaded: VersionedProfile; onReload:
           value={draft.cancellation_window_hours}
           onChange={(e) => set('cancellation_window_hours', e.target.value)}
           error={fieldMessage(error, 'cancellation_window_hours')}
+        />
+      </fieldset>
+
+      <fieldset>
+        <legend>Matching</legend>
+        <p className="hint">Used only when a client states a preference; all optional.</p>
+        <SelectField
+          label="Gender"
+          name="gender"
+          value={draft.gender}
+          onChange={(e) => set('gender', e.target.value)}
+          options={[
+            { value: '', label: 'Not stated' },
+            { value: 'woman', label: 'Woman' },
+            { value: 'man', label: 'Man' },
+            { value: 'non_binary', label: 'Non-binary' },
+          ]}
+          error={fieldMessage(error, 'gender')}
+        />
+        <label className="choice">
+          <input
+            type="checkbox"
+            name="faith_based"
+            checked={draft.faith_based}
+            onChange={(e) => set('faith_based', e.target.checked)}
+          />{' '}
+          I offer a faith-based approach
+        </label>
+        <label className="choice">
+          <input
+            type="checkbox"
+            name="lgbtq_affirming"
+            checked={draft.lgbtq_affirming}
+            onChange={(e) => set('lgbtq_affirming', e.target.checked)}
+          />{' '}
+          LGBTQ+-affirming practice
+        </label>
+        <TextField
+          label="Insurers in network"
+          name="insurance_payers"
+          hint="Separated by commas."
+          value={draft.insurance_payers}
+          onChange={(e) => set('insurance_payers', e.target.value)}
+          error={fieldMessage(error, 'insurance_payers')}
         />
       </fieldset>
 

@@ -1,0 +1,54 @@
+import { api } from '../../api/client';
+import { unwrap } from '../../api/result';
+import type { BatchOut, DraftAnswers, IntakeAnswers, IntakeState, MatchMode, MatchOut, QueueItem, TimeToMatch } from './types';
+
+export function fetchIntake(): Promise<IntakeState> {
+  return unwrap(api.GET('/api/v1/intake'));
+}
+
+export function saveIntakeDraft(step: number, answers: DraftAnswers): Promise<IntakeState> {
+  return unwrap(api.PUT('/api/v1/intake', { body: { step, answers } }));
+}
+
+export async function submitIntake(answers: IntakeAnswers): Promise<void> {
+  await unwrap(api.POST('/api/v1/intake', { body: answers }));
+}
+
+export function requestMatch(mode: MatchMode): Promise<MatchOut> {
+  return unwrap(api.POST('/api/v1/matches', { body: { mode } }));
+}
+
+export function chooseTherapist(matchId: string, therapistId: string, transferRecords: boolean): Promise<MatchOut> {
+  return unwrap(
+    api.POST('/api/v1/matches/{match_id}/choice', {
+      params: { path: { match_id: matchId } },
+      body: { therapist_id: therapistId, transfer_records: transferRecords },
+    }),
+  );
+}
+
+export async function fetchQueue(practiceId: string): Promise<QueueItem[]> {
+  return (
+    await unwrap(api.GET('/api/v1/practices/{practice_id}/match-queue', { params: { path: { practice_id: practiceId } } }))
+  ).items;
+}
+
+export function previewBatch(practiceId: string): Promise<BatchOut> {
+  return unwrap(
+    api.POST('/api/v1/practices/{practice_id}/match-queue/preview', { params: { path: { practice_id: practiceId } } }),
+  );
+}
+
+export function confirmBatch(practiceId: string): Promise<BatchOut> {
+  return unwrap(
+    api.POST('/api/v1/practices/{practice_id}/match-queue/assignments', {
+      params: { path: { practice_id: practiceId } },
+    }),
+  );
+}
+
+export function fetchTimeToMatch(practiceId: string): Promise<TimeToMatch> {
+  return unwrap(
+    api.GET('/api/v1/practices/{practice_id}/time-to-match', { params: { path: { practice_id: practiceId } } }),
+  );
+}

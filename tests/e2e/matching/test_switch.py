@@ -1,0 +1,109 @@
+"""Switching therapist in one step: the current therapist is left out of new suggestions; choosing another ends
+the old relationship (future sessions cancelled by the policy, the conversation read-only) and moves the therapy
+plan only with the client's explicit consent (audited)."""
+
+from __future__ import annotations
+
+import uuid
+
+import asyncpg
+import pytest
+
+from tests.e2e.clinical.test_plans_and_notes import plan_body
+from tests.e2e.matching.conftest import choose, submitted, suggestions, therapist
+from tests.support.users import signed_up
+
+
+async def _in_care_with_plan(api):
+    first = await therapist(api, "Dr. First", specialties=["anxiety", "grief"])
+    second = await therapist(api, "Dr. Second", specialties=["anxiety"])
+    client = await signed_up(api, "client", display_name="Kim Client")
+    await submitted(api, client)
+    match = await suggestions(api, client)
+    assert match["suggestions"][0]["therapist_id"] == first.id
+    await choose(api, client, match, first.id)
+    plan = await api.put(
+        f"/api/v1/clients/{client.id}/plan", json=plan_body(), headers={**first.headers, "If-Match": '"v0"'}
+    )
+    assert plan.status_code == 200, plan.text
+    booked = await api.post(
+        "/api/v1/appointments",
+        json={"therapist_id": first.id, "start": "2026-12-08T15:00:00Z", "duration_minutes": 50, "modality": "video"},
+        headers=client.headers,
+    )
+    assert booked.status_code == 201, booked.text
+    soon = await api.post(
+        "/api/v1/appointments",
+        json={"therapist_id": first.id, "start": "2026-11-30T19:00:00Z", "duration_minutes": 50, "modality": "video"},
+        headers=client.headers,
+    )
+    assert soon.status_code == 201, soon.text
+    return first, second, client, booked.json(), soon.json()
+
+
+@pytest.mark.parametrize("consent", [False, True])
+async def test_switch_ends_the_old_care_and_moves_records_only_with_consent(api, database_url, consent):
+    first, second, client, appointment, soon = await _in_care_with_plan(api)
+    waiting = await signed_up(api, "client")
+    joined = await api.post(
+        f"/api/v1/therapists/{first.id}/waitlist", json={"durations": [50]}, headers=waiting.headers
+    )
+    assert joined.status_code == 201, joined.text
+
+    again = await suggestions(api, client)
+    offered = [s["therapist_id"] for s in again["suggestions"]]
+    assert first.id not in offered, "the current therapist is never suggested on a switch"
+    assert second.id in offered
+
+    switched = await choose(api, client, again, second.id, transfer_records=consent)
+    assert switched["previous_therapist_id"] == first.id
+    assert switched["records_transferred"] is consent
+    me = (await api.get("/api/v1/me", headers=client.headers)).json()
+    assert me["practice_id"] == second.practice_id, "the client is now in the new therapist's practice"
+
+    old = (await api.get(f"/api/v1/appointments/{appointment['id']}", headers=client.headers)).json()
+    assert old["status"] == "cancelled", "a future session with the old therapist is cancelled (outside the window)"
+    late = (await api.get(f"/api/v1/appointments/{soon['id']}", headers=client.headers)).json()
+    assert late["status"] == "late_cancelled", "inside the 24-hour window the policy makes it a late cancellation"
+    offers = (await api.get("/api/v1/waitlist/offers", headers=waiting.headers)).json()["items"]
+    assert appointment["start"] in [o["start"] for o in offers], "the freed time goes to the waitlist"
+
+    conversations = (await api.get("/api/v1/conversations", headers=client.headers)).json()["items"]
+    by_therapist = {c["therapist_id"]: c for c in conversations}
+    assert by_therapist[first.id]["closed"] is True and by_therapist[second.id]["closed"] is False
+    refused = await api.post(
+        f"/api/v1/conversations/{by_therapist[first.id]['id']}/messages",
+        json={"client_message_id": "after-switch", "body": "Hello?"},
+        headers=client.headers,
+    )
+    assert refused.status_code == 409 and refused.json()["code"] == "conversation_closed"
+    history = await api.get(f"/api/v1/conversations/{by_therapist[first.id]['id']}/messages", headers=client.headers)
+    assert history.status_code == 200 and history.json()["items"], "the old conversation stays readable"
+
+    new_view = await api.get(f"/api/v1/clients/{client.id}/plan", headers=second.headers)
+    old_view = await api.get(f"/api/v1/clients/{client.id}/plan", headers=first.headers)
+    if consent:
+        assert new_view.status_code == 200
+        assert new_view.json()["document"]["goals"][0]["text"] == "Sleep through the night"
+        assert old_view.status_code == 404, "the plan moved: the old therapist no longer has it"
+    else:
+        assert new_view.status_code == 404, "without consent the new therapist sees no record"
+        assert old_view.status_code == 200, "without consent the record stays with the therapist who kept it"
+
+    conn = await asyncpg.connect(database_url)
+    try:
+        actions = {
+            r["action"]
+            for r in await conn.fetch(
+                "SELECT action FROM audit_events WHERE actor_id = $1 OR object_id = $2", uuid.UUID(client.id), client.id
+            )
+        }
+        care = await conn.fetch(
+            "SELECT therapist_id, ended_at FROM care_relationships WHERE client_id = $1", uuid.UUID(client.id)
+        )
+    finally:
+        await conn.close()
+    assert ("records.transfer" in actions) is consent
+    assert {"care.end", "match.choose"} <= actions
+    ended = {str(r["therapist_id"]): r["ended_at"] for r in care}
+    assert ended[first.id] is not None and ended[second.id] is None
