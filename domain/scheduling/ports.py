@@ -48,8 +48,10 @@ class AppointmentRepository(Protocol):
         """Serialise bookings of one therapist for this transaction (buffers and daily limits are checked
         in Python; overlap itself is refused by the database whatever happens)."""
 
-    async def add(self, appointment: Appointment) -> None:
-        """Raises Conflict(code="slot_taken") when the interval overlaps an active appointment."""
+    async def add(self, appointment: Appointment, *, recoverable: bool = True) -> None:
+        """Raises Conflict(code="slot_taken") when the interval overlaps an active appointment. `recoverable`:
+        the unit of work can go on after that (a series books its other dates); otherwise the conflict ends
+        the transaction, which saves a savepoint's two round trips."""
 
     async def save(self, appointment: Appointment) -> None:
         """Raises Conflict(code="slot_taken") when a new interval overlaps an active appointment."""

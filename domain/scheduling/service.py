@@ -189,7 +189,7 @@ class SchedulingService:
 
     async def book(self, principal: Principal, request: BookingRequest) -> Appointment:
         async with self._uow() as uow:
-            appointment = await self.book_in(uow, principal, request)
+            appointment = await self.book_in(uow, principal, request, recoverable=False)
             await uow.commit()
         return appointment
 
@@ -202,8 +202,10 @@ class SchedulingService:
         series_id: uuid.UUID | None = None,
         series_index: int | None = None,
         enforce_horizon: bool = True,
+        recoverable: bool = True,
     ) -> Appointment:
-        """Book inside the caller's unit of work (series and waitlist claims reuse this exact path)."""
+        """Book inside the caller's unit of work (series and waitlist claims reuse this exact path).
+        `recoverable=False`: a refused time ends the unit of work (a single booking has nothing else to do)."""
         now = self._clock.now()
         client_id = await self._booking_client(uow, principal, request)
         therapist = await uow.users.get(request.therapist_id)
@@ -244,7 +246,7 @@ class SchedulingService:
             series_id=series_id,
             series_index=series_index,
         )
-        await uow.appointments.add(appointment)
+        await uow.appointments.add(appointment, recoverable=recoverable)
         await uow.care.ensure(client_id, therapist.id, therapist.practice_id, now)
         if self._on_care is not None:
             await self._on_care(uow, client_id, therapist.id, therapist.practice_id)

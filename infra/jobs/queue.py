@@ -84,12 +84,26 @@ async def create_pool(database_url: str, *, max_size: int = 4) -> asyncpg.Pool:
 async def driver_connection(conn: AsyncConnection) -> asyncpg.Connection:
     """The asyncpg connection under a SQLAlchemy `AsyncConnection` (e.g. `await session.connection()`), with the
     SQLAlchemy transaction really begun on it, so queue statements join that transaction."""
-    await conn.exec_driver_sql("SELECT 1")  # SQLAlchemy's asyncpg adapter opens the transaction lazily
     raw = await conn.get_raw_connection()
+    await _begin(conn, raw.dbapi_connection)
     driver = raw.driver_connection
     if not isinstance(driver, asyncpg.Connection):
         raise TypeError("the job queue needs an asyncpg connection")
     return driver
+
+
+async def _begin(conn: AsyncConnection, adapter: Any) -> None:
+    """SQLAlchemy's asyncpg adapter sends BEGIN lazily, with the first statement. Begin it the way that
+    statement would (the adapter's own method, under its lock) instead of spending a round trip on `SELECT 1`;
+    fall back to the statement if a SQLAlchemy release renames the internals (a test pins them)."""
+    start = getattr(adapter, "_start_transaction", None)
+    mutex = getattr(adapter, "_execute_mutex", None)
+    if start is None or mutex is None or not hasattr(adapter, "_transaction"):
+        await conn.exec_driver_sql("SELECT 1")
+        return
+    async with mutex:
+        if adapter._transaction is None:
+            await start()
 
 
 def _json_default(value: object) -> str:

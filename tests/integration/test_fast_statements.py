@@ -60,3 +60,24 @@ async def test_raw_and_sqlalchemy_statements_share_one_transaction(api, sessions
         await session.rollback()
     async with sessions() as session:
         assert (await fast.fetchrow(session, _PROFILE, id=therapist.id)).bio != "draft"
+
+
+async def test_the_transaction_is_begun_without_an_extra_statement_and_raw_writes_roll_back(api, sessions):
+    therapist = await signed_up(api, "therapist")
+    await bookable_therapist(api, therapist)
+    set_bio = fast.FastStatement(
+        therapist_profiles.update()
+        .where(therapist_profiles.c.therapist_id == sa.bindparam("id"))
+        .values(bio=sa.bindparam("bio"))
+    )
+    async with sessions() as session:
+        connection = await session.connection()
+        adapter = (await connection.get_raw_connection()).dbapi_connection
+        # The SQLAlchemy internals infra.jobs.queue._begin relies on (it falls back to `SELECT 1` without them).
+        assert adapter._transaction is None and adapter._execute_mutex is not None
+        driver = await fast.driver(session)
+        assert driver.is_in_transaction() and adapter._transaction is not None
+        await fast.execute(session, set_bio, id=therapist.id, bio="never committed")
+        await session.rollback()
+    async with sessions() as session:
+        assert (await fast.fetchrow(session, _PROFILE, id=therapist.id)).bio != "never committed"

@@ -323,12 +323,14 @@ class SqlAppointmentRepository:
         key = zlib.crc32(b"appointments:" + therapist_id.bytes)
         await fast.fetchval(self._s, _ADVISORY_LOCK, key=key)
 
-    async def add(self, appointment: Appointment) -> None:
-        connection = await fast.driver(self._s)
+    async def add(self, appointment: Appointment, *, recoverable: bool = True) -> None:
+        values = {"id": appointment.id, **_appointment_values(appointment)}
         try:
-            # A savepoint, so a series or a waitlist claim can go on after one occurrence is refused.
-            async with connection.transaction():
-                await fast.execute(self._s, _INSERT_APPOINTMENT, id=appointment.id, **_appointment_values(appointment))
+            if recoverable:
+                async with (await fast.driver(self._s)).transaction():  # a savepoint
+                    await fast.execute(self._s, _INSERT_APPOINTMENT, **values)
+            else:
+                await fast.execute(self._s, _INSERT_APPOINTMENT, **values)
         except ExclusionViolationError:
             raise Conflict(_SLOT_TAKEN, code="slot_taken") from None
 
