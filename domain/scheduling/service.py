@@ -166,6 +166,8 @@ class SchedulingService:
         if search.end - search.start > MAX_SLOT_WINDOW:
             raise ValidationFailed("Ask for at most 31 days of slots at a time.", code="invalid_window", field="end")
         async with self._uow() as uow:
+            # Advisory reads (booking re-checks under the therapist's lock): no snapshot needed.
+            uow.without_snapshot()
             profile = await self._profile(uow, search.therapist_id)
             check_offered(profile, search.duration_minutes, search.modality)
             hours = await uow.office_hours.get(search.therapist_id)

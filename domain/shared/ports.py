@@ -41,3 +41,7 @@ class UnitOfWork(Protocol):
     async def commit(self) -> None: ...
 
     async def rollback(self) -> None: ...
+
+    def without_snapshot(self) -> None:
+        """Declare (before the first statement) that this unit of work only reads and its reads need not see one
+        consistent snapshot: hot reads may then skip BEGIN/ROLLBACK. Writes still get a transaction."""

@@ -25,6 +25,7 @@ from infra.jobs.queue import driver_connection
 
 _DIALECT = asyncpg_dialect.dialect()  # type: ignore[no-untyped-call]
 _DRIVER_KEY = "hearth.driver_connection"
+_NO_SNAPSHOT_KEY = "hearth.no_snapshot"
 
 
 class Row(asyncpg.Record):  # type: ignore[misc]
@@ -86,6 +87,11 @@ class FastStatement:
         return row
 
 
+def read_without_transaction(session: AsyncSession) -> None:
+    """Fast statements of this session run outside a transaction (see UnitOfWork.without_snapshot)."""
+    session.info[_NO_SNAPSHOT_KEY] = True
+
+
 async def driver(session: AsyncSession) -> asyncpg.Connection:
     """The session's asyncpg connection with its transaction begun, looked up once per transaction."""
     connection: AsyncConnection = await session.connection()
@@ -93,6 +99,10 @@ async def driver(session: AsyncSession) -> asyncpg.Connection:
     if cached is not None and cached[0] is connection:
         found: asyncpg.Connection = cached[1]
         return found
+    if session.info.get(_NO_SNAPSHOT_KEY):
+        # Not cached: a later SQLAlchemy statement may begin a transaction, and writes must join it.
+        plain: asyncpg.Connection = (await connection.get_raw_connection()).driver_connection
+        return plain
     raw = await driver_connection(connection)
     session.info[_DRIVER_KEY] = (connection, raw)
     return raw

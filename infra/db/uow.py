@@ -29,6 +29,7 @@ from domain.shared.data_keys import DataKeyRepository
 from domain.shared.jobs import JobScheduler
 from domain.shared.records import ClientRecordRepository
 from domain.telephony.ports import PhoneCallRepository
+from infra.db import fast
 from infra.db.repositories.audit import SqlAuditLog
 from infra.db.repositories.clinical import (
     SqlClientRecordRepository,
@@ -120,6 +121,9 @@ class SqlUnitOfWork:
 
     async def commit(self) -> None:
         await self.session.commit()
+
+    def without_snapshot(self) -> None:
+        fast.read_without_transaction(self.session)
 
     async def rollback(self) -> None:
         await self.session.rollback()

@@ -81,3 +81,20 @@ async def test_the_transaction_is_begun_without_an_extra_statement_and_raw_write
         await session.rollback()
     async with sessions() as session:
         assert (await fast.fetchrow(session, _PROFILE, id=therapist.id)).bio != "never committed"
+
+
+async def test_a_unit_of_work_without_snapshot_reads_outside_a_transaction_but_still_writes_in_one(api, sessions):
+    therapist = await signed_up(api, "therapist")
+    await bookable_therapist(api, therapist)
+    async with sessions() as session:
+        fast.read_without_transaction(session)
+        driver = await fast.driver(session)
+        assert not driver.is_in_transaction()
+        assert str((await fast.fetchrow(session, _PROFILE, id=therapist.id)).therapist_id) == therapist.id
+        await session.execute(
+            therapist_profiles.update().where(therapist_profiles.c.therapist_id == therapist.id).values(bio="x")
+        )
+        assert driver.is_in_transaction()  # SQLAlchemy began one for the write
+        await session.rollback()
+    async with sessions() as session:
+        assert (await fast.fetchrow(session, _PROFILE, id=therapist.id)).bio != "x"
