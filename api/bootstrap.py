@@ -18,6 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from api.idempotency import IdempotencyStore
 from api.ws.hub import Hub
 from domain.audit.events import ChainReport, ChainVerifier
+from domain.billing.fees import PlatformFeeMode, PlatformFeePlan
+from domain.billing.money import Money
+from domain.billing.service import BillingService
 from domain.identity.model import SessionPolicies, SessionPolicy
 from domain.identity.ports import AccessTokens
 from domain.identity.service import IdentityService, ThrottleRules
@@ -29,6 +32,7 @@ from domain.messaging.service import NOTIFY_UNREAD_JOB, MessagingService
 from domain.notes.service import NotesService
 from domain.plans.service import PlansService
 from domain.scheduling.calendar_service import CalendarService
+from domain.scheduling.model import Appointment
 from domain.scheduling.ports import SchedulingUnitOfWork
 from domain.scheduling.reminder_service import ReminderService
 from domain.scheduling.series_service import SeriesService
@@ -36,6 +40,7 @@ from domain.scheduling.service import SEND_REMINDER_JOB, Freed, SchedulingServic
 from domain.scheduling.waitlist_service import WaitlistService
 from domain.shared.data_keys import KeyRotation, RotationReport
 from domain.shared.ports import Clock, SystemClock, UuidGenerator
+from infra.billing.superbill_pdf import FpdfSuperbillRenderer
 from infra.crypto.cipher import NaclPayloadCipher
 from infra.crypto.keyring import keyring_from_settings
 from infra.crypto.passwords import Argon2PasswordHasher
@@ -51,6 +56,7 @@ from infra.jobs.queue import JobQueue, create_pool
 from infra.jobs.worker import JobWorker
 from infra.logging import configure_logging
 from infra.notify.factory import ClosableSmsSender, email_sender_from_settings, sms_sender_from_settings
+from infra.payments.stripe import StripeConfig, StripeGateway
 from infra.pubsub.factory import bus_from_settings
 from infra.settings import Settings
 
@@ -88,6 +94,8 @@ class Container:
     worker: JobWorker
     cipher: NaclPayloadCipher
     key_rotation: KeyRotation
+    billing: BillingService
+    payments: StripeGateway | None
 
     async def database_ready(self) -> bool:
         try:
@@ -101,8 +109,32 @@ class Container:
         await self.bus.stop()
         await self.worker.stop()
         await self.sms.aclose()
+        if self.payments is not None:
+            await self.payments.aclose()
         await self.job_pool.close()
         await self.engine.dispose()
+
+
+def _payment_gateway(settings: Settings, clock: Clock) -> StripeGateway | None:
+    if settings.payments_backend != "stripe":
+        return None
+    if settings.stripe_secret_key is None or settings.stripe_webhook_secret is None:
+        raise RuntimeError("HEARTH_STRIPE_SECRET_KEY and HEARTH_STRIPE_WEBHOOK_SECRET are needed for Stripe")
+    config = StripeConfig(
+        secret_key=settings.stripe_secret_key.get_secret_value(),
+        webhook_secret=settings.stripe_webhook_secret.get_secret_value(),
+        base_url=settings.stripe_base_url,
+        api_version=settings.stripe_api_version,
+        webhook_tolerance_seconds=settings.stripe_webhook_tolerance_seconds,
+    )
+    return StripeGateway(config, clock=clock)
+
+
+def _fee_plan(settings: Settings) -> PlatformFeePlan:
+    if settings.platform_fee_mode == "monthly_subscription":
+        monthly = Money(settings.platform_fee_monthly_minor or 0, settings.billing_currency)
+        return PlatformFeePlan(PlatformFeeMode.MONTHLY_SUBSCRIPTION, monthly=monthly)
+    return PlatformFeePlan(PlatformFeeMode.PERCENT_PER_INVOICE, percent_bp=settings.platform_fee_percent_bp)
 
 
 def _access_tokens(settings: Settings, clock: Clock) -> AccessTokens:
@@ -197,7 +229,24 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
     ) -> None:
         await messaging.open_in(cast(SqlUnitOfWork, unit), client_id, therapist_id, practice_id)
 
-    scheduling = SchedulingService(uow=uow, clock=clock, ids=ids, on_freed=offer_freed, on_care=open_conversation)
+    payments = _payment_gateway(settings, clock)
+    billing = BillingService(
+        uow,
+        cipher,
+        clock,
+        ids,
+        payments,
+        FpdfSuperbillRenderer(),
+        _fee_plan(settings),
+        settings.billing_currency,
+    )
+
+    async def charge_missed(unit: SchedulingUnitOfWork, appointment: Appointment) -> None:
+        await billing.missed_in(cast(SqlUnitOfWork, unit), appointment)
+
+    scheduling = SchedulingService(
+        uow=uow, clock=clock, ids=ids, on_freed=offer_freed, on_care=open_conversation, on_missed=charge_missed
+    )
     waitlist = WaitlistService(uow, scheduling, clock, ids, email, settings.public_url)
     waitlist_box.append(waitlist)
     reminders = ReminderService(uow, clock, email, sms, settings.public_url)
@@ -242,6 +291,8 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
         worker=worker,
         cipher=cipher,
         key_rotation=KeyRotation(uow, cipher, cipher.current_kek_id, clock),
+        billing=billing,
+        payments=payments,
         migration_heads=migrate.head_revisions(settings.database_url),
     )
 

@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 
 from api.bootstrap import Container
 from api.security import authorize
+from domain.billing.service import BillingService
 from domain.identity.service import IdentityService
 from domain.measures.service import MeasuresService
 from domain.messaging.service import MessagingService
@@ -66,6 +67,10 @@ async def messaging_service(request: Request) -> MessagingService:
     return _container(request).messaging
 
 
+async def billing_service(request: Request) -> BillingService:
+    return _container(request).billing
+
+
 async def request_id(request: Request) -> str | None:
     return getattr(request.state, "request_id", None)
 
@@ -91,6 +96,7 @@ Measures = Annotated[MeasuresService, Depends(measures_service)]
 Plans = Annotated[PlansService, Depends(plans_service)]
 Notes = Annotated[NotesService, Depends(notes_service)]
 Messaging = Annotated[MessagingService, Depends(messaging_service)]
+Billing = Annotated[BillingService, Depends(billing_service)]
 Container_ = Annotated[Container, Depends(container)]
 RequestId = Annotated[str | None, Depends(request_id)]
 ClientAddress = Annotated[str, Depends(client_address)]

@@ -17,6 +17,7 @@ from api.policy import access_for
 from api.routers import (
     appointments,
     auth,
+    billing,
     calendar,
     clinical,
     health,
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             {"name": "plans", "description": "Therapy plans: goals, objectives, versions, acknowledgements"},
             {"name": "notes", "description": "Progress notes and psychotherapy notes"},
             {"name": "conversations", "description": "Secure messaging between a client and their therapist"},
+            {"name": "billing", "description": "Rates, policy, coded charges, invoices, card payments, superbills"},
             {"name": "health", "description": "Probes for load balancers and orchestrators"},
         ],
     )
@@ -83,6 +85,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         clinical.plans_router,
         clinical.notes_router,
         messaging.router,
+        billing.router,
     )
     for router in routers:
         app.include_router(router, dependencies=[Depends(authorize)])

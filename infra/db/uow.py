@@ -8,6 +8,14 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.audit.events import AuditLog
+from domain.billing.storage import (
+    BillingSettingsRepository,
+    ChargeRepository,
+    ClaimRecordRepository,
+    InvoiceRepository,
+    PlatformFeeRepository,
+    PolicyRepository,
+)
 from domain.identity.ports import PracticeRepository, SessionRepository, ThrottleRepository, UserRepository
 from domain.identity.tickets import TicketRepository
 from domain.measures.ports import MeasuresRepository, PracticeSettingsRepository
@@ -15,6 +23,7 @@ from domain.messaging.ports import ConversationRepository
 from domain.notes.ports import NoteRepository, PsychotherapyRepository
 from domain.plans.ports import PlanRepository
 from domain.scheduling.ports import (
+    AcceptedPolicies,
     AppointmentRepository,
     CalendarFeedRepository,
     CareRepository,
@@ -28,6 +37,14 @@ from domain.shared.data_keys import DataKeyRepository
 from domain.shared.jobs import JobScheduler
 from domain.shared.records import ClientRecordRepository
 from infra.db.repositories.audit import SqlAuditLog
+from infra.db.repositories.billing import (
+    SqlBillingSettingsRepository,
+    SqlChargeRepository,
+    SqlClaimRecordRepository,
+    SqlInvoiceRepository,
+    SqlPlatformFeeRepository,
+    SqlPolicyRepository,
+)
 from infra.db.repositories.clinical import (
     SqlClientRecordRepository,
     SqlMeasuresRepository,
@@ -90,6 +107,14 @@ class SqlUnitOfWork:
         self.psychotherapy_notes: PsychotherapyRepository = SqlPsychotherapyRepository(session)
         self.conversations: ConversationRepository = SqlConversationRepository(session)
         self.tickets: TicketRepository = SqlTicketRepository(session)
+        policies = SqlPolicyRepository(session)
+        self.cancellation_policies: PolicyRepository = policies
+        self.accepted_policies: AcceptedPolicies = policies
+        self.billing_settings: BillingSettingsRepository = SqlBillingSettingsRepository(session)
+        self.claim_records: ClaimRecordRepository = SqlClaimRecordRepository(session)
+        self.charges: ChargeRepository = SqlChargeRepository(session)
+        self.invoices: InvoiceRepository = SqlInvoiceRepository(session)
+        self.platform_fees: PlatformFeeRepository = SqlPlatformFeeRepository(session)
         if self._queue is not None:
             self.jobs: JobScheduler = TransactionalJobs(self._queue, session)
         return self

@@ -8,7 +8,9 @@ every call (Stripe replays the first answer for the same key and parameters, and
 unit, currencies lower-case on the wire.
 
 * A client paying on-session: a PaymentIntent for the invoice amount without `confirm`; the browser confirms it
-  with Stripe.js using `client_secret`. A fee: `customer`, `payment_method`, `confirm=true`, `off_session=true`.
+  with Stripe.js using `client_secret`; or, with a PaymentMethod the browser created with Stripe.js,
+  `payment_method` + `confirm=true` in one call (`pay_with_method`). A fee: `customer`, `payment_method`,
+  `confirm=true`, `off_session=true`.
   `payment_method_types[0]=card` keeps server-side confirmation free of redirect-based methods.
 * Errors are `{"error": {"type", "code", "decline_code", "message", "payment_intent", ...}}`: `card_error`
   (402) -> `PaymentDeclined`, or `PaymentActionRequired` for `authentication_required`; `idempotency_error` ->
@@ -176,6 +178,15 @@ class StripeGateway:
 
     async def create_payment_intent(self, request: PaymentRequest, *, idempotency_key: str) -> PaymentIntent:
         form = _intent_form(request)
+        if request.customer_id:
+            form["customer"] = request.customer_id
+        return _intent(await self._post("/v1/payment_intents", form, idempotency_key))
+
+    async def pay_with_method(
+        self, request: PaymentRequest, *, payment_method_id: str, idempotency_key: str
+    ) -> PaymentIntent:
+        form = _intent_form(request)
+        form.update({"payment_method": payment_method_id, "confirm": "true"})
         if request.customer_id:
             form["customer"] = request.customer_id
         return _intent(await self._post("/v1/payment_intents", form, idempotency_key))
