@@ -121,10 +121,13 @@ async def put_settings(
     summary="A therapist's current cancellation policy (what a client accepts by booking)",
     responses={404: {"description": "No such therapist, or no policy (`no_policy`)"}},
 )
-async def get_policy(therapist_id: uuid.UUID, principal: CurrentPrincipal, billing: Billing) -> PolicyOut:
+async def get_policy(
+    therapist_id: uuid.UUID, principal: CurrentPrincipal, billing: Billing, response: Response
+) -> PolicyOut:
     policy = await billing.policy(therapist_id)
     if policy is None:
         raise ApiProblem(404, "no_policy", "This therapist has no cancellation policy.")
+    response.headers["ETag"] = etag(policy.version)
     return PolicyOut.of(policy)
 
 
