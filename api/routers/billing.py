@@ -255,9 +255,9 @@ async def list_invoices(
     cursor: Annotated[str | None, Query(max_length=300)] = None,
 ) -> InvoicePage:
     found = await billing.invoices(principal, after=parse_time_id_cursor(cursor), limit=limit)
-    last = found[-1] if len(found) == limit else None
+    last = found[-1].invoice if len(found) == limit else None
     return InvoicePage(
-        items=[InvoiceOut.of(i) for i in found],
+        items=[InvoiceOut.view(v) for v in found],
         next_cursor=time_id_cursor(last.created_at, last.id) if last else None,
     )
 
@@ -267,12 +267,12 @@ async def list_invoices(
     summary="Issue all my draft invoices (the monthly schedule's batch)",
 )
 async def issue_invoices(principal: CurrentPrincipal, billing: Billing) -> IssuedOut:
-    return IssuedOut(issued=[InvoiceOut.of(i) for i in await billing.issue_drafts(principal)])
+    return IssuedOut(issued=[InvoiceOut.view(v) for v in await billing.issue_drafts(principal)])
 
 
 @router.get("/invoices/{invoice_id}", summary="One invoice", responses=_NOT_FOUND)
 async def get_invoice(invoice_id: uuid.UUID, principal: CurrentPrincipal, billing: Billing) -> InvoiceOut:
-    return InvoiceOut.of(await billing.invoice(principal, invoice_id))
+    return InvoiceOut.view(await billing.invoice(principal, invoice_id))
 
 
 @router.post(
@@ -281,7 +281,7 @@ async def get_invoice(invoice_id: uuid.UUID, principal: CurrentPrincipal, billin
     responses={**_NOT_FOUND, 409: {"description": "Paid or processing (`invalid_state`)"}},
 )
 async def void_invoice(invoice_id: uuid.UUID, principal: CurrentPrincipal, billing: Billing) -> InvoiceOut:
-    return InvoiceOut.of(await billing.void(principal, invoice_id))
+    return InvoiceOut.view(await billing.void(principal, invoice_id))
 
 
 @router.post(
@@ -312,7 +312,7 @@ async def pay_invoice(
     async def pay() -> PaymentOut:
         outcome = await billing.pay(principal, invoice_id, body.payment_method_id)
         return PaymentOut(
-            invoice=InvoiceOut.of(outcome.invoice),
+            invoice=InvoiceOut.view(outcome.invoice),
             requires_action=outcome.client_secret is not None,
             client_secret=outcome.client_secret,
         )
@@ -353,7 +353,7 @@ async def refund_invoice(
         invoice = await billing.refund(
             principal, invoice_id, amount_minor=body.amount_minor, reason=RefundReason(body.reason)
         )
-        return InvoiceOut.of(invoice)
+        return InvoiceOut.view(invoice)
 
     return await run_idempotent(
         container.idempotency,
@@ -372,7 +372,10 @@ async def refund_invoice(
     summary="Stripe's webhook (signed; no user token)",
     description="Verified with the `Stripe-Signature` header over the raw body; a bad signature or a timestamp "
     "outside the tolerance (a replay) is `400 invalid_webhook`. The same event twice changes nothing.",
-    responses={400: {"description": "`invalid_webhook`"}},
+    responses={
+        400: {"description": "`invalid_webhook`"},
+        409: {"description": "`payments_not_configured` on a server without a payment provider"},
+    },
 )
 async def stripe_webhook(
     request: Request,

@@ -14,7 +14,7 @@ from domain.billing.coding import Coding
 from domain.billing.fees import CancellationPolicy, FeeRule, MonthlyStatement, PlatformFeeMode, PlatformFeePlan
 from domain.billing.invoices import Invoice
 from domain.billing.money import Money
-from domain.billing.service import ChargeView
+from domain.billing.service import ChargeView, InvoiceView
 from domain.billing.storage import BillingSettings, ClaimRecord
 
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["USD"])]
@@ -229,6 +229,12 @@ class CodingOut(BaseModel):
         )
 
 
+class InvoiceCodingOut(BaseModel):
+    procedure: str | None = Field(description='"90834-95"; None when not billable as a procedure')
+    place_of_service: str
+    diagnoses: list[str]
+
+
 class InvoiceOut(BaseModel):
     id: uuid.UUID
     therapist_id: uuid.UUID
@@ -244,9 +250,10 @@ class InvoiceOut(BaseModel):
     amount_refunded_minor: int
     failure_code: str | None
     policy_version: int | None
+    coding: InvoiceCodingOut | None = Field(description="A session's codes, as on the superbill")
 
     @classmethod
-    def of(cls, i: Invoice) -> InvoiceOut:
+    def of(cls, i: Invoice, coding: Coding | None = None) -> InvoiceOut:
         return cls(
             id=i.id,
             therapist_id=i.therapist_id,
@@ -262,7 +269,16 @@ class InvoiceOut(BaseModel):
             amount_refunded_minor=i.amount_refunded_minor,
             failure_code=i.failure_code,
             policy_version=i.charge.policy_version,
+            coding=InvoiceCodingOut(
+                procedure=coding.procedure, place_of_service=coding.place_of_service, diagnoses=list(coding.diagnoses)
+            )
+            if coding
+            else None,
         )
+
+    @classmethod
+    def view(cls, v: InvoiceView) -> InvoiceOut:
+        return cls.of(v.invoice, v.coding)
 
 
 class InvoicePage(BaseModel):
@@ -296,7 +312,7 @@ class ChargeOut(BaseModel):
             amount=MoneyOut.of(c.amount),
             policy_version=c.policy_version,
             coding=CodingOut.of(v.coding) if v.coding else None,
-            invoice=InvoiceOut.of(v.invoice) if v.invoice else None,
+            invoice=InvoiceOut.of(v.invoice, v.coding) if v.invoice else None,
             version=c.version,
         )
 

@@ -79,10 +79,19 @@ class ChargeView:
 
 
 @dataclass(frozen=True, slots=True)
+class InvoiceView:
+    """An invoice with its charge's coding (a session's CPT, modifier, place of service, diagnoses): the
+    client's own data, shown on their invoice."""
+
+    invoice: Invoice
+    coding: Coding | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class PaymentOutcome:
     """The invoice after a payment call; `client_secret` when the bank wants the client to authenticate."""
 
-    invoice: Invoice
+    invoice: InvoiceView
     client_secret: str | None = None
 
 
@@ -564,19 +573,35 @@ class BillingService:
 
     async def invoices(
         self, principal: Principal, *, after: tuple[datetime, uuid.UUID] | None, limit: int
-    ) -> list[Invoice]:
+    ) -> list[InvoiceView]:
         query = replace(self._scope(principal), after=after, limit=limit)
         async with self._uow() as uow:
-            return await uow.invoices.find(query)
+            views = []
+            for line in await uow.invoices.lines(query):
+                coding = None
+                if line.sealed_coding is not None:
+                    coding = await self._open(uow, line.invoice, line.charge_id, line.sealed_coding)
+                views.append(InvoiceView(line.invoice, coding))
+            return views
 
-    async def invoice(self, principal: Principal, invoice_id: uuid.UUID) -> Invoice:
+    async def invoice(self, principal: Principal, invoice_id: uuid.UUID) -> InvoiceView:
         async with self._uow() as uow:
-            return self._visible(principal, await uow.invoices.get(invoice_id))
+            return await self._invoice_view(uow, self._visible(principal, await uow.invoices.get(invoice_id)))
 
-    async def issue_drafts(self, principal: Principal) -> list[Invoice]:
+    async def _invoice_view(self, uow: BillingUnitOfWork, invoice: Invoice) -> InvoiceView:
+        charge = await uow.charges.for_appointment(invoice.charge.appointment_id, invoice.charge.kind)
+        return InvoiceView(invoice, await self._open_coding(uow, charge) if charge is not None else None)
+
+    async def _open(self, uow: BillingUnitOfWork, invoice: Invoice, charge_id: uuid.UUID, sealed: bytes) -> Coding:
+        key = await record_key(
+            uow, self._cipher, self._ids.new, invoice.client_id, invoice.practice_id, self._clock.now()
+        )
+        return coding_from_dict(json.loads(self._cipher.open(sealed, key, _coding_aad(charge_id))))
+
+    async def issue_drafts(self, principal: Principal) -> list[InvoiceView]:
         """Issue every draft invoice of the therapist (the monthly schedule's batch)."""
         now = self._clock.now()
-        issued: list[Invoice] = []
+        issued: list[InvoiceView] = []
         async with self._uow() as uow:
             drafts = await uow.invoices.find(
                 InvoiceQuery(practice_id=principal.practice_id, therapist_id=principal.user_id, limit=1000)
@@ -587,12 +612,12 @@ class BillingService:
                 opened = inv.issue(draft, at=now)
                 if not await uow.invoices.save(opened, expected_version=draft.version):
                     raise StaleVersion("An invoice changed meanwhile; try again.")
-                issued.append(opened)
+                issued.append(await self._invoice_view(uow, opened))
             await uow.audit.append(self._event(principal, "billing.invoices.issue", "therapist", principal.user_id))
             await uow.commit()
         return issued
 
-    async def void(self, principal: Principal, invoice_id: uuid.UUID) -> Invoice:
+    async def void(self, principal: Principal, invoice_id: uuid.UUID) -> InvoiceView:
         async with self._uow() as uow:
             invoice = await uow.invoices.get(invoice_id, for_update=True)
             if principal.role is Role.CLIENT:
@@ -601,8 +626,9 @@ class BillingService:
             voided = inv.void(invoice, at=self._clock.now())
             await self._save(uow, voided, invoice.version)
             await uow.audit.append(self._event(principal, "billing.invoice.void", "invoice", invoice.id))
+            view = await self._invoice_view(uow, voided)
             await uow.commit()
-        return voided
+        return view
 
     async def _save(self, uow: BillingUnitOfWork, invoice: Invoice, expected_version: int) -> None:
         if not await uow.invoices.save(invoice, expected_version=expected_version):
@@ -656,9 +682,10 @@ class BillingService:
                 current.id, intent.payment_id, invoice.payment_attempts, intent.status.value, intent.amount, now
             )
             await uow.audit.append(self._event(principal, "billing.invoice.pay", "invoice", current.id))
+            view = await self._invoice_view(uow, updated)
             await uow.commit()
         secret = intent.client_secret if intent.status is IntentStatus.REQUIRES_ACTION else None
-        return PaymentOutcome(updated, secret)
+        return PaymentOutcome(view, secret)
 
     async def _apply_decline(self, invoice_id: uuid.UUID, failure: PaymentFailed) -> None:
         async with self._uow() as uow:
@@ -679,7 +706,7 @@ class BillingService:
         *,
         amount_minor: int | None,
         reason: RefundReason = RefundReason.REQUESTED_BY_CUSTOMER,
-    ) -> Invoice:
+    ) -> InvoiceView:
         """Refund all that is left (amount None) or part of a paid invoice; the therapist's decision."""
         gateway = self._require_gateway()
         async with self._uow() as uow:
@@ -697,8 +724,9 @@ class BillingService:
             if updated is not current:
                 await self._save(uow, updated, current.version)
             await uow.audit.append(self._event(principal, "billing.invoice.refund", "invoice", current.id))
+            view = await self._invoice_view(uow, updated)
             await uow.commit()
-        return updated
+        return view
 
     # ------------------------------------------------------------------------------------ webhooks
 

@@ -32,6 +32,8 @@ class FpdfSuperbillRenderer:
         pdf.set_auto_page_break(auto=True, margin=15)
         pdf.set_title("Superbill")
         pdf.set_creator("Hearth")
+        # A page or two: compression saves little, and plain text streams let simple tools search the codes.
+        pdf.set_compression(False)
         pdf.add_page()
         pdf.set_font("Helvetica", "B", 16)
         pdf.cell(0, 10, "Superbill", new_x="LMARGIN", new_y="NEXT")

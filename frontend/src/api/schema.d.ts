@@ -1977,6 +1977,18 @@ export interface components {
             /** Text */
             text: string;
         };
+        /** InvoiceCodingOut */
+        InvoiceCodingOut: {
+            /** Diagnoses */
+            diagnoses: string[];
+            /** Place Of Service */
+            place_of_service: string;
+            /**
+             * Procedure
+             * @description "90834-95"; None when not billable as a procedure
+             */
+            procedure: string | null;
+        };
         /** InvoiceOut */
         InvoiceOut: {
             amount: components["schemas"]["MoneyOut"];
@@ -1994,6 +2006,8 @@ export interface components {
              * Format: uuid
              */
             client_id: string;
+            /** @description A session's codes, as on the superbill */
+            coding: components["schemas"]["InvoiceCodingOut"] | null;
             /** Failure Code */
             failure_code: string | null;
             /**
@@ -7568,6 +7582,15 @@ export interface operations {
             };
             /** @description `invalid_webhook` */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payments_not_configured` on a server without a payment provider */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -40,6 +40,7 @@ async def test_video_session_from_home_is_coded_invoiced_paid_and_on_the_superbi
 
     [invoice] = await _invoices(api, care.client)
     assert invoice["status"] == "open" and invoice["amount"]["amount_minor"] == 15000
+    assert invoice["coding"] == {"procedure": "90834-95", "place_of_service": "10", "diagnoses": ["F41.1", "F32.0"]}
 
     paid = await api.post(
         f"/api/v1/invoices/{invoice['id']}/payments",
@@ -66,6 +67,8 @@ async def test_video_session_from_home_is_coded_invoiced_paid_and_on_the_superbi
         assert expected in text, expected
     assert "90834" in text and "95" in text and "F41.1, F32.0" in text
     assert text.count("USD 150.00") == 4, text  # the line's fee and paid, and both totals
+    # Uncompressed, so the codes are findable in the raw file too (the SPA's Playwright test reads it so).
+    assert b"(90834)" in pdf.content and b"(USD 150.00)" in pdf.content
 
 
 async def test_completing_twice_makes_one_charge(api, clock, care, container):
