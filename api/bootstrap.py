@@ -341,6 +341,15 @@ async def rotate_keys(settings: Settings) -> RotationReport:
         await container.close()
 
 
+async def set_platform_fee(settings: Settings, practice_id: uuid.UUID, plan: PlatformFeePlan) -> None:
+    """`hearth billing set-fee`: the platform fee one practice pays (the operator's decision, not a user's)."""
+    container = await build_container(settings)
+    try:
+        await container.billing.set_fee_plan(practice_id, plan)
+    finally:
+        await container.close()
+
+
 async def run_worker(settings: Settings) -> None:
     """`hearth worker`: run background jobs until SIGINT/SIGTERM."""
     container = await build_container(settings)

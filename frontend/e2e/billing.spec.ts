@@ -14,6 +14,7 @@ import type { TestUser } from './users';
 interface Seed {
   therapist: TestUser;
   client: TestUser;
+  client_id: string;
   service_date: string;
 }
 
@@ -35,6 +36,21 @@ test('a held video session from home is coded 90834-95 POS 10, paid by card and 
   await expect(row).toContainText('POS 10 (home)');
   await expect(row).toContainText('F41.1');
   await expect(row).toContainText('$150.00');
+
+  // The diagnoses came from the client's billing record; the therapist adds a secondary one by override.
+  await row.getByRole('button', { name: `Override coding of ${day}` }).click();
+  const override = staff.getByRole('form', { name: `Override coding of ${day}` });
+  await expect(override.getByLabel('CPT')).toHaveValue('90834');
+  await override.getByLabel('Diagnoses').fill('F41.1, F32.0');
+  await override.getByLabel('Reason').fill('Secondary diagnosis confirmed at intake review');
+  await override.getByRole('button', { name: 'Save override' }).click();
+  await expect(row).toContainText('F41.1, F32.0');
+  await expect(row).toContainText('(overridden)');
+  await staffNav.getByRole('link', { name: 'Clients' }).click();
+  await staff.getByRole('link', { name: `Client ${seed!.client_id.slice(0, 6)}` }).click();
+  await staff.getByRole('tab', { name: 'Billing' }).click();
+  await expect(staff.getByLabel('Diagnoses (ICD-10-CM)')).toHaveValue('F41.1');
+  await expect(staff.getByLabel('Date of birth')).toHaveValue('1990-04-02');
   await staffNav.getByRole('link', { name: 'Rates and policy' }).click();
   await expect(staff.getByLabel('Price of rate 1')).toHaveValue('150.00');
   await expect(staff.getByLabel('NPI')).toHaveValue('1234567893');
@@ -44,7 +60,7 @@ test('a held video session from home is coded 90834-95 POS 10, paid by card and 
   await logIn(page, client);
   await page.getByRole('navigation', { name: 'Client area' }).getByRole('link', { name: 'Invoices' }).click();
   const invoice = page.getByRole('listitem', { name: `Session on ${day}` });
-  await expect(invoice).toContainText('90834-95 · POS 10 (home) · F41.1');
+  await expect(invoice).toContainText('90834-95 · POS 10 (home) · F41.1, F32.0');
   await expect(invoice).toContainText('Due');
   await invoice.getByLabel('Card').selectOption('pm_card_visa');
   await invoice.getByRole('button', { name: 'Pay $150.00' }).click();
@@ -61,7 +77,7 @@ test('a held video session from home is coded 90834-95 POS 10, paid by card and 
   expect(download.suggestedFilename()).toBe(`superbill-${day}-${day}.pdf`);
   const pdf = (await readFile((await download.path())!)).toString('latin1');
   expect(pdf.startsWith('%PDF')).toBe(true);
-  for (const text of ['(90834)', '(95)', '(10)', '(F41.1)', `(${day})`, '(USD 150.00)']) {
+  for (const text of ['(90834)', '(95)', '(10)', '(F41.1, F32.0)', `(${day})`, '(USD 150.00)', '(Client: Sam Client)']) {
     expect(pdf, text).toContain(text);
   }
   await expect(page.getByRole('status').filter({ hasText: 'Superbill downloaded.' })).toBeVisible();

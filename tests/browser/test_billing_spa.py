@@ -88,6 +88,7 @@ async def _seed(api: httpx.AsyncClient, app, database_url: str) -> dict:
     return {
         "therapist": {**person, "role": "therapist", "email": therapist.email, "displayName": "Dr. Dana Reyes"},
         "client": {**person, "role": "client", "email": client.email, "displayName": "Sam Client"},
+        "client_id": client.id,
         "service_date": held_start.astimezone(NEW_YORK).date().isoformat(),
     }
 

@@ -3,6 +3,7 @@ import { QueryState } from '../../components/QueryState';
 import { Tabs, type Tab } from '../../components/Tabs';
 import { formatDayLong, formatTime } from '../../lib/time';
 import { useMe } from '../auth/useAuth';
+import { ClaimRecordTab } from '../billing/ClaimRecordTab';
 import { MeasuresTab } from '../measures/MeasuresTab';
 import { noteEditorPath } from '../notes/NoteEditorPage';
 import { PsychotherapyNotesPanel } from '../notes/PsychotherapyNotesPanel';
@@ -18,6 +19,7 @@ const TABS: Tab[] = [
   { id: 'measures', label: 'Measures' },
   { id: 'sessions', label: 'Sessions' },
   { id: 'private', label: 'Private notes' },
+  { id: 'billing', label: 'Billing' },
 ];
 
 /** One client's chart: plan, progress, measures, sessions and notes, one tab each (the tab is in the URL). */
@@ -45,6 +47,7 @@ export function ClientChartPage() {
         {tab === 'measures' && <MeasuresTab clientId={clientId} zone={zone} />}
         {tab === 'sessions' && <SessionsTab clientId={clientId} zone={zone} />}
         {tab === 'private' && <PsychotherapyNotesPanel clientId={clientId} zone={zone} />}
+        {tab === 'billing' && <ClaimRecordTab clientId={clientId} />}
       </Tabs>
     </div>
   );
