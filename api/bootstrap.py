@@ -7,7 +7,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
@@ -20,7 +20,7 @@ from api.ws.hub import Hub
 from domain.audit.events import ChainReport, ChainVerifier
 from domain.billing.fees import PlatformFeeMode, PlatformFeePlan
 from domain.billing.money import Money
-from domain.billing.service import BillingService
+from domain.billing.service import ISSUE_MONTH_JOB, BillingService
 from domain.identity.model import SessionPolicies, SessionPolicy
 from domain.identity.ports import AccessTokens
 from domain.identity.service import IdentityService, ThrottleRules
@@ -259,8 +259,13 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
             uuid.UUID(payload["conversation_id"]), uuid.UUID(payload["user_id"]), int(payload["seq"])
         )
 
+    async def issue_month(payload: dict[str, Any]) -> None:
+        await billing.issue_month(uuid.UUID(payload["therapist_id"]), datetime.fromisoformat(payload["until"]))
+
     worker = job_worker_from_settings(
-        job_pool, {SEND_REMINDER_JOB: send_reminder, NOTIFY_UNREAD_JOB: notify_unread}, settings
+        job_pool,
+        {SEND_REMINDER_JOB: send_reminder, NOTIFY_UNREAD_JOB: notify_unread, ISSUE_MONTH_JOB: issue_month},
+        settings,
     )
     plans = PlansService(uow, cipher, clock, ids)
     hub = Hub(messaging, identity)

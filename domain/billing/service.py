@@ -67,6 +67,7 @@ from domain.shared.principal import Principal, Role
 from domain.shared.records import record_key
 
 DEFAULT_CURRENCY = "USD"
+ISSUE_MONTH_JOB = "billing.issue_month"
 MAX_STATEMENT_MONTHS = 36
 MAX_SUPERBILL_DAYS = 366
 
@@ -459,6 +460,17 @@ class BillingService:
             if settings.invoice_schedule is InvoiceSchedule.PER_CHARGE:
                 invoice = inv.issue(invoice, at=at)
             await uow.invoices.add(invoice, charge_id)
+            if invoice.status is InvoiceStatus.DRAFT:
+                # The month's batch goes out when the therapist's month ends (one job per draft; the first to
+                # run issues them all, the others find nothing left).
+                timezone = await self._therapist_zone(uow, appointment.therapist_id)
+                local = ensure_utc(at, field="at").astimezone(load_zone(timezone))
+                _, month_end = month_bounds(local.year, local.month, timezone)
+                await uow.jobs.enqueue(
+                    ISSUE_MONTH_JOB,
+                    {"therapist_id": str(appointment.therapist_id), "until": month_end.isoformat()},
+                    month_end,
+                )
         await uow.audit.append(
             AuditEvent(
                 action=f"billing.charge.{kind.value}",
@@ -599,22 +611,35 @@ class BillingService:
         return coding_from_dict(json.loads(self._cipher.open(sealed, key, _coding_aad(charge_id))))
 
     async def issue_drafts(self, principal: Principal) -> list[InvoiceView]:
-        """Issue every draft invoice of the therapist (the monthly schedule's batch)."""
-        now = self._clock.now()
-        issued: list[InvoiceView] = []
+        """Issue every draft invoice of the therapist now (the monthly batch, sent early)."""
         async with self._uow() as uow:
-            drafts = await uow.invoices.find(
-                InvoiceQuery(practice_id=principal.practice_id, therapist_id=principal.user_id, limit=1000)
-            )
-            for draft in drafts:
-                if draft.status is not InvoiceStatus.DRAFT:
-                    continue
-                opened = inv.issue(draft, at=now)
-                if not await uow.invoices.save(opened, expected_version=draft.version):
-                    raise StaleVersion("An invoice changed meanwhile; try again.")
-                issued.append(await self._invoice_view(uow, opened))
+            issued = await self._issue(uow, principal.user_id, before=None)
             await uow.audit.append(self._event(principal, "billing.invoices.issue", "therapist", principal.user_id))
             await uow.commit()
+        return issued
+
+    async def issue_month(self, therapist_id: uuid.UUID, until: datetime) -> int:
+        """The month-end job: issue the therapist's drafts created before `until` (their month's end)."""
+        async with self._uow() as uow:
+            issued = await self._issue(uow, therapist_id, before=ensure_utc(until, field="until"))
+            await uow.commit()
+        return len(issued)
+
+    async def _issue(
+        self, uow: BillingUnitOfWork, therapist_id: uuid.UUID, *, before: datetime | None
+    ) -> list[InvoiceView]:
+        now = self._clock.now()
+        drafts = await uow.invoices.find(
+            InvoiceQuery(
+                therapist_id=therapist_id, status=InvoiceStatus.DRAFT.value, created_before=before, limit=10_000
+            )
+        )
+        issued: list[InvoiceView] = []
+        for draft in drafts:
+            opened = inv.issue(draft, at=now)
+            if not await uow.invoices.save(opened, expected_version=draft.version):
+                raise StaleVersion("An invoice changed meanwhile; try again.")
+            issued.append(await self._invoice_view(uow, opened))
         return issued
 
     async def void(self, principal: Principal, invoice_id: uuid.UUID) -> InvoiceView:

@@ -21,6 +21,7 @@ from domain.billing.money import Money
 from domain.identity.ports import PracticeRepository, UserRepository
 from domain.scheduling.ports import AppointmentRepository, CareRepository, ProfileRepository
 from domain.shared.data_keys import DataKeyRepository
+from domain.shared.jobs import JobScheduler
 from domain.shared.ports import UnitOfWork
 from domain.shared.records import ClientRecordRepository
 
@@ -85,6 +86,8 @@ class InvoiceQuery:
     after: tuple[datetime, uuid.UUID] | None = None
     limit: int = 50
     drafts: bool = True
+    status: str | None = None
+    created_before: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,3 +205,4 @@ class BillingUnitOfWork(UnitOfWork, Protocol):
     charges: ChargeRepository
     invoices: InvoiceRepository
     platform_fees: PlatformFeeRepository
+    jobs: JobScheduler

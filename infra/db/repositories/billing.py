@@ -493,6 +493,10 @@ class SqlInvoiceRepository:
             select = select.where(billing_charges.c.service_date <= query.service_to)
         if not query.drafts:
             select = select.where(t.c.status != InvoiceStatus.DRAFT.value)
+        if query.status is not None:
+            select = select.where(t.c.status == query.status)
+        if query.created_before is not None:
+            select = select.where(t.c.created_at < query.created_before)
         if query.after is not None:
             select = select.where(
                 sa.tuple_(t.c.created_at, t.c.id) < sa.tuple_(sa.literal(query.after[0]), sa.literal(query.after[1]))

@@ -200,3 +200,22 @@ async def test_a_therapist_without_rates_gets_a_zero_charge_and_no_invoice(api, 
     await hold_session(api, clock, care)
     view = await complete(container, care, {Modality.VIDEO: 50})
     assert view.charge.amount.amount_minor == 0 and view.invoice is None
+
+
+async def test_monthly_drafts_are_issued_when_the_therapists_month_ends(api, clock, care, container):
+    await put_rates(api, care.therapist, invoice_schedule="monthly")
+    await hold_session(api, clock, care)
+    await complete(container, care, {Modality.VIDEO: 50})
+    await container.worker.drain(until=clock.now())
+    [draft] = (await api.get("/api/v1/invoices", headers=care.therapist.headers)).json()["items"]
+    assert draft["status"] == "draft"
+    # December ends at midnight in New York: 05:00 UTC on 1 January.
+    clock.set(datetime(2027, 1, 1, 4, 59, tzinfo=UTC))
+    await container.worker.drain(until=clock.now())
+    await relogin(api, care.therapist, care.client)
+    assert (await api.get("/api/v1/invoices", headers=care.client.headers)).json()["items"] == []
+    clock.set(datetime(2027, 1, 1, 5, 0, tzinfo=UTC))
+    await container.worker.drain(until=clock.now())
+    [issued] = (await api.get("/api/v1/invoices", headers=care.client.headers)).json()["items"]
+    assert issued["id"] == draft["id"] and issued["status"] == "open"
+    assert issued["issued_at"] == "2027-01-01T05:00:00Z"
