@@ -594,11 +594,17 @@ class BillingService:
                 if line.sealed_coding is not None:
                     coding = await self._open(uow, line.invoice, line.charge_id, line.sealed_coding)
                 views.append(InvoiceView(line.invoice, coding))
-            return views
+            # Invoices show diagnoses: reading them is a read of clinical data.
+            await uow.audit.append(self._event(principal, "billing.invoices.list", "user", principal.user_id))
+            await uow.commit()
+        return views
 
     async def invoice(self, principal: Principal, invoice_id: uuid.UUID) -> InvoiceView:
         async with self._uow() as uow:
-            return await self._invoice_view(uow, self._visible(principal, await uow.invoices.get(invoice_id)))
+            view = await self._invoice_view(uow, self._visible(principal, await uow.invoices.get(invoice_id)))
+            await uow.audit.append(self._event(principal, "billing.invoice.read", "invoice", invoice_id))
+            await uow.commit()
+        return view
 
     async def _invoice_view(self, uow: BillingUnitOfWork, invoice: Invoice) -> InvoiceView:
         charge = await uow.charges.for_appointment(invoice.charge.appointment_id, invoice.charge.kind)
