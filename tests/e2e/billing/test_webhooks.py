@@ -140,3 +140,26 @@ async def test_an_event_hearth_does_not_act_on_is_acknowledged(api, fake, clock)
     }
     response = await _deliver(api, fake, event)
     assert response.status_code == 200 and response.json()["outcome"] == "not_handled"
+
+
+async def test_money_that_does_not_add_up_is_kept_for_a_person_not_applied(
+    api, clock, care, container, fake, stripe, database_url
+):
+    invoice = await _open_invoice(api, clock, care, container)
+    await _pay_in_browser(stripe[1], {**invoice, "amount": {"amount_minor": 14000, "currency": "USD"}})
+    [succeeded] = fake.events_of("payment_intent.succeeded")
+    response = await _deliver(api, fake, succeeded)
+    assert response.status_code == 200 and response.json()["outcome"] == "conflict"  # no endless redelivery
+    again = await _deliver(api, fake, succeeded)
+    assert again.json()["outcome"] == "duplicate"
+    got = (await api.get(f"/api/v1/invoices/{invoice['id']}", headers=care.client.headers)).json()
+    assert got["status"] == "open" and got["amount_paid_minor"] == 0
+    conn = await asyncpg.connect(database_url)
+    try:
+        actions = await conn.fetch(
+            "SELECT action, outcome FROM audit_events WHERE object_id = $1 AND action LIKE 'billing.webhook.%'",
+            invoice["id"],
+        )
+    finally:
+        await conn.close()
+    assert [(a["action"], a["outcome"]) for a in actions] == [("billing.webhook.payment_amount_mismatch", "failure")]
