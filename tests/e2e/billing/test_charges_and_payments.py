@@ -3,6 +3,7 @@ the same Idempotency-Key never charges twice; refunds; overrides are audited; th
 
 from __future__ import annotations
 
+import asyncio
 import io
 import uuid
 
@@ -206,3 +207,25 @@ async def _other_therapist(api):
     from tests.support.users import signed_up
 
     return await signed_up(api, "therapist")
+
+
+async def test_concurrent_payments_with_different_keys_charge_once(api, clock, care, container, fake):
+    await hold_session(api, clock, care)
+    await complete(container, care, {Modality.VIDEO: 50})
+    [invoice] = await _invoices(api, care.client)
+    url = f"/api/v1/invoices/{invoice['id']}/payments"
+    responses = await asyncio.gather(
+        *[
+            api.post(
+                url, json={"payment_method_id": PM_VISA}, headers={**care.client.headers, "Idempotency-Key": f"k{i}"}
+            )
+            for i in range(6)
+        ]
+    )
+    statuses = sorted(r.status_code for r in responses)
+    assert set(statuses) <= {201, 409}, [r.text for r in responses]
+    assert statuses.count(201) >= 1
+    assert {r.json()["code"] for r in responses if r.status_code == 409} <= {"already_paid"}
+    assert len(fake.charges) == 1
+    got = (await api.get(f"/api/v1/invoices/{invoice['id']}", headers=care.client.headers)).json()
+    assert got["status"] == "paid" and got["amount_paid_minor"] == 15000
