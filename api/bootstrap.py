@@ -20,7 +20,7 @@ from api.ws.hub import Hub
 from domain.audit.events import ChainReport, ChainVerifier
 from domain.billing.fees import PlatformFeeMode, PlatformFeePlan
 from domain.billing.money import Money
-from domain.billing.service import ISSUE_MONTH_JOB, BillingService
+from domain.billing.service import CHARGE_FEE_JOB, ISSUE_MONTH_JOB, BillingService
 from domain.identity.model import SessionPolicies, SessionPolicy
 from domain.identity.ports import AccessTokens
 from domain.identity.service import IdentityService, ThrottleRules
@@ -262,9 +262,18 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
     async def issue_month(payload: dict[str, Any]) -> None:
         await billing.issue_month(uuid.UUID(payload["therapist_id"]), datetime.fromisoformat(payload["until"]))
 
+    async def charge_fee(payload: dict[str, Any]) -> None:
+        if payments is not None:
+            await billing.charge_fee(uuid.UUID(payload["invoice_id"]))
+
     worker = job_worker_from_settings(
         job_pool,
-        {SEND_REMINDER_JOB: send_reminder, NOTIFY_UNREAD_JOB: notify_unread, ISSUE_MONTH_JOB: issue_month},
+        {
+            SEND_REMINDER_JOB: send_reminder,
+            NOTIFY_UNREAD_JOB: notify_unread,
+            ISSUE_MONTH_JOB: issue_month,
+            CHARGE_FEE_JOB: charge_fee,
+        },
         settings,
     )
     plans = PlansService(uow, cipher, clock, ids)

@@ -310,7 +310,7 @@ async def pay_invoice(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     async def pay() -> PaymentOut:
-        outcome = await billing.pay(principal, invoice_id, body.payment_method_id)
+        outcome = await billing.pay(principal, invoice_id, body.payment_method_id, save_for_fees=body.save_for_fees)
         return PaymentOut(
             invoice=InvoiceOut.view(outcome.invoice),
             requires_action=outcome.client_secret is not None,

@@ -348,6 +348,11 @@ class PayIn(RequestModel):
         description="A card PaymentMethod created in the browser by the provider's card form",
         examples=["pm_card_visa"],
     )
+    save_for_fees: bool = Field(
+        default=False,
+        strict=True,
+        description="Keep this card (at the provider) for late-cancellation and no-show fees, charged off-session",
+    )
 
 
 class PaymentOut(BaseModel):

@@ -128,11 +128,21 @@ class PaymentGateway(Protocol):
         ...
 
     async def pay_with_method(
-        self, request: PaymentRequest, *, payment_method_id: str, idempotency_key: str
+        self,
+        request: PaymentRequest,
+        *,
+        payment_method_id: str,
+        idempotency_key: str,
+        save_for_fees: bool = False,
     ) -> PaymentIntent:
         """Create and confirm a payment on-session with a payment method the client's browser just created with
         the provider's card form (it never passes card numbers through Hearth). A decline raises
-        `PaymentDeclined`; a bank asking for authentication answers `requires_action` with a `client_secret`."""
+        `PaymentDeclined`; a bank asking for authentication answers `requires_action` with a `client_secret`.
+        `save_for_fees` (with `request.customer_id`) keeps the card on the customer for later off-session fees."""
+        ...
+
+    async def create_customer(self, *, client_id: uuid.UUID, idempotency_key: str) -> str:
+        """The provider's customer for a client (who may keep a card for fees); only the client id is sent."""
         ...
 
     async def charge_saved_method(

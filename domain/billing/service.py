@@ -30,7 +30,7 @@ from domain.billing.coding import (
     override_coding,
     validate_diagnoses,
 )
-from domain.billing.errors import PaymentDeclined, PaymentFailed
+from domain.billing.errors import PaymentActionRequired, PaymentDeclined, PaymentFailed
 from domain.billing.fees import (
     CancellationPolicy,
     FeeRule,
@@ -55,6 +55,7 @@ from domain.billing.storage import (
     ClaimRecord,
     InvoiceQuery,
     InvoiceSchedule,
+    PaymentProfile,
     StoredCharge,
 )
 from domain.billing.superbill import Superbill, SuperbillLine, SuperbillProvider, SuperbillRenderer
@@ -68,6 +69,7 @@ from domain.shared.records import record_key
 
 DEFAULT_CURRENCY = "USD"
 ISSUE_MONTH_JOB = "billing.issue_month"
+CHARGE_FEE_JOB = "billing.charge_fee"
 MAX_STATEMENT_MONTHS = 36
 MAX_SUPERBILL_DAYS = 366
 
@@ -460,6 +462,9 @@ class BillingService:
             if settings.invoice_schedule is InvoiceSchedule.PER_CHARGE:
                 invoice = inv.issue(invoice, at=at)
             await uow.invoices.add(invoice, charge_id)
+            if invoice.status is InvoiceStatus.OPEN and kind is not ChargeKind.SESSION:
+                # After commit, outside this transaction: the provider call must not hold the booking's locks.
+                await uow.jobs.enqueue(CHARGE_FEE_JOB, {"invoice_id": str(invoice.id)}, at)
             if invoice.status is InvoiceStatus.DRAFT:
                 # The month's batch goes out when the therapist's month ends (one job per draft; the first to
                 # run issues them all, the others find nothing left).
@@ -672,8 +677,12 @@ class BillingService:
             raise InvalidState("Card payments are not configured on this server.", code="payments_not_configured")
         return self._gateway
 
-    async def pay(self, principal: Principal, invoice_id: uuid.UUID, payment_method_id: str) -> PaymentOutcome:
-        """The client pays an invoice with a card payment method made by the provider's card form.
+    async def pay(
+        self, principal: Principal, invoice_id: uuid.UUID, payment_method_id: str, *, save_for_fees: bool = False
+    ) -> PaymentOutcome:
+        """The client pays an invoice with a card payment method made by the provider's card form; with
+        `save_for_fees` the card is kept (at the provider, on the client's customer) for later late-cancellation
+        and no-show fees, charged off-session.
 
         The provider call uses the invoice's current attempt key: retrying after a lost answer replays the
         first result (never a second charge); a new attempt (a new key) starts only after a failed payment."""
@@ -695,10 +704,21 @@ class BillingService:
             elif invoice.payment_id is not None:
                 raise InvalidState("A payment for this invoice awaits authentication.", code="payment_in_progress")
             # else: open, an attempt started and its answer never stored: retry it with the same key
+            profile = await uow.payment_profiles.get(invoice.client_id)
+        customer_id = profile.customer_id if profile else None
+        if save_for_fees and customer_id is None:
+            customer_id = await gateway.create_customer(
+                client_id=invoice.client_id, idempotency_key=f"hearth-customer-{invoice.client_id}"
+            )
+            async with self._uow() as uow:
+                await uow.payment_profiles.save(PaymentProfile(invoice.client_id, customer_id), self._clock.now())
+                await uow.commit()
         key = inv.payment_idempotency_key(invoice)
-        request = inv.payment_request(invoice)
+        request = inv.payment_request(invoice, customer_id=customer_id if save_for_fees else None)
         try:
-            intent = await gateway.pay_with_method(request, payment_method_id=payment_method_id, idempotency_key=key)
+            intent = await gateway.pay_with_method(
+                request, payment_method_id=payment_method_id, idempotency_key=key, save_for_fees=save_for_fees
+            )
         except PaymentDeclined as declined:
             await self._apply_decline(invoice.id, declined)
             raise
@@ -712,11 +732,55 @@ class BillingService:
             await uow.invoices.record_payment(
                 current.id, intent.payment_id, invoice.payment_attempts, intent.status.value, intent.amount, now
             )
+            if save_for_fees and customer_id and intent.status is IntentStatus.SUCCEEDED:
+                await uow.payment_profiles.save(PaymentProfile(invoice.client_id, customer_id, payment_method_id), now)
             await uow.audit.append(self._event(principal, "billing.invoice.pay", "invoice", current.id))
             view = await self._invoice_view(uow, updated)
             await uow.commit()
         secret = intent.client_secret if intent.status is IntentStatus.REQUIRES_ACTION else None
         return PaymentOutcome(view, secret)
+
+    async def charge_fee(self, invoice_id: uuid.UUID) -> None:
+        """The job after a late-cancellation or no-show fee is invoiced: charge the client's saved card
+        off-session. No saved card: the invoice waits for the client. A decline, or a bank that wants the
+        client to authenticate, marks the invoice `payment_failed` and the client pays it on-session. A provider
+        outage raises, so the job is retried, with the same attempt key (never a second charge)."""
+        gateway = self._require_gateway()
+        async with self._uow() as uow:
+            invoice = await uow.invoices.get(invoice_id, for_update=True)
+            if invoice is None or invoice.charge.kind is ChargeKind.SESSION or invoice.status is not InvoiceStatus.OPEN:
+                return
+            profile = await uow.payment_profiles.get(invoice.client_id)
+            if profile is None or profile.payment_method_id is None:
+                return
+            if invoice.payment_attempts == 0:
+                attempt = inv.start_payment_attempt(invoice)
+                await self._save(uow, attempt, invoice.version)
+                await uow.commit()
+                invoice = attempt
+            elif invoice.payment_id is not None:
+                return  # the client is paying it themselves
+        try:
+            intent = await gateway.charge_saved_method(
+                inv.payment_request(invoice, customer_id=profile.customer_id),
+                customer_id=profile.customer_id,
+                payment_method_id=profile.payment_method_id,
+                idempotency_key=inv.payment_idempotency_key(invoice),
+            )
+        except (PaymentDeclined, PaymentActionRequired) as failure:
+            await self._apply_decline(invoice.id, failure)
+            return
+        now = self._clock.now()
+        async with self._uow() as uow:
+            current = await uow.invoices.get(invoice.id, for_update=True)
+            assert current is not None
+            updated = inv.record_intent(current, intent, at=now)
+            if updated is not current:
+                await self._save(uow, updated, current.version)
+            await uow.invoices.record_payment(
+                current.id, intent.payment_id, invoice.payment_attempts, intent.status.value, intent.amount, now
+            )
+            await uow.commit()
 
     async def _apply_decline(self, invoice_id: uuid.UUID, failure: PaymentFailed) -> None:
         async with self._uow() as uow:

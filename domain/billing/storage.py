@@ -184,6 +184,20 @@ class InvoiceRepository(Protocol):
         """Record a provider event as processed; False when it was processed before."""
 
 
+@dataclass(frozen=True, slots=True)
+class PaymentProfile:
+    client_id: uuid.UUID
+    customer_id: str
+    payment_method_id: str | None = None
+
+
+class PaymentProfileRepository(Protocol):
+    async def get(self, client_id: uuid.UUID) -> PaymentProfile | None: ...
+
+    async def save(self, profile: PaymentProfile, now: datetime) -> None:
+        """Insert or replace (a customer id, once stored, is kept)."""
+
+
 class PlatformFeeRepository(Protocol):
     async def get(self, practice_id: uuid.UUID) -> PlatformFeePlan | None: ...
 
@@ -205,4 +219,5 @@ class BillingUnitOfWork(UnitOfWork, Protocol):
     charges: ChargeRepository
     invoices: InvoiceRepository
     platform_fees: PlatformFeeRepository
+    payment_profiles: PaymentProfileRepository
     jobs: JobScheduler

@@ -62,7 +62,8 @@ test('a held video session from home is coded 90834-95 POS 10, paid by card and 
   const invoice = page.getByRole('listitem', { name: `Session on ${day}` });
   await expect(invoice).toContainText('90834-95 · POS 10 (home) · F41.1, F32.0');
   await expect(invoice).toContainText('Due');
-  await invoice.getByLabel('Card').selectOption('pm_card_visa');
+  await invoice.getByLabel('Card', { exact: true }).selectOption('pm_card_visa');
+  await invoice.getByLabel('Keep this card for late-cancellation and no-show fees').check();
   await invoice.getByRole('button', { name: 'Pay $150.00' }).click();
   await expect(invoice).toContainText('Paid');
   await expect(invoice.getByRole('button', { name: /Pay/ })).toHaveCount(0);

@@ -686,6 +686,17 @@ billing_provider_events = sa.Table(
     sa.Column("received_at", TS, nullable=False),
 )
 
+# The client's customer at the payment provider and the card they saved for late-cancellation and no-show fees
+# (provider ids only: the card itself stays with the provider).
+billing_payment_profiles = sa.Table(
+    "billing_payment_profiles",
+    metadata,
+    sa.Column("client_id", UUID(as_uuid=True), sa.ForeignKey("users.id"), primary_key=True),
+    sa.Column("customer_id", sa.String(255), nullable=False),
+    sa.Column("payment_method_id", sa.String(255), nullable=True),
+    sa.Column("updated_at", TS, nullable=False),
+)
+
 # The platform fee a practice pays (absent: the deployment's default from settings).
 platform_fee_settings = sa.Table(
     "platform_fee_settings",

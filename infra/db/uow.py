@@ -13,6 +13,7 @@ from domain.billing.storage import (
     ChargeRepository,
     ClaimRecordRepository,
     InvoiceRepository,
+    PaymentProfileRepository,
     PlatformFeeRepository,
     PolicyRepository,
 )
@@ -42,6 +43,7 @@ from infra.db.repositories.billing import (
     SqlChargeRepository,
     SqlClaimRecordRepository,
     SqlInvoiceRepository,
+    SqlPaymentProfileRepository,
     SqlPlatformFeeRepository,
     SqlPolicyRepository,
 )
@@ -115,6 +117,7 @@ class SqlUnitOfWork:
         self.charges: ChargeRepository = SqlChargeRepository(session)
         self.invoices: InvoiceRepository = SqlInvoiceRepository(session)
         self.platform_fees: PlatformFeeRepository = SqlPlatformFeeRepository(session)
+        self.payment_profiles: PaymentProfileRepository = SqlPaymentProfileRepository(session)
         if self._queue is not None:
             self.jobs: JobScheduler = TransactionalJobs(self._queue, session)
         return self

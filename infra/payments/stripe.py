@@ -183,13 +183,27 @@ class StripeGateway:
         return _intent(await self._post("/v1/payment_intents", form, idempotency_key))
 
     async def pay_with_method(
-        self, request: PaymentRequest, *, payment_method_id: str, idempotency_key: str
+        self,
+        request: PaymentRequest,
+        *,
+        payment_method_id: str,
+        idempotency_key: str,
+        save_for_fees: bool = False,
     ) -> PaymentIntent:
         form = _intent_form(request)
         form.update({"payment_method": payment_method_id, "confirm": "true"})
         if request.customer_id:
             form["customer"] = request.customer_id
+            if save_for_fees:
+                form["setup_future_usage"] = "off_session"
         return _intent(await self._post("/v1/payment_intents", form, idempotency_key))
+
+    async def create_customer(self, *, client_id: uuid.UUID, idempotency_key: str) -> str:
+        obj = await self._post("/v1/customers", {"metadata[client_id]": str(client_id)}, idempotency_key)
+        try:
+            return _str(obj, "id")
+        except (KeyError, TypeError) as exc:
+            raise PaymentProviderUnavailable("Stripe answered a customer in an unexpected shape.") from exc
 
     async def charge_saved_method(
         self, request: PaymentRequest, *, customer_id: str, payment_method_id: str, idempotency_key: str

@@ -2,7 +2,7 @@
 
 Revision ID: 0010
 Revises: 0008
-Create Date: 2026-11-27 20:25:05.453251
+Create Date: 2026-11-27 21:06:52.404564
 """
 
 from alembic import op
@@ -27,6 +27,14 @@ def upgrade() -> None:
     sa.CheckConstraint("mode IN ('percent_per_invoice', 'monthly_subscription')", name=op.f('ck_platform_fee_settings_mode')),
     sa.ForeignKeyConstraint(['practice_id'], ['practices.id'], name=op.f('fk_platform_fee_settings_practice_id_practices')),
     sa.PrimaryKeyConstraint('practice_id', name=op.f('pk_platform_fee_settings'))
+    )
+    op.create_table('billing_payment_profiles',
+    sa.Column('client_id', sa.UUID(), nullable=False),
+    sa.Column('customer_id', sa.String(length=255), nullable=False),
+    sa.Column('payment_method_id', sa.String(length=255), nullable=True),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['client_id'], ['users.id'], name=op.f('fk_billing_payment_profiles_client_id_users')),
+    sa.PrimaryKeyConstraint('client_id', name=op.f('pk_billing_payment_profiles'))
     )
     op.create_table('billing_settings',
     sa.Column('therapist_id', sa.UUID(), nullable=False),
@@ -185,5 +193,6 @@ def downgrade() -> None:
     op.drop_table('cancellation_policies')
     op.drop_index(op.f('ix_billing_settings_practice_id'), table_name='billing_settings')
     op.drop_table('billing_settings')
+    op.drop_table('billing_payment_profiles')
     op.drop_table('platform_fee_settings')
     # ### end Alembic commands ###

@@ -2412,6 +2412,12 @@ export interface components {
              * @example pm_card_visa
              */
             payment_method_id: string;
+            /**
+             * Save For Fees
+             * @description Keep this card (at the provider) for late-cancellation and no-show fees, charged off-session
+             * @default false
+             */
+            save_for_fees?: boolean;
         };
         /** PaymentOut */
         PaymentOut: {

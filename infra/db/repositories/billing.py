@@ -22,11 +22,19 @@ from domain.billing.fees import (
 )
 from domain.billing.invoices import Charge, ChargeKind, Invoice, InvoiceStatus, RecordedRefund
 from domain.billing.money import Money
-from domain.billing.storage import BillingLine, BillingSettings, InvoiceQuery, InvoiceSchedule, StoredCharge
+from domain.billing.storage import (
+    BillingLine,
+    BillingSettings,
+    InvoiceQuery,
+    InvoiceSchedule,
+    PaymentProfile,
+    StoredCharge,
+)
 from domain.scheduling.model import Modality
 from infra.db.tables import (
     billing_charges,
     billing_invoices,
+    billing_payment_profiles,
     billing_payments,
     billing_provider_events,
     billing_refunds,
@@ -587,4 +595,32 @@ class SqlPlatformFeeRepository:
         statement = pg_insert(platform_fee_settings).values(practice_id=practice_id, **values)
         await self._s.execute(
             statement.on_conflict_do_update(index_elements=[platform_fee_settings.c.practice_id], set_=values)
+        )
+
+
+# ---------------------------------------------------------------------------------------------- payment profiles
+
+
+class SqlPaymentProfileRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def get(self, client_id: uuid.UUID) -> PaymentProfile | None:
+        t = billing_payment_profiles
+        row = (await self._s.execute(sa.select(t).where(t.c.client_id == client_id))).first()
+        return PaymentProfile(row.client_id, row.customer_id, row.payment_method_id) if row else None
+
+    async def save(self, profile: PaymentProfile, now: datetime) -> None:
+        t = billing_payment_profiles
+        statement = pg_insert(t).values(
+            client_id=profile.client_id,
+            customer_id=profile.customer_id,
+            payment_method_id=profile.payment_method_id,
+            updated_at=now,
+        )
+        await self._s.execute(
+            statement.on_conflict_do_update(
+                index_elements=[t.c.client_id],
+                set_={"payment_method_id": statement.excluded.payment_method_id, "updated_at": now},
+            )
         )

@@ -55,12 +55,16 @@ function InvoiceItem({ invoice }: { invoice: Invoice }) {
 
 function PayForm({ invoice, label }: { invoice: Invoice; label: string }) {
   const [card, setCard] = useState(TEST_CARDS[0]!.value);
+  const [keep, setKeep] = useState(false);
   // One key per attempt: a double click or a retry after a lost answer replays instead of charging again.
   const [key, setKey] = useState(randomUuid);
   const pay = usePayInvoice();
   function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
-    pay.mutate({ invoiceId: invoice.id, paymentMethodId: card, key }, { onError: () => setKey(randomUuid()) });
+    pay.mutate(
+      { invoiceId: invoice.id, paymentMethodId: card, saveForFees: keep, key },
+      { onError: () => setKey(randomUuid()) },
+    );
   }
   return (
     <form onSubmit={onSubmit} aria-label={`Pay ${label}`}>
@@ -72,6 +76,10 @@ function PayForm({ invoice, label }: { invoice: Invoice; label: string }) {
         onChange={(e) => setCard(e.target.value)}
         options={TEST_CARDS}
       />
+      <label className="choice">
+        <input type="checkbox" name="save_for_fees" checked={keep} onChange={(e) => setKeep(e.target.checked)} /> Keep
+        this card for late-cancellation and no-show fees
+      </label>
       <ErrorAlert error={pay.error} />
       <StatusMessage>{pay.data?.requires_action && <p>Your bank asks you to confirm this payment.</p>}</StatusMessage>
       <button type="submit" disabled={pay.isPending}>

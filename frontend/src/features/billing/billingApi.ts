@@ -52,11 +52,16 @@ export async function fetchInvoices(): Promise<Invoice[]> {
 }
 
 /** Pays with a card payment method; the key makes a retried click replay the first answer. */
-export function payInvoice(invoiceId: string, paymentMethodId: string, idempotencyKey: string): Promise<Payment> {
+export function payInvoice(
+  invoiceId: string,
+  paymentMethodId: string,
+  saveForFees: boolean,
+  idempotencyKey: string,
+): Promise<Payment> {
   return unwrap(
     api.POST('/api/v1/invoices/{invoice_id}/payments', {
       params: { path: { invoice_id: invoiceId }, header: { 'Idempotency-Key': idempotencyKey } },
-      body: { payment_method_id: paymentMethodId },
+      body: { payment_method_id: paymentMethodId, save_for_fees: saveForFees },
     }),
   );
 }

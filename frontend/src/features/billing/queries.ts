@@ -68,8 +68,17 @@ export function useInvoices() {
 export function usePayInvoice() {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: ({ invoiceId, paymentMethodId, key }: { invoiceId: string; paymentMethodId: string; key: string }) =>
-      payInvoice(invoiceId, paymentMethodId, key),
+    mutationFn: ({
+      invoiceId,
+      paymentMethodId,
+      saveForFees,
+      key,
+    }: {
+      invoiceId: string;
+      paymentMethodId: string;
+      saveForFees: boolean;
+      key: string;
+    }) => payInvoice(invoiceId, paymentMethodId, saveForFees, key),
     onSettled: () => client.invalidateQueries({ queryKey: billingKeys.invoices }),
   });
 }
