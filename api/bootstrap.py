@@ -18,6 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from api.idempotency import IdempotencyStore
 from api.ws.hub import Hub
 from domain.audit.events import ChainReport, ChainVerifier
+from domain.billing.fees import PlatformFeeMode, PlatformFeePlan
+from domain.billing.money import Money
+from domain.billing.service import CHARGE_FEE_JOB, ISSUE_MONTH_JOB, BillingService
 from domain.identity.model import SessionPolicies, SessionPolicy
 from domain.identity.ports import AccessTokens
 from domain.identity.service import IdentityService, ThrottleRules
@@ -31,6 +34,7 @@ from domain.messaging.service import NOTIFY_UNREAD_JOB, MessagingService
 from domain.notes.service import NotesService
 from domain.plans.service import PlansService
 from domain.scheduling.calendar_service import CalendarService
+from domain.scheduling.model import Appointment
 from domain.scheduling.ports import SchedulingUnitOfWork
 from domain.scheduling.reminder_service import ReminderService
 from domain.scheduling.series_service import SeriesService
@@ -39,6 +43,7 @@ from domain.scheduling.waitlist_service import WaitlistService
 from domain.shared.data_keys import KeyRotation, RotationReport
 from domain.shared.ports import Clock, SystemClock, UuidGenerator
 from domain.telephony.service import TelephonyService
+from infra.billing.superbill_pdf import FpdfSuperbillRenderer
 from infra.crypto.cipher import NaclPayloadCipher
 from infra.crypto.keyring import keyring_from_settings
 from infra.crypto.passwords import Argon2PasswordHasher
@@ -55,6 +60,7 @@ from infra.jobs.worker import JobWorker
 from infra.logging import configure_logging
 from infra.matching.assignment import ScipyAssigner
 from infra.notify.factory import ClosableSmsSender, email_sender_from_settings, sms_sender_from_settings
+from infra.payments.stripe import StripeConfig, StripeGateway
 from infra.pubsub.factory import bus_from_settings
 from infra.settings import Settings
 from infra.telephony.console import ConsoleTelephony
@@ -97,6 +103,8 @@ class Container:
     key_rotation: KeyRotation
     telephony: TelephonyService
     telephony_provider: ClosableTelephony
+    billing: BillingService
+    payments: StripeGateway | None
 
     async def database_ready(self) -> bool:
         try:
@@ -111,6 +119,8 @@ class Container:
         await self.worker.stop()
         await self.sms.aclose()
         await self.telephony_provider.aclose()
+        if self.payments is not None:
+            await self.payments.aclose()
         await self.job_pool.close()
         await self.engine.dispose()
 
@@ -126,6 +136,28 @@ def matching_weights(overrides: dict[str, float]) -> Weights:
     weights = replace(Weights(), **values)
     validate_weights(weights)
     return weights
+
+
+def _payment_gateway(settings: Settings, clock: Clock) -> StripeGateway | None:
+    if settings.payments_backend != "stripe":
+        return None
+    if settings.stripe_secret_key is None or settings.stripe_webhook_secret is None:
+        raise RuntimeError("HEARTH_STRIPE_SECRET_KEY and HEARTH_STRIPE_WEBHOOK_SECRET are needed for Stripe")
+    config = StripeConfig(
+        secret_key=settings.stripe_secret_key.get_secret_value(),
+        webhook_secret=settings.stripe_webhook_secret.get_secret_value(),
+        base_url=settings.stripe_base_url,
+        api_version=settings.stripe_api_version,
+        webhook_tolerance_seconds=settings.stripe_webhook_tolerance_seconds,
+    )
+    return StripeGateway(config, clock=clock)
+
+
+def _fee_plan(settings: Settings) -> PlatformFeePlan:
+    if settings.platform_fee_mode == "monthly_subscription":
+        monthly = Money(settings.platform_fee_monthly_minor or 0, settings.billing_currency)
+        return PlatformFeePlan(PlatformFeeMode.MONTHLY_SUBSCRIPTION, monthly=monthly)
+    return PlatformFeePlan(PlatformFeeMode.PERCENT_PER_INVOICE, percent_bp=settings.platform_fee_percent_bp)
 
 
 def _access_tokens(settings: Settings, clock: Clock) -> AccessTokens:
@@ -220,7 +252,24 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
     ) -> None:
         await messaging.open_in(cast(SqlUnitOfWork, unit), client_id, therapist_id, practice_id)
 
-    scheduling = SchedulingService(uow=uow, clock=clock, ids=ids, on_freed=offer_freed, on_care=open_conversation)
+    payments = _payment_gateway(settings, clock)
+    billing = BillingService(
+        uow,
+        cipher,
+        clock,
+        ids,
+        payments,
+        FpdfSuperbillRenderer(),
+        _fee_plan(settings),
+        settings.billing_currency,
+    )
+
+    async def charge_missed(unit: SchedulingUnitOfWork, appointment: Appointment) -> None:
+        await billing.missed_in(cast(SqlUnitOfWork, unit), appointment)
+
+    scheduling = SchedulingService(
+        uow=uow, clock=clock, ids=ids, on_freed=offer_freed, on_care=open_conversation, on_missed=charge_missed
+    )
     waitlist = WaitlistService(uow, scheduling, clock, ids, email, settings.public_url)
     waitlist_box.append(waitlist)
     reminders = ReminderService(uow, clock, email, sms, settings.public_url)
@@ -241,12 +290,21 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
     async def place_session_call(payload: dict[str, Any]) -> None:
         await telephony.place_scheduled(uuid.UUID(payload["appointment_id"]), datetime.fromisoformat(payload["start"]))
 
+    async def issue_month(payload: dict[str, Any]) -> None:
+        await billing.issue_month(uuid.UUID(payload["therapist_id"]), datetime.fromisoformat(payload["until"]))
+
+    async def charge_fee(payload: dict[str, Any]) -> None:
+        if payments is not None:
+            await billing.charge_fee(uuid.UUID(payload["invoice_id"]))
+
     worker = job_worker_from_settings(
         job_pool,
         {
             SEND_REMINDER_JOB: send_reminder,
             NOTIFY_UNREAD_JOB: notify_unread,
             PHONE_SESSION_CALL_JOB: place_session_call,
+            ISSUE_MONTH_JOB: issue_month,
+            CHARGE_FEE_JOB: charge_fee,
         },
         settings,
     )
@@ -282,6 +340,8 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
         worker=worker,
         cipher=cipher,
         key_rotation=KeyRotation(uow, cipher, cipher.current_kek_id, clock),
+        billing=billing,
+        payments=payments,
         migration_heads=migrate.head_revisions(settings.database_url),
         telephony=telephony,
         telephony_provider=telephony_provider,
@@ -328,6 +388,15 @@ async def rotate_keys(settings: Settings) -> RotationReport:
     container = await build_container(settings)
     try:
         return await container.key_rotation.run()
+    finally:
+        await container.close()
+
+
+async def set_platform_fee(settings: Settings, practice_id: uuid.UUID, plan: PlatformFeePlan) -> None:
+    """`hearth billing set-fee`: the platform fee one practice pays (the operator's decision, not a user's)."""
+    container = await build_container(settings)
+    try:
+        await container.billing.set_fee_plan(practice_id, plan)
     finally:
         await container.close()
 

@@ -18,6 +18,7 @@ from api.bootstrap import (
     rotate_keys,
     run_migrations,
     run_worker,
+    set_platform_fee,
     start_embedded_postgres,
     verify_audit_chain,
 )
@@ -27,6 +28,8 @@ audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=
 app.add_typer(audit_app, name="audit")
 keys_app = typer.Typer(help="Payload encryption keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+billing_app = typer.Typer(help="Billing operations of the platform operator.", no_args_is_help=True)
+app.add_typer(billing_app, name="billing")
 
 
 @contextlib.contextmanager
@@ -140,6 +143,39 @@ def keys_rotate() -> None:
         run_migrations(settings.database_url)
         report = asyncio.run(rotate_keys(settings))
     typer.echo(f"{report.rewrapped} data keys re-wrapped under key {report.current_kek_id!r}.")
+
+
+@billing_app.command("set-fee")
+def billing_set_fee(
+    practice_id: str = typer.Argument(..., help="The practice's id"),
+    percent_bp: int | None = typer.Option(None, help="A percentage of each paid invoice, in basis points (300 = 3 %)"),
+    monthly_minor: int | None = typer.Option(None, help="A monthly subscription, in minor units"),
+    currency: str = typer.Option("USD", help="Currency of the subscription"),
+) -> None:
+    """Set the platform fee one practice pays: a percentage per paid invoice or a monthly subscription."""
+    import uuid
+
+    from domain.billing.fees import PlatformFeeMode, PlatformFeePlan
+    from domain.billing.money import Money
+    from domain.shared.errors import DomainError
+
+    if (percent_bp is None) == (monthly_minor is None):
+        typer.echo("Give exactly one of --percent-bp or --monthly-minor.", err=True)
+        raise typer.Exit(code=2)
+    try:
+        target = uuid.UUID(practice_id)
+        if percent_bp is not None:
+            plan = PlatformFeePlan(PlatformFeeMode.PERCENT_PER_INVOICE, percent_bp=percent_bp)
+        else:
+            plan = PlatformFeePlan(PlatformFeeMode.MONTHLY_SUBSCRIPTION, monthly=Money(monthly_minor or 0, currency))
+        with database(load_settings()) as settings:
+            assert settings.database_url
+            run_migrations(settings.database_url)
+            asyncio.run(set_platform_fee(settings, target, plan))
+    except (ValueError, DomainError) as exc:
+        typer.echo(f"Not set: {exc}", err=True)
+        raise typer.Exit(code=1) from None
+    typer.echo(f"Platform fee of practice {target} set: {plan.mode.value}.")
 
 
 @audit_app.command("verify")

@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 
 from api.bootstrap import Container
 from api.security import authorize
+from domain.billing.service import BillingService
 from domain.identity.service import IdentityService
 from domain.matching.service import MatchingService
 from domain.measures.service import MeasuresService
@@ -71,6 +72,10 @@ async def matching_service(request: Request) -> MatchingService:
     return _container(request).matching
 
 
+async def billing_service(request: Request) -> BillingService:
+    return _container(request).billing
+
+
 async def request_id(request: Request) -> str | None:
     return getattr(request.state, "request_id", None)
 
@@ -97,6 +102,7 @@ Plans = Annotated[PlansService, Depends(plans_service)]
 Notes = Annotated[NotesService, Depends(notes_service)]
 Messaging = Annotated[MessagingService, Depends(messaging_service)]
 Matching = Annotated[MatchingService, Depends(matching_service)]
+Billing = Annotated[BillingService, Depends(billing_service)]
 Container_ = Annotated[Container, Depends(container)]
 RequestId = Annotated[str | None, Depends(request_id)]
 ClientAddress = Annotated[str, Depends(client_address)]

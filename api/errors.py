@@ -12,6 +12,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from domain.billing.errors import (
+    InvalidWebhook,
+    PaymentActionRequired,
+    PaymentDeclined,
+    PaymentProviderUnavailable,
+    PaymentRejected,
+)
 from domain.shared.errors import (
     AuthenticationFailed,
     Conflict,
@@ -29,6 +36,12 @@ PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://hearth.dev/problems/"
 
 _STATUS_BY_ERROR: list[tuple[type[DomainError], int]] = [
+    # Before AuthenticationFailed: a bad webhook is a bad request, not a user to log in.
+    (InvalidWebhook, 400),
+    (PaymentDeclined, 402),
+    (PaymentActionRequired, 402),
+    (PaymentProviderUnavailable, 503),
+    (PaymentRejected, 502),
     (NotFound, 404),
     (Forbidden, 403),
     (Conflict, 409),

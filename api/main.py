@@ -18,6 +18,7 @@ from api.policy import access_for
 from api.routers import (
     appointments,
     auth,
+    billing,
     calendar,
     clinical,
     health,
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
                 "name": "matching",
                 "description": "Suggestions, choosing or switching a therapist, queues, batch assignment",
             },
+            {"name": "billing", "description": "Rates, policy, coded charges, invoices, card payments, superbills"},
             {"name": "health", "description": "Probes for load balancers and orchestrators"},
         ],
     )
@@ -105,6 +107,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         telephony.webhooks_router,
         matching.intake_router,
         matching.router,
+        billing.router,
     )
     for router in routers:
         app.include_router(router, dependencies=[Depends(authorize)])

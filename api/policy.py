@@ -128,6 +128,26 @@ POLICY: dict[tuple[str, str], Access] = {
     ("POST", "/api/v1/practices/{practice_id}/match-queue/preview"): ADMINS,
     ("POST", "/api/v1/practices/{practice_id}/match-queue/assignments"): ADMINS,
     ("GET", "/api/v1/practices/{practice_id}/time-to-match"): STAFF,
+    # billing (object rules in the domain: a client their own invoices and superbills, staff their practice's)
+    ("GET", "/api/v1/therapists/me/billing-settings"): THERAPISTS,
+    ("PUT", "/api/v1/therapists/me/billing-settings"): THERAPISTS,
+    ("GET", "/api/v1/therapists/{therapist_id}/cancellation-policy"): ANY_USER,
+    ("PUT", "/api/v1/therapists/me/cancellation-policy"): THERAPISTS,
+    ("GET", "/api/v1/clients/{client_id}/billing-record"): THERAPISTS,
+    ("PUT", "/api/v1/clients/{client_id}/billing-record"): THERAPISTS,
+    ("GET", "/api/v1/charges"): STAFF,
+    ("POST", "/api/v1/charges/{charge_id}/coding-overrides"): THERAPISTS,
+    ("GET", "/api/v1/invoices"): ANY_USER,
+    ("POST", "/api/v1/invoices/issue"): THERAPISTS,
+    ("GET", "/api/v1/invoices/{invoice_id}"): ANY_USER,
+    ("POST", "/api/v1/invoices/{invoice_id}/void"): STAFF,
+    ("POST", "/api/v1/invoices/{invoice_id}/payments"): CLIENTS,
+    ("POST", "/api/v1/invoices/{invoice_id}/refunds"): THERAPISTS,
+    ("GET", "/api/v1/therapists/me/statements"): THERAPISTS,
+    ("GET", "/api/v1/therapists/me/statements.csv"): THERAPISTS,
+    ("GET", "/api/v1/clients/{client_id}/superbill"): Access(roles=frozenset({Role.CLIENT, Role.THERAPIST})),
+    # The provider signs its webhook (verified over the raw body); it has no user token.
+    ("POST", "/api/v1/payments/stripe/webhook"): PUBLIC,
     # The feed address is itself the secret (calendar apps cannot send tokens).
     ("GET", "/api/v1/calendar/{token}.ics"): PUBLIC,
 }

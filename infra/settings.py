@@ -100,6 +100,18 @@ class Settings(BaseSettings):
     # Matching: points per part of the score, overriding `domain.matching.scoring.Weights` by field name
     # (HEARTH_MATCHING_WEIGHTS='{"specialty": 40, "availability": 20}'); checked at start-up.
     matching_weights: dict[str, float] = {}
+    # Billing. Card payments go through Stripe when configured; the base URL points tests at a local fake.
+    payments_backend: Literal["none", "stripe"] = "none"
+    stripe_secret_key: SecretStr | None = None
+    stripe_webhook_secret: SecretStr | None = None
+    stripe_base_url: str = "https://api.stripe.com"
+    stripe_api_version: str | None = None
+    stripe_webhook_tolerance_seconds: int = Field(default=300, ge=1, le=3600)
+    billing_currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+    # The platform fee a practice pays unless the operator set one for it (`hearth billing set-fee`).
+    platform_fee_mode: Literal["percent_per_invoice", "monthly_subscription"] = "percent_per_invoice"
+    platform_fee_percent_bp: int = Field(default=300, ge=0, le=10_000)
+    platform_fee_monthly_minor: int | None = Field(default=None, ge=0)
 
     @model_validator(mode="after")
     def _production_needs_real_keys(self) -> Settings:

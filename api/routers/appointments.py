@@ -67,6 +67,7 @@ async def create(
                 duration_minutes=body.duration_minutes,
                 modality=Modality(body.modality),
                 client_id=body.client_id,
+                policy_version=body.policy_version,
             ),
         )
         return AppointmentOut.of(appointment)

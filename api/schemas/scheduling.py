@@ -314,6 +314,13 @@ class BookAppointment(Strict):
     duration_minutes: BodyMinutes
     modality: ModalityName
     client_id: uuid.UUID | None = Field(default=None, description="Therapists booking for one of their clients")
+    policy_version: int | None = Field(
+        default=None,
+        strict=True,
+        ge=1,
+        description="The cancellation policy version the client was shown and accepts; no longer current: "
+        "`409 policy_changed`. Omitted: the current version is recorded as accepted.",
+    )
 
 
 class CancelAppointment(Strict):
@@ -340,6 +347,7 @@ class AppointmentOut(BaseModel):
     cancelled_at: datetime | None
     cancel_reason: str | None
     late_cancellation: bool
+    policy_version: int | None = Field(description="The cancellation policy version accepted at booking")
     created_at: datetime
 
     @classmethod
@@ -359,6 +367,7 @@ class AppointmentOut(BaseModel):
             cancelled_at=a.cancelled_at,
             cancel_reason=a.cancel_reason,
             late_cancellation=a.status.value == "late_cancelled",
+            policy_version=a.policy_version,
             created_at=a.created_at,
         )
 

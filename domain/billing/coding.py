@@ -195,13 +195,24 @@ def code_session(minutes: Mapping[Modality, int], *, at_home: bool, diagnoses: S
     """The proposed coding of a completed session. Raises `ValidationFailed` (`invalid_minutes`,
     `invalid_diagnosis`)."""
     checked = _validate_minutes(minutes)
+    return _code(checked, at_home=at_home, diagnoses=validate_diagnoses(diagnoses))
+
+
+def code_session_without_diagnoses(minutes: Mapping[Modality, int], *, at_home: bool) -> Coding:
+    """The proposed coding of a session completed before the therapist entered the client's diagnoses: every
+    field but `diagnoses` (empty). The session is still charged; the therapist adds the diagnoses by override
+    (which requires 1 to 4) before a superbill is useful to an insurer."""
+    return _code(_validate_minutes(minutes), at_home=at_home, diagnoses=())
+
+
+def _code(checked: Mapping[Modality, int], *, at_home: bool, diagnoses: tuple[str, ...]) -> Coding:
     voice = sum(checked.get(m, 0) for m in VOICE_MODALITIES)
     cpt, basis = cpt_for_minutes(voice)
     return Coding(
         cpt=cpt,
         modifier=telehealth_modifier(checked) if basis is CodingBasis.PSYCHOTHERAPY else None,
         place_of_service=place_of_service(at_home=at_home),
-        diagnoses=validate_diagnoses(diagnoses),
+        diagnoses=diagnoses,
         basis=basis,
         psychotherapy_minutes=voice,
         chat_minutes=checked.get(Modality.CHAT, 0),

@@ -127,6 +127,24 @@ class PaymentGateway(Protocol):
         """A payment for the client to confirm with their card on-session (the result has a `client_secret`)."""
         ...
 
+    async def pay_with_method(
+        self,
+        request: PaymentRequest,
+        *,
+        payment_method_id: str,
+        idempotency_key: str,
+        save_for_fees: bool = False,
+    ) -> PaymentIntent:
+        """Create and confirm a payment on-session with a payment method the client's browser just created with
+        the provider's card form (it never passes card numbers through Hearth). A decline raises
+        `PaymentDeclined`; a bank asking for authentication answers `requires_action` with a `client_secret`.
+        `save_for_fees` (with `request.customer_id`) keeps the card on the customer for later off-session fees."""
+        ...
+
+    async def create_customer(self, *, client_id: uuid.UUID, idempotency_key: str) -> str:
+        """The provider's customer for a client (who may keep a card for fees); only the client id is sent."""
+        ...
+
     async def charge_saved_method(
         self, request: PaymentRequest, *, customer_id: str, payment_method_id: str, idempotency_key: str
     ) -> PaymentIntent:

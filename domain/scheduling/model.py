@@ -116,6 +116,7 @@ class Appointment:
     cancel_reason: str | None = None
     cancelled_by: CancelledBy | None = None
     cancelled_at: datetime | None = None
+    policy_version: int | None = None  # the cancellation policy version the client accepted when booking
     version: int = 1
 
     @property
@@ -152,6 +153,7 @@ def new_appointment(
     created_at: datetime,
     series_id: uuid.UUID | None = None,
     series_index: int | None = None,
+    policy_version: int | None = None,
 ) -> Appointment:
     """A `booked` appointment with its end computed from the duration. Validates duration and instants."""
     validate_duration(duration_minutes)
@@ -171,6 +173,7 @@ def new_appointment(
         created_at=ensure_utc(created_at, field="created_at"),
         series_id=series_id,
         series_index=series_index,
+        policy_version=policy_version,
     )
 
 

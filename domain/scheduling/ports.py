@@ -168,6 +168,15 @@ class CalendarFeedRepository(Protocol):
     async def user_for(self, token_hash: str) -> uuid.UUID | None: ...
 
 
+class AcceptedPolicies(Protocol):
+    """The therapist's cancellation policy as booking and cancelling need it (billing owns the policy itself)."""
+
+    async def current_terms(self, therapist_id: uuid.UUID) -> tuple[int, int] | None:
+        """(version, window hours) of the therapist's current policy, or None when they have none."""
+
+    async def window_hours(self, therapist_id: uuid.UUID, version: int) -> int | None: ...
+
+
 class SchedulingUnitOfWork(UnitOfWork, Protocol):
     users: UserRepository
     profiles: ProfileRepository
@@ -178,5 +187,6 @@ class SchedulingUnitOfWork(UnitOfWork, Protocol):
     waitlist: WaitlistRepository
     reminders: ReminderRepository
     calendar_feeds: CalendarFeedRepository
+    accepted_policies: AcceptedPolicies
     audit: AuditLog
     jobs: JobScheduler

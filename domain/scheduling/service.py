@@ -26,7 +26,7 @@ from domain.scheduling.policy import cancel as apply_cancel
 from domain.scheduling.ports import AppointmentQuery, NewReminder, SchedulingUnitOfWork
 from domain.scheduling.reminders import DEFAULT_REMINDER_OFFSETS, reminder_due_times
 from domain.scheduling.slots import Slot, available_slots, check_bookable
-from domain.shared.errors import Forbidden, NotFound, StaleVersion, ValidationFailed
+from domain.shared.errors import Conflict, Forbidden, NotFound, StaleVersion, ValidationFailed
 from domain.shared.jobs import JobRequest
 from domain.shared.ports import Clock, IdGenerator
 from domain.shared.principal import Principal, Role
@@ -47,6 +47,9 @@ class BookingRequest:
     duration_minutes: int
     modality: Modality
     client_id: uuid.UUID | None = None  # a therapist booking for one of their clients
+    # The cancellation policy version the client was shown. Given and no longer current: `409 policy_changed`
+    # (they must see the new one). Omitted: the current version is the one recorded as accepted.
+    policy_version: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +96,11 @@ class SchedulingService:
         reminder_offsets: tuple[timedelta, ...] = DEFAULT_REMINDER_OFFSETS,
         on_freed: Callable[[Freed], Awaitable[None]] | None = None,
         on_care: Callable[[SchedulingUnitOfWork, uuid.UUID, uuid.UUID, uuid.UUID], Awaitable[object]] | None = None,
+        on_missed: Callable[[SchedulingUnitOfWork, Appointment], Awaitable[object]] | None = None,
     ) -> None:
+        # Called inside the transaction that late-cancels or marks a no-show: billing adds the policy's fee there,
+        # so the fee exists exactly when the status does.
+        self._on_missed = on_missed
         # Called inside the booking transaction: messaging opens the pair's conversation there.
         self._on_care = on_care
         self._uow = uow
@@ -224,6 +231,10 @@ class SchedulingService:
         hours = await uow.office_hours.get(therapist.id)
         if hours is None:
             raise ValidationFailed("This therapist has not published office hours.", code="outside_office_hours")
+        terms = await uow.accepted_policies.current_terms(therapist.id)
+        current_version = terms[0] if terms else None
+        if request.policy_version is not None and request.policy_version != current_version:
+            raise Conflict("The cancellation policy has changed; review it and book again.", code="policy_changed")
         await uow.appointments.lock_therapist(therapist.id)
         busy = await uow.appointments.blocking_for_therapist(
             therapist.id, request.start - _DAY_MARGIN, request.start + _DAY_MARGIN
@@ -247,6 +258,7 @@ class SchedulingService:
             created_at=now,
             series_id=series_id,
             series_index=series_index,
+            policy_version=current_version,
         )
         await uow.appointments.add(appointment, recoverable=recoverable)
         await uow.care.ensure(client_id, therapist.id, therapist.practice_id, now)
@@ -338,6 +350,7 @@ class SchedulingService:
             await uow.appointments.save(appointment)
             await uow.reminders.cancel_pending(appointment.id)
             await uow.audit.append(self._event(principal, "appointment.cancel", "appointment", appointment.id))
+            await self.missed_in(uow, appointment)
             await uow.commit()
         await self._freed(freed)
         return appointment
@@ -414,6 +427,7 @@ class SchedulingService:
             if target is AppointmentStatus.NO_SHOW:
                 await uow.reminders.cancel_pending(appointment.id)
             await uow.audit.append(self._event(principal, f"appointment.{target.value}", "appointment", appointment.id))
+            await self.missed_in(uow, appointment)
             await uow.commit()
         return appointment
 
@@ -423,7 +437,18 @@ class SchedulingService:
             raise Forbidden("Only the session's participants can change it.", code="forbidden")
         return appointment
 
+    async def missed_in(self, uow: SchedulingUnitOfWork, appointment: Appointment) -> None:
+        """Tell billing about a late cancellation or a no-show, inside the caller's transaction."""
+        missed = appointment.status in (AppointmentStatus.LATE_CANCELLED, AppointmentStatus.NO_SHOW)
+        if missed and self._on_missed is not None:
+            await self._on_missed(uow, appointment)
+
     async def _window(self, uow: SchedulingUnitOfWork, appointment: Appointment) -> int:
+        """The window of the policy the client accepted; without one, the profile's current window."""
+        if appointment.policy_version is not None:
+            hours = await uow.accepted_policies.window_hours(appointment.therapist_id, appointment.policy_version)
+            if hours is not None:
+                return hours
         return (await self._profile(uow, appointment.therapist_id)).cancellation_window_hours
 
     async def released(self, freed: Freed) -> None:

@@ -202,6 +202,8 @@ appointments = sa.Table(
     sa.Column("cancel_reason", sa.String(500), nullable=True),
     sa.Column("cancelled_by", sa.String(10), nullable=True),
     sa.Column("cancelled_at", TS, nullable=True),
+    # The version of the therapist's cancellation policy the client accepted when booking (None: there was none).
+    sa.Column("policy_version", sa.Integer, nullable=True),
     sa.Column("created_at", TS, nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
     sa.CheckConstraint("end_at > start_at", name="positive_length"),
@@ -650,4 +652,157 @@ sa.Index(
     matches.c.client_id,
     unique=True,
     postgresql_where=matches.c.status == "queued",
+)
+
+# ---------------------------------------------------------------------------------------------- billing
+
+# A therapist's prices and invoicing settings. Rates and sliding-scale prices are read and written whole.
+billing_settings = sa.Table(
+    "billing_settings",
+    metadata,
+    sa.Column("therapist_id", UUID(as_uuid=True), sa.ForeignKey("users.id"), primary_key=True),
+    sa.Column("practice_id", UUID(as_uuid=True), sa.ForeignKey("practices.id"), nullable=False, index=True),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("rates", JSONB, nullable=False),
+    sa.Column("check_in_minor", sa.Integer, nullable=True),
+    sa.Column("sliding_scale", JSONB, nullable=False),
+    sa.Column("invoice_schedule", sa.String(12), nullable=False),
+    sa.Column("npi", sa.String(10), nullable=True),
+    sa.Column("tax_id", sa.String(20), nullable=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+    sa.CheckConstraint("invoice_schedule IN ('per_charge', 'monthly')", name="invoice_schedule"),
+)
+
+# Versions of a therapist's cancellation policy; a version never changes once written (clients accepted it).
+cancellation_policies = sa.Table(
+    "cancellation_policies",
+    metadata,
+    sa.Column("therapist_id", UUID(as_uuid=True), sa.ForeignKey("users.id"), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("window_hours", sa.Integer, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("late_flat_minor", sa.Integer, nullable=True),
+    sa.Column("late_percent_bp", sa.Integer, nullable=True),
+    sa.Column("no_show_flat_minor", sa.Integer, nullable=True),
+    sa.Column("no_show_percent_bp", sa.Integer, nullable=True),
+    sa.Column("created_at", TS, nullable=False),
+)
+
+# Diagnoses and date of birth for claims, sealed with the client record's data key.
+client_billing_records = sa.Table(
+    "client_billing_records",
+    metadata,
+    sa.Column("client_id", UUID(as_uuid=True), sa.ForeignKey("users.id"), primary_key=True),
+    sa.Column("practice_id", UUID(as_uuid=True), sa.ForeignKey("practices.id"), primary_key=True),
+    sa.Column("body", sa.LargeBinary, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("updated_by", UUID(as_uuid=True), sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+)
+
+billing_charges = sa.Table(
+    "billing_charges",
+    metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("practice_id", UUID(as_uuid=True), sa.ForeignKey("practices.id"), nullable=False, index=True),
+    _fk_user("therapist_id"),
+    _fk_user("client_id"),
+    sa.Column("appointment_id", UUID(as_uuid=True), sa.ForeignKey("appointments.id"), nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("service_date", sa.Date, nullable=False),
+    sa.Column("amount_minor", sa.Integer, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("policy_version", sa.Integer, nullable=True),
+    # The coding (CPT, modifier, place of service, diagnoses, overrides with reasons), sealed: it holds diagnoses.
+    sa.Column("coding", sa.LargeBinary, nullable=True),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.UniqueConstraint("appointment_id", "kind", name="uq_billing_charges_appointment_kind"),
+    sa.CheckConstraint("kind IN ('session', 'late_cancellation', 'no_show')", name="kind"),
+    sa.CheckConstraint("amount_minor >= 0", name="amount"),
+)
+
+billing_invoices = sa.Table(
+    "billing_invoices",
+    metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("charge_id", UUID(as_uuid=True), sa.ForeignKey("billing_charges.id"), nullable=False, unique=True),
+    sa.Column("practice_id", UUID(as_uuid=True), sa.ForeignKey("practices.id"), nullable=False, index=True),
+    _fk_user("therapist_id"),
+    _fk_user("client_id"),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("issued_at", TS, nullable=True),
+    sa.Column("paid_at", TS, nullable=True),
+    sa.Column("voided_at", TS, nullable=True),
+    sa.Column("amount_paid_minor", sa.Integer, nullable=False),
+    sa.Column("amount_refunded_minor", sa.Integer, nullable=False),
+    sa.Column("payment_id", sa.String(255), nullable=True, index=True),
+    sa.Column("payment_attempts", sa.Integer, nullable=False),
+    sa.Column("failure_code", sa.String(100), nullable=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.CheckConstraint(
+        "status IN ('draft', 'open', 'processing', 'paid', 'payment_failed', 'partially_refunded', 'refunded', 'void')",
+        name="status",
+    ),
+    sa.CheckConstraint("amount_refunded_minor <= amount_paid_minor", name="refunds_within_paid"),
+)
+
+# Every provider payment Hearth started, by attempt (what the provider answered last).
+billing_payments = sa.Table(
+    "billing_payments",
+    metadata,
+    sa.Column("payment_id", sa.String(255), primary_key=True),
+    sa.Column("invoice_id", UUID(as_uuid=True), sa.ForeignKey("billing_invoices.id"), nullable=False, index=True),
+    sa.Column("attempt", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(30), nullable=False),
+    sa.Column("amount_minor", sa.Integer, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+)
+
+billing_refunds = sa.Table(
+    "billing_refunds",
+    metadata,
+    sa.Column("refund_id", sa.String(255), primary_key=True),
+    sa.Column("invoice_id", UUID(as_uuid=True), sa.ForeignKey("billing_invoices.id"), nullable=False, index=True),
+    sa.Column("amount_minor", sa.Integer, nullable=False),
+    sa.Column("refunded_at", TS, nullable=False),
+)
+
+# Provider webhook events already processed: the primary key makes a redelivery a no-op.
+billing_provider_events = sa.Table(
+    "billing_provider_events",
+    metadata,
+    sa.Column("event_id", sa.String(255), primary_key=True),
+    sa.Column("invoice_id", UUID(as_uuid=True), sa.ForeignKey("billing_invoices.id"), nullable=True, index=True),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("outcome", sa.String(12), nullable=False),
+    sa.Column("received_at", TS, nullable=False),
+)
+
+# The client's customer at the payment provider and the card they saved for late-cancellation and no-show fees
+# (provider ids only: the card itself stays with the provider).
+billing_payment_profiles = sa.Table(
+    "billing_payment_profiles",
+    metadata,
+    sa.Column("client_id", UUID(as_uuid=True), sa.ForeignKey("users.id"), primary_key=True),
+    sa.Column("customer_id", sa.String(255), nullable=False),
+    sa.Column("payment_method_id", sa.String(255), nullable=True),
+    sa.Column("updated_at", TS, nullable=False),
+)
+
+# The platform fee a practice pays (absent: the deployment's default from settings).
+platform_fee_settings = sa.Table(
+    "platform_fee_settings",
+    metadata,
+    sa.Column("practice_id", UUID(as_uuid=True), sa.ForeignKey("practices.id"), primary_key=True),
+    sa.Column("mode", sa.String(24), nullable=False),
+    sa.Column("percent_bp", sa.Integer, nullable=False),
+    sa.Column("monthly_minor", sa.Integer, nullable=True),
+    sa.Column("currency", sa.String(3), nullable=True),
+    sa.Column("updated_at", TS, nullable=False),
+    sa.CheckConstraint("mode IN ('percent_per_invoice', 'monthly_subscription')", name="mode"),
 )

@@ -8,6 +8,15 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.audit.events import AuditLog
+from domain.billing.storage import (
+    BillingSettingsRepository,
+    ChargeRepository,
+    ClaimRecordRepository,
+    InvoiceRepository,
+    PaymentProfileRepository,
+    PlatformFeeRepository,
+    PolicyRepository,
+)
 from domain.identity.ports import PracticeRepository, SessionRepository, ThrottleRepository, UserRepository
 from domain.identity.tickets import TicketRepository
 from domain.matching.ports import MatchingRepository
@@ -16,6 +25,7 @@ from domain.messaging.ports import ConversationRepository
 from domain.notes.ports import NoteRepository, PsychotherapyRepository
 from domain.plans.ports import PlanRepository
 from domain.scheduling.ports import (
+    AcceptedPolicies,
     AppointmentRepository,
     CalendarFeedRepository,
     CareRepository,
@@ -31,6 +41,15 @@ from domain.shared.records import ClientRecordRepository
 from domain.telephony.ports import PhoneCallRepository
 from infra.db import fast
 from infra.db.repositories.audit import SqlAuditLog
+from infra.db.repositories.billing import (
+    SqlBillingSettingsRepository,
+    SqlChargeRepository,
+    SqlClaimRecordRepository,
+    SqlInvoiceRepository,
+    SqlPaymentProfileRepository,
+    SqlPlatformFeeRepository,
+    SqlPolicyRepository,
+)
 from infra.db.repositories.clinical import (
     SqlClientRecordRepository,
     SqlMeasuresRepository,
@@ -97,6 +116,15 @@ class SqlUnitOfWork:
         self.tickets: TicketRepository = SqlTicketRepository(session)
         self.phone_calls: PhoneCallRepository = SqlPhoneCallRepository(session)
         self.matching: MatchingRepository = SqlMatchingRepository(session)
+        policies = SqlPolicyRepository(session)
+        self.cancellation_policies: PolicyRepository = policies
+        self.accepted_policies: AcceptedPolicies = policies
+        self.billing_settings: BillingSettingsRepository = SqlBillingSettingsRepository(session)
+        self.claim_records: ClaimRecordRepository = SqlClaimRecordRepository(session)
+        self.charges: ChargeRepository = SqlChargeRepository(session)
+        self.invoices: InvoiceRepository = SqlInvoiceRepository(session)
+        self.platform_fees: PlatformFeeRepository = SqlPlatformFeeRepository(session)
+        self.payment_profiles: PaymentProfileRepository = SqlPaymentProfileRepository(session)
         if self._queue is not None:
             self.jobs: JobScheduler = TransactionalJobs(self._queue, session)
         return self

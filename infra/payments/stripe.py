@@ -8,7 +8,9 @@ every call (Stripe replays the first answer for the same key and parameters, and
 unit, currencies lower-case on the wire.
 
 * A client paying on-session: a PaymentIntent for the invoice amount without `confirm`; the browser confirms it
-  with Stripe.js using `client_secret`. A fee: `customer`, `payment_method`, `confirm=true`, `off_session=true`.
+  with Stripe.js using `client_secret`; or, with a PaymentMethod the browser created with Stripe.js,
+  `payment_method` + `confirm=true` in one call (`pay_with_method`). A fee: `customer`, `payment_method`,
+  `confirm=true`, `off_session=true`.
   `payment_method_types[0]=card` keeps server-side confirmation free of redirect-based methods.
 * Errors are `{"error": {"type", "code", "decline_code", "message", "payment_intent", ...}}`: `card_error`
   (402) -> `PaymentDeclined`, or `PaymentActionRequired` for `authentication_required`; `idempotency_error` ->
@@ -179,6 +181,29 @@ class StripeGateway:
         if request.customer_id:
             form["customer"] = request.customer_id
         return _intent(await self._post("/v1/payment_intents", form, idempotency_key))
+
+    async def pay_with_method(
+        self,
+        request: PaymentRequest,
+        *,
+        payment_method_id: str,
+        idempotency_key: str,
+        save_for_fees: bool = False,
+    ) -> PaymentIntent:
+        form = _intent_form(request)
+        form.update({"payment_method": payment_method_id, "confirm": "true"})
+        if request.customer_id:
+            form["customer"] = request.customer_id
+            if save_for_fees:
+                form["setup_future_usage"] = "off_session"
+        return _intent(await self._post("/v1/payment_intents", form, idempotency_key))
+
+    async def create_customer(self, *, client_id: uuid.UUID, idempotency_key: str) -> str:
+        obj = await self._post("/v1/customers", {"metadata[client_id]": str(client_id)}, idempotency_key)
+        try:
+            return _str(obj, "id")
+        except (KeyError, TypeError) as exc:
+            raise PaymentProviderUnavailable("Stripe answered a customer in an unexpected shape.") from exc
 
     async def charge_saved_method(
         self, request: PaymentRequest, *, customer_id: str, payment_method_id: str, idempotency_key: str

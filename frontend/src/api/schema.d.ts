@@ -305,6 +305,61 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/charges": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My charges (a practice admin: the practice's) with coding and invoice */
+        get: operations["billing-list-charges"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/charges/{charge_id}/coding-overrides": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Override coding fields of a charge, with a reason (audited)
+         * @description Only the fields present change; `cpt` or `modifier` null removes the code. An override that changes nothing is `422 nothing_to_override`.
+         */
+        post: operations["billing-override-coding"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/clients/{client_id}/billing-record": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A client's diagnoses (ICD-10-CM) and date of birth for claims */
+        get: operations["billing-get-claim-record"];
+        /** Set a client's diagnoses and date of birth (their therapist) */
+        put: operations["billing-put-claim-record"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/clients/{client_id}/measure-responses": {
         parameters: {
             query?: never;
@@ -433,6 +488,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/clients/{client_id}/superbill": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A superbill PDF of the client's sessions in a period (the client, or their therapist) */
+        get: operations["billing-get-superbill"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/conversations": {
         parameters: {
             query?: never;
@@ -528,6 +600,111 @@ export interface paths {
          * @description Answers are validated (`consent_required`, `invalid_residence`, `invalid_times`, ...), sealed and kept; the draft is replaced by this submission.
          */
         post: operations["intake-submit-intake"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/invoices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My invoices (clients), my clients' (therapists), the practice's (admins) */
+        get: operations["billing-list-invoices"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/invoices/issue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Issue all my draft invoices (the monthly schedule's batch) */
+        post: operations["billing-issue-invoices"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/invoices/{invoice_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One invoice */
+        get: operations["billing-get-invoice"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/invoices/{invoice_id}/payments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pay an invoice by card (the client)
+         * @description `payment_method_id` comes from the payment provider's card form in the browser. With an `Idempotency-Key` a retry replays the first answer; in any case one invoice attempt is one provider payment, so a retry never charges twice. A decline is `402 payment_declined` (the invoice shows `payment_failed`; paying again starts a new attempt).
+         */
+        post: operations["billing-pay-invoice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/invoices/{invoice_id}/refunds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Refund a paid invoice, in full or in part (the therapist) */
+        post: operations["billing-refund-invoice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/invoices/{invoice_id}/void": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel an unpaid invoice */
+        post: operations["billing-void-invoice"];
         delete?: never;
         options?: never;
         head?: never;
@@ -712,6 +889,26 @@ export interface paths {
          * @description Records the content hash and signer; the note's goal ratings join the plan's progress.
          */
         post: operations["notes-sign-note"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/payments/stripe/webhook": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stripe's webhook (signed; no user token)
+         * @description Verified with the `Stripe-Signature` header over the raw body; a bad signature or a timestamp outside the tolerance (a replay) is `400 invalid_webhook`. The same event twice changes nothing.
+         */
+        post: operations["billing-stripe-webhook"];
         delete?: never;
         options?: never;
         head?: never;
@@ -937,6 +1134,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/therapists/me/billing-settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My rates, check-in rate, sliding scale and invoicing */
+        get: operations["billing-get-settings"];
+        /**
+         * Replace my rates and invoicing settings
+         * @description Send If-Match with the ETag you read ("v0" the first time). A rate with `modality` null applies to any modality of that length; an exact (length, modality) rate wins. Sliding-scale prices are per client (one of your clients) and win over rates.
+         */
+        put: operations["billing-put-settings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/therapists/me/cancellation-policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Publish the next version of my cancellation policy
+         * @description If-Match: the ETag of the version you read ("v0" for the first). Booked appointments keep the version their client accepted; fees are charged only from that version.
+         */
+        put: operations["billing-put-policy"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/therapists/me/office-hours": {
         parameters: {
             query?: never;
@@ -976,6 +1214,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/therapists/me/statements": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My earnings by month: gross, platform fee, net, outstanding */
+        get: operations["billing-list-statements"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/therapists/me/statements.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My monthly statements as CSV */
+        get: operations["billing-export-statements"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/therapists/me/welcome-message": {
         parameters: {
             query?: never;
@@ -1003,6 +1275,23 @@ export interface paths {
         };
         /** A therapist's public profile */
         get: operations["therapists-get-therapist"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/therapists/{therapist_id}/cancellation-policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A therapist's current cancellation policy (what a client accepts by booking) */
+        get: operations["billing-get-policy"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1325,6 +1614,11 @@ export interface components {
              */
             modality: "video" | "audio" | "phone" | "chat";
             /**
+             * Policy Version
+             * @description The cancellation policy version accepted at booking
+             */
+            policy_version: number | null;
+            /**
              * Practice Id
              * Format: uuid
              */
@@ -1441,6 +1735,71 @@ export interface components {
             total_score: number;
         };
         /**
+         * BillingSettingsIn
+         * @example {
+         *       "check_in_amount_minor": 3000,
+         *       "currency": "USD",
+         *       "invoice_schedule": "per_charge",
+         *       "npi": "1234567893",
+         *       "rates": [
+         *         {
+         *           "amount_minor": 15000,
+         *           "minutes": 50
+         *         }
+         *       ],
+         *       "sliding_scale": [],
+         *       "tax_id": "12-3456789"
+         *     }
+         */
+        BillingSettingsIn: {
+            /**
+             * Check In Amount Minor
+             * @description Price of a brief check-in
+             */
+            check_in_amount_minor?: number | null;
+            /**
+             * Currency
+             * @example USD
+             */
+            currency: string;
+            /**
+             * Invoice Schedule
+             * @default per_charge
+             * @enum {string}
+             */
+            invoice_schedule?: "per_charge" | "monthly";
+            /**
+             * Npi
+             * @description National Provider Identifier
+             */
+            npi?: string | null;
+            /** Rates */
+            rates: components["schemas"]["RateIO"][];
+            /** Sliding Scale */
+            sliding_scale?: components["schemas"]["SlidingScaleIO"][];
+            /** Tax Id */
+            tax_id?: string | null;
+        };
+        /** BillingSettingsOut */
+        BillingSettingsOut: {
+            /** Check In Amount Minor */
+            check_in_amount_minor: number | null;
+            /** Currency */
+            currency: string;
+            /** Invoice Schedule */
+            invoice_schedule: string;
+            /** Npi */
+            npi: string | null;
+            /** Rates */
+            rates: components["schemas"]["RateIO"][];
+            /** Sliding Scale */
+            sliding_scale: components["schemas"]["SlidingScaleIO"][];
+            /** Tax Id */
+            tax_id: string | null;
+            /** Version */
+            version: number;
+        };
+        /**
          * BookAppointment
          * @example {
          *       "duration_minutes": 50,
@@ -1462,6 +1821,11 @@ export interface components {
              * @enum {string}
              */
             modality: "video" | "audio" | "phone" | "chat";
+            /**
+             * Policy Version
+             * @description The cancellation policy version the client was shown and accepts; no longer current: `409 policy_changed`. Omitted: the current version is recorded as accepted.
+             */
+            policy_version?: number | null;
             /**
              * Start
              * Format: date-time
@@ -1533,6 +1897,50 @@ export interface components {
              */
             scope?: "this" | "this_and_following";
         };
+        /** ChargeOut */
+        ChargeOut: {
+            amount: components["schemas"]["MoneyOut"];
+            /**
+             * Appointment Id
+             * Format: uuid
+             */
+            appointment_id: string;
+            /**
+             * Client Id
+             * Format: uuid
+             */
+            client_id: string;
+            coding: components["schemas"]["CodingOut"] | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            invoice: components["schemas"]["InvoiceOut"] | null;
+            /** Kind */
+            kind: string;
+            /** Policy Version */
+            policy_version: number | null;
+            /**
+             * Service Date
+             * Format: date
+             */
+            service_date: string;
+            /**
+             * Therapist Id
+             * Format: uuid
+             */
+            therapist_id: string;
+            /** Version */
+            version: number;
+        };
+        /** ChargePage */
+        ChargePage: {
+            /** Items */
+            items: components["schemas"]["ChargeOut"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
         /** ChoiceIn */
         ChoiceIn: {
             /**
@@ -1546,6 +1954,83 @@ export interface components {
              * @default false
              */
             transfer_records?: boolean;
+        };
+        /** ClaimRecordIn */
+        ClaimRecordIn: {
+            /** Date Of Birth */
+            date_of_birth?: string | null;
+            /**
+             * Diagnoses
+             * @description ICD-10-CM, the first primary
+             * @example [
+             *       "F41.1",
+             *       "F32.0"
+             *     ]
+             */
+            diagnoses: string[];
+        };
+        /** ClaimRecordOut */
+        ClaimRecordOut: {
+            /**
+             * Client Id
+             * Format: uuid
+             */
+            client_id: string;
+            /** Date Of Birth */
+            date_of_birth: string | null;
+            /** Diagnoses */
+            diagnoses: string[];
+            /** Version */
+            version: number;
+        };
+        /** CodingOut */
+        CodingOut: {
+            /** Basis */
+            basis: string;
+            /** Chat Minutes */
+            chat_minutes: number;
+            /** Cpt */
+            cpt: string | null;
+            /** Diagnoses */
+            diagnoses: string[];
+            /** Modifier */
+            modifier: string | null;
+            /** Overrides */
+            overrides: components["schemas"]["OverrideOut"][];
+            /** Place Of Service */
+            place_of_service: string;
+            /**
+             * Procedure
+             * @description CPT with modifier as on a claim line: "90834-95"
+             */
+            procedure: string | null;
+            /** Psychotherapy Minutes */
+            psychotherapy_minutes: number;
+        };
+        /**
+         * CodingOverrideIn
+         * @description Only the fields present change; `cpt` or `modifier` null removes the code.
+         * @example {
+         *       "cpt": "90834",
+         *       "reason": "Session ran 40 minutes of psychotherapy"
+         *     }
+         */
+        CodingOverrideIn: {
+            /** Cpt */
+            cpt?: string | null;
+            /** Diagnoses */
+            diagnoses?: string[] | null;
+            /**
+             * Expected Version
+             * @description The charge version read
+             */
+            expected_version?: number | null;
+            /** Modifier */
+            modifier?: string | null;
+            /** Place Of Service */
+            place_of_service?: string | null;
+            /** Reason */
+            reason: string;
         };
         /** ConversationOut */
         ConversationOut: {
@@ -1731,6 +2216,24 @@ export interface components {
              * @description Empty = a day off
              */
             ranges?: components["schemas"]["LocalRange"][];
+        };
+        /** FeePlanOut */
+        FeePlanOut: {
+            /** Mode */
+            mode: string;
+            monthly: components["schemas"]["MoneyOut"] | null;
+            /** Percent Bp */
+            percent_bp: number;
+        };
+        /** FeeRuleIO */
+        FeeRuleIO: {
+            /** Flat Amount Minor */
+            flat_amount_minor?: number | null;
+            /**
+             * Percent Bp
+             * @description 100 bp = 1 %
+             */
+            percent_bp?: number | null;
         };
         /** FieldProblem */
         FieldProblem: {
@@ -1937,6 +2440,77 @@ export interface components {
             /** Text */
             text: string;
         };
+        /** InvoiceCodingOut */
+        InvoiceCodingOut: {
+            /** Diagnoses */
+            diagnoses: string[];
+            /** Place Of Service */
+            place_of_service: string;
+            /**
+             * Procedure
+             * @description "90834-95"; None when not billable as a procedure
+             */
+            procedure: string | null;
+        };
+        /** InvoiceOut */
+        InvoiceOut: {
+            amount: components["schemas"]["MoneyOut"];
+            /** Amount Paid Minor */
+            amount_paid_minor: number;
+            /** Amount Refunded Minor */
+            amount_refunded_minor: number;
+            /**
+             * Appointment Id
+             * Format: uuid
+             */
+            appointment_id: string;
+            /**
+             * Client Id
+             * Format: uuid
+             */
+            client_id: string;
+            /** @description A session's codes, as on the superbill */
+            coding: components["schemas"]["InvoiceCodingOut"] | null;
+            /** Failure Code */
+            failure_code: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Issued At */
+            issued_at: string | null;
+            /** Kind */
+            kind: string;
+            /** Paid At */
+            paid_at: string | null;
+            /** Policy Version */
+            policy_version: number | null;
+            /**
+             * Service Date
+             * Format: date
+             */
+            service_date: string;
+            /** Status */
+            status: string;
+            /**
+             * Therapist Id
+             * Format: uuid
+             */
+            therapist_id: string;
+        };
+        /** InvoicePage */
+        InvoicePage: {
+            /** Items */
+            items: components["schemas"]["InvoiceOut"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** IssuedOut */
+        IssuedOut: {
+            /** Issued */
+            issued: components["schemas"]["InvoiceOut"][];
+        };
         /** ItemOut */
         ItemOut: {
             /** Key */
@@ -2113,6 +2687,13 @@ export interface components {
              * @description Pass as after_seq for the next page; null at the end
              */
             next_cursor: string | null;
+        };
+        /** MoneyOut */
+        MoneyOut: {
+            /** Amount Minor */
+            amount_minor: number;
+            /** Currency */
+            currency: string;
         };
         /**
          * NoteDocumentIO
@@ -2343,6 +2924,53 @@ export interface components {
             /** Value */
             value: number;
         };
+        /** OverrideOut */
+        OverrideOut: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /**
+             * By
+             * Format: uuid
+             */
+            by: string;
+            /** Field */
+            field: string;
+            /** New */
+            new: string | null;
+            /** Previous */
+            previous: string | null;
+            /** Reason */
+            reason: string;
+        };
+        /** PayIn */
+        PayIn: {
+            /**
+             * Payment Method Id
+             * @description A card PaymentMethod created in the browser by the provider's card form
+             * @example pm_card_visa
+             */
+            payment_method_id: string;
+            /**
+             * Save For Fees
+             * @description Keep this card (at the provider) for late-cancellation and no-show fees, charged off-session
+             * @default false
+             */
+            save_for_fees?: boolean;
+        };
+        /** PaymentOut */
+        PaymentOut: {
+            /**
+             * Client Secret
+             * @description For the provider's SDK to authenticate the card (3-D Secure)
+             */
+            client_secret: string | null;
+            invoice: components["schemas"]["InvoiceOut"];
+            /** Requires Action */
+            requires_action: boolean;
+        };
         /** PhoneCallOut */
         PhoneCallOut: {
             /**
@@ -2481,6 +3109,41 @@ export interface components {
             updated_at: string;
             /** Version */
             version: number;
+        };
+        /**
+         * PolicyIn
+         * @example {
+         *       "late_cancellation": {
+         *         "flat_amount_minor": 5000
+         *       },
+         *       "no_show": {
+         *         "percent_bp": 10000
+         *       },
+         *       "window_hours": 24
+         *     }
+         */
+        PolicyIn: {
+            late_cancellation?: components["schemas"]["FeeRuleIO"] | null;
+            no_show?: components["schemas"]["FeeRuleIO"] | null;
+            /** Window Hours */
+            window_hours: number;
+        };
+        /** PolicyOut */
+        PolicyOut: {
+            late_cancellation: components["schemas"]["FeeRuleIO"] | null;
+            no_show: components["schemas"]["FeeRuleIO"] | null;
+            /**
+             * Therapist Id
+             * Format: uuid
+             */
+            therapist_id: string;
+            /**
+             * Version
+             * @description Send it as `policy_version` when booking: the version the client accepts
+             */
+            version: number;
+            /** Window Hours */
+            window_hours: number;
         };
         /** PongFrame */
         PongFrame: {
@@ -2870,6 +3533,21 @@ export interface components {
             /** Duration Minutes */
             duration_minutes: number;
         };
+        /** RateIO */
+        RateIO: {
+            /**
+             * Amount Minor
+             * @description Minor units (cents)
+             */
+            amount_minor: number;
+            /** Minutes */
+            minutes: number;
+            /**
+             * Modality
+             * @description None: any modality of that length
+             */
+            modality?: ("video" | "audio" | "phone" | "chat") | null;
+        };
         /** ReadCursor */
         ReadCursor: {
             /**
@@ -2932,6 +3610,20 @@ export interface components {
              * @description Omit to use the httpOnly refresh cookie (the SPA); mobile apps and integrators send it here
              */
             refresh_token?: string | null;
+        };
+        /** RefundIn */
+        RefundIn: {
+            /**
+             * Amount Minor
+             * @description None: all
+             */
+            amount_minor?: number | null;
+            /**
+             * Reason
+             * @default requested_by_customer
+             * @enum {string}
+             */
+            reason?: "requested_by_customer" | "duplicate" | "fraudulent";
         };
         /**
          * RegisterRequest
@@ -3140,6 +3832,24 @@ export interface components {
              */
             phone: string | null;
         };
+        /** SlidingScaleIO */
+        SlidingScaleIO: {
+            /**
+             * Amount Minor
+             * @description Minor units (cents)
+             */
+            amount_minor: number;
+            /**
+             * Client Id
+             * Format: uuid
+             */
+            client_id: string;
+            /**
+             * Minutes
+             * @description None: any length
+             */
+            minutes?: number | null;
+        };
         /** SlotOut */
         SlotOut: {
             /**
@@ -3177,6 +3887,27 @@ export interface components {
              * Format: uuid
              */
             client_id: string;
+        };
+        /** StatementOut */
+        StatementOut: {
+            gross: components["schemas"]["MoneyOut"];
+            /** Month */
+            month: number;
+            net: components["schemas"]["MoneyOut"];
+            outstanding: components["schemas"]["MoneyOut"];
+            /** Outstanding Invoices */
+            outstanding_invoices: number;
+            /** Paid Invoices */
+            paid_invoices: number;
+            platform_fee: components["schemas"]["MoneyOut"];
+            /** Year */
+            year: number;
+        };
+        /** StatementsOut */
+        StatementsOut: {
+            /** Months */
+            months: components["schemas"]["StatementOut"][];
+            platform_fee_plan: components["schemas"]["FeePlanOut"];
         };
         /** StatusChange */
         StatusChange: {
@@ -3517,6 +4248,13 @@ export interface components {
             timezone: string;
             /** Weekdays */
             weekdays: number[];
+        };
+        /** WebhookAck */
+        WebhookAck: {
+            /** Outcome */
+            outcome: string;
+            /** Received */
+            received: boolean;
         };
         /** WeeklyRange */
         WeeklyRange: {
@@ -5083,6 +5821,358 @@ export interface operations {
             };
         };
     };
+    "billing-list-charges": {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChargePage"];
+                };
+            };
+            /** @description Missing, invalid or expired access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not use this operation */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (`validation_failed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; only a request id is given */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "billing-override-coding": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                charge_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CodingOverrideIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChargeOut"];
+                };
+            };
+            /** @description Missing, invalid or expired access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not use this operation */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object, or not yours (`not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The charge changed since you read it */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (`validation_failed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; only a request id is given */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "billing-get-claim-record": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                client_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClaimRecordOut"];
+                };
+            };
+            /** @description Missing, invalid or expired access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not use this operation */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object, or not yours (`not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (`validation_failed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; only a request id is given */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "billing-put-claim-record": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag you read; "v0" to create */
+                "if-match"?: string | null;
+            };
+            path: {
+                client_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ClaimRecordIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClaimRecordOut"];
+                };
+            };
+            /** @description Missing, invalid or expired access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not use this operation */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object, or not yours (`not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Changed since you read it (`precondition_failed`) */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (`validation_failed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match is required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; only a request id is given */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     "measures-list-responses": {
         parameters: {
             query?: never;
@@ -5923,6 +7013,87 @@ export interface operations {
             };
         };
     };
+    "billing-get-superbill": {
+        parameters: {
+            query: {
+                /** @description First date of service */
+                from: string;
+                /** @description Last date of service (inclusive) */
+                to: string;
+            };
+            header?: never;
+            path: {
+                client_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The superbill */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": unknown;
+                };
+            };
+            /** @description Missing, invalid or expired access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not use this operation */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object, or not yours (`not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (`validation_failed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; only a request id is given */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     "conversations-list-conversations": {
         parameters: {
             query?: never;
@@ -6564,6 +7735,509 @@ export interface operations {
             };
             /** @description The body is too large (`payload_too_large`) */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (`validation_failed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; only a request id is given */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "billing-list-invoices": {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvoicePage"];
+                };
+            };
+            /** @description Missing, invalid or expired access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not use this operation */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (`validation_failed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; only a request id is given */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "billing-issue-invoices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IssuedOut"];
+                };
+            };
+            /** @description Missing, invalid or expired access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not use this operation */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; only a request id is given */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "billing-get-invoice": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                invoice_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvoiceOut"];
+                };
+            };
+            /** @description Missing, invalid or expired access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not use this operation */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object, or not yours (`not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (`validation_failed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; only a request id is given */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "billing-pay-invoice": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retry safely: the same key and body returns the first response and never charges twice */
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                invoice_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PayIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentOut"];
+                };
+            };
+            /** @description Missing, invalid or expired access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Declined (`payment_declined`) or authentication needed */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not use this operation */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object, or not yours (`not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `already_paid`, `payment_in_progress`, `idempotency_in_progress` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (`validation_failed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; only a request id is given */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The payment provider is unreachable; retry with the same key */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "billing-refund-invoice": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retry safely: the same key and body returns the first response and never charges twice */
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                invoice_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RefundIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvoiceOut"];
+                };
+            };
+            /** @description Missing, invalid or expired access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not use this operation */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object, or not yours (`not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not paid (`invalid_state`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (`validation_failed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; only a request id is given */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "billing-void-invoice": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                invoice_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvoiceOut"];
+                };
+            };
+            /** @description Missing, invalid or expired access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not use this operation */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object, or not yours (`not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Paid or processing (`invalid_state`) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7517,6 +9191,73 @@ export interface operations {
                 };
             };
             /** @description The request is not valid (`validation_failed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; only a request id is given */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "billing-stripe-webhook": {
+        parameters: {
+            query?: never;
+            header?: {
+                "Stripe-Signature"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookAck"];
+                };
+            };
+            /** @description `invalid_webhook` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payments_not_configured` on a server without a payment provider */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -8626,6 +10367,269 @@ export interface operations {
             };
         };
     };
+    "billing-get-settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BillingSettingsOut"];
+                };
+            };
+            /** @description Missing, invalid or expired access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not use this operation */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; only a request id is given */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "billing-put-settings": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag you read; "v0" to create */
+                "if-match"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BillingSettingsIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BillingSettingsOut"];
+                };
+            };
+            /** @description Missing, invalid or expired access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not use this operation */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A sliding-scale client is not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Changed since you read it (`precondition_failed`) */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (`validation_failed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match is required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; only a request id is given */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "billing-put-policy": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag you read; "v0" to create */
+                "if-match"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PolicyIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyOut"];
+                };
+            };
+            /** @description Missing, invalid or expired access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not use this operation */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Changed since you read it (`precondition_failed`) */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (`validation_failed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match is required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; only a request id is given */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     "therapists-get-my-office-hours": {
         parameters: {
             query?: never;
@@ -8914,6 +10918,142 @@ export interface operations {
             };
         };
     };
+    "billing-list-statements": {
+        parameters: {
+            query: {
+                from: string;
+                to: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatementsOut"];
+                };
+            };
+            /** @description Missing, invalid or expired access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not use this operation */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (`validation_failed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; only a request id is given */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "billing-export-statements": {
+        parameters: {
+            query: {
+                from: string;
+                to: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One row per month */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                };
+            };
+            /** @description Missing, invalid or expired access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not use this operation */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (`validation_failed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; only a request id is given */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     "conversations-get-welcome": {
         parameters: {
             query?: never;
@@ -9087,6 +11227,82 @@ export interface operations {
                 };
             };
             /** @description No such therapist (`not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (`validation_failed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; only a request id is given */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "billing-get-policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                therapist_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyOut"];
+                };
+            };
+            /** @description Missing, invalid or expired access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not use this operation */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such therapist, or no policy (`no_policy`) */
             404: {
                 headers: {
                     [name: string]: unknown;

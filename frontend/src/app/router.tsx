@@ -3,6 +3,10 @@ import { AreaLayout } from '../areas/AreaLayout';
 import { ClientArea } from '../areas/ClientArea';
 import { TherapistArea } from '../areas/TherapistArea';
 import { SettingsPage } from '../features/account/SettingsPage';
+import { BillingSettingsPage } from '../features/billing/BillingSettingsPage';
+import { ChargesPage } from '../features/billing/ChargesPage';
+import { InvoicesPage } from '../features/billing/InvoicesPage';
+import { StatementPage } from '../features/billing/StatementPage';
 import { ClientChartPage } from '../features/clients/ClientChartPage';
 import { ClientsPage } from '../features/clients/ClientsPage';
 import { MyScoresPage } from '../features/measures/MyScoresPage';
@@ -43,6 +47,9 @@ const THERAPIST_LINKS = [
   { to: '/therapist/profile', label: 'Profile' },
   { to: '/therapist/office-hours', label: 'Office hours' },
   { to: '/therapist/waitlist', label: 'Waitlist' },
+  { to: '/therapist/billing', label: 'Charges', end: true },
+  { to: '/therapist/billing/rates', label: 'Rates and policy' },
+  { to: '/therapist/billing/statement', label: 'Statement' },
   { to: '/therapist/settings', label: 'Settings' },
 ];
 
@@ -59,6 +66,7 @@ const CLIENT_LINKS = [
   { to: '/client/questionnaires', label: 'Questionnaires' },
   { to: '/client/scores', label: 'My scores' },
   { to: '/client/waitlist', label: 'Waitlist' },
+  { to: '/client/invoices', label: 'Invoices' },
   { to: '/client/settings', label: 'Settings' },
 ];
 
@@ -90,6 +98,9 @@ export const router = createBrowserRouter([
               { path: 'profile', element: <ProfileEditorPage /> },
               { path: 'office-hours', element: <OfficeHoursEditorPage /> },
               { path: 'waitlist', element: <TherapistWaitlistPage /> },
+              { path: 'billing', element: <ChargesPage /> },
+              { path: 'billing/rates', element: <BillingSettingsPage /> },
+              { path: 'billing/statement', element: <StatementPage /> },
               { path: 'settings', element: <SettingsPage /> },
             ],
           },
@@ -116,6 +127,7 @@ export const router = createBrowserRouter([
               { path: 'questionnaires/:assignmentId', element: <QuestionnaireFormPage /> },
               { path: 'scores', element: <MyScoresPage /> },
               { path: 'waitlist', element: <ClientWaitlistPage /> },
+              { path: 'invoices', element: <InvoicesPage /> },
               { path: 'settings', element: <SettingsPage /> },
             ],
           },

@@ -231,6 +231,7 @@ def _appointment(row: Any) -> Appointment:
         cancel_reason=row.cancel_reason,
         cancelled_by=CancelledBy(row.cancelled_by) if row.cancelled_by else None,
         cancelled_at=row.cancelled_at,
+        policy_version=row.policy_version,
         version=row.version,
     )
 
@@ -250,6 +251,7 @@ def _appointment_values(a: Appointment) -> dict[str, Any]:
         "cancel_reason": a.cancel_reason,
         "cancelled_by": a.cancelled_by.value if a.cancelled_by else None,
         "cancelled_at": a.cancelled_at,
+        "policy_version": a.policy_version,
         "created_at": a.created_at,
         "version": a.version,
     }

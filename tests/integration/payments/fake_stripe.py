@@ -1,6 +1,6 @@
 """A local fake of Stripe's API that checks each request the way Stripe does and answers like it.
 
-Endpoints: `POST /v1/payment_intents` and `POST /v1/refunds`. Checks, as Stripe does:
+Endpoints: `POST /v1/payment_intents`, `POST /v1/refunds` and `POST /v1/customers`. Checks, as Stripe does:
 * auth: `Authorization: Bearer <secret key>` (or Basic with the key as user name); none -> 401 "You did not
   provide an API key", another key -> 401 "Invalid API Key provided";
 * form encoding: `application/x-www-form-urlencoded` with bracketed nested keys (`metadata[invoice_id]`,
@@ -69,6 +69,7 @@ _INTENT_PARAMS = {
     "setup_future_usage",
 }
 _REFUND_PARAMS = {"payment_intent", "amount", "reason", "metadata"}
+_CUSTOMER_PARAMS = {"metadata", "description"}
 _REFUND_REASONS = {"duplicate", "fraudulent", "requested_by_customer"}
 
 
@@ -165,7 +166,11 @@ class FakeStripe:
             return status, {"error": {"type": "api_error", "message": "An unknown error occurred."}}, False
         try:
             self._authenticate(req.authorization)
-            endpoint = {"/v1/payment_intents": self._create_intent, "/v1/refunds": self._create_refund}.get(req.path)
+            endpoint = {
+                "/v1/payment_intents": self._create_intent,
+                "/v1/refunds": self._create_refund,
+                "/v1/customers": self._create_customer,
+            }.get(req.path)
             if req.method != "POST" or endpoint is None:
                 raise invalid(f"Unrecognized request URL ({req.method}: {req.path}).", status=404)
             key = req.idempotency_key
@@ -180,7 +185,12 @@ class FakeStripe:
                     if previous.fingerprint != fingerprint:
                         raise StripeError(400, _idempotency_error(key))
                     return previous.status, previous.body, True
-            params = self._params(req.pairs, _INTENT_PARAMS if endpoint == self._create_intent else _REFUND_PARAMS)
+            allowed = {
+                self._create_intent: _INTENT_PARAMS,
+                self._create_refund: _REFUND_PARAMS,
+                self._create_customer: _CUSTOMER_PARAMS,
+            }[endpoint]
+            params = self._params(req.pairs, allowed)
             status, body = endpoint(params, key)  # validation errors raise before anything is executed
             if key is not None:
                 self.saved[key] = Saved(req.path, fingerprint, status, body)
@@ -249,7 +259,13 @@ class FakeStripe:
         if customer is not None and customer not in self.customers:
             raise invalid(f"No such customer: '{customer}'", code="resource_missing", param="customer")
         method = p.get("payment_method")
-        if method is not None and customer is not None and method not in self.customers[customer]:
+        future = p.get("setup_future_usage")
+        if future is not None and future not in ("on_session", "off_session"):
+            raise invalid(f"Invalid setup_future_usage: {future}", param="setup_future_usage")
+        if future is not None and customer is None:
+            raise invalid("setup_future_usage needs a customer to save the payment method to.", param="customer")
+        # Saving a new card (setup_future_usage) attaches it to the customer once the payment succeeds.
+        if method is not None and customer is not None and method not in self.customers[customer] and not future:
             raise invalid(f"No such PaymentMethod: '{method}'", code="resource_missing", param="payment_method")
         if confirm and method is None:
             raise invalid(
@@ -328,8 +344,25 @@ class FakeStripe:
         intent["latest_charge"] = charge_id
         intent["last_payment_error"] = None
         self.charges.append({"id": charge_id, "payment_intent": intent_id, "amount": intent["amount"], "refunded": 0})
+        if intent.get("setup_future_usage") and intent.get("customer"):
+            self.customers[intent["customer"]].add(method)
         self._emit("payment_intent.succeeded", intent, key)
         return 200, _copy(intent)
+
+    # ------------------------------------------------------------------ Customers
+
+    def _create_customer(self, p: dict[str, Any], key: str | None) -> tuple[int, dict[str, Any]]:
+        customer_id = "cus_" + secrets.token_hex(7)
+        self.customers[customer_id] = set()
+        customer = {
+            "id": customer_id,
+            "object": "customer",
+            "created": self._now(),
+            "livemode": False,
+            "metadata": p.get("metadata", {}),
+        }
+        self._emit("customer.created", customer, key)
+        return 200, _copy(customer)
 
     # ------------------------------------------------------------------ Refunds
 

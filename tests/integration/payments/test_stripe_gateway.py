@@ -297,3 +297,38 @@ def test_config_refuses_a_publishable_key_and_a_missing_signing_secret():
         StripeConfig(secret_key=SECRET_KEY, webhook_secret="")
     with pytest.raises(ValueError, match="tolerance"):
         StripeConfig(secret_key=SECRET_KEY, webhook_secret=WEBHOOK_SECRET, webhook_tolerance_seconds=0)
+
+
+ON_SESSION = PaymentRequest(invoice_id=INVOICE, amount=Money(15000, "USD"))
+
+
+async def test_paying_with_a_browser_made_payment_method_confirms_on_session(stripe, make_gateway):
+    fake, _ = stripe
+    gateway = make_gateway()
+    intent = await gateway.pay_with_method(ON_SESSION, payment_method_id=PM_VISA, idempotency_key="pay-1")
+    (req,) = fake.requests
+    assert sorted(req.pairs) == sorted(
+        [
+            ("amount", "15000"),
+            ("currency", "usd"),
+            ("confirm", "true"),
+            ("payment_method", PM_VISA),
+            ("metadata[invoice_id]", str(INVOICE)),
+            ("payment_method_types[0]", "card"),
+        ]
+    )
+    assert "off_session" not in dict(req.pairs), "the client is present: the bank may ask them to authenticate"
+    assert intent.status is IntentStatus.SUCCEEDED and intent.amount_received_minor == 15000
+    again = await gateway.pay_with_method(ON_SESSION, payment_method_id=PM_VISA, idempotency_key="pay-1")
+    assert again.payment_id == intent.payment_id and len(fake.charges) == 1
+
+
+async def test_on_session_authentication_is_asked_of_the_client_not_declined(stripe, make_gateway):
+    intent = await make_gateway().pay_with_method(ON_SESSION, payment_method_id=PM_AUTH_REQUIRED, idempotency_key="k")
+    assert intent.status is IntentStatus.REQUIRES_ACTION and intent.client_secret
+
+
+async def test_an_on_session_decline_is_payment_declined(stripe, make_gateway):
+    with pytest.raises(PaymentDeclined) as declined:
+        await make_gateway().pay_with_method(ON_SESSION, payment_method_id=PM_DECLINED, idempotency_key="k")
+    assert declined.value.provider_code == "generic_decline" and declined.value.payment_id

@@ -3,6 +3,7 @@ import { QueryState } from '../../components/QueryState';
 import { Tabs, type Tab } from '../../components/Tabs';
 import { formatDayLong, formatTime } from '../../lib/time';
 import { useMe } from '../auth/useAuth';
+import { ClaimRecordTab } from '../billing/ClaimRecordTab';
 import { MeasuresTab } from '../measures/MeasuresTab';
 import { noteEditorPath } from '../notes/NoteEditorPage';
 import { PsychotherapyNotesPanel } from '../notes/PsychotherapyNotesPanel';
@@ -17,6 +18,8 @@ const TABS: Tab[] = [
   { id: 'progress', label: 'Progress' },
   { id: 'measures', label: 'Measures' },
   { id: 'sessions', label: 'Sessions' },
+  { id: 'billing', label: 'Billing' },
+  // Last: the keyboard's End key reaches the author-only notes (frontend/e2e/clinical.spec.ts relies on it).
   { id: 'private', label: 'Private notes' },
 ];
 
@@ -45,6 +48,7 @@ export function ClientChartPage() {
         {tab === 'measures' && <MeasuresTab clientId={clientId} zone={zone} />}
         {tab === 'sessions' && <SessionsTab clientId={clientId} zone={zone} />}
         {tab === 'private' && <PsychotherapyNotesPanel clientId={clientId} zone={zone} />}
+        {tab === 'billing' && <ClaimRecordTab clientId={clientId} />}
       </Tabs>
     </div>
   );

@@ -1,0 +1,1 @@
+"""Billing adapters that are not the payment provider (documents)."""

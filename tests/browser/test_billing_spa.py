@@ -1,0 +1,139 @@
+"""Runs frontend/e2e/billing.spec.ts in real Chromium against the real app and SPA, with card payments going to a
+local fake of Stripe. The held session it needs is seeded here: the live-session work (another branch) will call
+`BillingService.record_completed_session` when a session ends; until it is merged this test moves a booked
+appointment into the past, marks it completed and makes the same call."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from api.main import create_app
+from domain.scheduling.model import Modality
+from tests.integration.payments.fake_stripe import SECRET_KEY, WEBHOOK_SECRET, FakeStripe
+from tests.support.clock import FakeClock
+from tests.support.scheduling import bookable_therapist
+from tests.support.server import serve
+from tests.support.users import PASSWORD, signed_up
+
+ROOT = Path(__file__).resolve().parents[2]
+FRONTEND = ROOT / "frontend"
+CHROMIUM = os.environ.get("HEARTH_CHROMIUM", "/usr/bin/chromium")
+NEW_YORK = ZoneInfo("America/New_York")
+
+pytestmark = pytest.mark.browser
+
+
+async def _seed(api: httpx.AsyncClient, app, database_url: str) -> dict:
+    therapist = await signed_up(api, "therapist", display_name="Dr. Dana Reyes")
+    await bookable_therapist(api, therapist)
+    current = await api.get("/api/v1/therapists/me/billing-settings", headers=therapist.headers)
+    saved = await api.put(
+        "/api/v1/therapists/me/billing-settings",
+        json={
+            "currency": "USD",
+            "rates": [{"minutes": 50, "modality": None, "amount_minor": 15000}],
+            "invoice_schedule": "per_charge",
+            "npi": "1234567893",
+            "tax_id": "12-3456789",
+        },
+        headers={**therapist.headers, "If-Match": current.headers["etag"]},
+    )
+    assert saved.status_code == 200, saved.text
+    client = await signed_up(api, "client", display_name="Sam Client")
+    # Tomorrow 10:00 in New York: inside the office hours bookable_therapist publishes.
+    tomorrow = datetime.now(NEW_YORK).date() + timedelta(days=1)
+    start = datetime(tomorrow.year, tomorrow.month, tomorrow.day, 10, tzinfo=NEW_YORK).astimezone(UTC)
+    booked = await api.post(
+        "/api/v1/appointments",
+        json={"therapist_id": therapist.id, "start": start.isoformat(), "duration_minutes": 50, "modality": "video"},
+        headers=client.headers,
+    )
+    assert booked.status_code == 201, booked.text
+    record = await api.put(
+        f"/api/v1/clients/{client.id}/billing-record",
+        json={"diagnoses": ["F41.1"], "date_of_birth": "1990-04-02"},
+        headers={**therapist.headers, "If-Match": '"v0"'},
+    )
+    assert record.status_code == 200, record.text
+    # The session took place an hour ago (what the live-session work records when it ends).
+    held_start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(hours=1)
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute(
+            "UPDATE appointments SET start_at = $2, end_at = $3, status = 'completed' WHERE id = $1",
+            uuid.UUID(booked.json()["id"]),
+            held_start,
+            held_start + timedelta(minutes=50),
+        )
+    finally:
+        await conn.close()
+    container = app.state.container
+    view = await container.billing.record_completed_session(
+        uuid.UUID(booked.json()["id"]), {Modality.VIDEO: 50}, True, datetime.now(UTC)
+    )
+    assert view.coding.procedure == "90834-95" and view.coding.place_of_service == "10"
+    person = {"password": PASSWORD}
+    return {
+        "therapist": {**person, "role": "therapist", "email": therapist.email, "displayName": "Dr. Dana Reyes"},
+        "client": {**person, "role": "client", "email": client.email, "displayName": "Sam Client"},
+        "client_id": client.id,
+        "service_date": held_start.astimezone(NEW_YORK).date().isoformat(),
+    }
+
+
+async def test_billing_spec(settings, database_url):
+    assert (FRONTEND / "dist" / "index.html").is_file(), "the SPA is not built: run `make test`"
+    assert Path(CHROMIUM).is_file(), f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
+    npx = shutil.which("npx")
+    assert npx, "Node.js (npx) is required for the browser tests"
+    fake = FakeStripe(clock=FakeClock(datetime.now(UTC)))
+    async with serve(fake.app()) as stripe_url:
+        configured = settings.model_copy(
+            update={
+                "spa_dir": FRONTEND / "dist",
+                "payments_backend": "stripe",
+                "stripe_secret_key": SecretStr(SECRET_KEY),
+                "stripe_webhook_secret": SecretStr(WEBHOOK_SECRET),
+                "stripe_base_url": stripe_url,
+            }
+        )
+        app = create_app(configured)
+        async with serve(app) as url:
+            async with httpx.AsyncClient(base_url=url, timeout=30) as api:
+                seed = await _seed(api, app, database_url)
+            process = await asyncio.create_subprocess_exec(
+                npx,
+                "playwright",
+                "test",
+                "e2e/billing.spec.ts",
+                cwd=FRONTEND,
+                env={
+                    **os.environ,
+                    "HEARTH_BASE_URL": url,
+                    "HEARTH_CHROMIUM": CHROMIUM,
+                    "CI": "1",
+                    "HEARTH_BILLING_SEED": json.dumps(seed),
+                },
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+            )
+            output, _ = await asyncio.wait_for(process.communicate(), timeout=600)
+    text = output.decode(errors="replace")
+    print(text)
+    assert process.returncode == 0, text
+    assert "1 passed" in text and "skipped" not in text, text
+    assert [c["amount"] for c in fake.charges] == [15000], "the card payment went through the provider"
+    kept = [r for r in fake.requests if r.path == "/v1/payment_intents"][-1]
+    assert dict(kept.pairs)["setup_future_usage"] == "off_session", "the client chose to keep the card for fees"

@@ -1,0 +1,142 @@
+"""Late-cancellation and no-show fees come only from the policy version the client accepted at booking."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+
+from domain.shared.errors import InvalidState
+from tests.e2e.billing.conftest import book, put_policy
+from tests.support.users import relogin, signed_up
+
+SOON = "2026-11-28T14:00:00Z"  # 23 hours after the clock's 2026-11-27 15:00 UTC: inside a 24-hour window
+LATER = "2026-11-30T15:00:00Z"
+
+
+async def _invoices(api, user) -> list[dict]:
+    response = await api.get("/api/v1/invoices", headers=user.headers)
+    assert response.status_code == 200, response.text
+    return response.json()["items"]
+
+
+async def _cancel(api, user, appointment) -> dict:
+    response = await api.post(f"/api/v1/appointments/{appointment['id']}/cancel", json={}, headers=user.headers)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+@pytest.fixture
+async def people(api, care):
+    # `care` booked a session before any policy existed: it accepted none.
+    return care
+
+
+async def test_the_booking_records_the_policy_version_and_refuses_a_stale_one(api, people, clock):
+    policy = await put_policy(api, people.therapist, late_cancellation={"flat_amount_minor": 5000})
+    assert policy["version"] == 1
+    assert people.appointment["policy_version"] is None
+    seen = await api.get(f"/api/v1/therapists/{people.therapist.id}/cancellation-policy", headers=people.client.headers)
+    assert seen.status_code == 200 and seen.json()["late_cancellation"] == {
+        "flat_amount_minor": 5000,
+        "percent_bp": None,
+    }
+    booked = await book(api, people.therapist, people.client, SOON, policy_version=1)
+    assert booked["policy_version"] == 1
+    await put_policy(api, people.therapist, late_cancellation=None)
+    stale = await api.post(
+        "/api/v1/appointments",
+        json={
+            "therapist_id": people.therapist.id,
+            "start": LATER,
+            "duration_minutes": 50,
+            "modality": "video",
+            "policy_version": 1,
+        },
+        headers=people.client.headers,
+    )
+    assert stale.status_code == 409 and stale.json()["code"] == "policy_changed"
+    implicit = await book(api, people.therapist, people.client, LATER)
+    assert implicit["policy_version"] == 2
+
+
+async def test_a_late_cancellation_is_charged_only_when_the_accepted_policy_says_so(api, people, clock):
+    # Accepted no policy: late, but no fee.
+    clock.set(datetime(2026, 11, 30, 20, 0, tzinfo=UTC))  # 19 hours before people.appointment
+    await relogin(api, people.therapist, people.client)
+    cancelled = await _cancel(api, people.client, people.appointment)
+    assert cancelled["status"] == "late_cancelled"
+    assert await _invoices(api, people.client) == []
+
+    clock.set(datetime(2026, 11, 27, 15, 0, tzinfo=UTC))
+    await relogin(api, people.therapist, people.client)
+    await put_policy(api, people.therapist, window_hours=48, late_cancellation={"flat_amount_minor": 5000})
+    with_fee = await book(api, people.therapist, people.client, SOON, policy_version=1)
+    on_time = await book(api, people.therapist, people.client, "2026-12-03T15:00:00Z", policy_version=1)
+    # The therapist now drops the fee: appointments booked under version 1 keep it.
+    await put_policy(api, people.therapist, window_hours=48, late_cancellation=None)
+    without_fee = await book(api, people.therapist, people.client, "2026-11-28T20:00:00Z")
+    assert without_fee["policy_version"] == 2
+
+    assert (await _cancel(api, people.client, with_fee))["status"] == "late_cancelled"
+    assert (await _cancel(api, people.client, on_time))["status"] == "cancelled"
+    assert (await _cancel(api, people.client, without_fee))["status"] == "late_cancelled"
+    invoices = await _invoices(api, people.client)
+    assert [(i["kind"], i["appointment_id"], i["amount"]["amount_minor"], i["policy_version"]) for i in invoices] == [
+        ("late_cancellation", with_fee["id"], 5000, 1)
+    ]
+    assert invoices[0]["status"] == "open"
+
+
+async def test_a_therapist_cancelling_late_never_charges_the_client(api, people, clock):
+    await put_policy(api, people.therapist, late_cancellation={"percent_bp": 5000})
+    soon = await book(api, people.therapist, people.client, SOON)
+    await _cancel(api, people.therapist, soon)
+    assert await _invoices(api, people.client) == []
+
+
+async def test_a_percentage_fee_is_of_the_booked_session_price(api, people, clock):
+    await put_policy(api, people.therapist, late_cancellation={"percent_bp": 5000})
+    soon = await book(api, people.therapist, people.client, SOON)
+    await _cancel(api, people.client, soon)
+    [invoice] = await _invoices(api, people.client)
+    assert invoice["amount"]["amount_minor"] == 7500  # half of the 50-minute rate
+
+
+async def test_a_no_show_is_charged_only_when_the_accepted_policy_says_so(api, people, clock, container):
+    await put_policy(api, people.therapist, no_show={"percent_bp": 10000})
+    charged = await book(api, people.therapist, people.client, SOON)
+    await put_policy(api, people.therapist, no_show=None)
+    free = await book(api, people.therapist, people.client, "2026-11-28T17:00:00Z")
+
+    clock.set(datetime(2026, 11, 28, 18, 0, tzinfo=UTC))
+    await relogin(api, people.therapist, people.client)
+    for appointment in (charged, free):
+        marked = await api.post(
+            f"/api/v1/appointments/{appointment['id']}/status",
+            json={"status": "no_show"},
+            headers=people.therapist.headers,
+        )
+        assert marked.status_code == 200, marked.text
+    [invoice] = await _invoices(api, people.client)
+    assert (invoice["kind"], invoice["appointment_id"], invoice["amount"]["amount_minor"]) == (
+        "no_show",
+        charged["id"],
+        15000,
+    )
+    # The live session's call after marking it is idempotent: the same charge, no second invoice.
+    view = await container.billing.record_no_show(uuid.UUID(charged["id"]), clock.now())
+    assert str(view.invoice.id) == invoice["id"]
+    assert await container.billing.record_no_show(uuid.UUID(free["id"]), clock.now()) is None
+    assert len(await _invoices(api, people.client)) == 1
+    with pytest.raises(InvalidState):
+        await container.billing.record_no_show(uuid.UUID(people.appointment["id"]), clock.now())
+
+
+async def test_fees_need_a_policy_fee_for_the_right_case(api, people, clock):
+    other_client = await signed_up(api, "client")
+    await put_policy(api, people.therapist, no_show={"flat_amount_minor": 4000})  # no late-cancellation fee
+    soon = await book(api, people.therapist, other_client, SOON)
+    await _cancel(api, other_client, soon)
+    assert await _invoices(api, other_client) == []
