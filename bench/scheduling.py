@@ -268,6 +268,7 @@ def bare_statements() -> dict[str, Sql]:
         ACTIVE_APPOINTMENT_SQL,
         appointments,
         audit_events,
+        cancellation_policies,
         care_relationships,
         conversations,
         office_hours,
@@ -292,6 +293,7 @@ def bare_statements() -> dict[str, Sql]:
         "cancelled_by",
         "cancelled_at",
         "created_at",
+        "policy_version",
         "version",
     ]
     audit_values = [c.name for c in audit_events.c]
@@ -308,6 +310,14 @@ def bare_statements() -> dict[str, Sql]:
                 office_hours.c.therapist_id == bp("id", type_=office_hours.c.therapist_id.type)
             ),
             "id",
+        ),
+        "current_policy": render(
+            sa.select(cancellation_policies)
+            .where(cancellation_policies.c.therapist_id == bp("id", type_=cancellation_policies.c.therapist_id.type))
+            .order_by(cancellation_policies.c.version.desc())
+            .limit(bp("limit", type_=sa.Integer)),
+            "id",
+            "limit",
         ),
         "lock": render(sa.select(sa.func.pg_advisory_xact_lock(bp("key", type_=sa.BigInteger))), "key"),
         # Slot search reads only the intervals (AppointmentRepository.busy); booking reads whole rows.
@@ -535,6 +545,8 @@ def serve_bare(port: int, url: str) -> None:
                 hours_row = await conn.fetchrow(sql["office_hours"], therapist_id)
                 if hours_row is None:
                     raise Refused(422, "outside_office_hours")
+                policy = await conn.fetchrow(sql["current_policy"], therapist_id, 1)
+                policy_version = policy["version"] if policy else None
                 await conn.fetchval(sql["lock"], zlib.crc32(b"appointments:" + therapist_id.bytes))
                 busy = await conn.fetch(sql["blocking"], therapist_id, start + DAY_MARGIN, start - DAY_MARGIN)
                 try:
@@ -562,6 +574,7 @@ def serve_bare(port: int, url: str) -> None:
                         None,
                         None,
                         now,
+                        policy_version,
                         1,
                     )
                 except asyncpg.ExclusionViolationError:

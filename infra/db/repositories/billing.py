@@ -31,6 +31,7 @@ from domain.billing.storage import (
     StoredCharge,
 )
 from domain.scheduling.model import Modality
+from infra.db import fast
 from infra.db.tables import (
     billing_charges,
     billing_invoices,
@@ -151,6 +152,15 @@ def _policy(row: Any) -> CancellationPolicy:
     )
 
 
+# Read on every booking (the version the client accepts).
+_CURRENT_POLICY = fast.FastStatement(
+    sa.select(cancellation_policies)
+    .where(cancellation_policies.c.therapist_id == sa.bindparam("therapist_id"))
+    .order_by(cancellation_policies.c.version.desc())
+    .limit(1)
+)
+
+
 class SqlPolicyRepository:
     """Billing's versions of the cancellation policy, and scheduling's view of them (`AcceptedPolicies`)."""
 
@@ -158,14 +168,7 @@ class SqlPolicyRepository:
         self._s = session
 
     async def current(self, therapist_id: uuid.UUID) -> CancellationPolicy | None:
-        row = (
-            await self._s.execute(
-                sa.select(cancellation_policies)
-                .where(cancellation_policies.c.therapist_id == therapist_id)
-                .order_by(cancellation_policies.c.version.desc())
-                .limit(1)
-            )
-        ).first()
+        row = await fast.fetchrow(self._s, _CURRENT_POLICY, therapist_id=therapist_id)
         return _policy(row) if row else None
 
     async def version(self, therapist_id: uuid.UUID, version: int) -> CancellationPolicy | None:
