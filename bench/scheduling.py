@@ -292,8 +292,8 @@ def bare_statements() -> dict[str, Sql]:
         "cancel_reason",
         "cancelled_by",
         "cancelled_at",
-        "created_at",
         "policy_version",
+        "created_at",
         "version",
     ]
     audit_values = [c.name for c in audit_events.c]
@@ -573,8 +573,8 @@ def serve_bare(port: int, url: str) -> None:
                         None,
                         None,
                         None,
-                        now,
                         policy_version,
+                        now,
                         1,
                     )
                 except asyncpg.ExclusionViolationError:
