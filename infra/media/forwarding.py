@@ -1,7 +1,7 @@
 """Where the relay plugs into aiortc: a receiver's frames are taken before decoding, a sender is fed encoded frames.
 
 Every private name used here is pinned by the exact aiortc version in pyproject.toml and checked by
-tests/media/test_aiortc_internals.py, so an upgrade that moves them fails there first.
+tests/unit/media/test_aiortc_internals.py, so an upgrade that moves them fails there first.
 """
 
 from __future__ import annotations
@@ -133,10 +133,16 @@ class ForwardTrack(MediaStreamTrack):
 
     async def recv(self) -> EncodedFrame:  # type: ignore[override]
         if not self._started:
-            # The sender starts once DTLS is up: whatever queued before is stale, so start on a fresh key frame.
+            # The sender starts once DTLS is up. Audio queued before that is stale; video starts at the newest
+            # key frame queued (the one requested when this track subscribed), or waits for a fresh one.
             self._started = True
-            self._drain()
-            self._want_keyframe()
+            queued = self._drain()
+            keys = [i for i, f in enumerate(queued) if f.keyframe] if self.kind == "video" else []
+            if keys:
+                for f in queued[keys[-1] :]:
+                    self._queue.put_nowait(f)
+            else:
+                self._want_keyframe()
         frame = await self._queue.get()
         if self._offset is None:
             step = _VIDEO_STEP if self.kind == "video" else _AUDIO_STEP
@@ -147,9 +153,11 @@ class ForwardTrack(MediaStreamTrack):
         self.sent += 1
         return EncodedFrame(frame.codec, frame.data, timestamp, frame.keyframe, frame.arrived)
 
-    def _drain(self) -> None:
+    def _drain(self) -> list[EncodedFrame]:
+        drained = []
         while not self._queue.empty():
-            self._queue.get_nowait()
+            drained.append(self._queue.get_nowait())
+        return drained
 
     def _want_keyframe(self) -> None:
         if self.kind == "video":

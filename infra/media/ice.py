@@ -2,7 +2,7 @@
 
 aioice gathers host candidates from every interface except loopback and offers no option to change that, so the
 relay's advertised addresses are applied by replacing `aioice.ice.get_host_addresses` (pinned, see
-tests/media/test_aiortc_internals.py). aiortc falls back to a public STUN server when given no ICE servers, so
+tests/unit/media/test_aiortc_internals.py). aiortc falls back to a public STUN server when given no ICE servers, so
 the configuration always passes an explicit list, possibly empty.
 """
 
