@@ -76,9 +76,11 @@ class FrameAssembler:
             return False, JitterFrame(data=data, timestamp=packet.timestamp)
 
         if self._next is None:
-            # The first frame seen may be a tail: start after the first marker.
+            # The first frame seen may be a tail: start after the first marker, and since the frame skipped may
+            # have been the stream's key frame, ask the source for another (aiortc's receiver sends the PLI).
             if packet.marker:
                 self._next = uint16_add(seq, 1)
+                return True, None
             return False, None
         if not uint16_gt(uint16_add(seq, 1), self._next):
             return False, None  # belongs to a frame already passed on or given up

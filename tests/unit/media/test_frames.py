@@ -32,7 +32,8 @@ def vp8_frames(count: int) -> list[bytes]:
 
 def test_a_video_frame_is_released_by_its_marker_packet_not_by_the_next_frame() -> None:
     assembler = FrameAssembler(is_video=True)
-    assert assembler.add(packet(9, 0, b"tail", marker=True)) == (False, None)  # a partial first frame is skipped
+    # A first frame may be partial: it is skipped, and a key frame requested in case it was the stream's first.
+    assert assembler.add(packet(9, 0, b"tail", marker=True)) == (True, None)
     assert assembler.add(packet(10, 3000, b"ab")) == (False, None)
     pli, frame = assembler.add(packet(11, 3000, b"cd", marker=True))
     assert not pli and frame is not None and (frame.data, frame.timestamp) == (b"abcd", 3000)
@@ -49,7 +50,7 @@ def test_reordered_packets_complete_the_frame_when_the_gap_fills() -> None:
 def test_a_lost_packet_gives_up_the_frame_and_asks_for_a_key_frame() -> None:
     assembler = FrameAssembler(is_video=True)
     assembler.add(packet(0, 0, b"", marker=True))
-    plis = []
+    plis: list[bool] = []
     seq, ts = 2, 3000  # sequence 1 never arrives
     for _ in range(200):
         pli, frame = assembler.add(packet(seq, ts, b"x", marker=True))
