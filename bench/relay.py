@@ -421,6 +421,9 @@ async def run_inside(args: argparse.Namespace) -> int:
         ok &= passed
         print(f"{'met ' if passed else 'MISSED'} {name}: {value:.2f}")
     print(f"load average: {Path('/proc/loadavg').read_text().split()[:3]}")  # noqa: ASYNC240
+    udp = [line.split() for line in Path("/proc/net/snmp").read_text().splitlines() if line.startswith("Udp:")]  # noqa: ASYNC240
+    counters = dict(zip(udp[0][1:], udp[1][1:], strict=True))
+    print(f"UDP datagrams dropped in this namespace (receive buffers full): {counters.get('RcvbufErrors')}")
     return 0 if ok else 1
 
 

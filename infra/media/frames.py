@@ -6,6 +6,7 @@ re-packetized with aiortc's own packetizers (class/static methods, so no encoder
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from aiortc.codecs.h264 import H264Encoder
@@ -18,6 +19,9 @@ _H264_IDR = 5
 _H264_SPS = 7
 # Packets held while waiting for a missing one before the frame is given up (and a key frame requested).
 _MAX_GAP = 128
+# ...or how long: a NACKed packet comes back within a round trip; past this the frame is given up anyway (a freeze
+# until the next key frame beats a growing delay).
+_MAX_WAIT = 0.15
 
 
 def is_keyframe(codec_name: str, data: bytes) -> bool:
@@ -61,6 +65,7 @@ class FrameAssembler:
         self._packets: dict[int, RtpPacket] = {}
         self._next: int | None = None  # sequence number that starts the next frame
         self._last_audio: int | None = None
+        self._blocked_since: float | None = None
 
     @property
     def capacity(self) -> int:
@@ -107,12 +112,21 @@ class FrameAssembler:
                 for done in range(len(parts)):
                     self._packets.pop(uint16_add(self._next, done), None)
                 self._next = uint16_add(seq, 1)
+                self._blocked_since = None
                 return False, JitterFrame(data=b"".join(parts), timestamp=timestamp)
             seq = uint16_add(seq, 1)
-        if len(self._packets) >= _MAX_GAP:
+        now = time.monotonic()
+        if self._blocked_since is None:
+            self._blocked_since = now
+        if len(self._packets) >= _MAX_GAP or (now - self._blocked_since > _MAX_WAIT and self._later_frame_done()):
             self._resync()
+            self._blocked_since = None
             return True, None
         return False, None
+
+    def _later_frame_done(self) -> bool:
+        # Only give up waiting when something newer is complete, i.e. the missing packet is really missing.
+        return any(packet.marker for packet in self._packets.values())
 
     def _resync(self) -> None:
         # A packet is lost for good: drop everything up to the newest marker and ask for a key frame.

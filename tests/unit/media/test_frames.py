@@ -103,3 +103,19 @@ def test_the_packer_refuses_to_encode() -> None:
     except RuntimeError:
         return
     raise AssertionError("encode must refuse")
+
+
+def test_a_packet_missing_past_a_round_trip_gives_up_the_frame_without_waiting_for_a_full_buffer(monkeypatch) -> None:
+    import infra.media.frames as frames
+
+    now = [100.0]
+    monkeypatch.setattr(frames.time, "monotonic", lambda: now[0])
+    assembler = FrameAssembler(is_video=True)
+    assembler.add(packet(0, 0, b"", marker=True))
+    assert assembler.add(packet(2, 3000, b"b", marker=True)) == (False, None)  # 1 is missing: wait for the NACK
+    now[0] += 0.05
+    assert assembler.add(packet(3, 6000, b"c", marker=True)) == (False, None)
+    now[0] += 0.2
+    assert assembler.add(packet(4, 9000, b"d", marker=True)) == (True, None)  # given up: ask for a key frame
+    _, frame = assembler.add(packet(5, 12000, b"e", marker=True))
+    assert frame is not None and frame.data == b"e"
