@@ -79,6 +79,23 @@ async def test_three_participants_receive_each_others_audio_and_video(relay: For
             await peer.close()
 
 
+async def test_h264_is_forwarded_when_the_participants_offer_only_h264(relay: ForwardingRelay) -> None:
+    ana = Peer(relay, "h", "ana", LEVELS["ana"], video_mime="video/H264")
+    ben = Peer(relay, "h", "ben", LEVELS["ben"], video_mime="video/H264")
+    peers = [ana, ben]
+    try:
+        await ana.connect(others=0)
+        await ben.connect(others=1)
+        await ana.connect(others=1)
+        assert relay._rooms["h"].video_codec == "H264"
+        await wait_until(lambda: receives_everyone(peers), timeout=15)
+        for peer, other in ((ana, ben), (ben, ana)):
+            assert all(abs(level - other.level) < 12 for level in peer.video_from(other.name).levels)
+    finally:
+        for peer in peers:
+            await peer.close()
+
+
 async def test_a_late_joiner_gets_a_key_frame_within_a_second(relay: ForwardingRelay) -> None:
     peers = await join_all(relay, ["ana", "ben"])
     try:

@@ -47,13 +47,16 @@ class Received:
 
 
 class Peer:
-    def __init__(self, relay: MediaRelay, room: str, name: str, level: int) -> None:
+    def __init__(self, relay: MediaRelay, room: str, name: str, level: int, video_mime: str | None = None) -> None:
         self.relay, self.room, self.name, self.level = relay, room, name, level
+        # Offer only this video codec (e.g. "video/H264"), as a browser without VP8 would.
+        self.video_mime = video_mime
         # max-bundle as browsers do (aiortc's "balanced" mishandles a second video m-line).
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
         self.video = PatternTrack(level)
         self.pc.addTrack(AudioStreamTrack())
         self.video_sender: RTCRtpSender = self.pc.addTrack(self.video)
+        self._prefer_codec()
         self.streams: dict[str, str] = {}
         self.received: dict[str, Received] = defaultdict(Received)  # mid -> what arrived on it
         self.keyframe_requests: list[float] = []
@@ -72,6 +75,7 @@ class Peer:
         for _ in range(others - slots):
             self.pc.addTransceiver("audio", direction="recvonly")
             self.pc.addTransceiver("video", direction="recvonly")
+        self._prefer_codec()
         await self.pc.setLocalDescription(await self.pc.createOffer())
         answer = await self.relay.negotiate(self.room, self.name, self.pc.localDescription.sdp)
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=answer.sdp, type="answer"))
@@ -86,6 +90,16 @@ class Peer:
             ):
                 self._consumers[mid] = asyncio.ensure_future(self._consume(mid, transceiver.receiver.track))
         return time.monotonic()
+
+    def _prefer_codec(self) -> None:
+        if self.video_mime is None:
+            return
+        wanted = [
+            c for c in RTCRtpSender.getCapabilities("video").codecs if c.mimeType in (self.video_mime, "video/rtx")
+        ]
+        for transceiver in self.pc.getTransceivers():
+            if transceiver.kind == "video":
+                transceiver.setCodecPreferences(wanted)
 
     async def _consume(self, mid: str, track: object) -> None:
         seen = self.received[mid]
