@@ -55,6 +55,7 @@ from infra.media.forwarding_relay import ForwardingRelay
 from infra.media.http_api import relay_app
 from infra.media.ice import IceServer, IceSettings
 from infra.media.remote import RemoteRelay
+from infra.media.threaded import ThreadedRelay
 from infra.notify.factory import ClosableSmsSender, email_sender_from_settings, sms_sender_from_settings
 from infra.pubsub.factory import bus_from_settings
 from infra.settings import Settings
@@ -325,15 +326,14 @@ def relay_ice_settings(settings: Settings) -> IceSettings:
 
 
 def build_media_relay(settings: Settings) -> MediaRelay:
-    """The in-process forwarding relay, or a `hearth relay` process when HEARTH_RELAY_URL is set.
-
-    Both have an async `close()`; call it at shutdown.
+    """The in-process forwarding relay (on a thread and event loop of its own), or a `hearth relay` process when
+    HEARTH_RELAY_URL is set. Both have an async `close()`; call it at shutdown.
     """
     if settings.relay_url:
         if settings.relay_secret is None:
             raise ValueError("HEARTH_RELAY_URL needs HEARTH_RELAY_SECRET")
         return RemoteRelay(settings.relay_url, settings.relay_secret.get_secret_value())
-    return ForwardingRelay(relay_ice_settings(settings))
+    return ThreadedRelay(ForwardingRelay(relay_ice_settings(settings)))
 
 
 def build_relay_app(settings: Settings) -> Any:

@@ -9,10 +9,12 @@ from collections.abc import AsyncIterator
 import pytest
 from aiortc import RTCBundlePolicy, RTCConfiguration, RTCPeerConnection
 
-from domain.media.relay import ROOM_LIMIT, RoomFull
+from api.bootstrap import build_media_relay, load_settings
+from domain.media.relay import ROOM_LIMIT, MediaRelay, RoomFull
 from domain.shared.errors import ValidationFailed
 from infra.media.forwarding_relay import ForwardingRelay
 from infra.media.ice import IceSettings
+from infra.media.threaded import ThreadedRelay
 from tests.support.media_peers import Peer, wait_until
 
 LEVELS = {"ana": 40, "ben": 120, "cy": 200}
@@ -25,7 +27,7 @@ async def relay() -> AsyncIterator[ForwardingRelay]:
     await relay.close()
 
 
-async def join_all(relay: ForwardingRelay, names: list[str], room: str = "r1") -> list[Peer]:
+async def join_all(relay: MediaRelay, names: list[str], room: str = "r1") -> list[Peer]:
     peers: list[Peer] = []
     for name in names:
         peer = Peer(relay, room, name, LEVELS[name])
@@ -62,6 +64,22 @@ async def test_two_participants_receive_each_others_audio_and_video(relay: Forwa
     finally:
         for peer in peers:
             await peer.close()
+
+
+async def test_the_relay_hearth_serve_builds_runs_on_its_own_thread_and_forwards() -> None:
+    relay = build_media_relay(load_settings(relay_host_addresses=["127.0.0.1"]))
+    assert isinstance(relay, ThreadedRelay)
+    peers = []
+    try:
+        peers = await join_all(relay, ["ana", "ben"])  # type: ignore[arg-type]
+        await wait_until(lambda: receives_everyone(peers), timeout=15)
+        with pytest.raises(RoomFull):
+            for i in range(ROOM_LIMIT):
+                await relay.negotiate("r1", f"extra{i}", peers[0].pc.localDescription.sdp)
+    finally:
+        for peer in peers:
+            await peer.close()
+        await relay.close()
 
 
 async def test_three_participants_receive_each_others_audio_and_video(relay: ForwardingRelay) -> None:

@@ -10,12 +10,15 @@ import pytest
 from api.bootstrap import build_media_relay, build_relay_app, load_settings, relay_ice_settings
 from infra.media.forwarding_relay import ForwardingRelay
 from infra.media.remote import RemoteRelay
+from infra.media.threaded import ThreadedRelay
 
 
 async def test_in_process_by_default_and_remote_when_a_url_is_set() -> None:
     local = build_media_relay(load_settings(relay_host_addresses=["127.0.0.1"]))
-    assert isinstance(local, ForwardingRelay)
+    assert isinstance(local, ThreadedRelay) and isinstance(local._relay, ForwardingRelay)
+    assert await local.participants("nobody") == []
     await local.close()
+    assert not local._thread.is_alive()
     remote = build_media_relay(load_settings(relay_url="http://relay:8800", relay_secret="s"))
     assert isinstance(remote, RemoteRelay)
     await remote.close()
