@@ -1,8 +1,8 @@
 """The in-process relay on its own thread and event loop.
 
-`hearth serve` runs on uvloop, under which aiortc's UDP sockets overflowed in bench/relay.py (16 streams: 24 of 30
-fps delivered); on a plain asyncio loop they did not. A thread of its own also keeps media timing independent of
-slow API handlers. The port's calls hop to the relay's loop and back.
+`hearth serve` runs on uvloop, under which the relay dropped more datagrams in bench/relay.py than on a plain asyncio
+loop (see the comment in `hearth relay`); a thread of its own also keeps media timing independent of slow API
+handlers. The port's calls hop to the relay's loop and back.
 """
 
 from __future__ import annotations
