@@ -104,6 +104,9 @@ def codec_floor(encoded: list[bytes]) -> float:
     """CPU seconds per frame to decode a frame and encode it again (what a decoding relay spends per receiver)."""
     decoder = av.CodecContext.create("libvpx", "r")
     encoder = vp8_encoder()
+    # One thread each, as aiortc uses for 640x480: idle worker threads of a threaded codec spin and bill CPU time that
+    # varies tenfold with the machine's load.
+    decoder.thread_count = encoder.thread_count = 1
     start = time.process_time()
     for data in encoded * 2:
         for frame in decoder.decode(av.Packet(data)):
