@@ -29,6 +29,7 @@ from domain.identity.tickets import TicketService
 from domain.matching.scoring import Weights, validate_weights
 from domain.matching.service import MatchingService
 from domain.measures.service import MeasuresService
+from domain.media.relay import MediaRelay
 from domain.messaging.bus import MessageBus
 from domain.messaging.service import NOTIFY_UNREAD_JOB, MessagingService
 from domain.notes.service import NotesService
@@ -59,6 +60,11 @@ from infra.jobs.queue import JobQueue, create_pool
 from infra.jobs.worker import JobWorker
 from infra.logging import configure_logging
 from infra.matching.assignment import ScipyAssigner
+from infra.media.forwarding_relay import ForwardingRelay
+from infra.media.http_api import relay_app
+from infra.media.ice import IceServer, IceSettings
+from infra.media.remote import RemoteRelay
+from infra.media.threaded import ThreadedRelay
 from infra.notify.factory import ClosableSmsSender, email_sender_from_settings, sms_sender_from_settings
 from infra.payments.stripe import StripeConfig, StripeGateway
 from infra.pubsub.factory import bus_from_settings
@@ -412,3 +418,38 @@ async def run_worker(settings: Settings) -> None:
 
 def configure_cli_logging(settings: Settings) -> None:
     configure_logging(settings.log_level, settings.log_json)
+
+
+def relay_ice_settings(settings: Settings) -> IceSettings:
+    servers = [
+        IceServer(
+            urls=[url],
+            username=settings.relay_turn_username if url.startswith("turn") else None,
+            credential=(
+                settings.relay_turn_credential.get_secret_value()
+                if url.startswith("turn") and settings.relay_turn_credential
+                else None
+            ),
+        )
+        for url in settings.relay_ice_servers
+    ]
+    return IceSettings(host_addresses=list(settings.relay_host_addresses), servers=servers)
+
+
+def build_media_relay(settings: Settings) -> MediaRelay:
+    """The in-process forwarding relay (on a thread and event loop of its own), or a `hearth relay` process when
+    HEARTH_RELAY_URL is set. Both have an async `close()`; call it at shutdown.
+    """
+    if settings.relay_url:
+        if settings.relay_secret is None:
+            raise ValueError("HEARTH_RELAY_URL needs HEARTH_RELAY_SECRET")
+        return RemoteRelay(settings.relay_url, settings.relay_secret.get_secret_value())
+    return ThreadedRelay(ForwardingRelay(relay_ice_settings(settings)))
+
+
+def build_relay_app(settings: Settings) -> Any:
+    """The ASGI app of `hearth relay`: a forwarding relay behind its internal HTTP API."""
+    if settings.relay_secret is None or not settings.relay_secret.get_secret_value():
+        raise ValueError("hearth relay needs HEARTH_RELAY_SECRET")
+    relay = ForwardingRelay(relay_ice_settings(settings))
+    return relay_app(relay, settings.relay_secret.get_secret_value(), on_shutdown=relay.close)

@@ -112,6 +112,18 @@ class Settings(BaseSettings):
     platform_fee_mode: Literal["percent_per_invoice", "monthly_subscription"] = "percent_per_invoice"
     platform_fee_percent_bp: int = Field(default=300, ge=0, le=10_000)
     platform_fee_monthly_minor: int | None = Field(default=None, ge=0)
+    # Media relay (live sessions). Unset relay_url: the relay runs inside `hearth serve`; set: a `hearth relay`
+    # process at that URL, reached with relay_secret (which `hearth relay` requires too).
+    relay_url: str | None = None
+    relay_secret: SecretStr | None = None
+    # Host candidates the relay offers; empty means every non-loopback interface address. Loopback (127.0.0.1) is
+    # skipped by ICE unless listed here, as tests do.
+    relay_host_addresses: list[str] = []
+    # STUN/TURN servers for the relay's own ICE gathering. Always explicit: aiortc would otherwise use a public STUN
+    # server. TURN entries take relay_turn_username / relay_turn_credential.
+    relay_ice_servers: list[str] = []
+    relay_turn_username: str | None = None
+    relay_turn_credential: SecretStr | None = None
 
     @model_validator(mode="after")
     def _production_needs_real_keys(self) -> Settings:

@@ -1,0 +1,459 @@
+"""The forwarding media relay: delivered fps, relay CPU per stream and capture-to-receive latency, against direct
+peer-to-peer and against the codec floor (what decoding and re-encoding each frame would cost).
+
+    .venv/bin/python bench/relay.py                                  # 1, 8 and 16 streams, 10 s each; ~2.5 minutes
+    .venv/bin/python bench/relay.py --streams 1,4 --duration 5
+
+Runs itself inside a private network namespace with only loopback (`unshare -n`, root). A stream is one room with
+a publisher sending 640x480 VP8 at 30 fps and one subscriber. Frames are encoded once up front (libvpx with
+aiortc's real-time settings) and replayed, so the publishers cost no encoding and the subscribers take frames
+whole from the RTP receiver without decoding: the peers' CPU stays out of the way of what is measured. The relay
+is `hearth relay` in its own process (reached through RemoteRelay), its CPU read from /proc; direct is the same
+publishers and subscribers connected to each other. Targets (issue 6): at 16 streams delivered fps >= 0.95x the
+source's, relay CPU per stream <= 0.35x the codec floor, p50 latency <= 2x direct. Exit status 1 when missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import os
+import shlex
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import av
+import numpy as np
+from _common import cpu_seconds, free_port, running  # type: ignore[import-not-found]
+from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamTrack, VideoStreamTrack
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from infra.media.forwarding import Publication  # noqa: E402
+from infra.media.frames import EncodedFrame, ForwardingPacker, is_keyframe  # noqa: E402
+from infra.media.ice import rtc_configuration, use_host_addresses  # noqa: E402
+from infra.media.remote import RemoteRelay  # noqa: E402
+
+WIDTH, HEIGHT, FPS = 640, 480, 30
+LOOP = 90  # frames encoded once and replayed (3 s)
+BITRATE = 1_000_000
+SECRET = "bench-relay"
+TARGET_FPS, TARGET_CPU, TARGET_LATENCY = 0.95, 0.35, 2.0
+
+
+# --- the frames and the codec floor ------------------------------------------------------------------------
+
+
+def pictures() -> list[av.VideoFrame]:
+    rng = np.random.default_rng(6)
+    texture = rng.integers(0, 255, size=(HEIGHT, WIDTH), dtype=np.uint8)
+    out = []
+    for i in range(LOOP):
+        y = np.roll(texture, shift=i * 6, axis=1) // 2 + 64
+        y[(i * 5) % (HEIGHT - 40) :][:40] = 230  # a moving bar
+        image = np.concatenate([y, np.full((HEIGHT // 2, WIDTH), 128, dtype=np.uint8)])
+        frame = av.VideoFrame.from_ndarray(image, format="yuv420p")
+        frame.pts = i
+        out.append(frame)
+    return out
+
+
+def vp8_encoder() -> av.CodecContext:
+    # aiortc's Vp8Encoder settings (aiortc/codecs/vpx.py), so the stream looks like what aiortc would send.
+    codec = av.CodecContext.create("libvpx", "w")
+    codec.width, codec.height, codec.pix_fmt = WIDTH, HEIGHT, "yuv420p"
+    codec.bit_rate = BITRATE
+    codec.gop_size = 3000
+    codec.qmin, codec.qmax = 2, 56
+    codec.options = {
+        "bufsize": str(BITRATE),
+        "cpu-used": "-6",
+        "deadline": "realtime",
+        "lag-in-frames": "0",
+        "minrate": str(BITRATE),
+        "maxrate": str(BITRATE),
+        "noise-sensitivity": "4",
+        "overshoot-pct": "15",
+        "partitions": "0",
+        "static-thresh": "1",
+        "undershoot-pct": "100",
+    }
+    codec.framerate = FPS
+    codec.time_base = av.Fraction(1, FPS) if hasattr(av, "Fraction") else __import__("fractions").Fraction(1, FPS)
+    return codec
+
+
+def encode_loop(every_frame_a_keyframe: bool = False) -> list[bytes]:
+    encoder = vp8_encoder()
+    if every_frame_a_keyframe:
+        encoder.gop_size = 1
+    out: list[bytes] = []
+    for frame in pictures():
+        out += [bytes(p) for p in encoder.encode(frame)]
+    return out
+
+
+def codec_floor(encoded: list[bytes]) -> float:
+    """CPU seconds per frame to decode a frame and encode it again (what a decoding relay spends per receiver)."""
+    decoder = av.CodecContext.create("libvpx", "r")
+    encoder = vp8_encoder()
+    # One thread each, as aiortc uses for 640x480: idle worker threads of a threaded codec spin and bill CPU time that
+    # varies tenfold with the machine's load.
+    decoder.thread_count = encoder.thread_count = 1
+    start = time.process_time()
+    for data in encoded * 2:
+        for frame in decoder.decode(av.Packet(data)):
+            frame.pts = None
+            encoder.encode(frame)
+    return (time.process_time() - start) / (len(encoded) * 2)
+
+
+# --- peers -------------------------------------------------------------------------------------------------
+
+
+class LoopTrack(MediaStreamTrack):
+    """Replays the pre-encoded frames at 30 fps, noting when each one is handed to the sender ("captured")."""
+
+    kind = "video"
+
+    def __init__(self, frames: list[bytes], keyframes: list[bytes], sent: dict[int, float]) -> None:
+        super().__init__()
+        self._frames = frames
+        self._keyframes = keyframes
+        self._sent = sent
+        self._n = 0
+        self._start: float | None = None
+        self.force_keyframe = False
+
+    async def recv(self) -> EncodedFrame:  # type: ignore[override]
+        if self._start is None:
+            self._start = time.monotonic()
+        due = self._start + self._n / FPS
+        await asyncio.sleep(max(0.0, due - time.monotonic()))
+        index = self._n % len(self._frames)
+        # A key-frame request (PLI from the relay or the subscriber) is honoured as an encoder would.
+        data = self._keyframes[index] if self.force_keyframe else self._frames[index]
+        self.force_keyframe = False
+        self._sent[index] = time.monotonic()
+        self._n += 1
+        return EncodedFrame("VP8", data, self._n * (90_000 // FPS), is_keyframe("VP8", data))
+
+
+@dataclass(eq=False)
+class Stream:
+    frames: list[bytes]
+    keyframes: list[bytes]
+    index: dict[bytes, int]
+    sent: dict[int, float] = field(default_factory=dict)
+    sent_count: int = 0
+    received: list[float] = field(default_factory=list)  # arrival times
+    latencies: list[float] = field(default_factory=list)
+    publisher: RTCPeerConnection | None = None
+    subscriber: RTCPeerConnection | None = None
+
+    def push(self, frame: EncodedFrame) -> None:  # as a Publication subscriber
+        now = time.monotonic()
+        self.received.append(now)
+        index = self.index.get(hashlib.blake2b(frame.data, digest_size=8).digest())
+        if index is not None and index in self.sent:
+            self.latencies.append(now - self.sent[index])
+
+
+def publisher(stream: Stream) -> RTCPeerConnection:
+    pc = RTCPeerConnection(rtc_configuration([]))
+    track = LoopTrack(stream.frames, stream.keyframes, stream.sent)
+    sender = pc.addTransceiver(track, direction="sendonly").sender
+    sender._RTCRtpSender__encoder = ForwardingPacker("VP8")  # type: ignore[attr-defined]
+
+    def keyframe() -> None:
+        track.force_keyframe = True
+
+    sender._send_keyframe = keyframe  # type: ignore[method-assign]
+    return pc
+
+
+def subscriber(stream: Stream) -> RTCPeerConnection:
+    pc = RTCPeerConnection(rtc_configuration([]))
+    pc.addTransceiver("video", direction="recvonly")
+
+    @pc.on("track")
+    def on_track(track: MediaStreamTrack) -> None:
+        receiver = next(t.receiver for t in pc.getTransceivers() if t.receiver.track is track)
+        Publication("bench", "video", receiver).subscribers.add(stream)  # type: ignore[arg-type]
+
+    return pc
+
+
+async def offer(pc: RTCPeerConnection) -> str:
+    await pc.setLocalDescription(await pc.createOffer())
+    return pc.localDescription.sdp
+
+
+async def answer(pc: RTCPeerConnection, sdp: str) -> None:
+    await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
+
+
+async def connect(pub: RTCPeerConnection, sub: RTCPeerConnection, relay: RemoteRelay | None, room: str) -> None:
+    if relay is None:
+        await sub.setRemoteDescription(RTCSessionDescription(sdp=await offer(pub), type="offer"))
+        await sub.setLocalDescription(await sub.createAnswer())
+        await answer(pub, sub.localDescription.sdp)
+    else:
+        await answer(pub, (await relay.negotiate(room, "pub", await offer(pub))).sdp)
+        await answer(sub, (await relay.negotiate(room, "sub", await offer(sub))).sdp)
+
+
+# --- live: one stream encoded and decoded by the peers, for capture-to-display latency -----------------------
+
+BLOCK = 40
+
+
+def read_stamp(luma: np.ndarray) -> int:
+    return sum(1 << b for b in range(8) if luma[10:30, b * BLOCK + 10 : b * BLOCK + 30].mean() > 128)
+
+
+class LiveTrack(VideoStreamTrack):
+    """Raw frames with their number drawn in as eight black/white blocks, encoded by aiortc's own VP8 encoder."""
+
+    def __init__(self, captured: dict[int, float]) -> None:
+        super().__init__()
+        self._pictures = [p.to_ndarray(format="yuv420p") for p in pictures()]
+        self._captured = captured
+        self._n = 0
+
+    async def recv(self) -> av.VideoFrame:
+        pts, time_base = await self.next_timestamp()
+        image = self._pictures[self._n % LOOP].copy()
+        for b in range(8):
+            image[:BLOCK, b * BLOCK : (b + 1) * BLOCK] = 235 if (self._n >> b) & 1 else 16
+        frame = av.VideoFrame.from_ndarray(image, format="yuv420p")
+        frame.pts, frame.time_base = pts, time_base
+        self._captured[self._n % 256] = time.monotonic()
+        self._n += 1
+        return frame
+
+
+async def measure_live(mode: str, relay_url: str | None, warmup: float, duration: float) -> tuple[float, float, float]:
+    """One stream: capture -> aiortc VP8 encode -> (relay) -> decode at the subscriber. fps, p50 ms, p95 ms."""
+    captured: dict[int, float] = {}
+    shown: list[tuple[float, float]] = []
+    pub, sub = RTCPeerConnection(rtc_configuration([])), RTCPeerConnection(rtc_configuration([]))
+    pub.addTransceiver(LiveTrack(captured), direction="sendonly")
+    sub.addTransceiver("video", direction="recvonly")
+    tasks = []
+
+    async def consume(track: MediaStreamTrack) -> None:
+        while True:
+            frame = await track.recv()
+            now = time.monotonic()
+            luma = frame.to_ndarray(format="yuv420p")[:HEIGHT]
+            shown.append((now, now - captured.get(read_stamp(luma), now + 1)))
+
+    @sub.on("track")
+    def on_track(track: MediaStreamTrack) -> None:
+        tasks.append(asyncio.ensure_future(consume(track)))
+
+    relay = RemoteRelay(relay_url, SECRET) if relay_url else None
+    await connect(pub, sub, relay, f"live-{mode}")
+    await asyncio.sleep(warmup)
+    start = time.monotonic()
+    await asyncio.sleep(duration)
+    window = [latency for at, latency in shown if at >= start and latency >= 0]
+    for task in tasks:
+        task.cancel()
+    await pub.close()
+    await sub.close()
+    if relay is not None:
+        await relay.close_room(f"live-{mode}")
+        await relay.close()
+    window.sort()
+    if not window:
+        return 0.0, float("nan"), float("nan")
+    return len(window) / duration, 1000 * window[len(window) // 2], 1000 * window[int(len(window) * 0.95)]
+
+
+@dataclass
+class Figures:
+    mode: str
+    streams: int
+    source_fps: float
+    delivered_fps: float
+    worst_fps: float
+    p50_ms: float
+    p95_ms: float
+    relay_cpu_per_stream: float | None  # cores
+
+
+async def measure(
+    mode: str,
+    count: int,
+    frames: list[bytes],
+    keyframes: list[bytes],
+    index: dict[bytes, int],
+    relay_url: str | None,
+    relay_pid: int | None,
+    warmup: float,
+    duration: float,
+) -> Figures:
+    streams = [Stream(frames, keyframes, index) for _ in range(count)]
+    relay = RemoteRelay(relay_url, SECRET) if relay_url else None
+    for i, stream in enumerate(streams):
+        stream.publisher, stream.subscriber = publisher(stream), subscriber(stream)
+        await connect(stream.publisher, stream.subscriber, relay, f"bench-{mode}-{count}-{i}")
+    await asyncio.sleep(warmup)
+    for stream in streams:
+        stream.received.clear()
+        stream.latencies.clear()
+    sent0 = [len(s.sent) and s.publisher.getTransceivers()[0].sender.track._n for s in streams]  # type: ignore[union-attr]
+    cpu0 = cpu_seconds(relay_pid) if relay_pid else 0.0
+    start = time.monotonic()
+    await asyncio.sleep(duration)
+    elapsed = time.monotonic() - start
+    cpu = (cpu_seconds(relay_pid) - cpu0) if relay_pid else None
+    sent = [s.publisher.getTransceivers()[0].sender.track._n - n0 for s, n0 in zip(streams, sent0, strict=True)]  # type: ignore[union-attr]
+    delivered = [sum(1 for t in s.received if t >= start) / elapsed for s in streams]
+    latencies = sorted(x for s in streams for x in s.latencies)
+    for stream in streams:
+        await stream.publisher.close()  # type: ignore[union-attr]
+        await stream.subscriber.close()  # type: ignore[union-attr]
+    if relay is not None:
+        for i in range(count):
+            await relay.close_room(f"bench-{mode}-{count}-{i}")
+        await relay.close()
+    return Figures(
+        mode=mode,
+        streams=count,
+        source_fps=statistics.mean(sent) / elapsed,
+        delivered_fps=statistics.mean(delivered),
+        worst_fps=min(delivered),
+        p50_ms=1000 * latencies[len(latencies) // 2] if latencies else float("nan"),
+        p95_ms=1000 * latencies[int(len(latencies) * 0.95)] if latencies else float("nan"),
+        relay_cpu_per_stream=None if cpu is None else cpu / elapsed / count,
+    )
+
+
+async def run_inside(args: argparse.Namespace) -> int:
+    use_host_addresses(["127.0.0.1"])
+    counts = [int(c) for c in args.streams.split(",")]
+    print(f"encoding {LOOP} frames of {WIDTH}x{HEIGHT} VP8 at {BITRATE // 1000} kbit/s ...", flush=True)
+    frames, keyframes = encode_loop(), encode_loop(every_frame_a_keyframe=True)
+    index = {hashlib.blake2b(f, digest_size=8).digest(): i for i, f in enumerate(frames)}
+    index.update({hashlib.blake2b(f, digest_size=8).digest(): i for i, f in enumerate(keyframes)})
+    assert len({hashlib.blake2b(f, digest_size=8).digest() for f in frames}) == LOOP, "frames must differ"
+    floor_frame = codec_floor(frames)
+    floor_stream = floor_frame * FPS
+    print(
+        f"codec floor (PyAV VP8 decode + encode, same frames): {floor_frame * 1000:.1f} ms CPU per frame"
+        f" = {floor_stream:.3f} cores per {FPS} fps stream; mean frame {statistics.mean(map(len, frames)):.0f} bytes"
+    )
+
+    port = free_port()
+    env = {
+        "HEARTH_RELAY_SECRET": SECRET,
+        "HEARTH_RELAY_HOST_ADDRESSES": '["127.0.0.1"]',
+        "HEARTH_LOG_LEVEL": "WARNING",
+    }
+    results: list[Figures] = []
+    # setsid: the relay gets a scheduling group (autogroup) of its own, as a separately run service would, instead of
+    # splitting this process's share of a shared machine with the 2 x 16 peers.
+    command = ["setsid", sys.executable, "-m", "api.cli", "relay", "--port", str(port)]
+    with running(command, env, f"http://127.0.0.1:{port}/healthz") as process:
+        live_relayed = await measure_live("relayed", f"http://127.0.0.1:{port}", args.warmup, args.duration)
+        for count in counts:
+            results.append(
+                await measure(
+                    "relayed",
+                    count,
+                    frames,
+                    keyframes,
+                    index,
+                    f"http://127.0.0.1:{port}",
+                    process.pid,
+                    args.warmup,
+                    args.duration,
+                )
+            )
+            print(_row(results[-1], floor_stream), flush=True)
+    for count in counts:
+        results.append(await measure("direct", count, frames, keyframes, index, None, None, args.warmup, args.duration))
+        print(_row(results[-1], floor_stream), flush=True)
+
+    live_direct = await measure_live("direct", None, args.warmup, args.duration)
+
+    print()
+    print(
+        f"{'mode':8} {'streams':>7} {'src fps':>8} {'fps':>6} {'worst':>6} {'p50 ms':>7} {'p95 ms':>7}"
+        f" {'relay CPU/stream':>17} {'x floor':>8}"
+    )
+    for r in results:
+        print(_row(r, floor_stream))
+    ok = True
+    largest = max(counts)
+    relayed = {r.streams: r for r in results if r.mode == "relayed"}
+    direct = {r.streams: r for r in results if r.mode == "direct"}
+    big = relayed[largest]
+    checks = [
+        (
+            f"{largest} streams delivered at >= {TARGET_FPS}x source fps",
+            big.worst_fps / big.source_fps,
+            big.worst_fps >= TARGET_FPS * big.source_fps,
+        ),
+        (
+            f"relay CPU per stream <= {TARGET_CPU}x codec floor",
+            (big.relay_cpu_per_stream or 0) / floor_stream,
+            (big.relay_cpu_per_stream or 0) <= TARGET_CPU * floor_stream,
+        ),
+    ]
+    for count in counts:
+        ratio = relayed[count].p50_ms / direct[count].p50_ms
+        checks.append((f"p50 latency at {count} streams <= {TARGET_LATENCY}x direct", ratio, ratio <= TARGET_LATENCY))
+    print()
+    print("one live stream, capture -> aiortc VP8 encode -> path -> decode at the subscriber:")
+    for name, (fps, p50, p95) in (("relayed", live_relayed), ("direct", live_direct)):
+        print(f"  {name:8} {fps:5.1f} fps decoded, p50 {p50:6.1f} ms, p95 {p95:6.1f} ms")
+    ratio = live_relayed[1] / live_direct[1]
+    checks.append(("p50 capture-to-display latency, one live stream, <= 2.0x direct", ratio, ratio <= TARGET_LATENCY))
+    print()
+    for name, value, passed in checks:
+        ok &= passed
+        print(f"{'met ' if passed else 'MISSED'} {name}: {value:.2f}")
+    print(f"load average: {Path('/proc/loadavg').read_text().split()[:3]}")  # noqa: ASYNC240
+    udp = [line.split() for line in Path("/proc/net/snmp").read_text().splitlines() if line.startswith("Udp:")]  # noqa: ASYNC240
+    counters = dict(zip(udp[0][1:], udp[1][1:], strict=True))
+    print(f"UDP datagrams dropped in this namespace (receive buffers full): {counters.get('RcvbufErrors')}")
+    return 0 if ok else 1
+
+
+def _row(r: Figures, floor_stream: float) -> str:
+    cpu = "" if r.relay_cpu_per_stream is None else f"{r.relay_cpu_per_stream * 1000:.1f} mcores"
+    ratio = "" if r.relay_cpu_per_stream is None else f"{r.relay_cpu_per_stream / floor_stream:.3f}"
+    return (
+        f"{r.mode:8} {r.streams:>7} {r.source_fps:>8.1f} {r.delivered_fps:>6.1f} {r.worst_fps:>6.1f}"
+        f" {r.p50_ms:>7.1f} {r.p95_ms:>7.1f} {cpu:>17} {ratio:>8}"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--streams", default="1,8,16")
+    parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if not args.inside:
+        argv = [sys.executable, str(Path(__file__).resolve()), *sys.argv[1:], "--inside"]
+        script = "ip link set lo up && exec " + shlex.join(argv)
+        return subprocess.call(["unshare", "-n", "sh", "-c", script], cwd=ROOT)
+    os.chdir(ROOT)
+    return asyncio.run(run_inside(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,71 @@
+"""`RemoteRelay`: the MediaRelay port backed by a `hearth relay` process over its internal HTTP API."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import httpx
+
+from domain.media.relay import RelayAnswer, RoomFull
+from domain.shared.errors import ValidationFailed
+
+
+class RemoteRelay:
+    def __init__(
+        self,
+        base_url: str,
+        secret: str,
+        *,
+        timeout: float = 15.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        # Negotiation includes the relay's ICE gathering, hence a timeout in seconds rather than milliseconds.
+        self._http = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"),
+            headers={"authorization": f"Bearer {secret}"},
+            timeout=timeout,
+            transport=transport,
+        )
+
+    async def negotiate(self, room_id: str, participant_id: str, offer_sdp: str) -> RelayAnswer:
+        response = await self._http.post(
+            f"{_room(room_id)}/participants/{_id(participant_id)}/negotiate", json={"sdp": offer_sdp}
+        )
+        if response.status_code == 409:
+            raise RoomFull(_code(response))
+        if response.status_code == 422:
+            raise ValidationFailed("the offer cannot be relayed", code=_code(response))
+        response.raise_for_status()
+        body = response.json()
+        return RelayAnswer(sdp=body["sdp"], streams={str(k): str(v) for k, v in body["streams"].items()})
+
+    async def leave(self, room_id: str, participant_id: str) -> None:
+        response = await self._http.delete(f"{_room(room_id)}/participants/{_id(participant_id)}")
+        response.raise_for_status()
+
+    async def close_room(self, room_id: str) -> None:
+        response = await self._http.delete(_room(room_id))
+        response.raise_for_status()
+
+    async def participants(self, room_id: str) -> list[str]:
+        response = await self._http.get(f"{_room(room_id)}/participants")
+        response.raise_for_status()
+        return [str(p) for p in response.json()["participants"]]
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+
+def _id(value: str) -> str:
+    return quote(value, safe="")
+
+
+def _room(room_id: str) -> str:
+    return f"/rooms/{_id(room_id)}"
+
+
+def _code(response: httpx.Response) -> str:
+    try:
+        return str(response.json()["code"])
+    except (ValueError, KeyError, TypeError):
+        return "relay_error"
