@@ -24,16 +24,23 @@ from domain.identity.service import IdentityService, ThrottleRules
 from domain.identity.throttle import ThrottleRule
 from domain.identity.tickets import TicketService
 from domain.measures.service import MeasuresService
+from domain.media.relay import MediaRelay
 from domain.messaging.bus import MessageBus
 from domain.messaging.service import NOTIFY_UNREAD_JOB, MessagingService
 from domain.notes.service import NotesService
 from domain.plans.service import PlansService
 from domain.scheduling.calendar_service import CalendarService
+from domain.scheduling.model import Appointment
 from domain.scheduling.ports import SchedulingUnitOfWork
 from domain.scheduling.reminder_service import ReminderService
 from domain.scheduling.series_service import SeriesService
 from domain.scheduling.service import SEND_REMINDER_JOB, Freed, SchedulingService
 from domain.scheduling.waitlist_service import WaitlistService
+from domain.sessions.ice import IceConfig
+from domain.sessions.model import WindowRules
+from domain.sessions.notify import BusSessionNotifier
+from domain.sessions.ports import PhoneCalls, SessionOutcomes
+from domain.sessions.service import NO_SHOW_JOB, SessionService
 from domain.shared.data_keys import KeyRotation, RotationReport
 from domain.shared.ports import Clock, SystemClock, UuidGenerator
 from infra.crypto.cipher import NaclPayloadCipher
@@ -77,6 +84,7 @@ class Container:
     plans: PlansService
     notes: NotesService
     messaging: MessagingService
+    sessions: SessionService
     tickets: TicketService
     hub: Hub
     bus: MessageBus
@@ -88,6 +96,31 @@ class Container:
     worker: JobWorker
     cipher: NaclPayloadCipher
     key_rotation: KeyRotation
+
+    # Live sessions reach these through ports; the composition root (or a test) plugs the real ones in.
+    @property
+    def media_relay(self) -> MediaRelay | None:
+        return self.sessions.relay
+
+    @media_relay.setter
+    def media_relay(self, relay: MediaRelay | None) -> None:
+        self.sessions.relay = relay
+
+    @property
+    def phone_calls(self) -> PhoneCalls | None:
+        return self.sessions.phone_calls
+
+    @phone_calls.setter
+    def phone_calls(self, calls: PhoneCalls | None) -> None:
+        self.sessions.phone_calls = calls
+
+    @property
+    def session_outcomes(self) -> SessionOutcomes | None:
+        return self.sessions.outcomes
+
+    @session_outcomes.setter
+    def session_outcomes(self, outcomes: SessionOutcomes | None) -> None:
+        self.sessions.outcomes = outcomes
 
     async def database_ready(self) -> bool:
         try:
@@ -197,7 +230,30 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
     ) -> None:
         await messaging.open_in(cast(SqlUnitOfWork, unit), client_id, therapist_id, practice_id)
 
-    scheduling = SchedulingService(uow=uow, clock=clock, ids=ids, on_freed=offer_freed, on_care=open_conversation)
+    live = SessionService(
+        uow,
+        cipher,
+        clock,
+        ids,
+        rules=WindowRules(
+            early=timedelta(minutes=settings.session_join_early_minutes),
+            late=timedelta(minutes=settings.session_join_late_minutes),
+            no_show_after=timedelta(minutes=settings.session_no_show_minutes),
+        ),
+        ice=IceConfig(
+            stun_urls=tuple(settings.stun_urls),
+            turn_urls=tuple(settings.turn_urls),
+            turn_secret=settings.turn_secret.get_secret_value() if settings.turn_secret else None,
+            turn_ttl=timedelta(seconds=settings.turn_ttl_seconds),
+        ),
+    )
+
+    async def session_booked(unit: SchedulingUnitOfWork, appointment: Appointment) -> None:
+        await live.schedule_no_show_check(unit.jobs, appointment)
+
+    scheduling = SchedulingService(
+        uow=uow, clock=clock, ids=ids, on_freed=offer_freed, on_care=open_conversation, on_booked=session_booked
+    )
     waitlist = WaitlistService(uow, scheduling, clock, ids, email, settings.public_url)
     waitlist_box.append(waitlist)
     reminders = ReminderService(uow, clock, email, sms, settings.public_url)
@@ -205,18 +261,24 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
     async def send_reminder(payload: dict[str, Any]) -> None:
         await reminders.send(uuid.UUID(payload["reminder_id"]))
 
+    async def check_no_show(payload: dict[str, Any]) -> None:
+        await live.check_no_show(uuid.UUID(payload["appointment_id"]))
+
     async def notify_unread(payload: dict[str, Any]) -> None:
         await messaging.notify_unread(
             uuid.UUID(payload["conversation_id"]), uuid.UUID(payload["user_id"]), int(payload["seq"])
         )
 
     worker = job_worker_from_settings(
-        job_pool, {SEND_REMINDER_JOB: send_reminder, NOTIFY_UNREAD_JOB: notify_unread}, settings
+        job_pool,
+        {SEND_REMINDER_JOB: send_reminder, NOTIFY_UNREAD_JOB: notify_unread, NO_SHOW_JOB: check_no_show},
+        settings,
     )
     plans = PlansService(uow, cipher, clock, ids)
-    hub = Hub(messaging, identity)
+    hub = Hub(messaging, identity, live)
     bus = bus_from_settings(settings, on_gap=hub.on_gap)
     messaging.attach_bus(bus)
+    live.notifier = BusSessionNotifier(bus)
     return Container(
         settings=settings,
         engine=engine,
@@ -232,6 +294,7 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
         plans=plans,
         notes=NotesService(uow, cipher, clock, ids, plans),
         messaging=messaging,
+        sessions=live,
         tickets=TicketService(uow, clock),
         hub=hub,
         bus=bus,

@@ -17,6 +17,7 @@ from domain.scheduling.calendar_service import CalendarService
 from domain.scheduling.series_service import SeriesService
 from domain.scheduling.service import SchedulingService
 from domain.scheduling.waitlist_service import WaitlistService
+from domain.sessions.service import SessionService
 from domain.shared.errors import AuthenticationFailed
 from domain.shared.principal import Principal
 
@@ -66,6 +67,10 @@ async def messaging_service(request: Request) -> MessagingService:
     return _container(request).messaging
 
 
+async def session_service(request: Request) -> SessionService:
+    return _container(request).sessions
+
+
 async def request_id(request: Request) -> str | None:
     return getattr(request.state, "request_id", None)
 
@@ -91,6 +96,7 @@ Measures = Annotated[MeasuresService, Depends(measures_service)]
 Plans = Annotated[PlansService, Depends(plans_service)]
 Notes = Annotated[NotesService, Depends(notes_service)]
 Messaging = Annotated[MessagingService, Depends(messaging_service)]
+Sessions = Annotated[SessionService, Depends(session_service)]
 Container_ = Annotated[Container, Depends(container)]
 RequestId = Annotated[str | None, Depends(request_id)]
 ClientAddress = Annotated[str, Depends(client_address)]

@@ -24,6 +24,7 @@ from api.routers import (
     measures,
     messaging,
     series,
+    sessions,
     therapists,
     waitlist,
 )
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             {"name": "measures", "description": "PHQ-9 and GAD-7: assignment, scores, trends, safety alerts"},
             {"name": "plans", "description": "Therapy plans: goals, objectives, versions, acknowledgements"},
             {"name": "notes", "description": "Progress notes and psychotherapy notes"},
+            {"name": "sessions", "description": "Live sessions: check-in, waiting room, ICE servers, step-down"},
             {"name": "conversations", "description": "Secure messaging between a client and their therapist"},
             {"name": "health", "description": "Probes for load balancers and orchestrators"},
         ],
@@ -83,6 +85,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         clinical.plans_router,
         clinical.notes_router,
         messaging.router,
+        sessions.router,
     )
     for router in routers:
         app.include_router(router, dependencies=[Depends(authorize)])

@@ -89,7 +89,10 @@ class SchedulingService:
         reminder_offsets: tuple[timedelta, ...] = DEFAULT_REMINDER_OFFSETS,
         on_freed: Callable[[Freed], Awaitable[None]] | None = None,
         on_care: Callable[[SchedulingUnitOfWork, uuid.UUID, uuid.UUID, uuid.UUID], Awaitable[object]] | None = None,
+        on_booked: Callable[[SchedulingUnitOfWork, Appointment], Awaitable[object]] | None = None,
     ) -> None:
+        # Called inside the booking transaction: live sessions schedule their no-show check there.
+        self._on_booked = on_booked
         # Called inside the booking transaction: messaging opens the pair's conversation there.
         self._on_care = on_care
         self._uow = uow
@@ -245,6 +248,8 @@ class SchedulingService:
         if self._on_care is not None:
             await self._on_care(uow, client_id, therapist.id, therapist.practice_id)
         await self._schedule_reminders(uow, appointment)
+        if self._on_booked is not None:
+            await self._on_booked(uow, appointment)
         await uow.audit.append(self._event(principal, "appointment.create", "appointment", appointment.id))
         return appointment
 

@@ -24,6 +24,7 @@ from domain.scheduling.ports import (
     SeriesRepository,
     WaitlistRepository,
 )
+from domain.sessions.ports import LiveSessionRepository
 from domain.shared.data_keys import DataKeyRepository
 from domain.shared.jobs import JobScheduler
 from domain.shared.records import ClientRecordRepository
@@ -55,6 +56,7 @@ from infra.db.repositories.scheduling import (
     SqlSeriesRepository,
     SqlWaitlistRepository,
 )
+from infra.db.repositories.sessions import SqlLiveSessionRepository
 from infra.jobs.queue import JobQueue
 from infra.jobs.transactional import TransactionalJobs
 
@@ -90,6 +92,7 @@ class SqlUnitOfWork:
         self.psychotherapy_notes: PsychotherapyRepository = SqlPsychotherapyRepository(session)
         self.conversations: ConversationRepository = SqlConversationRepository(session)
         self.tickets: TicketRepository = SqlTicketRepository(session)
+        self.live_sessions: LiveSessionRepository = SqlLiveSessionRepository(session)
         if self._queue is not None:
             self.jobs: JobScheduler = TransactionalJobs(self._queue, session)
         return self
