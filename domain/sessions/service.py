@@ -522,7 +522,11 @@ class SessionService:
             created_at=now,
         )
         if not await uow.live_sessions.add(session):
-            raise Conflict("The session is being opened; try again.", code="session_busy")
+            # A concurrent first visit won (the insert waited for it to commit): use its session.
+            found = await uow.live_sessions.get(appointment.id, for_update=for_update)
+            if found is None:
+                raise Conflict("The session is being opened; try again.", code="session_busy")
+            return found
         return session
 
     def _check_open(self, appointment: Appointment, session: LiveSession, now: datetime) -> None:

@@ -195,3 +195,25 @@ async def test_a_practice_can_require_the_relay(api, app, care, clock, ports):
         assert (await recv(client_ws, "error"))["code"] == "relayed_required"
     finally:
         await client_ws.close()
+
+
+async def test_sdp_and_candidates_never_reach_the_logs(api, care, clock, settings, capfd):
+    verbose = create_app(settings.model_copy(update={"log_level": "DEBUG"}), clock=clock)
+    async with serve(verbose) as url, httpx.AsyncClient(base_url=url, timeout=30) as http:
+        aid = await ready(http, care, clock)
+        therapist_ws = await connect(http, url, care.therapist)
+        client_ws = await connect(http, url, care.client)
+        try:
+            await exchange(therapist_ws, client_ws, care, aid)
+            # A frame the server refuses is not echoed into the logs either.
+            await send(therapist_ws, type="call_offer", appointment_id=aid, sdp=OFFER, extra="x")
+            assert (await recv(therapist_ws, "error"))["code"] == "invalid_frame"
+        finally:
+            await therapist_ws.close()
+            await client_ws.close()
+    logged = "".join(capfd.readouterr())
+    assert "/api/v1/appointments/{appointment_id}/check-in" in logged, (
+        "the server did log: the check below means something"
+    )
+    for secret in ("4611731400430051336", "192.0.2.10", "IN IP4", "Robin Contact", "+12125550100"):
+        assert secret not in logged, secret
