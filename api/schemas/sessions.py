@@ -134,6 +134,9 @@ class SessionOut(BaseModel):
     auto_admit: bool
     connected: list[uuid.UUID]
     check_in: CheckInOut | None
+    known_emergency_contact: EmergencyContactBody | None = Field(
+        description="For the client before the check-in: the contact given last time, to confirm or update"
+    )
     licence_warning: str | None = Field(description="For the therapist: not licensed where the client is today")
     ended_at: datetime | None
     events: list[SessionEventOut]
@@ -162,6 +165,11 @@ class SessionOut(BaseModel):
             auto_admit=s.auto_admit,
             connected=sorted(v.connected, key=str),
             check_in=CheckInOut.of(v.check_in) if v.check_in else None,
+            known_emergency_contact=EmergencyContactBody(
+                name=v.known_emergency_contact.name, phone=v.known_emergency_contact.phone
+            )
+            if v.known_emergency_contact
+            else None,
             licence_warning=v.licence_warning,
             ended_at=s.ended_at,
             events=[SessionEventOut.of(e) for e in v.events],

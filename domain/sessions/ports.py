@@ -50,6 +50,10 @@ class LiveSessionRepository(Protocol):
 
     async def drop_signals(self, appointment_id: uuid.UUID) -> None: ...
 
+    async def last_check_in(self, client_id: uuid.UUID, *, other_than: uuid.UUID) -> LiveSession | None:
+        """The client's most recent checked-in session other than `other_than` (its emergency contact is offered
+        for confirmation)."""
+
     async def require_relayed(self, practice_id: uuid.UUID) -> bool: ...
 
     async def set_require_relayed(self, practice_id: uuid.UUID, required: bool, at: datetime) -> None: ...

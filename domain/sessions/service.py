@@ -66,6 +66,8 @@ class SessionView:
     require_relayed: bool
     relay_available: bool
     viewer_id: uuid.UUID
+    # For the client before checking in: the emergency contact they gave last time, to confirm or update.
+    known_emergency_contact: EmergencyContact | None = None
 
     @property
     def viewer_role(self) -> str:
@@ -585,6 +587,11 @@ class SessionService:
                     f"You hold no licence for {check_in.location_code}, where your client is today "
                     f"(your licences: {', '.join(licences) or 'none'})."
                 )
+        known = None
+        if check_in is None and principal.user_id == appointment.client_id:
+            previous = await uow.live_sessions.last_check_in(appointment.client_id, other_than=appointment.id)
+            last = await self._check_in(uow, previous) if previous is not None else None
+            known = last.emergency_contact if last else None
         now = self._clock.now()
         admitted = session.admitted_at is not None or (
             session.auto_admit and check_in is not None and now >= appointment.start
@@ -601,6 +608,7 @@ class SessionService:
             require_relayed=await uow.live_sessions.require_relayed(appointment.practice_id),
             relay_available=self.relay is not None,
             viewer_id=principal.user_id,
+            known_emergency_contact=known,
         )
 
     async def _store_signal(

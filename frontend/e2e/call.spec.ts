@@ -72,7 +72,7 @@ async function videoTracks(page: Page): Promise<number> {
     if (!pc) return -1;
     return pc
       .getTransceivers()
-      .filter((t) => !t.stopped && t.currentDirection !== 'inactive' && (t.sender.track?.kind === 'video' || t.receiver.track.kind === 'video'))
+      .filter((t) => t.currentDirection !== 'stopped' && t.currentDirection !== 'inactive' && (t.sender.track?.kind === 'video' || t.receiver.track.kind === 'video'))
       .length;
   });
 }
@@ -103,6 +103,13 @@ test('therapist and client complete a p2p video call, then step down to audio', 
   }
   await expectReceivingVideo(therapistPage);
   await expectReceivingVideo(clientPage);
+  await expect(clientPage.getByTestId('timer')).toHaveText(/^-?\d+:\d\d$/);
+
+  // Keyboard shortcut for mute: M toggles the microphone track.
+  await clientPage.keyboard.press('m');
+  await expect(clientPage.getByRole('button', { name: 'Unmute (M)' })).toBeVisible();
+  await clientPage.keyboard.press('m');
+  await expect(clientPage.getByRole('button', { name: 'Mute (M)' })).toBeVisible();
 
   await clientPage.getByRole('button', { name: 'Switch to audio only' }).click();
   for (const page of [therapistPage, clientPage]) {

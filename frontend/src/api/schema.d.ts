@@ -3031,6 +3031,8 @@ export interface components {
             ended_at: string | null;
             /** Events */
             events: components["schemas"]["SessionEventOut"][];
+            /** @description For the client before the check-in: the contact given last time, to confirm or update */
+            known_emergency_contact: components["schemas"]["EmergencyContactBody"] | null;
             /**
              * Licence Warning
              * @description For the therapist: not licensed where the client is today

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.scheduling.model import Modality
 from domain.sessions.model import EventKind, LiveSession, MediaPath, SessionEvent
 from domain.sessions.ports import StoredSignal
-from infra.db.tables import live_sessions, practice_session_settings, session_events, session_signals
+from infra.db.tables import appointments, live_sessions, practice_session_settings, session_events, session_signals
 
 
 def _session(r: Any) -> LiveSession:
@@ -143,6 +143,22 @@ class SqlLiveSessionRepository:
 
     async def drop_signals(self, appointment_id: uuid.UUID) -> None:
         await self._s.execute(session_signals.delete().where(session_signals.c.appointment_id == appointment_id))
+
+    async def last_check_in(self, client_id: uuid.UUID, *, other_than: uuid.UUID) -> LiveSession | None:
+        row = (
+            await self._s.execute(
+                sa.select(live_sessions)
+                .join(appointments, appointments.c.id == live_sessions.c.appointment_id)
+                .where(
+                    appointments.c.client_id == client_id,
+                    live_sessions.c.appointment_id != other_than,
+                    live_sessions.c.check_in.is_not(None),
+                )
+                .order_by(live_sessions.c.checked_in_at.desc())
+                .limit(1)
+            )
+        ).first()
+        return _session(row) if row else None
 
     async def require_relayed(self, practice_id: uuid.UUID) -> bool:
         found = (

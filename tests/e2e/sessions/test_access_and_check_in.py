@@ -11,7 +11,7 @@ import asyncpg
 
 from tests.e2e.sessions.conftest import START, at
 from tests.support.scheduling import bookable_therapist
-from tests.support.sessions import CHECK_IN, connect, recv, send
+from tests.support.sessions import CHECK_IN, connect, recv, send, update_until
 from tests.support.users import signed_up
 
 
@@ -139,8 +139,9 @@ async def test_waiting_room_admit_and_early_arrival(api, app, care, clock):
         ).status_code == 403
         admitted = await api.post(f"/api/v1/appointments/{aid}/session/admit", headers=care.therapist.headers)
         assert admitted.status_code == 200 and admitted.json()["admitted"] is True
-        update = await recv(client_ws, "session_update", appointment_id=aid)
-        assert update["session"]["admitted"] is True and update["session"]["waiting"] is False
+        # Updates of the check-in and the auto-admit setting may come first.
+        update = await update_until(client_ws, aid, lambda s: s["admitted"])
+        assert update["session"]["waiting"] is False
         await send(client_ws, type="session_join", appointment_id=aid)
         joined = await recv(client_ws, "session_joined")
         assert joined["polite"] is True and care.client.id in joined["session"]["connected"]
@@ -184,3 +185,32 @@ async def test_ice_servers_give_coturn_rest_credentials(api, app, care, clock):
     assert turn["username"] == f"{expiry}:{care.client.id}"
     expected = base64.b64encode(hmac.new(b"north-wind", turn["username"].encode(), hashlib.sha1).digest()).decode()
     assert turn["credential"] == expected
+
+
+async def test_the_last_emergency_contact_is_offered_for_confirmation(api, app, care, clock):
+    aid = care.appointment["id"]
+    await at(api, clock, START - timedelta(minutes=5), care.therapist, care.client)
+    first = (await api.get(f"/api/v1/appointments/{aid}/session", headers=care.client.headers)).json()
+    assert first["known_emergency_contact"] is None
+    contact = {"name": "Quincy Zebra", "phone": "+14155550199"}
+    await api.post(
+        f"/api/v1/appointments/{aid}/check-in",
+        json={**CHECK_IN, "emergency_contact": contact, "emergency_contact_updated": True},
+        headers=care.client.headers,
+    )
+    booked = await api.post(
+        "/api/v1/appointments",
+        json={
+            "therapist_id": care.therapist.id,
+            "start": "2026-12-08T15:00:00Z",
+            "duration_minutes": 50,
+            "modality": "video",
+        },
+        headers=care.client.headers,
+    )
+    assert booked.status_code == 201, booked.text
+    nid = booked.json()["id"]
+    offered = (await api.get(f"/api/v1/appointments/{nid}/session", headers=care.client.headers)).json()
+    assert offered["known_emergency_contact"] == contact and offered["check_in"] is None
+    therapist_view = (await api.get(f"/api/v1/appointments/{nid}/session", headers=care.therapist.headers)).json()
+    assert therapist_view["known_emergency_contact"] is None

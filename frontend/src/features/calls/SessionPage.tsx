@@ -3,11 +3,13 @@ import { Link, useParams } from 'react-router';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import {
   admit,
+  callClientByPhone,
   checkIn,
   endSession,
   fetchIceServers,
   fetchSession,
   setAutoAdmit,
+  stepDown,
   type CheckInBody,
   type Session,
 } from './callApi';
@@ -67,12 +69,16 @@ function SessionPage({ viewer }: { viewer: Viewer }) {
         <p role="status">This session has ended.</p>
       ) : chat ? (
         <ChatOnly viewer={viewer} session={session} />
+      ) : session.modality === 'phone' ? (
+        <PhoneCall viewer={viewer} session={session} onStepDown={setSession} />
       ) : inCall && stream && iceServers ? (
         <CallScreen viewer={viewer} session={session} stream={stream} iceServers={iceServers} onSession={setSession} onLeft={() => setInCall(false)} />
       ) : (
         <>
           <PreCallCheck iceServers={iceServers} onStream={setStream} audioOnly={session.modality === 'audio'} />
-          {viewer === 'client' && !session.checked_in && <CheckInForm appointmentId={appointmentId} onDone={setSession} />}
+          {viewer === 'client' && !session.checked_in && (
+            <CheckInForm appointmentId={appointmentId} known={session.known_emergency_contact} onDone={setSession} />
+          )}
           {viewer === 'client' && session.waiting && (
             <p role="status" className="waiting">
               You are in the waiting room. Your therapist will let you in shortly.
@@ -100,6 +106,58 @@ function ChatOnly({ viewer, session }: { viewer: Viewer; session: Session }) {
         <Link to={`/${viewer}/messages`}>Open your messages</Link>
       </p>
       {viewer === 'therapist' && <AdmitControl session={session} onSession={() => undefined} />}
+    </section>
+  );
+}
+
+/** Phone sessions and the phone step-down: the platform calls the therapist, then the client, and bridges them. */
+function PhoneCall({ viewer, session, onStepDown }: { viewer: Viewer; session: Session; onStepDown: (s: Session) => void }) {
+  const [error, setError] = useState<unknown>(null);
+  const [calling, setCalling] = useState(false);
+  const phoneEvents = session.events.filter((e) => e.kind === 'phone_status');
+  const last = phoneEvents.at(-1)?.detail;
+  return (
+    <section aria-labelledby="phone-heading">
+      <h2 id="phone-heading">Phone call</h2>
+      <ErrorAlert error={error} />
+      <p role="status">
+        {viewer === 'therapist'
+          ? 'Hearth calls you first, then your client, and connects you. Neither of you sees the other\'s number.'
+          : 'Your therapist will be connected with you by phone: Hearth will call you.'}
+        {last && ` Call status: ${last.replace('_', ' ')}.`}
+      </p>
+      {viewer === 'therapist' && (
+        <>
+          {session.licence_warning && (
+            <p role="alert" className="warning">
+              Licence warning: {session.licence_warning}
+            </p>
+          )}
+          <button
+            type="button"
+            disabled={calling}
+            onClick={() => {
+              setCalling(true);
+              callClientByPhone(session.appointment_id)
+                .catch(setError)
+                .finally(() => setCalling(false));
+            }}
+          >
+            Call client
+          </button>
+        </>
+      )}
+      <button
+        type="button"
+        onClick={() => void stepDown(session.appointment_id, 'chat').then(onStepDown).catch(setError)}
+      >
+        Switch to chat
+      </button>
+      {viewer === 'therapist' && session.status === 'in_progress' && (
+        <button type="button" onClick={() => void endSession(session.appointment_id).then(onStepDown).catch(setError)}>
+          End session
+        </button>
+      )}
     </section>
   );
 }
@@ -213,13 +271,22 @@ function PreCallCheck({
   );
 }
 
-function CheckInForm({ appointmentId, onDone }: { appointmentId: string; onDone: (s: Session) => void }) {
+function CheckInForm({
+  appointmentId,
+  known,
+  onDone,
+}: {
+  appointmentId: string;
+  known: Session['known_emergency_contact'];
+  onDone: (s: Session) => void;
+}) {
   const [country, setCountry] = useState('US');
   const [region, setRegion] = useState('');
   const [atHome, setAtHome] = useState(true);
-  const [name, setName] = useState('');
-  const [phone, setPhone] = useState('');
-  const [updated, setUpdated] = useState(false);
+  const [name, setName] = useState(known?.name ?? '');
+  const [phone, setPhone] = useState(known?.phone ?? '');
+  // Confirming the contact given last time is the common case; any change counts as an update.
+  const updated = !known || known.name !== name.trim() || known.phone !== phone.trim();
   const [place, setPlace] = useState<'private' | 'not_alone'>('private');
   const [error, setError] = useState<unknown>(null);
   const submit = async (event: React.FormEvent) => {
@@ -228,7 +295,7 @@ function CheckInForm({ appointmentId, onDone }: { appointmentId: string; onDone:
       country: country.trim().toUpperCase(),
       region: region.trim() ? region.trim().toUpperCase() : null,
       at_home: atHome,
-      emergency_contact: { name, phone },
+      emergency_contact: { name: name.trim(), phone: phone.trim() },
       emergency_contact_updated: updated,
       private: place === 'private',
     };
@@ -263,9 +330,7 @@ function CheckInForm({ appointmentId, onDone }: { appointmentId: string; onDone:
           Contact phone
           <input value={phone} onChange={(e) => setPhone(e.target.value)} placeholder="+12125550100" required />
         </label>
-        <label>
-          <input type="checkbox" checked={updated} onChange={(e) => setUpdated(e.target.checked)} /> I changed my emergency contact
-        </label>
+        <p>{known ? (updated ? 'You are updating your emergency contact.' : 'Is this still right? Change it if not.') : 'Who should we call in an emergency?'}</p>
       </fieldset>
       <fieldset>
         <legend>Where are you?</legend>

@@ -20,6 +20,9 @@ export const admit = (id: string): Promise<Session> =>
 export const setAutoAdmit = (id: string, enabled: boolean): Promise<Session> =>
   unwrap(api.PUT('/api/v1/appointments/{appointment_id}/session/auto-admit', { ...path(id), body: { enabled } }));
 
+export const stepDown = (id: string, modality: 'audio' | 'phone' | 'chat'): Promise<Session> =>
+  unwrap(api.POST('/api/v1/appointments/{appointment_id}/session/modality', { ...path(id), body: { modality } }));
+
 export const endSession = (id: string): Promise<Session> =>
   unwrap(api.POST('/api/v1/appointments/{appointment_id}/session/end', path(id)));
 
