@@ -20,6 +20,21 @@ export interface CallSnapshot {
 }
 
 const FALLBACK_MS = 6_000;
+const GATHER_MS = 3_000;
+
+function gathered(pc: RTCPeerConnection, timeoutMs: number): Promise<void> {
+  if (pc.iceGatheringState === 'complete') return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      pc.removeEventListener('icegatheringstatechange', check);
+      clearTimeout(timer);
+      resolve();
+    };
+    const check = () => pc.iceGatheringState === 'complete' && done();
+    const timer = setTimeout(done, timeoutMs);
+    pc.addEventListener('icegatheringstatechange', check);
+  });
+}
 
 type Frame = Record<string, unknown> & { type: string };
 
@@ -176,6 +191,9 @@ export class CallClient {
     const pc = this.pc;
     if (!pc) return;
     await pc.setLocalDescription(await pc.createOffer());
+    // The relay takes no trickled candidates: the offer carries them all (or what a few seconds gathered).
+    await gathered(pc, GATHER_MS);
+    if (this.pc !== pc) return;
     this.send({ type: 'relay_offer', appointment_id: this.appointmentId, sdp: pc.localDescription!.sdp });
   }
 
@@ -245,6 +263,13 @@ export class CallClient {
       this.localStream.removeTrack(track);
     }
     if (!this.pc) return;
+    if (this.relayed) {
+      // The relay keeps one connection per participant: a fresh audio-only one replaces this one, and the
+      // other participant offers again to pick up what this side now sends.
+      this.restartPeer();
+      this.send({ type: 'renegotiate', appointment_id: this.appointmentId });
+      return;
+    }
     for (const transceiver of this.pc.getTransceivers()) {
       if (transceiver.sender.track?.kind === 'video' || transceiver.receiver.track.kind === 'video') {
         transceiver.sender.track?.stop();
