@@ -216,6 +216,16 @@ class SessionService:
                     await self._admit(uow, session, None, now)
                 if session.admitted_at is None:
                     raise InvalidState("Your therapist will let you in shortly.", code="waiting_for_admission")
+            if (
+                session.media_path is MediaPath.P2P
+                and self.relay is not None
+                and await uow.live_sessions.require_relayed(appointment.practice_id)
+            ):
+                # The practice began to require the relay after this session was opened.
+                session.media_path = MediaPath.RELAYED
+                await self._event(
+                    uow, appointment.id, EventKind.PATH_CHANGED, None, now, session.modality, MediaPath.RELAYED.value
+                )
             await self._event(uow, appointment.id, EventKind.JOINED, principal.user_id, now, session.modality)
             events = await uow.live_sessions.events(appointment.id)
             both = {appointment.therapist_id, appointment.client_id} <= present(events)

@@ -179,6 +179,22 @@ async def test_step_down_events_and_the_relay_fallback(api, app, care, clock, po
         await client_ws.close()
 
 
+async def test_a_session_opened_before_the_practice_required_the_relay_joins_relayed(api, app, care, clock, ports):
+    aid = await ready(api, care, clock)
+    opened = (await api.get(f"/api/v1/appointments/{aid}/session", headers=care.client.headers)).json()
+    assert opened["media_path"] == "p2p"
+    required = await api.put(
+        "/api/v1/practices/me/session-settings", json={"require_relayed": True}, headers=care.therapist.headers
+    )
+    assert required.status_code == 200
+    socket = await connect(api, app[1], care.therapist)
+    try:
+        await send(socket, type="session_join", appointment_id=aid)
+        assert (await recv(socket, "session_joined"))["session"]["media_path"] == "relayed"
+    finally:
+        await socket.close()
+
+
 async def test_a_practice_can_require_the_relay(api, app, care, clock, ports):
     settings = await api.put(
         "/api/v1/practices/me/session-settings", json={"require_relayed": True}, headers=care.therapist.headers
