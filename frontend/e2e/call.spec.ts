@@ -65,6 +65,25 @@ async function framesDecoded(page: Page): Promise<number> {
   });
 }
 
+/** Audio packets received, from getStats: the call still carries sound after a step-down. */
+async function audioPackets(page: Page): Promise<number> {
+  return page.evaluate(async () => {
+    const call = (window as unknown as { hearthCall?: { peerConnection: RTCPeerConnection | null } }).hearthCall;
+    const pc = call?.peerConnection;
+    if (!pc) return 0;
+    let packets = 0;
+    (await pc.getStats()).forEach((r: { type: string; kind?: string; packetsReceived?: number }) => {
+      if (r.type === 'inbound-rtp' && r.kind === 'audio') packets += r.packetsReceived ?? 0;
+    });
+    return packets;
+  });
+}
+
+async function expectReceivingAudio(page: Page): Promise<void> {
+  const before = await audioPackets(page);
+  await expect.poll(() => audioPackets(page), { timeout: 20_000 }).toBeGreaterThan(before + 20);
+}
+
 async function videoTracks(page: Page): Promise<number> {
   return page.evaluate(() => {
     const call = (window as unknown as { hearthCall?: { peerConnection: RTCPeerConnection | null } }).hearthCall;
@@ -115,6 +134,7 @@ test('therapist and client complete a p2p video call, then step down to audio', 
   for (const page of [therapistPage, clientPage]) {
     await expect(page.getByTestId('modality')).toHaveText('audio');
     await expect.poll(() => videoTracks(page), { timeout: 20_000 }).toBe(0);
+    await expectReceivingAudio(page);
   }
   const session = await request.get(`/api/v1/appointments/${id}/session`, { headers: bearer(therapist) });
   const body = (await session.json()) as { status: string; events: { kind: string; modality: string | null }[] };
@@ -155,4 +175,12 @@ test('relayed: both receive video through the server relay', async ({ browser, r
   }
   await expectReceivingVideo(therapistPage);
   await expectReceivingVideo(clientPage);
+
+  await therapistPage.getByRole('button', { name: 'Switch to audio only' }).click();
+  for (const page of [therapistPage, clientPage]) {
+    await expect(page.getByTestId('modality')).toHaveText('audio');
+    await expect.poll(() => videoTracks(page), { timeout: 20_000 }).toBe(0);
+    await expect(page.getByTestId('call-status')).toHaveText('connected', { timeout: 30_000 });
+    await expectReceivingAudio(page);
+  }
 });

@@ -29,7 +29,13 @@ def test_calls_in_a_private_network_namespace():
     assert (FRONTEND / "dist" / "index.html").is_file(), "the SPA is not built: run `make test`"
     unshare = shutil.which("unshare")
     assert unshare and Path(SOCKET_DIR, ".s.PGSQL.5432").exists(), "needs unshare and PostgreSQL's unix socket"
-    env = {**os.environ, INSIDE: "1", "DATABASE_URL": f"postgresql://postgres@/postgres?host={SOCKET_DIR}"}
+    env = {
+        **os.environ,
+        INSIDE: "1",
+        "DATABASE_URL": f"postgresql://postgres@/postgres?host={SOCKET_DIR}",
+        # The media relay (when wired in) offers only loopback here: the namespace has nothing else.
+        "HEARTH_RELAY_HOST_ADDRESSES": '["127.0.0.1"]',
+    }
     inner = f"ip link set lo up && exec {sys.executable} -m pytest {__file__} -q -x -p no:cacheprovider -s"
     result = subprocess.run(
         [unshare, "-n", "sh", "-c", inner], cwd=ROOT, env=env, capture_output=True, text=True, timeout=1500

@@ -21,6 +21,8 @@ export interface CallSnapshot {
 
 const FALLBACK_MS = 6_000;
 const GATHER_MS = 3_000;
+const RELAY_VIDEO_GRACE_MS = 4_000;
+const MAX_RELAY_REPAIRS = 2;
 
 function gathered(pc: RTCPeerConnection, timeoutMs: number): Promise<void> {
   if (pc.iceGatheringState === 'complete') return Promise.resolve();
@@ -48,6 +50,10 @@ export class CallClient {
   private listeners = new Set<() => void>();
   private snapshot: CallSnapshot = { status: 'connecting', ice: 'new', session: null, remoteStream: null, error: null, muted: false };
   private relayed = false;
+  private relayBusy = false;
+  private relayAgain = false;
+  private relayRepairs = 0;
+  private announceRelay = false;
 
   private readonly appointmentId: string;
   private readonly iceServers: RTCIceServer[];
@@ -131,9 +137,12 @@ export class CallClient {
         else this.restartPeer();
         break;
       case 'relay_answer':
+        if (!this.relayBusy) break; // the answer to a connection replaced since
         await this.pc?.setRemoteDescription({ type: 'answer', sdp: String(frame.sdp) });
+        this.relayDone();
         break;
       case 'error':
+        if (this.relayBusy) this.relayDone();
         this.set({ error: `${String(frame.detail)} (${String(frame.code)})` });
         break;
     }
@@ -155,6 +164,7 @@ export class CallClient {
       const ice = pc.iceConnectionState;
       this.set({ ice, status: ice === 'connected' || ice === 'completed' ? 'connected' : this.snapshot.status });
       if (ice === 'failed' && !this.relayed) this.askForRelay();
+      if (ice === 'connected' && this.relayed) this.watchRelayedVideo(pc);
     };
     if (this.relayed) {
       for (const track of this.localStream.getTracks()) pc.addTransceiver(track, { direction: 'sendonly' });
@@ -190,11 +200,59 @@ export class CallClient {
   private async offerToRelay(): Promise<void> {
     const pc = this.pc;
     if (!pc) return;
+    // One negotiation with the relay at a time: a request arriving meanwhile runs once the answer is in.
+    if (this.relayBusy) {
+      this.relayAgain = true;
+      return;
+    }
+    this.relayBusy = true;
     await pc.setLocalDescription(await pc.createOffer());
     // The relay takes no trickled candidates: the offer carries them all (or what a few seconds gathered).
     await gathered(pc, GATHER_MS);
     if (this.pc !== pc) return;
     this.send({ type: 'relay_offer', appointment_id: this.appointmentId, sdp: pc.localDescription!.sdp });
+  }
+
+  /**
+   * A relayed video that brings no packets at all a few seconds after connecting (the relay waits for a key
+   * frame it never asked for) is repaired by connecting to the relay afresh, a few times at most.
+   */
+  private watchRelayedVideo(pc: RTCPeerConnection) {
+    setTimeout(() => {
+      void (async () => {
+        if (this.pc !== pc || this.relayRepairs >= MAX_RELAY_REPAIRS) return;
+        const wantsVideo = pc.getTransceivers().some((t) => t.receiver.track.kind === 'video' && t.currentDirection === 'recvonly');
+        if (!wantsVideo) return;
+        let packets = 0;
+        (await pc.getStats()).forEach((r: { type: string; kind?: string; packetsReceived?: number }) => {
+          if (r.type === 'inbound-rtp' && r.kind === 'video') packets += r.packetsReceived ?? 0;
+        });
+        if (packets === 0 && this.pc === pc) {
+          this.relayRepairs += 1;
+          this.reconnectRelay();
+        }
+      })();
+    }, RELAY_VIDEO_GRACE_MS);
+  }
+
+  /** The relay keeps one connection per participant: a fresh one replaces this one, and the other participant
+   * offers again to pick up what this side now sends. */
+  private reconnectRelay() {
+    this.restartPeer();
+    // Announced once the relay has answered the new connection: before that, it has nothing new to offer.
+    this.announceRelay = true;
+  }
+
+  private relayDone() {
+    this.relayBusy = false;
+    if (this.announceRelay) {
+      this.announceRelay = false;
+      this.send({ type: 'renegotiate', appointment_id: this.appointmentId });
+    }
+    if (this.relayAgain) {
+      this.relayAgain = false;
+      void this.offerToRelay();
+    }
   }
 
   private armFallback() {
@@ -240,6 +298,8 @@ export class CallClient {
 
   private closePeer() {
     if (this.fallbackTimer) clearTimeout(this.fallbackTimer);
+    this.relayBusy = false;
+    this.relayAgain = false;
     this.pc?.close();
     this.pc = null;
     this.set({ remoteStream: null, ice: 'new', status: this.snapshot.status === 'left' ? 'left' : 'joined' });
@@ -264,10 +324,7 @@ export class CallClient {
     }
     if (!this.pc) return;
     if (this.relayed) {
-      // The relay keeps one connection per participant: a fresh audio-only one replaces this one, and the
-      // other participant offers again to pick up what this side now sends.
-      this.restartPeer();
-      this.send({ type: 'renegotiate', appointment_id: this.appointmentId });
+      this.reconnectRelay(); // audio only now
       return;
     }
     for (const transceiver of this.pc.getTransceivers()) {
