@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from domain.scheduling.model import Modality
 from tests.e2e.sessions.conftest import START, at
-from tests.support.sessions import CHECK_IN, connect, recv, send, update_until
+from tests.support.sessions import CHECK_IN, FakePhoneCalls, connect, recv, send, update_until
 
 
 async def _drain(app, clock) -> None:
@@ -165,3 +165,27 @@ async def test_step_down_to_phone_counts_phone_minutes(api, app, care, clock, po
         await client_ws.close()
     [(_, minutes, at_home, _)] = ports.outcomes.completed
     assert minutes == {Modality.VIDEO: 5, Modality.PHONE: 20} and at_home is True
+
+
+async def test_phone_step_down_needs_telephony_and_the_therapist_can_call_again(api, app, care, clock):
+    aid = care.appointment["id"]
+    await at(api, clock, START - timedelta(minutes=1), care.therapist, care.client)
+    unavailable = await api.post(
+        f"/api/v1/appointments/{aid}/session/modality", json={"modality": "phone"}, headers=care.client.headers
+    )
+    assert unavailable.status_code == 409 and unavailable.json()["code"] == "telephony_unavailable"
+    phone = FakePhoneCalls()
+    app[0].state.container.phone_calls = phone
+    not_yet = await api.post(f"/api/v1/appointments/{aid}/session/phone-call", headers=care.therapist.headers)
+    assert not_yet.status_code == 409 and not_yet.json()["code"] == "not_phone_session"
+    stepped = await api.post(
+        f"/api/v1/appointments/{aid}/session/modality", json={"modality": "phone"}, headers=care.client.headers
+    )
+    assert stepped.status_code == 200 and len(phone.calls) == 1
+    assert (
+        await api.post(f"/api/v1/appointments/{aid}/session/phone-call", headers=care.client.headers)
+    ).status_code == 403
+    again = await api.post(f"/api/v1/appointments/{aid}/session/phone-call", headers=care.therapist.headers)
+    assert again.status_code == 202
+    expected = (uuid.UUID(aid), uuid.UUID(care.therapist.id), uuid.UUID(care.client.id))
+    assert phone.calls == [expected, expected]
