@@ -41,6 +41,11 @@ from domain.scheduling.reminder_service import ReminderService
 from domain.scheduling.series_service import SeriesService
 from domain.scheduling.service import PHONE_SESSION_CALL_JOB, SEND_REMINDER_JOB, Freed, SchedulingService
 from domain.scheduling.waitlist_service import WaitlistService
+from domain.sessions.ice import IceConfig
+from domain.sessions.model import WindowRules
+from domain.sessions.notify import BusSessionNotifier
+from domain.sessions.ports import PhoneCalls, SessionOutcomes
+from domain.sessions.service import NO_SHOW_JOB, SessionService
 from domain.shared.data_keys import KeyRotation, RotationReport
 from domain.shared.ports import Clock, SystemClock, UuidGenerator
 from domain.telephony.service import TelephonyService
@@ -96,6 +101,7 @@ class Container:
     plans: PlansService
     notes: NotesService
     messaging: MessagingService
+    sessions: SessionService
     tickets: TicketService
     hub: Hub
     bus: MessageBus
@@ -112,6 +118,31 @@ class Container:
     billing: BillingService
     payments: StripeGateway | None
 
+    # Live sessions reach these through ports; the composition root (or a test) plugs the real ones in.
+    @property
+    def media_relay(self) -> MediaRelay | None:
+        return self.sessions.relay
+
+    @media_relay.setter
+    def media_relay(self, relay: MediaRelay | None) -> None:
+        self.sessions.relay = relay
+
+    @property
+    def phone_calls(self) -> PhoneCalls | None:
+        return self.sessions.phone_calls
+
+    @phone_calls.setter
+    def phone_calls(self, calls: PhoneCalls | None) -> None:
+        self.sessions.phone_calls = calls
+
+    @property
+    def session_outcomes(self) -> SessionOutcomes | None:
+        return self.sessions.outcomes
+
+    @session_outcomes.setter
+    def session_outcomes(self, outcomes: SessionOutcomes | None) -> None:
+        self.sessions.outcomes = outcomes
+
     async def database_ready(self) -> bool:
         try:
             async with self.engine.connect() as conn:
@@ -123,6 +154,9 @@ class Container:
     async def close(self) -> None:
         await self.bus.stop()
         await self.worker.stop()
+        relay_close = getattr(self.media_relay, "close", None)  # the in-process relay's thread, a remote's client
+        if relay_close is not None:
+            await relay_close()
         await self.sms.aclose()
         await self.telephony_provider.aclose()
         if self.payments is not None:
@@ -273,8 +307,35 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
     async def charge_missed(unit: SchedulingUnitOfWork, appointment: Appointment) -> None:
         await billing.missed_in(cast(SqlUnitOfWork, unit), appointment)
 
+    media_relay = build_media_relay(settings)
+    live = SessionService(
+        uow,
+        cipher,
+        clock,
+        ids,
+        rules=WindowRules(
+            early=timedelta(minutes=settings.session_join_early_minutes),
+            late=timedelta(minutes=settings.session_join_late_minutes),
+            no_show_after=timedelta(minutes=settings.session_no_show_minutes),
+        ),
+        ice=IceConfig(
+            stun_urls=tuple(settings.stun_urls),
+            turn_urls=tuple(settings.turn_urls),
+            turn_secret=settings.turn_secret.get_secret_value() if settings.turn_secret else None,
+            turn_ttl=timedelta(seconds=settings.turn_ttl_seconds),
+        ),
+        relay=media_relay,
+        outcomes=billing,  # a completed session becomes a coded charge; a no-show its policy fee
+    )
+
     scheduling = SchedulingService(
-        uow=uow, clock=clock, ids=ids, on_freed=offer_freed, on_care=open_conversation, on_missed=charge_missed
+        uow=uow,
+        clock=clock,
+        ids=ids,
+        on_freed=offer_freed,
+        on_care=open_conversation,
+        on_missed=charge_missed,
+        booked_jobs=lambda appointment: (live.no_show_check(appointment),),
     )
     waitlist = WaitlistService(uow, scheduling, clock, ids, email, settings.public_url)
     waitlist_box.append(waitlist)
@@ -282,6 +343,9 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
 
     async def send_reminder(payload: dict[str, Any]) -> None:
         await reminders.send(uuid.UUID(payload["reminder_id"]))
+
+    async def check_no_show(payload: dict[str, Any]) -> None:
+        await live.check_no_show(uuid.UUID(payload["appointment_id"]))
 
     async def notify_unread(payload: dict[str, Any]) -> None:
         await messaging.notify_unread(
@@ -292,6 +356,9 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
     telephony = TelephonyService(uow, telephony_provider, clock, ids)
     if isinstance(telephony_provider, ConsoleTelephony):
         telephony_provider.attach(telephony.apply_event)  # the console plays the provider's webhooks in-process
+    # Step-down to the phone places the bridged call; its progress counts as the session's phone minutes.
+    live.phone_calls = telephony
+    telephony.add_listener(live.record_phone_status)
 
     async def place_session_call(payload: dict[str, Any]) -> None:
         await telephony.place_scheduled(uuid.UUID(payload["appointment_id"]), datetime.fromisoformat(payload["start"]))
@@ -311,13 +378,15 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
             PHONE_SESSION_CALL_JOB: place_session_call,
             ISSUE_MONTH_JOB: issue_month,
             CHARGE_FEE_JOB: charge_fee,
+            NO_SHOW_JOB: check_no_show,
         },
         settings,
     )
     plans = PlansService(uow, cipher, clock, ids)
-    hub = Hub(messaging, identity)
+    hub = Hub(messaging, identity, live)
     bus = bus_from_settings(settings, on_gap=hub.on_gap)
     messaging.attach_bus(bus)
+    live.notifier = BusSessionNotifier(bus)
     return Container(
         settings=settings,
         engine=engine,
@@ -336,6 +405,7 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
         ),
         notes=NotesService(uow, cipher, clock, ids, plans),
         messaging=messaging,
+        sessions=live,
         tickets=TicketService(uow, clock),
         hub=hub,
         bus=bus,

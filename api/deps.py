@@ -19,6 +19,7 @@ from domain.scheduling.calendar_service import CalendarService
 from domain.scheduling.series_service import SeriesService
 from domain.scheduling.service import SchedulingService
 from domain.scheduling.waitlist_service import WaitlistService
+from domain.sessions.service import SessionService
 from domain.shared.errors import AuthenticationFailed
 from domain.shared.principal import Principal
 
@@ -76,6 +77,10 @@ async def billing_service(request: Request) -> BillingService:
     return _container(request).billing
 
 
+async def session_service(request: Request) -> SessionService:
+    return _container(request).sessions
+
+
 async def request_id(request: Request) -> str | None:
     return getattr(request.state, "request_id", None)
 
@@ -103,6 +108,7 @@ Notes = Annotated[NotesService, Depends(notes_service)]
 Messaging = Annotated[MessagingService, Depends(messaging_service)]
 Matching = Annotated[MatchingService, Depends(matching_service)]
 Billing = Annotated[BillingService, Depends(billing_service)]
+Sessions = Annotated[SessionService, Depends(session_service)]
 Container_ = Annotated[Container, Depends(container)]
 RequestId = Annotated[str | None, Depends(request_id)]
 ClientAddress = Annotated[str, Depends(client_address)]

@@ -27,6 +27,7 @@ from api.routers import (
     measures,
     messaging,
     series,
+    sessions,
     telephony,
     therapists,
     waitlist,
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
             {"name": "measures", "description": "PHQ-9 and GAD-7: assignment, scores, trends, safety alerts"},
             {"name": "plans", "description": "Therapy plans: goals, objectives, versions, acknowledgements"},
             {"name": "notes", "description": "Progress notes and psychotherapy notes"},
+            {"name": "sessions", "description": "Live sessions: check-in, waiting room, ICE servers, step-down"},
             {"name": "conversations", "description": "Secure messaging between a client and their therapist"},
             {"name": "phone-calls", "description": "Phone sessions: the platform bridges therapist and client"},
             {"name": "telephony-webhooks", "description": "Called by the telephony provider, signature-checked"},
@@ -108,6 +110,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         matching.intake_router,
         matching.router,
         billing.router,
+        sessions.router,
     )
     for router in routers:
         app.include_router(router, dependencies=[Depends(authorize)])

@@ -148,6 +148,21 @@ POLICY: dict[tuple[str, str], Access] = {
     ("GET", "/api/v1/clients/{client_id}/superbill"): Access(roles=frozenset({Role.CLIENT, Role.THERAPIST})),
     # The provider signs its webhook (verified over the raw body); it has no user token.
     ("POST", "/api/v1/payments/stripe/webhook"): PUBLIC,
+    # live sessions (object rule: only the appointment's therapist and client; anyone else gets 404)
+    ("GET", "/api/v1/appointments/{appointment_id}/session"): Access(roles=frozenset({Role.CLIENT, Role.THERAPIST})),
+    ("POST", "/api/v1/appointments/{appointment_id}/check-in"): CLIENTS,
+    ("POST", "/api/v1/appointments/{appointment_id}/session/admit"): THERAPISTS,
+    ("PUT", "/api/v1/appointments/{appointment_id}/session/auto-admit"): THERAPISTS,
+    ("POST", "/api/v1/appointments/{appointment_id}/session/modality"): Access(
+        roles=frozenset({Role.CLIENT, Role.THERAPIST})
+    ),
+    ("POST", "/api/v1/appointments/{appointment_id}/session/phone-call"): THERAPISTS,
+    ("POST", "/api/v1/appointments/{appointment_id}/session/end"): THERAPISTS,
+    ("GET", "/api/v1/appointments/{appointment_id}/ice-servers"): Access(
+        roles=frozenset({Role.CLIENT, Role.THERAPIST})
+    ),
+    ("GET", "/api/v1/practices/me/session-settings"): STAFF,
+    ("PUT", "/api/v1/practices/me/session-settings"): STAFF,
     # The feed address is itself the secret (calendar apps cannot send tokens).
     ("GET", "/api/v1/calendar/{token}.ics"): PUBLIC,
 }

@@ -70,6 +70,8 @@ DAY_MARGIN = timedelta(days=2)
 TARGET_THROUGHPUT, TARGET_P99 = 0.5, 2.0
 SEND_REMINDER_JOB = "reminders.send"
 PHONE_SESSION_CALL_JOB = "telephony.session_call"
+NO_SHOW_JOB = "sessions.no_show"  # live sessions' no-show check, queued with each booking
+NO_SHOW_AFTER = timedelta(minutes=15)
 
 
 def user_id(kind: str, i: int) -> uuid.UUID:
@@ -612,6 +614,7 @@ def serve_bare(port: int, url: str) -> None:
                     if modality == "phone":
                         call = {"appointment_id": str(appointment_id), "start": start.isoformat()}
                         jobs.append((PHONE_SESSION_CALL_JOB, call, start))
+                    jobs.append((NO_SHOW_JOB, {"appointment_id": str(appointment_id)}, start + NO_SHOW_AFTER))
                     if jobs:
                         await conn.fetch(
                             enqueue,

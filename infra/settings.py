@@ -124,6 +124,15 @@ class Settings(BaseSettings):
     relay_ice_servers: list[str] = []
     relay_turn_username: str | None = None
     relay_turn_credential: SecretStr | None = None
+    # Live sessions
+    session_join_early_minutes: int = Field(default=10, ge=0, le=120)
+    session_join_late_minutes: int = Field(default=15, ge=0, le=240)
+    session_no_show_minutes: int = Field(default=15, ge=1, le=120)
+    # ICE: STUN URLs as given; TURN with coturn REST credentials (`use-auth-secret` + `static-auth-secret`).
+    stun_urls: list[str] = []
+    turn_urls: list[str] = []
+    turn_secret: SecretStr | None = None
+    turn_ttl_seconds: int = Field(default=3600, ge=60, le=86400)
 
     @model_validator(mode="after")
     def _production_needs_real_keys(self) -> Settings:

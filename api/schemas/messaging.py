@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from api.schemas.sessions import CallClientFrame, CallServerFrame
 from api.schemas.types import RequestModel
 from domain.messaging.model import Message
 from domain.messaging.ports import ConversationSummary
@@ -181,12 +182,23 @@ class ErrorFrame(BaseModel):
     type: Literal["error"] = "error"
     code: str
     detail: str
-    ref: str | None = Field(default=None, description="The client_message_id or conversation the error is about")
+    ref: str | None = Field(
+        default=None, description="The client_message_id, conversation or appointment the error is about"
+    )
 
 
 class PongFrame(BaseModel):
     type: Literal["pong"] = "pong"
 
 
-ClientFrame = SendFrame | ResumeFrame | TypingFrame | ReadFrame | PingFrame
-ServerFrame = AckFrame | MessageFrame | TypingEventFrame | ReadEventFrame | ResumedFrame | ErrorFrame | PongFrame
+ClientFrame = SendFrame | ResumeFrame | TypingFrame | ReadFrame | PingFrame | CallClientFrame
+ServerFrame = (
+    AckFrame
+    | MessageFrame
+    | TypingEventFrame
+    | ReadEventFrame
+    | ResumedFrame
+    | ErrorFrame
+    | PongFrame
+    | CallServerFrame
+)

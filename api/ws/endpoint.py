@@ -22,6 +22,18 @@ from api.schemas.messaging import (
     SendFrame,
     TypingFrame,
 )
+from api.schemas.sessions import (
+    CallAnswerFrame,
+    CallOfferFrame,
+    IceCandidateFrame,
+    ModeChangeFrame,
+    PathChangeFrame,
+    RelayOfferFrame,
+    RenegotiateFrame,
+    SessionJoinFrame,
+    SessionLeaveFrame,
+)
+from api.ws import calls
 from api.ws.hub import Connection, Hub
 from domain.shared.errors import DomainError
 
@@ -29,6 +41,17 @@ router = APIRouter()
 _frames: TypeAdapter[ClientFrame] = TypeAdapter(ClientFrame)
 
 SESSION_CHECK_SECONDS = 15.0
+_CALL_FRAMES = (
+    SessionJoinFrame,
+    SessionLeaveFrame,
+    CallOfferFrame,
+    CallAnswerFrame,
+    IceCandidateFrame,
+    RenegotiateFrame,
+    ModeChangeFrame,
+    PathChangeFrame,
+    RelayOfferFrame,
+)
 
 
 def _origin_allowed(socket: WebSocket) -> bool:
@@ -110,8 +133,14 @@ async def _handle(hub: Hub, connection: Connection, raw: str) -> None:
             await container.messaging.mark_read(connection.principal, frame.conversation_id, frame.seq)
         elif isinstance(frame, PingFrame):
             await connection.send(PongFrame())
+        elif isinstance(frame, _CALL_FRAMES):
+            await calls.handle(container.sessions, connection, frame)
     except DomainError as error:
-        ref = getattr(frame, "client_message_id", None) or str(getattr(frame, "conversation_id", "")) or None
+        ref = (
+            getattr(frame, "client_message_id", None)
+            or str(getattr(frame, "conversation_id", "") or getattr(frame, "appointment_id", ""))
+            or None
+        )
         await connection.send(ErrorFrame(code=error.code, detail=error.detail or "Refused.", ref=ref))
 
 

@@ -16,9 +16,12 @@ from fastapi import WebSocket
 from pydantic import BaseModel
 
 from api.schemas.messaging import MessageFrame, MessageOut, ReadEventFrame, ResumedFrame, TypingEventFrame
+from api.ws import calls
 from domain.identity.service import IdentityService
 from domain.messaging.bus import BusEvent
 from domain.messaging.service import MAX_PAGE, MessagingService
+from domain.sessions.notify import CALL_SIGNAL, SESSION_CHANGED
+from domain.sessions.service import SessionService
 from domain.shared.errors import DomainError
 from domain.shared.principal import Principal
 
@@ -51,14 +54,16 @@ class Connection:
         self.cursors: dict[uuid.UUID, int] = {}
         self.membership: dict[uuid.UUID, bool] = {}
         self.lock = asyncio.Lock()  # one delivery at a time keeps frames in seq order
+        self.calls = calls.CallState()
 
     async def send(self, frame: BaseModel) -> None:
         await self.socket.send_text(frame.model_dump_json())
 
 
 class Hub:
-    def __init__(self, messaging: MessagingService, identity: IdentityService) -> None:
+    def __init__(self, messaging: MessagingService, identity: IdentityService, sessions: SessionService) -> None:
         self._messaging = messaging
+        self.sessions = sessions
         self._identity = identity
         self._by_user: dict[uuid.UUID, set[Connection]] = defaultdict(set)
         self._buckets: dict[uuid.UUID, TokenBucket] = defaultdict(TokenBucket)
@@ -73,6 +78,8 @@ class Hub:
             sockets.discard(connection)
             if not sockets:
                 self._by_user.pop(connection.principal.user_id, None)
+        if connection.calls.cursors:
+            self._spawn(calls.leave_all(self.sessions, connection))
 
     def allow(self, principal: Principal) -> bool:
         return self._buckets[principal.user_id].take()
@@ -88,6 +95,14 @@ class Hub:
                 self._spawn(self.check_session(connection))
             return
         if event.conversation_id is None:
+            return
+        if event.kind in (SESSION_CHANGED, CALL_SIGNAL):
+            # For sessions the id slot holds the appointment, and user_id the participant to ring.
+            for connection in list(self._by_user.get(event.user_id, ())) if event.user_id else []:
+                if event.kind == SESSION_CHANGED:
+                    self._spawn(calls.push_update(self.sessions, connection, event.conversation_id))
+                elif event.conversation_id in connection.calls.cursors:
+                    self._spawn(calls.pull(self.sessions, connection, event.conversation_id))
             return
         for connection in [c for conns in self._by_user.values() for c in conns]:
             if event.kind == "message":
@@ -112,6 +127,8 @@ class Hub:
         for connection in [c for conns in self._by_user.values() for c in conns]:
             for conversation_id in list(connection.cursors):
                 self._spawn(self.deliver(connection, conversation_id, None))
+            for appointment_id in list(connection.calls.cursors):
+                self._spawn(calls.pull(self.sessions, connection, appointment_id))
 
     async def deliver(self, connection: Connection, conversation_id: uuid.UUID, seq: int | None) -> None:
         if not await self._participates(connection, conversation_id):

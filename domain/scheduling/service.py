@@ -97,10 +97,14 @@ class SchedulingService:
         on_freed: Callable[[Freed], Awaitable[None]] | None = None,
         on_care: Callable[[SchedulingUnitOfWork, uuid.UUID, uuid.UUID, uuid.UUID], Awaitable[object]] | None = None,
         on_missed: Callable[[SchedulingUnitOfWork, Appointment], Awaitable[object]] | None = None,
+        booked_jobs: Callable[[Appointment], Sequence[JobRequest]] | None = None,
     ) -> None:
         # Called inside the transaction that late-cancels or marks a no-show: billing adds the policy's fee there,
         # so the fee exists exactly when the status does.
         self._on_missed = on_missed
+        # Jobs other areas want for a new appointment (live sessions: the no-show check), queued in the booking's
+        # single enqueue.
+        self._booked_jobs = booked_jobs
         # Called inside the booking transaction: messaging opens the pair's conversation there.
         self._on_care = on_care
         self._uow = uow
@@ -264,7 +268,8 @@ class SchedulingService:
         await uow.care.ensure(client_id, therapist.id, therapist.practice_id, now)
         if self._on_care is not None:
             await self._on_care(uow, client_id, therapist.id, therapist.practice_id)
-        await self._schedule_jobs(uow, appointment, known=(therapist,), fresh=True)
+        extra = self._booked_jobs(appointment) if self._booked_jobs is not None else ()
+        await self._schedule_jobs(uow, appointment, known=(therapist,), fresh=True, extra=extra)
         await uow.audit.append(self._event(principal, "appointment.create", "appointment", appointment.id))
         return appointment
 
@@ -284,7 +289,13 @@ class SchedulingService:
         raise NotFound("No such therapist.")
 
     async def _schedule_jobs(
-        self, uow: SchedulingUnitOfWork, appointment: Appointment, *, known: Sequence[User] = (), fresh: bool = False
+        self,
+        uow: SchedulingUnitOfWork,
+        appointment: Appointment,
+        *,
+        known: Sequence[User] = (),
+        fresh: bool = False,
+        extra: Sequence[JobRequest] = (),
     ) -> None:
         """Replace the appointment's pending reminders and queue its phone call, in one enqueue. A `fresh`
         appointment has no reminders yet; `known` users need not be read again."""
@@ -308,6 +319,7 @@ class SchedulingService:
             )
         await uow.reminders.schedule(new)
         jobs = [JobRequest(SEND_REMINDER_JOB, {"reminder_id": str(r.id)}, r.due_at) for r in new]
+        jobs.extend(extra)
         if appointment.modality is Modality.PHONE:
             # The platform places phone sessions itself at the start time (the job skips moved/cancelled ones).
             payload = {"appointment_id": str(appointment.id), "start": appointment.start.isoformat()}

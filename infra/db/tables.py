@@ -806,3 +806,62 @@ platform_fee_settings = sa.Table(
     sa.Column("updated_at", TS, nullable=False),
     sa.CheckConstraint("mode IN ('percent_per_invoice', 'monthly_subscription')", name="mode"),
 )
+
+# --- live sessions ----------------------------------------------------------------------------------
+# One row per appointment that has been opened as a live session. The check-in and the signaling frames are
+# ciphertext under the session's data key; events hold only ids, times, modalities and short codes.
+
+live_sessions = sa.Table(
+    "live_sessions",
+    metadata,
+    sa.Column("appointment_id", UUID(as_uuid=True), sa.ForeignKey("appointments.id"), primary_key=True),
+    sa.Column("practice_id", UUID(as_uuid=True), sa.ForeignKey("practices.id"), nullable=False, index=True),
+    sa.Column("modality", sa.String(10), nullable=False),
+    sa.Column("media_path", sa.String(10), nullable=False),
+    sa.Column("data_key_id", UUID(as_uuid=True), sa.ForeignKey("data_keys.id"), nullable=False),
+    sa.Column("auto_admit", sa.Boolean, nullable=False),
+    sa.Column("checked_in_at", TS, nullable=True),
+    sa.Column("check_in", sa.LargeBinary, nullable=True),
+    sa.Column("admitted_at", TS, nullable=True),
+    sa.Column("ended_at", TS, nullable=True),
+    sa.Column("last_signal_seq", sa.BigInteger, nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.CheckConstraint("modality IN ('video', 'audio', 'phone', 'chat')", name="modality"),
+    sa.CheckConstraint("media_path IN ('p2p', 'relayed')", name="media_path"),
+)
+
+session_events = sa.Table(
+    "session_events",
+    metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    # Insertion order: events of one instant (a fake clock, a fast client) keep the order they happened in.
+    sa.Column("seq", sa.BigInteger, sa.Identity(), nullable=False, unique=True),
+    sa.Column("appointment_id", UUID(as_uuid=True), sa.ForeignKey("live_sessions.appointment_id"), nullable=False),
+    sa.Column("at", TS, nullable=False),
+    sa.Column("kind", sa.String(24), nullable=False),
+    sa.Column("actor_id", UUID(as_uuid=True), sa.ForeignKey("users.id"), nullable=True),
+    sa.Column("modality", sa.String(10), nullable=True),
+    sa.Column("detail", sa.String(40), nullable=True),
+)
+sa.Index("ix_session_events_appointment_at", session_events.c.appointment_id, session_events.c.at)
+
+# Short-lived: dropped when the session ends.
+session_signals = sa.Table(
+    "session_signals",
+    metadata,
+    sa.Column("appointment_id", UUID(as_uuid=True), sa.ForeignKey("live_sessions.appointment_id"), primary_key=True),
+    sa.Column("recipient_id", UUID(as_uuid=True), sa.ForeignKey("users.id"), primary_key=True),
+    sa.Column("seq", sa.BigInteger, primary_key=True),
+    sa.Column("sender_id", UUID(as_uuid=True), sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("body", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+)
+
+practice_session_settings = sa.Table(
+    "practice_session_settings",
+    metadata,
+    sa.Column("practice_id", UUID(as_uuid=True), sa.ForeignKey("practices.id"), primary_key=True),
+    sa.Column("require_relayed", sa.Boolean, nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+)

@@ -35,6 +35,7 @@ from domain.scheduling.ports import (
     SeriesRepository,
     WaitlistRepository,
 )
+from domain.sessions.ports import LiveSessionRepository
 from domain.shared.data_keys import DataKeyRepository
 from domain.shared.jobs import JobScheduler
 from domain.shared.records import ClientRecordRepository
@@ -78,6 +79,7 @@ from infra.db.repositories.scheduling import (
     SqlSeriesRepository,
     SqlWaitlistRepository,
 )
+from infra.db.repositories.sessions import SqlLiveSessionRepository
 from infra.db.repositories.telephony import SqlPhoneCallRepository
 from infra.jobs.queue import JobQueue
 from infra.jobs.transactional import TransactionalJobs
@@ -125,6 +127,7 @@ class SqlUnitOfWork:
         self.invoices: InvoiceRepository = SqlInvoiceRepository(session)
         self.platform_fees: PlatformFeeRepository = SqlPlatformFeeRepository(session)
         self.payment_profiles: PaymentProfileRepository = SqlPaymentProfileRepository(session)
+        self.live_sessions: LiveSessionRepository = SqlLiveSessionRepository(session)
         if self._queue is not None:
             self.jobs: JobScheduler = TransactionalJobs(self._queue, session)
         return self

@@ -22,8 +22,9 @@ class ThreadedRelay:
     def __init__(self, relay: ForwardingRelay) -> None:
         self._relay = relay
         self._loop = asyncio.new_event_loop()
+        # Started with the first call: most processes (workers, tests) never relay anything.
         self._thread = threading.Thread(target=self._run, name="media-relay", daemon=True)
-        self._thread.start()
+        self._start = threading.Lock()
 
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
@@ -31,6 +32,9 @@ class ThreadedRelay:
         self._loop.close()
 
     async def _call(self, coro: Coroutine[Any, Any, T]) -> T:
+        with self._start:
+            if not self._thread.is_alive() and self._thread.ident is None:
+                self._thread.start()
         return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self._loop))
 
     async def negotiate(self, room_id: str, participant_id: str, offer_sdp: str) -> RelayAnswer:
@@ -47,6 +51,8 @@ class ThreadedRelay:
 
     async def close(self) -> None:
         if not self._thread.is_alive():
+            if self._thread.ident is None:
+                self._loop.close()
             return
         await self._call(self._relay.close())
         self._loop.call_soon_threadsafe(self._loop.stop)

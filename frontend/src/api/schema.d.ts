@@ -82,6 +82,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/appointments/{appointment_id}/check-in": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The client's safety check-in
+         * @description Required before joining. Where the client is (country, US state), whether at home, the emergency contact confirmed or updated, and a private place - or `private: false` ("I am not alone"), which turns this session into chat. Stored encrypted. The client then waits to be admitted.
+         */
+        post: operations["sessions-check-in"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/appointments/{appointment_id}/ice-servers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * STUN and TURN servers for this session
+         * @description TURN credentials are time-limited, in coturn's REST format: username `<expiry>:<user id>`, credential base64(HMAC-SHA1(shared secret, username)).
+         */
+        get: operations["sessions-ice-servers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/appointments/{appointment_id}/note": {
         parameters: {
             query?: never;
@@ -158,6 +198,123 @@ export interface paths {
          * @description Atomic: the old time is released only if the new one is taken. With `scope: "this_and_following"` a recurring series is split here: this and every later booked occurrence move to the new weekly time (the answer is the new first occurrence).
          */
         post: operations["appointments-reschedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/appointments/{appointment_id}/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The live session of an appointment
+         * @description Join window, check-in, waiting room, who is connected, the current modality and media path, and the timeline of events. Only the therapist and the client of the appointment see it.
+         */
+        get: operations["sessions-get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/appointments/{appointment_id}/session/admit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Admit the waiting client */
+        post: operations["sessions-admit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/appointments/{appointment_id}/session/auto-admit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Admit the client automatically from the start time
+         * @description An early arrival still waits: auto-admission starts at the scheduled start.
+         */
+        put: operations["sessions-auto-admit"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/appointments/{appointment_id}/session/end": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * End the session (therapist)
+         * @description The appointment becomes `completed`; connected minutes per modality go to billing.
+         */
+        post: operations["sessions-end"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/appointments/{appointment_id}/session/modality": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Step down: video, audio, phone call-back, chat
+         * @description Within the same session and timer; each switch is an event. Never back up.
+         */
+        post: operations["sessions-step-down"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/appointments/{appointment_id}/session/phone-call": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Call the client (phone sessions)
+         * @description The platform calls the therapist, then the client, and bridges them; neither sees the other's number.
+         */
+        post: operations["sessions-phone-call"];
         delete?: never;
         options?: never;
         head?: never;
@@ -926,6 +1083,24 @@ export interface paths {
         get: operations["measures-get-crisis-resources"];
         /** Set my practice's crisis resources */
         put: operations["measures-put-crisis-resources"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/practices/me/session-settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The practice's live-session settings */
+        get: operations["sessions-get-settings"];
+        /** Require relayed media for the practice */
+        put: operations["sessions-put-settings"];
         post?: never;
         delete?: never;
         options?: never;
@@ -1712,6 +1887,11 @@ export interface components {
             /** Items */
             items: components["schemas"]["AssignmentOut"][];
         };
+        /** AutoAdmit */
+        AutoAdmit: {
+            /** Enabled */
+            enabled: boolean;
+        };
         /** Away */
         Away: {
             /**
@@ -1866,6 +2046,21 @@ export interface components {
              */
             url: string;
         };
+        /** CallAnswerFrame */
+        CallAnswerFrame: {
+            /**
+             * Appointment Id
+             * Format: uuid
+             */
+            appointment_id: string;
+            /** Sdp */
+            sdp: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "call_answer";
+        };
         /** CallEventOut */
         CallEventOut: {
             /**
@@ -1884,6 +2079,21 @@ export interface components {
              * @enum {string}
              */
             status: "queued" | "ringing" | "in_progress" | "completed" | "busy" | "no_answer" | "failed" | "canceled";
+        };
+        /** CallOfferFrame */
+        CallOfferFrame: {
+            /**
+             * Appointment Id
+             * Format: uuid
+             */
+            appointment_id: string;
+            /** Sdp */
+            sdp: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "call_offer";
         };
         /** CancelSeriesAppointment */
         CancelSeriesAppointment: {
@@ -1940,6 +2150,64 @@ export interface components {
             items: components["schemas"]["ChargeOut"][];
             /** Next Cursor */
             next_cursor: string | null;
+        };
+        /**
+         * CheckInBody
+         * @example {
+         *       "at_home": true,
+         *       "country": "US",
+         *       "emergency_contact": {
+         *         "name": "Alex Client",
+         *         "phone": "+12125550100"
+         *       },
+         *       "emergency_contact_updated": false,
+         *       "private": true,
+         *       "region": "NY"
+         *     }
+         */
+        CheckInBody: {
+            /** At Home */
+            at_home: boolean;
+            /**
+             * Country
+             * @description ISO 3166-1 alpha-2, e.g. US
+             */
+            country: string;
+            emergency_contact: components["schemas"]["EmergencyContactBody"];
+            /**
+             * Emergency Contact Updated
+             * @description False: the client confirmed the contact as shown; True: they changed it
+             */
+            emergency_contact_updated: boolean;
+            /**
+             * Private
+             * @description True: in a private place. False: not alone - this session becomes chat only
+             */
+            private: boolean;
+            /**
+             * Region
+             * @description US state (required in the US), e.g. NY
+             */
+            region?: string | null;
+        };
+        /** CheckInOut */
+        CheckInOut: {
+            /** At Home */
+            at_home: boolean;
+            /** Country */
+            country: string;
+            emergency_contact: components["schemas"]["EmergencyContactBody"];
+            /** Emergency Contact Updated */
+            emergency_contact_updated: boolean;
+            /** Private */
+            private: boolean;
+            /** Region */
+            region: string | null;
+            /**
+             * Submitted At
+             * Format: date-time
+             */
+            submitted_at: string;
         };
         /** ChoiceIn */
         ChoiceIn: {
@@ -2184,6 +2452,16 @@ export interface components {
             /** Timezone */
             timezone?: string | null;
         };
+        /** EmergencyContactBody */
+        EmergencyContactBody: {
+            /** Name */
+            name: string;
+            /**
+             * Phone
+             * @description E.164, e.g. +14155550123
+             */
+            phone: string;
+        };
         /** ErrorFrame */
         ErrorFrame: {
             /** Code */
@@ -2192,7 +2470,7 @@ export interface components {
             detail: string;
             /**
              * Ref
-             * @description The client_message_id or conversation the error is about
+             * @description The client_message_id, conversation or appointment the error is about
              * @default null
              */
             ref?: string | null;
@@ -2291,6 +2569,56 @@ export interface components {
              * @enum {string}
              */
             status: "ok" | "unavailable";
+        };
+        /** IceCandidateFrame */
+        IceCandidateFrame: {
+            /**
+             * Appointment Id
+             * Format: uuid
+             */
+            appointment_id: string;
+            /**
+             * Candidate
+             * @description Empty: the end of candidates
+             */
+            candidate: string;
+            /**
+             * Sdp Mid
+             * @default null
+             */
+            sdp_mid?: string | null;
+            /**
+             * Sdp Mline Index
+             * @default null
+             */
+            sdp_mline_index?: number | null;
+            /**
+             * Type
+             * @constant
+             */
+            type: "ice_candidate";
+        };
+        /** IceServerOut */
+        IceServerOut: {
+            /** Credential */
+            credential?: string | null;
+            /** Urls */
+            urls: string[];
+            /** Username */
+            username?: string | null;
+        };
+        /** IceServers */
+        IceServers: {
+            /**
+             * Expires At
+             * @description When the TURN credentials stop working
+             */
+            expires_at: string | null;
+            /**
+             * Ice Servers
+             * @description Pass as RTCConfiguration.iceServers
+             */
+            ice_servers: components["schemas"]["IceServerOut"][];
         };
         /** InstrumentOut */
         InstrumentOut: {
@@ -2537,6 +2865,19 @@ export interface components {
              */
             weekdays?: number[];
         };
+        /** JoinWindowOut */
+        JoinWindowOut: {
+            /**
+             * Closes At
+             * Format: date-time
+             */
+            closes_at: string;
+            /**
+             * Opens At
+             * Format: date-time
+             */
+            opens_at: string;
+        };
         /** LocalRange */
         LocalRange: {
             /**
@@ -2687,6 +3028,24 @@ export interface components {
              * @description Pass as after_seq for the next page; null at the end
              */
             next_cursor: string | null;
+        };
+        /** ModeChangeFrame */
+        ModeChangeFrame: {
+            /**
+             * Appointment Id
+             * Format: uuid
+             */
+            appointment_id: string;
+            /**
+             * Modality
+             * @enum {string}
+             */
+            modality: "audio" | "phone" | "chat";
+            /**
+             * Type
+             * @constant
+             */
+            type: "mode_change";
         };
         /** MoneyOut */
         MoneyOut: {
@@ -2945,6 +3304,24 @@ export interface components {
             /** Reason */
             reason: string;
         };
+        /** PathChangeFrame */
+        PathChangeFrame: {
+            /**
+             * Appointment Id
+             * Format: uuid
+             */
+            appointment_id: string;
+            /**
+             * Media Path
+             * @enum {string}
+             */
+            media_path: "p2p" | "relayed";
+            /**
+             * Type
+             * @constant
+             */
+            type: "path_change";
+        };
         /** PayIn */
         PayIn: {
             /**
@@ -2970,6 +3347,105 @@ export interface components {
             invoice: components["schemas"]["InvoiceOut"];
             /** Requires Action */
             requires_action: boolean;
+        };
+        /** PeerAnswerFrame */
+        PeerAnswerFrame: {
+            /**
+             * Appointment Id
+             * Format: uuid
+             */
+            appointment_id: string;
+            /**
+             * From User Id
+             * Format: uuid
+             */
+            from_user_id: string;
+            /** Sdp */
+            sdp: string;
+            /** Seq */
+            seq: number;
+            /**
+             * Type
+             * @default call_answer
+             * @constant
+             */
+            type?: "call_answer";
+        };
+        /** PeerIceCandidateFrame */
+        PeerIceCandidateFrame: {
+            /**
+             * Appointment Id
+             * Format: uuid
+             */
+            appointment_id: string;
+            /** Candidate */
+            candidate: string;
+            /**
+             * From User Id
+             * Format: uuid
+             */
+            from_user_id: string;
+            /** Sdp Mid */
+            sdp_mid: string | null;
+            /** Sdp Mline Index */
+            sdp_mline_index: number | null;
+            /** Seq */
+            seq: number;
+            /**
+             * Type
+             * @default ice_candidate
+             * @constant
+             */
+            type?: "ice_candidate";
+        };
+        /** PeerOfferFrame */
+        PeerOfferFrame: {
+            /**
+             * Appointment Id
+             * Format: uuid
+             */
+            appointment_id: string;
+            /**
+             * From User Id
+             * Format: uuid
+             */
+            from_user_id: string;
+            /** Sdp */
+            sdp: string;
+            /** Seq */
+            seq: number;
+            /**
+             * Type
+             * @default call_offer
+             * @constant
+             */
+            type?: "call_offer";
+        };
+        /** PeerRenegotiateFrame */
+        PeerRenegotiateFrame: {
+            /**
+             * Appointment Id
+             * Format: uuid
+             */
+            appointment_id: string;
+            /**
+             * From User Id
+             * Format: uuid
+             */
+            from_user_id: string;
+            /**
+             * Reason
+             * @description peer_joined, peer_left or requested
+             */
+            reason: string;
+            /** Seq */
+            seq: number;
+            /**
+             * Type
+             * @default renegotiate
+             * @constant
+             */
+            type?: "renegotiate";
         };
         /** PhoneCallOut */
         PhoneCallOut: {
@@ -3660,6 +4136,57 @@ export interface components {
              */
             timezone: string;
         };
+        /** RelayAnswerFrame */
+        RelayAnswerFrame: {
+            /**
+             * Appointment Id
+             * Format: uuid
+             */
+            appointment_id: string;
+            /** Sdp */
+            sdp: string;
+            /**
+             * Streams
+             * @description SDP mid of each forwarded stream -> whose media it carries
+             */
+            streams: {
+                [key: string]: string;
+            };
+            /**
+             * Type
+             * @default relay_answer
+             * @constant
+             */
+            type?: "relay_answer";
+        };
+        /** RelayOfferFrame */
+        RelayOfferFrame: {
+            /**
+             * Appointment Id
+             * Format: uuid
+             */
+            appointment_id: string;
+            /** Sdp */
+            sdp: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "relay_offer";
+        };
+        /** RenegotiateFrame */
+        RenegotiateFrame: {
+            /**
+             * Appointment Id
+             * Format: uuid
+             */
+            appointment_id: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "renegotiate";
+        };
         /** RescheduleSeriesAppointment */
         RescheduleSeriesAppointment: {
             /** Duration Minutes */
@@ -3823,6 +4350,186 @@ export interface components {
             /** Timezone */
             timezone: string;
         };
+        /** SessionEventOut */
+        SessionEventOut: {
+            /** Actor Id */
+            actor_id: string | null;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Detail */
+            detail: string | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "checked_in" | "admitted" | "joined" | "left" | "modality_changed" | "path_changed" | "phone_status" | "ended" | "no_show" | "therapist_no_show";
+            /** Modality */
+            modality: ("video" | "audio" | "phone" | "chat") | null;
+        };
+        /** SessionJoinFrame */
+        SessionJoinFrame: {
+            /**
+             * Appointment Id
+             * Format: uuid
+             */
+            appointment_id: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "session_join";
+        };
+        /** SessionJoinedFrame */
+        SessionJoinedFrame: {
+            /**
+             * Appointment Id
+             * Format: uuid
+             */
+            appointment_id: string;
+            /**
+             * Polite
+             * @description Perfect-negotiation role: the client is polite, the therapist impolite
+             */
+            polite: boolean;
+            session: components["schemas"]["SessionOut"];
+            /**
+             * Type
+             * @default session_joined
+             * @constant
+             */
+            type?: "session_joined";
+        };
+        /** SessionLeaveFrame */
+        SessionLeaveFrame: {
+            /**
+             * Appointment Id
+             * Format: uuid
+             */
+            appointment_id: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "session_leave";
+        };
+        /** SessionOut */
+        SessionOut: {
+            /** Admitted */
+            admitted: boolean;
+            /**
+             * Appointment Id
+             * Format: uuid
+             */
+            appointment_id: string;
+            /** Auto Admit */
+            auto_admit: boolean;
+            /**
+             * Booked Modality
+             * @enum {string}
+             */
+            booked_modality: "video" | "audio" | "phone" | "chat";
+            check_in: components["schemas"]["CheckInOut"] | null;
+            /** Checked In */
+            checked_in: boolean;
+            /**
+             * Client Id
+             * Format: uuid
+             */
+            client_id: string;
+            /** Connected */
+            connected: string[];
+            /**
+             * End
+             * Format: date-time
+             */
+            end: string;
+            /** Ended At */
+            ended_at: string | null;
+            /** Events */
+            events: components["schemas"]["SessionEventOut"][];
+            /** @description For the client before the check-in: the contact given last time, to confirm or update */
+            known_emergency_contact: components["schemas"]["EmergencyContactBody"] | null;
+            /**
+             * Licence Warning
+             * @description For the therapist: not licensed where the client is today
+             */
+            licence_warning: string | null;
+            /**
+             * Media Path
+             * @enum {string}
+             */
+            media_path: "p2p" | "relayed";
+            /**
+             * Modality
+             * @description The current modality (step-down changes it within the session)
+             * @enum {string}
+             */
+            modality: "video" | "audio" | "phone" | "chat";
+            /**
+             * Polite
+             * @description MDN perfect negotiation role: the client is polite (rolls back its offer on a collision), the therapist impolite (ignores the incoming offer)
+             */
+            polite: boolean;
+            /** Relay Available */
+            relay_available: boolean;
+            /**
+             * Require Relayed
+             * @description The practice requires media through the relay
+             */
+            require_relayed: boolean;
+            /**
+             * Start
+             * Format: date-time
+             */
+            start: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "booked" | "cancelled" | "late_cancelled" | "checked_in" | "in_progress" | "completed" | "no_show";
+            /**
+             * Therapist Id
+             * Format: uuid
+             */
+            therapist_id: string;
+            /**
+             * Waiting
+             * @description The client checked in and waits to be admitted
+             */
+            waiting: boolean;
+            window: components["schemas"]["JoinWindowOut"];
+            /**
+             * You
+             * @enum {string}
+             */
+            you: "therapist" | "client";
+        };
+        /** SessionSettings */
+        SessionSettings: {
+            /**
+             * Require Relayed
+             * @description All live sessions of the practice use the relay
+             */
+            require_relayed: boolean;
+        };
+        /** SessionUpdateFrame */
+        SessionUpdateFrame: {
+            /**
+             * Appointment Id
+             * Format: uuid
+             */
+            appointment_id: string;
+            session: components["schemas"]["SessionOut"];
+            /**
+             * Type
+             * @default session_update
+             * @constant
+             */
+            type?: "session_update";
+        };
         /** SetPhoneNumber */
         SetPhoneNumber: {
             /**
@@ -3916,6 +4623,14 @@ export interface components {
              * @enum {string}
              */
             status: "no_show" | "completed" | "checked_in" | "in_progress";
+        };
+        /** StepDown */
+        StepDown: {
+            /**
+             * Modality
+             * @enum {string}
+             */
+            modality: "audio" | "phone" | "chat";
         };
         /**
          * SubmitResponse
@@ -4744,6 +5459,180 @@ export interface operations {
             };
         };
     };
+    "sessions-check-in": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appointment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CheckInBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionOut"];
+                };
+            };
+            /** @description Missing, invalid or expired access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Only the client checks in (`client_only`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such appointment, or you are not one of its participants (`not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `session_over` (cancelled, completed, no-show) or another state conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (`validation_failed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; only a request id is given */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "sessions-ice-servers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appointment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IceServers"];
+                };
+            };
+            /** @description Missing, invalid or expired access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not use this operation */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such appointment, or you are not one of its participants (`not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (`validation_failed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; only a request id is given */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     "notes-get-note": {
         parameters: {
             query?: never;
@@ -5254,6 +6143,524 @@ export interface operations {
             };
             /** @description The body is too large (`payload_too_large`) */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (`validation_failed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; only a request id is given */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "sessions-get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appointment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionOut"];
+                };
+            };
+            /** @description Missing, invalid or expired access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not use this operation */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such appointment, or you are not one of its participants (`not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (`validation_failed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; only a request id is given */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "sessions-admit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appointment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionOut"];
+                };
+            };
+            /** @description Missing, invalid or expired access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Only the therapist admits (`therapist_only`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such appointment, or you are not one of its participants (`not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `session_over` (cancelled, completed, no-show) or another state conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (`validation_failed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; only a request id is given */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "sessions-auto-admit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appointment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AutoAdmit"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionOut"];
+                };
+            };
+            /** @description Missing, invalid or expired access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Only the therapist (`therapist_only`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such appointment, or you are not one of its participants (`not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (`validation_failed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; only a request id is given */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "sessions-end": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appointment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionOut"];
+                };
+            };
+            /** @description Missing, invalid or expired access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Only the therapist (`therapist_only`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such appointment, or you are not one of its participants (`not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `session_not_started` (both have not joined) or `session_ended` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (`validation_failed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; only a request id is given */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "sessions-step-down": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appointment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StepDown"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionOut"];
+                };
+            };
+            /** @description Missing, invalid or expired access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not use this operation */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such appointment, or you are not one of its participants (`not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `session_over` (cancelled, completed, no-show) or another state conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (`validation_failed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; only a request id is given */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "sessions-phone-call": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appointment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Missing, invalid or expired access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Only the therapist (`therapist_only`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such appointment, or you are not one of its participants (`not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `session_over` (cancelled, completed, no-show) or another state conflict */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9384,6 +10791,140 @@ export interface operations {
             };
             /** @description No such client, assignment or alert */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (`validation_failed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; only a request id is given */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "sessions-get-settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionSettings"];
+                };
+            };
+            /** @description Missing, invalid or expired access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not use this operation */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; only a request id is given */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "sessions-put-settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SessionSettings"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionSettings"];
+                };
+            };
+            /** @description Missing, invalid or expired access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not use this operation */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -22,6 +22,7 @@ import { MyPlanPage } from '../features/plans/MyPlanPage';
 import { LoginPage } from '../features/auth/LoginPage';
 import { RegisterPage } from '../features/auth/RegisterPage';
 import { RequireRole } from '../features/auth/RequireRole';
+import { ClientSessionPage, TherapistSessionPage } from '../features/calls/SessionPage';
 import { ConversationPage } from '../features/messaging/ConversationPage';
 import { ConversationsPage } from '../features/messaging/ConversationsPage';
 import { MessagingSettingsPage } from '../features/messaging/MessagingSettingsPage';
@@ -91,6 +92,7 @@ export const router = createBrowserRouter([
               { path: 'messages/:conversationId', element: <ConversationPage /> },
               { path: 'appointments/:appointmentId', element: <TherapistAppointmentPage /> },
               { path: 'appointments/:appointmentId/note', element: <NoteEditorPage /> },
+              { path: 'appointments/:appointmentId/session', element: <TherapistSessionPage /> },
               { path: 'clients', element: <ClientsPage /> },
               { path: 'clients/:clientId', element: <ClientChartPage /> },
               { path: 'notes', element: <NotesTodoPage /> },
@@ -120,6 +122,7 @@ export const router = createBrowserRouter([
               { path: 'therapists/:therapistId', element: <BookTherapistPage /> },
               { path: 'appointments', element: <MyAppointmentsPage /> },
               { path: 'appointments/:appointmentId', element: <ClientAppointmentPage /> },
+              { path: 'appointments/:appointmentId/session', element: <ClientSessionPage /> },
               { path: 'messages', element: <ConversationsPage /> },
               { path: 'messages/:conversationId', element: <ConversationPage /> },
               { path: 'plan', element: <MyPlanPage /> },

@@ -64,6 +64,11 @@ function AppointmentDetails({ viewer, zone }: { viewer: Viewer; zone: string }) 
       {a && (
         <>
           <Facts appointment={a} viewer={viewer} zone={zone} />
+          {['booked', 'checked_in', 'in_progress'].includes(a.status) && (
+            <p>
+              <Link to={`/${viewer}/appointments/${a.id}/session`}>Go to the live session</Link>
+            </p>
+          )}
           {viewer === 'therapist' && <StatusActions appointment={a} onDone={setMessage} />}
           {viewer === 'therapist' &&
             a.modality === 'phone' &&

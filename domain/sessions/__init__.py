@@ -1,0 +1,1 @@
+"""Live sessions: check-in, waiting room, signaling, media path, step-down and attendance."""

@@ -1,0 +1,107 @@
+"""Connected minutes per modality, from the session's timeline.
+
+A video or audio minute counts while both participants are connected; a phone minute while the bridged call is
+in progress; a chat minute from the switch to chat until the end (the conversation is the room).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from domain.scheduling.model import Modality
+from domain.sessions.model import EventKind, SessionEvent
+
+_PHONE_LIVE = "in_progress"
+_PHONE_OVER = frozenset({"completed", "busy", "no_answer", "failed", "canceled"})
+
+
+def connected_seconds(
+    events: Iterable[SessionEvent],
+    *,
+    start_modality: Modality,
+    participants: frozenset[uuid.UUID],
+    until: datetime,
+) -> dict[Modality, float]:
+    totals: dict[Modality, float] = {}
+    connected: set[uuid.UUID] = set()
+    modality = start_modality
+    phone_live = False
+    mark: datetime | None = None
+
+    def counting() -> bool:
+        if modality in (Modality.VIDEO, Modality.AUDIO):
+            return participants <= connected
+        if modality is Modality.PHONE:
+            return phone_live
+        return True
+
+    def close(at: datetime) -> None:
+        nonlocal mark
+        if mark is not None:
+            totals[modality] = totals.get(modality, 0.0) + max(0.0, (min(at, until) - mark).total_seconds())
+        mark = None
+
+    for event in sorted(events, key=lambda e: e.at):
+        if event.at > until:
+            break
+        was = counting()
+        if was:
+            close(event.at)
+        if event.kind is EventKind.JOINED and event.actor_id is not None:
+            connected.add(event.actor_id)
+        elif event.kind is EventKind.LEFT and event.actor_id is not None:
+            connected.discard(event.actor_id)
+        elif event.kind is EventKind.MODALITY_CHANGED and event.modality is not None:
+            modality = event.modality
+        elif event.kind is EventKind.PHONE_STATUS:
+            if event.detail == _PHONE_LIVE:
+                phone_live = True
+            elif event.detail in _PHONE_OVER:
+                phone_live = False
+        elif event.kind is EventKind.ENDED:
+            break
+        if counting():
+            mark = event.at
+    if counting() and mark is not None:
+        close(until)
+    return totals
+
+
+def connected_minutes(
+    events: Iterable[SessionEvent],
+    *,
+    start_modality: Modality,
+    participants: frozenset[uuid.UUID],
+    until: datetime,
+) -> dict[Modality, int]:
+    """Whole minutes (rounded half up) per modality; modalities with no time are left out."""
+    seconds = connected_seconds(events, start_modality=start_modality, participants=participants, until=until)
+    minutes = {m: int((s + 30) // 60) for m, s in seconds.items()}
+    return {m: n for m, n in minutes.items() if n > 0}
+
+
+def ever_joined(events: Iterable[SessionEvent], user_id: uuid.UUID) -> bool:
+    return any(e.kind is EventKind.JOINED and e.actor_id == user_id for e in events)
+
+
+def phone_connected(events: Iterable[SessionEvent]) -> bool:
+    return any(e.kind is EventKind.PHONE_STATUS and e.detail == _PHONE_LIVE for e in events)
+
+
+def present(events: Iterable[SessionEvent]) -> set[uuid.UUID]:
+    """Who is connected now, by the last join/leave of each participant."""
+    who: set[uuid.UUID] = set()
+    for event in sorted(events, key=lambda e: e.at):
+        if event.actor_id is None:
+            continue
+        if event.kind is EventKind.JOINED:
+            who.add(event.actor_id)
+        elif event.kind is EventKind.LEFT:
+            who.discard(event.actor_id)
+    return who
+
+
+def as_timedelta(minutes: int) -> timedelta:
+    return timedelta(minutes=minutes)

@@ -1,0 +1,186 @@
+// Live video calls in real Chromium with fake camera and microphone, run by tests/browser/test_calls.py inside a
+// private network namespace (media stays on loopback). Therapist and client book a session that starts in a few
+// minutes, check in, get admitted and call each other.
+import { expect, test, type APIRequestContext, type Browser, type Page } from '@playwright/test';
+import { bookableTherapist, CLIENT_ZONE, logIn, registerViaApi, type ApiUser } from './scheduling';
+
+test.use({
+  launchOptions: {
+    executablePath: '/usr/bin/chromium',
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--use-fake-device-for-media-stream',
+      '--use-fake-ui-for-media-stream',
+      '--disable-features=WebRtcHideLocalIpsWithMdns',
+      '--allow-loopback-in-peer-connection',
+    ],
+  },
+  permissions: ['camera', 'microphone'],
+});
+test.describe.configure({ timeout: 120_000 });
+
+const bearer = (user: ApiUser) => ({ Authorization: `Bearer ${user.token}` });
+
+async function sessionSoon(request: APIRequestContext): Promise<{ therapist: ApiUser; client: ApiUser; id: string }> {
+  const therapist = await bookableTherapist(request);
+  const client = await registerViaApi(request, 'client', CLIENT_ZONE);
+  const start = new Date(Math.ceil(Date.now() / 60_000) * 60_000 + 2 * 60_000).toISOString();
+  const booked = await request.post('/api/v1/appointments', {
+    headers: { ...bearer(client), 'Idempotency-Key': crypto.randomUUID() },
+    data: { therapist_id: therapist.id, start, duration_minutes: 50, modality: 'video' },
+  });
+  expect(booked.status(), await booked.text()).toBe(201);
+  return { therapist, client, id: ((await booked.json()) as { id: string }).id };
+}
+
+async function openSession(browser: Browser, user: ApiUser, id: string): Promise<Page> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await logIn(page, user);
+  await page.goto(`/${user.role}/appointments/${id}/session`);
+  await expect(page.getByRole('heading', { name: 'Live session' })).toBeVisible();
+  return page;
+}
+
+async function checkIn(page: Page, notAlone = false): Promise<void> {
+  await page.getByLabel('State or region').fill('NY');
+  await page.getByLabel('Contact name').fill('Robin Contact');
+  await page.getByLabel('Contact phone').fill('+12125550100');
+  if (notAlone) await page.getByLabel(/I am not alone/).check();
+  await page.getByRole('button', { name: 'Check in' }).click();
+}
+
+/** Frames decoded by the remote video receiver, from getStats. */
+async function framesDecoded(page: Page): Promise<number> {
+  return page.evaluate(async () => {
+    const call = (window as unknown as { hearthCall?: { peerConnection: RTCPeerConnection | null } }).hearthCall;
+    const pc = call?.peerConnection;
+    if (!pc) return 0;
+    let frames = 0;
+    (await pc.getStats()).forEach((r: { type: string; kind?: string; framesDecoded?: number }) => {
+      if (r.type === 'inbound-rtp' && r.kind === 'video') frames += r.framesDecoded ?? 0;
+    });
+    return frames;
+  });
+}
+
+/** Audio packets received, from getStats: the call still carries sound after a step-down. */
+async function audioPackets(page: Page): Promise<number> {
+  return page.evaluate(async () => {
+    const call = (window as unknown as { hearthCall?: { peerConnection: RTCPeerConnection | null } }).hearthCall;
+    const pc = call?.peerConnection;
+    if (!pc) return 0;
+    let packets = 0;
+    (await pc.getStats()).forEach((r: { type: string; kind?: string; packetsReceived?: number }) => {
+      if (r.type === 'inbound-rtp' && r.kind === 'audio') packets += r.packetsReceived ?? 0;
+    });
+    return packets;
+  });
+}
+
+async function expectReceivingAudio(page: Page): Promise<void> {
+  const before = await audioPackets(page);
+  await expect.poll(() => audioPackets(page), { timeout: 20_000 }).toBeGreaterThan(before + 20);
+}
+
+async function videoTracks(page: Page): Promise<number> {
+  return page.evaluate(() => {
+    const call = (window as unknown as { hearthCall?: { peerConnection: RTCPeerConnection | null } }).hearthCall;
+    const pc = call?.peerConnection;
+    if (!pc) return -1;
+    return pc
+      .getTransceivers()
+      .filter((t) => t.currentDirection !== 'stopped' && t.currentDirection !== 'inactive' && (t.sender.track?.kind === 'video' || t.receiver.track.kind === 'video'))
+      .length;
+  });
+}
+
+async function expectReceivingVideo(page: Page): Promise<void> {
+  await expect.poll(() => framesDecoded(page), { timeout: 30_000 }).toBeGreaterThan(0);
+  const first = await framesDecoded(page);
+  await expect.poll(() => framesDecoded(page), { timeout: 15_000 }).toBeGreaterThan(first + 10);
+}
+
+async function joinBoth(therapistPage: Page, clientPage: Page): Promise<void> {
+  await checkIn(clientPage);
+  await expect(clientPage.getByText('You are in the waiting room')).toBeVisible();
+  await expect(therapistPage.getByRole('button', { name: 'Admit client' })).toBeVisible({ timeout: 10_000 });
+  await therapistPage.getByRole('button', { name: 'Admit client' }).click();
+  await therapistPage.getByRole('button', { name: 'Join the call' }).click();
+  await clientPage.getByRole('button', { name: 'Join the call' }).click({ timeout: 10_000 });
+}
+
+test('therapist and client complete a p2p video call, then step down to audio', async ({ browser, request }) => {
+  const { therapist, client, id } = await sessionSoon(request);
+  const therapistPage = await openSession(browser, therapist, id);
+  const clientPage = await openSession(browser, client, id);
+  await joinBoth(therapistPage, clientPage);
+  for (const page of [therapistPage, clientPage]) {
+    await expect(page.getByTestId('call-status')).toHaveText('connected', { timeout: 30_000 });
+    await expect(page.getByTestId('media-path')).toHaveText('p2p');
+  }
+  await expectReceivingVideo(therapistPage);
+  await expectReceivingVideo(clientPage);
+  await expect(clientPage.getByTestId('timer')).toHaveText(/^-?\d+:\d\d$/);
+
+  // Keyboard shortcut for mute: M toggles the microphone track.
+  await clientPage.keyboard.press('m');
+  await expect(clientPage.getByRole('button', { name: 'Unmute (M)' })).toBeVisible();
+  await clientPage.keyboard.press('m');
+  await expect(clientPage.getByRole('button', { name: 'Mute (M)' })).toBeVisible();
+
+  await clientPage.getByRole('button', { name: 'Switch to audio only' }).click();
+  for (const page of [therapistPage, clientPage]) {
+    await expect(page.getByTestId('modality')).toHaveText('audio');
+    await expect.poll(() => videoTracks(page), { timeout: 20_000 }).toBe(0);
+    await expectReceivingAudio(page);
+  }
+  const session = await request.get(`/api/v1/appointments/${id}/session`, { headers: bearer(therapist) });
+  const body = (await session.json()) as { status: string; events: { kind: string; modality: string | null }[] };
+  expect(body.status).toBe('in_progress');
+  expect(body.events.filter((e) => e.kind === 'modality_changed').map((e) => e.modality)).toEqual(['audio']);
+
+  await therapistPage.getByRole('button', { name: 'End session' }).click();
+  await expect(therapistPage.getByText('This session has ended.')).toBeVisible();
+});
+
+test('a client who is not alone turns the session into chat', async ({ browser, request }) => {
+  const { therapist, client, id } = await sessionSoon(request);
+  const clientPage = await openSession(browser, client, id);
+  await checkIn(clientPage, true);
+  await expect(clientPage.getByRole('heading', { name: 'Chat session' })).toBeVisible();
+  const therapistPage = await openSession(browser, therapist, id);
+  await expect(therapistPage.getByText(/continues as chat \(the client is not alone today\)/)).toBeVisible();
+  await expect(therapistPage.getByRole('link', { name: 'Open your messages' })).toBeVisible();
+});
+
+test('relayed: both receive video through the server relay', async ({ browser, request }) => {
+  const { therapist, client, id } = await sessionSoon(request);
+  const probe = await request.get(`/api/v1/appointments/${id}/session`, { headers: bearer(therapist) });
+  const { relay_available } = (await probe.json()) as { relay_available: boolean };
+  // Runs once the real relay is wired into the server (the lead wires infra/media at merge).
+  test.skip(!relay_available, 'the server reports no media relay');
+  const settings = await request.put('/api/v1/practices/me/session-settings', {
+    headers: bearer(therapist),
+    data: { require_relayed: true },
+  });
+  expect(settings.status()).toBe(200);
+  const therapistPage = await openSession(browser, therapist, id);
+  const clientPage = await openSession(browser, client, id);
+  await joinBoth(therapistPage, clientPage);
+  for (const page of [therapistPage, clientPage]) {
+    await expect(page.getByTestId('media-path')).toHaveText('relayed');
+    await expect(page.getByTestId('call-status')).toHaveText('connected', { timeout: 30_000 });
+  }
+  await expectReceivingVideo(therapistPage);
+  await expectReceivingVideo(clientPage);
+
+  await therapistPage.getByRole('button', { name: 'Switch to audio only' }).click();
+  for (const page of [therapistPage, clientPage]) {
+    await expect(page.getByTestId('modality')).toHaveText('audio');
+    await expect.poll(() => videoTracks(page), { timeout: 20_000 }).toBe(0);
+    await expect(page.getByTestId('call-status')).toHaveText('connected', { timeout: 30_000 });
+    await expectReceivingAudio(page);
+  }
+});
