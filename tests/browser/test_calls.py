@@ -74,4 +74,5 @@ async def test_call_spec(settings):
     text = output.decode(errors="replace")
     print(text)
     assert process.returncode == 0, text
-    assert " passed" in text and " failed" not in text
+    # The relayed call skips itself when the server has no relay: here the real one is wired, so nothing may skip.
+    assert " passed" in text and " failed" not in text and " skipped" not in text, text
