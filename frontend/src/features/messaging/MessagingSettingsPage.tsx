@@ -38,6 +38,8 @@ function WelcomeEditor({ initial }: { initial: string }) {
 
 function AwayToggle({ away }: { away: boolean }) {
   const save = useSaveAway();
+  // Set in the change handler itself, so the box never flips back while the mutation is being scheduled.
+  const [optimistic, setOptimistic] = useState<boolean | null>(null);
   return (
     <section aria-labelledby="away-heading">
       <h2 id="away-heading">Away</h2>
@@ -45,9 +47,13 @@ function AwayToggle({ away }: { away: boolean }) {
         <label>
           <input
             type="checkbox"
-            checked={save.isPending && save.variables !== undefined ? save.variables : away}
+            checked={optimistic ?? away}
             disabled={save.isPending}
-            onChange={(event) => save.mutate(event.target.checked)}
+            onChange={(event) => {
+              const wanted = event.target.checked;
+              setOptimistic(wanted);
+              save.mutate(wanted, { onSettled: () => setOptimistic(null) });
+            }}
           />{' '}
           I am away from messaging
         </label>
