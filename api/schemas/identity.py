@@ -89,4 +89,9 @@ class UpdateMe(RequestModel):
 
     display_name: str = Field(min_length=1, max_length=120)
     timezone: str = Field(min_length=1, max_length=64)
-    phone: str | None = Field(default=None, max_length=16, description="E.164, for SMS reminders")
+    phone: str | None = Field(
+        default=None,
+        max_length=32,
+        description="For SMS reminders and phone sessions, in international form; spaces, dashes, brackets and a "
+        'leading "00" are accepted, and it is stored as E.164.',
+    )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 import unicodedata
 import uuid
@@ -17,6 +16,7 @@ from domain.identity.passwords import check_password
 from domain.identity.ports import AccessTokens, IdentityUnitOfWork, PasswordHasher
 from domain.identity.throttle import ThrottleRule, after_failure, blocked_for
 from domain.shared.errors import AuthenticationFailed, NotFound, RateLimited, ValidationFailed
+from domain.shared.phone import normalise_phone
 from domain.shared.ports import Clock, IdGenerator
 from domain.shared.principal import Principal, Role
 
@@ -51,9 +51,6 @@ class Me:
 class ThrottleRules:
     account: ThrottleRule
     address: ThrottleRule
-
-
-_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 
 
 def _check_zone(name: str) -> None:
@@ -268,10 +265,8 @@ class IdentityService:
         if not display_name:
             raise ValidationFailed("A display name is required.", field="display_name")
         _check_zone(timezone)
-        if phone is not None and not _E164.match(phone):
-            raise ValidationFailed(
-                "Give the phone number in international form, e.g. +14155550123.", code="invalid_phone", field="phone"
-            )
+        if phone is not None:
+            phone = normalise_phone(phone)  # the same rule as PUT /me/phone: one number, one form
         async with self._uow() as uow:
             user = await uow.users.get(principal.user_id)
             if user is None:

@@ -9,13 +9,11 @@ backwards, so replaying a webhook changes nothing.
 
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from domain.shared.errors import ValidationFailed
 from domain.telephony.ports import CallEvent, CallLeg, CallStatus
 
 LIVE_STATUSES: frozenset[CallStatus] = frozenset({CallStatus.QUEUED, CallStatus.RINGING, CallStatus.IN_PROGRESS})
@@ -24,23 +22,6 @@ _RANK = {CallStatus.QUEUED: 0, CallStatus.RINGING: 1, CallStatus.IN_PROGRESS: 2}
 # A call can be placed from a little before the session until a little after its planned end (late starts).
 CALL_OPENS_BEFORE_START = timedelta(minutes=15)
 CALL_CLOSES_AFTER_END = timedelta(minutes=15)
-
-_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
-_SEPARATORS = re.compile(r"[\s().\-/]")
-
-
-def normalise_phone(text: str) -> str:
-    """People type "+1 (415) 555-0123" or "0044 20 7946 0000": keep digits, accept 00 for +, require E.164."""
-    compact = _SEPARATORS.sub("", text.strip())
-    if compact.startswith("00"):
-        compact = "+" + compact[2:]
-    if not _E164.fullmatch(compact):
-        raise ValidationFailed(
-            "Give the phone number in international form with its country code, e.g. +14155550123.",
-            code="invalid_phone",
-            field="phone",
-        )
-    return compact
 
 
 class CallTrigger(StrEnum):

@@ -15,6 +15,7 @@ from datetime import datetime
 from domain.audit.events import AuditEvent, Outcome, event_by
 from domain.scheduling.model import TERMINAL_STATUSES, Appointment, Modality
 from domain.shared.errors import DomainError, InvalidState, NotFound, ValidationFailed
+from domain.shared.phone import normalise_phone
 from domain.shared.ports import Clock, IdGenerator
 from domain.shared.principal import Principal, Role
 from domain.telephony.errors import CallAlreadyLive, TelephonyUnavailable
@@ -23,7 +24,6 @@ from domain.telephony.model import (
     CALL_OPENS_BEFORE_START,
     CallTrigger,
     PhoneCall,
-    normalise_phone,
 )
 from domain.telephony.ports import (
     CallEvent,

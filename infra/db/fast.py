@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 import asyncpg
+import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql import ClauseElement
@@ -126,3 +127,7 @@ async def fetchval(session: AsyncSession, statement: FastStatement, **params: An
 async def execute(session: AsyncSession, statement: FastStatement, **params: Any) -> str:
     status: str = await (await driver(session)).execute(statement.sql, *statement.args(params))
     return status
+
+
+# A transaction-scoped advisory lock on a 64-bit key (the audit chain, a therapist's calendar).
+ADVISORY_XACT_LOCK = FastStatement(sa.select(sa.func.pg_advisory_xact_lock(sa.bindparam("key", type_=sa.BigInteger))))

@@ -60,9 +60,6 @@ class Publication:
         self.frames = 0
         self._last_pli = 0.0
         self._pli_task: asyncio.Task[None] | None = None
-        # A key frame was asked for before anything arrived (no SSRC to send the PLI to yet): ask again as soon as
-        # the stream starts, unless it starts with one.
-        self._keyframe_wanted = False
         is_video = kind == "video"
         receiver._RTCRtpReceiver__jitter_buffer = FrameAssembler(is_video=is_video)  # type: ignore[attr-defined]
         receiver._RTCRtpReceiver__decoder_queue = _FrameSink(self._on_frame)  # type: ignore[attr-defined]
@@ -70,10 +67,6 @@ class Publication:
     def _on_frame(self, codec: str, data: bytes, timestamp: int) -> None:
         frame = EncodedFrame(codec, data, timestamp, is_keyframe(codec, data), time.monotonic())
         self.frames += 1
-        if self._keyframe_wanted:
-            self._keyframe_wanted = False
-            if not frame.keyframe:
-                self.request_keyframe()
         for track in self.subscribers:
             track.push(frame)
 
@@ -86,8 +79,7 @@ class Publication:
         self._last_pli = now
         sources = self.receiver.getSynchronizationSources()
         if not sources:
-            self._keyframe_wanted = True  # nothing received yet: ask once the stream's first frame shows its SSRC
-            return
+            return  # nothing received yet: the first frames of a stream start with a key frame anyway
         ssrc = max(sources, key=lambda s: s.timestamp).source
         self._pli_task = asyncio.ensure_future(self.receiver._send_rtcp_pli(ssrc))
 

@@ -96,7 +96,7 @@ class TwilioSmsSender:
             raise self._failed(f"transport error: {type(exc).__name__}", permanent=False, to=message.to) from exc
 
         if response.status_code in (200, 201):
-            resource = _json(response)
+            resource = json_object(response)
             sid = resource.get("sid") if resource else None
             if not isinstance(sid, str) or not sid:
                 raise self._failed("answer without a message sid", permanent=False, to=message.to)
@@ -106,7 +106,7 @@ class TwilioSmsSender:
             log.info("sms.sent", to=last4(message.to), sid=sid, status=status)
             return sid
 
-        error = _json(response) or {}
+        error = json_object(response) or {}
         code = error.get("code")
         text = error.get("message") or response.reason_phrase
         more = error.get("more_info")
@@ -122,7 +122,8 @@ class TwilioSmsSender:
         return DeliveryFailed(f"SMS: {detail}", permanent=permanent)
 
 
-def _json(response: httpx.Response) -> dict[str, Any] | None:
+def json_object(response: httpx.Response) -> dict[str, Any] | None:
+    """A Twilio answer's JSON object, or None (the SMS and the voice adapter read answers alike)."""
     try:
         value = response.json()
     except ValueError:

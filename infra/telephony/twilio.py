@@ -20,7 +20,6 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
 from urllib.parse import quote
 from xml.etree import ElementTree as ET
 
@@ -31,6 +30,7 @@ from domain.shared.errors import ValidationFailed
 from domain.shared.ports import Clock
 from domain.telephony.errors import InvalidWebhookSignature, TelephonyUnavailable
 from domain.telephony.ports import CallEvent, CallLeg, CallStatus, PlacedCall, WebhookReply
+from infra.notify.sms import json_object, last4
 
 __all__ = ["TwilioTelephony", "TwilioVoiceConfig", "connect_path", "status_path", "twilio_signature"]
 
@@ -66,10 +66,6 @@ def twilio_signature(url: str, params: dict[str, str], auth_token: str) -> str:
     payload = url + "".join(name + params[name] for name in sorted(params))
     digest = hmac.new(auth_token.encode(), payload.encode(), hashlib.sha1).digest()
     return base64.b64encode(digest).decode()
-
-
-def _last4(number: str) -> str:
-    return "…" + number[-4:] if len(number) > 4 else "…"
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,11 +127,11 @@ class TwilioTelephony:
             ("Timeout", str(self._config.ring_timeout_seconds)),
         ]
         response = await self._post(f"{self._calls}.json", form, to=first)
-        resource = _json(response) or {}
+        resource = json_object(response) or {}
         sid = resource.get("sid")
         if not isinstance(sid, str) or not sid:
             raise self._failed("answer without a call sid", to=first)
-        log.info("telephony.placed", sid=sid, to=_last4(first), status=resource.get("status"))
+        log.info("telephony.placed", sid=sid, to=last4(first), status=resource.get("status"))
         return PlacedCall(provider_call_id=sid)
 
     async def hang_up(self, provider_call_id: str) -> None:
@@ -150,7 +146,7 @@ class TwilioTelephony:
             raise self._failed(f"transport error: {type(exc).__name__}", to=to) from exc
         if response.status_code in (200, 201):
             return response
-        error = _json(response) or {}
+        error = json_object(response) or {}
         detail = (
             f"HTTP {response.status_code}, error {error.get('code')}: {error.get('message') or response.reason_phrase}"
         )
@@ -159,7 +155,7 @@ class TwilioTelephony:
     @staticmethod
     def _failed(detail: str, *, to: str) -> TelephonyUnavailable:
         detail = _LONG_NUMBER.sub("<number>", detail)
-        log.warning("telephony.failed", to=_last4(to) if to else None, detail=detail)
+        log.warning("telephony.failed", to=last4(to) if to else None, detail=detail)
         return TelephonyUnavailable(f"The phone provider did not accept the request ({detail}).")
 
     # ------------------------------------------------------------------------------------ webhooks
@@ -229,11 +225,3 @@ def _multi(form: list[tuple[str, str]]) -> dict[str, list[str]]:
     for name, value in form:
         out.setdefault(name, []).append(value)
     return out
-
-
-def _json(response: httpx.Response) -> dict[str, Any] | None:
-    try:
-        value = response.json()
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None

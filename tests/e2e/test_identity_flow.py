@@ -17,3 +17,15 @@ async def test_client_has_no_practice_until_care_starts(api):
     client = await signed_up(api, "client")
     me = (await api.get("/api/v1/me", headers=client.headers)).json()
     assert me["role"] == "client" and me["practice_id"] is None
+
+
+async def test_both_routes_that_set_my_phone_apply_one_rule(api):
+    user = await signed_up(api, "client")
+    typed = {"display_name": "Sam", "timezone": "Europe/London", "phone": "+1 (415) 555-0123"}
+    saved = await api.put("/api/v1/me", json=typed, headers=user.headers)
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["phone"] == "+14155550123"
+    assert (await api.get("/api/v1/me/phone", headers=user.headers)).json()["phone"] == "+14155550123"
+    for route, body in (("/api/v1/me", {**typed, "phone": "555"}), ("/api/v1/me/phone", {"phone": "555"})):
+        refused = await api.put(route, json=body, headers=user.headers)
+        assert refused.status_code == 422 and refused.json()["code"] == "invalid_phone", route

@@ -4897,7 +4897,7 @@ export interface components {
             display_name: string;
             /**
              * Phone
-             * @description E.164, for SMS reminders
+             * @description For SMS reminders and phone sessions, in international form; spaces, dashes, brackets and a leading "00" are accepted, and it is stored as E.164.
              */
             phone?: string | null;
             /** Timezone */

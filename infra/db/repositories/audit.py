@@ -15,7 +15,6 @@ from infra.db.tables import audit_events
 # previous row even when transactions commit out of order.
 AUDIT_CHAIN_LOCK = 0x48454152  # "HEAR"
 
-_CHAIN_LOCK = fast.FastStatement(sa.select(sa.func.pg_advisory_xact_lock(sa.bindparam("key", type_=sa.BigInteger))))
 _LAST_EVENT = fast.FastStatement(
     sa.select(audit_events.c.seq, audit_events.c.hash).order_by(audit_events.c.seq.desc()).limit(1)
 )
@@ -29,7 +28,7 @@ class SqlAuditLog:
     async def append(self, event: AuditEvent) -> None:
         # Every change appends here: the three statements go straight through asyncpg (infra/db/fast.py), which
         # also shortens how long the chain lock is held.
-        await fast.fetchval(self._session, _CHAIN_LOCK, key=AUDIT_CHAIN_LOCK)
+        await fast.fetchval(self._session, fast.ADVISORY_XACT_LOCK, key=AUDIT_CHAIN_LOCK)
         last = await fast.fetchrow(self._session, _LAST_EVENT)
         seq, prev = (last.seq + 1, last.hash) if last else (1, GENESIS_HASH)
         await fast.execute(

@@ -263,7 +263,6 @@ _PROFILE = fast.FastStatement(
     sa.select(therapist_profiles).where(therapist_profiles.c.therapist_id == sa.bindparam("id"))
 )
 _OFFICE_HOURS = fast.FastStatement(sa.select(office_hours).where(office_hours.c.therapist_id == sa.bindparam("id")))
-_ADVISORY_LOCK = fast.FastStatement(sa.select(sa.func.pg_advisory_xact_lock(sa.bindparam("key", type_=sa.BigInteger))))
 
 
 def _active_between(*columns: Any) -> fast.FastStatement:
@@ -323,7 +322,7 @@ class SqlAppointmentRepository:
 
     async def lock_therapist(self, therapist_id: uuid.UUID) -> None:
         key = zlib.crc32(b"appointments:" + therapist_id.bytes)
-        await fast.fetchval(self._s, _ADVISORY_LOCK, key=key)
+        await fast.fetchval(self._s, fast.ADVISORY_XACT_LOCK, key=key)
 
     async def add(self, appointment: Appointment, *, recoverable: bool = True) -> None:
         values = {"id": appointment.id, **_appointment_values(appointment)}

@@ -165,3 +165,27 @@ def test_receiver_private_slots_exist(name: str) -> None:
 def test_sender_encoder_slot_exists() -> None:
     sender = RTCRtpSender("audio", FakeTransport())  # type: ignore[arg-type]
     assert sender._RTCRtpSender__encoder is None  # type: ignore[attr-defined]
+
+
+async def test_a_key_frame_asked_for_before_the_source_sent_anything_is_asked_for_when_it_starts() -> None:
+    transport = FakeTransport()
+    receiver = RTCRtpReceiver("video", transport)  # type: ignore[arg-type]
+    receiver._track = RemoteStreamTrack(kind="video")
+    receiver._set_rtcp_ssrc(42)
+    publication = Publication("ana", "video", receiver)
+    await receiver.receive(RTCRtpReceiveParameters(codecs=[VP8]))
+    track = ForwardTrack("video")
+    try:
+        track.switch(publication)  # subscribed before any packet: no SSRC to address a PLI to yet
+        await asyncio.sleep(0.15)
+        assert not [data for data in transport.sent if data[1] == 206]
+        packet = RtpPacket(payload_type=97, sequence_number=0, timestamp=0, ssrc=777)
+        # The stream's first frame: the assembler skips it (it may be a tail) and asks the source for a key frame.
+        packet.payload = b"\x90\x80\x01\x01"
+        packet.marker = 1
+        await receiver._handle_rtp_packet(packet, arrival_time_ms=0)
+        await asyncio.sleep(0.05)
+        plis = [data for data in transport.sent if data[1] == 206 and data[0] & 0x1F == RTCP_PSFB_PLI]
+        assert [int.from_bytes(data[8:12], "big") for data in plis] == [777]
+    finally:
+        await receiver.stop()

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from domain.shared.errors import ValidationFailed
-from domain.telephony.model import CallTrigger, PhoneCall, normalise_phone
+from domain.shared.phone import normalise_phone
+from domain.telephony.model import CallTrigger, PhoneCall
 from domain.telephony.ports import CallEvent, CallLeg, CallStatus
 
 T0 = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
