@@ -102,6 +102,20 @@ async function expectReceivingVideo(page: Page): Promise<void> {
   await expect.poll(() => framesDecoded(page), { timeout: 15_000 }).toBeGreaterThan(first + 10);
 }
 
+/** The media path both pages show; when it is not the expected one, the error carries both calls' timelines. */
+async function expectPath(pages: Page[], path: 'p2p' | 'relayed'): Promise<void> {
+  for (const page of pages) {
+    try {
+      await expect(page.getByTestId('media-path')).toHaveText(path);
+    } catch (error) {
+      const timelines = await Promise.all(
+        pages.map((p) => p.evaluate(() => (window as unknown as { hearthCall?: { timeline: string[] } }).hearthCall?.timeline ?? [])),
+      );
+      throw new Error(`${String(error)}\n${timelines.map((t, i) => `call ${i}:\n  ${t.join('\n  ')}`).join('\n')}`);
+    }
+  }
+}
+
 async function joinBoth(therapistPage: Page, clientPage: Page): Promise<void> {
   await checkIn(clientPage);
   await expect(clientPage.getByText('You are in the waiting room')).toBeVisible();
@@ -118,8 +132,8 @@ test('therapist and client complete a p2p video call, then step down to audio', 
   await joinBoth(therapistPage, clientPage);
   for (const page of [therapistPage, clientPage]) {
     await expect(page.getByTestId('call-status')).toHaveText('connected', { timeout: 30_000 });
-    await expect(page.getByTestId('media-path')).toHaveText('p2p');
   }
+  await expectPath([therapistPage, clientPage], 'p2p');
   await expectReceivingVideo(therapistPage);
   await expectReceivingVideo(clientPage);
   await expect(clientPage.getByTestId('timer')).toHaveText(/^-?\d+:\d\d$/);
@@ -169,8 +183,8 @@ test('relayed: both receive video through the server relay', async ({ browser, r
   const therapistPage = await openSession(browser, therapist, id);
   const clientPage = await openSession(browser, client, id);
   await joinBoth(therapistPage, clientPage);
+  await expectPath([therapistPage, clientPage], 'relayed');
   for (const page of [therapistPage, clientPage]) {
-    await expect(page.getByTestId('media-path')).toHaveText('relayed');
     await expect(page.getByTestId('call-status')).toHaveText('connected', { timeout: 30_000 });
   }
   await expectReceivingVideo(therapistPage);

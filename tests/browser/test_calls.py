@@ -59,6 +59,7 @@ async def test_call_spec(settings):
             "playwright",
             "test",
             "e2e/call.spec.ts",
+            *os.environ.get("HEARTH_PLAYWRIGHT_ARGS", "").split(),  # e.g. "--repeat-each=5 -g p2p" to hunt a flaky call
             cwd=FRONTEND,
             env={
                 **os.environ,

@@ -5,8 +5,10 @@ import type { Session } from './callApi';
 // One call: its own socket (the server accepts several per user), one RTCPeerConnection, and MDN's "perfect
 // negotiation" (https://developer.mozilla.org/en-US/docs/Web/API/WebRTC_API/Perfect_negotiation). The server
 // says which role we play: the therapist is impolite (ignores a colliding offer), the client polite (rolls back).
-// In `p2p` the two browsers connect directly; when ICE has not connected within FALLBACK_MS, the client asks for
-// `relayed` and both offer to the server's relay instead.
+// In `p2p` the two browsers connect directly; when ICE fails, or has not connected FALLBACK_MS after its checks
+// began (NEGOTIATION_MS after the connection was made, if checks never begin), we ask for `relayed` and both
+// offer to the server's relay instead. The timers count from ICE's own progress, not from joining, so a slow
+// machine or a slow signaling round trip does not push a call that would connect directly onto the relay.
 
 export type CallStatus = 'connecting' | 'joined' | 'connected' | 'reconnecting' | 'failed' | 'left';
 
@@ -19,7 +21,14 @@ export interface CallSnapshot {
   muted: boolean;
 }
 
-const FALLBACK_MS = 6_000;
+const FALLBACK_MS = 10_000;
+const NEGOTIATION_MS = 20_000;
+const TIMELINE_LENGTH = 300;
+// The polite side waits this long for the other side's first offer before offering itself: two first offers
+// crossing make the polite side roll its own back, and Chromium then gathers no ICE candidates for its answer.
+const POLITE_WAIT_MS = 2_500;
+// Negotiated, yet ICE has not even begun checking: restart ICE once (fresh credentials, fresh gathering).
+const STALLED_ICE_MS = 3_000;
 const GATHER_MS = 3_000;
 const RELAY_VIDEO_GRACE_MS = 4_000;
 const MAX_RELAY_REPAIRS = 2;
@@ -47,6 +56,8 @@ export class CallClient {
   private ignoreOffer = false;
   private polite = false;
   private fallbackTimer: ReturnType<typeof setTimeout> | null = null;
+  private peerTimers: ReturnType<typeof setTimeout>[] = [];
+  private addLocalTracks: (() => void) | null = null;
   private listeners = new Set<() => void>();
   private snapshot: CallSnapshot = { status: 'connecting', ice: 'new', session: null, remoteStream: null, error: null, muted: false };
   private relayed = false;
@@ -54,6 +65,10 @@ export class CallClient {
   private relayAgain = false;
   private relayRepairs = 0;
   private announceRelay = false;
+  private readonly started = performance.now();
+  /** What happened to this call, newest last (no SDP, no candidates): shown by the browser tests when a call
+   * takes an unexpected path, and useful in a support session. */
+  readonly timeline: string[] = [];
 
   private readonly appointmentId: string;
   private readonly iceServers: RTCIceServer[];
@@ -74,6 +89,11 @@ export class CallClient {
 
   getSnapshot = () => this.snapshot;
 
+  private note(what: string) {
+    this.timeline.push(`${Math.round(performance.now() - this.started)}ms ${what}`);
+    if (this.timeline.length > TIMELINE_LENGTH) this.timeline.shift();
+  }
+
   private set(next: Partial<CallSnapshot>) {
     this.snapshot = { ...this.snapshot, ...next };
     this.listeners.forEach((l) => l());
@@ -88,18 +108,23 @@ export class CallClient {
     const socket = new WebSocket(socketUrl(ticket));
     this.socket = socket;
     socket.onopen = () => this.send({ type: 'session_join', appointment_id: this.appointmentId });
-    socket.onmessage = (event) => void this.onFrame(JSON.parse(String(event.data)) as Frame);
+    socket.onmessage = (event) => {
+      this.onFrame(JSON.parse(String(event.data)) as Frame).catch((error: unknown) => this.note(`failed: ${String(error)}`));
+    };
     socket.onclose = () => {
       if (this.snapshot.status !== 'left') this.set({ status: 'failed', error: 'The connection to Hearth closed.' });
     };
   }
 
   private send(frame: Frame) {
+    if (frame.type !== 'ice_candidate') this.note(`sent ${frame.type}`);
     if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(frame));
   }
 
   private async onFrame(frame: Frame): Promise<void> {
     if (frame.appointment_id !== undefined && frame.appointment_id !== this.appointmentId) return;
+    const about = frame.session as Session | undefined;
+    this.note(`got ${frame.type}${about ? ` ${about.media_path} connected=${about.connected.length}` : ''}${frame.code ? ` ${String(frame.code)}` : ''}`);
     switch (frame.type) {
       case 'session_joined': {
         const session = frame.session as Session;
@@ -150,6 +175,7 @@ export class CallClient {
 
   private ensurePeer(): RTCPeerConnection {
     if (this.pc) return this.pc;
+    this.note(`peer created (${this.relayed ? 'relayed' : 'p2p'}, ${this.polite ? 'polite' : 'impolite'})`);
     // iceServers always set explicitly: an empty list means host candidates only, never a browser default.
     const pc = new RTCPeerConnection({ iceServers: this.iceServers });
     this.pc = pc;
@@ -162,6 +188,8 @@ export class CallClient {
     };
     pc.oniceconnectionstatechange = () => {
       const ice = pc.iceConnectionState;
+      this.note(`ice ${ice}`);
+      if (ice === 'checking' && !this.relayed) this.armFallback(FALLBACK_MS);
       this.set({ ice, status: ice === 'connected' || ice === 'completed' ? 'connected' : this.snapshot.status });
       if (ice === 'failed' && !this.relayed) this.askForRelay();
       if (ice === 'connected' && this.relayed) this.watchRelayedVideo(pc);
@@ -192,8 +220,26 @@ export class CallClient {
         this.makingOffer = false;
       }
     };
-    for (const track of this.localStream.getTracks()) pc.addTrack(track, this.localStream);
-    this.armFallback();
+    let iceRestarted = false;
+    pc.onsignalingstatechange = () => {
+      this.note(`signaling ${pc.signalingState}`);
+      if (pc.signalingState !== 'stable' || !pc.remoteDescription || iceRestarted) return;
+      this.later(() => {
+        if (this.pc !== pc || this.relayed || pc.iceConnectionState !== 'new' || iceRestarted) return;
+        iceRestarted = true;
+        this.note('ice has not started: restarting it');
+        pc.restartIce();
+      }, STALLED_ICE_MS);
+    };
+    this.addLocalTracks = () => {
+      this.addLocalTracks = null;
+      for (const track of this.localStream.getTracks()) pc.addTrack(track, this.localStream);
+    };
+    // The impolite side offers first; the polite side answers the offer with its tracks (addTrack reuses the
+    // transceivers the offer made), or offers itself if none comes.
+    if (this.polite) this.later(() => this.pc === pc && this.addLocalTracks?.(), POLITE_WAIT_MS);
+    else this.addLocalTracks();
+    this.armFallback(NEGOTIATION_MS);
     return pc;
   }
 
@@ -255,17 +301,21 @@ export class CallClient {
     }
   }
 
-  private armFallback() {
+  private armFallback(ms: number) {
     if (this.fallbackTimer) clearTimeout(this.fallbackTimer);
     this.fallbackTimer = setTimeout(() => {
       const ice = this.pc?.iceConnectionState;
-      if (!this.relayed && ice !== 'connected' && ice !== 'completed') this.askForRelay();
-    }, FALLBACK_MS);
+      if (!this.relayed && ice !== 'connected' && ice !== 'completed') {
+        this.note(`no direct connection after ${ms}ms (ice ${ice ?? 'none'})`);
+        this.askForRelay();
+      }
+    }, ms);
   }
 
   private askForRelay() {
     // Only when the server has a relay; otherwise keep trying directly (and show the state).
     if (this.snapshot.session?.relay_available) {
+      this.note('asking for the relay');
       this.send({ type: 'path_change', appointment_id: this.appointmentId, media_path: 'relayed' });
     }
   }
@@ -277,6 +327,7 @@ export class CallClient {
     if (this.ignoreOffer) return;
     await pc.setRemoteDescription({ type, sdp }); // a polite peer rolls back its own offer implicitly
     if (type === 'offer') {
+      this.addLocalTracks?.();
       await pc.setLocalDescription();
       this.send({ type: 'call_answer', appointment_id: this.appointmentId, sdp: pc.localDescription!.sdp });
     }
@@ -296,8 +347,16 @@ export class CallClient {
     }
   }
 
+  /** A timer that belongs to the current peer connection: closing the peer clears it. */
+  private later(run: () => void, ms: number) {
+    this.peerTimers.push(setTimeout(run, ms));
+  }
+
   private closePeer() {
     if (this.fallbackTimer) clearTimeout(this.fallbackTimer);
+    this.peerTimers.forEach(clearTimeout);
+    this.peerTimers = [];
+    this.addLocalTracks = null;
     this.relayBusy = false;
     this.relayAgain = false;
     this.pc?.close();
