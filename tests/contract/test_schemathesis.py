@@ -23,10 +23,12 @@ CHECKS = [
     "response_schema_conformance",
     "negative_data_rejection",
 ]
-# 50 cases per operation: ~25 s for 21 operations on 2 cores, so room to grow under two minutes;
-# lower it as the API grows. Not `--max-time`: schemathesis spends that budget rather than capping.
-MAX_EXAMPLES = 50
-TIMEOUT_SECONDS = 150
+# Cases per operation: 50 took ~25 s for 21 operations on 2 cores; with 109 operations 50 came within seconds of
+# the old 150 s guard on a quiet machine and timed out on a busy one. 25 keeps a run near a minute; lower it again
+# as the API grows. The timeout only guards against a hang. Not `--max-time`: schemathesis spends that budget
+# rather than capping.
+MAX_EXAMPLES = 25
+TIMEOUT_SECONDS = 420
 
 
 async def test_api_conforms_to_its_openapi_document(live_url, api, tmp_path):
