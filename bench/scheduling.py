@@ -272,7 +272,6 @@ def bare_statements() -> dict[str, Sql]:
         audit_events,
         cancellation_policies,
         care_relationships,
-        conversations,
         office_hours,
         therapist_profiles,
         users,
@@ -376,15 +375,6 @@ def bare_statements() -> dict[str, Sql]:
             "therapist_id",
             "practice_id",
             "started_at",
-        ),
-        "open_conversation": render(
-            sa.select(conversations).where(
-                conversations.c.client_id == bp("client_id", type_=conversations.c.client_id.type),
-                conversations.c.therapist_id == bp("therapist_id", type_=conversations.c.therapist_id.type),
-                conversations.c.closed_at.is_(None),
-            ),
-            "client_id",
-            "therapist_id",
         ),
         "last_audit": render(
             sa.select(audit_events.c.seq, audit_events.c.hash)
@@ -519,7 +509,7 @@ def serve_bare(port: int, url: str) -> None:
         """Every statement SchedulingService.book sends for a returning client booking an accepting therapist, in
         the same order and one transaction (without the SAVEPOINT around the INSERT and the `SELECT 1` before
         each enqueue): therapist, profile, office hours, advisory lock, busy time, check_bookable, INSERT, care
-        relationship, the pair's conversation, reminders (cancel pending, both parties, 2 x (INSERT reminder +
+        relationship, reminders (cancel pending, both parties, 2 x (INSERT reminder +
         enqueue job)), audit event (chain lock, last event, INSERT)."""
         return await _book(request, full=True)
 
@@ -582,10 +572,9 @@ def serve_bare(port: int, url: str) -> None:
                 except asyncpg.ExclusionViolationError:
                     raise Refused(409, "slot_taken") from None
                 if full:
+                    # A returning client's care already exists: Hearth opens the pair's conversation only when care
+                    # starts (the run books every pair once through Hearth before measuring).
                     await conn.fetchrow(sql["ensure_care"], uuid.uuid4(), client_id, therapist_id, practice_id, now)
-                    # Hearth then looks up the pair's conversation (opening one, with an encrypted welcome message,
-                    # on a first booking: the run books every pair once through Hearth before measuring).
-                    await conn.fetchrow(sql["open_conversation"], client_id, therapist_id)
                     # A new appointment has no pending reminders to cancel; the therapist was read above.
                     rows: list[tuple[uuid.UUID, uuid.UUID, str, datetime]] = []
                     for recipient_id in (client_id, therapist_id):

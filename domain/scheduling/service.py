@@ -265,8 +265,10 @@ class SchedulingService:
             policy_version=current_version,
         )
         await uow.appointments.add(appointment, recoverable=recoverable)
-        await uow.care.ensure(client_id, therapist.id, therapist.practice_id, now)
-        if self._on_care is not None:
+        # Care starts here or in matching, and both open the pair's conversation when it does: a returning
+        # client's booking has nothing to open (and skips the lookup).
+        started = await uow.care.ensure(client_id, therapist.id, therapist.practice_id, now)
+        if started and self._on_care is not None:
             await self._on_care(uow, client_id, therapist.id, therapist.practice_id)
         extra = self._booked_jobs(appointment) if self._booked_jobs is not None else ()
         await self._schedule_jobs(uow, appointment, known=(therapist,), fresh=True, extra=extra)

@@ -32,6 +32,27 @@ async def test_first_booking_opens_a_conversation_with_the_welcome_message(api, 
     assert "Sam" in items[0]["body"] and "988" in items[0]["body"]
 
 
+async def test_a_returning_clients_booking_keeps_the_one_conversation(api, care):
+    first = await conversation_of(api, care)
+    again = await api.post(
+        "/api/v1/appointments",
+        json={
+            "therapist_id": care.therapist.id,
+            "start": "2026-12-03T15:00:00Z",
+            "duration_minutes": 50,
+            "modality": "audio",
+        },
+        headers=care.client.headers,
+    )
+    assert again.status_code == 201, again.text
+    listed = (await api.get("/api/v1/conversations", headers=care.client.headers)).json()["items"]
+    assert [c["id"] for c in listed] == [first["id"]]
+    items = (await api.get(f"/api/v1/conversations/{first['id']}/messages", headers=care.client.headers)).json()[
+        "items"
+    ]
+    assert [m["kind"] for m in items] == ["welcome"]
+
+
 async def test_sends_are_idempotent_and_ordered(api, care):
     conversation = await conversation_of(api, care)
     cid = conversation["id"]
