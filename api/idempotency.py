@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, Protocol
 
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from api.errors import ApiProblem, status_for
@@ -55,10 +55,11 @@ async def run_idempotent(
     body: BaseModel,
     status_code: int,
     create: Callable[[], Awaitable[BaseModel]],
-) -> JSONResponse:
+) -> Response:
     if key is None:
         result = await create()
-        return JSONResponse(result.model_dump(mode="json"), status_code=status_code)
+        # Serialised once, in pydantic-core: the same JSON as the dict path below, without the dict in between.
+        return Response(result.model_dump_json(), status_code=status_code, media_type="application/json")
     digest = request_hash(body)
     stored = await store.begin(principal.user_id, key, operation, digest, now)
     if stored is not None:

@@ -6,7 +6,7 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, status
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from api.deps import Container_, CurrentPrincipal, Scheduling, Series_
 from api.idempotency import run_idempotent
@@ -57,7 +57,7 @@ async def create(
     scheduling: Scheduling,
     container: Container_,
     idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
+) -> Response:
     async def book() -> AppointmentOut:
         appointment = await scheduling.book(
             principal,

@@ -10,7 +10,6 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
-from fastapi.responses import JSONResponse
 
 from api.deps import Billing, Container_, CurrentPrincipal
 from api.errors import ApiProblem
@@ -308,7 +307,7 @@ async def pay_invoice(
     billing: Billing,
     container: Container_,
     idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
+) -> Response:
     async def pay() -> PaymentOut:
         outcome = await billing.pay(principal, invoice_id, body.payment_method_id, save_for_fees=body.save_for_fees)
         return PaymentOut(
@@ -348,7 +347,7 @@ async def refund_invoice(
     billing: Billing,
     container: Container_,
     idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
+) -> Response:
     async def refund() -> InvoiceOut:
         invoice = await billing.refund(
             principal, invoice_id, amount_minor=body.amount_minor, reason=RefundReason(body.reason)
