@@ -3,7 +3,6 @@ receipts, welcome messages and after-hours replies. Bodies are sealed; the bus c
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import uuid
@@ -110,6 +109,11 @@ class MessagingService:
 
     def attach_bus(self, bus: MessageBus) -> None:
         self._bus = bus
+
+    @property
+    def send_batches(self) -> tuple[int, int]:
+        """How many send batches ran in this process, and the largest one (diagnostics, tests)."""
+        return self._sends.batches, self._sends.largest
 
     def on_stored(self, listener: StoredListener) -> None:
         """`listener` is called after each send's commit with the messages it stored (see StoredListener)."""
@@ -315,8 +319,11 @@ class MessagingService:
     async def _announce_stored(self) -> None:
         """After a batch's senders are answered: ring the bus once per conversation the batch wrote to."""
         events, self._unannounced = self._unannounced, []
-        if events:
-            await asyncio.gather(*(self._publish(event) for event in events))
+        if events and self._bus is not None:
+            try:
+                await self._bus.publish_many(events)
+            except Exception:
+                log.warning("bus publish failed after commit", exc_info=True)
 
     async def messages(
         self, principal: Principal, conversation_id: uuid.UUID, after_seq: int, limit: int, *, audit: bool = True
