@@ -91,6 +91,15 @@ class ConversationRepository(Protocol):
         """True (and recorded) when no unread-message email went to the user for this conversation within
         `throttle`; concurrent callers cannot both get True."""
 
+    async def first_unread(
+        self, conversation_id: uuid.UUID, user_id: uuid.UUID, after_seq: int, created_after: datetime | None = None
+    ) -> tuple[int, datetime] | None:
+        """(seq, created_at) of the oldest message written to `user_id` by the other participant (kind `user`)
+        after `after_seq` (and, if given, created after `created_after`)."""
+
+    async def notified_at(self, conversation_id: uuid.UUID, user_id: uuid.UUID) -> datetime | None:
+        """When the last unread-message email about this conversation went to the user."""
+
     async def away_since(self, therapist_id: uuid.UUID) -> datetime | None: ...
 
     async def set_away(self, therapist_id: uuid.UUID, away: bool, at: datetime) -> None: ...

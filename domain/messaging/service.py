@@ -105,6 +105,7 @@ class MessagingService:
             self._send_batch, MAX_SEND_BATCH, after=self._announce_stored
         )
         self._unannounced: list[BusEvent] = []
+        self._notify_pending: dict[tuple[uuid.UUID, uuid.UUID], datetime] = {}
         self._stored_listeners: list[StoredListener] = []
 
     def attach_bus(self, bus: MessageBus) -> None:
@@ -245,8 +246,8 @@ class MessagingService:
             presence = await uow.conversations.presence(list(dict.fromkeys(therapists))) if therapists else {}
             now = self._clock.now()
             fresh: dict[tuple[uuid.UUID, uuid.UUID, str], Message] = {}
+            notify: dict[tuple[uuid.UUID, uuid.UUID], int] = {}  # (conversation, recipient) -> seq, see notify_unread
             rows: list[StoredMessage] = []
-            jobs: list[JobRequest] = []
             events: list[AuditEvent] = []
             for i in live:
                 request = requests[i]
@@ -287,25 +288,28 @@ class MessagingService:
                     new.append(reply)
                 conversations[conversation.id] = conversation
                 stored_now.setdefault(conversation.id, []).extend(new)
-                jobs.append(
-                    JobRequest(
-                        NOTIFY_UNREAD_JOB,
-                        {
-                            "conversation_id": str(conversation.id),
-                            "user_id": str(conversation.other(sender)),
-                            "seq": str(message.seq),
-                        },
-                        now + self._notify_after,
-                    )
-                )
+                recipient = (conversation.id, conversation.other(sender))
+                if recipient not in notify and self._notify_pending.get(recipient, now) <= now:
+                    notify[recipient] = message.seq
                 events.append(self._event(request.principal, "message.write", message.id))
                 outcomes[i] = Sent(message, created=True)
             if rows:
                 await uow.conversations.add_messages(rows)
                 await uow.conversations.save_progress([conversations[c] for c in stored_now])
-                await uow.jobs.enqueue_many(jobs)
+                if notify:
+                    await uow.jobs.enqueue_many(
+                        [
+                            JobRequest(
+                                NOTIFY_UNREAD_JOB,
+                                {"conversation_id": str(c), "user_id": str(u), "seq": str(seq)},
+                                now + self._notify_after,
+                            )
+                            for (c, u), seq in notify.items()
+                        ]
+                    )
                 await uow.audit.append_many(events)
                 await uow.commit()
+                self._remember_notify_jobs(notify, now + self._notify_after, now)
         # Committed. Receivers pull from each conversation's first new seq (an automatic reply included).
         for conversation_id, stored in stored_now.items():
             self._unannounced.append(BusEvent("message", conversation_id=conversation_id, seq=stored[0].seq))
@@ -315,6 +319,17 @@ class MessagingService:
                 except Exception:
                     log.warning("stored-message listener failed", exc_info=True)
         return [o for o in outcomes if o is not None]
+
+    def _remember_notify_jobs(
+        self, queued: dict[tuple[uuid.UUID, uuid.UUID], int], due: datetime, now: datetime
+    ) -> None:
+        """A committed unread-notification job covers every later message to that recipient until it runs
+        (see notify_unread): sends skip their own job meanwhile. Memory only, per process: a restart or another
+        process merely queues one more job, which the throttle makes harmless."""
+        if len(self._notify_pending) > 50_000:
+            self._notify_pending = {k: v for k, v in self._notify_pending.items() if v > now}
+        for recipient in queued:
+            self._notify_pending[recipient] = due
 
     async def _announce_stored(self) -> None:
         """After a batch's senders are answered: ring the bus once per conversation the batch wrote to."""
@@ -358,18 +373,38 @@ class MessagingService:
         await self._publish(BusEvent("typing", conversation_id=conversation_id, user_id=principal.user_id))
 
     async def notify_unread(self, conversation_id: uuid.UUID, user_id: uuid.UUID, seq: int) -> bool:
-        """The unread-message job: an email without any content, if the message is still unread and the
-        participant was not emailed about this conversation within the throttle."""
+        """The unread-message job: an email without any content once a message to the participant has been
+        unread for `notify_after`, at most one per conversation per `notify_throttle`.
+
+        One job stands for every message that arrives while it is pending (sends skip the enqueue then, see
+        `_remember_notify_jobs`), so it looks at the oldest unread message rather than at the one that queued it
+        (`seq`): if that one is younger than `notify_after`, the job is queued again for when it is due; if
+        the throttle holds, it is queued again for the first unread message whose own job would have passed
+        the throttle. That is exactly the emails one job per message would send. The conversation row lock
+        (which every send takes) orders this read against sends that skipped the enqueue."""
+        now = self._clock.now()
         async with self._uow() as uow:
-            conversation = await uow.conversations.get(conversation_id)
+            conversation = await uow.conversations.get(conversation_id, for_update=True)
             user = await uow.users.get(user_id)
             if conversation is None or user is None or not conversation.has(user_id):
                 return False
-            if await uow.conversations.read_cursor(conversation_id, user_id) >= seq:
+            cursor = await uow.conversations.read_cursor(conversation_id, user_id)
+            oldest = await uow.conversations.first_unread(conversation_id, user_id, cursor)
+            if oldest is None:
                 return False
-            if not await uow.conversations.claim_notification(
-                conversation_id, user_id, self._clock.now(), self._notify_throttle
-            ):
+            if oldest[1] + self._notify_after > now:
+                await self._notify_later(uow, conversation_id, user_id, oldest)
+                await uow.commit()
+                return False
+            if not await uow.conversations.claim_notification(conversation_id, user_id, now, self._notify_throttle):
+                last = await uow.conversations.notified_at(conversation_id, user_id)
+                if last is not None:
+                    later = await uow.conversations.first_unread(
+                        conversation_id, user_id, cursor, last + self._notify_throttle - self._notify_after
+                    )
+                    if later is not None:
+                        await self._notify_later(uow, conversation_id, user_id, later)
+                        await uow.commit()
                 return False
             await uow.commit()
         if self._email is not None:
@@ -382,6 +417,16 @@ class MessagingService:
                 )
             )
         return True
+
+    async def _notify_later(
+        self, uow: MessagingUnitOfWork, conversation_id: uuid.UUID, user_id: uuid.UUID, message: tuple[int, datetime]
+    ) -> None:
+        due = max(message[1] + self._notify_after, self._clock.now())
+        await uow.jobs.enqueue(
+            NOTIFY_UNREAD_JOB,
+            {"conversation_id": str(conversation_id), "user_id": str(user_id), "seq": str(message[0])},
+            due,
+        )
 
     async def set_away(self, principal: Principal, away: bool) -> bool:
         async with self._uow() as uow:

@@ -314,6 +314,35 @@ class SqlConversationRepository:
         )
         return claimed.first() is not None
 
+    async def first_unread(
+        self, conversation_id: uuid.UUID, user_id: uuid.UUID, after_seq: int, created_after: datetime | None = None
+    ) -> tuple[int, datetime] | None:
+        query = (
+            sa.select(messages.c.seq, messages.c.created_at)
+            .where(
+                messages.c.conversation_id == conversation_id,
+                messages.c.sender_id != user_id,
+                messages.c.kind == MessageKind.USER.value,
+                messages.c.seq > after_seq,
+            )
+            .order_by(messages.c.seq)
+            .limit(1)
+        )
+        if created_after is not None:
+            query = query.where(messages.c.created_at > created_after)
+        row = (await self._s.execute(query)).first()
+        return (int(row.seq), row.created_at) if row else None
+
+    async def notified_at(self, conversation_id: uuid.UUID, user_id: uuid.UUID) -> datetime | None:
+        return (
+            await self._s.execute(
+                sa.select(message_notifications.c.last_sent_at).where(
+                    message_notifications.c.conversation_id == conversation_id,
+                    message_notifications.c.user_id == user_id,
+                )
+            )
+        ).scalar_one_or_none()
+
     async def away_since(self, therapist_id: uuid.UUID) -> datetime | None:
         row = (
             await self._s.execute(
