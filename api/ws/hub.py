@@ -1,5 +1,10 @@
 """Each process's live sockets. The bus rings the doorbell (ids only); every socket then pulls what it has not
-seen from the database through the same access rules as REST, so delivery is gap-free and never duplicated."""
+seen from the database through the same access rules as REST, so delivery is gap-free and never duplicated.
+
+A message sent through this process is also handed to the hub right after its commit (`on_stored`): a socket of
+one of the conversation's two participants whose cursor is exactly before it gets it from memory, without a read
+transaction; any other socket (behind, or not yet live in that conversation) pulls from the database as before.
+The doorbell for it then finds the socket's cursor already past the announced seq and reads nothing."""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ import contextlib
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +25,7 @@ from api.schemas.messaging import MessageFrame, MessageOut, ReadEventFrame, Resu
 from api.ws import calls
 from domain.identity.service import IdentityService
 from domain.messaging.bus import BusEvent
+from domain.messaging.model import Conversation, Message
 from domain.messaging.service import MAX_PAGE, MessagingService
 from domain.sessions.notify import CALL_SIGNAL, SESSION_CHANGED
 from domain.sessions.service import SessionService
@@ -68,6 +75,9 @@ class Hub:
         self._by_user: dict[uuid.UUID, set[Connection]] = defaultdict(set)
         self._buckets: dict[uuid.UUID, TokenBucket] = defaultdict(TokenBucket)
         self._tasks: set[asyncio.Task[Any]] = set()
+        # A conversation's two participants never change: who to ring for it, once this process has seen it.
+        self._participants: dict[uuid.UUID, tuple[uuid.UUID, uuid.UUID]] = {}
+        messaging.on_stored(self.on_stored)
 
     def add(self, connection: Connection) -> None:
         self._by_user[connection.principal.user_id].add(connection)
@@ -104,11 +114,48 @@ class Hub:
                 elif event.conversation_id in connection.calls.cursors:
                     self._spawn(calls.pull(self.sessions, connection, event.conversation_id))
             return
-        for connection in [c for conns in self._by_user.values() for c in conns]:
+        pair = self._participants.get(event.conversation_id)
+        if pair is not None:
+            concerned = [c for user in pair for c in self._by_user.get(user, ())]
+        else:
+            concerned = [c for conns in self._by_user.values() for c in conns]
+        for connection in concerned:
             if event.kind == "message":
                 self._spawn(self.deliver(connection, event.conversation_id, event.seq))
             elif event.kind in ("read", "typing") and event.user_id != connection.principal.user_id:
                 self._spawn(self._relay(connection, event))
+
+    def on_stored(self, conversation: Conversation, stored: Sequence[Message]) -> None:
+        """Called by the messaging service in this process right after a commit: push from memory."""
+        self._participants[conversation.id] = (conversation.client_id, conversation.therapist_id)
+        for user in (conversation.client_id, conversation.therapist_id):
+            for connection in list(self._by_user.get(user, ())):
+                self._spawn(self._push(connection, conversation.id, list(stored)))
+
+    async def _push(self, connection: Connection, conversation_id: uuid.UUID, stored: list[Message]) -> None:
+        # The socket's user is one of the conversation's participants (on_stored picked it by them): the same
+        # rule `_participates` checks through the domain.
+        connection.membership[conversation_id] = True
+        async with connection.lock:
+            known = connection.cursors.get(conversation_id)
+            # A conversation this socket never resumed goes live from the announced message on (as `deliver`).
+            after = known if known is not None else stored[0].seq - 1
+            if after >= stored[-1].seq:
+                return  # already delivered (its doorbell came first)
+            if after < stored[0].seq - 1:
+                pull = True  # the socket is behind: what lies between is only in the database
+            else:
+                pull = False
+                try:
+                    for message in stored:
+                        if message.seq > after:
+                            await connection.send(MessageFrame(message=MessageOut.of(message)))
+                            after = message.seq
+                except Exception as exc:  # a closed socket mid-delivery
+                    log.info("ws.deliver_failed", error_type=type(exc).__name__)
+                connection.cursors[conversation_id] = after
+        if pull:
+            await self.deliver(connection, conversation_id, stored[0].seq)
 
     async def _participates(self, connection: Connection, conversation_id: uuid.UUID) -> bool:
         """Re-checked through the domain once per socket and conversation, then remembered."""
@@ -136,6 +183,9 @@ class Hub:
         async with connection.lock:
             known = connection.cursors.get(conversation_id)
             if known is None and seq is None:
+                return
+            if known is not None and seq is not None and known >= seq:
+                # Everything committed with `seq` was delivered with it (a commit is read, or pushed, whole).
                 return
             # A conversation this socket never resumed goes live from the announced message on.
             after: int = known if known is not None else max(0, (seq or 1) - 1)

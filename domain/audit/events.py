@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -124,6 +124,9 @@ class AuditLog(Protocol):
     """Appends events inside the caller's transaction, so an event lands iff the change does."""
 
     async def append(self, event: AuditEvent) -> None: ...
+
+    async def append_many(self, events: Sequence[AuditEvent]) -> None:
+        """Several events, chained in this order, under one acquisition of the chain lock."""
 
 
 def event_by(principal: Principal, action: str, object_type: str, object_id: object, at: datetime) -> AuditEvent:

@@ -4,7 +4,7 @@ delivers through the access rules, so a bus (or its logs) never sees a message b
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -47,5 +47,8 @@ class MessageBus(Protocol):
         """Begin delivering every published event (from any process, this one included) to `handler`."""
 
     async def publish(self, event: BusEvent) -> None: ...
+
+    async def publish_many(self, events: Sequence[BusEvent]) -> None:
+        """Several events, in this order, in one round trip where the backend allows it."""
 
     async def stop(self) -> None: ...

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -10,6 +11,7 @@ from typing import Protocol
 from domain.audit.events import AuditLog
 from domain.identity.ports import UserRepository
 from domain.messaging.model import Conversation, MessageKind
+from domain.scheduling.model import OfficeHours
 from domain.scheduling.ports import CareRepository, OfficeHoursRepository
 from domain.shared.data_keys import DataKeyUnitOfWork
 from domain.shared.jobs import JobScheduler
@@ -33,8 +35,29 @@ class ConversationSummary:
     unread_count: int
 
 
+@dataclass(frozen=True, slots=True)
+class Presence:
+    """What decides a therapist's automatic reply: away since when (None: not away), and their office hours."""
+
+    away_since: datetime | None
+    hours: OfficeHours | None
+
+
 class ConversationRepository(Protocol):
     async def get(self, conversation_id: uuid.UUID, *, for_update: bool = False) -> Conversation | None: ...
+
+    async def lock_many(self, conversation_ids: Sequence[uuid.UUID]) -> list[Conversation]:
+        """The conversations that exist among these, locked FOR UPDATE in id order (one statement)."""
+
+    async def messages_by_client_ids(self, keys: Sequence[tuple[uuid.UUID, uuid.UUID, str]]) -> list[StoredMessage]:
+        """The stored messages among these (conversation_id, sender_id, client_message_id) keys."""
+
+    async def add_messages(self, messages: Sequence[StoredMessage]) -> None: ...
+
+    async def save_progress(self, conversations: Sequence[Conversation]) -> None:
+        """Store each conversation's last_seq, last_message_at and auto_replied_at (one round trip)."""
+
+    async def presence(self, therapist_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Presence]: ...
 
     async def open_for(self, client_id: uuid.UUID, therapist_id: uuid.UUID) -> Conversation | None: ...
 
@@ -67,6 +90,15 @@ class ConversationRepository(Protocol):
     ) -> bool:
         """True (and recorded) when no unread-message email went to the user for this conversation within
         `throttle`; concurrent callers cannot both get True."""
+
+    async def first_unread(
+        self, conversation_id: uuid.UUID, user_id: uuid.UUID, after_seq: int, created_after: datetime | None = None
+    ) -> tuple[int, datetime] | None:
+        """(seq, created_at) of the oldest message written to `user_id` by the other participant (kind `user`)
+        after `after_seq` (and, if given, created after `created_after`)."""
+
+    async def notified_at(self, conversation_id: uuid.UUID, user_id: uuid.UUID) -> datetime | None:
+        """When the last unread-message email about this conversation went to the user."""
 
     async def away_since(self, therapist_id: uuid.UUID) -> datetime | None: ...
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from domain.audit.events import AuditEvent, event_by
+from domain.messaging.batching import Batcher
 from domain.messaging.bus import BusEvent, MessageBus
 from domain.messaging.model import (
     AUTO_REPLY,
@@ -21,13 +22,14 @@ from domain.messaging.model import (
     check_body,
     check_client_message_id,
 )
-from domain.messaging.ports import ConversationSummary, MessagingUnitOfWork, StoredMessage
+from domain.messaging.ports import ConversationSummary, MessagingUnitOfWork, Presence, StoredMessage
 from domain.scheduling.model import OfficeHours
 from domain.scheduling.reminders import first_name, format_local
 from domain.scheduling.slots import working_intervals
-from domain.shared.cipher import AadContext, PayloadCipher
+from domain.shared.cipher import AadContext, PayloadCipher, WrappedDataKey
 from domain.shared.data_keys import data_key, new_data_key
 from domain.shared.errors import Conflict, NotFound, ValidationFailed
+from domain.shared.jobs import JobRequest
 from domain.shared.notify import EmailMessage, EmailSender
 from domain.shared.ports import Clock, IdGenerator
 from domain.shared.principal import Principal
@@ -36,12 +38,41 @@ log = logging.getLogger("hearth.messaging")
 
 MAX_PAGE = 200
 NOTIFY_UNREAD_JOB = "messages.notify_unread"
+# Sends arriving together in one process share a transaction (see `_store_batch`), at most this many.
+MAX_SEND_BATCH = 64
 
 
 @dataclass(frozen=True, slots=True)
 class Sent:
     message: Message
     created: bool  # False: the same client_message_id was already stored (an idempotent retry)
+
+
+@dataclass(frozen=True, slots=True)
+class _SendRequest:
+    principal: Principal
+    conversation_id: uuid.UUID
+    client_message_id: str
+    body: str
+
+
+# Told, in this process and right after the commit, of the messages a send stored (the user's, and the automatic
+# reply when there is one), in seq order: lets the process push them to its own sockets without reading them back.
+StoredListener = Callable[[Conversation, Sequence[Message]], None]
+
+
+def _reused() -> ValidationFailed:
+    return ValidationFailed(
+        "This client_message_id was already used for another message.",
+        code="client_message_id_reused",
+        field="client_message_id",
+    )
+
+
+def _closed() -> Conflict:
+    return Conflict(
+        "This conversation is closed: the care relationship ended. It stays readable.", code="conversation_closed"
+    )
 
 
 def _aad(conversation_id: uuid.UUID, message_id: uuid.UUID, sender_id: uuid.UUID) -> AadContext:
@@ -70,9 +101,24 @@ class MessagingService:
         self._clock = clock
         self._ids = ids
         self._bus = bus
+        self._sends: Batcher[_SendRequest, Sent] = Batcher(
+            self._send_batch, MAX_SEND_BATCH, after=self._announce_stored
+        )
+        self._unannounced: list[BusEvent] = []
+        self._notify_pending: dict[tuple[uuid.UUID, uuid.UUID], datetime] = {}
+        self._stored_listeners: list[StoredListener] = []
 
     def attach_bus(self, bus: MessageBus) -> None:
         self._bus = bus
+
+    @property
+    def send_batches(self) -> tuple[int, int]:
+        """How many send batches ran in this process, and the largest one (diagnostics, tests)."""
+        return self._sends.batches, self._sends.largest
+
+    def on_stored(self, listener: StoredListener) -> None:
+        """`listener` is called after each send's commit with the messages it stored (see StoredListener)."""
+        self._stored_listeners.append(listener)
 
     # ------------------------------------------------------------------------------ conversations
 
@@ -137,43 +183,162 @@ class MessagingService:
     # ------------------------------------------------------------------------------ messages
 
     async def send(self, principal: Principal, conversation_id: uuid.UUID, client_message_id: str, body: str) -> Sent:
+        """Store a message (or recognise a retry of one) and return it once committed. Concurrent sends in this
+        process are grouped into one transaction (`_store_batch`); each still gets its own answer or error."""
         check_client_message_id(client_message_id)
         check_body(body)
+        return await self._sends.submit(_SendRequest(principal, conversation_id, client_message_id, body))
+
+    async def _send_batch(self, requests: Sequence[_SendRequest]) -> list[Sent | BaseException]:
+        try:
+            return await self._store_batch(requests)
+        except Exception:
+            if len(requests) == 1:
+                raise
+            # Something no single request explains (a deadlock, a lost connection): each one on its own, so
+            # one request's trouble cannot fail or lose the others.
+            log.warning("batched send failed; sending its %d messages one by one", len(requests), exc_info=True)
+        outcomes: list[Sent | BaseException] = []
+        for request in requests:
+            try:
+                outcomes.extend(await self._store_batch([request]))
+            except Exception as exc:
+                outcomes.append(exc)
+        return outcomes
+
+    async def _store_batch(self, requests: Sequence[_SendRequest]) -> list[Sent | BaseException]:
+        """One transaction for all of `requests`, in arrival order, with exactly the semantics of sending them
+        one after the other: the conversations are locked (in id order), so seq is assigned in commit order; a
+        `client_message_id` already stored (or stored earlier in this batch) answers the stored message, or
+        `client_message_id_reused` for another body; a closed conversation refuses that message only. Per-item
+        refusals are returned, not raised; an exception means the whole transaction rolled back."""
+        outcomes: list[Sent | BaseException | None] = [None] * len(requests)
+        stored_now: dict[uuid.UUID, list[Message]] = {}
         async with self._uow() as uow:
-            # The row lock serialises senders of this conversation: seq is assigned in commit order.
-            conversation = await self._visible(uow, principal, conversation_id, for_update=True)
-            existing = await uow.conversations.message_by_client_id(
-                conversation.id, principal.user_id, client_message_id
-            )
-            if existing is not None:
-                message = await self._open(uow, conversation, existing)
-                if message.body != body:
-                    raise ValidationFailed(
-                        "This client_message_id was already used for another message.",
-                        code="client_message_id_reused",
-                        field="client_message_id",
-                    )
-                return Sent(message, created=False)
-            if conversation.closed_at is not None:
-                raise Conflict(
-                    "This conversation is closed: the care relationship ended. It stays readable.",
-                    code="conversation_closed",
+            conversations = {c.id: c for c in await uow.conversations.lock_many([r.conversation_id for r in requests])}
+            live: list[int] = []
+            for i, request in enumerate(requests):
+                found = conversations.get(request.conversation_id)
+                if found is None or not found.has(request.principal.user_id):
+                    outcomes[i] = NotFound("No such conversation.")
+                else:
+                    live.append(i)
+            if not live:
+                return [o for o in outcomes if o is not None]
+            keys = list(
+                dict.fromkeys(
+                    (requests[i].conversation_id, requests[i].principal.user_id, requests[i].client_message_id)
+                    for i in live
                 )
-            message, conversation = await self._append(
-                uow, conversation, principal.user_id, client_message_id, MessageKind.USER, body
             )
-            await self._auto_reply(uow, conversation, principal.user_id)
-            recipient = conversation.other(principal.user_id)
-            await uow.jobs.enqueue(
-                NOTIFY_UNREAD_JOB,
-                {"conversation_id": str(conversation.id), "user_id": str(recipient), "seq": str(message.seq)},
-                self._clock.now() + self._notify_after,
+            already = {
+                (m.conversation_id, m.sender_id, m.client_message_id): m
+                for m in await uow.conversations.messages_by_client_ids(keys)
+            }
+            data_keys = await uow.data_keys.get_many(
+                list(dict.fromkeys(conversations[requests[i].conversation_id].data_key_id for i in live))
             )
-            await uow.audit.append(self._event(principal, "message.write", message.id))
-            await uow.commit()
-        # The first new seq: receivers pull everything from there (an automatic reply included).
-        await self._publish(BusEvent("message", conversation_id=conversation.id, seq=message.seq))
-        return Sent(message, created=True)
+            therapists = [
+                conversations[requests[i].conversation_id].therapist_id
+                for i in live
+                if requests[i].principal.user_id == conversations[requests[i].conversation_id].client_id
+            ]
+            presence = await uow.conversations.presence(list(dict.fromkeys(therapists))) if therapists else {}
+            now = self._clock.now()
+            fresh: dict[tuple[uuid.UUID, uuid.UUID, str], Message] = {}
+            notify: dict[tuple[uuid.UUID, uuid.UUID], int] = {}  # (conversation, recipient) -> seq, see notify_unread
+            rows: list[StoredMessage] = []
+            events: list[AuditEvent] = []
+            for i in live:
+                request = requests[i]
+                sender = request.principal.user_id
+                conversation = conversations[request.conversation_id]
+                key = data_keys.get(conversation.data_key_id)
+                if key is None:
+                    outcomes[i] = NotFound("A data key is missing.", code="data_key_missing")
+                    continue
+                ident = (conversation.id, sender, request.client_message_id)
+                earlier = fresh.get(ident)
+                if earlier is None and ident in already:
+                    earlier = self._open_with(key, conversation, already[ident])
+                if earlier is not None:
+                    outcomes[i] = Sent(earlier, created=False) if earlier.body == request.body else _reused()
+                    continue
+                if conversation.closed_at is not None:
+                    outcomes[i] = _closed()
+                    continue
+                message, conversation = self._seal_next(
+                    conversation, key, sender, request.client_message_id, MessageKind.USER, request.body, now, rows
+                )
+                fresh[ident] = message
+                new = [message]
+                text = await self._reply_text(uow, conversation, sender, presence.get(conversation.therapist_id), now)
+                if text is not None:
+                    reply, conversation = self._seal_next(
+                        conversation,
+                        key,
+                        conversation.therapist_id,
+                        f"auto-{self._ids.new()}",
+                        MessageKind.AUTO_REPLY,
+                        text,
+                        now,
+                        rows,
+                    )
+                    conversation = replace(conversation, auto_replied_at=now)
+                    new.append(reply)
+                conversations[conversation.id] = conversation
+                stored_now.setdefault(conversation.id, []).extend(new)
+                recipient = (conversation.id, conversation.other(sender))
+                if recipient not in notify and self._notify_pending.get(recipient, now) <= now:
+                    notify[recipient] = message.seq
+                events.append(self._event(request.principal, "message.write", message.id))
+                outcomes[i] = Sent(message, created=True)
+            if rows:
+                await uow.conversations.add_messages(rows)
+                await uow.conversations.save_progress([conversations[c] for c in stored_now])
+                if notify:
+                    await uow.jobs.enqueue_many(
+                        [
+                            JobRequest(
+                                NOTIFY_UNREAD_JOB,
+                                {"conversation_id": str(c), "user_id": str(u), "seq": str(seq)},
+                                now + self._notify_after,
+                            )
+                            for (c, u), seq in notify.items()
+                        ]
+                    )
+                await uow.audit.append_many(events)
+                await uow.commit()
+                self._remember_notify_jobs(notify, now + self._notify_after, now)
+        # Committed. Receivers pull from each conversation's first new seq (an automatic reply included).
+        for conversation_id, stored in stored_now.items():
+            self._unannounced.append(BusEvent("message", conversation_id=conversation_id, seq=stored[0].seq))
+            for listener in self._stored_listeners:
+                try:
+                    listener(conversations[conversation_id], stored)
+                except Exception:
+                    log.warning("stored-message listener failed", exc_info=True)
+        return [o for o in outcomes if o is not None]
+
+    def _remember_notify_jobs(
+        self, queued: dict[tuple[uuid.UUID, uuid.UUID], int], due: datetime, now: datetime
+    ) -> None:
+        """A committed unread-notification job covers every later message to that recipient until it runs
+        (see notify_unread): sends skip their own job meanwhile. Memory only, per process: a restart or another
+        process merely queues one more job, which the throttle makes harmless."""
+        if len(self._notify_pending) > 50_000:
+            self._notify_pending = {k: v for k, v in self._notify_pending.items() if v > now}
+        for recipient in queued:
+            self._notify_pending[recipient] = due
+
+    async def _announce_stored(self) -> None:
+        """After a batch's senders are answered: ring the bus once per conversation the batch wrote to."""
+        events, self._unannounced = self._unannounced, []
+        if events and self._bus is not None:
+            try:
+                await self._bus.publish_many(events)
+            except Exception:
+                log.warning("bus publish failed after commit", exc_info=True)
 
     async def messages(
         self, principal: Principal, conversation_id: uuid.UUID, after_seq: int, limit: int, *, audit: bool = True
@@ -208,18 +373,38 @@ class MessagingService:
         await self._publish(BusEvent("typing", conversation_id=conversation_id, user_id=principal.user_id))
 
     async def notify_unread(self, conversation_id: uuid.UUID, user_id: uuid.UUID, seq: int) -> bool:
-        """The unread-message job: an email without any content, if the message is still unread and the
-        participant was not emailed about this conversation within the throttle."""
+        """The unread-message job: an email without any content once a message to the participant has been
+        unread for `notify_after`, at most one per conversation per `notify_throttle`.
+
+        One job stands for every message that arrives while it is pending (sends skip the enqueue then, see
+        `_remember_notify_jobs`), so it looks at the oldest unread message rather than at the one that queued it
+        (`seq`): if that one is younger than `notify_after`, the job is queued again for when it is due; if
+        the throttle holds, it is queued again for the first unread message whose own job would have passed
+        the throttle. That is exactly the emails one job per message would send. The conversation row lock
+        (which every send takes) orders this read against sends that skipped the enqueue."""
+        now = self._clock.now()
         async with self._uow() as uow:
-            conversation = await uow.conversations.get(conversation_id)
+            conversation = await uow.conversations.get(conversation_id, for_update=True)
             user = await uow.users.get(user_id)
             if conversation is None or user is None or not conversation.has(user_id):
                 return False
-            if await uow.conversations.read_cursor(conversation_id, user_id) >= seq:
+            cursor = await uow.conversations.read_cursor(conversation_id, user_id)
+            oldest = await uow.conversations.first_unread(conversation_id, user_id, cursor)
+            if oldest is None:
                 return False
-            if not await uow.conversations.claim_notification(
-                conversation_id, user_id, self._clock.now(), self._notify_throttle
-            ):
+            if oldest[1] + self._notify_after > now:
+                await self._notify_later(uow, conversation_id, user_id, oldest)
+                await uow.commit()
+                return False
+            if not await uow.conversations.claim_notification(conversation_id, user_id, now, self._notify_throttle):
+                last = await uow.conversations.notified_at(conversation_id, user_id)
+                if last is not None:
+                    later = await uow.conversations.first_unread(
+                        conversation_id, user_id, cursor, last + self._notify_throttle - self._notify_after
+                    )
+                    if later is not None:
+                        await self._notify_later(uow, conversation_id, user_id, later)
+                        await uow.commit()
                 return False
             await uow.commit()
         if self._email is not None:
@@ -232,6 +417,16 @@ class MessagingService:
                 )
             )
         return True
+
+    async def _notify_later(
+        self, uow: MessagingUnitOfWork, conversation_id: uuid.UUID, user_id: uuid.UUID, message: tuple[int, datetime]
+    ) -> None:
+        due = max(message[1] + self._notify_after, self._clock.now())
+        await uow.jobs.enqueue(
+            NOTIFY_UNREAD_JOB,
+            {"conversation_id": str(conversation_id), "user_id": str(user_id), "seq": str(message[0])},
+            due,
+        )
 
     async def set_away(self, principal: Principal, away: bool) -> bool:
         async with self._uow() as uow:
@@ -290,8 +485,28 @@ class MessagingService:
         message = Message(message_id, conversation.id, seq, sender_id, client_message_id, kind, body, now)
         return message, replace(conversation, last_seq=seq, last_message_at=now)
 
-    async def _open(self, uow: MessagingUnitOfWork, conversation: Conversation, stored: StoredMessage) -> Message:
-        key = await data_key(uow, conversation.data_key_id)
+    def _seal_next(
+        self,
+        conversation: Conversation,
+        key: WrappedDataKey,
+        sender_id: uuid.UUID,
+        client_message_id: str,
+        kind: MessageKind,
+        body: str,
+        now: datetime,
+        rows: list[StoredMessage],
+    ) -> tuple[Message, Conversation]:
+        """The conversation's next message, sealed and added to `rows` (stored by the caller)."""
+        seq = conversation.last_seq + 1
+        message_id = self._ids.new()
+        sealed = self._cipher.seal(
+            json.dumps({"v": 1, "text": body}), key, _aad(conversation.id, message_id, sender_id)
+        )
+        rows.append(StoredMessage(message_id, conversation.id, seq, sender_id, client_message_id, kind, sealed, now))
+        message = Message(message_id, conversation.id, seq, sender_id, client_message_id, kind, body, now)
+        return message, replace(conversation, last_seq=seq, last_message_at=now)
+
+    def _open_with(self, key: WrappedDataKey, conversation: Conversation, stored: StoredMessage) -> Message:
         doc = json.loads(self._cipher.open(stored.body, key, _aad(conversation.id, stored.id, stored.sender_id)))
         return Message(
             stored.id,
@@ -304,18 +519,22 @@ class MessagingService:
             stored.created_at,
         )
 
-    async def _auto_reply(
-        self, uow: MessagingUnitOfWork, conversation: Conversation, sender_id: uuid.UUID
-    ) -> int | None:
-        """One reply per conversation per off-period when a client writes outside the messaging hours."""
-        if sender_id != conversation.client_id:
+    async def _reply_text(
+        self,
+        uow: MessagingUnitOfWork,
+        conversation: Conversation,
+        sender_id: uuid.UUID,
+        presence: Presence | None,
+        now: datetime,
+    ) -> str | None:
+        """The automatic reply a client's message gets outside the therapist's messaging hours: one per
+        conversation per off-period (None: no reply)."""
+        if sender_id != conversation.client_id or presence is None:
             return None
-        now = self._clock.now()
-        away_since = await uow.conversations.away_since(conversation.therapist_id)
-        hours = await uow.office_hours.get(conversation.therapist_id)
+        hours = presence.hours
         next_open = None
-        if away_since is not None:
-            off_since = away_since  # away is one off-period, from when it was switched on
+        if presence.away_since is not None:
+            off_since = presence.away_since  # away is one off-period, from when it was switched on
         elif hours is not None and hours.messaging_hours is not None:
             messaging = OfficeHours(timezone=hours.timezone, weekly=hours.messaging_hours)
             spans = working_intervals(messaging, now - timedelta(days=8), now + timedelta(days=8))
@@ -330,16 +549,10 @@ class MessagingService:
         client = await uow.users.get(conversation.client_id)
         zone = client.timezone if client else (hours.timezone if hours else "UTC")
         when = f"on {format_local(next_open, zone)}" if next_open else "as soon as I am back"
-        reply, _ = await self._append(
-            uow,
-            conversation,
-            conversation.therapist_id,
-            f"auto-{self._ids.new()}",
-            MessageKind.AUTO_REPLY,
-            AUTO_REPLY.replace("{when}", when),
-        )
-        await uow.conversations.set_auto_replied(conversation.id, now)
-        return reply.seq
+        return AUTO_REPLY.replace("{when}", when)
+
+    async def _open(self, uow: MessagingUnitOfWork, conversation: Conversation, stored: StoredMessage) -> Message:
+        return self._open_with(await data_key(uow, conversation.data_key_id), conversation, stored)
 
     async def _publish(self, event: BusEvent) -> None:
         # After the commit the message is safe; a bus that cannot ring must not turn that into a failure

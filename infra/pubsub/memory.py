@@ -7,6 +7,8 @@ sharing a database would; by default each bus has a hub of its own. `published` 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from domain.messaging.bus import BusEvent, Handler
 from infra.pubsub.core import Dispatcher, GapHandler, encode_event
 
@@ -51,6 +53,10 @@ class InMemoryBus:
         payload = encode_event(event)
         self.published.append(BusEvent.decode(payload))
         self._hub.deliver(payload)
+
+    async def publish_many(self, events: Sequence[BusEvent]) -> None:
+        for event in events:
+            await self.publish(event)
 
     def simulate_gap(self) -> None:
         """As if the listener had reconnected: `on_gap` runs after the events queued so far (tests)."""

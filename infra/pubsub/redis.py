@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Sequence
 from typing import Any
 
 from redis.asyncio import Redis
@@ -110,6 +111,11 @@ class RedisBus:
                 if attempt == 2:
                     raise
                 log.warning("bus.publish_retry", backend="redis", error=type(exc).__name__)
+
+    async def publish_many(self, events: Sequence[BusEvent]) -> None:
+        # A handful of events per batch of sends: a pipeline would save little over the awaited publishes.
+        for event in events:
+            await self.publish(event)
 
     async def drain(self) -> None:
         """Wait until every event received so far has been handled (tests)."""

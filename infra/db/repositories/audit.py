@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -26,27 +27,45 @@ class SqlAuditLog:
         self._session = session
 
     async def append(self, event: AuditEvent) -> None:
-        # Every change appends here: the three statements go straight through asyncpg (infra/db/fast.py), which
-        # also shortens how long the chain lock is held.
+        await self.append_many([event])
+
+    async def append_many(self, events: Sequence[AuditEvent]) -> None:
+        # Every change appends here: the statements go straight through asyncpg (infra/db/fast.py), which also
+        # shortens how long the chain lock is held; several events (a batch of messages) share one lock
+        # acquisition, one read of the chain's end and one pipelined INSERT.
+        if not events:
+            return
         await fast.fetchval(self._session, fast.ADVISORY_XACT_LOCK, key=AUDIT_CHAIN_LOCK)
         last = await fast.fetchrow(self._session, _LAST_EVENT)
-        seq, prev = (last.seq + 1, last.hash) if last else (1, GENESIS_HASH)
-        await fast.execute(
-            self._session,
-            _INSERT_EVENT,
-            seq=seq,
-            occurred_at=event.occurred_at,
-            action=event.action,
-            object_type=event.object_type,
-            object_id=event.object_id,
-            actor_id=event.actor_id,
-            actor_role=event.actor_role,
-            practice_id=event.practice_id,
-            outcome=str(event.outcome),
-            request_id=event.request_id,
-            prev_hash=prev,
-            hash=chain_hash(seq, prev, event),
-        )
+        seq, prev = (last.seq, last.hash) if last else (0, GENESIS_HASH)
+        rows: list[list[Any]] = []
+        for event in events:
+            seq += 1
+            digest = chain_hash(seq, prev, event)
+            rows.append(
+                _INSERT_EVENT.args(
+                    {
+                        "seq": seq,
+                        "occurred_at": event.occurred_at,
+                        "action": event.action,
+                        "object_type": event.object_type,
+                        "object_id": event.object_id,
+                        "actor_id": event.actor_id,
+                        "actor_role": event.actor_role,
+                        "practice_id": event.practice_id,
+                        "outcome": str(event.outcome),
+                        "request_id": event.request_id,
+                        "prev_hash": prev,
+                        "hash": digest,
+                    }
+                )
+            )
+            prev = digest
+        connection = await fast.driver(self._session)
+        if len(rows) == 1:
+            await connection.execute(_INSERT_EVENT.sql, *rows[0])
+        else:
+            await connection.executemany(_INSERT_EVENT.sql, rows)
 
 
 async def read_chain(engine: AsyncEngine, batch: int = 1000) -> AsyncIterator[ChainedEvent]:

@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.messaging.model import Conversation, MessageKind
-from domain.messaging.ports import ConversationSummary, StoredMessage
+from domain.messaging.ports import ConversationSummary, Presence, StoredMessage
 from infra.db import fast
-from infra.db.tables import conversation_reads, conversations, message_notifications, messages, messaging_settings
+from infra.db.repositories.scheduling import _office_hours
+from infra.db.tables import (
+    conversation_reads,
+    conversations,
+    message_notifications,
+    messages,
+    messaging_settings,
+)
 
 
 def _conversation(r: Any) -> Conversation:
@@ -46,6 +57,51 @@ _OPEN_CONVERSATION = fast.FastStatement(
     )
 )
 
+# The batched send path (MessagingService._store_batch): a handful of set-based statements per batch.
+_UUIDS = ARRAY(UUID(as_uuid=True))
+_LOCK_MANY = fast.FastStatement(
+    sa.select(conversations)
+    .where(conversations.c.id == sa.any_(sa.bindparam("ids", type_=_UUIDS)))
+    .order_by(conversations.c.id)
+    .with_for_update()
+)
+_BY_CLIENT_IDS = (
+    "SELECT m.id, m.conversation_id, m.seq, m.sender_id, m.client_message_id, m.kind, m.body, m.created_at "
+    "FROM messages m JOIN unnest($1::uuid[], $2::uuid[], $3::text[]) AS k(conversation_id, sender_id, cmid) "
+    "ON m.conversation_id = k.conversation_id AND m.sender_id = k.sender_id AND m.client_message_id = k.cmid"
+)
+_INSERT_MESSAGE = fast.FastStatement(messages.insert().values({c.name: sa.bindparam(c.name) for c in messages.c}))
+_SAVE_PROGRESS = fast.FastStatement(
+    conversations.update()
+    .where(conversations.c.id == sa.bindparam("conversation_id"))
+    .values(
+        last_seq=sa.bindparam("last_seq"),
+        last_message_at=sa.bindparam("last_message_at"),
+        auto_replied_at=sa.bindparam("auto_replied_at"),
+    )
+)
+_PRESENCE = (
+    "SELECT t.id AS therapist_id, s.away, s.updated_at AS away_updated_at, h.therapist_id AS hours_of, h.timezone, "
+    "h.rules, h.buffer_minutes, h.max_sessions_per_day, h.min_notice_minutes, h.horizon_days "
+    "FROM unnest($1::uuid[]) AS t(id) "
+    "LEFT JOIN messaging_settings s ON s.therapist_id = t.id LEFT JOIN office_hours h ON h.therapist_id = t.id"
+)
+
+
+def _stored_args(message: StoredMessage) -> list[Any]:
+    return _INSERT_MESSAGE.args(
+        {
+            "id": message.id,
+            "conversation_id": message.conversation_id,
+            "seq": message.seq,
+            "sender_id": message.sender_id,
+            "client_message_id": message.client_message_id,
+            "kind": message.kind.value,
+            "body": message.body,
+            "created_at": message.created_at,
+        }
+    )
+
 
 class SqlConversationRepository:
     def __init__(self, session: AsyncSession) -> None:
@@ -57,6 +113,71 @@ class SqlConversationRepository:
             query = query.with_for_update()
         row = (await self._s.execute(query)).first()
         return _conversation(row) if row else None
+
+    async def lock_many(self, conversation_ids: Sequence[uuid.UUID]) -> list[Conversation]:
+        rows = await fast.fetch(self._s, _LOCK_MANY, ids=sorted(set(conversation_ids)))
+        return [_conversation(r) for r in rows]
+
+    async def messages_by_client_ids(self, keys: Sequence[tuple[uuid.UUID, uuid.UUID, str]]) -> list[StoredMessage]:
+        if not keys:
+            return []
+        connection = await fast.driver(self._s)
+        rows = await connection.fetch(
+            _BY_CLIENT_IDS, [k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys], record_class=fast.Row
+        )
+        return [_message(r) for r in rows]
+
+    async def add_messages(self, messages: Sequence[StoredMessage]) -> None:
+        if not messages:
+            return
+        connection = await fast.driver(self._s)
+        if len(messages) == 1:
+            await connection.execute(_INSERT_MESSAGE.sql, *_stored_args(messages[0]))
+        else:
+            await connection.executemany(_INSERT_MESSAGE.sql, [_stored_args(m) for m in messages])
+
+    async def save_progress(self, conversations: Sequence[Conversation]) -> None:
+        rows = [
+            _SAVE_PROGRESS.args(
+                {
+                    "conversation_id": c.id,
+                    "last_seq": c.last_seq,
+                    "last_message_at": c.last_message_at,
+                    "auto_replied_at": c.auto_replied_at,
+                }
+            )
+            for c in conversations
+        ]
+        if not rows:
+            return
+        connection = await fast.driver(self._s)
+        if len(rows) == 1:
+            await connection.execute(_SAVE_PROGRESS.sql, *rows[0])
+        else:
+            await connection.executemany(_SAVE_PROGRESS.sql, rows)
+
+    async def presence(self, therapist_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Presence]:
+        wanted = sorted(set(therapist_ids))
+        found: dict[uuid.UUID, Presence] = {t: Presence(None, None) for t in wanted}
+        if not wanted:
+            return found
+        connection = await fast.driver(self._s)
+        for r in await connection.fetch(_PRESENCE, wanted, record_class=fast.Row):
+            hours = None
+            if r.hours_of is not None:
+                rules = json.loads(r.rules) if isinstance(r.rules, str | bytes) else r.rules
+                hours = _office_hours(
+                    SimpleNamespace(
+                        timezone=r.timezone,
+                        rules=rules,
+                        buffer_minutes=r.buffer_minutes,
+                        max_sessions_per_day=r.max_sessions_per_day,
+                        min_notice_minutes=r.min_notice_minutes,
+                        horizon_days=r.horizon_days,
+                    )
+                )
+            found[r.therapist_id] = Presence(r.away_updated_at if r.away else None, hours)
+        return found
 
     async def open_for(self, client_id: uuid.UUID, therapist_id: uuid.UUID) -> Conversation | None:
         row = await fast.fetchrow(self._s, _OPEN_CONVERSATION, client_id=client_id, therapist_id=therapist_id)
@@ -192,6 +313,35 @@ class SqlConversationRepository:
             .returning(message_notifications.c.user_id)
         )
         return claimed.first() is not None
+
+    async def first_unread(
+        self, conversation_id: uuid.UUID, user_id: uuid.UUID, after_seq: int, created_after: datetime | None = None
+    ) -> tuple[int, datetime] | None:
+        query = (
+            sa.select(messages.c.seq, messages.c.created_at)
+            .where(
+                messages.c.conversation_id == conversation_id,
+                messages.c.sender_id != user_id,
+                messages.c.kind == MessageKind.USER.value,
+                messages.c.seq > after_seq,
+            )
+            .order_by(messages.c.seq)
+            .limit(1)
+        )
+        if created_after is not None:
+            query = query.where(messages.c.created_at > created_after)
+        row = (await self._s.execute(query)).first()
+        return (int(row.seq), row.created_at) if row else None
+
+    async def notified_at(self, conversation_id: uuid.UUID, user_id: uuid.UUID) -> datetime | None:
+        return (
+            await self._s.execute(
+                sa.select(message_notifications.c.last_sent_at).where(
+                    message_notifications.c.conversation_id == conversation_id,
+                    message_notifications.c.user_id == user_id,
+                )
+            )
+        ).scalar_one_or_none()
 
     async def away_since(self, therapist_id: uuid.UUID) -> datetime | None:
         row = (

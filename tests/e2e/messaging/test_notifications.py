@@ -47,3 +47,52 @@ async def test_a_read_message_is_not_announced(api, app, care, clock, smtp):
     clock.advance(minutes=11)
     await _drain(app, clock)
     assert _to(smtp, care.therapist.email) == []
+
+
+async def _queued_notify_jobs(app) -> int:
+    import asyncpg
+
+    from infra.jobs.queue import asyncpg_dsn
+
+    conn = await asyncpg.connect(asyncpg_dsn(app[0].state.container.settings.database_url))
+    try:
+        return await conn.fetchval(
+            "SELECT count(*) FROM jobs.pgqueuer WHERE entrypoint = 'messages.notify_unread' AND status = 'queued'"
+        )
+    finally:
+        await conn.close()
+
+
+async def test_one_pending_job_covers_later_messages_with_the_same_emails(api, app, care, clock, smtp):
+    """Messages arriving while a notification job is pending queue no job of their own; the pending one then
+    sends exactly the emails one job per message would have sent (each message's own due time, the throttle)."""
+    cid = (await conversation_of(api, care))["id"]
+    first = await _send(api, care.client, cid, "first")  # 15:00
+    clock.advance(minutes=2)
+    await _send(api, care.client, cid, "second")  # 15:02
+    clock.advance(minutes=2)
+    await _send(api, care.client, cid, "third")  # 15:04
+    assert await _queued_notify_jobs(app) == 1, "one job for the three messages"
+    await api.post(f"/api/v1/conversations/{cid}/read", json={"seq": first["seq"]}, headers=care.therapist.headers)
+    clock.advance(minutes=7)  # 15:11: the first was read; the second is unread for 9 minutes only
+    await _drain(app, clock)
+    assert _to(smtp, care.therapist.email) == []
+    clock.advance(minutes=2)  # 15:13: the second has been unread for 11 minutes
+    await _drain(app, clock)
+    assert len(_to(smtp, care.therapist.email)) == 1
+
+    clock.advance(minutes=47)  # 16:00, the throttle holds until 16:13
+    await relogin(api, care.client)
+    await _send(api, care.client, cid, "fourth")  # its job is due at 16:10, inside the throttle
+    clock.advance(minutes=8)
+    await _send(api, care.client, cid, "fifth")  # 16:08: due at 16:18, past the throttle; the 16:10 job is pending
+    assert await _queued_notify_jobs(app) == 1
+    clock.advance(minutes=3)  # 16:11
+    await _drain(app, clock)
+    assert len(_to(smtp, care.therapist.email)) == 1, "throttled"
+    clock.advance(minutes=8)  # 16:19
+    await _drain(app, clock)
+    assert len(_to(smtp, care.therapist.email)) == 2, "the fifth message's own due time, past the throttle"
+    clock.advance(minutes=30)
+    await _drain(app, clock)
+    assert len(_to(smtp, care.therapist.email)) == 2

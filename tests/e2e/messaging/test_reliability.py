@@ -12,9 +12,9 @@ the same `client_message_id`, until it is acknowledged (after a reconnect, a `ra
 restart); a receiver resumes from the last seq it holds and accepts only the next seq. What the server puts on the
 wire is checked too: after `resumed`, every `message` frame on a socket is the next seq.
 
-The reconnect test is slow (marked `slow`; it still runs in `make test`): ~170 s on an idle 2-core machine, more on a
-busy one. Every message is also pushed to each of the participants' open sockets (11 here), and the server reads and
-decrypts it from the database once per socket: ~50 ms of server CPU per message. The crash test takes ~35 s. The
+The reconnect test is slow (marked `slow`; it still runs in `make test`). Every message is also pushed to each of the
+participants' open sockets (11 here): from memory when the socket is live and up to date (ADR 13), read back and
+decrypted from the database when it is behind (after a reconnect, or for messages stored before a restart). The
 budgets below are outer bounds; a stall (nothing acknowledged for STALL seconds) fails sooner.
 """
 
