@@ -67,6 +67,10 @@ class Connection:
         await self.socket.send_text(frame.model_dump_json())
 
 
+# How many conversations' participant pairs a process remembers (about 100 bytes each).
+_KNOWN_CONVERSATIONS = 100_000
+
+
 class Hub:
     def __init__(self, messaging: MessagingService, identity: IdentityService, sessions: SessionService) -> None:
         self._messaging = messaging
@@ -128,6 +132,9 @@ class Hub:
     def on_stored(self, conversation: Conversation, stored: Sequence[Message]) -> None:
         """Called by the messaging service in this process right after a commit: push from memory."""
         self._participants[conversation.id] = (conversation.client_id, conversation.therapist_id)
+        if len(self._participants) > _KNOWN_CONVERSATIONS:
+            # Forget the oldest: a miss only fans the doorbell out to every local socket, which re-check access.
+            del self._participants[next(iter(self._participants))]
         for user in (conversation.client_id, conversation.therapist_id):
             for connection in list(self._by_user.get(user, ())):
                 self._spawn(self._push(connection, conversation.id, list(stored)))

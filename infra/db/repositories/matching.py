@@ -23,7 +23,7 @@ from domain.matching.ports import (
     TimeToMatch,
 )
 from domain.shared.errors import Conflict
-from infra.db.repositories.scheduling import _office_hours, _profile
+from infra.db.repositories.scheduling import office_hours_of, profile_of
 from infra.db.tables import (
     ACTIVE_APPOINTMENT_SQL,
     appointments,
@@ -240,7 +240,7 @@ class SqlMatchingRepository:
             return []
         ids = [r.therapist_id for r in rows]
         hours = {
-            r.therapist_id: _office_hours(r)
+            r.therapist_id: office_hours_of(r)
             for r in (await self._s.execute(sa.select(office_hours).where(office_hours.c.therapist_id.in_(ids)))).all()
         }
         busy: dict[uuid.UUID, list[tuple[datetime, datetime]]] = defaultdict(list)
@@ -259,7 +259,7 @@ class SqlMatchingRepository:
         return [
             PracticeCandidate(
                 Candidate(
-                    profile=_profile(r),
+                    profile=profile_of(r),
                     caseload=int(r.caseload),
                     traits=_traits(r),
                     office_hours=hours.get(r.therapist_id),

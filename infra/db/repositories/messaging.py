@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.messaging.model import Conversation, MessageKind
 from domain.messaging.ports import ConversationSummary, Presence, StoredMessage
 from infra.db import fast
-from infra.db.repositories.scheduling import _office_hours
+from infra.db.repositories.scheduling import office_hours_of
 from infra.db.tables import (
     conversation_reads,
     conversations,
@@ -166,7 +166,7 @@ class SqlConversationRepository:
             hours = None
             if r.hours_of is not None:
                 rules = json.loads(r.rules) if isinstance(r.rules, str | bytes) else r.rules
-                hours = _office_hours(
+                hours = office_hours_of(
                     SimpleNamespace(
                         timezone=r.timezone,
                         rules=rules,

@@ -57,7 +57,7 @@ def _is_exclusion(exc: IntegrityError) -> bool:
 # --- profiles ----------------------------------------------------------------------------------------------
 
 
-def _profile(row: Any) -> TherapistProfile:
+def profile_of(row: Any) -> TherapistProfile:
     return TherapistProfile(
         therapist_id=row.therapist_id,
         display_name=row.display_name,
@@ -86,7 +86,7 @@ class SqlProfileRepository:
 
     async def get(self, therapist_id: uuid.UUID) -> TherapistProfile | None:
         row = await fast.fetchrow(self._s, _PROFILE, id=therapist_id)
-        return _profile(row) if row else None
+        return profile_of(row) if row else None
 
     async def save(self, profile: TherapistProfile, practice_id: uuid.UUID, *, expected_version: int) -> bool:
         values = {
@@ -138,7 +138,7 @@ class SqlProfileRepository:
         )
         if after is not None:
             query = query.where(therapist_profiles.c.therapist_id > after)
-        return [_profile(r) for r in (await self._s.execute(query)).all()]
+        return [profile_of(r) for r in (await self._s.execute(query)).all()]
 
 
 # --- office hours ------------------------------------------------------------------------------------------
@@ -158,7 +158,7 @@ def _rules_doc(hours: OfficeHours) -> dict[str, Any]:
     }
 
 
-def _office_hours(row: Any) -> OfficeHours:
+def office_hours_of(row: Any) -> OfficeHours:
     from datetime import date
 
     doc = row.rules
@@ -187,7 +187,7 @@ class SqlOfficeHoursRepository:
 
     async def get(self, therapist_id: uuid.UUID) -> OfficeHours | None:
         row = await fast.fetchrow(self._s, _OFFICE_HOURS, id=therapist_id)
-        return _office_hours(row) if row else None
+        return office_hours_of(row) if row else None
 
     async def save(self, therapist_id: uuid.UUID, hours: OfficeHours, now: datetime) -> None:
         values = {
