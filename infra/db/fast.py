@@ -95,17 +95,22 @@ def read_without_transaction(session: AsyncSession) -> None:
 
 async def driver(session: AsyncSession) -> asyncpg.Connection:
     """The session's asyncpg connection with its transaction begun, looked up once per transaction."""
-    connection: AsyncConnection = await session.connection()
+    # Checked without `session.connection()`: that call spawns a greenlet (~25 us), and booking sends a dozen
+    # fast statements. The root transaction holds one connection for its whole life; once it is committed,
+    # rolled back or failed, `get_transaction()` answers another object (or None) or `is_active` is False.
     cached = session.info.get(_DRIVER_KEY)
-    if cached is not None and cached[0] is connection:
-        found: asyncpg.Connection = cached[1]
-        return found
+    if cached is not None:
+        transaction = session.sync_session.get_transaction()
+        if transaction is cached[0] and transaction is not None and transaction.is_active:
+            found: asyncpg.Connection = cached[1]
+            return found
+    connection: AsyncConnection = await session.connection()
     if session.info.get(_NO_SNAPSHOT_KEY):
         # Not cached: a later SQLAlchemy statement may begin a transaction, and writes must join it.
         plain: asyncpg.Connection = (await connection.get_raw_connection()).driver_connection
         return plain
     raw = await driver_connection(connection)
-    session.info[_DRIVER_KEY] = (connection, raw)
+    session.info[_DRIVER_KEY] = (session.sync_session.get_transaction(), raw)
     return raw
 
 

@@ -98,3 +98,29 @@ async def test_a_unit_of_work_without_snapshot_reads_outside_a_transaction_but_s
         await session.rollback()
     async with sessions() as session:
         assert (await fast.fetchrow(session, _PROFILE, id=therapist.id)).bio != "x"
+
+
+async def test_each_transaction_of_a_session_gets_its_own_begun_connection(api, sessions):
+    """The driver is cached per transaction without asking the session each time: after a commit or a rollback,
+    the next fast statement must begin (and belong to) a new transaction, not reuse the old one's state."""
+    therapist = await signed_up(api, "therapist")
+    await bookable_therapist(api, therapist)
+    set_bio = fast.FastStatement(
+        therapist_profiles.update()
+        .where(therapist_profiles.c.therapist_id == sa.bindparam("id"))
+        .values(bio=sa.bindparam("bio"))
+    )
+    async with sessions() as session:
+        await fast.execute(session, set_bio, id=therapist.id, bio="committed")
+        await session.commit()
+        second = await fast.driver(session)
+        assert second.is_in_transaction()  # begun afresh after the commit
+        await fast.execute(session, set_bio, id=therapist.id, bio="rolled back")
+        await session.rollback()
+        third = await fast.driver(session)
+        assert third.is_in_transaction()
+        assert (await fast.fetchrow(session, _PROFILE, id=therapist.id)).bio == "committed"
+        await fast.execute(session, set_bio, id=therapist.id, bio="committed again")
+        await session.commit()
+    async with sessions() as session:
+        assert (await fast.fetchrow(session, _PROFILE, id=therapist.id)).bio == "committed again"
