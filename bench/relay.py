@@ -186,7 +186,7 @@ def subscriber(stream: Stream) -> RTCPeerConnection:
     @pc.on("track")
     def on_track(track: MediaStreamTrack) -> None:
         receiver = next(t.receiver for t in pc.getTransceivers() if t.receiver.track is track)
-        Publication("bench", "video", receiver).subscribers.add(stream)  # type: ignore[arg-type]
+        Publication("bench", "video", receiver).frame_subscribers.add(stream)
 
     return pc
 

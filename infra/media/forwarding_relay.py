@@ -158,8 +158,7 @@ class ForwardingRelay:
                 track = member.subscriptions.get(transceiver.mid)
                 if track is None:
                     track = ForwardTrack(kind)
-                    codec = transceiver._codecs[0].name
-                    attach_forward_track(transceiver.sender, track, codec)
+                    attach_forward_track(transceiver.sender, track, transceiver._codecs[0])
                     member.subscriptions[transceiver.mid] = track
                 slots.append((transceiver.mid, track))
             kept = {track.source for _, track in slots if track.source in sources}
