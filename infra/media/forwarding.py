@@ -1,11 +1,12 @@
 """Where the relay plugs into aiortc: a receiver's packets are taken before any jitter buffer or decoder and sent on
 by the other participants' senders, one packet at a time.
 
-A packet is forwarded as soon as it arrives (after aiortc's receiver has handled NACKs, retransmissions and
-depayloading), rewritten for each subscriber: the sender's SSRC and payload type, a sequence number and timestamp
-that continue the subscriber's own stream across source switches, and the sender's header extensions. The payload
-is not touched. Whole frames are assembled only for whoever asks for them (`frame_subscribers`: the bench's
-measuring peers), never on the relay's path.
+A packet is forwarded as soon as it arrives, before aiortc's receiver handles it (statistics, bandwidth estimate,
+NACKs to the source; a retransmission is forwarded once aiortc has unwrapped it), rewritten for each subscriber:
+the sender's SSRC and payload type, a sequence number and timestamp that continue the subscriber's own stream
+across source switches, and the sender's header extensions. The payload is not touched. Whole frames are
+assembled only for whoever asks for them (`frame_subscribers`: the bench's measuring peers), never on the relay's
+path.
 
 Every private name used here is pinned by the exact aiortc version in pyproject.toml and checked by
 tests/unit/media/test_aiortc_internals.py, so an upgrade that moves them fails there first.
@@ -22,6 +23,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from aiortc import RTCRtpCodecParameters, RTCRtpReceiver, RTCRtpSender, clock
+from aiortc.codecs import is_rtx
+from aiortc.codecs.h264 import h264_depayload
+from aiortc.codecs.vpx import vp8_depayload
 from aiortc.jitterbuffer import JitterFrame
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtp import RTP_HISTORY_SIZE, RtpPacket
@@ -44,18 +48,26 @@ class FrameSubscriber(Protocol):
 
 
 def starts_keyframe(codec_name: str, packet: RtpPacket) -> bool:
-    """Whether `packet` (depayloaded by aiortc's receiver into `packet._data`) begins a key frame."""
+    """Whether `packet` begins a key frame (read from its payload; only asked while a receiver waits for one)."""
     name = codec_name.upper()
-    data: bytes = getattr(packet, "_data", b"")
+    payload = packet.payload
+    if not payload:
+        return False
     if name == "VP8":
-        # RFC 7741 4.2: S=1 and PID=0 mark the first packet of a frame; the depayloaded bytes then start with the
-        # frame tag, whose bit 0 is 0 for a key frame.
-        payload = packet.payload
-        return bool(payload) and payload[0] & 0x17 == 0x10 and is_keyframe("VP8", data)
+        # RFC 7741 4.2: S=1 and PID=0 mark the first packet of a frame; the frame tag follows the descriptor.
+        if payload[0] & 0x17 != 0x10:
+            return False
+        try:
+            return is_keyframe("VP8", vp8_depayload(payload))
+        except ValueError:
+            return False
     if name == "H264":
         # The depayloader puts a start code before each NAL unit (or first fragment) in the packet; the NAL types
         # that open a key frame (SPS, IDR) are found after them.
-        return is_keyframe("H264", data)
+        try:
+            return is_keyframe("H264", h264_depayload(payload))
+        except ValueError:
+            return False
     return True
 
 
@@ -116,22 +128,28 @@ class Publication:
         receiver._RTCRtpReceiver__jitter_buffer = self._tap  # type: ignore[attr-defined]
         receiver._RTCRtpReceiver__decoder_queue = _FrameSink(self._on_frame)  # type: ignore[attr-defined]
         handle: Callable[[RtpPacket, int], Awaitable[None]] = receiver._handle_rtp_packet
+        codecs: dict[int, RTCRtpCodecParameters] = receiver._RTCRtpReceiver__codecs  # type: ignore[attr-defined]
 
         async def handle_and_forward(packet: RtpPacket, arrival_time_ms: int) -> None:
-            # aiortc's own handling first: statistics, NACKs to the source, unwrapping retransmissions, depayloading.
+            # A media packet goes on first; aiortc's own handling (bandwidth estimate, statistics, NACKs to the
+            # source, depayloading) follows, off the forwarding path.
+            codec = codecs.get(packet.payload_type)
+            early = codec is not None and not is_rtx(codec) and receiver._enabled
+            if early:
+                await self._forward(packet)
             await handle(packet, arrival_time_ms)
+            if self._pli_pending:
+                self._pli_pending = False
+                self.request_keyframe()  # the source's SSRC is known now
             taken, self._tap.taken = self._tap.taken, None
-            if taken is not None:
-                await self._forward(taken)
+            if taken is not None and taken is not packet:
+                await self._forward(taken)  # a retransmission the source sent on request, unwrapped by aiortc
 
         # RtpRouter looks the method up on the receiver for every packet.
         receiver._handle_rtp_packet = handle_and_forward  # type: ignore[method-assign]
 
     async def _forward(self, packet: RtpPacket) -> None:
         self.packets += 1
-        if self._pli_pending:
-            self._pli_pending = False
-            self.request_keyframe()
         for track in list(self.subscribers):
             await track.forward(packet)
 
