@@ -190,15 +190,16 @@ class _SenderSlot:
 
     async def send(self, packet: RtpPacket) -> None:
         sender = self.sender
+        now = clock.current_ntp_time()
         packet.ssrc = sender._ssrc
-        packet.extensions.abs_send_time = (clock.current_ntp_time() >> 14) & 0x00FFFFFF
+        packet.extensions.abs_send_time = (now >> 14) & 0x00FFFFFF
         packet.extensions.mid = sender._RTCRtpSender__mid  # type: ignore[attr-defined]
         # Kept for NACKs from the receiver: RTCRtpSender._retransmit resends from this history (as RTX).
         sender._RTCRtpSender__rtp_history[packet.sequence_number % RTP_HISTORY_SIZE] = packet  # type: ignore[attr-defined]
         data = packet.serialize(sender._RTCRtpSender__rtp_header_extensions_map)  # type: ignore[attr-defined]
         await sender.transport._send_rtp(data)
         # What the sender's RTCP sender reports (and getStats) are made of.
-        sender._RTCRtpSender__ntp_timestamp = clock.current_ntp_time()  # type: ignore[attr-defined]
+        sender._RTCRtpSender__ntp_timestamp = now  # type: ignore[attr-defined]
         sender._RTCRtpSender__rtp_timestamp = packet.timestamp  # type: ignore[attr-defined]
         sender._RTCRtpSender__octet_count += len(packet.payload)  # type: ignore[attr-defined]
         sender._RTCRtpSender__packet_count += 1  # type: ignore[attr-defined]
