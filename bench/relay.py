@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hashlib
 import os
 import shlex
@@ -186,7 +187,7 @@ def subscriber(stream: Stream) -> RTCPeerConnection:
     @pc.on("track")
     def on_track(track: MediaStreamTrack) -> None:
         receiver = next(t.receiver for t in pc.getTransceivers() if t.receiver.track is track)
-        Publication("bench", "video", receiver).subscribers.add(stream)  # type: ignore[arg-type]
+        Publication("bench", "video", receiver).frame_subscribers.add(stream)
 
     return pc
 
@@ -279,6 +280,26 @@ async def measure_live(mode: str, relay_url: str | None, warmup: float, duration
     return len(window) / duration, 1000 * window[len(window) // 2], 1000 * window[int(len(window) * 0.95)]
 
 
+def udp_drops(relay_pid: int | None) -> tuple[int, int]:
+    """Datagrams dropped so far by the relay process's UDP sockets and by everyone else's (this process's peers)."""
+    relay_inodes: set[str] = set()
+    if relay_pid:
+        fds = Path(f"/proc/{relay_pid}/fd")
+        for fd in fds.iterdir():
+            with contextlib.suppress(OSError):
+                target = os.readlink(fd)
+                if target.startswith("socket:["):
+                    relay_inodes.add(target[8:-1])
+    relay = others = 0
+    for line in Path("/proc/net/udp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[9] in relay_inodes:
+            relay += int(fields[-1])
+        else:
+            others += int(fields[-1])
+    return relay, others
+
+
 @dataclass
 class Figures:
     mode: str
@@ -289,6 +310,7 @@ class Figures:
     p50_ms: float
     p95_ms: float
     relay_cpu_per_stream: float | None  # cores
+    drops: tuple[int, int] = (0, 0)  # datagrams dropped by the relay's sockets, by the peers' sockets
 
 
 async def measure(
@@ -320,6 +342,7 @@ async def measure(
     sent = [s.publisher.getTransceivers()[0].sender.track._n - n0 for s, n0 in zip(streams, sent0, strict=True)]  # type: ignore[union-attr]
     delivered = [sum(1 for t in s.received if t >= start) / elapsed for s in streams]
     latencies = sorted(x for s in streams for x in s.latencies)
+    drops = udp_drops(relay_pid)  # before the sockets close
     for stream in streams:
         await stream.publisher.close()  # type: ignore[union-attr]
         await stream.subscriber.close()  # type: ignore[union-attr]
@@ -336,6 +359,7 @@ async def measure(
         p50_ms=1000 * latencies[len(latencies) // 2] if latencies else float("nan"),
         p95_ms=1000 * latencies[int(len(latencies) * 0.95)] if latencies else float("nan"),
         relay_cpu_per_stream=None if cpu is None else cpu / elapsed / count,
+        drops=drops,
     )
 
 
@@ -390,7 +414,7 @@ async def run_inside(args: argparse.Namespace) -> int:
     print()
     print(
         f"{'mode':8} {'streams':>7} {'src fps':>8} {'fps':>6} {'worst':>6} {'p50 ms':>7} {'p95 ms':>7}"
-        f" {'relay CPU/stream':>17} {'x floor':>8}"
+        f" {'relay CPU/stream':>17} {'x floor':>8} {'drops relay/peers':>18}"
     )
     for r in results:
         print(_row(r, floor_stream))
@@ -436,7 +460,7 @@ def _row(r: Figures, floor_stream: float) -> str:
     ratio = "" if r.relay_cpu_per_stream is None else f"{r.relay_cpu_per_stream / floor_stream:.3f}"
     return (
         f"{r.mode:8} {r.streams:>7} {r.source_fps:>8.1f} {r.delivered_fps:>6.1f} {r.worst_fps:>6.1f}"
-        f" {r.p50_ms:>7.1f} {r.p95_ms:>7.1f} {cpu:>17} {ratio:>8}"
+        f" {r.p50_ms:>7.1f} {r.p95_ms:>7.1f} {cpu:>17} {ratio:>8} {r.drops[0]:>8}/{r.drops[1]:<9}"
     )
 
 

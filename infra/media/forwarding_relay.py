@@ -20,7 +20,7 @@ from aiortc.codecs import is_rtx
 from domain.media.relay import ROOM_LIMIT, RelayAnswer, RoomFull
 from domain.shared.errors import ValidationFailed
 from infra.media.forwarding import ForwardTrack, Publication, attach_forward_track, stop_quietly
-from infra.media.ice import IceSettings, rtc_configuration, use_host_addresses
+from infra.media.ice import IceSettings, enlarge_receive_buffers, rtc_configuration, use_host_addresses
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +81,7 @@ class ForwardingRelay:
             self._publish(member)
             streams = self._subscribe(room, member)
             await pc.setLocalDescription(await pc.createAnswer())
+            enlarge_receive_buffers(pc)
         except (ValueError, AssertionError, LookupError) as exc:  # aiortc's parse and negotiation errors
             await self._remove(room, member)
             raise ValidationFailed("the offer cannot be relayed", code="relay_offer_rejected") from exc
@@ -158,8 +159,7 @@ class ForwardingRelay:
                 track = member.subscriptions.get(transceiver.mid)
                 if track is None:
                     track = ForwardTrack(kind)
-                    codec = transceiver._codecs[0].name
-                    attach_forward_track(transceiver.sender, track, codec)
+                    attach_forward_track(transceiver.sender, track, transceiver._codecs[0])
                     member.subscriptions[transceiver.mid] = track
                 slots.append((transceiver.mid, track))
             kept = {track.source for _, track in slots if track.source in sources}

@@ -8,11 +8,18 @@ the configuration always passes an explicit list, possibly empty.
 
 from __future__ import annotations
 
+import contextlib
+import socket
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import aioice.ice
-from aiortc import RTCBundlePolicy, RTCConfiguration, RTCIceServer
+from aiortc import RTCBundlePolicy, RTCConfiguration, RTCIceServer, RTCPeerConnection
+
+# A relay socket carries a participant's whole media: with the default receive buffer (~200 kB, ~90 datagrams) a
+# few hundred milliseconds without the CPU on a busy machine overflow it, and every lost packet costs a
+# retransmission or a key frame, which adds load. Linux doubles the value asked for and caps it at rmem_max.
+RECEIVE_BUFFER = 1 << 20
 
 _discover = aioice.ice.get_host_addresses
 
@@ -51,3 +58,14 @@ def rtc_configuration(servers: Sequence[IceServer]) -> RTCConfiguration:
         iceServers=[RTCIceServer(urls=s.urls, username=s.username, credential=s.credential) for s in servers],
         bundlePolicy=RTCBundlePolicy.MAX_BUNDLE,
     )
+
+
+def enlarge_receive_buffers(pc: RTCPeerConnection, size: int = RECEIVE_BUFFER) -> None:
+    """Give the UDP sockets `pc` has gathered so far a receive buffer of `size` bytes (best effort)."""
+    for transceiver in pc.getTransceivers():
+        ice = transceiver.receiver.transport.transport
+        for protocol in ice._connection._protocols:
+            sock = protocol.transport.get_extra_info("socket") if protocol.transport else None
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)

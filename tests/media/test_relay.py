@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from collections.abc import AsyncIterator
 
@@ -13,7 +14,7 @@ from api.bootstrap import build_media_relay, load_settings
 from domain.media.relay import ROOM_LIMIT, MediaRelay, RoomFull
 from domain.shared.errors import ValidationFailed
 from infra.media.forwarding_relay import ForwardingRelay
-from infra.media.ice import IceSettings
+from infra.media.ice import RECEIVE_BUFFER, IceSettings
 from infra.media.threaded import ThreadedRelay
 from tests.support.media_peers import Peer, wait_until
 
@@ -131,6 +132,23 @@ async def test_a_late_joiner_gets_a_key_frame_within_a_second(relay: ForwardingR
         # It came from the source on request (the relay asked as cy subscribed), not by chance.
         for source in peers[:2]:
             assert any(t > joined for t in source.keyframe_requests)
+    finally:
+        for peer in peers:
+            await peer.close()
+
+
+async def test_the_relays_sockets_get_a_large_receive_buffer(relay: ForwardingRelay) -> None:
+    peers = await join_all(relay, ["ana", "ben"])
+    try:
+        for member in relay._rooms["r1"].members.values():
+            sockets = [
+                p.transport.get_extra_info("socket")
+                for t in member.pc.getTransceivers()
+                for p in t.receiver.transport.transport._connection._protocols
+            ]
+            assert sockets
+            # Linux reports twice what was set; the default is about 200 kB.
+            assert all(s.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) >= RECEIVE_BUFFER for s in sockets)
     finally:
         for peer in peers:
             await peer.close()

@@ -14,12 +14,17 @@ import aiortc
 import pytest
 from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender, RTCSessionDescription
 from aiortc.codecs.vpx import Vp8Encoder
-from aiortc.rtcrtpparameters import RTCRtpCodecParameters, RTCRtpReceiveParameters
+from aiortc.rtcrtpparameters import (
+    RTCRtcpParameters,
+    RTCRtpCodecParameters,
+    RTCRtpReceiveParameters,
+    RTCRtpSendParameters,
+)
 from aiortc.rtcrtpreceiver import RemoteStreamTrack
-from aiortc.rtp import RTCP_PSFB_FIR, RTCP_PSFB_PLI, RtcpPsfbPacket, RtpPacket
+from aiortc.rtp import RTCP_PSFB_FIR, RTCP_PSFB_PLI, RTCP_RTPFB_NACK, RtcpPsfbPacket, RtcpRtpfbPacket, RtpPacket
 
 from infra.media.forwarding import ForwardTrack, Publication, attach_forward_track
-from infra.media.frames import EncodedFrame
+from infra.media.frames import ForwardingPacker
 from infra.media.ice import IceServer, rtc_configuration, use_host_addresses
 
 VP8 = RTCRtpCodecParameters(mimeType="video/VP8", clockRate=90000, payloadType=97)
@@ -38,6 +43,10 @@ class FakeTransport:
 
     def _unregister_rtp_receiver(self, receiver: object) -> None: ...
 
+    def _register_rtp_sender(self, sender: object, parameters: object) -> None: ...
+
+    def _unregister_rtp_sender(self, sender: object) -> None: ...
+
     async def _send_rtp(self, data: bytes) -> None:
         self.sent.append(data)
 
@@ -47,49 +56,136 @@ def test_the_pinned_versions() -> None:
     assert aioice.__version__ == "0.13.0"
 
 
-async def test_receiver_frames_reach_the_relay_before_any_decoder_and_the_decoder_thread_idles() -> None:
-    receiver = RTCRtpReceiver("video", FakeTransport())  # type: ignore[arg-type]
-    receiver._track = RemoteStreamTrack(kind="video")
-    publication = Publication("ana", "video", receiver)
-    track = ForwardTrack("video")
-    track.switch(publication)
-    await receiver.receive(RTCRtpReceiveParameters(codecs=[VP8]))
-    try:
-        await _forward_one_keyframe(receiver, track)
-    finally:
-        await receiver.stop()
-    assert "video-decoder" not in [t.name for t in threading.enumerate()]
-
-
-async def _forward_one_keyframe(receiver: RTCRtpReceiver, track: ForwardTrack) -> None:
-
-    keyframe = b"\x10\x02\x00\x9d\x01\x2a" + bytes(3000)  # frame tag bit 0 clear: a key frame
-    payloads = Vp8Encoder._packetize(keyframe, picture_id=1)
-    for seq, payload in enumerate([b"\x90\x80\x01\x01", *payloads]):  # a 1-byte frame first, then the key frame
-        packet = RtpPacket(payload_type=97, sequence_number=seq, timestamp=seq and 3000, ssrc=1234)
+def vp8_packets(ssrc: int, first_seq: int, timestamp: int, keyframe: bool, size: int = 3000) -> list[RtpPacket]:
+    """One VP8 frame as a source sends it: aiortc's packetizer, consecutive sequence numbers, marker on the last."""
+    frame = (b"\x10\x02\x00\x9d\x01\x2a" if keyframe else b"\x11\x02\x00") + bytes(size)
+    payloads = Vp8Encoder._packetize(frame, picture_id=first_seq % (1 << 15))
+    packets = []
+    for i, payload in enumerate(payloads):
+        packet = RtpPacket(payload_type=97, sequence_number=(first_seq + i) % 65536, timestamp=timestamp, ssrc=ssrc)
         packet.payload = payload
-        packet.marker = int(seq == 0 or seq == len(payloads))
-        await receiver._handle_rtp_packet(packet, arrival_time_ms=0)
-
-    frame = await asyncio.wait_for(track._queue.get(), 1)
-    assert (frame.codec, frame.data, frame.keyframe) == ("VP8", keyframe, True)
-    assert [t.name for t in threading.enumerate()].count("video-decoder") == 1  # started, fed nothing
+        packet.marker = int(i == len(payloads) - 1)
+        packets.append(packet)
+    return packets
 
 
-async def test_a_key_frame_request_from_a_relay_sender_becomes_a_pli_to_the_source() -> None:
-    transport = FakeTransport()
+async def started_sender(
+    track: ForwardTrack, transport: FakeTransport, codec: RTCRtpCodecParameters = VP8
+) -> RTCRtpSender:
+    sender = RTCRtpSender(track.kind, transport)  # type: ignore[arg-type]
+    attach_forward_track(sender, track, codec)
+    # What RTCPeerConnection does once DTLS is up.
+    await sender.send(RTCRtpSendParameters(codecs=[codec], muxId="1", rtcp=RTCRtcpParameters(cname="relay")))
+    return sender
+
+
+async def publishing_receiver(transport: FakeTransport) -> tuple[RTCRtpReceiver, Publication]:
     receiver = RTCRtpReceiver("video", transport)  # type: ignore[arg-type]
     receiver._track = RemoteStreamTrack(kind="video")
     receiver._set_rtcp_ssrc(42)
     publication = Publication("ana", "video", receiver)
     await receiver.receive(RTCRtpReceiveParameters(codecs=[VP8]))
+    return receiver, publication
+
+
+def rtp_sent(transport: FakeTransport) -> list[RtpPacket]:
+    return [RtpPacket.parse(data) for data in transport.sent if not 192 <= data[1] <= 223]
+
+
+async def test_packets_are_forwarded_as_they_arrive_from_a_key_frame_on_and_the_decoder_thread_idles() -> None:
+    receiver, publication = await publishing_receiver(FakeTransport())
+    out = FakeTransport()
+    track = ForwardTrack("video")
+    sender = await started_sender(track, out)
+    track.switch(publication)
+    try:
+        delta = vp8_packets(1234, 100, 3000, keyframe=False)
+        key = vp8_packets(1234, 100 + len(delta), 6000, keyframe=True)
+        for packet in delta + key[:1]:
+            await receiver._handle_rtp_packet(packet, arrival_time_ms=0)
+        # Nothing before the key frame; its first packet is on the wire before the rest of the frame has arrived.
+        sent = rtp_sent(out)
+        assert [p.payload for p in sent] == [key[0].payload]
+        for packet in key[1:]:
+            await receiver._handle_rtp_packet(packet, arrival_time_ms=0)
+        sent = rtp_sent(out)
+        assert [p.payload for p in sent] == [p.payload for p in key]
+        assert {(p.ssrc, p.payload_type) for p in sent} == {(sender._ssrc, 97)}
+        assert [p.marker for p in sent] == [p.marker for p in key]
+        assert all(p.sequence_number == (sent[0].sequence_number + i) % 65536 for i, p in enumerate(sent))
+        assert sender.getStats is not None and sender._RTCRtpSender__packet_count == len(key)  # type: ignore[attr-defined]
+        assert [t.name for t in threading.enumerate()].count("video-decoder") == 1  # started, fed nothing
+        assert publication.frames == 0  # no frame is assembled on the relay's path
+    finally:
+        await receiver.stop()
+        await sender.stop()
+
+
+async def test_a_source_switch_continues_sequence_numbers_and_timestamps_after_the_new_sources_key_frame() -> None:
+    ana_receiver, ana = await publishing_receiver(FakeTransport())
+    ben_receiver, ben = await publishing_receiver(FakeTransport())
+    out = FakeTransport()
+    track = ForwardTrack("video")
+    sender = await started_sender(track, out)
+    track.switch(ana)
+    try:
+        for packet in vp8_packets(1, 65534, 90_000, keyframe=True):  # wraps around 65535
+            await ana_receiver._handle_rtp_packet(packet, arrival_time_ms=0)
+        before = rtp_sent(out)
+        track.switch(ben)
+        ben_delta = vp8_packets(2, 7000, 500, keyframe=False)
+        ben_key = vp8_packets(2, 7000 + len(ben_delta), 3500, keyframe=True)
+        for packet in ben_delta + ben_key:
+            await ben_receiver._handle_rtp_packet(packet, arrival_time_ms=0)
+        # ana's packets arriving after the switch are not forwarded any more
+        for packet in vp8_packets(1, 65534 + len(before), 93_000, keyframe=False):
+            await ana_receiver._handle_rtp_packet(packet, arrival_time_ms=0)
+        after = rtp_sent(out)[len(before) :]
+        assert [p.payload for p in after] == [p.payload for p in ben_key]
+        sequence = [p.sequence_number for p in before + after]
+        assert sequence == [(sequence[0] + i) % 65536 for i in range(len(sequence))]
+        assert all(p.timestamp == (before[0].timestamp + 3000) % (1 << 32) for p in after)
+        assert {p.ssrc for p in before + after} == {sender._ssrc}
+    finally:
+        await ana_receiver.stop()
+        await ben_receiver.stop()
+        await sender.stop()
+
+
+async def test_a_receivers_nack_is_answered_from_the_forwarded_packets() -> None:
+    receiver, publication = await publishing_receiver(FakeTransport())
+    out = FakeTransport()
+    track = ForwardTrack("video")
+    rtx = RTCRtpCodecParameters(mimeType="video/rtx", clockRate=90000, payloadType=98, parameters={"apt": 97})
+    sender = RTCRtpSender("video", out)  # type: ignore[arg-type]
+    attach_forward_track(sender, track, VP8)
+    await sender.send(RTCRtpSendParameters(codecs=[VP8, rtx], muxId="1", rtcp=RTCRtcpParameters(cname="relay")))
+    track.switch(publication)
+    try:
+        for packet in vp8_packets(1234, 10, 0, keyframe=True):
+            await receiver._handle_rtp_packet(packet, arrival_time_ms=0)
+        lost = rtp_sent(out)[1]
+        await sender._handle_rtcp_packet(
+            RtcpRtpfbPacket(fmt=RTCP_RTPFB_NACK, ssrc=1, media_ssrc=sender._ssrc, lost=[lost.sequence_number])
+        )
+        resent = rtp_sent(out)[-1]
+        assert resent.payload_type == 98 and resent.payload[2:] == lost.payload  # RTX: original seq, then payload
+        assert int.from_bytes(resent.payload[:2], "big") == lost.sequence_number
+    finally:
+        await receiver.stop()
+        await sender.stop()
+
+
+async def test_a_key_frame_request_from_a_relay_sender_becomes_a_pli_to_the_source() -> None:
+    transport = FakeTransport()
+    receiver, publication = await publishing_receiver(transport)
     packet = RtpPacket(payload_type=97, sequence_number=1, timestamp=0, ssrc=777)
     packet.payload = b"\x90\x80\x01\x01"
     await receiver._handle_rtp_packet(packet, arrival_time_ms=0)  # the source's SSRC becomes known
 
     sender = RTCRtpSender("video", FakeTransport())  # type: ignore[arg-type]
     track = ForwardTrack("video")
-    attach_forward_track(sender, track, "VP8")
+    attach_forward_track(sender, track, VP8)
     try:
         track.switch(publication)  # a new receiver: one key-frame request at once
         await asyncio.sleep(0.15)  # past the interval within which requests are merged
@@ -103,21 +199,28 @@ async def test_a_key_frame_request_from_a_relay_sender_becomes_a_pli_to_the_sour
         await receiver.stop()
 
 
-async def test_a_sender_packs_our_frames_with_our_packer_and_never_makes_an_encoder(monkeypatch) -> None:
+async def test_a_sender_forwards_without_ever_making_an_encoder(monkeypatch) -> None:
     import aiortc.rtcrtpsender
 
     def no_encoder(codec: object) -> None:
         raise AssertionError("get_encoder called")
 
     monkeypatch.setattr(aiortc.rtcrtpsender, "get_encoder", no_encoder)
-    sender = RTCRtpSender("video", FakeTransport())  # type: ignore[arg-type]
+    receiver, publication = await publishing_receiver(FakeTransport())
+    out = FakeTransport()
     track = ForwardTrack("video")
-    attach_forward_track(sender, track, "VP8")
-    track._started = True
-    track._need_keyframe = False
-    track._queue.put_nowait(EncodedFrame("VP8", b"\x10" + bytes(2000), 6000, True))
-    encoded = await sender._next_encoded_frame(VP8)
-    assert encoded is not None and len(encoded.payloads) == 2 and encoded.timestamp == 0
+    sender = await started_sender(track, out)
+    track.switch(publication)
+    try:
+        packets = vp8_packets(1234, 0, 0, keyframe=True)
+        for packet in packets:
+            await receiver._handle_rtp_packet(packet, arrival_time_ms=0)
+        await asyncio.sleep(0.05)  # the sender's own RTP loop has run (and waits on the track, which yields nothing)
+        assert len(rtp_sent(out)) == len(packets) == 3
+        assert isinstance(sender._RTCRtpSender__encoder, ForwardingPacker)  # type: ignore[attr-defined]
+    finally:
+        await receiver.stop()
+        await sender.stop()
 
 
 async def test_offer_directions_and_codecs_are_where_the_relay_reads_them() -> None:
@@ -180,9 +283,8 @@ async def test_a_key_frame_asked_for_before_the_source_sent_anything_is_asked_fo
         await asyncio.sleep(0.15)
         assert not [data for data in transport.sent if data[1] == 206]
         packet = RtpPacket(payload_type=97, sequence_number=0, timestamp=0, ssrc=777)
-        # The stream's first frame: the assembler skips it (it may be a tail) and asks the source for a key frame.
+        # The source's first packet: the request waiting for it goes out now, addressed to it.
         packet.payload = b"\x90\x80\x01\x01"
-        packet.marker = 1
         await receiver._handle_rtp_packet(packet, arrival_time_ms=0)
         await asyncio.sleep(0.05)
         plis = [data for data in transport.sent if data[1] == 206 and data[0] & 0x1F == RTCP_PSFB_PLI]
