@@ -15,6 +15,12 @@ from infra.db.tables import office_hours, therapist_profiles
 from tests.support.scheduling import bookable_therapist
 from tests.support.users import signed_up
 
+_SET_BIO = fast.FastStatement(
+    therapist_profiles.update()
+    .where(therapist_profiles.c.therapist_id == sa.bindparam("id"))
+    .values(bio=sa.bindparam("bio"))
+)
+
 
 @pytest.fixture
 async def sessions(database_url):
@@ -65,11 +71,6 @@ async def test_raw_and_sqlalchemy_statements_share_one_transaction(api, sessions
 async def test_the_transaction_is_begun_without_an_extra_statement_and_raw_writes_roll_back(api, sessions):
     therapist = await signed_up(api, "therapist")
     await bookable_therapist(api, therapist)
-    set_bio = fast.FastStatement(
-        therapist_profiles.update()
-        .where(therapist_profiles.c.therapist_id == sa.bindparam("id"))
-        .values(bio=sa.bindparam("bio"))
-    )
     async with sessions() as session:
         connection = await session.connection()
         adapter = (await connection.get_raw_connection()).dbapi_connection
@@ -77,7 +78,7 @@ async def test_the_transaction_is_begun_without_an_extra_statement_and_raw_write
         assert adapter._transaction is None and adapter._execute_mutex is not None
         driver = await fast.driver(session)
         assert driver.is_in_transaction() and adapter._transaction is not None
-        await fast.execute(session, set_bio, id=therapist.id, bio="never committed")
+        await fast.execute(session, _SET_BIO, id=therapist.id, bio="never committed")
         await session.rollback()
     async with sessions() as session:
         assert (await fast.fetchrow(session, _PROFILE, id=therapist.id)).bio != "never committed"
@@ -105,22 +106,17 @@ async def test_each_transaction_of_a_session_gets_its_own_begun_connection(api, 
     the next fast statement must begin (and belong to) a new transaction, not reuse the old one's state."""
     therapist = await signed_up(api, "therapist")
     await bookable_therapist(api, therapist)
-    set_bio = fast.FastStatement(
-        therapist_profiles.update()
-        .where(therapist_profiles.c.therapist_id == sa.bindparam("id"))
-        .values(bio=sa.bindparam("bio"))
-    )
     async with sessions() as session:
-        await fast.execute(session, set_bio, id=therapist.id, bio="committed")
+        await fast.execute(session, _SET_BIO, id=therapist.id, bio="committed")
         await session.commit()
         second = await fast.driver(session)
         assert second.is_in_transaction()  # begun afresh after the commit
-        await fast.execute(session, set_bio, id=therapist.id, bio="rolled back")
+        await fast.execute(session, _SET_BIO, id=therapist.id, bio="rolled back")
         await session.rollback()
         third = await fast.driver(session)
         assert third.is_in_transaction()
         assert (await fast.fetchrow(session, _PROFILE, id=therapist.id)).bio == "committed"
-        await fast.execute(session, set_bio, id=therapist.id, bio="committed again")
+        await fast.execute(session, _SET_BIO, id=therapist.id, bio="committed again")
         await session.commit()
     async with sessions() as session:
         assert (await fast.fetchrow(session, _PROFILE, id=therapist.id)).bio == "committed again"

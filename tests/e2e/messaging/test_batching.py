@@ -19,6 +19,7 @@ from domain.shared.principal import Principal, Role
 from infra.db.repositories.audit import SqlAuditLog
 from infra.jobs.queue import asyncpg_dsn
 from tests.e2e.messaging.conftest import conversation_of, in_care
+from tests.e2e.messaging.test_reliability import stored_messages
 from tests.support.users import LoggedIn
 
 TIMEOUT = 20
@@ -33,14 +34,7 @@ async def _db(app) -> asyncpg.Connection:
 
 
 async def _stored(app, conversation_id: str) -> list[asyncpg.Record]:
-    conn = await _db(app)
-    try:
-        return await conn.fetch(
-            "SELECT id, seq, sender_id, client_message_id, kind FROM messages WHERE conversation_id = $1 ORDER BY seq",
-            uuid.UUID(conversation_id),
-        )
-    finally:
-        await conn.close()
+    return await stored_messages(asyncpg_dsn(app[0].state.container.settings.database_url), conversation_id)
 
 
 async def _outcome(coroutine) -> Sent | DomainError:
