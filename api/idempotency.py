@@ -8,14 +8,27 @@ import json
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol
 
+from fastapi import Header
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from api.errors import ApiProblem, status_for
 from domain.shared.errors import DomainError
 from domain.shared.principal import Principal
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        description="Retry safely: the same key and body returns the first response; the operation (a booking, a "
+        "payment) happens once",
+    ),
+]
+"""The header of every creating POST that runs through `run_idempotent`."""
 
 
 class StoredResponse(Protocol):

@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, status
+from fastapi import APIRouter, Query, status
 from fastapi.responses import Response
 
 from api.deps import Container_, CurrentPrincipal, Scheduling, Series_
-from api.idempotency import run_idempotent
+from api.idempotency import IdempotencyKey, run_idempotent
 from api.pagination import parse_time_id_cursor, time_id_cursor
 from api.schemas.scheduling import (
     AppointmentOut,
@@ -26,15 +26,6 @@ from domain.scheduling.service import BookingRequest
 router = APIRouter(prefix="/api/v1/appointments", tags=["appointments"])
 
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such appointment, or not yours (`not_found`)"}}
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        min_length=1,
-        max_length=200,
-        description="Retry safely: the same key and body returns the first response",
-    ),
-]
 
 
 @router.post(

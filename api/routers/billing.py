@@ -14,7 +14,7 @@ from fastapi import APIRouter, Header, Query, Request, Response, status
 from api.deps import Billing, Container_, CurrentPrincipal
 from api.errors import ApiProblem
 from api.etags import etag, parse_if_match
-from api.idempotency import run_idempotent
+from api.idempotency import IdempotencyKey, run_idempotent
 from api.pagination import parse_time_id_cursor, time_id_cursor
 from api.schemas.billing import (
     BillingSettingsIn,
@@ -49,15 +49,6 @@ from domain.scheduling.model import Modality
 router = APIRouter(prefix="/api/v1", tags=["billing"])
 
 IfMatch = Annotated[str | None, Header(max_length=40, description='The ETag you read; "v0" to create')]
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        min_length=1,
-        max_length=200,
-        description="Retry safely: the same key and body returns the first response and never charges twice",
-    ),
-]
 MonthParam = Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-11"])]
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such object, or not yours (`not_found`)"}}
 _VERSIONED: dict[int | str, dict[str, Any]] = {

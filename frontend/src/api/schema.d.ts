@@ -5190,7 +5190,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Retry safely: the same key and body returns the first response */
+                /** @description Retry safely: the same key and body returns the first response; the operation (a booking, a payment) happens once */
                 "Idempotency-Key"?: string | null;
             };
             path?: never;
@@ -9382,7 +9382,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Retry safely: the same key and body returns the first response and never charges twice */
+                /** @description Retry safely: the same key and body returns the first response; the operation (a booking, a payment) happens once */
                 "Idempotency-Key"?: string | null;
             };
             path: {
@@ -9499,7 +9499,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Retry safely: the same key and body returns the first response and never charges twice */
+                /** @description Retry safely: the same key and body returns the first response; the operation (a booking, a payment) happens once */
                 "Idempotency-Key"?: string | null;
             };
             path: {
