@@ -48,7 +48,7 @@ from domain.billing.fees import (
 )
 from domain.billing.invoices import ChargeKind, Invoice, InvoiceStatus
 from domain.billing.money import Money, check_currency, validate_money, zero
-from domain.billing.ports import IntentStatus, PaymentEvent, PaymentGateway, RefundReason
+from domain.billing.ports import IntentStatus, PaymentEvent, PaymentGateway, PaymentIntent, RefundReason
 from domain.billing.storage import (
     BillingSettings,
     BillingUnitOfWork,
@@ -724,17 +724,10 @@ class BillingService:
             raise
         now = self._clock.now()
         async with self._uow() as uow:
-            current = await uow.invoices.get(invoice.id, for_update=True)
-            assert current is not None
-            updated = inv.record_intent(current, intent, at=now)
-            if updated is not current:
-                await self._save(uow, updated, current.version)
-            await uow.invoices.record_payment(
-                current.id, intent.payment_id, invoice.payment_attempts, intent.status.value, intent.amount, now
-            )
+            updated = await self._record_intent(uow, invoice, intent, now)
             if save_for_fees and customer_id and intent.status is IntentStatus.SUCCEEDED:
                 await uow.payment_profiles.save(PaymentProfile(invoice.client_id, customer_id, payment_method_id), now)
-            await uow.audit.append(self._event(principal, "billing.invoice.pay", "invoice", current.id))
+            await uow.audit.append(self._event(principal, "billing.invoice.pay", "invoice", invoice.id))
             view = await self._invoice_view(uow, updated)
             await uow.commit()
         secret = intent.client_secret if intent.status is IntentStatus.REQUIRES_ACTION else None
@@ -770,17 +763,23 @@ class BillingService:
         except (PaymentDeclined, PaymentActionRequired) as failure:
             await self._apply_decline(invoice.id, failure)
             return
-        now = self._clock.now()
         async with self._uow() as uow:
-            current = await uow.invoices.get(invoice.id, for_update=True)
-            assert current is not None
-            updated = inv.record_intent(current, intent, at=now)
-            if updated is not current:
-                await self._save(uow, updated, current.version)
-            await uow.invoices.record_payment(
-                current.id, intent.payment_id, invoice.payment_attempts, intent.status.value, intent.amount, now
-            )
+            await self._record_intent(uow, invoice, intent, self._clock.now())
             await uow.commit()
+
+    async def _record_intent(
+        self, uow: BillingUnitOfWork, invoice: Invoice, intent: PaymentIntent, now: datetime
+    ) -> Invoice:
+        """What the provider answered for this payment attempt, on the invoice (as it is now) and in its log."""
+        current = await uow.invoices.get(invoice.id, for_update=True)
+        assert current is not None
+        updated = inv.record_intent(current, intent, at=now)
+        if updated is not current:
+            await self._save(uow, updated, current.version)
+        await uow.invoices.record_payment(
+            current.id, intent.payment_id, invoice.payment_attempts, intent.status.value, intent.amount, now
+        )
+        return updated
 
     async def _apply_decline(self, invoice_id: uuid.UUID, failure: PaymentFailed) -> None:
         async with self._uow() as uow:
