@@ -135,10 +135,18 @@ test('a client answers PHQ-9 item 9 above 0, sees crisis resources, and the ther
   // The therapist sends the PHQ-9 from the client's chart, and leaves the page open.
   await logIn(page, therapist);
   await page.goto(`/therapist/clients/${client.id}`);
-  // The chart's tabs work from the keyboard: arrows move between them.
+  // The chart's tabs work from the keyboard: arrows move between them, counted from the focused tab even when keys
+  // come faster than the page re-renders (two key presses in one task; CI once saw the second one lost).
   await page.getByRole('tab', { name: 'Plan' }).focus();
   await page.keyboard.press('ArrowRight');
-  await page.keyboard.press('ArrowRight');
+  await expect(page.getByRole('tab', { name: 'Progress' })).toBeFocused();
+  await page.getByRole('tab', { name: 'Progress' }).evaluate((tab) => {
+    for (const _ of [1, 2]) {
+      tab.ownerDocument.activeElement!.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowRight', bubbles: true }));
+    }
+  });
+  await expect(page.getByRole('tab', { name: 'Sessions' })).toBeFocused();
+  await page.keyboard.press('ArrowLeft');
   await expect(page.getByRole('tab', { name: 'Measures' })).toBeFocused();
   await expect(page.getByRole('tab', { name: 'Measures' })).toHaveAttribute('aria-selected', 'true');
   const assign = page.getByRole('form', { name: 'Send a questionnaire' });

@@ -31,6 +31,7 @@ async def test_playwright_suite(settings):
             npx,
             "playwright",
             "test",
+            *os.environ.get("HEARTH_PLAYWRIGHT_ARGS", "").split(),  # e.g. "--repeat-each=10 -g PHQ-9" to hunt a flake
             cwd=FRONTEND,
             env={**os.environ, "HEARTH_BASE_URL": url, "HEARTH_CHROMIUM": CHROMIUM, "CI": "1"},
             stdout=asyncio.subprocess.PIPE,

@@ -26,7 +26,11 @@ export function Tabs({
   const index = Math.max(0, tabs.findIndex((t) => t.id === selected));
 
   function onKeyDown(event: KeyboardEvent<HTMLDivElement>) {
-    const moves: Record<string, number> = { ArrowRight: index + 1, ArrowLeft: index - 1, Home: 0, End: tabs.length - 1 };
+    // Move from the tab that has focus, not from `selected`: a second key press can arrive before the selection's
+    // re-render (a router navigation here), and counting from the stale selection would skip nothing.
+    const focused = tabs.findIndex((t) => `tab-${t.id}` === (event.target as HTMLElement).id);
+    const from = focused >= 0 ? focused : index;
+    const moves: Record<string, number> = { ArrowRight: from + 1, ArrowLeft: from - 1, Home: 0, End: tabs.length - 1 };
     const target = moves[event.key];
     if (target === undefined) return;
     event.preventDefault();
