@@ -87,7 +87,7 @@ export async function bookableTherapist(
 
 /**
  * Books the first free slot that starts at least `leadMinutes` from now (15 by default, so the request cannot race
- * the clock into `too_short_notice`).
+ * the clock into `too_short_notice`), on a grid of `stepMinutes`.
  */
 export async function bookFirstSlot(
   request: APIRequestContext,
@@ -96,6 +96,7 @@ export async function bookFirstSlot(
   durationMinutes: number,
   modality: string,
   leadMinutes = 15,
+  stepMinutes = 15,
 ): Promise<Appointment> {
   const now = Date.now();
   const slots = await request.get(`/api/v1/therapists/${therapist.id}/slots`, {
@@ -105,6 +106,7 @@ export async function bookFirstSlot(
       end: new Date(now + 7 * 86_400_000).toISOString(),
       duration_minutes: durationMinutes,
       modality,
+      step_minutes: stepMinutes,
     },
   });
   expect(slots.status()).toBe(200);
