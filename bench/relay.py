@@ -9,9 +9,10 @@ a publisher sending 640x480 VP8 at 30 fps and one subscriber. Frames are encoded
 aiortc's real-time settings) and replayed, so the publishers cost no encoding and the subscribers take frames
 whole from the RTP receiver without decoding: the peers' CPU stays out of the way of what is measured. The relay
 is `hearth relay` in its own process (reached through RemoteRelay), its CPU read from /proc; direct is the same
-publishers and subscribers connected to each other. Publishers and subscribers run in two processes, as two devices
-would (judged); `--layout both` (the default) also runs them in one process, as this bench did before, for comparison. Targets (issue 6): at 16 streams delivered fps >= 0.95x the
-source's, relay CPU per stream <= 0.35x the codec floor, p50 latency <= 2x direct. Exit status 1 when missed.
+publishers and subscribers connected to each other. Publishers and subscribers run in two processes, as two
+devices would (judged); `--layout both` (the default) also runs them in one process, as this bench did before, for
+comparison. Targets (issue 6): at 16 streams delivered fps >= 0.95x the source's, relay CPU per stream <= 0.35x the
+codec floor, p50 latency <= 2x direct. Exit status 1 when missed.
 """
 
 from __future__ import annotations
