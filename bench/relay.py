@@ -1,7 +1,7 @@
 """The forwarding media relay: delivered fps, relay CPU per stream and capture-to-receive latency, against direct
 peer-to-peer and against the codec floor (what decoding and re-encoding each frame would cost).
 
-    .venv/bin/python bench/relay.py                                  # 1, 8 and 16 streams, 10 s each; ~2.5 minutes
+    .venv/bin/python bench/relay.py                                  # 1, 8 and 16 streams, 10 s each; ~5 minutes
     .venv/bin/python bench/relay.py --streams 1,4 --duration 5
 
 Runs itself inside a private network namespace with only loopback (`unshare -n`, root). A stream is one room with
@@ -9,16 +9,20 @@ a publisher sending 640x480 VP8 at 30 fps and one subscriber. Frames are encoded
 aiortc's real-time settings) and replayed, so the publishers cost no encoding and the subscribers take frames
 whole from the RTP receiver without decoding: the peers' CPU stays out of the way of what is measured. The relay
 is `hearth relay` in its own process (reached through RemoteRelay), its CPU read from /proc; direct is the same
-publishers and subscribers connected to each other. Targets (issue 6): at 16 streams delivered fps >= 0.95x the
-source's, relay CPU per stream <= 0.35x the codec floor, p50 latency <= 2x direct. Exit status 1 when missed.
+publishers and subscribers connected to each other. Publishers and subscribers run in two processes, as two
+devices would (judged); `--layout both` (the default) also runs them in one process, as this bench did before, for
+comparison. Targets (issue 6): at 16 streams delivered fps >= 0.95x the source's, relay CPU per stream <= 0.35x the
+codec floor, p50 latency <= 2x direct. Exit status 1 when missed.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import bisect
 import contextlib
 import hashlib
+import json
 import os
 import shlex
 import statistics
@@ -47,6 +51,7 @@ LOOP = 90  # frames encoded once and replayed (3 s)
 BITRATE = 1_000_000
 SECRET = "bench-relay"
 TARGET_FPS, TARGET_CPU, TARGET_LATENCY = 0.95, 0.35, 2.0
+LAYOUTS = ("two-process", "one-process")
 
 
 # --- the frames and the codec floor ------------------------------------------------------------------------
@@ -124,7 +129,7 @@ class LoopTrack(MediaStreamTrack):
 
     kind = "video"
 
-    def __init__(self, frames: list[bytes], keyframes: list[bytes], sent: dict[int, float]) -> None:
+    def __init__(self, frames: list[bytes], keyframes: list[bytes], sent: dict[int, list[float]]) -> None:
         super().__init__()
         self._frames = frames
         self._keyframes = keyframes
@@ -142,29 +147,19 @@ class LoopTrack(MediaStreamTrack):
         # A key-frame request (PLI from the relay or the subscriber) is honoured as an encoder would.
         data = self._keyframes[index] if self.force_keyframe else self._frames[index]
         self.force_keyframe = False
-        self._sent[index] = time.monotonic()
+        self._sent.setdefault(index, []).append(time.monotonic())
         self._n += 1
         return EncodedFrame("VP8", data, self._n * (90_000 // FPS), is_keyframe("VP8", data))
 
 
 @dataclass(eq=False)
 class Stream:
+    """A publisher's side of one stream: when each frame (by its index in the loop) was handed to the sender."""
+
     frames: list[bytes]
     keyframes: list[bytes]
-    index: dict[bytes, int]
-    sent: dict[int, float] = field(default_factory=dict)
-    sent_count: int = 0
-    received: list[float] = field(default_factory=list)  # arrival times
-    latencies: list[float] = field(default_factory=list)
+    sent: dict[int, list[float]] = field(default_factory=dict)
     publisher: RTCPeerConnection | None = None
-    subscriber: RTCPeerConnection | None = None
-
-    def push(self, frame: EncodedFrame) -> None:  # as a Publication subscriber
-        now = time.monotonic()
-        self.received.append(now)
-        index = self.index.get(hashlib.blake2b(frame.data, digest_size=8).digest())
-        if index is not None and index in self.sent:
-            self.latencies.append(now - self.sent[index])
 
 
 def publisher(stream: Stream) -> RTCPeerConnection:
@@ -180,16 +175,123 @@ def publisher(stream: Stream) -> RTCPeerConnection:
     return pc
 
 
-def subscriber(stream: Stream) -> RTCPeerConnection:
+@dataclass(eq=False)
+class Arrivals:
+    """A subscriber's side of one stream: when each whole frame arrived, and which frame it was (its digest)."""
+
+    frames: list[tuple[float, str]] = field(default_factory=list)
+
+    def push(self, frame: EncodedFrame) -> None:  # as a Publication subscriber
+        now = time.monotonic()
+        self.frames.append((now, hashlib.blake2b(frame.data, digest_size=8).hexdigest()))
+
+
+def subscriber(arrivals: Arrivals) -> RTCPeerConnection:
     pc = RTCPeerConnection(rtc_configuration([]))
     pc.addTransceiver("video", direction="recvonly")
 
     @pc.on("track")
     def on_track(track: MediaStreamTrack) -> None:
         receiver = next(t.receiver for t in pc.getTransceivers() if t.receiver.track is track)
-        Publication("bench", "video", receiver).frame_subscribers.add(stream)
+        Publication("bench", "video", receiver).frame_subscribers.add(arrivals)
 
     return pc
+
+
+class Subscribers:
+    """The subscribing peers of one measurement, in the bench's own process (the one-process layout)."""
+
+    def __init__(self) -> None:
+        self._pcs: list[RTCPeerConnection] = []
+        self._arrivals: list[Arrivals] = []
+        self._relay: RemoteRelay | None = None
+
+    async def add(self, room: str, relay_url: str | None, offer_sdp: str | None) -> str | None:
+        """Relayed: subscribe to `room` at the relay. Direct: answer the publisher's offer (returns the answer)."""
+        self._arrivals.append(Arrivals())
+        pc = subscriber(self._arrivals[-1])
+        self._pcs.append(pc)
+        if offer_sdp is not None:
+            await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
+            await pc.setLocalDescription(await pc.createAnswer())
+            return str(pc.localDescription.sdp)
+        assert relay_url is not None
+        self._relay = self._relay or RemoteRelay(relay_url, SECRET)
+        await answer(pc, (await self._relay.negotiate(room, "sub", await offer(pc))).sdp)
+        return None
+
+    async def collect(self) -> list[list[tuple[float, str]]]:
+        """Close the subscribers; each one's arrivals (time.monotonic(), frame digest)."""
+        for pc in self._pcs:
+            await pc.close()
+        if self._relay is not None:
+            await self._relay.close()
+        arrivals = [a.frames for a in self._arrivals]
+        self.__init__()  # type: ignore[misc]
+        return arrivals
+
+
+class SubscriberProcess:
+    """The same subscribers in a process of their own (the two-process layout), driven over its stdin/stdout.
+
+    Publishers and subscribers are two devices in a real call, so a direct packet crosses from one process to
+    another, as a relayed one does twice. Send and arrival times are both time.monotonic(): CLOCK_MONOTONIC, one
+    clock for every process on the machine (Linux).
+    """
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self._process = process
+
+    @classmethod
+    async def start(cls) -> SubscriberProcess:
+        argv = [sys.executable, __file__, "--subscriber-process", "--inside"]
+        # A session of its own (its own scheduling autogroup), as the relay has: another device, not a share of
+        # the publishers' process.
+        process = await asyncio.create_subprocess_exec(
+            *argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, start_new_session=True, limit=1 << 26
+        )
+        return cls(process)
+
+    async def _call(self, request: dict[str, object]) -> object:
+        assert self._process.stdin is not None and self._process.stdout is not None
+        self._process.stdin.write(json.dumps(request).encode() + b"\n")
+        await self._process.stdin.drain()
+        line = await self._process.stdout.readline()
+        if not line:
+            raise SystemExit(f"the subscriber process exited ({await self._process.wait()})")
+        return json.loads(line)
+
+    async def add(self, room: str, relay_url: str | None, offer_sdp: str | None) -> str | None:
+        reply = await self._call({"op": "add", "room": room, "relay_url": relay_url, "offer": offer_sdp})
+        return reply if isinstance(reply, str) else None
+
+    async def collect(self) -> list[list[tuple[float, str]]]:
+        reply = await self._call({"op": "collect"})
+        assert isinstance(reply, list)
+        return [[(float(t), str(d)) for t, d in stream] for stream in reply]
+
+    async def stop(self) -> None:
+        assert self._process.stdin is not None
+        self._process.stdin.close()
+        await self._process.wait()
+
+
+async def serve_subscribers() -> int:
+    """The subscriber process: one JSON request per stdin line, one JSON reply per stdout line."""
+    use_host_addresses(["127.0.0.1"])
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader(limit=1 << 26)
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    subscribers = Subscribers()
+    while line := await reader.readline():
+        request = json.loads(line)
+        if request["op"] == "add":
+            reply: object = await subscribers.add(request["room"], request["relay_url"], request["offer"])
+        else:
+            reply = await subscribers.collect()
+        sys.stdout.write(json.dumps(reply) + "\n")
+        sys.stdout.flush()
+    return 0
 
 
 async def offer(pc: RTCPeerConnection) -> str:
@@ -201,7 +303,7 @@ async def answer(pc: RTCPeerConnection, sdp: str) -> None:
     await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
 
 
-async def connect(pub: RTCPeerConnection, sub: RTCPeerConnection, relay: RemoteRelay | None, room: str) -> None:
+async def connect_pair(pub: RTCPeerConnection, sub: RTCPeerConnection, relay: RemoteRelay | None, room: str) -> None:
     if relay is None:
         await sub.setRemoteDescription(RTCSessionDescription(sdp=await offer(pub), type="offer"))
         await sub.setLocalDescription(await sub.createAnswer())
@@ -209,6 +311,22 @@ async def connect(pub: RTCPeerConnection, sub: RTCPeerConnection, relay: RemoteR
     else:
         await answer(pub, (await relay.negotiate(room, "pub", await offer(pub))).sdp)
         await answer(sub, (await relay.negotiate(room, "sub", await offer(sub))).sdp)
+
+
+async def connect(
+    pub: RTCPeerConnection,
+    subscribers: Subscribers | SubscriberProcess,
+    relay: RemoteRelay | None,
+    relay_url: str | None,
+    room: str,
+) -> None:
+    if relay is None:
+        sdp = await subscribers.add(room, None, await offer(pub))
+        assert sdp is not None
+        await answer(pub, sdp)
+    else:
+        await answer(pub, (await relay.negotiate(room, "pub", await offer(pub))).sdp)
+        await subscribers.add(room, relay_url, None)
 
 
 # --- live: one stream encoded and decoded by the peers, for capture-to-display latency -----------------------
@@ -262,7 +380,7 @@ async def measure_live(mode: str, relay_url: str | None, warmup: float, duration
         tasks.append(asyncio.ensure_future(consume(track)))
 
     relay = RemoteRelay(relay_url, SECRET) if relay_url else None
-    await connect(pub, sub, relay, f"live-{mode}")
+    await connect_pair(pub, sub, relay, f"live-{mode}")
     await asyncio.sleep(warmup)
     start = time.monotonic()
     await asyncio.sleep(duration)
@@ -302,6 +420,7 @@ def udp_drops(relay_pid: int | None) -> tuple[int, int]:
 
 @dataclass
 class Figures:
+    layout: str
     mode: str
     streams: int
     source_fps: float
@@ -313,51 +432,66 @@ class Figures:
     drops: tuple[int, int] = (0, 0)  # datagrams dropped by the relay's sockets, by the peers' sockets
 
 
+def latencies(stream: Stream, arrivals: list[tuple[float, str]], index: dict[str, int], start: float) -> list[float]:
+    """Each frame that arrived from `start` on: its arrival less the latest time that frame was sent before it."""
+    out = []
+    for at, digest in arrivals:
+        sent = stream.sent.get(index.get(digest, -1), [])
+        i = bisect.bisect_right(sent, at)
+        if at >= start and i:
+            out.append(at - sent[i - 1])
+    return out
+
+
 async def measure(
+    layout: str,
     mode: str,
     count: int,
     frames: list[bytes],
     keyframes: list[bytes],
-    index: dict[bytes, int],
+    index: dict[str, int],
+    subscribers: Subscribers | SubscriberProcess,
     relay_url: str | None,
     relay_pid: int | None,
     warmup: float,
     duration: float,
 ) -> Figures:
-    streams = [Stream(frames, keyframes, index) for _ in range(count)]
+    streams = [Stream(frames, keyframes) for _ in range(count)]
     relay = RemoteRelay(relay_url, SECRET) if relay_url else None
     for i, stream in enumerate(streams):
-        stream.publisher, stream.subscriber = publisher(stream), subscriber(stream)
-        await connect(stream.publisher, stream.subscriber, relay, f"bench-{mode}-{count}-{i}")
+        stream.publisher = publisher(stream)
+        await connect(stream.publisher, subscribers, relay, relay_url, f"bench-{layout}-{mode}-{count}-{i}")
     await asyncio.sleep(warmup)
-    for stream in streams:
-        stream.received.clear()
-        stream.latencies.clear()
-    sent0 = [len(s.sent) and s.publisher.getTransceivers()[0].sender.track._n for s in streams]  # type: ignore[union-attr]
+    sent0 = [s.publisher.getTransceivers()[0].sender.track._n for s in streams]  # type: ignore[union-attr]
     cpu0 = cpu_seconds(relay_pid) if relay_pid else 0.0
     start = time.monotonic()
     await asyncio.sleep(duration)
     elapsed = time.monotonic() - start
     cpu = (cpu_seconds(relay_pid) - cpu0) if relay_pid else None
     sent = [s.publisher.getTransceivers()[0].sender.track._n - n0 for s, n0 in zip(streams, sent0, strict=True)]  # type: ignore[union-attr]
-    delivered = [sum(1 for t in s.received if t >= start) / elapsed for s in streams]
-    latencies = sorted(x for s in streams for x in s.latencies)
     drops = udp_drops(relay_pid)  # before the sockets close
+    arrivals = await subscribers.collect()
+    delivered = [sum(1 for at, _ in a if start <= at < start + elapsed) / elapsed for a in arrivals]
+    window = sorted(
+        x
+        for s, a in zip(streams, arrivals, strict=True)
+        for x in latencies(s, [(at, d) for at, d in a if at < start + elapsed], index, start)
+    )
     for stream in streams:
         await stream.publisher.close()  # type: ignore[union-attr]
-        await stream.subscriber.close()  # type: ignore[union-attr]
     if relay is not None:
         for i in range(count):
-            await relay.close_room(f"bench-{mode}-{count}-{i}")
+            await relay.close_room(f"bench-{layout}-{mode}-{count}-{i}")
         await relay.close()
     return Figures(
+        layout=layout,
         mode=mode,
         streams=count,
         source_fps=statistics.mean(sent) / elapsed,
         delivered_fps=statistics.mean(delivered),
         worst_fps=min(delivered),
-        p50_ms=1000 * latencies[len(latencies) // 2] if latencies else float("nan"),
-        p95_ms=1000 * latencies[int(len(latencies) * 0.95)] if latencies else float("nan"),
+        p50_ms=1000 * window[len(window) // 2] if window else float("nan"),
+        p95_ms=1000 * window[int(len(window) * 0.95)] if window else float("nan"),
         relay_cpu_per_stream=None if cpu is None else cpu / elapsed / count,
         drops=drops,
     )
@@ -368,8 +502,8 @@ async def run_inside(args: argparse.Namespace) -> int:
     counts = [int(c) for c in args.streams.split(",")]
     print(f"encoding {LOOP} frames of {WIDTH}x{HEIGHT} VP8 at {BITRATE // 1000} kbit/s ...", flush=True)
     frames, keyframes = encode_loop(), encode_loop(every_frame_a_keyframe=True)
-    index = {hashlib.blake2b(f, digest_size=8).digest(): i for i, f in enumerate(frames)}
-    index.update({hashlib.blake2b(f, digest_size=8).digest(): i for i, f in enumerate(keyframes)})
+    index = {hashlib.blake2b(f, digest_size=8).hexdigest(): i for i, f in enumerate(frames)}
+    index.update({hashlib.blake2b(f, digest_size=8).hexdigest(): i for i, f in enumerate(keyframes)})
     assert len({hashlib.blake2b(f, digest_size=8).digest() for f in frames}) == LOOP, "frames must differ"
     floor_frame = codec_floor(frames)
     floor_stream = floor_frame * FPS
@@ -385,59 +519,78 @@ async def run_inside(args: argparse.Namespace) -> int:
         "HEARTH_LOG_LEVEL": "WARNING",
     }
     results: list[Figures] = []
+    layouts = [LAYOUTS[0], LAYOUTS[1]] if args.layout == "both" else [args.layout]
+    peers = {
+        layout: await SubscriberProcess.start() if layout == "two-process" else Subscribers() for layout in layouts
+    }
+    relay_url = f"http://127.0.0.1:{port}"
     # setsid: the relay gets a scheduling group (autogroup) of its own, as a separately run service would, instead of
     # splitting this process's share of a shared machine with the 2 x 16 peers.
     command = ["setsid", sys.executable, "-m", "api.cli", "relay", "--port", str(port)]
-    with running(command, env, f"http://127.0.0.1:{port}/healthz") as process:
-        live_relayed = await measure_live("relayed", f"http://127.0.0.1:{port}", args.warmup, args.duration)
+    with running(command, env, f"{relay_url}/healthz") as process:
+        live_relayed = await measure_live("relayed", relay_url, args.warmup, args.duration)
+        for layout in layouts:
+            for count in counts:
+                figures = await measure(
+                    layout, "relayed", count, frames, keyframes, index, peers[layout], relay_url, process.pid,
+                    args.warmup, args.duration,
+                )  # fmt: skip
+                results.append(figures)
+                print(_row(figures, floor_stream), flush=True)
+    for layout in layouts:
         for count in counts:
-            results.append(
-                await measure(
-                    "relayed",
-                    count,
-                    frames,
-                    keyframes,
-                    index,
-                    f"http://127.0.0.1:{port}",
-                    process.pid,
-                    args.warmup,
-                    args.duration,
-                )
-            )
-            print(_row(results[-1], floor_stream), flush=True)
-    for count in counts:
-        results.append(await measure("direct", count, frames, keyframes, index, None, None, args.warmup, args.duration))
-        print(_row(results[-1], floor_stream), flush=True)
+            figures = await measure(
+                layout, "direct", count, frames, keyframes, index, peers[layout], None, None, args.warmup,
+                args.duration,
+            )  # fmt: skip
+            results.append(figures)
+            print(_row(figures, floor_stream), flush=True)
+    for subscribers in peers.values():
+        if isinstance(subscribers, SubscriberProcess):
+            await subscribers.stop()
 
     live_direct = await measure_live("direct", None, args.warmup, args.duration)
 
     print()
     print(
-        f"{'mode':8} {'streams':>7} {'src fps':>8} {'fps':>6} {'worst':>6} {'p50 ms':>7} {'p95 ms':>7}"
+        f"{'layout':11} {'mode':8} {'streams':>7} {'src fps':>8} {'fps':>6} {'worst':>6} {'p50 ms':>7} {'p95 ms':>7}"
         f" {'relay CPU/stream':>17} {'x floor':>8} {'drops relay/peers':>18}"
     )
     for r in results:
         print(_row(r, floor_stream))
     ok = True
     largest = max(counts)
-    relayed = {r.streams: r for r in results if r.mode == "relayed"}
-    direct = {r.streams: r for r in results if r.mode == "direct"}
+    # Judged on the two-process layout when it was run: publishers and subscribers are two devices in a real call.
+    judged = layouts[0]
+    relayed = {r.streams: r for r in results if r.mode == "relayed" and r.layout == judged}
+    direct = {r.streams: r for r in results if r.mode == "direct" and r.layout == judged}
     big = relayed[largest]
     checks = [
         (
-            f"{largest} streams delivered at >= {TARGET_FPS}x source fps",
+            f"{largest} streams delivered at >= {TARGET_FPS}x source fps ({judged})",
             big.worst_fps / big.source_fps,
             big.worst_fps >= TARGET_FPS * big.source_fps,
         ),
         (
-            f"relay CPU per stream <= {TARGET_CPU}x codec floor",
+            f"relay CPU per stream <= {TARGET_CPU}x codec floor ({judged})",
             (big.relay_cpu_per_stream or 0) / floor_stream,
             (big.relay_cpu_per_stream or 0) <= TARGET_CPU * floor_stream,
         ),
     ]
     for count in counts:
         ratio = relayed[count].p50_ms / direct[count].p50_ms
-        checks.append((f"p50 latency at {count} streams <= {TARGET_LATENCY}x direct", ratio, ratio <= TARGET_LATENCY))
+        checks.append(
+            (f"p50 latency at {count} streams <= {TARGET_LATENCY}x direct ({judged})", ratio, ratio <= TARGET_LATENCY)
+        )
+    for layout in layouts[1:]:
+        print()
+        print(f"not judged, for comparison ({layout}: publishers and subscribers share one process and event loop):")
+        for count in counts:
+            pair = [r for r in results if r.layout == layout and r.streams == count]
+            ratio = next(r.p50_ms for r in pair if r.mode == "relayed") / next(
+                r.p50_ms for r in pair if r.mode == "direct"
+            )
+            print(f"  p50 latency at {count} streams, relayed / direct: {ratio:.2f}")
     print()
     print("one live stream, capture -> aiortc VP8 encode -> path -> decode at the subscriber:")
     for name, (fps, p50, p95) in (("relayed", live_relayed), ("direct", live_direct)):
@@ -459,7 +612,7 @@ def _row(r: Figures, floor_stream: float) -> str:
     cpu = "" if r.relay_cpu_per_stream is None else f"{r.relay_cpu_per_stream * 1000:.1f} mcores"
     ratio = "" if r.relay_cpu_per_stream is None else f"{r.relay_cpu_per_stream / floor_stream:.3f}"
     return (
-        f"{r.mode:8} {r.streams:>7} {r.source_fps:>8.1f} {r.delivered_fps:>6.1f} {r.worst_fps:>6.1f}"
+        f"{r.layout:11} {r.mode:8} {r.streams:>7} {r.source_fps:>8.1f} {r.delivered_fps:>6.1f} {r.worst_fps:>6.1f}"
         f" {r.p50_ms:>7.1f} {r.p95_ms:>7.1f} {cpu:>17} {ratio:>8} {r.drops[0]:>8}/{r.drops[1]:<9}"
     )
 
@@ -469,8 +622,18 @@ def main() -> int:
     parser.add_argument("--streams", default="1,8,16")
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument(
+        "--layout",
+        choices=[*LAYOUTS, "both"],
+        default="both",
+        help="two-process: publishers in this process, subscribers in another (judged);"
+        " one-process: both in this process, as this bench had it until late November 2026 (for comparison)",
+    )
     parser.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--subscriber-process", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.subscriber_process:
+        return asyncio.run(serve_subscribers())
     if not args.inside:
         argv = [sys.executable, str(Path(__file__).resolve()), *sys.argv[1:], "--inside"]
         script = "ip link set lo up && exec " + shlex.join(argv)

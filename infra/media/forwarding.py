@@ -19,6 +19,7 @@ import contextlib
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -41,6 +42,8 @@ _PLI_INTERVAL = 0.1
 _KEYFRAME_RETRY = 0.5
 _VIDEO_STEP = 3000  # one frame at 30 fps on the 90 kHz clock, used only to join two sources' timelines
 _AUDIO_STEP = 960  # 20 ms of Opus at 48 kHz
+# How long aiortc's handling of received packets waits behind forwarding (longer than a frame's packets take to arrive).
+_BOOKKEEPING_DELAY = 0.002
 
 
 class FrameSubscriber(Protocol):
@@ -127,26 +130,44 @@ class Publication:
         self._tap = _PacketTap(kind == "video", lambda: bool(self.frame_subscribers))
         receiver._RTCRtpReceiver__jitter_buffer = self._tap  # type: ignore[attr-defined]
         receiver._RTCRtpReceiver__decoder_queue = _FrameSink(self._on_frame)  # type: ignore[attr-defined]
-        handle: Callable[[RtpPacket, int], Awaitable[None]] = receiver._handle_rtp_packet
+        self._handle: Callable[[RtpPacket, int], Awaitable[None]] = receiver._handle_rtp_packet
+        self._backlog: deque[tuple[RtpPacket, int]] = deque()
+        self._catching_up: asyncio.Handle | asyncio.Task[None] | None = None
         codecs: dict[int, RTCRtpCodecParameters] = receiver._RTCRtpReceiver__codecs  # type: ignore[attr-defined]
 
         async def handle_and_forward(packet: RtpPacket, arrival_time_ms: int) -> None:
-            # A media packet goes on first; aiortc's own handling (bandwidth estimate, statistics, NACKs to the
-            # source, depayloading) follows, off the forwarding path.
+            # A media packet goes on at once. aiortc's own handling (bandwidth estimate, statistics, NACKs to the
+            # source, depayloading, unwrapping retransmissions) follows a moment later for all the packets that came
+            # meanwhile, so it does not hold up the rest of a frame, or other sources' frames, on a busy relay.
             codec = codecs.get(packet.payload_type)
-            early = codec is not None and not is_rtx(codec) and receiver._enabled
-            if early:
+            if codec is not None and not is_rtx(codec) and receiver._enabled:
                 await self._forward(packet)
-            await handle(packet, arrival_time_ms)
-            if self._pli_pending:
-                self._pli_pending = False
-                self.request_keyframe()  # the source's SSRC is known now
-            taken, self._tap.taken = self._tap.taken, None
-            if taken is not None and taken is not packet:
-                await self._forward(taken)  # a retransmission the source sent on request, unwrapped by aiortc
+            self._backlog.append((packet, arrival_time_ms))
+            if self.frame_subscribers:
+                await self._handle_backlog()  # whoever takes whole frames (the bench's peers) gets them when complete
+            elif self._catching_up is None:
+                self._catching_up = asyncio.get_running_loop().call_later(_BOOKKEEPING_DELAY, self._catch_up)
 
         # RtpRouter looks the method up on the receiver for every packet.
         receiver._handle_rtp_packet = handle_and_forward  # type: ignore[method-assign]
+
+    def _catch_up(self) -> None:
+        self._catching_up = asyncio.ensure_future(self._handle_backlog())
+
+    async def _handle_backlog(self) -> None:
+        try:
+            while self._backlog:
+                packet, arrival_time_ms = self._backlog.popleft()
+                await self._handle(packet, arrival_time_ms)  # arrival time as measured, for the bandwidth estimate
+                if self._pli_pending:
+                    self._pli_pending = False
+                    self.request_keyframe()  # the source's SSRC is known now
+                taken, self._tap.taken = self._tap.taken, None
+                if taken is not None and taken is not packet:
+                    await self._forward(taken)  # a retransmission the source sent on request, unwrapped by aiortc
+        finally:
+            if self._catching_up is asyncio.current_task():
+                self._catching_up = None
 
     async def _forward(self, packet: RtpPacket) -> None:
         self.packets += 1

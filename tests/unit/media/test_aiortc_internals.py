@@ -79,6 +79,15 @@ async def started_sender(
     return sender
 
 
+async def subscribed_sender(publication: Publication) -> tuple[FakeTransport, RTCRtpSender]:
+    """A relay sender (and the transport it sends on) forwarding `publication`."""
+    out = FakeTransport()
+    track = ForwardTrack("video")
+    sender = await started_sender(track, out)
+    track.switch(publication)
+    return out, sender
+
+
 async def publishing_receiver(transport: FakeTransport) -> tuple[RTCRtpReceiver, Publication]:
     receiver = RTCRtpReceiver("video", transport)  # type: ignore[arg-type]
     receiver._track = RemoteStreamTrack(kind="video")
@@ -94,10 +103,7 @@ def rtp_sent(transport: FakeTransport) -> list[RtpPacket]:
 
 async def test_packets_are_forwarded_as_they_arrive_from_a_key_frame_on_and_the_decoder_thread_idles() -> None:
     receiver, publication = await publishing_receiver(FakeTransport())
-    out = FakeTransport()
-    track = ForwardTrack("video")
-    sender = await started_sender(track, out)
-    track.switch(publication)
+    out, sender = await subscribed_sender(publication)
     try:
         delta = vp8_packets(1234, 100, 3000, keyframe=False)
         key = vp8_packets(1234, 100 + len(delta), 6000, keyframe=True)
@@ -116,6 +122,25 @@ async def test_packets_are_forwarded_as_they_arrive_from_a_key_frame_on_and_the_
         assert sender.getStats is not None and sender._RTCRtpSender__packet_count == len(key)  # type: ignore[attr-defined]
         assert [t.name for t in threading.enumerate()].count("video-decoder") == 1  # started, fed nothing
         assert publication.frames == 0  # no frame is assembled on the relay's path
+    finally:
+        await receiver.stop()
+        await sender.stop()
+
+
+async def test_aiortcs_own_handling_of_a_forwarded_packet_follows_shortly_after() -> None:
+    transport = FakeTransport()
+    receiver, publication = await publishing_receiver(transport)
+    out, sender = await subscribed_sender(publication)
+    try:
+        packets = vp8_packets(1234, 100, 3000, keyframe=True)
+        for packet in packets[:1] + packets[2:]:  # the second packet is lost
+            await receiver._handle_rtp_packet(packet, arrival_time_ms=0)
+        assert len(rtp_sent(out)) == len(packets) - 1  # forwarded at once
+        assert not receiver.getSynchronizationSources()  # statistics, NACKs, ... not yet
+        await asyncio.sleep(0.05)
+        assert [s.source for s in receiver.getSynchronizationSources()] == [1234]
+        nacks = [data for data in transport.sent if data[1] == 205 and data[0] & 0x1F == RTCP_RTPFB_NACK]
+        assert len(nacks) == 1  # the lost packet is asked for from the source
     finally:
         await receiver.stop()
         await sender.stop()
@@ -207,10 +232,7 @@ async def test_a_sender_forwards_without_ever_making_an_encoder(monkeypatch) -> 
 
     monkeypatch.setattr(aiortc.rtcrtpsender, "get_encoder", no_encoder)
     receiver, publication = await publishing_receiver(FakeTransport())
-    out = FakeTransport()
-    track = ForwardTrack("video")
-    sender = await started_sender(track, out)
-    track.switch(publication)
+    out, sender = await subscribed_sender(publication)
     try:
         packets = vp8_packets(1234, 0, 0, keyframe=True)
         for packet in packets:
