@@ -195,6 +195,10 @@ class Publication:
         self._pli_task = asyncio.ensure_future(self.receiver._send_rtcp_pli(ssrc))
 
     def close(self) -> None:
+        if self._catching_up is not None:
+            self._catching_up.cancel()  # no bookkeeping left to do for a source that is gone
+            self._catching_up = None
+        self._backlog.clear()
         for track in list(self.subscribers):
             track.switch(None)
 
