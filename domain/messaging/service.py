@@ -471,19 +471,15 @@ class MessagingService:
         kind: MessageKind,
         body: str,
     ) -> tuple[Message, Conversation]:
-        now = self._clock.now()
-        seq = conversation.last_seq + 1
-        message_id = self._ids.new()
+        """One message outside a send batch (the welcome), stored at once."""
+        rows: list[StoredMessage] = []
         key = await data_key(uow, conversation.data_key_id)
-        sealed = self._cipher.seal(
-            json.dumps({"v": 1, "text": body}), key, _aad(conversation.id, message_id, sender_id)
+        message, conversation = self._seal_next(
+            conversation, key, sender_id, client_message_id, kind, body, self._clock.now(), rows
         )
-        await uow.conversations.add_message(
-            StoredMessage(message_id, conversation.id, seq, sender_id, client_message_id, kind, sealed, now)
-        )
-        await uow.conversations.advance(conversation.id, seq, now)
-        message = Message(message_id, conversation.id, seq, sender_id, client_message_id, kind, body, now)
-        return message, replace(conversation, last_seq=seq, last_message_at=now)
+        await uow.conversations.add_messages(rows)
+        await uow.conversations.save_progress([conversation])
+        return message, conversation
 
     def _seal_next(
         self,

@@ -207,16 +207,6 @@ class SqlConversationRepository:
             .values(closed_at=at)
         )
 
-    async def advance(self, conversation_id: uuid.UUID, seq: int, at: datetime) -> None:
-        await self._s.execute(
-            conversations.update().where(conversations.c.id == conversation_id).values(last_seq=seq, last_message_at=at)
-        )
-
-    async def set_auto_replied(self, conversation_id: uuid.UUID, at: datetime) -> None:
-        await self._s.execute(
-            conversations.update().where(conversations.c.id == conversation_id).values(auto_replied_at=at)
-        )
-
     async def for_user(self, user_id: uuid.UUID) -> list[ConversationSummary]:
         read = conversation_reads.alias("r")
         unread = (
@@ -236,34 +226,6 @@ class SqlConversationRepository:
             .order_by(conversations.c.last_message_at.desc().nulls_last())
         )
         return [ConversationSummary(_conversation(r), int(r.unread)) for r in rows.all()]
-
-    async def message_by_client_id(
-        self, conversation_id: uuid.UUID, sender_id: uuid.UUID, client_message_id: str
-    ) -> StoredMessage | None:
-        row = (
-            await self._s.execute(
-                sa.select(messages).where(
-                    messages.c.conversation_id == conversation_id,
-                    messages.c.sender_id == sender_id,
-                    messages.c.client_message_id == client_message_id,
-                )
-            )
-        ).first()
-        return _message(row) if row else None
-
-    async def add_message(self, message: StoredMessage) -> None:
-        await self._s.execute(
-            messages.insert().values(
-                id=message.id,
-                conversation_id=message.conversation_id,
-                seq=message.seq,
-                sender_id=message.sender_id,
-                client_message_id=message.client_message_id,
-                kind=message.kind.value,
-                body=message.body,
-                created_at=message.created_at,
-            )
-        )
 
     async def messages_after(self, conversation_id: uuid.UUID, after_seq: int, limit: int) -> list[StoredMessage]:
         rows = await self._s.execute(
