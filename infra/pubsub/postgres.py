@@ -113,30 +113,21 @@ class PostgresBus:
         log.info("bus.listening", backend="postgres", channel=self._channel)
 
     async def publish(self, event: BusEvent) -> None:
-        payload = encode_event(event)
-        pool = await self._publish_pool()
-        for attempt in (1, 2):
-            try:
-                async with pool.acquire(timeout=self._publish_timeout) as conn:
-                    await conn.execute(_NOTIFY, self._channel, payload, timeout=self._publish_timeout)
-                return
-            except _BROKEN_CONNECTION as exc:
-                if attempt == 2:
-                    raise
-                log.warning("bus.publish_retry", backend="postgres", error=type(exc).__name__)
+        await self._notify(_NOTIFY, encode_event(event))
 
     async def publish_many(self, events: Sequence[BusEvent]) -> None:
         """One NOTIFY statement for all of `events`, delivered in order (a batch of sends rings once)."""
-        if len(events) <= 1:
-            for event in events:
-                await self.publish(event)
-            return
-        payloads = [encode_event(event) for event in events]
+        if len(events) == 1:
+            await self.publish(events[0])
+        elif events:
+            await self._notify(_NOTIFY_MANY, [encode_event(event) for event in events])
+
+    async def _notify(self, statement: str, payload: str | list[str]) -> None:
         pool = await self._publish_pool()
         for attempt in (1, 2):
             try:
                 async with pool.acquire(timeout=self._publish_timeout) as conn:
-                    await conn.fetchval(_NOTIFY_MANY, self._channel, payloads, timeout=self._publish_timeout)
+                    await conn.fetchval(statement, self._channel, payload, timeout=self._publish_timeout)
                 return
             except _BROKEN_CONNECTION as exc:
                 if attempt == 2:
