@@ -143,6 +143,8 @@ class Publication:
             if codec is not None and not is_rtx(codec) and receiver._enabled:
                 await self._forward(packet)
             self._backlog.append((packet, arrival_time_ms))
+            if isinstance(self._catching_up, asyncio.Task):
+                return  # a catch-up is running: it owns the backlog (one consumer keeps aiortc's handling in order)
             if self.frame_subscribers:
                 await self._handle_backlog()  # whoever takes whole frames (the bench's peers) gets them when complete
             elif self._catching_up is None:
