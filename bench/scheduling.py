@@ -376,12 +376,6 @@ def bare_statements() -> dict[str, Sql]:
             "practice_id",
             "started_at",
         ),
-        "last_audit": render(
-            sa.select(audit_events.c.seq, audit_events.c.hash)
-            .order_by(audit_events.c.seq.desc())
-            .limit(bp("limit", type_=sa.Integer)),
-            "limit",
-        ),
         "insert_audit": render(
             audit_events.insert().values(**{name: bp(name, type_=audit_events.c[name].type) for name in audit_values}),
             *audit_values,
@@ -625,8 +619,7 @@ def serve_bare(port: int, url: str) -> None:
                         occurred_at=now,
                         request_id=uuid.uuid4().hex,
                     )
-                    await conn.fetchval(sql["lock"], AUDIT_CHAIN_LOCK)
-                    last = await conn.fetchrow(sql["last_audit"], 1)
+                    last = await conn.fetchrow("SELECT seq, hash FROM hearth_audit_tail($1)", AUDIT_CHAIN_LOCK)
                     seq, prev = (last["seq"] + 1, last["hash"]) if last else (1, GENESIS_HASH)
                     await conn.execute(
                         sql["insert_audit"],

@@ -10,6 +10,7 @@ import asyncpg
 import pytest
 
 from api.bootstrap import verify_audit_chain
+from infra.db.repositories.audit import AUDIT_CHAIN_LOCK
 from tests.support.users import login, register, signed_up
 
 
@@ -89,6 +90,35 @@ async def test_concurrent_writers_keep_one_unbroken_chain(api, database_url):
     rows = await _rows(database_url)
     assert [r["seq"] for r in rows] == list(range(1, 13))
     assert (await verify_audit_chain(database_url)).ok
+
+
+async def test_the_chain_tail_is_read_after_the_lock_is_granted(api, database_url):
+    """hearth_audit_tail takes the chain lock and then reads the end: a writer that waited for the lock must see
+    the event its predecessor committed meanwhile (a read with the statement's own, older snapshot would not)."""
+    await register(api)
+    first, second = await asyncpg.connect(database_url), await asyncpg.connect(database_url)
+    try:
+        holder = first.transaction()
+        await holder.start()
+        (seq, _) = await first.fetchrow("SELECT seq, hash FROM hearth_audit_tail($1)", AUDIT_CHAIN_LOCK)
+        await first.execute(
+            "INSERT INTO audit_events (seq, occurred_at, action, object_type, outcome, prev_hash, hash)"
+            " VALUES ($1, now(), 'test.event', 'test', 'success', $2, $3)",
+            seq + 1,
+            "a" * 64,
+            "b" * 64,
+        )
+        waiter = second.transaction()
+        await waiter.start()
+        tail = asyncio.create_task(second.fetchrow("SELECT seq, hash FROM hearth_audit_tail($1)", AUDIT_CHAIN_LOCK))
+        await asyncio.sleep(0.3)
+        assert not tail.done(), "the second writer waits for the chain lock"
+        await holder.commit()
+        assert tuple(await asyncio.wait_for(tail, 10)) == (seq + 1, "b" * 64)
+        await waiter.rollback()
+    finally:
+        await first.close()
+        await second.close()
 
 
 async def test_cli_reports_the_first_broken_link(api, database_url):

@@ -9,9 +9,8 @@ import sqlalchemy as sa
 
 from infra.db import fast
 from infra.db.engine import create_engine, session_factory
-from infra.db.repositories.audit import _LAST_EVENT
 from infra.db.repositories.scheduling import _OFFICE_HOURS, _PROFILE
-from infra.db.tables import office_hours, therapist_profiles
+from infra.db.tables import audit_events, office_hours, therapist_profiles
 from tests.support.scheduling import bookable_therapist
 from tests.support.users import signed_up
 
@@ -19,6 +18,9 @@ _SET_BIO = fast.FastStatement(
     therapist_profiles.update()
     .where(therapist_profiles.c.therapist_id == sa.bindparam("id"))
     .values(bio=sa.bindparam("bio"))
+)
+_LAST_EVENT = fast.FastStatement(
+    sa.select(audit_events.c.seq, audit_events.c.hash).order_by(audit_events.c.seq.desc()).limit(1)
 )
 
 

@@ -16,9 +16,8 @@ from infra.db.tables import audit_events
 # previous row even when transactions commit out of order.
 AUDIT_CHAIN_LOCK = 0x48454152  # "HEAR"
 
-_LAST_EVENT = fast.FastStatement(
-    sa.select(audit_events.c.seq, audit_events.c.hash).order_by(audit_events.c.seq.desc()).limit(1)
-)
+# Takes the chain lock and reads the chain's end in one round trip (migration 0013 says why it is a function).
+_LOCKED_TAIL = "SELECT seq, hash FROM hearth_audit_tail($1)"
 _INSERT_EVENT = fast.FastStatement(audit_events.insert().values({c.name: sa.bindparam(c.name) for c in audit_events.c}))
 
 
@@ -35,9 +34,9 @@ class SqlAuditLog:
         # acquisition, one read of the chain's end and one pipelined INSERT.
         if not events:
             return
-        await fast.fetchval(self._session, fast.ADVISORY_XACT_LOCK, key=AUDIT_CHAIN_LOCK)
-        last = await fast.fetchrow(self._session, _LAST_EVENT)
-        seq, prev = (last.seq, last.hash) if last else (0, GENESIS_HASH)
+        connection = await fast.driver(self._session)
+        last = await connection.fetchrow(_LOCKED_TAIL, AUDIT_CHAIN_LOCK)
+        seq, prev = (last["seq"], last["hash"]) if last else (0, GENESIS_HASH)
         rows: list[list[Any]] = []
         for event in events:
             seq += 1
@@ -61,7 +60,6 @@ class SqlAuditLog:
                 )
             )
             prev = digest
-        connection = await fast.driver(self._session)
         if len(rows) == 1:
             await connection.execute(_INSERT_EVENT.sql, *rows[0])
         else:
