@@ -13,6 +13,7 @@ from domain.identity.ports import UserRepository
 from domain.messaging.model import Conversation, MessageKind
 from domain.scheduling.model import OfficeHours
 from domain.scheduling.ports import CareRepository, OfficeHoursRepository
+from domain.shared.cipher import WrappedDataKey
 from domain.shared.data_keys import DataKeyUnitOfWork
 from domain.shared.jobs import JobScheduler
 
@@ -43,21 +44,29 @@ class Presence:
     hours: OfficeHours | None
 
 
+@dataclass(frozen=True, slots=True)
+class SendTarget:
+    """A conversation locked for sending, with what a send needs of it: its data key (None: missing) and its
+    therapist's presence."""
+
+    conversation: Conversation
+    key: WrappedDataKey | None
+    presence: Presence
+
+
 class ConversationRepository(Protocol):
     async def get(self, conversation_id: uuid.UUID, *, for_update: bool = False) -> Conversation | None: ...
 
-    async def lock_many(self, conversation_ids: Sequence[uuid.UUID]) -> list[Conversation]:
-        """The conversations that exist among these, locked FOR UPDATE in id order (one statement)."""
+    async def lock_for_send(self, conversation_ids: Sequence[uuid.UUID]) -> list[SendTarget]:
+        """The conversations that exist among these, locked FOR UPDATE in id order, with their data keys and
+        therapists' presence (one round trip)."""
 
     async def messages_by_client_ids(self, keys: Sequence[tuple[uuid.UUID, uuid.UUID, str]]) -> list[StoredMessage]:
         """The stored messages among these (conversation_id, sender_id, client_message_id) keys."""
 
-    async def add_messages(self, messages: Sequence[StoredMessage]) -> None: ...
-
-    async def save_progress(self, conversations: Sequence[Conversation]) -> None:
-        """Store each conversation's last_seq, last_message_at and auto_replied_at (one round trip)."""
-
-    async def presence(self, therapist_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Presence]: ...
+    async def store(self, messages: Sequence[StoredMessage], progress: Sequence[Conversation]) -> None:
+        """Add `messages` and store each of `progress`'s last_seq, last_message_at and auto_replied_at (one round
+        trip). A client_message_id already stored fails it whole."""
 
     async def open_for(self, client_id: uuid.UUID, therapist_id: uuid.UUID) -> Conversation | None: ...
 

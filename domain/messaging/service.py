@@ -215,7 +215,11 @@ class MessagingService:
         outcomes: list[Sent | BaseException | None] = [None] * len(requests)
         stored_now: dict[uuid.UUID, list[Message]] = {}
         async with self._uow() as uow:
-            conversations = {c.id: c for c in await uow.conversations.lock_many([r.conversation_id for r in requests])}
+            targets = {
+                t.conversation.id: t
+                for t in await uow.conversations.lock_for_send([r.conversation_id for r in requests])
+            }
+            conversations = {c: t.conversation for c, t in targets.items()}
             live: list[int] = []
             for i, request in enumerate(requests):
                 found = conversations.get(request.conversation_id)
@@ -235,15 +239,6 @@ class MessagingService:
                 (m.conversation_id, m.sender_id, m.client_message_id): m
                 for m in await uow.conversations.messages_by_client_ids(keys)
             }
-            data_keys = await uow.data_keys.get_many(
-                list(dict.fromkeys(conversations[requests[i].conversation_id].data_key_id for i in live))
-            )
-            therapists = [
-                conversations[requests[i].conversation_id].therapist_id
-                for i in live
-                if requests[i].principal.user_id == conversations[requests[i].conversation_id].client_id
-            ]
-            presence = await uow.conversations.presence(list(dict.fromkeys(therapists))) if therapists else {}
             now = self._clock.now()
             fresh: dict[tuple[uuid.UUID, uuid.UUID, str], Message] = {}
             notify: dict[tuple[uuid.UUID, uuid.UUID], int] = {}  # (conversation, recipient) -> seq, see notify_unread
@@ -253,7 +248,7 @@ class MessagingService:
                 request = requests[i]
                 sender = request.principal.user_id
                 conversation = conversations[request.conversation_id]
-                key = data_keys.get(conversation.data_key_id)
+                key = targets[conversation.id].key
                 if key is None:
                     outcomes[i] = NotFound("A data key is missing.", code="data_key_missing")
                     continue
@@ -272,7 +267,7 @@ class MessagingService:
                 )
                 fresh[ident] = message
                 new = [message]
-                text = await self._reply_text(uow, conversation, sender, presence.get(conversation.therapist_id), now)
+                text = await self._reply_text(uow, conversation, sender, targets[conversation.id].presence, now)
                 if text is not None:
                     reply, conversation = self._seal_next(
                         conversation,
@@ -294,8 +289,7 @@ class MessagingService:
                 events.append(self._event(request.principal, "message.write", message.id))
                 outcomes[i] = Sent(message, created=True)
             if rows:
-                await uow.conversations.add_messages(rows)
-                await uow.conversations.save_progress([conversations[c] for c in stored_now])
+                await uow.conversations.store(rows, [conversations[c] for c in stored_now])
                 if notify:
                     await uow.jobs.enqueue_many(
                         [
@@ -332,7 +326,9 @@ class MessagingService:
             self._notify_pending[recipient] = due
 
     async def _announce_stored(self) -> None:
-        """After a batch's senders are answered: ring the bus once per conversation the batch wrote to."""
+        """After a batch's senders are answered: ring the bus once per conversation the batch wrote to. Awaited
+        before the next batch begins: ringing from a separate task measured slower (smaller batches, more CPU per
+        message; bench/README.md)."""
         events, self._unannounced = self._unannounced, []
         if events and self._bus is not None:
             try:
@@ -477,8 +473,7 @@ class MessagingService:
         message, conversation = self._seal_next(
             conversation, key, sender_id, client_message_id, kind, body, self._clock.now(), rows
         )
-        await uow.conversations.add_messages(rows)
-        await uow.conversations.save_progress([conversation])
+        await uow.conversations.store(rows, [conversation])
         return message, conversation
 
     def _seal_next(

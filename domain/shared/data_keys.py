@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -17,9 +17,6 @@ class DataKeyRepository(Protocol):
     async def add(self, key_id: uuid.UUID, key: WrappedDataKey, now: datetime) -> None: ...
 
     async def get(self, key_id: uuid.UUID) -> WrappedDataKey | None: ...
-
-    async def get_many(self, key_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, WrappedDataKey]:
-        """The keys that exist among these (one statement)."""
 
     async def not_under(self, kek_id: str, *, limit: int) -> list[tuple[uuid.UUID, WrappedDataKey]]:
         """Data keys wrapped under any other key-encryption key, locked for this transaction."""

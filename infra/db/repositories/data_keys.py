@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.shared.cipher import WrappedDataKey
-from infra.db import fast
 from infra.db.tables import data_keys
-
-_MANY = fast.FastStatement(
-    sa.select(data_keys).where(data_keys.c.id == sa.any_(sa.bindparam("ids", type_=ARRAY(UUID(as_uuid=True)))))
-)
 
 
 class SqlDataKeyRepository:
@@ -33,10 +26,6 @@ class SqlDataKeyRepository:
     async def get(self, key_id: uuid.UUID) -> WrappedDataKey | None:
         row = (await self._s.execute(sa.select(data_keys).where(data_keys.c.id == key_id))).first()
         return WrappedDataKey(row.kek_id, row.wrapped, row.version) if row else None
-
-    async def get_many(self, key_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, WrappedDataKey]:
-        rows = await fast.fetch(self._s, _MANY, ids=list(key_ids))
-        return {r.id: WrappedDataKey(r.kek_id, r.wrapped, r.version) for r in rows}
 
     async def not_under(self, kek_id: str, *, limit: int) -> list[tuple[uuid.UUID, WrappedDataKey]]:
         rows = await self._s.execute(

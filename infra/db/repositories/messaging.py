@@ -15,7 +15,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.messaging.model import Conversation, MessageKind
-from domain.messaging.ports import ConversationSummary, Presence, StoredMessage
+from domain.messaging.ports import ConversationSummary, Presence, SendTarget, StoredMessage
+from domain.shared.cipher import WrappedDataKey
 from infra.db import fast
 from infra.db.repositories.scheduling import office_hours_of
 from infra.db.tables import (
@@ -59,48 +60,50 @@ _OPEN_CONVERSATION = fast.FastStatement(
 
 # The batched send path (MessagingService._store_batch): a handful of set-based statements per batch.
 _UUIDS = ARRAY(UUID(as_uuid=True))
-_LOCK_MANY = fast.FastStatement(
-    sa.select(conversations)
-    .where(conversations.c.id == sa.any_(sa.bindparam("ids", type_=_UUIDS)))
-    .order_by(conversations.c.id)
-    .with_for_update()
+# One round trip: the conversations locked in id order, each with its data key and its therapist's presence.
+_LOCK_FOR_SEND = (
+    "SELECT c.id, c.client_id, c.therapist_id, c.practice_id, c.data_key_id, c.last_seq, c.last_message_at, "
+    "c.auto_replied_at, c.created_at, c.closed_at, k.kek_id, k.wrapped, k.version AS key_version, "
+    "s.away, s.updated_at AS away_updated_at, h.therapist_id AS hours_of, h.timezone, h.rules, h.buffer_minutes, "
+    "h.max_sessions_per_day, h.min_notice_minutes, h.horizon_days "
+    "FROM conversations c LEFT JOIN data_keys k ON k.id = c.data_key_id "
+    "LEFT JOIN messaging_settings s ON s.therapist_id = c.therapist_id "
+    "LEFT JOIN office_hours h ON h.therapist_id = c.therapist_id "
+    "WHERE c.id = ANY($1::uuid[]) ORDER BY c.id FOR UPDATE OF c"
 )
 _BY_CLIENT_IDS = (
     "SELECT m.id, m.conversation_id, m.seq, m.sender_id, m.client_message_id, m.kind, m.body, m.created_at "
     "FROM messages m JOIN unnest($1::uuid[], $2::uuid[], $3::text[]) AS k(conversation_id, sender_id, cmid) "
     "ON m.conversation_id = k.conversation_id AND m.sender_id = k.sender_id AND m.client_message_id = k.cmid"
 )
-_INSERT_MESSAGE = fast.FastStatement(messages.insert().values({c.name: sa.bindparam(c.name) for c in messages.c}))
-_SAVE_PROGRESS = fast.FastStatement(
-    conversations.update()
-    .where(conversations.c.id == sa.bindparam("conversation_id"))
-    .values(
-        last_seq=sa.bindparam("last_seq"),
-        last_message_at=sa.bindparam("last_message_at"),
-        auto_replied_at=sa.bindparam("auto_replied_at"),
-    )
-)
-_PRESENCE = (
-    "SELECT t.id AS therapist_id, s.away, s.updated_at AS away_updated_at, h.therapist_id AS hours_of, h.timezone, "
-    "h.rules, h.buffer_minutes, h.max_sessions_per_day, h.min_notice_minutes, h.horizon_days "
-    "FROM unnest($1::uuid[]) AS t(id) "
-    "LEFT JOIN messaging_settings s ON s.therapist_id = t.id LEFT JOIN office_hours h ON h.therapist_id = t.id"
+# One round trip: the new messages and their conversations' progress. A client_message_id stored meanwhile by
+# another process fails the whole statement on uq_messages_client_message (the service then retries one by one).
+_STORE = (
+    "WITH stored AS (INSERT INTO messages (id, conversation_id, seq, sender_id, client_message_id, kind, body, "
+    "created_at) SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::uuid[], $5::text[], $6::text[], "
+    "$7::bytea[], $8::timestamptz[])) "
+    "UPDATE conversations c SET last_seq = p.last_seq, last_message_at = p.last_message_at, "
+    "auto_replied_at = p.auto_replied_at "
+    "FROM unnest($9::uuid[], $10::bigint[], $11::timestamptz[], $12::timestamptz[]) "
+    "AS p(id, last_seq, last_message_at, auto_replied_at) WHERE c.id = p.id"
 )
 
 
-def _stored_args(message: StoredMessage) -> list[Any]:
-    return _INSERT_MESSAGE.args(
-        {
-            "id": message.id,
-            "conversation_id": message.conversation_id,
-            "seq": message.seq,
-            "sender_id": message.sender_id,
-            "client_message_id": message.client_message_id,
-            "kind": message.kind.value,
-            "body": message.body,
-            "created_at": message.created_at,
-        }
-    )
+def _presence(r: Any) -> Presence:
+    hours = None
+    if r.hours_of is not None:
+        rules = json.loads(r.rules) if isinstance(r.rules, str | bytes) else r.rules
+        hours = office_hours_of(
+            SimpleNamespace(
+                timezone=r.timezone,
+                rules=rules,
+                buffer_minutes=r.buffer_minutes,
+                max_sessions_per_day=r.max_sessions_per_day,
+                min_notice_minutes=r.min_notice_minutes,
+                horizon_days=r.horizon_days,
+            )
+        )
+    return Presence(r.away_updated_at if r.away else None, hours)
 
 
 class SqlConversationRepository:
@@ -114,9 +117,17 @@ class SqlConversationRepository:
         row = (await self._s.execute(query)).first()
         return _conversation(row) if row else None
 
-    async def lock_many(self, conversation_ids: Sequence[uuid.UUID]) -> list[Conversation]:
-        rows = await fast.fetch(self._s, _LOCK_MANY, ids=sorted(set(conversation_ids)))
-        return [_conversation(r) for r in rows]
+    async def lock_for_send(self, conversation_ids: Sequence[uuid.UUID]) -> list[SendTarget]:
+        connection = await fast.driver(self._s)
+        rows = await connection.fetch(_LOCK_FOR_SEND, sorted(set(conversation_ids)), record_class=fast.Row)
+        return [
+            SendTarget(
+                _conversation(r),
+                WrappedDataKey(r.kek_id, r.wrapped, r.key_version) if r.kek_id is not None else None,
+                _presence(r),
+            )
+            for r in rows
+        ]
 
     async def messages_by_client_ids(self, keys: Sequence[tuple[uuid.UUID, uuid.UUID, str]]) -> list[StoredMessage]:
         if not keys:
@@ -127,57 +138,25 @@ class SqlConversationRepository:
         )
         return [_message(r) for r in rows]
 
-    async def add_messages(self, messages: Sequence[StoredMessage]) -> None:
-        if not messages:
+    async def store(self, messages: Sequence[StoredMessage], progress: Sequence[Conversation]) -> None:
+        if not messages and not progress:
             return
         connection = await fast.driver(self._s)
-        if len(messages) == 1:
-            await connection.execute(_INSERT_MESSAGE.sql, *_stored_args(messages[0]))
-        else:
-            await connection.executemany(_INSERT_MESSAGE.sql, [_stored_args(m) for m in messages])
-
-    async def save_progress(self, conversations: Sequence[Conversation]) -> None:
-        rows = [
-            _SAVE_PROGRESS.args(
-                {
-                    "conversation_id": c.id,
-                    "last_seq": c.last_seq,
-                    "last_message_at": c.last_message_at,
-                    "auto_replied_at": c.auto_replied_at,
-                }
-            )
-            for c in conversations
-        ]
-        if not rows:
-            return
-        connection = await fast.driver(self._s)
-        if len(rows) == 1:
-            await connection.execute(_SAVE_PROGRESS.sql, *rows[0])
-        else:
-            await connection.executemany(_SAVE_PROGRESS.sql, rows)
-
-    async def presence(self, therapist_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Presence]:
-        wanted = sorted(set(therapist_ids))
-        found: dict[uuid.UUID, Presence] = {t: Presence(None, None) for t in wanted}
-        if not wanted:
-            return found
-        connection = await fast.driver(self._s)
-        for r in await connection.fetch(_PRESENCE, wanted, record_class=fast.Row):
-            hours = None
-            if r.hours_of is not None:
-                rules = json.loads(r.rules) if isinstance(r.rules, str | bytes) else r.rules
-                hours = office_hours_of(
-                    SimpleNamespace(
-                        timezone=r.timezone,
-                        rules=rules,
-                        buffer_minutes=r.buffer_minutes,
-                        max_sessions_per_day=r.max_sessions_per_day,
-                        min_notice_minutes=r.min_notice_minutes,
-                        horizon_days=r.horizon_days,
-                    )
-                )
-            found[r.therapist_id] = Presence(r.away_updated_at if r.away else None, hours)
-        return found
+        await connection.execute(
+            _STORE,
+            [m.id for m in messages],
+            [m.conversation_id for m in messages],
+            [m.seq for m in messages],
+            [m.sender_id for m in messages],
+            [m.client_message_id for m in messages],
+            [m.kind.value for m in messages],
+            [m.body for m in messages],
+            [m.created_at for m in messages],
+            [c.id for c in progress],
+            [c.last_seq for c in progress],
+            [c.last_message_at for c in progress],
+            [c.auto_replied_at for c in progress],
+        )
 
     async def open_for(self, client_id: uuid.UUID, therapist_id: uuid.UUID) -> Conversation | None:
         row = await fast.fetchrow(self._s, _OPEN_CONVERSATION, client_id=client_id, therapist_id=therapist_id)
