@@ -145,6 +145,10 @@ class PingFrame(RequestModel):
 
 
 class AckFrame(BaseModel):
+    """The answer to `send`, once the message is committed. It stands for the stored message on the socket that
+    sent it: that socket gets no `message` frame for it while it is live in the conversation (the user's other
+    sockets do); a socket that is behind gets it again with what it missed."""
+
     type: Literal["ack"] = "ack"
     conversation_id: uuid.UUID
     client_message_id: str

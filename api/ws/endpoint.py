@@ -111,9 +111,18 @@ async def _handle(hub: Hub, connection: Connection, raw: str) -> None:
         return
     try:
         if isinstance(frame, SendFrame):
-            sent = await container.messaging.send(
-                connection.principal, frame.conversation_id, frame.client_message_id, frame.body
-            )
+            # The ack carries the stored message to this socket, so the live push skips it here (the user's other
+            # sockets get the `message` frame). A message this socket pulls from the database comes as usual.
+            connection.sending.add(frame.client_message_id)
+            try:
+                sent = await container.messaging.send(
+                    connection.principal, frame.conversation_id, frame.client_message_id, frame.body
+                )
+            except BaseException:
+                connection.sending.discard(frame.client_message_id)
+                raise
+            if not sent.created:
+                connection.sending.discard(frame.client_message_id)
             # Acknowledged only now, after the commit: an acked message is never lost.
             await connection.send(
                 AckFrame(

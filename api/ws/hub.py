@@ -61,6 +61,8 @@ class Connection:
         self.cursors: dict[uuid.UUID, int] = {}
         self.membership: dict[uuid.UUID, bool] = {}
         self.lock = asyncio.Lock()  # one delivery at a time keeps frames in seq order
+        # client_message_ids this socket sent whose `ack` carries the message: the push skips them (see Hub._push).
+        self.sending: set[str] = set()
         self.calls = calls.CallState()
 
     async def send(self, frame: BaseModel) -> None:
@@ -137,7 +139,23 @@ class Hub:
             del self._participants[next(iter(self._participants))]
         for user in (conversation.client_id, conversation.therapist_id):
             for connection in list(self._by_user.get(user, ())):
-                self._spawn(self._push(connection, conversation.id, list(stored)))
+                if not self._skip_own(connection, conversation.id, stored):
+                    self._spawn(self._push(connection, conversation.id, list(stored)))
+
+    @staticmethod
+    def _skip_own(connection: Connection, conversation_id: uuid.UUID, stored: Sequence[Message]) -> bool:
+        """The common case done at once, without a task: a socket right at the conversation's end whose only new
+        messages are the ones it sent itself, which their `ack`s carry. True when nothing is left to push."""
+        if connection.lock.locked() or connection.cursors.get(conversation_id) != stored[0].seq - 1:
+            return False
+        mine = connection.sending
+        user = connection.principal.user_id
+        if not all(m.sender_id == user and m.client_message_id in mine for m in stored):
+            return False
+        for message in stored:
+            mine.discard(message.client_message_id)
+        connection.cursors[conversation_id] = stored[-1].seq
+        return True
 
     async def _push(self, connection: Connection, conversation_id: uuid.UUID, stored: list[Message]) -> None:
         # The socket's user is one of the conversation's participants (on_stored picked it by them): the same
@@ -147,17 +165,23 @@ class Hub:
             known = connection.cursors.get(conversation_id)
             # A conversation this socket never resumed goes live from the announced message on (as `deliver`).
             after = known if known is not None else stored[0].seq - 1
-            if after >= stored[-1].seq:
-                return  # already delivered (its doorbell came first)
-            if after < stored[0].seq - 1:
-                pull = True  # the socket is behind: what lies between is only in the database
+            if after >= stored[-1].seq or after < stored[0].seq - 1:
+                # Already delivered (its doorbell came first), or the socket is behind and what lies between is
+                # only in the database: its own messages come with that read like any other.
+                connection.sending.difference_update(m.client_message_id for m in stored)
+                pull = after < stored[0].seq - 1
             else:
                 pull = False
+                mine, user = connection.sending, connection.principal.user_id
                 try:
                     for message in stored:
-                        if message.seq > after:
+                        if message.seq <= after:
+                            continue
+                        if message.sender_id == user and message.client_message_id in mine:
+                            mine.discard(message.client_message_id)  # this socket sent it: its ack says so
+                        else:
                             await connection.send(MessageFrame(message=MessageOut.of(message)))
-                            after = message.seq
+                        after = message.seq
                 except Exception as exc:  # a closed socket mid-delivery
                     log.info("ws.deliver_failed", error_type=type(exc).__name__)
                 connection.cursors[conversation_id] = after

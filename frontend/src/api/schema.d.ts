@@ -1641,7 +1641,12 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** AckFrame */
+        /**
+         * AckFrame
+         * @description The answer to `send`, once the message is committed. It stands for the stored message on the socket that
+         *     sent it: that socket gets no `message` frame for it while it is live in the conversation (the user's other
+         *     sockets do); a socket that is behind gets it again with what it missed.
+         */
         AckFrame: {
             /** Client Message Id */
             client_message_id: string;

@@ -71,6 +71,40 @@ async def test_live_delivery_and_ack_after_commit(api, app, care):
         await therapist_ws.close()
 
 
+async def test_the_sending_socket_gets_the_ack_and_the_users_other_devices_the_message(api, app, care):
+    cid = (await conversation_of(api, care))["id"]
+    phone = await _connect(api, app, care.client)
+    laptop = await _connect(api, app, care.client)
+    therapist = await _connect(api, app, care.therapist)
+    try:
+        for socket in (phone, laptop, therapist):
+            await socket.send(json.dumps({"type": "resume", "conversation_id": cid, "after_seq": 0}))
+            assert (await _recv(socket, "resumed"))["last_seq"] == 1
+        for n in range(3):
+            await phone.send(
+                json.dumps({"type": "send", "conversation_id": cid, "client_message_id": f"p{n}", "body": f"m{n}"})
+            )
+            frame = await _recv(phone)  # the next frame, whatever it is: the ack, not a push of its own message
+            assert (frame["type"], frame.get("seq")) == ("ack", 2 + n)
+        for socket in (laptop, therapist):
+            got = [(await _recv(socket, "message"))["message"] for _ in range(3)]
+            assert [(m["seq"], m["body"], m["client_message_id"]) for m in got] == [
+                (2, "m0", "p0"),
+                (3, "m1", "p1"),
+                (4, "m2", "p2"),
+            ]
+        # The phone stays live in the conversation: the therapist's answer is pushed to it, and nothing of its own
+        # came before it (the acks carried those).
+        await therapist.send(
+            json.dumps({"type": "send", "conversation_id": cid, "client_message_id": "t0", "body": "Got them."})
+        )
+        answer = await _recv(phone)
+        assert answer["type"] == "message" and (answer["message"]["seq"], answer["message"]["body"]) == (5, "Got them.")
+    finally:
+        for socket in (phone, laptop, therapist):
+            await socket.close()
+
+
 async def test_reconnect_and_resume_gets_exactly_what_was_missed(api, app, care):
     cid = (await conversation_of(api, care))["id"]
     for i in range(5):
