@@ -269,7 +269,6 @@ def bare_statements() -> dict[str, Sql]:
     from infra.db.tables import (
         ACTIVE_APPOINTMENT_SQL,
         appointments,
-        audit_events,
         cancellation_policies,
         care_relationships,
         office_hours,
@@ -297,7 +296,6 @@ def bare_statements() -> dict[str, Sql]:
         "created_at",
         "version",
     ]
-    audit_values = [c.name for c in audit_events.c]
     return {
         "user": render(sa.select(users).where(users.c.id == bp("id", type_=users.c.id.type)), "id"),
         "profile": render(
@@ -376,10 +374,6 @@ def bare_statements() -> dict[str, Sql]:
             "practice_id",
             "started_at",
         ),
-        "insert_audit": render(
-            audit_events.insert().values(**{name: bp(name, type_=audit_events.c[name].type) for name in audit_values}),
-            *audit_values,
-        ),
     }
 
 
@@ -421,7 +415,7 @@ def serve_bare(port: int, url: str) -> None:
     from starlette.responses import JSONResponse
     from starlette.routing import Route
 
-    from domain.audit.events import GENESIS_HASH, AuditEvent, Outcome, chain_hash
+    from domain.audit.events import AuditEvent, Outcome, canonical
     from domain.scheduling.model import DateException, OfficeHours, TimeRange, WeeklyRule
     from domain.scheduling.reminders import DEFAULT_REMINDER_OFFSETS, reminder_due_times
     from domain.scheduling.slots import available_slots, check_bookable
@@ -619,22 +613,19 @@ def serve_bare(port: int, url: str) -> None:
                         occurred_at=now,
                         request_id=uuid.uuid4().hex,
                     )
-                    last = await conn.fetchrow("SELECT seq, hash FROM hearth_audit_tail($1)", AUDIT_CHAIN_LOCK)
-                    seq, prev = (last["seq"] + 1, last["hash"]) if last else (1, GENESIS_HASH)
-                    await conn.execute(
-                        sql["insert_audit"],
-                        seq,
-                        event.occurred_at,
-                        event.action,
-                        event.object_type,
-                        event.object_id,
-                        event.actor_id,
-                        event.actor_role,
-                        event.practice_id,
-                        str(event.outcome),
-                        event.request_id,
-                        prev,
-                        chain_hash(seq, prev, event),
+                    await conn.fetchval(
+                        "SELECT hearth_audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                        AUDIT_CHAIN_LOCK,
+                        [canonical(event)],
+                        [event.occurred_at],
+                        [event.action],
+                        [event.object_type],
+                        [event.object_id],
+                        [event.actor_id],
+                        [event.actor_role],
+                        [event.practice_id],
+                        [str(event.outcome)],
+                        [event.request_id],
                     )
         except Refused as exc:
             return JSONResponse({"code": exc.code}, status_code=exc.status)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+from datetime import UTC, datetime
 
 import asyncpg
 import pytest
 
 from api.bootstrap import verify_audit_chain
+from domain.audit.events import AuditEvent, Outcome, canonical
 from infra.db.repositories.audit import AUDIT_CHAIN_LOCK
 from tests.support.users import login, register, signed_up
 
@@ -92,33 +94,51 @@ async def test_concurrent_writers_keep_one_unbroken_chain(api, database_url):
     assert (await verify_audit_chain(database_url)).ok
 
 
-async def test_the_chain_tail_is_read_after_the_lock_is_granted(api, database_url):
-    """hearth_audit_tail takes the chain lock and then reads the end: a writer that waited for the lock must see
-    the event its predecessor committed meanwhile (a read with the statement's own, older snapshot would not)."""
+def _append_args(action: str) -> list:
+    event = AuditEvent(action, "test", None, None, None, None, Outcome.SUCCESS, datetime.now(UTC))
+    return [
+        AUDIT_CHAIN_LOCK,
+        [canonical(event)],
+        [event.occurred_at],
+        [event.action],
+        [event.object_type],
+        [None],
+        [None],
+        [None],
+        [None],
+        [str(event.outcome)],
+        [None],
+    ]
+
+
+_APPEND = "SELECT hearth_audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+
+
+async def test_an_append_that_waited_for_the_lock_links_to_the_event_committed_meanwhile(api, database_url):
+    """hearth_audit_append takes the chain lock and then reads the chain's end: a writer that waited for the lock
+    must link to the event its predecessor committed meanwhile (a read with a snapshot from before the lock would
+    not), and the database's hashes must be the ones `chain_hash` checks."""
     await register(api)
     first, second = await asyncpg.connect(database_url), await asyncpg.connect(database_url)
     try:
         holder = first.transaction()
         await holder.start()
-        (seq, _) = await first.fetchrow("SELECT seq, hash FROM hearth_audit_tail($1)", AUDIT_CHAIN_LOCK)
-        await first.execute(
-            "INSERT INTO audit_events (seq, occurred_at, action, object_type, outcome, prev_hash, hash)"
-            " VALUES ($1, now(), 'test.event', 'test', 'success', $2, $3)",
-            seq + 1,
-            "a" * 64,
-            "b" * 64,
-        )
+        seq = await first.fetchval(_APPEND, *_append_args("test.first"))
         waiter = second.transaction()
         await waiter.start()
-        tail = asyncio.create_task(second.fetchrow("SELECT seq, hash FROM hearth_audit_tail($1)", AUDIT_CHAIN_LOCK))
+        append = asyncio.create_task(second.fetchval(_APPEND, *_append_args("test.second")))
         await asyncio.sleep(0.3)
-        assert not tail.done(), "the second writer waits for the chain lock"
+        assert not append.done(), "the second writer waits for the chain lock"
         await holder.commit()
-        assert tuple(await asyncio.wait_for(tail, 10)) == (seq + 1, "b" * 64)
-        await waiter.rollback()
+        assert await asyncio.wait_for(append, 10) == seq + 1
+        await waiter.commit()
     finally:
         await first.close()
         await second.close()
+    rows = await _rows(database_url)
+    assert [r["action"] for r in rows[-2:]] == ["test.first", "test.second"]
+    assert rows[-1]["prev_hash"] == rows[-2]["hash"]
+    assert (await verify_audit_chain(database_url)).ok
 
 
 async def test_cli_reports_the_first_broken_link(api, database_url):

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from domain.audit.events import GENESIS_HASH, AuditEvent, ChainedEvent, Outcome, chain_hash
+from domain.audit.events import AuditEvent, ChainedEvent, Outcome, canonical
 from infra.db import fast
 from infra.db.tables import audit_events
 
@@ -16,9 +15,7 @@ from infra.db.tables import audit_events
 # previous row even when transactions commit out of order.
 AUDIT_CHAIN_LOCK = 0x48454152  # "HEAR"
 
-# Takes the chain lock and reads the chain's end in one round trip (migration 0013 says why it is a function).
-_LOCKED_TAIL = "SELECT seq, hash FROM hearth_audit_tail($1)"
-_INSERT_EVENT = fast.FastStatement(audit_events.insert().values({c.name: sa.bindparam(c.name) for c in audit_events.c}))
+_APPEND = "SELECT hearth_audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
 
 
 class SqlAuditLog:
@@ -29,41 +26,26 @@ class SqlAuditLog:
         await self.append_many([event])
 
     async def append_many(self, events: Sequence[AuditEvent]) -> None:
-        # Every change appends here: the statements go straight through asyncpg (infra/db/fast.py), which also
-        # shortens how long the chain lock is held; several events (a batch of messages) share one lock
-        # acquisition, one read of the chain's end and one pipelined INSERT.
+        # Every change appends here, so it is one round trip (hearth_audit_append, migration 0013): the chain lock,
+        # the read of the chain's end and the INSERT of all of `events`, linked in order by the database with the
+        # same hash as `chain_hash`. The lock is held from then until this transaction's COMMIT.
         if not events:
             return
         connection = await fast.driver(self._session)
-        last = await connection.fetchrow(_LOCKED_TAIL, AUDIT_CHAIN_LOCK)
-        seq, prev = (last["seq"], last["hash"]) if last else (0, GENESIS_HASH)
-        rows: list[list[Any]] = []
-        for event in events:
-            seq += 1
-            digest = chain_hash(seq, prev, event)
-            rows.append(
-                _INSERT_EVENT.args(
-                    {
-                        "seq": seq,
-                        "occurred_at": event.occurred_at,
-                        "action": event.action,
-                        "object_type": event.object_type,
-                        "object_id": event.object_id,
-                        "actor_id": event.actor_id,
-                        "actor_role": event.actor_role,
-                        "practice_id": event.practice_id,
-                        "outcome": str(event.outcome),
-                        "request_id": event.request_id,
-                        "prev_hash": prev,
-                        "hash": digest,
-                    }
-                )
-            )
-            prev = digest
-        if len(rows) == 1:
-            await connection.execute(_INSERT_EVENT.sql, *rows[0])
-        else:
-            await connection.executemany(_INSERT_EVENT.sql, rows)
+        await connection.fetchval(
+            _APPEND,
+            AUDIT_CHAIN_LOCK,
+            [canonical(e) for e in events],
+            [e.occurred_at for e in events],
+            [e.action for e in events],
+            [e.object_type for e in events],
+            [e.object_id for e in events],
+            [e.actor_id for e in events],
+            [e.actor_role for e in events],
+            [e.practice_id for e in events],
+            [str(e.outcome) for e in events],
+            [e.request_id for e in events],
+        )
 
 
 async def read_chain(engine: AsyncEngine, batch: int = 1000) -> AsyncIterator[ChainedEvent]:
