@@ -1,4 +1,5 @@
-"""Messaging throughput: raw uvicorn WebSocket echo against Hearth's `send` -> `ack` (encrypted, persisted).
+"""Messaging throughput: raw uvicorn WebSocket echo against Hearth's `send` -> `ack` (encrypted, persisted), with
+a bare store-and-ack server in between (`serve_bare`) as the floor any durable server pays on this machine.
 
     .venv/bin/python bench/messaging.py                          # 1 and 16 connections, 10 s each; ~1.5 minutes
     .venv/bin/python bench/messaging.py --duration 5 --connections 1,4,16
@@ -11,7 +12,8 @@ round trips. Target (issue 5): at 16 connections Hearth's throughput is at least
 (default postgresql://postgres@127.0.0.1:5432/postgres); the run creates, migrates and finally drops its own
 `hearth_bench_msg` database there. See bench/README.md.
 
-`messaging.py echo PORT` and `messaging.py hearth PORT [--keep-rate-limit]` are the two servers (run by the bench).
+`messaging.py echo PORT`, `messaging.py bare PORT DATABASE_URL` and `messaging.py hearth PORT [--keep-rate-limit]` are
+the three servers (run by the bench).
 """
 
 from __future__ import annotations
@@ -83,6 +85,68 @@ def serve_echo(port: int) -> None:
         return PlainTextResponse("ok")
 
     app = Starlette(routes=[WebSocketRoute("/ws", echo), Route("/healthz", healthz)])
+    uvicorn.run(app, **uvicorn_options(port))
+
+
+def serve_bare(port: int, database: str) -> None:
+    """The floor of any server that stores a message before acknowledging it: each `send` frame's body is sealed
+    (XChaCha20-Poly1305, one fixed key) and the frames that arrive together are stored with one INSERT, committed
+    on its own (autocommit), then acked. No access check, no idempotency, no seq, no audit, no fan-out: what Hearth
+    does on top of this is its own cost; this is the part every durable chat server pays."""
+    import asyncpg
+    import uvicorn
+    from nacl.bindings import crypto_aead_xchacha20poly1305_ietf_encrypt as seal
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route, WebSocketRoute
+    from starlette.websockets import WebSocket, WebSocketDisconnect
+
+    key = os.urandom(32)
+    queue: list[tuple[dict[str, str], asyncio.Future[None]]] = []
+    state: dict[str, object] = {}
+
+    async def store() -> None:
+        pool = state.get("pool")
+        if pool is None:
+            pool = state["pool"] = await asyncpg.create_pool(database, min_size=1, max_size=2)
+        while queue:
+            batch = queue[:64]
+            del queue[:64]
+            bodies = [seal(f["body"].encode(), f["conversation_id"].encode(), os.urandom(24), key) for f, _ in batch]
+            try:
+                await pool.execute(  # type: ignore[attr-defined]
+                    "INSERT INTO bench_bare_messages (conversation_id, client_message_id, body) "
+                    "SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[])",
+                    [f["conversation_id"] for f, _ in batch],
+                    [f["client_message_id"] for f, _ in batch],
+                    bodies,
+                )
+            except Exception as exc:
+                for _, done in batch:
+                    done.set_exception(exc)
+                continue
+            for _, done in batch:
+                done.set_result(None)
+
+    async def endpoint(socket: WebSocket) -> None:
+        await socket.accept()
+        with contextlib.suppress(WebSocketDisconnect):
+            while True:
+                frame = json.loads(await socket.receive_text())
+                done = asyncio.get_running_loop().create_future()
+                queue.append((frame, done))
+                worker = state.get("worker")
+                if worker is None or worker.done():  # type: ignore[attr-defined]
+                    state["worker"] = asyncio.create_task(store())
+                await done
+                ack = {"type": "ack", "client_message_id": frame["client_message_id"], "duplicate": False}
+                await socket.send_text(json.dumps(ack))
+
+    async def healthz(_request: Request) -> PlainTextResponse:
+        return PlainTextResponse("ok")
+
+    app = Starlette(routes=[WebSocketRoute("/ws", endpoint), Route("/healthz", healthz)])
     uvicorn.run(app, **uvicorn_options(port))
 
 
@@ -343,18 +407,33 @@ async def open_hearth_sockets(url: str, clients: list[Client]) -> list:
     return sockets
 
 
-async def run_cases(args: argparse.Namespace, echo: tuple[str, int], hearth: tuple[str, int], db: str) -> list:
+async def run_cases(
+    args: argparse.Namespace, echo: tuple[str, int], bare: tuple[str, int], hearth: tuple[str, int], db: str
+) -> list:
     import websockets
 
-    (echo_url, echo_pid), (hearth_url, hearth_pid) = echo, hearth
+    (echo_url, echo_pid), (bare_url, bare_pid), (hearth_url, hearth_pid) = echo, bare, hearth
     counts = [int(c) for c in args.connections.split(",")]
     clients = await make_clients(hearth_url, max(counts))
-    results: list[tuple[Result, Result]] = []
+    results: list[tuple[Result, Result, Result]] = []
     for count in counts:
         ws_url = echo_url.replace("http://", "ws://") + "/ws"
         sockets = [await websockets.connect(ws_url, ping_interval=None, max_queue=None) for _ in range(count)]
         try:
             raw = await measure("uvicorn echo", sockets, echo_frames, echo_pid, args.duration)
+        finally:
+            await asyncio.gather(*(s.close() for s in sockets))
+        ws_url = bare_url.replace("http://", "ws://") + "/ws"
+        sockets = [await websockets.connect(ws_url, ping_interval=None, max_queue=None) for _ in range(count)]
+        try:
+            run = f"b{count}-{os.urandom(3).hex()}"
+            floor = await measure(
+                "bare store+ack",
+                sockets,
+                lambda i, run=run: hearth_frames(f"{run}-{i}", f"bare-{i}"),
+                bare_pid,
+                args.duration,
+            )
         finally:
             await asyncio.gather(*(s.close() for s in sockets))
         sockets = await open_hearth_sockets(hearth_url, clients[:count])
@@ -393,7 +472,7 @@ async def run_cases(args: argparse.Namespace, echo: tuple[str, int], hearth: tup
             await asyncio.gather(*(s.close() for s in sockets))
         if profiler is not None:
             await asyncio.wait_for(profiler.wait(), 60)
-        results.append((raw, measured))
+        results.append((raw, floor, measured))
     conn = await asyncpg.connect(db)
     try:
         stored = await conn.fetchval("SELECT count(*) FROM messages WHERE kind = 'user'")
@@ -402,7 +481,7 @@ async def run_cases(args: argparse.Namespace, echo: tuple[str, int], hearth: tup
     return [results, stored]
 
 
-def print_table(results: list[tuple[Result, Result]], stored: int, keep_rate_limit: bool) -> bool:
+def print_table(results: list[tuple[Result, Result, Result]], stored: int, keep_rate_limit: bool) -> bool:
     print(f"\n{'server':<20}{'conns':>6}{'msgs/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'srv CPU ms/msg':>16}{'errors':>10}")
     for pair in results:
         for r in pair:
@@ -411,23 +490,28 @@ def print_table(results: list[tuple[Result, Result]], stored: int, keep_rate_lim
                 f"{r.name:<20}{r.connections:>6}{r.per_second:>10.0f}{r.percentile(0.5):>9.2f}"
                 f"{r.percentile(0.99):>9.2f}{r.cpu_ms_per_message:>16.3f}{errors:>10}"
             )
-    print("\nHearth / echo            conns   throughput   p50 x   p99 x")
-    for raw, hearth in results:
-        ratio = hearth.per_second / raw.per_second
-        p50 = hearth.percentile(0.5) / raw.percentile(0.5)
-        p99 = hearth.percentile(0.99) / raw.percentile(0.99)
-        print(f"{'':<25}{hearth.connections:>5}{ratio:>12.3f}x{p50:>8.1f}{p99:>8.1f}")
-    raw, hearth = max(results, key=lambda pair: pair[0].connections)
+    print("\n/ echo                   conns   throughput   p50 x   p99 x")
+    for raw, *others in results:
+        for other in others:
+            ratio = other.per_second / raw.per_second
+            p50 = other.percentile(0.5) / raw.percentile(0.5)
+            p99 = other.percentile(0.99) / raw.percentile(0.99)
+            print(f"{other.name:<25}{other.connections:>5}{ratio:>12.3f}x{p50:>8.1f}{p99:>8.1f}")
+    raw, floor, hearth = max(results, key=lambda triple: triple[0].connections)
     ratio = hearth.per_second / raw.per_second
     met = ratio >= TARGET_RATIO and hearth.percentile(0.99) <= TARGET_P99_MS
     print(
         f"\ntarget at {hearth.connections} connections: >= {TARGET_RATIO}x echo throughput and p99 <= "
         f"{TARGET_P99_MS:.0f} ms: {'met' if met else 'MISSED'} ({ratio:.3f}x, p99 {hearth.percentile(0.99):.1f} ms)"
     )
+    print(
+        f"the bare store+ack floor reaches {floor.per_second / raw.per_second:.3f}x the echo here; Hearth reaches "
+        f"{hearth.per_second / floor.per_second:.2f}x that floor"
+    )
     limit = "kept (20 frames/s per user)" if keep_rate_limit else "lifted for the run (--keep-rate-limit keeps it)"
     print(f"Hearth's per-user frame rate limit: {limit}; messages stored by the run: {stored}")
     print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
-    for _, hearth in results:
+    for _, _, hearth in results:
         if hearth.errors:
             print(f"error frames at {hearth.connections} connections: {dict(hearth.errors)}")
     return met
@@ -494,23 +578,32 @@ def main() -> None:
             "HEARTH_ARGON2_MEMORY_KIB": "8192",
         }
         subprocess.run([str(BIN / "hearth"), "migrate"], env=env, check=True)
+        asyncio.run(
+            admin_execute(
+                db,
+                "CREATE TABLE bench_bare_messages (id bigserial PRIMARY KEY, conversation_id text NOT NULL, "
+                "client_message_id text NOT NULL, body bytea NOT NULL)",
+            )
+        )
         me = [sys.executable, str(Path(__file__).resolve())]
-        echo_port, hearth_port = free_port(), free_port()
+        echo_port, bare_port, hearth_port = free_port(), free_port(), free_port()
         hearth_cmd = [*me, "hearth", str(hearth_port), *(["--keep-rate-limit"] if args.keep_rate_limit else [])]
         with (
             running([*me, "echo", str(echo_port)], env, f"http://127.0.0.1:{echo_port}/healthz") as echo,
+            running([*me, "bare", str(bare_port), db], env, f"http://127.0.0.1:{bare_port}/healthz") as bare,
             running(hearth_cmd, env, f"http://127.0.0.1:{hearth_port}/readyz") as hearth,
         ):
             cases = run_cases(
                 args,
                 (f"http://127.0.0.1:{echo_port}", echo.pid),
+                (f"http://127.0.0.1:{bare_port}", bare.pid),
                 (f"http://127.0.0.1:{hearth_port}", hearth.pid),
                 db,
             )
             results, stored = uvloop.run(cases) if uvloop else asyncio.run(cases)
         met = print_table(results, stored, args.keep_rate_limit)
         if args.py_spy:
-            profile_summary(Path(args.profile_dir) / f"hearth-{max(r.connections for r, _ in results)}.txt")
+            profile_summary(Path(args.profile_dir) / f"hearth-{max(r.connections for r, _, _ in results)}.txt")
     finally:
         asyncio.run(admin_execute(admin, drop))
         shutil.rmtree(work, ignore_errors=True)
@@ -520,6 +613,8 @@ def main() -> None:
 if __name__ == "__main__":
     if len(sys.argv) >= 3 and sys.argv[1] == "echo":
         serve_echo(int(sys.argv[2]))
+    elif len(sys.argv) >= 4 and sys.argv[1] == "bare":
+        serve_bare(int(sys.argv[2]), sys.argv[3])
     elif len(sys.argv) >= 3 and sys.argv[1] == "hearth":
         serve_hearth(int(sys.argv[2]), keep_rate_limit="--keep-rate-limit" in sys.argv[3:])
     else:
