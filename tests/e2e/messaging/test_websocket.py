@@ -169,6 +169,9 @@ async def test_bad_frames_and_oversized_frames(api, app, care):
     assert (await _recv(socket))["code"] == "invalid_frame"
     await socket.send(json.dumps({"type": "send", "conversation_id": str(uuid.uuid4())}))
     assert (await _recv(socket))["code"] == "invalid_frame"
+    for odd in ({"type": "no_such_frame"}, {"conversation_id": str(uuid.uuid4())}, ["send"]):
+        await socket.send(json.dumps(odd))
+        assert (await _recv(socket))["code"] == "invalid_frame"
     await socket.send("x" * 70_000)
     with pytest.raises(ConnectionClosed) as closed:
         await asyncio.wait_for(socket.recv(), TIMEOUT)
