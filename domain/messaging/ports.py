@@ -44,6 +44,10 @@ class Presence:
     hours: OfficeHours | None
 
 
+class ClientMessageStored(Exception):
+    """`store` found a message's (conversation, sender, client_message_id) stored already; nothing was stored."""
+
+
 @dataclass(frozen=True, slots=True)
 class SendTarget:
     """A conversation locked for sending, with what a send needs of it: its data key (None: missing) and its
@@ -66,7 +70,8 @@ class ConversationRepository(Protocol):
 
     async def store(self, messages: Sequence[StoredMessage], progress: Sequence[Conversation]) -> None:
         """Add `messages` and store each of `progress`'s last_seq, last_message_at and auto_replied_at (one round
-        trip). A client_message_id already stored fails it whole."""
+        trip). A client_message_id already stored fails it whole with ClientMessageStored (the transaction is then
+        to be rolled back)."""
 
     async def open_for(self, client_id: uuid.UUID, therapist_id: uuid.UUID) -> Conversation | None: ...
 

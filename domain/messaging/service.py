@@ -22,7 +22,13 @@ from domain.messaging.model import (
     check_body,
     check_client_message_id,
 )
-from domain.messaging.ports import ConversationSummary, MessagingUnitOfWork, Presence, StoredMessage
+from domain.messaging.ports import (
+    ClientMessageStored,
+    ConversationSummary,
+    MessagingUnitOfWork,
+    Presence,
+    StoredMessage,
+)
 from domain.scheduling.model import OfficeHours
 from domain.scheduling.reminders import first_name, format_local
 from domain.scheduling.slots import working_intervals
@@ -191,7 +197,13 @@ class MessagingService:
 
     async def _send_batch(self, requests: Sequence[_SendRequest]) -> list[Sent | BaseException]:
         try:
-            return await self._store_batch(requests)
+            try:
+                # Optimistic: a send is almost never a retry, so the batch does not look its client_message_ids
+                # up; if one is stored already, the unique key refuses the INSERT and the batch runs again with
+                # the lookup, which answers the retry (or `client_message_id_reused`).
+                return await self._store_batch(requests, look_up=False)
+            except ClientMessageStored:
+                return await self._store_batch(requests, look_up=True)
         except Exception:
             if len(requests) == 1:
                 raise
@@ -201,17 +213,18 @@ class MessagingService:
         outcomes: list[Sent | BaseException] = []
         for request in requests:
             try:
-                outcomes.extend(await self._store_batch([request]))
+                outcomes.extend(await self._store_batch([request], look_up=True))
             except Exception as exc:
                 outcomes.append(exc)
         return outcomes
 
-    async def _store_batch(self, requests: Sequence[_SendRequest]) -> list[Sent | BaseException]:
+    async def _store_batch(self, requests: Sequence[_SendRequest], *, look_up: bool) -> list[Sent | BaseException]:
         """One transaction for all of `requests`, in arrival order, with exactly the semantics of sending them
         one after the other: the conversations are locked (in id order), so seq is assigned in commit order; a
         `client_message_id` already stored (or stored earlier in this batch) answers the stored message, or
         `client_message_id_reused` for another body; a closed conversation refuses that message only. Per-item
-        refusals are returned, not raised; an exception means the whole transaction rolled back."""
+        refusals are returned, not raised; an exception means the whole transaction rolled back. Without
+        `look_up`, stored client_message_ids are not read first: one among them raises ClientMessageStored."""
         outcomes: list[Sent | BaseException | None] = [None] * len(requests)
         stored_now: dict[uuid.UUID, list[Message]] = {}
         async with self._uow() as uow:
@@ -235,10 +248,14 @@ class MessagingService:
                     for i in live
                 )
             )
-            already = {
-                (m.conversation_id, m.sender_id, m.client_message_id): m
-                for m in await uow.conversations.messages_by_client_ids(keys)
-            }
+            already = (
+                {
+                    (m.conversation_id, m.sender_id, m.client_message_id): m
+                    for m in await uow.conversations.messages_by_client_ids(keys)
+                }
+                if look_up
+                else {}
+            )
             now = self._clock.now()
             fresh: dict[tuple[uuid.UUID, uuid.UUID, str], Message] = {}
             notify: dict[tuple[uuid.UUID, uuid.UUID], int] = {}  # (conversation, recipient) -> seq, see notify_unread

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from collections.abc import Sequence
@@ -9,13 +10,15 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
+import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.messaging.model import Conversation, MessageKind
-from domain.messaging.ports import ConversationSummary, Presence, SendTarget, StoredMessage
+from domain.messaging.ports import ClientMessageStored, ConversationSummary, Presence, SendTarget, StoredMessage
+from domain.scheduling.model import OfficeHours
 from domain.shared.cipher import WrappedDataKey
 from infra.db import fast
 from infra.db.repositories.scheduling import office_hours_of
@@ -64,7 +67,8 @@ _UUIDS = ARRAY(UUID(as_uuid=True))
 _LOCK_FOR_SEND = (
     "SELECT c.id, c.client_id, c.therapist_id, c.practice_id, c.data_key_id, c.last_seq, c.last_message_at, "
     "c.auto_replied_at, c.created_at, c.closed_at, k.kek_id, k.wrapped, k.version AS key_version, "
-    "s.away, s.updated_at AS away_updated_at, h.therapist_id AS hours_of, h.timezone, h.rules, h.buffer_minutes, "
+    "s.away, s.updated_at AS away_updated_at, h.therapist_id AS hours_of, h.timezone, h.rules::text AS rules, "
+    "h.buffer_minutes, "
     "h.max_sessions_per_day, h.min_notice_minutes, h.horizon_days "
     "FROM conversations c LEFT JOIN data_keys k ON k.id = c.data_key_id "
     "LEFT JOIN messaging_settings s ON s.therapist_id = c.therapist_id "
@@ -89,19 +93,29 @@ _STORE = (
 )
 
 
+@functools.lru_cache(maxsize=4096)
+def _hours(
+    timezone: str, rules: str, buffer_minutes: int, max_sessions: int | None, min_notice: int, horizon: int
+) -> OfficeHours:
+    """Every send batch reads its therapists' office hours (for the automatic reply); they rarely change, so the
+    parsed value is kept per distinct row (OfficeHours is immutable)."""
+    return office_hours_of(
+        SimpleNamespace(
+            timezone=timezone,
+            rules=json.loads(rules),
+            buffer_minutes=buffer_minutes,
+            max_sessions_per_day=max_sessions,
+            min_notice_minutes=min_notice,
+            horizon_days=horizon,
+        )
+    )
+
+
 def _presence(r: Any) -> Presence:
     hours = None
     if r.hours_of is not None:
-        rules = json.loads(r.rules) if isinstance(r.rules, str | bytes) else r.rules
-        hours = office_hours_of(
-            SimpleNamespace(
-                timezone=r.timezone,
-                rules=rules,
-                buffer_minutes=r.buffer_minutes,
-                max_sessions_per_day=r.max_sessions_per_day,
-                min_notice_minutes=r.min_notice_minutes,
-                horizon_days=r.horizon_days,
-            )
+        hours = _hours(
+            r.timezone, r.rules, r.buffer_minutes, r.max_sessions_per_day, r.min_notice_minutes, r.horizon_days
         )
     return Presence(r.away_updated_at if r.away else None, hours)
 
@@ -142,21 +156,26 @@ class SqlConversationRepository:
         if not messages and not progress:
             return
         connection = await fast.driver(self._s)
-        await connection.execute(
-            _STORE,
-            [m.id for m in messages],
-            [m.conversation_id for m in messages],
-            [m.seq for m in messages],
-            [m.sender_id for m in messages],
-            [m.client_message_id for m in messages],
-            [m.kind.value for m in messages],
-            [m.body for m in messages],
-            [m.created_at for m in messages],
-            [c.id for c in progress],
-            [c.last_seq for c in progress],
-            [c.last_message_at for c in progress],
-            [c.auto_replied_at for c in progress],
-        )
+        try:
+            await connection.execute(
+                _STORE,
+                [m.id for m in messages],
+                [m.conversation_id for m in messages],
+                [m.seq for m in messages],
+                [m.sender_id for m in messages],
+                [m.client_message_id for m in messages],
+                [m.kind.value for m in messages],
+                [m.body for m in messages],
+                [m.created_at for m in messages],
+                [c.id for c in progress],
+                [c.last_seq for c in progress],
+                [c.last_message_at for c in progress],
+                [c.auto_replied_at for c in progress],
+            )
+        except asyncpg.UniqueViolationError as exc:
+            if exc.constraint_name == "uq_messages_client_message":
+                raise ClientMessageStored from None
+            raise
 
     async def open_for(self, client_id: uuid.UUID, therapist_id: uuid.UUID) -> Conversation | None:
         row = await fast.fetchrow(self._s, _OPEN_CONVERSATION, client_id=client_id, therapist_id=therapist_id)

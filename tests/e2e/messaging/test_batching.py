@@ -203,3 +203,48 @@ async def test_concurrent_socket_senders_reach_the_other_party_once_in_order(api
     finally:
         for socket in (therapist, *sockets):
             await socket.close()
+
+
+async def test_retries_of_stored_messages_in_a_batch_of_new_ones_are_answered_and_the_rest_is_stored(
+    api, app, care, monkeypatch
+):
+    # A batch does not look its client_message_ids up first; a stored one makes its INSERT fail, and the batch is
+    # run again with the lookup. Every request must still get the answer it would get on its own.
+    messaging = app[0].state.container.messaging
+    cid = uuid.UUID((await conversation_of(api, care))["id"])
+    client = _principal(care.client)
+    earlier = [await messaging.send(client, cid, f"early-{i}", f"early {i}") for i in range(10)]
+    looked_up: list[bool] = []
+    store_batch = messaging._store_batch
+
+    async def recording(requests, *, look_up):
+        looked_up.append(look_up)
+        return await store_batch(requests, look_up=look_up)
+
+    monkeypatch.setattr(messaging, "_store_batch", recording)
+    sends = [(f"new-{i}", f"new {i}") for i in range(20)]
+    sends += [(f"early-{i}", f"early {i}") for i in range(5)]  # a retry: same id, same body
+    sends += [(f"early-{i}", f"other words {i}") for i in range(5, 10)]  # the same id for another message
+    order = list(range(len(sends)))
+    order = order[::3] + order[1::3] + order[2::3]  # retries spread among the new messages
+
+    outcomes = await asyncio.gather(*(_outcome(messaging.send(client, cid, *sends[i])) for i in order))
+
+    answers = dict(zip(order, outcomes, strict=True))
+    assert False in looked_up and True in looked_up, "tried without the lookup, then again with it"
+    assert all(isinstance(answers[i], Sent) and answers[i].created for i in range(20))
+    for i in range(5):
+        retry = answers[20 + i]
+        assert isinstance(retry, Sent) and not retry.created and retry.message == earlier[i].message
+    for i in range(5, 10):
+        refused = answers[20 + i]
+        assert isinstance(refused, DomainError) and refused.code == "client_message_id_reused"
+    rows = await _stored(app, str(cid))
+    assert [r["seq"] for r in rows] == list(range(1, len(rows) + 1)), "gap-free, no duplicate seq"
+    users = [r for r in rows if r["kind"] == "user"]
+    assert sorted(r["client_message_id"] for r in users) == sorted(
+        [f"early-{i}" for i in range(10)] + [f"new-{i}" for i in range(20)]
+    )
+    assert {answers[i].message.seq for i in range(20)} == {
+        r["seq"] for r in users if r["client_message_id"].startswith("new-")
+    }
