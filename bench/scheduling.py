@@ -613,20 +613,7 @@ def serve_bare(port: int, url: str) -> None:
                         occurred_at=now,
                         request_id=uuid.uuid4().hex,
                     )
-                    await conn.fetchval(
-                        "SELECT hearth_audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                        AUDIT_CHAIN_LOCK,
-                        [canonical(event)],
-                        [event.occurred_at],
-                        [event.action],
-                        [event.object_type],
-                        [event.object_id],
-                        [event.actor_id],
-                        [event.actor_role],
-                        [event.practice_id],
-                        [str(event.outcome)],
-                        [event.request_id],
-                    )
+                    await conn.fetchval("SELECT hearth_audit_append($1, $2)", AUDIT_CHAIN_LOCK, [canonical(event)])
         except Refused as exc:
             return JSONResponse({"code": exc.code}, status_code=exc.status)
         return JSONResponse(

@@ -14,8 +14,9 @@ depends_on = None
 
 # Every audited write took the chain's advisory lock, read the chain's end and inserted its events: three round
 # trips with the lock held across them (and then the COMMIT). This function does all of it in one call. The
-# caller passes each event's canonical form (domain/audit/events.py `canonical`); the function links them exactly
-# as `chain_hash` does: sha256 of "seq|prev_hash|canonical" in UTF-8, hex. It is volatile PL/pgSQL on purpose: in
+# caller passes each event's canonical form only (domain/audit/events.py `canonical`, JSON with every column);
+# the function links them exactly as `chain_hash` does (sha256 of "seq|prev_hash|canonical" in UTF-8, hex) and
+# stores the columns read from that JSON. It is volatile PL/pgSQL on purpose: in
 # READ COMMITTED each statement inside it takes a new snapshot, so the read of the chain's end sees every event
 # committed before the lock was granted (a single SQL statement would read with a snapshot older than the lock).
 
@@ -23,11 +24,8 @@ depends_on = None
 def upgrade() -> None:
     op.execute(
         """
-        CREATE FUNCTION hearth_audit_append(
-            lock_key bigint, canon text[], occurred_at timestamptz[], action text[], object_type text[],
-            object_id text[], actor_id uuid[], actor_role text[], practice_id uuid[], outcome text[],
-            request_id text[]
-        ) RETURNS bigint LANGUAGE plpgsql VOLATILE AS $$
+        CREATE FUNCTION hearth_audit_append(lock_key bigint, canon text[]) RETURNS bigint
+        LANGUAGE plpgsql VOLATILE AS $$
         DECLARE
             last_seq bigint;
             prev text;
@@ -48,10 +46,13 @@ def upgrade() -> None:
                 prev := encode(sha256(convert_to(last_seq::text || '|' || prev || '|' || canon[i], 'UTF8')), 'hex');
                 hashes := hashes || prev;
             END LOOP;
+            -- The columns are read back from the canonical JSON, so what is stored is exactly what was hashed.
             INSERT INTO audit_events (seq, occurred_at, action, object_type, object_id, actor_id, actor_role,
                                       practice_id, outcome, request_id, prev_hash, hash)
-            SELECT * FROM unnest(seqs, occurred_at, action, object_type, object_id, actor_id, actor_role,
-                                 practice_id, outcome, request_id, prevs, hashes);
+            SELECT e.seq, (d ->> 'occurred_at')::timestamptz, d ->> 'action', d ->> 'object_type',
+                   d ->> 'object_id', (d ->> 'actor_id')::uuid, d ->> 'actor_role', (d ->> 'practice_id')::uuid,
+                   d ->> 'outcome', d ->> 'request_id', e.prev, e.hash
+            FROM unnest(seqs, prevs, hashes, canon) AS e(seq, prev, hash, doc), LATERAL (SELECT e.doc::jsonb) AS j(d);
             RETURN last_seq;
         END
         $$
@@ -60,6 +61,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute(
-        "DROP FUNCTION hearth_audit_append(bigint, text[], timestamptz[], text[], text[], text[], uuid[], text[], uuid[], text[], text[])"
-    )
+    op.execute("DROP FUNCTION hearth_audit_append(bigint, text[])")

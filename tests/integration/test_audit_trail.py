@@ -96,22 +96,10 @@ async def test_concurrent_writers_keep_one_unbroken_chain(api, database_url):
 
 def _append_args(action: str) -> list:
     event = AuditEvent(action, "test", None, None, None, None, Outcome.SUCCESS, datetime.now(UTC))
-    return [
-        AUDIT_CHAIN_LOCK,
-        [canonical(event)],
-        [event.occurred_at],
-        [event.action],
-        [event.object_type],
-        [None],
-        [None],
-        [None],
-        [None],
-        [str(event.outcome)],
-        [None],
-    ]
+    return [AUDIT_CHAIN_LOCK, [canonical(event)]]
 
 
-_APPEND = "SELECT hearth_audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+_APPEND = "SELECT hearth_audit_append($1, $2)"
 
 
 async def test_an_append_that_waited_for_the_lock_links_to_the_event_committed_meanwhile(api, database_url):

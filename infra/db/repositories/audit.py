@@ -15,7 +15,7 @@ from infra.db.tables import audit_events
 # previous row even when transactions commit out of order.
 AUDIT_CHAIN_LOCK = 0x48454152  # "HEAR"
 
-_APPEND = "SELECT hearth_audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+_APPEND = "SELECT hearth_audit_append($1, $2)"
 
 
 class SqlAuditLog:
@@ -32,20 +32,7 @@ class SqlAuditLog:
         if not events:
             return
         connection = await fast.driver(self._session)
-        await connection.fetchval(
-            _APPEND,
-            AUDIT_CHAIN_LOCK,
-            [canonical(e) for e in events],
-            [e.occurred_at for e in events],
-            [e.action for e in events],
-            [e.object_type for e in events],
-            [e.object_id for e in events],
-            [e.actor_id for e in events],
-            [e.actor_role for e in events],
-            [e.practice_id for e in events],
-            [str(e.outcome) for e in events],
-            [e.request_id for e in events],
-        )
+        await connection.fetchval(_APPEND, AUDIT_CHAIN_LOCK, [canonical(e) for e in events])
 
 
 async def read_chain(engine: AsyncEngine, batch: int = 1000) -> AsyncIterator[ChainedEvent]:
