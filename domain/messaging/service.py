@@ -242,20 +242,16 @@ class MessagingService:
                     live.append(i)
             if not live:
                 return [o for o in outcomes if o is not None]
-            keys = list(
-                dict.fromkeys(
+            already: dict[tuple[uuid.UUID, uuid.UUID, str], StoredMessage] = {}
+            if look_up:
+                keys = dict.fromkeys(
                     (requests[i].conversation_id, requests[i].principal.user_id, requests[i].client_message_id)
                     for i in live
                 )
-            )
-            already = (
-                {
+                already = {
                     (m.conversation_id, m.sender_id, m.client_message_id): m
-                    for m in await uow.conversations.messages_by_client_ids(keys)
+                    for m in await uow.conversations.messages_by_client_ids(list(keys))
                 }
-                if look_up
-                else {}
-            )
             now = self._clock.now()
             fresh: dict[tuple[uuid.UUID, uuid.UUID, str], Message] = {}
             notify: dict[tuple[uuid.UUID, uuid.UUID], int] = {}  # (conversation, recipient) -> seq, see notify_unread
