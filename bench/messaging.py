@@ -31,7 +31,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -93,7 +93,6 @@ def serve_bare(port: int, database: str) -> None:
     (XChaCha20-Poly1305, one fixed key) and the frames that arrive together are stored with one INSERT, committed
     on its own (autocommit), then acked. No access check, no idempotency, no seq, no audit, no fan-out: what Hearth
     does on top of this is its own cost; this is the part every durable chat server pays."""
-    import asyncpg
     import uvicorn
     from nacl.bindings import crypto_aead_xchacha20poly1305_ietf_encrypt as seal
     from starlette.applications import Starlette
@@ -102,44 +101,33 @@ def serve_bare(port: int, database: str) -> None:
     from starlette.routing import Route, WebSocketRoute
     from starlette.websockets import WebSocket, WebSocketDisconnect
 
-    key = os.urandom(32)
-    queue: list[tuple[dict[str, str], asyncio.Future[None]]] = []
-    state: dict[str, object] = {}
+    from domain.messaging.batching import Batcher
 
-    async def store() -> None:
-        pool = state.get("pool")
+    key = os.urandom(32)
+    pool: asyncpg.Pool | None = None
+
+    async def store(frames: Sequence[dict[str, str]]) -> list[None]:
+        nonlocal pool
         if pool is None:
-            pool = state["pool"] = await asyncpg.create_pool(database, min_size=1, max_size=2)
-        while queue:
-            batch = queue[:64]
-            del queue[:64]
-            bodies = [seal(f["body"].encode(), f["conversation_id"].encode(), os.urandom(24), key) for f, _ in batch]
-            try:
-                await pool.execute(  # type: ignore[attr-defined]
-                    "INSERT INTO bench_bare_messages (conversation_id, client_message_id, body) "
-                    "SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[])",
-                    [f["conversation_id"] for f, _ in batch],
-                    [f["client_message_id"] for f, _ in batch],
-                    bodies,
-                )
-            except Exception as exc:
-                for _, done in batch:
-                    done.set_exception(exc)
-                continue
-            for _, done in batch:
-                done.set_result(None)
+            pool = await asyncpg.create_pool(database, min_size=1, max_size=2)
+        await pool.execute(
+            "INSERT INTO bench_bare_messages (conversation_id, client_message_id, body) "
+            "SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[])",
+            [f["conversation_id"] for f in frames],
+            [f["client_message_id"] for f in frames],
+            [seal(f["body"].encode(), f["conversation_id"].encode(), os.urandom(24), key) for f in frames],
+        )
+        return [None] * len(frames)
+
+    # The same group commit as Hearth's sends (a lone frame is a batch of one; up to 64 together).
+    stores: Batcher[dict[str, str], None] = Batcher(store, 64)
 
     async def endpoint(socket: WebSocket) -> None:
         await socket.accept()
         with contextlib.suppress(WebSocketDisconnect):
             while True:
                 frame = json.loads(await socket.receive_text())
-                done = asyncio.get_running_loop().create_future()
-                queue.append((frame, done))
-                worker = state.get("worker")
-                if worker is None or worker.done():  # type: ignore[attr-defined]
-                    state["worker"] = asyncio.create_task(store())
-                await done
+                await stores.submit(frame)
                 ack = {"type": "ack", "client_message_id": frame["client_message_id"], "duplicate": False}
                 await socket.send_text(json.dumps(ack))
 

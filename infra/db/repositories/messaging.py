@@ -12,7 +12,6 @@ from typing import Any
 
 import asyncpg
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -62,14 +61,12 @@ _OPEN_CONVERSATION = fast.FastStatement(
 )
 
 # The batched send path (MessagingService._store_batch): a handful of set-based statements per batch.
-_UUIDS = ARRAY(UUID(as_uuid=True))
 # One round trip: the conversations locked in id order, each with its data key and its therapist's presence.
 _LOCK_FOR_SEND = (
     "SELECT c.id, c.client_id, c.therapist_id, c.practice_id, c.data_key_id, c.last_seq, c.last_message_at, "
     "c.auto_replied_at, c.created_at, c.closed_at, k.kek_id, k.wrapped, k.version AS key_version, "
     "s.away, s.updated_at AS away_updated_at, h.therapist_id AS hours_of, h.timezone, h.rules::text AS rules, "
-    "h.buffer_minutes, "
-    "h.max_sessions_per_day, h.min_notice_minutes, h.horizon_days "
+    "h.buffer_minutes, h.max_sessions_per_day, h.min_notice_minutes, h.horizon_days "
     "FROM conversations c LEFT JOIN data_keys k ON k.id = c.data_key_id "
     "LEFT JOIN messaging_settings s ON s.therapist_id = c.therapist_id "
     "LEFT JOIN office_hours h ON h.therapist_id = c.therapist_id "
@@ -80,8 +77,9 @@ _BY_CLIENT_IDS = (
     "FROM messages m JOIN unnest($1::uuid[], $2::uuid[], $3::text[]) AS k(conversation_id, sender_id, cmid) "
     "ON m.conversation_id = k.conversation_id AND m.sender_id = k.sender_id AND m.client_message_id = k.cmid"
 )
-# One round trip: the new messages and their conversations' progress. A client_message_id stored meanwhile by
-# another process fails the whole statement on uq_messages_client_message (the service then retries one by one).
+# One round trip: the new messages and their conversations' progress. A client_message_id stored already (a retry
+# the batch did not look up) fails the whole statement on uq_messages_client_message: `store` raises
+# ClientMessageStored and the service runs the batch again with the lookup.
 _STORE = (
     "WITH stored AS (INSERT INTO messages (id, conversation_id, seq, sender_id, client_message_id, kind, body, "
     "created_at) SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::uuid[], $5::text[], $6::text[], "
