@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from domain.audit.events import AuditLog
+from domain.audit.events import AuditEvent, AuditLog
 from domain.identity.ports import UserRepository
 from domain.messaging.model import Conversation, MessageKind
 from domain.scheduling.model import OfficeHours
@@ -68,10 +68,12 @@ class ConversationRepository(Protocol):
     async def messages_by_client_ids(self, keys: Sequence[tuple[uuid.UUID, uuid.UUID, str]]) -> list[StoredMessage]:
         """The stored messages among these (conversation_id, sender_id, client_message_id) keys."""
 
-    async def store(self, messages: Sequence[StoredMessage], progress: Sequence[Conversation]) -> None:
-        """Add `messages` and store each of `progress`'s last_seq, last_message_at and auto_replied_at (one round
-        trip). A client_message_id already stored fails it whole with ClientMessageStored (the transaction is then
-        to be rolled back)."""
+    async def store(
+        self, messages: Sequence[StoredMessage], progress: Sequence[Conversation], audit: Sequence[AuditEvent] = ()
+    ) -> None:
+        """Add `messages`, store each of `progress`'s last_seq, last_message_at and auto_replied_at, and append
+        `audit` to the audit log as `AuditLog.append_many` would (one round trip). A client_message_id already
+        stored fails it whole with ClientMessageStored (the transaction is then to be rolled back)."""
 
     async def open_for(self, client_id: uuid.UUID, therapist_id: uuid.UUID) -> Conversation | None: ...
 

@@ -15,11 +15,13 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.audit.events import AuditEvent, canonical
 from domain.messaging.model import Conversation, MessageKind
 from domain.messaging.ports import ClientMessageStored, ConversationSummary, Presence, SendTarget, StoredMessage
 from domain.scheduling.model import OfficeHours
 from domain.shared.cipher import WrappedDataKey
 from infra.db import fast
+from infra.db.repositories.audit import AUDIT_CHAIN_LOCK
 from infra.db.repositories.scheduling import office_hours_of
 from infra.db.tables import (
     conversation_reads,
@@ -77,17 +79,19 @@ _BY_CLIENT_IDS = (
     "FROM messages m JOIN unnest($1::uuid[], $2::uuid[], $3::text[]) AS k(conversation_id, sender_id, cmid) "
     "ON m.conversation_id = k.conversation_id AND m.sender_id = k.sender_id AND m.client_message_id = k.cmid"
 )
-# One round trip: the new messages and their conversations' progress. A client_message_id stored already (a retry
-# the batch did not look up) fails the whole statement on uq_messages_client_message: `store` raises
-# ClientMessageStored and the service runs the batch again with the lookup.
+# One round trip: the new messages, their conversations' progress and the audit events of the writes (the chain's
+# lock is then held until COMMIT, as with any append). A client_message_id stored already (a retry the batch did
+# not look up) fails the whole statement on uq_messages_client_message: `store` raises ClientMessageStored and the
+# service runs the batch again with the lookup.
 _STORE = (
     "WITH stored AS (INSERT INTO messages (id, conversation_id, seq, sender_id, client_message_id, kind, body, "
     "created_at) SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::uuid[], $5::text[], $6::text[], "
-    "$7::bytea[], $8::timestamptz[])) "
-    "UPDATE conversations c SET last_seq = p.last_seq, last_message_at = p.last_message_at, "
+    "$7::bytea[], $8::timestamptz[])), "
+    "progressed AS (UPDATE conversations c SET last_seq = p.last_seq, last_message_at = p.last_message_at, "
     "auto_replied_at = p.auto_replied_at "
     "FROM unnest($9::uuid[], $10::bigint[], $11::timestamptz[], $12::timestamptz[]) "
-    "AS p(id, last_seq, last_message_at, auto_replied_at) WHERE c.id = p.id"
+    "AS p(id, last_seq, last_message_at, auto_replied_at) WHERE c.id = p.id) "
+    "SELECT CASE WHEN cardinality($14::text[]) > 0 THEN hearth_audit_append($13, $14) END"
 )
 
 
@@ -150,12 +154,14 @@ class SqlConversationRepository:
         )
         return [_message(r) for r in rows]
 
-    async def store(self, messages: Sequence[StoredMessage], progress: Sequence[Conversation]) -> None:
-        if not messages and not progress:
+    async def store(
+        self, messages: Sequence[StoredMessage], progress: Sequence[Conversation], audit: Sequence[AuditEvent] = ()
+    ) -> None:
+        if not messages and not progress and not audit:
             return
         connection = await fast.driver(self._s)
         try:
-            await connection.execute(
+            await connection.fetchval(
                 _STORE,
                 [m.id for m in messages],
                 [m.conversation_id for m in messages],
@@ -169,6 +175,8 @@ class SqlConversationRepository:
                 [c.last_seq for c in progress],
                 [c.last_message_at for c in progress],
                 [c.auto_replied_at for c in progress],
+                AUDIT_CHAIN_LOCK,
+                [canonical(e) for e in audit],
             )
         except asyncpg.UniqueViolationError as exc:
             if exc.constraint_name == "uq_messages_client_message":

@@ -16,7 +16,7 @@ from api.ws.hub import Hub
 from domain.messaging.service import Sent
 from domain.shared.errors import DomainError
 from domain.shared.principal import Principal, Role
-from infra.db.repositories.audit import SqlAuditLog
+from infra.db.repositories.messaging import SqlConversationRepository
 from infra.jobs.queue import asyncpg_dsn
 from tests.e2e.messaging.conftest import conversation_of, in_care
 from tests.e2e.messaging.test_reliability import stored_messages
@@ -130,16 +130,16 @@ async def test_concurrent_sends_each_get_their_own_answer_and_are_stored_once_in
 async def test_a_failing_batch_falls_back_to_one_by_one(api, app, care, monkeypatch):
     messaging = app[0].state.container.messaging
     cid = (await conversation_of(api, care))["id"]
-    original = SqlAuditLog.append_many
+    original = SqlConversationRepository.store
     failed = []
 
-    async def refuse_batches(self, events):
-        if len(events) > 1:
-            failed.append(len(events))
+    async def refuse_batches(self, messages, progress, audit=()):
+        if len(messages) > 1:
+            failed.append(len(messages))
             raise RuntimeError("simulated failure of a whole batch")
-        await original(self, events)
+        await original(self, messages, progress, audit)
 
-    monkeypatch.setattr(SqlAuditLog, "append_many", refuse_batches)
+    monkeypatch.setattr(SqlConversationRepository, "store", refuse_batches)
     client = _principal(care.client)
     outcomes = await asyncio.gather(
         *(_outcome(messaging.send(client, uuid.UUID(cid), f"m-{i}", f"message {i}")) for i in range(20))
