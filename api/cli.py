@@ -24,6 +24,18 @@ from api.bootstrap import (
     verify_audit_chain,
 )
 
+# How `hearth serve` runs uvicorn (the test server and bench/messaging.py use the same). WebSocket frames are not
+# compressed (permessage-deflate): a compressed stream that mixes one party's chosen text with another's
+# confidential messages leaks the latter through frame sizes (a CRIME-style oracle), and our frames are small JSON
+# that compression barely shrinks at a CPU cost per frame on both ends (ADR 14).
+SERVE_OPTIONS: dict[str, object] = {
+    "log_config": None,
+    "access_log": False,
+    "proxy_headers": True,
+    "ws_max_size": 65536,
+    "ws_per_message_deflate": False,
+}
+
 app = typer.Typer(help="Hearth: a self-hostable remote-therapy platform.", no_args_is_help=True)
 audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
@@ -64,15 +76,7 @@ def serve(
         run_migrations(settings.database_url)
         shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
         typer.echo(f"Hearth is running: open http://{shown_host}:{port}/  (API docs at /docs)", err=True)
-        uvicorn.run(
-            create_app(settings, freeze_heap=True),
-            host=host,
-            port=port,
-            log_config=None,
-            access_log=False,
-            proxy_headers=True,
-            ws_max_size=65536,
-        )
+        uvicorn.run(create_app(settings, freeze_heap=True), host=host, port=port, **SERVE_OPTIONS)  # type: ignore[arg-type]
 
 
 @app.command()

@@ -9,13 +9,13 @@ from collections.abc import AsyncIterator
 import uvicorn
 from fastapi import FastAPI
 
+from api.cli import SERVE_OPTIONS
+
 
 @contextlib.asynccontextmanager
 async def serve(app: FastAPI, *, port: int = 0) -> AsyncIterator[str]:
     """`port` pins the address when the app must know its own URL up front (e.g. for provider webhooks)."""
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on", ws_max_size=65536
-    )
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="on", **SERVE_OPTIONS)  # type: ignore[arg-type]
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     try:

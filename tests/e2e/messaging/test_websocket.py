@@ -178,6 +178,20 @@ async def test_bad_frames_and_oversized_frames(api, app, care):
     assert closed.value.rcvd.code == 1009
 
 
+async def test_frames_are_never_compressed_even_when_the_client_offers_it(api, app, care):
+    """permessage-deflate would let one party's chosen text reveal another's messages through frame sizes
+    (ADR 14): the server declines it, and the socket works uncompressed."""
+    socket = await _connect(api, app, care.client, compression="deflate")
+    try:
+        assert socket.request.headers.get("Sec-WebSocket-Extensions"), "the client did offer compression"
+        assert socket.response.headers.get("Sec-WebSocket-Extensions") is None
+        assert socket.protocol.extensions == []
+        await socket.send(json.dumps({"type": "ping"}))
+        assert (await _recv(socket))["type"] == "pong"
+    finally:
+        await socket.close()
+
+
 async def test_logout_closes_the_socket_with_4401(api, app, care):
     socket = await _connect(api, app, care.client)
     await socket.send(json.dumps({"type": "ping"}))
