@@ -1,8 +1,8 @@
 """Messaging throughput: raw uvicorn WebSocket echo against Hearth's `send` -> `ack` (encrypted, persisted), with
 a bare store-and-ack server in between (`serve_bare`) as the floor any durable server pays on this machine.
 
-    .venv/bin/python bench/messaging.py                          # 1 and 16 connections, 10 s each; ~1.5 minutes
-    .venv/bin/python bench/messaging.py --duration 5 --connections 1,4,16
+    .venv/bin/python bench/messaging.py                          # 1 and 16 connections, 3 rounds of 10 s; ~4 minutes
+    .venv/bin/python bench/messaging.py --duration 5 --connections 1,4,16 --rounds 1
     .venv/bin/python bench/messaging.py --keep-rate-limit        # Hearth exactly as `hearth serve` runs it
     .venv/bin/python bench/messaging.py --py-spy /path/to/py-spy --profile-dir /tmp/prof   # and profile Hearth
 
@@ -57,14 +57,9 @@ BODY = "Could we move Tuesday's session to the afternoon? Anything after 2 pm wo
 
 def uvicorn_options(port: int) -> dict[str, object]:
     """What `hearth serve` passes to uvicorn (api/cli.py), so both servers run the same loop and protocol stack."""
-    return {
-        "host": "127.0.0.1",
-        "port": port,
-        "log_config": None,
-        "access_log": False,
-        "proxy_headers": True,
-        "ws_max_size": 65536,
-    }
+    from api.cli import SERVE_OPTIONS
+
+    return {"host": "127.0.0.1", "port": port, **SERVE_OPTIONS}
 
 
 def serve_echo(port: int) -> None:
@@ -106,10 +101,14 @@ def serve_bare(port: int, database: str) -> None:
     key = os.urandom(32)
     pool: asyncpg.Pool | None = None
 
+    async def keep_as_is(_connection: asyncpg.Connection) -> None:
+        return None
+
     async def store(frames: Sequence[dict[str, str]]) -> list[None]:
         nonlocal pool
         if pool is None:
-            pool = await asyncpg.create_pool(database, min_size=1, max_size=2)
+            # Only autocommit INSERTs run on it: nothing to reset between uses (as Hearth's bus publish pool).
+            pool = await asyncpg.create_pool(database, min_size=1, max_size=2, reset=keep_as_is)
         await pool.execute(
             "INSERT INTO bench_bare_messages (conversation_id, client_message_id, body) "
             "SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[])",
@@ -398,75 +397,93 @@ async def open_hearth_sockets(url: str, clients: list[Client]) -> list:
 async def run_cases(
     args: argparse.Namespace, echo: tuple[str, int], bare: tuple[str, int], hearth: tuple[str, int], db: str
 ) -> list:
-    import websockets
-
-    (echo_url, echo_pid), (bare_url, bare_pid), (hearth_url, hearth_pid) = echo, bare, hearth
+    """Each connection count runs `args.rounds` rounds of echo, bare, Hearth (alternated, so a slow spell of a
+    shared machine hits all three); the table shows each server's median round, and the spread is printed."""
     counts = [int(c) for c in args.connections.split(",")]
-    clients = await make_clients(hearth_url, max(counts))
+    clients = await make_clients(hearth[0], max(counts))
     results: list[tuple[Result, Result, Result]] = []
+    spread: list[list[tuple[Result, Result, Result]]] = []
     for count in counts:
-        ws_url = echo_url.replace("http://", "ws://") + "/ws"
-        sockets = [await websockets.connect(ws_url, ping_interval=None, max_queue=None) for _ in range(count)]
-        try:
-            raw = await measure("uvicorn echo", sockets, echo_frames, echo_pid, args.duration)
-        finally:
-            await asyncio.gather(*(s.close() for s in sockets))
-        ws_url = bare_url.replace("http://", "ws://") + "/ws"
-        sockets = [await websockets.connect(ws_url, ping_interval=None, max_queue=None) for _ in range(count)]
-        try:
-            run = f"b{count}-{os.urandom(3).hex()}"
-            floor = await measure(
-                "bare store+ack",
-                sockets,
-                lambda i, run=run: hearth_frames(f"{run}-{i}", f"bare-{i}"),
-                bare_pid,
-                args.duration,
-            )
-        finally:
-            await asyncio.gather(*(s.close() for s in sockets))
-        sockets = await open_hearth_sockets(hearth_url, clients[:count])
-        profiler = None
-        if args.py_spy and count == max(counts):
-            out = Path(args.profile_dir) / f"hearth-{count}.txt"
-            seconds = str(int(WARMUP_S + args.duration))
-            profiler = await asyncio.create_subprocess_exec(
-                *[
-                    args.py_spy,
-                    "record",
-                    "-p",
-                    str(hearth_pid),
-                    "-f",
-                    "raw",
-                    "-r",
-                    "250",
-                    "-o",
-                    str(out),
-                    "-d",
-                    seconds,
-                ],
-                stdout=asyncio.subprocess.DEVNULL,
-                stderr=asyncio.subprocess.DEVNULL,
-            )
-        try:
-            run = f"c{count}-{os.urandom(3).hex()}"
-            measured = await measure(
-                "Hearth send->ack",
-                sockets,
-                lambda i, run=run: hearth_frames(f"{run}-{i}", clients[i].conversation_id),
-                hearth_pid,
-                args.duration,
-            )
-        finally:
-            await asyncio.gather(*(s.close() for s in sockets))
-        if profiler is not None:
-            await asyncio.wait_for(profiler.wait(), 60)
-        results.append((raw, floor, measured))
+        rounds = []
+        for round_no in range(args.rounds):
+            profile = bool(args.py_spy) and count == max(counts) and round_no == args.rounds - 1
+            rounds.append(await one_round(args, count, echo, bare, hearth, clients, profile))
+        spread.append(rounds)
+        median = tuple(sorted((r[i] for r in rounds), key=lambda r: r.per_second)[len(rounds) // 2] for i in range(3))
+        results.append(median)  # type: ignore[arg-type]
     conn = await asyncpg.connect(db)
     try:
         stored = await conn.fetchval("SELECT count(*) FROM messages WHERE kind = 'user'")
     finally:
         await conn.close()
-    return [results, stored]
+    return [results, stored, spread]
+
+
+async def one_round(
+    args: argparse.Namespace,
+    count: int,
+    echo: tuple[str, int],
+    bare: tuple[str, int],
+    hearth: tuple[str, int],
+    clients: list[Client],
+    profile: bool,
+) -> tuple[Result, Result, Result]:
+    import websockets
+
+    (echo_url, echo_pid), (bare_url, bare_pid), (hearth_url, hearth_pid) = echo, bare, hearth
+    ws_url = echo_url.replace("http://", "ws://") + "/ws"
+    sockets = [await websockets.connect(ws_url, ping_interval=None, max_queue=None) for _ in range(count)]
+    try:
+        raw = await measure("uvicorn echo", sockets, echo_frames, echo_pid, args.duration)
+    finally:
+        await asyncio.gather(*(s.close() for s in sockets))
+    ws_url = bare_url.replace("http://", "ws://") + "/ws"
+    sockets = [await websockets.connect(ws_url, ping_interval=None, max_queue=None) for _ in range(count)]
+    try:
+        run = f"b{count}-{os.urandom(3).hex()}"
+        floor = await measure(
+            "bare store+ack",
+            sockets,
+            lambda i, run=run: hearth_frames(f"{run}-{i}", f"bare-{i}"),
+            bare_pid,
+            args.duration,
+        )
+    finally:
+        await asyncio.gather(*(s.close() for s in sockets))
+    sockets = await open_hearth_sockets(hearth_url, clients[:count])
+    profiler = None
+    if profile:
+        out = Path(args.profile_dir) / f"hearth-{count}.txt"
+        seconds = str(int(WARMUP_S + args.duration))
+        profiler = await asyncio.create_subprocess_exec(
+            *[args.py_spy, "record", "-p", str(hearth_pid), "-f", "raw", "-r", "250", "-o", str(out), "-d", seconds],
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+    try:
+        run = f"c{count}-{os.urandom(3).hex()}"
+        measured = await measure(
+            "Hearth send->ack",
+            sockets,
+            lambda i, run=run: hearth_frames(f"{run}-{i}", clients[i].conversation_id),
+            hearth_pid,
+            args.duration,
+        )
+    finally:
+        await asyncio.gather(*(s.close() for s in sockets))
+    if profiler is not None:
+        await asyncio.wait_for(profiler.wait(), 60)
+    return raw, floor, measured
+
+
+def print_spread(spread: list[list[tuple[Result, Result, Result]]]) -> None:
+    if len(spread[0]) < 2:
+        return
+    print("\nrounds (msgs/s; the table shows each server's median round)")
+    for rounds in spread:
+        for i in range(3):
+            figures = ", ".join(f"{r[i].per_second:.0f}" for r in rounds)
+            print(f"{rounds[0][i].name:<20}{rounds[0][i].connections:>6}   {figures}")
 
 
 def print_table(results: list[tuple[Result, Result, Result]], stored: int, keep_rate_limit: bool) -> bool:
@@ -538,6 +555,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=float, default=10.0, help="measured seconds per case (after 2 s warm-up)")
     parser.add_argument("--connections", default="1,16", help="comma-separated connection counts")
+    parser.add_argument("--rounds", type=int, default=3, help="alternated rounds per count; the median is shown")
     parser.add_argument("--keep-rate-limit", action="store_true", help="run Hearth with its per-user frame limit")
     parser.add_argument("--py-spy", help="py-spy binary: profile Hearth at the largest connection count")
     parser.add_argument("--profile-dir", default=".", help="where the py-spy profile goes (raw collapsed stacks)")
@@ -588,8 +606,9 @@ def main() -> None:
                 (f"http://127.0.0.1:{hearth_port}", hearth.pid),
                 db,
             )
-            results, stored = uvloop.run(cases) if uvloop else asyncio.run(cases)
+            results, stored, spread = uvloop.run(cases) if uvloop else asyncio.run(cases)
         met = print_table(results, stored, args.keep_rate_limit)
+        print_spread(spread)
         if args.py_spy:
             profile_summary(Path(args.profile_dir) / f"hearth-{max(r.connections for r, _, _ in results)}.txt")
     finally:
