@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import signal
 import sys
 from collections.abc import Iterator
 
@@ -54,10 +55,19 @@ def database(settings: Settings) -> Iterator[Settings]:
     embedded = start_embedded_postgres(settings.pgdata_dir)
     typer.echo(f"Starting embedded PostgreSQL in {settings.pgdata_dir} ...", err=True)
     url = embedded.start()
+    # SIGTERM (docker stop, systemd, a process manager) must stop the embedded server too. Its default action ends
+    # the process without unwinding, and uvicorn, after its graceful shutdown, restores the handler it found and
+    # raises the signal again; so the handler found is this one, which unwinds to the `finally` below.
+    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         yield settings.model_copy(update={"database_url": url})
     finally:
+        signal.signal(signal.SIGTERM, previous)
         embedded.stop()
+
+
+def _exit_on_sigterm(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 @app.command()
