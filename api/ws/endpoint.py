@@ -115,16 +115,17 @@ async def _handle(hub: Hub, connection: Connection, raw: str) -> None:
         if isinstance(frame, SendFrame):
             # The ack carries the stored message to this socket, so the live push skips it here (the user's other
             # sockets get the `message` frame). A message this socket pulls from the database comes as usual.
-            connection.sending.add(frame.client_message_id)
+            mine = (frame.conversation_id, frame.client_message_id)
+            connection.sending.add(mine)
             try:
                 sent = await container.messaging.send(
                     connection.principal, frame.conversation_id, frame.client_message_id, frame.body
                 )
             except BaseException:
-                connection.sending.discard(frame.client_message_id)
+                connection.sending.discard(mine)
                 raise
             if not sent.created:
-                connection.sending.discard(frame.client_message_id)
+                connection.sending.discard(mine)
             # Acknowledged only now, after the commit: an acked message is never lost.
             await connection.send(
                 AckFrame(

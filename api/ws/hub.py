@@ -61,12 +61,23 @@ class Connection:
         self.cursors: dict[uuid.UUID, int] = {}
         self.membership: dict[uuid.UUID, bool] = {}
         self.lock = asyncio.Lock()  # one delivery at a time keeps frames in seq order
-        # client_message_ids this socket sent whose `ack` carries the message: the push skips them (see Hub._push).
-        self.sending: set[str] = set()
+        # (conversation, client_message_id) of messages this socket sent, whose `ack` carries them: the push skips
+        # them (see Hub._push). Keyed by conversation too: the user's other device may use the same id elsewhere.
+        self.sending: set[tuple[uuid.UUID, str]] = set()
         self.calls = calls.CallState()
 
     async def send(self, frame: BaseModel) -> None:
         await self.socket.send_text(frame.model_dump_json())
+
+    def sent_here(self, message: Message) -> bool:
+        """Whether this socket sent `message` and is awaiting (or got) its `ack`."""
+        return (
+            message.sender_id == self.principal.user_id
+            and (message.conversation_id, message.client_message_id) in self.sending
+        )
+
+    def forget_sent(self, stored: Sequence[Message]) -> None:
+        self.sending.difference_update((m.conversation_id, m.client_message_id) for m in stored)
 
 
 # How many conversations' participant pairs a process remembers (about 100 bytes each).
@@ -148,12 +159,9 @@ class Hub:
         messages are the ones it sent itself, which their `ack`s carry. True when nothing is left to push."""
         if connection.lock.locked() or connection.cursors.get(conversation_id) != stored[0].seq - 1:
             return False
-        mine = connection.sending
-        user = connection.principal.user_id
-        if not all(m.sender_id == user and m.client_message_id in mine for m in stored):
+        if not all(connection.sent_here(m) for m in stored):
             return False
-        for message in stored:
-            mine.discard(message.client_message_id)
+        connection.forget_sent(stored)
         connection.cursors[conversation_id] = stored[-1].seq
         return True
 
@@ -168,17 +176,16 @@ class Hub:
             if after >= stored[-1].seq or after < stored[0].seq - 1:
                 # Already delivered (its doorbell came first), or the socket is behind and what lies between is
                 # only in the database: its own messages come with that read like any other.
-                connection.sending.difference_update(m.client_message_id for m in stored)
+                connection.forget_sent(stored)
                 pull = after < stored[0].seq - 1
             else:
                 pull = False
-                mine, user = connection.sending, connection.principal.user_id
                 try:
                     for message in stored:
                         if message.seq <= after:
                             continue
-                        if message.sender_id == user and message.client_message_id in mine:
-                            mine.discard(message.client_message_id)  # this socket sent it: its ack says so
+                        if connection.sent_here(message):
+                            connection.forget_sent([message])  # its ack says so
                         else:
                             await connection.send(MessageFrame(message=MessageOut.of(message)))
                         after = message.seq
