@@ -11,8 +11,8 @@ import asyncpg
 import pytest
 
 from api.bootstrap import verify_audit_chain
-from domain.audit.events import AuditEvent, Outcome, canonical
-from infra.db.repositories.audit import AUDIT_CHAIN_LOCK
+from domain.audit.events import AuditEvent, Outcome
+from infra.db.repositories.audit import append_args
 from tests.support.users import login, register, signed_up
 
 
@@ -96,7 +96,7 @@ async def test_concurrent_writers_keep_one_unbroken_chain(api, database_url):
 
 def _append_args(action: str) -> list:
     event = AuditEvent(action, "test", None, None, None, None, Outcome.SUCCESS, datetime.now(UTC))
-    return [AUDIT_CHAIN_LOCK, [canonical(event)]]
+    return list(append_args([event]))
 
 
 _APPEND = "SELECT hearth_audit_append($1, $2)"

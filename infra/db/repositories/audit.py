@@ -18,6 +18,12 @@ AUDIT_CHAIN_LOCK = 0x48454152  # "HEAR"
 _APPEND = "SELECT hearth_audit_append($1, $2)"
 
 
+def append_args(events: Sequence[AuditEvent]) -> tuple[int, list[str]]:
+    """What `hearth_audit_append` (migration 0013) takes for `events`: the chain lock and their canonical JSON.
+    Also for statements that append from inside another write (a batch of messages)."""
+    return AUDIT_CHAIN_LOCK, [canonical(e) for e in events]
+
+
 class SqlAuditLog:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -32,7 +38,7 @@ class SqlAuditLog:
         if not events:
             return
         connection = await fast.driver(self._session)
-        await connection.fetchval(_APPEND, AUDIT_CHAIN_LOCK, [canonical(e) for e in events])
+        await connection.fetchval(_APPEND, *append_args(events))
 
 
 async def read_chain(engine: AsyncEngine, batch: int = 1000) -> AsyncIterator[ChainedEvent]:

@@ -15,13 +15,13 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.audit.events import AuditEvent, canonical
+from domain.audit.events import AuditEvent
 from domain.messaging.model import Conversation, MessageKind
 from domain.messaging.ports import ClientMessageStored, ConversationSummary, Presence, SendTarget, StoredMessage
 from domain.scheduling.model import OfficeHours
 from domain.shared.cipher import WrappedDataKey
 from infra.db import fast
-from infra.db.repositories.audit import AUDIT_CHAIN_LOCK
+from infra.db.repositories.audit import append_args
 from infra.db.repositories.scheduling import office_hours_of
 from infra.db.tables import (
     conversation_reads,
@@ -175,8 +175,7 @@ class SqlConversationRepository:
                 [c.last_seq for c in progress],
                 [c.last_message_at for c in progress],
                 [c.auto_replied_at for c in progress],
-                AUDIT_CHAIN_LOCK,
-                [canonical(e) for e in audit],
+                *append_args(audit),
             )
         except asyncpg.UniqueViolationError as exc:
             if exc.constraint_name == "uq_messages_client_message":
