@@ -102,20 +102,21 @@ class HearthProcess:
             await self.kill()
             raise
 
-    async def stop(self, timeout: float = STOP_TIMEOUT) -> None:
+    async def stop(self, timeout: float = STOP_TIMEOUT, *, stop_signal: int = signal.SIGTERM) -> int | None:
         """Graceful: SIGTERM (uvicorn closes its WebSockets with 1012 and finishes what is in flight), then SIGKILL
-        if it has not exited after `timeout` seconds."""
+        if it has not exited after `timeout` seconds. Returns the exit status (None: it was not running)."""
         process = self._process
         if process is None or process.poll() is not None:
             self._process = None
-            return
-        process.send_signal(signal.SIGTERM)
+            return None if process is None else process.returncode
+        process.send_signal(stop_signal)
         try:
             await asyncio.to_thread(process.wait, timeout)
         except subprocess.TimeoutExpired:
             process.kill()
             await asyncio.to_thread(process.wait, 10)
         self._process = None
+        return process.returncode
 
     async def kill(self) -> None:
         """SIGKILL, as a crash: nothing in flight is finished, no socket is closed politely."""
