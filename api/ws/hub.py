@@ -138,6 +138,11 @@ class Hub:
             concerned = [c for conns in self._by_user.values() for c in conns]
         for connection in concerned:
             if event.kind == "message":
+                known = connection.cursors.get(event.conversation_id)
+                if known is not None and event.seq is not None and known >= event.seq:
+                    # Already delivered (pushed from memory by this process, or read): cursors only move on, so
+                    # `deliver` would find the same. Checked here to spare a task per doorbell of our own sends.
+                    continue
                 self._spawn(self.deliver(connection, event.conversation_id, event.seq))
             elif event.kind in ("read", "typing") and event.user_id != connection.principal.user_id:
                 self._spawn(self._relay(connection, event))

@@ -3,6 +3,7 @@ receipts, welcome messages and after-hours replies. Bodies are sealed; the bus c
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import uuid
@@ -81,8 +82,14 @@ def _closed() -> Conflict:
     )
 
 
+@functools.lru_cache(maxsize=4096)
+def _aad_of(conversation_id: uuid.UUID, sender_id: uuid.UUID) -> AadContext:
+    # Every message a sender writes into a conversation shares all but the row: built and checked once.
+    return AadContext.of("messages", "-", "body", conversation=conversation_id, sender=sender_id)
+
+
 def _aad(conversation_id: uuid.UUID, message_id: uuid.UUID, sender_id: uuid.UUID) -> AadContext:
-    return AadContext.of("messages", message_id, "body", conversation=conversation_id, sender=sender_id)
+    return _aad_of(conversation_id, sender_id).for_row(message_id)
 
 
 class MessagingService:

@@ -30,6 +30,22 @@ def test_extras_are_sorted_so_the_order_of_naming_them_does_not_matter():
     )
 
 
+@given(row=st.one_of(st.uuids(), st.text(min_size=1, max_size=40)))
+def test_for_row_is_the_context_built_for_that_row(row: uuid.UUID | str):
+    template = AadContext.of("messages", "-", "body", conversation="c|1", sender="s=1")
+    built = AadContext.of("messages", row, "body", conversation="c|1", sender="s=1")
+    clone = template.for_row(row)
+    assert clone == built
+    assert hash(clone) == hash(built)
+    assert clone.render("k1") == built.render("k1")
+    assert template.render("k1") != built.render("k1") or str(row) == "-"
+
+
+def test_for_row_refuses_an_empty_row():
+    with pytest.raises(ValueError, match="row id"):
+        AadContext.of("notes", ROW, "body").for_row("")
+
+
 def test_every_part_changes_the_rendering():
     base = AadContext.of("notes", ROW, "body", author="a")
     variants = [

@@ -11,6 +11,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from api.ws.hub import Connection, Hub
+from domain.messaging.bus import BusEvent
 from domain.messaging.model import Conversation, Message, MessageKind
 from domain.shared.principal import Principal, Role
 
@@ -39,6 +40,14 @@ async def _settle(hub: Hub) -> None:
         await asyncio.gather(*list(hub._tasks))
 
 
+def _laptop(hub: Hub) -> tuple[FakeSocket, Connection]:
+    """The therapist's socket on their laptop, added to `hub`."""
+    socket = FakeSocket()
+    laptop = Connection(socket, Principal(THERAPIST, Role.THERAPIST, uuid.uuid4()))  # type: ignore[arg-type]
+    hub.add(laptop)
+    return socket, laptop
+
+
 def _hub() -> Hub:
     return Hub(SimpleNamespace(on_stored=lambda _listener: None), None, None)  # type: ignore[arg-type]
 
@@ -46,9 +55,7 @@ def _hub() -> Hub:
 async def test_only_the_message_this_socket_sent_is_left_to_its_ack():
     hub = _hub()
     first, second = _conversation(), _conversation()
-    socket = FakeSocket()
-    laptop = Connection(socket, Principal(THERAPIST, Role.THERAPIST, uuid.uuid4()))  # type: ignore[arg-type]
-    hub.add(laptop)
+    socket, laptop = _laptop(hub)
     laptop.cursors.update({first.id: 4, second.id: 7})
     laptop.sending.add((first.id, "same-id"))  # the laptop is sending "same-id" into the first conversation
 
@@ -68,9 +75,7 @@ async def test_only_the_message_this_socket_sent_is_left_to_its_ack():
 async def test_a_batch_mixing_own_and_other_messages_pushes_the_others_in_order():
     hub = _hub()
     conversation = _conversation()
-    socket = FakeSocket()
-    laptop = Connection(socket, Principal(THERAPIST, Role.THERAPIST, uuid.uuid4()))  # type: ignore[arg-type]
-    hub.add(laptop)
+    socket, laptop = _laptop(hub)
     laptop.cursors[conversation.id] = 1
     laptop.sending.add((conversation.id, "mine"))
     stored = [_message(conversation, 2, "phone-1"), _message(conversation, 3, "mine"), _message(conversation, 4, "x")]
@@ -79,3 +84,21 @@ async def test_a_batch_mixing_own_and_other_messages_pushes_the_others_in_order(
     await _settle(hub)
     assert [f["message"]["seq"] for f in socket.frames] == [2, 4]
     assert laptop.cursors[conversation.id] == 4 and not laptop.sending
+
+
+async def test_a_doorbell_for_what_the_socket_already_has_starts_no_delivery():
+    # The doorbell of a message this process pushed from memory comes back over the bus: nothing to read then.
+    hub = _hub()
+    conversation = _conversation()
+    _, laptop = _laptop(hub)
+    hub.on_stored(conversation, [_message(conversation, 1, "phone-1")])
+    await _settle(hub)
+    assert laptop.cursors[conversation.id] == 1
+
+    await hub.on_event(BusEvent("message", conversation_id=conversation.id, seq=1))
+    assert not hub._tasks  # no delivery spawned: the socket's cursor is already at seq 1
+
+    await hub.on_event(BusEvent("message", conversation_id=conversation.id, seq=2))
+    assert len(hub._tasks) == 1  # a message it has not seen: delivered (read from the database)
+    for task in hub._tasks:
+        task.cancel()
