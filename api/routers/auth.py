@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Cookie, Form, Request, Response, status
@@ -12,9 +14,10 @@ from api.schemas.identity import LogoutRequest, RefreshRequest, RegisterRequest,
 from api.schemas.types import RequestModel
 from domain.identity.service import Me, Registration, TokenPair
 from domain.messaging.bus import BusEvent
-from domain.shared.errors import AuthenticationFailed
+from domain.shared.errors import AuthenticationFailed, SessionRevoked
 from domain.shared.principal import Role
 
+log = logging.getLogger("hearth.auth")
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
 REFRESH_COOKIE = "hearth_refresh"
@@ -103,7 +106,12 @@ async def refresh(
     raw = (body.refresh_token if body else None) or hearth_refresh
     if not raw:
         raise AuthenticationFailed("No refresh token was sent.", code="invalid_refresh_token")
-    pair = await identity.refresh(raw, request_id=request_id)
+    try:
+        pair = await identity.refresh(raw, request_id=request_id)
+    except SessionRevoked as revoked:
+        # As at logout: the session's live sockets (the thief's too) re-check it and close with 4401 at once.
+        await _ring_session_end(request, revoked.user_id)
+        raise
     _set_refresh_cookie(request, response, pair)
     return TokenResponse.of(pair)
 
@@ -126,7 +134,16 @@ async def logout(
     await identity.logout(principal=principal, refresh_token=raw, request_id=request_id)
     if principal is not None:
         # Live sockets of this user re-check their session and close with 4401 if it was this one.
-        await request.app.state.container.bus.publish(BusEvent("session_end", user_id=principal.user_id))
+        await _ring_session_end(request, principal.user_id)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     response.delete_cookie(REFRESH_COOKIE, path=COOKIE_PATH, httponly=True, samesite="strict")
     return response
+
+
+async def _ring_session_end(request: Request, user_id: uuid.UUID) -> None:
+    """Tell every process that a login session of `user_id` ended. The session is revoked already: a bus that
+    cannot ring must not fail the request (each socket's own check closes it within SESSION_CHECK_SECONDS)."""
+    try:
+        await request.app.state.container.bus.publish(BusEvent("session_end", user_id=user_id))
+    except Exception:
+        log.warning("bus publish of session_end failed", exc_info=True)

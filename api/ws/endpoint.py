@@ -9,6 +9,7 @@ import json
 from typing import Annotated
 from urllib.parse import urlsplit
 
+import structlog
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import Field, TypeAdapter, ValidationError
 
@@ -39,6 +40,7 @@ from api.ws.hub import Connection, Hub
 from domain.shared.errors import DomainError
 
 router = APIRouter()
+log = structlog.get_logger("hearth.ws")
 # Dispatched on `type` rather than tried member by member: 3 us a frame instead of 20.
 _frames: TypeAdapter[ClientFrame] = TypeAdapter(Annotated[ClientFrame, Field(discriminator="type")])
 
@@ -92,9 +94,15 @@ async def websocket(socket: WebSocket, ticket: str = "") -> None:
     watchdog = asyncio.create_task(_watch_session(hub, connection))
     try:
         while True:
-            raw = await socket.receive_text()
+            message = await socket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
             if not hub.allow(principal):
                 await connection.send(ErrorFrame(code="rate_limited", detail="Too many frames; slow down."))
+                continue
+            raw = message.get("text")
+            if raw is None:
+                await connection.send(ErrorFrame(code="invalid_frame", detail="Frames are JSON text, not binary."))
                 continue
             await _handle(hub, connection, raw)
     except WebSocketDisconnect:
@@ -157,9 +165,13 @@ async def _handle(hub: Hub, connection: Connection, raw: str) -> None:
 
 
 async def _watch_session(hub: Hub, connection: Connection) -> None:
-    """Closes the socket with 4401 once its login session is revoked or past its absolute limit."""
+    """Closes the socket with 4401 once its login session is revoked or past its absolute limit. A check that
+    fails (the database restarting) is tried again at the next tick: the watch must outlive an outage."""
     with contextlib.suppress(asyncio.CancelledError):
         while True:
-            if not await hub.check_session(connection):
-                return
+            try:
+                if not await hub.check_session(connection):
+                    return
+            except Exception as exc:
+                log.warning("ws.session_check_failed", error_type=type(exc).__name__)
             await asyncio.sleep(SESSION_CHECK_SECONDS)

@@ -15,7 +15,7 @@ from domain.identity.model import LoginSession, Practice, PracticeKind, RefreshT
 from domain.identity.passwords import check_password
 from domain.identity.ports import AccessTokens, IdentityUnitOfWork, PasswordHasher
 from domain.identity.throttle import ThrottleRule, after_failure, blocked_for
-from domain.shared.errors import AuthenticationFailed, NotFound, RateLimited, ValidationFailed
+from domain.shared.errors import AuthenticationFailed, NotFound, RateLimited, SessionRevoked, ValidationFailed
 from domain.shared.phone import normalise_phone
 from domain.shared.ports import Clock, IdGenerator
 from domain.shared.principal import Principal, Role
@@ -219,7 +219,7 @@ class IdentityService:
                     self._event("auth.refresh_reuse", user, user.practice_id, Outcome.DENIED, request_id)
                 )
                 await uow.commit()
-                raise AuthenticationFailed(_SESSION_ENDED, code="refresh_token_reused")
+                raise SessionRevoked(_SESSION_ENDED, code="refresh_token_reused", user_id=user.id)
             policy = self._policies.for_role(user.role)
             if not session.is_live(now, policy.idle):
                 if session.revoked_at is None:

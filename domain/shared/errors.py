@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 
 class DomainError(Exception):
     code = "domain_error"
@@ -41,6 +43,14 @@ class ValidationFailed(DomainError):
 
 class AuthenticationFailed(DomainError):
     code = "authentication_failed"
+
+
+class SessionRevoked(AuthenticationFailed):
+    """A whole login session was just revoked (a spent refresh token came back): its live sockets must close."""
+
+    def __init__(self, detail: str, *, code: str, user_id: uuid.UUID) -> None:
+        super().__init__(detail, code=code)
+        self.user_id = user_id
 
 
 class RateLimited(DomainError):

@@ -192,6 +192,34 @@ async def test_frames_are_never_compressed_even_when_the_client_offers_it(api, a
         await socket.close()
 
 
+async def test_binary_frames_and_out_of_range_numbers_get_an_error_frame_and_the_socket_goes_on(api, app, care):
+    cid = (await conversation_of(api, care))["id"]
+    socket = await _connect(api, app, care.client)
+    try:
+        await socket.send(b'{"type": "ping"}')
+        assert (await _recv(socket))["code"] == "invalid_frame"
+        await socket.send(json.dumps({"type": "resume", "conversation_id": cid, "after_seq": 2**63}))
+        assert (await _recv(socket))["code"] == "invalid_frame"
+        await socket.send(json.dumps({"type": "resume", "conversation_id": cid, "after_seq": 0}))
+        assert (await _recv(socket, "resumed"))["last_seq"] == 1
+    finally:
+        await socket.close()
+
+
+async def test_a_replayed_refresh_token_closes_the_sessions_socket_at_once(api, app, care):
+    # Reuse detection revokes the whole token family: the socket opened with it closes now, not at its next check.
+    socket = await _connect(api, app, care.client)
+    await socket.send(json.dumps({"type": "ping"}))
+    await _recv(socket, "pong")
+    spent = care.client.refresh_token
+    assert (await api.post("/api/v1/auth/refresh", json={"refresh_token": spent})).status_code == 200
+    replay = await api.post("/api/v1/auth/refresh", json={"refresh_token": spent})
+    assert replay.status_code == 401 and replay.json()["code"] == "refresh_token_reused"
+    with pytest.raises(ConnectionClosed) as closed:
+        await asyncio.wait_for(socket.recv(), 5)  # well inside the 15 s between the socket's own checks
+    assert closed.value.rcvd.code == 4401
+
+
 async def test_logout_closes_the_socket_with_4401(api, app, care):
     socket = await _connect(api, app, care.client)
     await socket.send(json.dumps({"type": "ping"}))
