@@ -22,6 +22,7 @@ from api.schemas.messaging import (
     WelcomeTemplate,
     WsTicket,
 )
+from api.schemas.types import MAX_BIGINT
 from domain.messaging.ports import ConversationSummary
 
 router = APIRouter(prefix="/api/v1", tags=["conversations"])
@@ -57,7 +58,7 @@ async def list_messages(
     conversation_id: uuid.UUID,
     principal: CurrentPrincipal,
     messaging: Messaging,
-    after_seq: Annotated[int, Query(ge=0)] = 0,
+    after_seq: Annotated[int, Query(ge=0, le=MAX_BIGINT)] = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> MessagePage:
     found = await messaging.messages(principal, conversation_id, after_seq, limit + 1)

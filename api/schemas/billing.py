@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.types import IsoDate, RequestModel
+from api.schemas.types import MAX_INT, IsoDate, RequestModel
 from domain.billing.coding import Coding
 from domain.billing.fees import CancellationPolicy, FeeRule, MonthlyStatement, PlatformFeeMode, PlatformFeePlan
 from domain.billing.invoices import Invoice
@@ -334,7 +334,9 @@ class CodingOverrideIn(RequestModel):
     modifier: str | None = Field(default=None, max_length=2)
     place_of_service: str | None = Field(default=None, max_length=2)
     diagnoses: list[Annotated[str, Field(min_length=3, max_length=8)]] | None = Field(default=None, max_length=4)
-    expected_version: int | None = Field(default=None, strict=True, ge=1, description="The charge version read")
+    expected_version: int | None = Field(
+        default=None, strict=True, ge=1, le=MAX_INT, description="The charge version read"
+    )
 
 
 # ---------------------------------------------------------------------------------------------- payments

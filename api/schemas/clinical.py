@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from api.schemas.types import IsoDate, RequestModel
+from api.schemas.types import MAX_INT, IsoDate, RequestModel
 from domain.notes.model import NoteDocument, NoteTodo, ProgressNote, Template, validate_document
 from domain.notes.psychotherapy import PsychotherapyNote
 from domain.plans.model import GoalRating, PlanDocument, ProgressEntry, ProgressRating, TherapyPlan
@@ -105,7 +105,7 @@ class PlanOut(BaseModel):
 
 
 class Acknowledge(RequestModel):
-    version: int = Field(strict=True, ge=1)
+    version: int = Field(strict=True, ge=1, le=MAX_INT)
 
 
 class AcknowledgementOut(BaseModel):

@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from api.schemas.sessions import CallClientFrame, CallServerFrame
-from api.schemas.types import RequestModel
+from api.schemas.types import MAX_BIGINT, RequestModel
 from domain.messaging.model import Message
 from domain.messaging.ports import ConversationSummary
 
@@ -90,7 +90,7 @@ class MessagePage(BaseModel):
 
 
 class MarkRead(RequestModel):
-    seq: int = Field(strict=True, ge=0)
+    seq: int = Field(strict=True, ge=0, le=MAX_BIGINT)
 
 
 class ReadCursor(BaseModel):
@@ -126,7 +126,7 @@ class SendFrame(RequestModel):
 class ResumeFrame(RequestModel):
     type: Literal["resume"]
     conversation_id: uuid.UUID
-    after_seq: int = Field(strict=True, ge=0)
+    after_seq: int = Field(strict=True, ge=0, le=MAX_BIGINT)
 
 
 class TypingFrame(RequestModel):
@@ -137,7 +137,7 @@ class TypingFrame(RequestModel):
 class ReadFrame(RequestModel):
     type: Literal["read"]
     conversation_id: uuid.UUID
-    seq: int = Field(strict=True, ge=0)
+    seq: int = Field(strict=True, ge=0, le=MAX_BIGINT)
 
 
 class PingFrame(RequestModel):

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.types import IsoDate, RequestModel, Rfc3339
+from api.schemas.types import MAX_INT, IsoDate, RequestModel, Rfc3339
 from domain.scheduling.model import (
     Appointment,
     DateException,
@@ -318,6 +318,7 @@ class BookAppointment(Strict):
         default=None,
         strict=True,
         ge=1,
+        le=MAX_INT,
         description="The cancellation policy version the client was shown and accepts; no longer current: "
         "`409 policy_changed`. Omitted: the current version is recorded as accepted.",
     )

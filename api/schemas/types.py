@@ -8,6 +8,11 @@ from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+# The largest values of PostgreSQL's bigint and integer: a request number beyond its column's range is refused with
+# a 422 (or an `invalid_frame`) like any other bad input, before the driver would fail on it with a 500.
+MAX_BIGINT = 2**63 - 1
+MAX_INT = 2**31 - 1
+
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}:\d{2})$")
 
 

@@ -360,8 +360,9 @@ class MessagingService:
         self, principal: Principal, conversation_id: uuid.UUID, after_seq: int, limit: int, *, audit: bool = True
     ) -> list[Message]:
         """Reads are audited per fetch (REST pages, WebSocket resumes); live pushes of a message the reader
-        subscribed to are not re-audited one by one."""
-        limit = max(1, min(limit, MAX_PAGE))
+        subscribed to are not re-audited one by one. At most MAX_PAGE + 1 messages: a caller that pages asks for
+        one more than its page to learn whether another follows."""
+        limit = max(1, min(limit, MAX_PAGE + 1))
         async with self._uow() as uow:
             conversation = await self._visible(uow, principal, conversation_id)
             stored = await uow.conversations.messages_after(conversation.id, max(0, after_seq), limit)

@@ -86,6 +86,29 @@ async def test_concurrent_senders_get_a_gap_free_sequence(api, care):
     assert [m["seq"] for m in page1["items"] + page2["items"]] == list(range(1, 42))
 
 
+async def test_a_full_page_of_the_largest_size_says_another_follows(api, care):
+    # The page size's maximum (200) must still answer next_cursor when more messages follow.
+    cid = (await conversation_of(api, care))["id"]
+    results = await asyncio.gather(*[_send(api, care.client, cid, f"note {i}") for i in range(201)])
+    assert all(r.status_code == 201 for r in results)
+    url = f"/api/v1/conversations/{cid}/messages?limit=200"
+    first = (await api.get(url, headers=care.client.headers)).json()
+    assert len(first["items"]) == 200 and first["next_cursor"] == "200"
+    rest = (await api.get(f"{url}&after_seq={first['next_cursor']}", headers=care.client.headers)).json()
+    assert [m["seq"] for m in rest["items"]] == [201, 202] and rest["next_cursor"] is None
+
+
+async def test_numbers_beyond_the_databases_range_are_refused_as_bad_input(api, care):
+    cid = (await conversation_of(api, care))["id"]
+    huge = 2**63
+    page = await api.get(f"/api/v1/conversations/{cid}/messages?after_seq={huge}", headers=care.client.headers)
+    assert page.status_code == 422 and page.headers["content-type"].startswith("application/problem+json")
+    read = await api.post(f"/api/v1/conversations/{cid}/read", json={"seq": huge}, headers=care.client.headers)
+    assert read.status_code == 422
+    largest = await api.get(f"/api/v1/conversations/{cid}/messages?after_seq={huge - 1}", headers=care.client.headers)
+    assert largest.status_code == 200 and largest.json()["items"] == []
+
+
 async def test_read_receipts_and_unread_counts(api, care):
     cid = (await conversation_of(api, care))["id"]
     await _send(api, care.therapist, cid, "One")
@@ -183,6 +206,22 @@ async def test_away_status_replies_once_until_cleared(api, care):
         ).json()["items"]
     ]
     assert kinds == ["user"]
+
+
+async def test_editing_settings_while_away_keeps_the_off_period_and_its_one_reply(api, care, clock):
+    cid = (await conversation_of(api, care))["id"]
+    away = {"away": True}
+    await api.put("/api/v1/therapists/me/away", json=away, headers=care.therapist.headers)
+    await _send(api, care.client, cid, "Hello?")
+    clock.advance(minutes=5)  # within the access tokens' life
+    await api.put(
+        "/api/v1/therapists/me/welcome-message", json={"template": "Hi {client}!"}, headers=care.therapist.headers
+    )
+    await api.put("/api/v1/therapists/me/away", json=away, headers=care.therapist.headers)  # switched on again
+    assert (await api.get("/api/v1/therapists/me/away", headers=care.therapist.headers)).json() == away
+    await _send(api, care.client, cid, "Anyone?")
+    page = await api.get(f"/api/v1/conversations/{cid}/messages?after_seq=1", headers=care.client.headers)
+    assert [m["kind"] for m in page.json()["items"]] == ["user", "auto_reply", "user"]
 
 
 async def test_welcome_template_is_used_for_new_clients(api, care):
