@@ -528,7 +528,7 @@ messaging_settings = sa.Table(
     metadata,
     sa.Column("therapist_id", UUID(as_uuid=True), sa.ForeignKey("users.id"), primary_key=True),
     sa.Column("welcome_template", sa.Text, nullable=False),
-    sa.Column("away", sa.Boolean, nullable=False),
+    sa.Column("away_since", TS, nullable=True),  # NULL: not away; else when away was switched on
     sa.Column("updated_at", TS, nullable=False),
 )
 

@@ -67,7 +67,7 @@ _OPEN_CONVERSATION = fast.FastStatement(
 _LOCK_FOR_SEND = (
     "SELECT c.id, c.client_id, c.therapist_id, c.practice_id, c.data_key_id, c.last_seq, c.last_message_at, "
     "c.auto_replied_at, c.created_at, c.closed_at, k.kek_id, k.wrapped, k.version AS key_version, "
-    "s.away, s.updated_at AS away_updated_at, h.therapist_id AS hours_of, h.timezone, h.rules::text AS rules, "
+    "s.away_since, h.therapist_id AS hours_of, h.timezone, h.rules::text AS rules, "
     "h.buffer_minutes, h.max_sessions_per_day, h.min_notice_minutes, h.horizon_days "
     "FROM conversations c LEFT JOIN data_keys k ON k.id = c.data_key_id "
     "LEFT JOIN messaging_settings s ON s.therapist_id = c.therapist_id "
@@ -119,7 +119,7 @@ def _presence(r: Any) -> Presence:
         hours = _hours(
             r.timezone, r.rules, r.buffer_minutes, r.max_sessions_per_day, r.min_notice_minutes, r.horizon_days
         )
-    return Presence(r.away_updated_at if r.away else None, hours)
+    return Presence(r.away_since, hours)
 
 
 class SqlConversationRepository:
@@ -309,21 +309,24 @@ class SqlConversationRepository:
         ).scalar_one_or_none()
 
     async def away_since(self, therapist_id: uuid.UUID) -> datetime | None:
-        row = (
+        since: datetime | None = (
             await self._s.execute(
-                sa.select(messaging_settings.c.away, messaging_settings.c.updated_at).where(
-                    messaging_settings.c.therapist_id == therapist_id
-                )
+                sa.select(messaging_settings.c.away_since).where(messaging_settings.c.therapist_id == therapist_id)
             )
-        ).first()
-        return row.updated_at if row is not None and row.away else None
+        ).scalar_one_or_none()
+        return since
 
     async def set_away(self, therapist_id: uuid.UUID, away: bool, at: datetime) -> None:
         await self._s.execute(
             pg_insert(messaging_settings)
-            .values(therapist_id=therapist_id, welcome_template="", away=away, updated_at=at)
+            .values(therapist_id=therapist_id, welcome_template="", away_since=at if away else None, updated_at=at)
             .on_conflict_do_update(
-                index_elements=[messaging_settings.c.therapist_id], set_={"away": away, "updated_at": at}
+                index_elements=[messaging_settings.c.therapist_id],
+                # Switching away on while away keeps the off-period (and its one automatic reply) as it was.
+                set_={
+                    "away_since": sa.func.coalesce(messaging_settings.c.away_since, at) if away else None,
+                    "updated_at": at,
+                },
             )
         )
 
@@ -339,7 +342,7 @@ class SqlConversationRepository:
     async def set_welcome_template(self, therapist_id: uuid.UUID, template: str, at: datetime) -> None:
         await self._s.execute(
             pg_insert(messaging_settings)
-            .values(therapist_id=therapist_id, welcome_template=template, away=False, updated_at=at)
+            .values(therapist_id=therapist_id, welcome_template=template, away_since=None, updated_at=at)
             .on_conflict_do_update(
                 index_elements=[messaging_settings.c.therapist_id],
                 set_={"welcome_template": template, "updated_at": at},
