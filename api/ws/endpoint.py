@@ -116,7 +116,7 @@ async def _handle(hub: Hub, connection: Connection, raw: str) -> None:
     container = connection.socket.app.state.container
     try:
         frame = _frames.validate_python(json.loads(raw))
-    except (ValueError, ValidationError):
+    except (ValueError, ValidationError, RecursionError):  # RecursionError: JSON nested deeper than Python goes
         await connection.send(ErrorFrame(code="invalid_frame", detail="The frame is not one this API accepts."))
         return
     try:

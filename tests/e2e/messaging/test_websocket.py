@@ -192,11 +192,13 @@ async def test_frames_are_never_compressed_even_when_the_client_offers_it(api, a
         await socket.close()
 
 
-async def test_binary_frames_and_out_of_range_numbers_get_an_error_frame_and_the_socket_goes_on(api, app, care):
+async def test_binary_deeply_nested_and_out_of_range_frames_get_an_error_frame_and_the_socket_goes_on(api, app, care):
     cid = (await conversation_of(api, care))["id"]
     socket = await _connect(api, app, care.client)
     try:
         await socket.send(b'{"type": "ping"}')
+        assert (await _recv(socket))["code"] == "invalid_frame"
+        await socket.send("[" * 5000)  # 5 kB, nested deeper than the JSON parser recurses
         assert (await _recv(socket))["code"] == "invalid_frame"
         await socket.send(json.dumps({"type": "resume", "conversation_id": cid, "after_seq": 2**63}))
         assert (await _recv(socket))["code"] == "invalid_frame"

@@ -9,10 +9,13 @@ from urllib.parse import urlsplit
 
 import pytest
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from structlog.testing import capture_logs
 
 from domain.messaging.bus import BusEvent
 from infra.pubsub.core import InvalidBusEvent
+from infra.pubsub.redis import RedisBus
 from tests.integration.pubsub.conftest import WAIT, Gaps, Recorder, eventually, message_events
 from tests.integration.pubsub.proxy import FreezableProxy
 
@@ -211,3 +214,28 @@ async def test_a_silently_dead_listener_is_noticed_and_replaced(redis_buses, red
     finally:
         await a.stop()
         await proxy.close()
+
+
+async def test_a_publish_to_an_unanswering_redis_gives_up_after_two_tries():
+    # A Redis that accepts connections and never answers (packets dropped on the way): each try ends at the
+    # socket timeout and the bus tries twice. The publish is awaited after each send batch, so a client library
+    # retrying on its own (redis-py has a retry policy of its own) would hold every send in the process.
+    connections = 0
+
+    async def silent(reader: asyncio.StreamReader, _writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        await reader.read()  # until the client gives up and closes
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    bus = RedisBus(f"redis://127.0.0.1:{port}/0", connect_timeout=1.0, publish_timeout=0.2)
+    try:
+        async with asyncio.timeout(WAIT):
+            with pytest.raises((RedisConnectionError, RedisTimeoutError)):
+                await bus.publish(message_events(1)[0])
+        assert connections == 2
+    finally:
+        await bus.stop()
+        server.close()
+        await server.wait_closed()
