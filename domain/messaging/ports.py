@@ -97,6 +97,12 @@ class ConversationRepository(Protocol):
         """True (and recorded) when no unread-message email went to the user for this conversation within
         `throttle`; concurrent callers cannot both get True."""
 
+    async def release_notification(
+        self, conversation_id: uuid.UUID, user_id: uuid.UUID, claimed: datetime, previous: datetime | None
+    ) -> None:
+        """Undo the claim made at `claimed` (its email was not sent): the record goes back to `previous` (None:
+        no email was ever sent). A later claim stays as it is."""
+
     async def first_unread(
         self, conversation_id: uuid.UUID, user_id: uuid.UUID, after_seq: int, created_after: datetime | None = None
     ) -> tuple[int, datetime] | None:

@@ -413,6 +413,7 @@ class MessagingService:
                 await self._notify_later(uow, conversation_id, user_id, oldest)
                 await uow.commit()
                 return False
+            previous = await uow.conversations.notified_at(conversation_id, user_id)
             if not await uow.conversations.claim_notification(conversation_id, user_id, now, self._notify_throttle):
                 last = await uow.conversations.notified_at(conversation_id, user_id)
                 if last is not None:
@@ -426,13 +427,23 @@ class MessagingService:
             await uow.commit()
         if self._email is not None:
             area = "client" if user_id == conversation.client_id else "therapist"
-            await self._email.send(
-                EmailMessage(
-                    to=user.email,
-                    subject="You have a new message on Hearth",
-                    text=f"You have a new message on Hearth. Read it in the app: {self._base_url}/{area}/messages\n",
+            try:
+                await self._email.send(
+                    EmailMessage(
+                        to=user.email,
+                        subject="You have a new message on Hearth",
+                        text="You have a new message on Hearth. "
+                        f"Read it in the app: {self._base_url}/{area}/messages\n",
+                    )
                 )
-            )
+            except BaseException:
+                # Not sent: give the claim back, or the job's retry would find the throttle taken by an email
+                # that never left and end without one. (A worker that dies right here still loses it: sending
+                # twice would be the other way to fail.)
+                async with self._uow() as uow:
+                    await uow.conversations.release_notification(conversation_id, user_id, now, previous)
+                    await uow.commit()
+                raise
         return True
 
     async def _notify_later(

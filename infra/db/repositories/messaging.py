@@ -279,6 +279,19 @@ class SqlConversationRepository:
         )
         return claimed.first() is not None
 
+    async def release_notification(
+        self, conversation_id: uuid.UUID, user_id: uuid.UUID, claimed: datetime, previous: datetime | None
+    ) -> None:
+        mine = (
+            (message_notifications.c.conversation_id == conversation_id)
+            & (message_notifications.c.user_id == user_id)
+            & (message_notifications.c.last_sent_at == claimed)
+        )
+        if previous is None:
+            await self._s.execute(message_notifications.delete().where(mine))
+        else:
+            await self._s.execute(message_notifications.update().where(mine).values(last_sent_at=previous))
+
     async def first_unread(
         self, conversation_id: uuid.UUID, user_id: uuid.UUID, after_seq: int, created_after: datetime | None = None
     ) -> tuple[int, datetime] | None:

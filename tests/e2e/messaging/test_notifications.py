@@ -49,18 +49,30 @@ async def test_a_read_message_is_not_announced(api, app, care, clock, smtp):
     assert _to(smtp, care.therapist.email) == []
 
 
-async def _queued_notify_jobs(app) -> int:
+async def _on_job_queue(app, statement: str):
     import asyncpg
 
     from infra.jobs.queue import asyncpg_dsn
 
     conn = await asyncpg.connect(asyncpg_dsn(app[0].state.container.settings.database_url))
     try:
-        return await conn.fetchval(
-            "SELECT count(*) FROM jobs.pgqueuer WHERE entrypoint = 'messages.notify_unread' AND status = 'queued'"
-        )
+        return await conn.fetchval(statement)
     finally:
         await conn.close()
+
+
+async def _queued_notify_jobs(app) -> int:
+    return await _on_job_queue(
+        app, "SELECT count(*) FROM jobs.pgqueuer WHERE entrypoint = 'messages.notify_unread' AND status = 'queued'"
+    )
+
+
+async def _retry_now(app) -> None:
+    await _on_job_queue(
+        app,
+        "UPDATE jobs.pgqueuer SET execute_after = now() "
+        "WHERE entrypoint = 'messages.notify_unread' AND status = 'queued'",
+    )
 
 
 async def test_one_pending_job_covers_later_messages_with_the_same_emails(api, app, care, clock, smtp):
@@ -96,3 +108,15 @@ async def test_one_pending_job_covers_later_messages_with_the_same_emails(api, a
     clock.advance(minutes=30)
     await _drain(app, clock)
     assert len(_to(smtp, care.therapist.email)) == 2
+
+
+async def test_an_email_the_mail_server_refused_for_now_is_sent_on_the_retry(api, app, care, clock, smtp):
+    cid = (await conversation_of(api, care))["id"]
+    await _send(api, care.client, cid, "Are we still on for Tuesday?")
+    clock.advance(minutes=11)
+    smtp.collector.rcpt_reply, smtp.collector.refuse_times = "451 4.7.1 Try again later", 1
+    await _drain(app, clock)
+    assert smtp.collector.refused == 1 and _to(smtp, care.therapist.email) == []
+    await _retry_now(app)  # the worker's backoff runs on the real clock (30 s): skip it
+    await _drain(app, clock)
+    assert len(_to(smtp, care.therapist.email)) == 1, "the refused email is sent when the job is retried"
