@@ -19,6 +19,7 @@ from domain.billing.errors import (
     PaymentProviderUnavailable,
     PaymentRejected,
 )
+from domain.media.relay import RelayUnavailable
 from domain.shared.errors import (
     AuthenticationFailed,
     Conflict,
@@ -51,6 +52,7 @@ _STATUS_BY_ERROR: list[tuple[type[DomainError], int]] = [
     (RateLimited, 429),
     (StaleVersion, 412),
     (TelephonyUnavailable, 503),
+    (RelayUnavailable, 503),
 ]
 
 _CODE_BY_STATUS = {

@@ -11,13 +11,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from domain.shared.errors import Conflict
+from domain.shared.errors import Conflict, DomainError
 
 ROOM_LIMIT = 8
 
 
 class RoomFull(Conflict):
     code = "room_full"
+
+
+class RelayUnavailable(DomainError):
+    """The relay process did not answer, or failed (a separate `hearth relay` that is down or restarting)."""
+
+    code = "relay_unavailable"
 
 
 @dataclass(frozen=True)

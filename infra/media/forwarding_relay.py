@@ -82,7 +82,7 @@ class ForwardingRelay:
             streams = self._subscribe(room, member)
             await pc.setLocalDescription(await pc.createAnswer())
             enlarge_receive_buffers(pc)
-        except (ValueError, AssertionError, LookupError) as exc:  # aiortc's parse and negotiation errors
+        except Exception as exc:  # aiortc's parse and negotiation errors share no base (OperationError is plain)
             await self._remove(room, member)
             raise ValidationFailed("the offer cannot be relayed", code="relay_offer_rejected") from exc
         return RelayAnswer(sdp=pc.localDescription.sdp, streams=streams)

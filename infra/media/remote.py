@@ -6,7 +6,7 @@ from urllib.parse import quote
 
 import httpx
 
-from domain.media.relay import RelayAnswer, RoomFull
+from domain.media.relay import RelayAnswer, RelayUnavailable, RoomFull
 from domain.shared.errors import ValidationFailed
 
 
@@ -28,32 +28,41 @@ class RemoteRelay:
         )
 
     async def negotiate(self, room_id: str, participant_id: str, offer_sdp: str) -> RelayAnswer:
-        response = await self._http.post(
-            f"{_room(room_id)}/participants/{_id(participant_id)}/negotiate", json={"sdp": offer_sdp}
+        response = await self._request(
+            "POST", f"{_room(room_id)}/participants/{_id(participant_id)}/negotiate", json={"sdp": offer_sdp}
         )
         if response.status_code == 409:
             raise RoomFull(_code(response))
         if response.status_code == 422:
             raise ValidationFailed("the offer cannot be relayed", code=_code(response))
-        response.raise_for_status()
-        body = response.json()
+        body = _ok(response).json()
         return RelayAnswer(sdp=body["sdp"], streams={str(k): str(v) for k, v in body["streams"].items()})
 
     async def leave(self, room_id: str, participant_id: str) -> None:
-        response = await self._http.delete(f"{_room(room_id)}/participants/{_id(participant_id)}")
-        response.raise_for_status()
+        _ok(await self._request("DELETE", f"{_room(room_id)}/participants/{_id(participant_id)}"))
 
     async def close_room(self, room_id: str) -> None:
-        response = await self._http.delete(_room(room_id))
-        response.raise_for_status()
+        _ok(await self._request("DELETE", _room(room_id)))
 
     async def participants(self, room_id: str) -> list[str]:
-        response = await self._http.get(f"{_room(room_id)}/participants")
-        response.raise_for_status()
+        response = _ok(await self._request("GET", f"{_room(room_id)}/participants"))
         return [str(p) for p in response.json()["participants"]]
+
+    async def _request(self, method: str, url: str, **kwargs: object) -> httpx.Response:
+        try:
+            return await self._http.request(method, url, **kwargs)  # type: ignore[arg-type]
+        except httpx.TransportError as exc:
+            # Callers answer a frame with it (a problem code), rather than closing the socket with 1011.
+            raise RelayUnavailable("The media relay is not answering; try again shortly.") from exc
 
     async def close(self) -> None:
         await self._http.aclose()
+
+
+def _ok(response: httpx.Response) -> httpx.Response:
+    if response.is_success:
+        return response
+    raise RelayUnavailable(f"The media relay answered {response.status_code} ({_code(response)}).")
 
 
 def _id(value: str) -> str:

@@ -247,3 +247,18 @@ async def test_an_offer_without_a_usable_codec_is_rejected_and_leaves_nothing_be
 def relay_members(relay: ForwardingRelay, room: str) -> list[str]:
     found = relay._rooms.get(room)
     return list(found.members) if found else []
+
+
+async def test_an_offer_with_no_codec_in_common_is_rejected_and_leaves_nothing_behind(relay: ForwardingRelay) -> None:
+    # Audio in G.729 only: aiortc itself refuses it (OperationError, not one of its parse errors).
+    pc, sdp = await bare_offer()
+    lines = sdp.split("\r\n")
+    audio = next(i for i, line in enumerate(lines) if line.startswith("m=audio"))
+    lines[audio] = " ".join([*lines[audio].split(" ")[:3], "18"])
+    g729 = [line for line in lines if not line.startswith(("a=rtpmap:", "a=fmtp:", "a=rtcp-fb:"))]
+    g729.insert(audio + 1, "a=rtpmap:18 G729/8000")
+    with pytest.raises(ValidationFailed) as caught:
+        await relay.negotiate("r4", "z", "\r\n".join(g729))
+    assert caught.value.code == "relay_offer_rejected"
+    assert relay.rooms() == [] and relay_members(relay, "r4") == []
+    await pc.close()
