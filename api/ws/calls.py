@@ -44,6 +44,7 @@ class CallState:
 
     def __init__(self) -> None:
         self.cursors: dict[uuid.UUID, int] = {}
+        self.joins: dict[uuid.UUID, uuid.UUID] = {}  # appointment -> this socket's join (see leave_all)
 
 
 async def handle(sessions: SessionService, connection: Any, frame: CallClientFrame) -> None:
@@ -52,6 +53,7 @@ async def handle(sessions: SessionService, connection: Any, frame: CallClientFra
     if isinstance(frame, SessionJoinFrame):
         joined = await sessions.join(principal, appointment_id)
         connection.calls.cursors[appointment_id] = joined.signal_cursor
+        connection.calls.joins[appointment_id] = joined.join_id
         await connection.send(
             SessionJoinedFrame(
                 appointment_id=appointment_id, polite=joined.view.polite, session=SessionOut.of(joined.view)
@@ -60,6 +62,7 @@ async def handle(sessions: SessionService, connection: Any, frame: CallClientFra
         await pull(sessions, connection, appointment_id)  # anything rung before the cursor was set
     elif isinstance(frame, SessionLeaveFrame):
         connection.calls.cursors.pop(appointment_id, None)
+        connection.calls.joins.pop(appointment_id, None)
         await sessions.leave(principal, appointment_id)
     elif isinstance(frame, CallOfferFrame):
         await sessions.signal(principal, appointment_id, "offer", {"sdp": frame.sdp})
@@ -135,10 +138,12 @@ async def push_update(sessions: SessionService, connection: Any, appointment_id:
 
 
 async def leave_all(sessions: SessionService, connection: Any) -> None:
-    """A closed socket leaves the sessions it was in (attendance stops counting)."""
+    """A closed socket leaves the sessions it was in (attendance stops counting), unless the user joined again
+    since from another socket."""
     for appointment_id in list(connection.calls.cursors):
         connection.calls.cursors.pop(appointment_id, None)
+        join_id = connection.calls.joins.pop(appointment_id, None)
         try:
-            await sessions.leave(connection.principal, appointment_id)
+            await sessions.leave(connection.principal, appointment_id, join_id=join_id)
         except Exception as exc:
             log.info("ws.leave_failed", error_type=type(exc).__name__)

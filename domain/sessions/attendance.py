@@ -103,5 +103,14 @@ def present(events: Iterable[SessionEvent]) -> set[uuid.UUID]:
     return who
 
 
+def latest_join(events: Iterable[SessionEvent], user_id: uuid.UUID) -> uuid.UUID | None:
+    """The id of the user's last JOINED event (events in the order they happened)."""
+    found = None
+    for event in events:
+        if event.kind is EventKind.JOINED and event.actor_id == user_id:
+            found = event.id
+    return found
+
+
 def as_timedelta(minutes: int) -> timedelta:
     return timedelta(minutes=minutes)

@@ -19,7 +19,7 @@ from typing import Any
 from domain.audit.events import AuditEvent, Outcome, event_by
 from domain.media.relay import MediaRelay, RelayAnswer
 from domain.scheduling.model import Appointment, AppointmentStatus, Modality
-from domain.sessions.attendance import connected_minutes, ever_joined, phone_connected, present
+from domain.sessions.attendance import connected_minutes, ever_joined, latest_join, phone_connected, present
 from domain.sessions.ice import IceConfig, IceServer, ice_servers
 from domain.sessions.model import (
     CheckIn,
@@ -96,6 +96,7 @@ class Signal:
 class Joined:
     view: SessionView
     signal_cursor: int  # signals up to here are stale; live ones follow
+    join_id: uuid.UUID  # this join's event: a socket that closes leaves only if it is still the user's latest join
 
 
 class SessionService:
@@ -226,7 +227,7 @@ class SessionService:
                 await self._event(
                     uow, appointment.id, EventKind.PATH_CHANGED, None, now, session.modality, MediaPath.RELAYED.value
                 )
-            await self._event(uow, appointment.id, EventKind.JOINED, principal.user_id, now, session.modality)
+            join_id = await self._event(uow, appointment.id, EventKind.JOINED, principal.user_id, now, session.modality)
             events = await uow.live_sessions.events(appointment.id)
             both = {appointment.therapist_id, appointment.client_id} <= present(events)
             if both and appointment.status is AppointmentStatus.CHECKED_IN:
@@ -236,14 +237,19 @@ class SessionService:
             view = await self._view(uow, principal, appointment, session, events)
             await uow.commit()
         await self._changed(appointment)
-        return Joined(view, session.last_signal_seq)
+        return Joined(view, session.last_signal_seq, join_id)
 
-    async def leave(self, principal: Principal, appointment_id: uuid.UUID) -> None:
+    async def leave(self, principal: Principal, appointment_id: uuid.UUID, *, join_id: uuid.UUID | None = None) -> None:
+        """The user leaves the session. With `join_id` (a socket that closed, see Joined), only when that join is
+        still the user's latest: after a rejoin from a new socket (a reload, a dropped network, another device),
+        the old socket's close, noticed only at its ping timeout, must not take the user out of the call."""
         now = self._clock.now()
         async with self._uow() as uow:
             appointment, session = await self._open(uow, principal, appointment_id, for_update=True)
             events = await uow.live_sessions.events(appointment.id)
             if principal.user_id not in present(events):
+                return
+            if join_id is not None and join_id != latest_join(events, principal.user_id):
                 return
             await self._event(uow, appointment.id, EventKind.LEFT, principal.user_id, now, session.modality)
             await uow.commit()
@@ -566,10 +572,10 @@ class SessionService:
         at: datetime,
         modality: Modality | None = None,
         detail: str | None = None,
-    ) -> None:
-        await uow.live_sessions.add_event(
-            SessionEvent(self._ids.new(), appointment_id, at, kind, actor, modality, detail)
-        )
+    ) -> uuid.UUID:
+        event_id = self._ids.new()
+        await uow.live_sessions.add_event(SessionEvent(event_id, appointment_id, at, kind, actor, modality, detail))
+        return event_id
 
     async def _check_in(self, uow: SessionsUnitOfWork, session: LiveSession) -> CheckIn | None:
         if session.check_in is None:

@@ -30,6 +30,21 @@ async def ready(api, care, clock) -> str:
     return aid
 
 
+async def join(ws, aid) -> None:
+    await send(ws, type="session_join", appointment_id=aid)
+    await recv(ws, "session_joined")
+
+
+async def client_gone(api, care, aid) -> dict:
+    """The session as the therapist sees it, once the client is no longer connected (5 s at most)."""
+    for _ in range(50):
+        state = (await api.get(f"/api/v1/appointments/{aid}/session", headers=care.therapist.headers)).json()
+        if care.client.id not in state["connected"]:
+            break
+        await asyncio.sleep(0.1)
+    return state
+
+
 async def exchange(therapist_ws, client_ws, care, aid) -> None:
     await send(therapist_ws, type="session_join", appointment_id=aid)
     joined = await recv(therapist_ws, "session_joined")
@@ -103,18 +118,36 @@ async def test_a_closed_socket_leaves_and_a_non_participant_cannot_signal(api, a
     try:
         await send(client_ws, type="call_offer", appointment_id=aid, sdp=OFFER)
         assert (await recv(client_ws, "error"))["code"] == "not_joined"
-        await send(therapist_ws, type="session_join", appointment_id=aid)
-        await recv(therapist_ws, "session_joined")
-        await send(client_ws, type="session_join", appointment_id=aid)
-        await recv(client_ws, "session_joined")
+        await join(therapist_ws, aid)
+        await join(client_ws, aid)
         await client_ws.close()
-        for _ in range(50):
-            state = (await api.get(f"/api/v1/appointments/{aid}/session", headers=care.therapist.headers)).json()
-            if care.client.id not in state["connected"]:
-                break
-            await asyncio.sleep(0.1)
+        state = await client_gone(api, care, aid)
         assert state["connected"] == [care.therapist.id]
         assert [e["kind"] for e in state["events"]][-1] == "left"
+    finally:
+        await therapist_ws.close()
+
+
+async def test_an_old_socket_closing_after_a_rejoin_does_not_take_the_user_out(api, app, care, clock):
+    # The client's network dropped and they rejoined from a fresh page; the old socket's close comes later.
+    aid = await ready(api, care, clock)
+    therapist_ws = await connect(api, app[1], care.therapist)
+    old_ws = await connect(api, app[1], care.client)
+    new_ws = await connect(api, app[1], care.client)
+    try:
+        await join(therapist_ws, aid)
+        await join(old_ws, aid)
+        await join(new_ws, aid)
+        await old_ws.close()
+        await asyncio.sleep(0.5)  # the server handles the close (in the buggy version: a "left" event)
+        state = (await api.get(f"/api/v1/appointments/{aid}/session", headers=care.therapist.headers)).json()
+        assert sorted(state["connected"]) == sorted([care.therapist.id, care.client.id])
+        assert [e["kind"] for e in state["events"]][-1] == "joined"
+        await send(new_ws, type="call_offer", appointment_id=aid, sdp=OFFER)
+        assert (await recv(therapist_ws, "call_offer"))["sdp"] == OFFER
+        await new_ws.close()  # the latest join's socket closing does leave
+        state = await client_gone(api, care, aid)
+        assert state["connected"] == [care.therapist.id]
     finally:
         await therapist_ws.close()
 
@@ -124,10 +157,8 @@ async def test_step_down_events_and_the_relay_fallback(api, app, care, clock, po
     therapist_ws = await connect(api, app[1], care.therapist)
     client_ws = await connect(api, app[1], care.client)
     try:
-        await send(therapist_ws, type="session_join", appointment_id=aid)
-        await recv(therapist_ws, "session_joined")
-        await send(client_ws, type="session_join", appointment_id=aid)
-        await recv(client_ws, "session_joined")
+        await join(therapist_ws, aid)
+        await join(client_ws, aid)
 
         # Direct ICE failed: the client falls back to the relay; the server accepts it and both hear of it.
         await send(client_ws, type="path_change", appointment_id=aid, media_path="relayed")
@@ -205,8 +236,7 @@ async def test_a_practice_can_require_the_relay(api, app, care, clock, ports):
     assert session["media_path"] == "relayed" and session["require_relayed"] is True
     client_ws = await connect(api, app[1], care.client)
     try:
-        await send(client_ws, type="session_join", appointment_id=aid)
-        await recv(client_ws, "session_joined")
+        await join(client_ws, aid)
         await send(client_ws, type="path_change", appointment_id=aid, media_path="p2p")
         assert (await recv(client_ws, "error"))["code"] == "relayed_required"
     finally:
