@@ -6,12 +6,13 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 # The largest values of PostgreSQL's bigint and integer: a request number beyond its column's range is refused with
 # a 422 (or an `invalid_frame`) like any other bad input, before the driver would fail on it with a 500.
 MAX_BIGINT = 2**63 - 1
 MAX_INT = 2**31 - 1
+FIRST_YEAR, LAST_YEAR = 1900, 2999
 
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}:\d{2})$")
 
@@ -23,9 +24,17 @@ def _rfc3339_text(value: Any) -> Any:
     raise ValueError("must be an RFC 3339 date-time with an offset, e.g. 2026-12-07T14:00:00Z")
 
 
+def _plausible_year(value: datetime) -> datetime:
+    # Year 1 or 9999 passes RFC 3339, but a day's arithmetic around it overflows Python's datetime (a 500).
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"must be between the years {FIRST_YEAR} and {LAST_YEAR}")
+    return value
+
+
 Rfc3339 = Annotated[
     AwareDatetime,
     BeforeValidator(_rfc3339_text),
+    AfterValidator(_plausible_year),
     Field(examples=["2026-12-07T14:00:00Z"], json_schema_extra={"format": "date-time"}),
 ]
 

@@ -116,6 +116,19 @@ async def test_slot_search_rejects_bad_windows_and_unknown_therapists(api, thera
         headers=client.headers,
     )
     assert naive.status_code == 422
+    for start, end in (
+        ("0001-01-01T00:00:00Z", "0001-01-02T00:00:00Z"),
+        ("9999-12-30T00:00:00Z", "9999-12-31T00:00:00Z"),
+    ):
+        # Valid RFC 3339, but a day's arithmetic around them overflows: refused as input, never a 500.
+        edge = await api.get(
+            f"/api/v1/therapists/{therapist.id}/slots",
+            params={"start": start, "end": end, "duration_minutes": 50},
+            headers=client.headers,
+        )
+        assert edge.status_code == 422 and edge.json()["code"] == "validation_failed", edge.text
+        booked = await api.post("/api/v1/appointments", json=booking(therapist, start), headers=client.headers)
+        assert booked.status_code == 422, booked.text
     unknown = await api.get(
         f"/api/v1/therapists/{client.id}/slots",
         params={"start": "2026-12-10T00:00:00Z", "end": "2026-12-11T00:00:00Z", "duration_minutes": 50},
@@ -153,3 +166,11 @@ async def test_profile_etag_and_public_view(api, therapist):
     assert (await api.get("/api/v1/therapists/me/profile", headers=client.headers)).status_code == 403
     directory = (await api.get("/api/v1/therapists", headers=client.headers)).json()["items"]
     assert therapist.id in [t["therapist_id"] for t in directory]
+
+
+async def test_a_specialty_of_the_longest_allowed_length_is_stored(api, therapist):
+    longest = ("Cognitive behavioural therapy for insomnia, panic and health anxiety in adults; " * 2)[:100]
+    assert len(longest) == 100 and longest[-1] != " "
+    await publish_profile(api, therapist, specialties=[longest])
+    stored = await api.get("/api/v1/therapists/me/profile", headers=therapist.headers)
+    assert stored.json()["specialties"] == [longest], "stored whole, not cut at the column's width"
