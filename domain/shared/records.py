@@ -14,7 +14,9 @@ from domain.shared.data_keys import DataKeyUnitOfWork, data_key, new_data_key
 class ClientRecordRepository(Protocol):
     async def key_id(self, client_id: uuid.UUID, practice_id: uuid.UUID) -> uuid.UUID | None: ...
 
-    async def add(self, client_id: uuid.UUID, practice_id: uuid.UUID, key_id: uuid.UUID, now: datetime) -> None: ...
+    async def add(self, client_id: uuid.UUID, practice_id: uuid.UUID, key_id: uuid.UUID, now: datetime) -> uuid.UUID:
+        """Record `key_id` as the record's key; returns the record's key id: `key_id`, or the one a concurrent
+        first use stored first."""
 
 
 class RecordUnitOfWork(DataKeyUnitOfWork, Protocol):
@@ -34,5 +36,9 @@ async def record_key(
     if key_id is not None:
         return await data_key(uow, key_id)
     key_id, key = await new_data_key(uow, cipher, ids, now)
-    await uow.client_records.add(client_id, practice_id, key_id, now)
+    stored = await uow.client_records.add(client_id, practice_id, key_id, now)
+    if stored != key_id:
+        # Another transaction made the record's key first: seal with that one, or the data would be sealed under
+        # a key no record points to, and unreadable. (Ours stays behind as an unused data_keys row.)
+        return await data_key(uow, stored)
     return key

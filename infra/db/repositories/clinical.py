@@ -49,12 +49,19 @@ class SqlClientRecordRepository:
             )
         ).scalar_one_or_none()
 
-    async def add(self, client_id: uuid.UUID, practice_id: uuid.UUID, key_id: uuid.UUID, now: datetime) -> None:
-        await self._s.execute(
+    async def add(self, client_id: uuid.UUID, practice_id: uuid.UUID, key_id: uuid.UUID, now: datetime) -> uuid.UUID:
+        inserted = await self._s.execute(
             pg_insert(client_records)
             .values(client_id=client_id, practice_id=practice_id, data_key_id=key_id, created_at=now)
             .on_conflict_do_nothing()
+            .returning(client_records.c.data_key_id)
         )
+        if inserted.first() is not None:
+            return key_id
+        # The conflicting row was committed (the INSERT waited for it): a new statement sees it.
+        stored = await self.key_id(client_id, practice_id)
+        assert stored is not None
+        return stored
 
 
 def _assignment(row: Any) -> Assignment:
