@@ -154,8 +154,12 @@ class MeasuresService:
                     client_id=client_id, start=now - timedelta(days=30), end=now + timedelta(days=60), limit=500
                 )
             )
-            result = []
+            caring = {t for t in {a.therapist_id for a in found} if await uow.care.is_active(client_id, t)}
+            result: list[tuple[Assignment, DueMeasure | None]] = []
             for assignment in found:
+                if assignment.therapist_id not in caring:
+                    result.append((assignment, None))  # care ended: nothing is due (see submit)
+                    continue
                 starts = [
                     s.start
                     for s in sessions
@@ -181,7 +185,10 @@ class MeasuresService:
             assignment = await uow.measures.assignment(assignment_id)
             if assignment is None or assignment.client_id != principal.user_id:
                 raise NotFound("No such questionnaire.")
-            if assignment.ended_at is not None and assignment.ended_at <= now:
+            if (assignment.ended_at is not None and assignment.ended_at <= now) or not await uow.care.is_active(
+                assignment.client_id, assignment.therapist_id
+            ):
+                # Care with its therapist ended (a switch): a risk answer would alert someone no longer there.
                 raise Conflict("This questionnaire is no longer being sent.", code="assignment_ended")
             if assignment.frequency is Frequency.ONCE and await uow.measures.last_completed(assignment.id):
                 raise Conflict("This questionnaire was already answered.", code="already_completed")

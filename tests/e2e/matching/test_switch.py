@@ -107,3 +107,26 @@ async def test_switch_ends_the_old_care_and_moves_records_only_with_consent(api,
     assert {"care.end", "match.choose"} <= actions
     ended = {str(r["therapist_id"]): r["ended_at"] for r in care}
     assert ended[first.id] is not None and ended[second.id] is None
+
+
+async def test_after_a_switch_the_old_therapists_questionnaires_are_no_longer_answered(api):
+    # A risk answer to the old therapist's PHQ-9 would alert a therapist the client has left, and not the new one.
+    first, second, client, _appointment, _soon = await _in_care_with_plan(api)
+    assigned = await api.post(
+        f"/api/v1/clients/{client.id}/measures",
+        json={"instrument": "phq9", "frequency": "every_n_days", "interval_days": 7},
+        headers=first.headers,
+    )
+    assert assigned.status_code == 201, assigned.text
+    await choose(api, client, await suggestions(api, client), second.id)
+
+    listed = (await api.get(f"/api/v1/clients/{client.id}/measures", headers=client.headers)).json()["items"]
+    assert [(a["id"], a["due_now"]) for a in listed] == [(assigned.json()["id"], False)]
+    answered = await api.post(
+        f"/api/v1/measure-assignments/{assigned.json()['id']}/responses",
+        json={"answers": {f"q{i}": 2 for i in range(1, 10)}},
+        headers=client.headers,
+    )
+    assert answered.status_code == 409 and answered.json()["code"] == "assignment_ended"
+    alerts = await api.get("/api/v1/safety-alerts", headers=first.headers)
+    assert alerts.status_code == 200 and alerts.json()["items"] == []
