@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from api.errors import ApiProblem
+from api.schemas.types import MAX_INT
 
 
 def etag(version: int) -> str:
@@ -14,6 +15,11 @@ def parse_if_match(value: str | None) -> int:
     if value is None:
         raise ApiProblem(428, "precondition_required", "Send If-Match with the ETag you read.")
     tag = value.strip().removeprefix("W/")
-    if not (tag.startswith('"v') and tag.endswith('"') and tag[2:-1].isdigit()):
+    digits = tag[2:-1]
+    # isascii: isdigit alone takes "²" (a header's Latin-1), which int() refuses. Past MAX_INT no version exists.
+    if not (tag.startswith('"v') and tag.endswith('"') and digits.isascii() and digits.isdigit() and len(digits) < 11):
         raise ApiProblem(412, "precondition_failed", "If-Match does not match the current version.")
-    return int(tag[2:-1])
+    version = int(digits)
+    if version > MAX_INT:
+        raise ApiProblem(412, "precondition_failed", "If-Match does not match the current version.")
+    return version

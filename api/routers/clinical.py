@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Header, Path, Query, Response, status
 
 from api.deps import CurrentPrincipal, Notes, Plans
 from api.etags import etag, parse_if_match
@@ -25,6 +25,7 @@ from api.schemas.clinical import (
     TodoOut,
     Todos,
 )
+from api.schemas.types import MAX_INT
 
 plans_router = APIRouter(prefix="/api/v1/clients/{client_id}/plan", tags=["plans"])
 notes_router = APIRouter(prefix="/api/v1", tags=["notes"])
@@ -75,7 +76,9 @@ async def put_plan(
 
 
 @plans_router.get("/versions/{version}", summary="An earlier version of the plan", responses=_NOT_FOUND)
-async def get_plan_version(client_id: uuid.UUID, version: int, principal: CurrentPrincipal, plans: Plans) -> PlanOut:
+async def get_plan_version(
+    client_id: uuid.UUID, version: Annotated[int, Path(ge=1, le=MAX_INT)], principal: CurrentPrincipal, plans: Plans
+) -> PlanOut:
     return PlanOut.of(await plans.version(principal, client_id, version))
 
 

@@ -56,7 +56,7 @@ class ThrottleRules:
 def _check_zone(name: str) -> None:
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a directory of zones, e.g. "America"
         raise ValidationFailed(
             f"Unknown time zone {name!r}; use an IANA name such as Europe/London.",
             code="invalid_timezone",

@@ -28,7 +28,7 @@ def load_zone(name: str, *, field: str = "timezone") -> ZoneInfo:
         raise ValidationFailed(f"Unknown time zone {name!r}.", code="invalid_timezone", field=field)
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # OSError: a directory, e.g. "America"
         raise ValidationFailed(f"Unknown time zone {name!r}.", code="invalid_timezone", field=field) from exc
 
 

@@ -72,6 +72,16 @@ async def test_plan_versions_and_client_acknowledgement(api, care):
         headers={**care.therapist.headers, "If-Match": '"v0"'},
     )
     assert stale.status_code == 412
+    for odd in ('"v²"'.encode("latin-1"), b'"v99999999999"', b'"v2147483648"'):
+        # A superscript digit passes str.isdigit; past the integer column's range no version exists.
+        refused = await api.put(
+            f"/api/v1/clients/{care.client.id}/plan",
+            json=plan_body(text="Other"),
+            headers={**care.therapist.headers, "If-Match": odd},
+        )
+        assert refused.status_code == 412 and refused.json()["code"] == "precondition_failed", refused.text
+    beyond = await api.get(f"/api/v1/clients/{care.client.id}/plan/versions/2147483648", headers=care.therapist.headers)
+    assert beyond.status_code == 422, beyond.text
     second = await api.put(
         f"/api/v1/clients/{care.client.id}/plan",
         json=plan_body(text="Sleep 7 hours"),
