@@ -234,6 +234,15 @@ class NotesService:
         async with self._uow() as uow:
             if principal.role is not Role.THERAPIST or not await uow.care.is_active(client_id, principal.user_id):
                 raise NotFound("No such client.")
+            if appointment_id is not None:
+                # Only a session of this therapist with this client: anyone else's is not theirs to link (a 404).
+                appointment = await uow.appointments.get(appointment_id)
+                if (
+                    appointment is None
+                    or appointment.therapist_id != principal.user_id
+                    or appointment.client_id != client_id
+                ):
+                    raise NotFound("No such session of this client.", code="appointment_not_found")
             note = new_psychotherapy_note(
                 id=self._ids.new(),
                 author=principal,

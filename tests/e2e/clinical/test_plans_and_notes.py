@@ -213,6 +213,20 @@ async def test_psychotherapy_notes_are_for_their_author_only(api, care):
     ).status_code == 404
 
 
+async def test_a_psychotherapy_note_links_only_a_session_of_that_client_with_its_author(api, care):
+    url = f"/api/v1/clients/{care.client.id}/psychotherapy-notes"
+    body = {"text": "After the session", "appointment_id": care.appointment["id"]}
+    linked = await api.post(url, json=body, headers=care.therapist.headers)
+    assert linked.status_code == 201, linked.text
+    assert linked.json()["appointment_id"] == care.appointment["id"]
+    other = await in_care(api)  # another therapist's client and session
+    for appointment_id in (str(uuid.uuid4()), other.appointment["id"]):
+        refused = await api.post(
+            url, json={"text": "x", "appointment_id": appointment_id}, headers=care.therapist.headers
+        )
+        assert refused.status_code == 404 and refused.json()["code"] == "appointment_not_found", refused.text
+
+
 async def test_psychotherapy_reads_are_audited(api, care, database_url):
     import asyncpg
 
