@@ -40,7 +40,7 @@ from domain.matching.ports import (
     StoredIntake,
     TimeToMatch,
 )
-from domain.matching.rules import first_failure
+from domain.matching.rules import RuleCode, first_failure
 from domain.matching.scoring import DEFAULT_WEIGHTS, Match, Weights, suggest
 from domain.messaging.service import MessagingService
 from domain.plans import jsondoc as j
@@ -390,6 +390,8 @@ class MatchingService:
         failure = first_failure(intake, chosen.candidate) if chosen is not None else None
         if chosen is None or failure is not None:
             why = failure.reason if failure is not None else "not accepting new clients"
+            if failure is not None and failure.code is RuleCode.CASELOAD_FULL:
+                why = "no places left"  # the reason's counts (clients, capacity) are the practice's business
             raise Conflict(f"This therapist can no longer take you: {why}.", code="therapist_unavailable")
         return chosen
 
