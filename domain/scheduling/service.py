@@ -232,14 +232,12 @@ class SchedulingService:
             and not await uow.care.is_active(client_id, therapist.id)
         ):
             raise ValidationFailed("This therapist is not accepting new clients.", code="not_accepting_clients")
-        hours = await uow.office_hours.get(therapist.id)
-        if hours is None:
-            raise ValidationFailed("This therapist has not published office hours.", code="outside_office_hours")
         terms = await uow.accepted_policies.current_terms(therapist.id)
         current_version = terms[0] if terms else None
         if request.policy_version is not None and request.policy_version != current_version:
             raise Conflict("The cancellation policy has changed; review it and book again.", code="policy_changed")
         await uow.appointments.lock_therapist(therapist.id)
+        hours = await self._hours_under_lock(uow, therapist.id)
         busy = await uow.appointments.blocking_for_therapist(
             therapist.id, request.start - _DAY_MARGIN, request.start + _DAY_MARGIN
         )
@@ -400,6 +398,15 @@ class SchedulingService:
         await self._freed(old)
         return appointment
 
+    @staticmethod
+    async def _hours_under_lock(uow: SchedulingUnitOfWork, therapist_id: uuid.UUID) -> OfficeHours:
+        """Read after taking the therapist's lock, which a change of office hours also takes: a booking that
+        waited for it checks the hours as they are now, not as they were before it waited (READ COMMITTED)."""
+        hours = await uow.office_hours.get(therapist_id)
+        if hours is None:
+            raise ValidationFailed("This therapist has not published office hours.", code="outside_office_hours")
+        return hours
+
     async def move_in(
         self,
         uow: SchedulingUnitOfWork,
@@ -411,10 +418,8 @@ class SchedulingService:
         minutes = duration_minutes or appointment.duration_minutes
         profile = await self._profile(uow, appointment.therapist_id)
         check_offered(profile, minutes, appointment.modality)
-        hours = await uow.office_hours.get(appointment.therapist_id)
-        if hours is None:
-            raise ValidationFailed("This therapist has not published office hours.", code="outside_office_hours")
         await uow.appointments.lock_therapist(appointment.therapist_id)
+        hours = await self._hours_under_lock(uow, appointment.therapist_id)
         busy = await uow.appointments.blocking_for_therapist(
             appointment.therapist_id, new_start - _DAY_MARGIN, new_start + _DAY_MARGIN, exclude=appointment.id
         )
