@@ -145,11 +145,9 @@ async def reschedule(
 ) -> AppointmentOut:
     if body.scope == "this_and_following":
         result = await series.edit_following(principal, appointment_id, body.start, body.duration_minutes)
-        first = result.occurrences[0]
-        if first.appointment is None:
-            assert first.problem is not None
-            raise first.problem
-        return AppointmentOut.of(first.appointment)
+        first = result.occurrences[0].appointment
+        assert first is not None  # edit_following refuses the whole change when its first occurrence fails
+        return AppointmentOut.of(first)
     return AppointmentOut.of(await scheduling.reschedule(principal, appointment_id, body.start, body.duration_minutes))
 
 

@@ -136,6 +136,11 @@ class SeriesService:
             assert change.new_series is not None
             await uow.series.add(change.new_series)
             results = await self._book_all(uow, principal, change.new_series, list(change.create))
+            first = results[0] if results else None
+            if first is not None and first.problem is not None:
+                # The moved occurrence itself cannot go there: refuse the whole change, leaving the series as it
+                # was (its later occurrences are not cancelled for a move that did not happen).
+                raise first.problem
             await uow.commit()
         return SeriesResult(change.new_series, results)
 

@@ -145,6 +145,33 @@ async def test_edit_this_and_following_splits_the_series(api, therapist):
     assert len(cancelled) == 2 and all(a["late_cancellation"] is False for a in cancelled)
 
 
+async def test_a_refused_move_of_this_and_following_changes_nothing(api, therapist, database_url):
+    client = await signed_up(api, "client")
+    series = (
+        await api.post(
+            "/api/v1/appointment-series",
+            json=_series(therapist, "2026-12-07T15:00:00Z", count=4),
+            headers=client.headers,
+        )
+    ).json()
+    before = await _occurrences(api, client)
+    third = series["occurrences"][2]["appointment"]
+    refused = await api.post(
+        f"/api/v1/appointments/{third['id']}/reschedule",
+        json={"start": "2026-12-22T08:00:00Z", "scope": "this_and_following"},  # 03:00 in New York
+        headers=client.headers,
+    )
+    assert refused.status_code == 422 and refused.json()["code"] == "outside_office_hours", refused.text
+    assert await _occurrences(api, client) == before, "nothing cancelled, nothing booked"
+    import asyncpg
+
+    conn = await asyncpg.connect(database_url)
+    try:
+        assert await conn.fetchval("SELECT count(*) FROM appointment_series") == 1, "no new series left behind"
+    finally:
+        await conn.close()
+
+
 async def test_cancel_this_and_following(api, therapist):
     client = await signed_up(api, "client")
     series = (
