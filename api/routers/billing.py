@@ -341,7 +341,11 @@ async def refund_invoice(
 ) -> Response:
     async def refund() -> InvoiceOut:
         invoice = await billing.refund(
-            principal, invoice_id, amount_minor=body.amount_minor, reason=RefundReason(body.reason)
+            principal,
+            invoice_id,
+            amount_minor=body.amount_minor,
+            reason=RefundReason(body.reason),
+            request_key=f"{principal.user_id}:{idempotency_key}" if idempotency_key else None,
         )
         return InvoiceOut.view(invoice)
 

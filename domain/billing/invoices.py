@@ -31,6 +31,7 @@ Invoices are immutable values: every operation returns a new invoice with `versi
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -256,8 +257,13 @@ def payment_idempotency_key(invoice: Invoice) -> str:
     return _check_key(f"hearth-invoice-{invoice.id}-payment-{invoice.payment_attempts}")
 
 
-def refund_idempotency_key(invoice: Invoice) -> str:
-    """The key for the next refund; it changes once that refund is recorded."""
+def refund_idempotency_key(invoice: Invoice, request_key: str | None = None) -> str:
+    """The key for a refund. With the caller's own Idempotency-Key (`request_key`), derived from it: a retry of a
+    refund whose answer was lost (and which a webhook may have recorded meanwhile) reaches the provider with the
+    same key and is not made twice. Without one, the key of the next refund, which changes once it is recorded."""
+    if request_key is not None:
+        digest = hashlib.sha256(request_key.encode()).hexdigest()[:32]
+        return _check_key(f"hearth-invoice-{invoice.id}-refund-r{digest}")
     return _check_key(f"hearth-invoice-{invoice.id}-refund-{len(invoice.refunds) + 1}")
 
 

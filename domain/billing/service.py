@@ -800,8 +800,10 @@ class BillingService:
         *,
         amount_minor: int | None,
         reason: RefundReason = RefundReason.REQUESTED_BY_CUSTOMER,
+        request_key: str | None = None,
     ) -> InvoiceView:
-        """Refund all that is left (amount None) or part of a paid invoice; the therapist's decision."""
+        """Refund all that is left (amount None) or part of a paid invoice; the therapist's decision.
+        `request_key`: the caller's Idempotency-Key (see `refund_idempotency_key`)."""
         gateway = self._require_gateway()
         async with self._uow() as uow:
             invoice = await uow.invoices.get(invoice_id)
@@ -810,7 +812,7 @@ class BillingService:
             invoice = self._visible(principal, invoice)
         amount = Money(amount_minor, invoice.currency) if amount_minor is not None else None
         request = inv.refund_request(invoice, amount=amount, reason=reason)
-        result = await gateway.refund(request, idempotency_key=inv.refund_idempotency_key(invoice))
+        result = await gateway.refund(request, idempotency_key=inv.refund_idempotency_key(invoice, request_key))
         async with self._uow() as uow:
             current = await uow.invoices.get(invoice.id, for_update=True)
             assert current is not None

@@ -158,6 +158,35 @@ async def test_refunds_in_part_then_the_rest(api, clock, care, container, fake):
     assert [r["amount"] for r in fake.refunds_made] == [5000, 10000]
 
 
+async def test_a_refund_retried_after_its_answer_was_lost_is_made_once(api, clock, care, container, fake):
+    # Stripe made the refund, every answer was lost (503 to the therapist), its webhook recorded it; the therapist
+    # then retries with the same Idempotency-Key: the provider must see the same key, not a "second refund" one.
+    await hold_session(api, clock, care)
+    await complete(container, care, {Modality.VIDEO: 50})
+    [invoice] = await _invoices(api, care.client)
+    await api.post(
+        f"/api/v1/invoices/{invoice['id']}/payments", json={"payment_method_id": PM_VISA}, headers=care.client.headers
+    )
+    url = f"/api/v1/invoices/{invoice['id']}/refunds"
+    headers = {**care.therapist.headers, "Idempotency-Key": "refund-once"}
+    fake.lose_next = 3  # the request and both of the gateway's retries
+    lost = await api.post(url, json={"amount_minor": 2000}, headers=headers)
+    assert lost.status_code == 503, lost.text
+    assert [r["amount"] for r in fake.refunds_made] == [2000]
+    for event in fake.events_of("charge.refunded") + fake.events_of("refund.created"):
+        payload, signature = fake.signed(event)
+        delivered = await api.post(
+            "/api/v1/payments/stripe/webhook",
+            content=payload,
+            headers={"Stripe-Signature": signature, "Content-Type": "application/json"},
+        )
+        assert delivered.status_code == 200, delivered.text
+    retried = await api.post(url, json={"amount_minor": 2000}, headers=headers)
+    assert retried.status_code == 201, retried.text
+    assert [r["amount"] for r in fake.refunds_made] == [2000], "refunded once"
+    assert retried.json()["amount_refunded_minor"] == 2000
+
+
 async def test_an_override_changes_the_coding_with_a_reason_and_is_audited(api, clock, care, container, database_url):
     await set_diagnoses(api, care, ["F41.1"])
     await hold_session(api, clock, care)

@@ -22,7 +22,8 @@ Endpoints: `POST /v1/payment_intents`, `POST /v1/refunds` and `POST /v1/customer
 Every executed money movement is in `charges` / `refunds_made`; every state change emits an Event in `events`,
 which `signed()` turns into a webhook body and `Stripe-Signature` header. `fail_next` answers the next requests
 with a status without executing them; `slow_next` executes the next requests but answers only after
-`slow_seconds` (a lost answer, as seen by a client with a shorter timeout).
+`slow_seconds` (a lost answer, as seen by a client with a shorter timeout); `lose_next` executes (or replays) the
+next requests and then answers 500, as when the connection breaks after Stripe did the work.
 """
 
 from __future__ import annotations
@@ -128,6 +129,7 @@ class FakeStripe:
     fail_next: list[int] = field(default_factory=list)
     slow_next: int = 0
     slow_seconds: float = 0.0
+    lose_next: int = 0
 
     # ------------------------------------------------------------------ HTTP
 
@@ -150,6 +152,9 @@ class FakeStripe:
             )
             self.requests.append(seen)
             status, payload, replayed = self.handle(seen)
+            if self.lose_next:
+                self.lose_next -= 1
+                return JSONResponse({"error": {"type": "api_error", "message": "Connection lost."}}, status_code=500)
             if self.slow_next and not replayed:
                 self.slow_next -= 1
                 await asyncio.sleep(self.slow_seconds)
