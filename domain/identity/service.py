@@ -155,18 +155,22 @@ class IdentityService:
         address_key = f"address:{address}"
         now = self._clock.now()
         async with self._uow() as uow:
-            for key in (account_key, address_key):
-                wait = blocked_for(await uow.throttle.get(key), now)
+            # Each attempt counts as a failure before its password is checked, under the keys' locks (the check
+            # takes a while): concurrent guesses cannot all pass the limit before any failure is written. A
+            # successful login takes its count back below.
+            for key, rule in ((account_key, self._throttle.account), (address_key, self._throttle.address)):
+                state = await uow.throttle.get(key, for_update=True)
+                wait = blocked_for(state, now)
                 if wait is not None:
                     raise RateLimited("Too many failed logins; try again later.", retry_after=wait)
+                await uow.throttle.save(after_failure(state, key, rule, now))
             user = await uow.users.by_email(email)
+            await uow.commit()
         candidate = user.password_hash if user else self._dummy_hash
         valid = await self._hasher.verify(candidate, password) and user is not None
         now = self._clock.now()
         async with self._uow() as uow:
             if not valid:
-                await self._record_failure(uow, account_key, self._throttle.account)
-                await self._record_failure(uow, address_key, self._throttle.address)
                 await uow.audit.append(
                     AuditEvent(
                         action="auth.login",
@@ -184,6 +188,7 @@ class IdentityService:
                 raise AuthenticationFailed(_LOGIN_FAILED, code="invalid_credentials")
             assert user is not None
             await uow.throttle.clear(account_key)
+            await self._forgive_attempt(uow, address_key)
             policy = self._policies.for_role(user.role)
             session = LoginSession(
                 id=self._ids.new(),
@@ -314,9 +319,13 @@ class IdentityService:
         )
         return raw
 
-    async def _record_failure(self, uow: IdentityUnitOfWork, key: str, rule: ThrottleRule) -> None:
+    @staticmethod
+    async def _forgive_attempt(uow: IdentityUnitOfWork, key: str) -> None:
+        """Take back the failure a successful login's attempt counted (see login)."""
         state = await uow.throttle.get(key, for_update=True)
-        await uow.throttle.save(after_failure(state, key, rule, self._clock.now()))
+        if state is not None and state.failures > 0:
+            state.failures -= 1
+            await uow.throttle.save(state)
 
     def _event(
         self, action: str, user: User, practice_id: uuid.UUID | None, outcome: Outcome, request_id: str | None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import statistics
 import time
 
@@ -45,6 +46,15 @@ async def test_account_is_throttled_after_repeated_failures(api):
     assert blocked.headers["content-type"] == "application/problem+json"
     assert int(blocked.headers["retry-after"]) > 0
     assert blocked.json()["code"] == "rate_limited"
+
+
+async def test_concurrent_guesses_cannot_outrun_the_account_limit(api):
+    # All at once: each guess must count before its (slow) password check, or all of them pass the limit.
+    user = await register(api)
+    answers = await asyncio.gather(*(login(api, user["email"], f"guess number {i:02d}") for i in range(20)))
+    codes = sorted(a.status_code for a in answers)
+    assert codes.count(401) == 5 and codes.count(429) == 15, codes
+    assert (await login(api, user["email"], PASSWORD)).status_code == 429
 
 
 async def test_address_is_throttled_across_accounts(settings, clock):

@@ -195,6 +195,8 @@ class SqlThrottleRepository:
     async def get(self, key: str, *, for_update: bool = False) -> ThrottleState | None:
         query = sa.select(auth_throttle).where(auth_throttle.c.key == key)
         if for_update:
+            # A row lock alone leaves a key's first attempts unserialised (no row yet): lock the key itself.
+            await self._s.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtextextended(key, 0))))
             query = query.with_for_update()
         row = (await self._s.execute(query)).first()
         if row is None:
