@@ -123,7 +123,7 @@ async def cancel(
     series: Series_,
 ) -> AppointmentOut:
     if body.scope == "this_and_following":
-        cancelled = await series.cancel_following(principal, appointment_id)
+        cancelled = await series.cancel_following(principal, appointment_id, body.reason)
         return AppointmentOut.of(next(a for a in cancelled if a.id == appointment_id))
     return AppointmentOut.of(await scheduling.cancel(principal, appointment_id, body.reason))
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from domain.audit.events import event_by
 from domain.scheduling.access import can_manage, visible_or_404
 from domain.scheduling.model import Appointment, AppointmentStatus, Modality
 from domain.scheduling.ports import SchedulingUnitOfWork
@@ -20,8 +21,8 @@ from domain.scheduling.recurrence import (
     new_series,
     occurrences,
 )
-from domain.scheduling.service import BookingRequest, SchedulingService
-from domain.shared.errors import DomainError, Forbidden, NotFound
+from domain.scheduling.service import BookingRequest, Freed, SchedulingService
+from domain.shared.errors import DomainError, Forbidden, InvalidState, NotFound
 from domain.shared.ports import Clock, IdGenerator
 from domain.shared.principal import Principal, Role
 
@@ -144,12 +145,21 @@ class SeriesService:
             await uow.commit()
         return SeriesResult(change.new_series, results)
 
-    async def cancel_following(self, principal: Principal, appointment_id: uuid.UUID) -> list[Appointment]:
+    async def cancel_following(
+        self, principal: Principal, appointment_id: uuid.UUID, reason: str | None = None
+    ) -> list[Appointment]:
+        """Each occurrence is cancelled as a plain cancel would be: inside the policy's window a client's is late
+        (and billed), the reason is kept, the freed times are offered to the waitlist."""
+        freed: list[Freed] = []
         async with self._uow() as uow:
             target, series, members = await self._load(uow, principal, appointment_id)
             change = cancel_this_and_following(series, members, target, now=self._clock.now())
-            cancelled = await self._cancel(uow, principal, members, change)
+            cancelled = await self._cancel(uow, principal, members, change, reason=reason, freed=freed)
+            if all(a.id != target.id for a in cancelled):
+                raise InvalidState(f"A session that is {target.status.value} cannot be cancelled with its series.")
             await uow.commit()
+        for interval in freed:
+            await self._scheduling.released(interval)
         return cancelled
 
     async def _load(
@@ -164,18 +174,35 @@ class SeriesService:
         return target, series, await uow.appointments.for_series(series.id)
 
     async def _cancel(
-        self, uow: SchedulingUnitOfWork, principal: Principal, members: list[Appointment], change: SeriesChange
+        self,
+        uow: SchedulingUnitOfWork,
+        principal: Principal,
+        members: list[Appointment],
+        change: SeriesChange,
+        *,
+        reason: str | None = None,
+        freed: list[Freed] | None = None,
     ) -> list[Appointment]:
+        """Without `freed`, the occurrences are replaced (a move of the series): never a late cancellation,
+        whoever edits the series. With it, they are abandoned: cancelled like one by one, times into `freed`."""
         by_id = {a.id: a for a in members}
         cancelled = []
         for appointment_id in change.cancel:
             appointment = by_id[appointment_id]
             if appointment.status is not AppointmentStatus.BOOKED:
                 continue
-            # Replaced, not abandoned: never a late cancellation, whoever edits the series.
-            self._scheduling.cancel_in(uow, principal, appointment, "Series changed", 0)
+            if freed is None:
+                self._scheduling.cancel_in(uow, principal, appointment, "Series changed", 0)
+            else:
+                window = await self._scheduling.cancellation_window(uow, appointment)
+                freed.append(self._scheduling.cancel_in(uow, principal, appointment, reason, window))
             await uow.appointments.save(appointment)
             await uow.reminders.cancel_pending(appointment.id)
+            if freed is not None:
+                await uow.audit.append(
+                    event_by(principal, "appointment.cancel", "appointment", appointment.id, self._clock.now())
+                )
+                await self._scheduling.missed_in(uow, appointment)
             cancelled.append(appointment)
         if change.updated_series is not None:
             await uow.series.save(change.updated_series)

@@ -462,6 +462,10 @@ class SchedulingService:
         if missed and self._on_missed is not None:
             await self._on_missed(uow, appointment)
 
+    async def cancellation_window(self, uow: SchedulingUnitOfWork, appointment: Appointment) -> int:
+        """Hours before the start inside which a client's cancellation of `appointment` is late."""
+        return await self._window(uow, appointment)
+
     async def _window(self, uow: SchedulingUnitOfWork, appointment: Appointment) -> int:
         """The window of the policy the client accepted; without one, the profile's current window."""
         if appointment.policy_version is not None:

@@ -190,6 +190,34 @@ async def test_cancel_this_and_following(api, therapist):
     assert booked == ["2026-12-07T15:00:00Z"]
 
 
+async def test_cancelling_this_and_following_late_is_a_late_cancellation_of_this_one(api, clock, therapist):
+    # As a plain cancel would be: inside the window (24 h) it is late (billed), with the client's reason.
+    client = await signed_up(api, "client")
+    series = (
+        await api.post(
+            "/api/v1/appointment-series",
+            json=_series(therapist, "2026-12-07T15:00:00Z", count=3),
+            headers=client.headers,
+        )
+    ).json()
+    first = series["occurrences"][0]["appointment"]
+    clock.set(datetime(2026, 12, 7, 12, 0, tzinfo=UTC))  # three hours before the first occurrence
+    await relogin(api, client)
+    response = await api.post(
+        f"/api/v1/appointments/{first['id']}/cancel",
+        json={"scope": "this_and_following", "reason": "Moving away"},
+        headers=client.headers,
+    )
+    assert response.status_code == 200, response.text
+    assert (response.json()["status"], response.json()["late_cancellation"]) == ("late_cancelled", True)
+    everything = await _occurrences(api, client)
+    assert [(a["status"], a["cancel_reason"]) for a in everything] == [
+        ("late_cancelled", "Moving away"),
+        ("cancelled", "Moving away"),
+        ("cancelled", "Moving away"),
+    ]
+
+
 async def test_cancelling_one_occurrence_leaves_the_others(api, therapist):
     client = await signed_up(api, "client")
     series = (
