@@ -304,6 +304,9 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
         settings.billing_currency,
     )
 
+    async def client_came(unit: SchedulingUnitOfWork, appointment: Appointment) -> bool:
+        return await SessionService.client_came_in(cast(SqlUnitOfWork, unit), appointment)
+
     async def charge_missed(unit: SchedulingUnitOfWork, appointment: Appointment) -> None:
         await billing.missed_in(cast(SqlUnitOfWork, unit), appointment)
 
@@ -336,6 +339,7 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
         on_care=open_conversation,
         on_missed=charge_missed,
         booked_jobs=lambda appointment: (live.no_show_check(appointment),),
+        client_came=client_came,
     )
     waitlist = WaitlistService(uow, scheduling, clock, ids, email, settings.public_url)
     waitlist_box.append(waitlist)

@@ -26,7 +26,7 @@ from domain.scheduling.policy import cancel as apply_cancel
 from domain.scheduling.ports import AppointmentQuery, NewReminder, SchedulingUnitOfWork
 from domain.scheduling.reminders import DEFAULT_REMINDER_OFFSETS, reminder_due_times
 from domain.scheduling.slots import Slot, available_slots, check_bookable
-from domain.shared.errors import Conflict, Forbidden, NotFound, StaleVersion, ValidationFailed
+from domain.shared.errors import Conflict, Forbidden, InvalidState, NotFound, StaleVersion, ValidationFailed
 from domain.shared.jobs import JobRequest
 from domain.shared.ports import Clock, IdGenerator
 from domain.shared.principal import Principal, Role
@@ -98,7 +98,10 @@ class SchedulingService:
         on_care: Callable[[SchedulingUnitOfWork, uuid.UUID, uuid.UUID, uuid.UUID], Awaitable[object]] | None = None,
         on_missed: Callable[[SchedulingUnitOfWork, Appointment], Awaitable[object]] | None = None,
         booked_jobs: Callable[[Appointment], Sequence[JobRequest]] | None = None,
+        client_came: Callable[[SchedulingUnitOfWork, Appointment], Awaitable[bool]] | None = None,
     ) -> None:
+        # Whether the client joined the session (live sessions know): such a session is no no-show, whoever says.
+        self._client_came = client_came
         # Called inside the transaction that late-cancels or marks a no-show: billing adds the policy's fee there,
         # so the fee exists exactly when the status does.
         self._on_missed = on_missed
@@ -441,6 +444,12 @@ class SchedulingService:
                 self._clock.now() < appointment.start
             ):
                 raise ValidationFailed("The session has not started yet.", code="session_not_started")
+            if (
+                target is AppointmentStatus.NO_SHOW
+                and self._client_came is not None
+                and await self._client_came(uow, appointment)
+            ):
+                raise InvalidState("The client joined this session: it is not a no-show.", code="client_attended")
             appointment.transition(target)
             await uow.appointments.save(appointment)
             if target is AppointmentStatus.NO_SHOW:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -429,6 +429,11 @@ class SessionService:
             NO_SHOW_JOB, {"appointment_id": str(appointment.id)}, appointment.start + self._rules.no_show_after
         )
 
+    @staticmethod
+    async def client_came_in(uow: SessionsUnitOfWork, appointment: Appointment) -> bool:
+        """Inside the caller's transaction: whether the client joined the session (video, audio or the phone)."""
+        return _client_came(await uow.live_sessions.events(appointment.id), appointment)
+
     async def check_no_show(self, appointment_id: uuid.UUID) -> AppointmentStatus | None:
         """The no-show job. A moved appointment re-schedules its check; a cancelled or finished one is left alone."""
         now = self._clock.now()
@@ -447,8 +452,7 @@ class SessionService:
                 return appointment.status
             session = await self._ensure(uow, appointment, for_update=True)
             events = await uow.live_sessions.events(appointment.id)
-            client_came = ever_joined(events, appointment.client_id) or phone_connected(events)
-            if not client_came:
+            if not _client_came(events, appointment):
                 appointment.transition(AppointmentStatus.NO_SHOW)
                 await uow.appointments.save(appointment)
                 await self._event(uow, appointment.id, EventKind.NO_SHOW, appointment.client_id, now)
@@ -733,3 +737,7 @@ def _decode_check_in(raw: bytes) -> CheckIn:
         private=bool(doc["private"]),
         submitted_at=datetime.fromisoformat(doc["submitted_at"]),
     )
+
+
+def _client_came(events: Sequence[SessionEvent], appointment: Appointment) -> bool:
+    return ever_joined(events, appointment.client_id) or phone_connected(events)

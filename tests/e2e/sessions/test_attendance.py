@@ -126,6 +126,12 @@ async def test_therapist_no_show_is_recorded(api, app, care, clock, ports):
     session = (await api.get(f"/api/v1/appointments/{aid}/session", headers=care.client.headers)).json()
     assert session["status"] == "checked_in" and ports.outcomes.no_shows == []
     assert [e["actor_id"] for e in session["events"] if e["kind"] == "therapist_no_show"] == [care.therapist.id]
+    # The therapist who did not come cannot turn it into the client's no-show (and its fee).
+    marked = await api.post(
+        f"/api/v1/appointments/{aid}/status", json={"status": "no_show"}, headers=care.therapist.headers
+    )
+    assert marked.status_code == 409 and marked.json()["code"] == "client_attended", marked.text
+    assert await _status(api, care) == "checked_in" and ports.outcomes.no_shows == []
 
 
 async def test_phone_call_status_counts_as_attendance(api, app, care, clock, ports):
