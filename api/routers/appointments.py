@@ -154,8 +154,9 @@ async def reschedule(
 @router.post(
     "/{appointment_id}/status",
     summary="Record a session's progress (staff)",
-    description="Marks check-in, start, completion or a no-show. Illegal transitions are `409 invalid_state`.",
-    responses={**_NOT_FOUND, 409: {"description": "`invalid_state`"}},
+    description="Marks check-in, start, completion or a no-show. Illegal transitions are `409 invalid_state`; a "
+    "session the client joined is never a no-show (`409 client_attended`).",
+    responses={**_NOT_FOUND, 409: {"description": "`invalid_state` or `client_attended`"}},
 )
 async def change_status(
     appointment_id: uuid.UUID, body: StatusChange, principal: CurrentPrincipal, scheduling: Scheduling

@@ -332,7 +332,7 @@ export interface paths {
         put?: never;
         /**
          * Record a session's progress (staff)
-         * @description Marks check-in, start, completion or a no-show. Illegal transitions are `409 invalid_state`.
+         * @description Marks check-in, start, completion or a no-show. Illegal transitions are `409 invalid_state`; a session the client joined is never a no-show (`409 client_attended`).
          */
         post: operations["appointments-change-status"];
         delete?: never;
@@ -6753,7 +6753,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `invalid_state` */
+            /** @description `invalid_state` or `client_attended` */
             409: {
                 headers: {
                     [name: string]: unknown;
