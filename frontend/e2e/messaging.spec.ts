@@ -1,5 +1,16 @@
 import { expect, test } from '@playwright/test';
-import { bookedPair, clientLabelOf, messageLog, openConversation, sendMessage, storedMessages } from './messaging';
+import {
+  bookedPair,
+  clientLabelOf,
+  messageLog,
+  openConversation,
+  openWithControlledSocket,
+  postAs,
+  postMany,
+  sendMessage,
+  storedMessages,
+  unreadCount,
+} from './messaging';
 import { bookableTherapist, logIn } from './scheduling';
 
 // Two users registered and signed in, in two browser contexts: more than the default 30 s on a busy machine.
@@ -88,6 +99,117 @@ test('messages written offline wait in the outbox and arrive once, in order, whe
   } finally {
     await therapistContext.close();
   }
+});
+
+test('a message sent over REST while the socket is down never makes the tab skip or mark read what came before it', async ({
+  page,
+  request,
+}) => {
+  const { therapist, client, conversationId, socket } = await openWithControlledSocket(page, request);
+  // The server restarts: the socket drops and stays down for a while (tickets are refused), and for now the page
+  // cannot read messages over REST either.
+  const unavailable = { status: 503, contentType: 'application/problem+json', body: '{"title":"Restarting","status":503}' };
+  await page.route('**/api/v1/ws-tickets', (route) => route.fulfill(unavailable));
+  const messagesUrl = `**/api/v1/conversations/${conversationId}/messages**`;
+  await page.route(messagesUrl, (route) => (route.request().method() === 'GET' ? route.abort() : route.fallback()));
+  await socket.drop();
+  await expect(page.getByText(/^Reconnecting/)).toBeVisible();
+
+  // The therapist writes meanwhile; the tab never gets it. The client answers, which goes over REST after a while.
+  const missed = await postAs(request, therapist, conversationId, `Can we move Thursday? ${Date.now()}`);
+  const answer = `Answering while the connection is down ${Date.now()}`;
+  await sendMessage(page, answer);
+  const log = messageLog(page);
+  await expect(log.locator('li[data-seq]').filter({ hasText: answer })).toBeVisible({ timeout: 20_000 });
+  const stored = await storedMessages(request, client, conversationId);
+  expect(stored.find((m) => m.body === answer)!.seq).toBe(missed.seq + 1);
+
+  // The answer is shown, but the therapist's message before it was never seen: it stays unread (a receipt for
+  // the answer would go over REST at once).
+  await page.waitForTimeout(1_500);
+  expect(await unreadCount(request, client, conversationId)).toBe(1);
+  await expect(log.getByText(missed.body)).toHaveCount(0);
+
+  // The server is back: the missing message shows, before the answer, and is then read.
+  await page.unroute(messagesUrl);
+  await page.unroute('**/api/v1/ws-tickets');
+  await expect(log.getByText(missed.body)).toBeVisible({ timeout: 30_000 });
+  const bodies = await log.locator('.message-body').allTextContents();
+  expect(bodies.indexOf(missed.body)).toBeLessThan(bodies.indexOf(answer));
+  await expect.poll(() => unreadCount(request, client, conversationId)).toBe(0);
+});
+
+test('frames refused by the rate limit are sent again: the missed messages, the outbox in order, receipts', async ({
+  page,
+  context,
+  request,
+}) => {
+  const { therapist, client, conversationId, socket } = await openWithControlledSocket(page, request);
+
+  // The connection drops; the therapist writes meanwhile, and the client writes two messages.
+  await context.setOffline(true);
+  await expect(page.getByText(/^You are offline/)).toBeVisible();
+  const missed = await postAs(request, therapist, conversationId, `Sent while you were offline ${Date.now()}`);
+  const first = `First, written offline ${Date.now()}`;
+  const second = `Second, written offline ${Date.now()}`;
+  await sendMessage(page, first);
+  await sendMessage(page, second);
+
+  // Back online, the user's other tabs have spent the frame budget: the server refuses this conversation's resume
+  // and the first message sent (a frame right after them gets through).
+  const toRefuse = new Set(['resume', 'send']);
+  socket.refuse = (frame) => toRefuse.delete(frame.type); // true the first time only
+  await context.setOffline(false);
+
+  const log = messageLog(page);
+  await expect(log.getByText(missed.body)).toBeVisible({ timeout: 20_000 });
+  await expect(log.locator('[data-pending]')).toHaveCount(0, { timeout: 20_000 });
+  const stored = await storedMessages(request, client, conversationId);
+  expect(stored.filter((m) => m.body === first || m.body === second).map((m) => m.body)).toEqual([first, second]);
+  await expect.poll(() => unreadCount(request, client, conversationId)).toBe(0);
+  expect(toRefuse.size, 'both were refused').toBe(0);
+
+  // A receipt refused as well goes again: the therapist's next message ends up read.
+  const newest = stored.at(-1)!.seq;
+  let receiptRefused = false;
+  socket.refuse = (frame) => {
+    if (receiptRefused || frame.type !== 'read' || frame.seq! <= newest) return false;
+    receiptRefused = true;
+    return true;
+  };
+  const later = await postAs(request, therapist, conversationId, `One more thing ${Date.now()}`);
+  await expect(log.getByText(later.body)).toBeVisible();
+  await expect.poll(() => unreadCount(request, client, conversationId), { timeout: 20_000 }).toBe(0);
+  expect(receiptRefused).toBe(true);
+  expect(socket.refusals, 'the server refused each of them').toBeGreaterThanOrEqual(3);
+});
+
+test('a conversation longer than the view keeps opens at its newest messages and goes live from there', async ({
+  page,
+  request,
+  baseURL,
+}) => {
+  // Ten thousand messages are stored through the API first.
+  test.setTimeout(240_000);
+  const viewKeeps = 10_000;
+  const { therapist, client, conversationId } = await bookedPair(request);
+  await postMany(baseURL!, therapist, conversationId, viewKeeps + 30);
+  const last = viewKeeps + 31; // after the welcome message
+
+  await logIn(page, client);
+  await openConversation(page, 'client', therapist.displayName);
+  const log = messageLog(page);
+  await expect(log.locator(`li[data-seq="${last}"]`)).toBeVisible({ timeout: 60_000 });
+  await expect(log.locator('li[data-seq]')).toHaveCount(viewKeeps);
+  await expect(log.locator('li[data-seq]').first()).toHaveAttribute('data-seq', String(last - viewKeeps + 1));
+  await expect(page.getByText('Only the latest 10,000 messages are shown here.')).toBeVisible();
+  await expect.poll(() => unreadCount(request, client, conversationId)).toBe(0);
+
+  // Live from the newest message on.
+  const next = await postAs(request, therapist, conversationId, `And one more ${Date.now()}`);
+  expect(next.seq).toBe(last + 1);
+  await expect(log.getByText(next.body)).toBeVisible();
+  await expect.poll(() => unreadCount(request, client, conversationId)).toBe(0);
 });
 
 test('a therapist edits the welcome message and turns Away on', async ({ page, request }) => {

@@ -1,7 +1,7 @@
 // Set-up through the API for the messaging tests: a client books a therapist, which opens their conversation
 // (with the therapist's welcome message).
-import { expect, type APIRequestContext, type Page } from '@playwright/test';
-import { bookableTherapist, bookFirstSlot, CLIENT_ZONE, registerViaApi, type ApiUser } from './scheduling';
+import { expect, request as playwrightRequest, type APIRequestContext, type Page, type WebSocketRoute } from '@playwright/test';
+import { bookableTherapist, bookFirstSlot, CLIENT_ZONE, logIn, registerViaApi, type ApiUser } from './scheduling';
 
 export interface ConversationPair {
   therapist: ApiUser;
@@ -9,7 +9,7 @@ export interface ConversationPair {
   conversationId: string;
 }
 
-interface ApiMessage {
+export interface ApiMessage {
   seq: number;
   sender_id: string;
   client_message_id: string;
@@ -41,6 +41,129 @@ export async function storedMessages(request: APIRequestContext, user: ApiUser, 
   return ((await response.json()) as { items: ApiMessage[] }).items;
 }
 
+/** Sends a message over REST as `user` (the way another device of theirs would). */
+export async function postAs(request: APIRequestContext, user: ApiUser, conversationId: string, body: string): Promise<ApiMessage> {
+  const response = await request.post(`/api/v1/conversations/${conversationId}/messages`, {
+    headers: bearer(user),
+    data: { client_message_id: `e2e-${Date.now()}-${Math.random().toString(36).slice(2, 10)}`, body },
+  });
+  expect(response.status()).toBe(201);
+  return (await response.json()) as ApiMessage;
+}
+
+/**
+ * Stores `count` messages from `user` over REST, several at a time (their order among themselves is not kept).
+ * Through a context of its own, without an `expect` per message: through the test's (traced) context, ten thousand
+ * took minutes, the test runner's CPU growing with every call.
+ */
+export async function postMany(baseURL: string, user: ApiUser, conversationId: string, count: number): Promise<void> {
+  const context = await playwrightRequest.newContext({ baseURL, extraHTTPHeaders: bearer(user) });
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      next += 1;
+      const response = await context.post(`/api/v1/conversations/${conversationId}/messages`, {
+        data: { client_message_id: `e2e-bulk-${next}`, body: `Earlier note ${next}` },
+      });
+      if (response.status() !== 201) throw new Error(`storing message ${next}: ${response.status()}`);
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: 16 }, worker));
+  } finally {
+    await context.dispose();
+  }
+}
+
+/** The conversation's unread count for `user`, as the conversation list gives it. */
+export async function unreadCount(request: APIRequestContext, user: ApiUser, conversationId: string): Promise<number> {
+  const response = await request.get('/api/v1/conversations', { headers: bearer(user) });
+  expect(response.status()).toBe(200);
+  const { items } = (await response.json()) as { items: { id: string; unread_count: number }[] };
+  return items.find((c) => c.id === conversationId)!.unread_count;
+}
+
+export interface ClientFrame {
+  type: string;
+  conversation_id?: string;
+  client_message_id?: string;
+  seq?: number;
+  after_seq?: number;
+}
+
+export interface SocketControl {
+  /** How many `rate_limited` errors the page got for its own frames. */
+  readonly refusals: number;
+  /**
+   * Frames for which this returns true are refused by the server's real rate limit: just before such a frame, the
+   * user's whole frame budget is spent on the same socket (as the user's other tabs spend it; the server handles a
+   * socket's frames in order), and the frame after it waits until the budget has a frame again.
+   */
+  refuse: (frame: ClientFrame) => boolean;
+  /** Closes the page's socket as a server restart does (the page then reconnects on its own). */
+  drop(): Promise<void>;
+}
+
+/** More frames than the server's burst (60): after them the user's budget is empty. */
+const SPEND_BUDGET = 70;
+/** The server gives a frame of budget back every 50 ms. */
+const BUDGET_BACK_MS = 60;
+
+/** Routes the page's messaging socket through the test, to the real server. Call before the page connects. */
+export async function controlSocket(page: Page): Promise<SocketControl> {
+  let current: { page: WebSocketRoute; server: WebSocketRoute } | null = null;
+  const control = {
+    refusals: 0,
+    refuse: (() => false) as (frame: ClientFrame) => boolean,
+    async drop() {
+      const routed = current;
+      current = null;
+      await routed?.page.close({ code: 1012, reason: 'service restart' });
+      await routed?.server.close({ code: 1012, reason: 'service restart' });
+    },
+  };
+  await page.routeWebSocket(
+    (url) => url.pathname === '/api/v1/ws',
+    (ws) => {
+      const server = ws.connectToServer();
+      current = { page: ws, server };
+      // The answers to the frames spent here are the test's, not the page's: a ping is answered by `pong`, or by
+      // `rate_limited` once the budget is gone.
+      let spent = 0;
+      let allAnswered = () => {};
+      let forwarding = Promise.resolve();
+      ws.onMessage((message) => {
+        const refused = control.refuse(JSON.parse(String(message)) as ClientFrame);
+        forwarding = forwarding.then(async () => {
+          if (!refused) {
+            server.send(message);
+            return;
+          }
+          const answered = new Promise<void>((resolve) => (allAnswered = resolve));
+          spent += SPEND_BUDGET;
+          for (let i = 0; i < SPEND_BUDGET; i += 1) server.send(JSON.stringify({ type: 'ping' }));
+          server.send(message);
+          // The page's next frame goes once the server has a frame of budget again, so only this one is refused.
+          await answered;
+          await new Promise((resolve) => setTimeout(resolve, BUDGET_BACK_MS));
+        });
+      });
+      server.onMessage((message) => {
+        const frame = JSON.parse(String(message)) as { type: string; code?: string };
+        const limited = frame.type === 'error' && frame.code === 'rate_limited';
+        if (spent > 0 && (frame.type === 'pong' || limited)) {
+          spent -= 1;
+          if (spent === 0) allAnswered();
+          return;
+        }
+        if (limited) control.refusals += 1;
+        ws.send(message);
+      });
+    },
+  );
+  return control;
+}
+
 /** The label a therapist sees for a client (the API gives therapists no client names yet). */
 export function clientLabelOf(client: ApiUser): string {
   return `Client ${client.id.slice(0, 6)}`;
@@ -62,4 +185,13 @@ export function messageLog(page: Page) {
 export async function sendMessage(page: Page, body: string): Promise<void> {
   await page.getByLabel('Message', { exact: true }).fill(body);
   await page.getByRole('button', { name: 'Send' }).click();
+}
+
+/** A booked pair whose client has the conversation open, its socket routed through `controlSocket`. */
+export async function openWithControlledSocket(page: Page, request: APIRequestContext) {
+  const pair = await bookedPair(request);
+  const socket = await controlSocket(page);
+  await logIn(page, pair.client);
+  await openConversation(page, 'client', pair.therapist.displayName);
+  return { ...pair, socket };
 }

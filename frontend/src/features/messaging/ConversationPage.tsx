@@ -7,8 +7,9 @@ import { StatusMessage } from '../../components/StatusMessage';
 import { formatDateTime } from '../../lib/time';
 import { useMe } from '../auth/useAuth';
 import { useViewerZone } from '../auth/useViewerZone';
-import type { ConversationState } from './connection';
+import { EMPTY_CONVERSATION, lastReadableSeq } from './connection';
 import { CONNECTION_LABELS } from './labels';
+import { HISTORY_LIMIT } from './messagingApi';
 import { usePartyName } from './partyName';
 import { messagingKeys, useConversations, useMessagingClient, useMessagingState } from './queries';
 import type { Conversation, Message } from './types';
@@ -45,8 +46,6 @@ function useTyping(typingAt: number): boolean {
   return shown;
 }
 
-const EMPTY: ConversationState = { messages: [], lastSeq: 0, peerReadSeq: 0, typingAt: 0, historyLoaded: false };
-
 /** One conversation: its messages in seq order, live updates, the outbox's pending messages and the composer. */
 export function ConversationPage() {
   const { conversationId = '' } = useParams();
@@ -58,7 +57,7 @@ export function ConversationPage() {
   const conversations = useConversations(client);
   const conversation = conversations.data?.find((c) => c.id === conversationId);
   const partyName = usePartyName(conversation, me?.role);
-  const held = state.conversations[conversationId] ?? EMPTY;
+  const held = state.conversations[conversationId] ?? EMPTY_CONVERSATION;
   const pending = state.pending.filter((p) => p.conversation_id === conversationId);
   const typing = useTyping(held.typingAt);
   const visible = useDocumentVisible();
@@ -73,12 +72,14 @@ export function ConversationPage() {
   useEffect(() => {
     if (!client || !conversation) return;
     setHistoryError(null);
-    client.loadHistory(conversationId).catch(setHistoryError);
+    client.loadHistory(conversationId, conversation.last_seq).catch(setHistoryError);
   }, [client, conversation, conversationId]);
 
-  const lastSeq = held.messages.at(-1)?.seq ?? 0;
+  // Not simply the newest message: one stored over REST may be shown before older ones have arrived.
+  const lastSeq = lastReadableSeq(held);
 
-  // Mark read whatever is on screen while the page is visible; the other party sees "Seen".
+  // Mark read what is on screen, up to the first missing message, while the page is visible; the other party
+  // sees "Seen".
   useEffect(() => {
     if (!client || !visible || lastSeq === 0) return;
     client.markRead(conversationId, lastSeq);
@@ -94,7 +95,9 @@ export function ConversationPage() {
       announcedSeq.current = lastSeq;
       return;
     }
-    const fresh = held.messages.filter((m) => m.seq > (announcedSeq.current ?? 0) && m.sender_id !== me?.id);
+    const fresh = held.messages.filter(
+      (m) => m.seq > (announcedSeq.current ?? 0) && m.seq <= lastSeq && m.sender_id !== me?.id,
+    );
     announcedSeq.current = Math.max(announcedSeq.current, lastSeq);
     const latest = fresh.at(-1);
     if (latest) setAnnouncement(`New message from ${partyName}: ${latest.body}`);
@@ -150,6 +153,9 @@ export function ConversationPage() {
       {historyError ? <ErrorAlert error={historyError} /> : null}
       {!held.historyLoaded && !historyError && <p role="status">Loading messages…</p>}
       <div className="message-log" ref={logRef} tabIndex={0} role="region" aria-label={`Messages with ${partyName}`}>
+        {held.historyFrom > 0 && (
+          <p className="muted">Only the latest {HISTORY_LIMIT.toLocaleString('en')} messages are shown here.</p>
+        )}
         <ol aria-label="Messages">
           {held.messages.map((message) => {
             const mine = message.sender_id === me?.id;

@@ -1,18 +1,34 @@
 import { ApiError } from '../../api/problem';
 import { endSession, onSessionLost, refreshAccessToken } from '../../api/session';
-import { createWsTicket, fetchMessagesAfter, markReadRest, postMessage } from './messagingApi';
+import { createWsTicket, fetchMessagesAfter, HISTORY_LIMIT, markReadRest, postMessage } from './messagingApi';
 import { deletePending, loadOutbox, putPending } from './outbox';
-import type { Conversation, ConnectionStatus, Message, PendingMessage, ServerFrame } from './types';
+import type {
+  Conversation,
+  ConnectionStatus,
+  Message,
+  PendingMessage,
+  ReadFrame,
+  ResumeFrame,
+  SendFrame,
+  ServerFrame,
+  TypingFrame,
+} from './types';
 
 // One socket per tab carries every conversation of the signed-in user. This module owns it: it gets a ticket,
 // connects, resumes each conversation from the last seq it holds, reconnects with backoff (and a new ticket),
 // pings, and sends the outbox. React reads its state through `subscribe`/`getSnapshot` (useSyncExternalStore).
 
 export interface ConversationState {
-  /** Messages in seq order, one per seq. */
+  /** Messages in seq order, one per seq. Those after `lastSeq` follow a gap this tab has not filled yet. */
   messages: Message[];
-  /** The highest seq this tab holds (or the list's last_seq it went live from). */
+  /**
+   * The cursor: this tab holds every message after `historyFrom` (or after the list's last_seq it went live from)
+   * up to here, without a gap. Resumes start here, so a message stored over REST past messages this tab never got
+   * cannot make them skipped.
+   */
   lastSeq: number;
+  /** The loaded history starts after this seq: older messages are not in the view (0 when it holds them all). */
+  historyFrom: number;
   /** The highest seq the other party has read, as far as this tab has heard. */
   peerReadSeq: number;
   /** When the other party last said they were typing (ms since epoch), or 0. */
@@ -27,7 +43,14 @@ export interface MessagingState {
   pending: PendingMessage[];
 }
 
-const EMPTY_CONVERSATION: ConversationState = { messages: [], lastSeq: 0, peerReadSeq: 0, typingAt: 0, historyLoaded: false };
+export const EMPTY_CONVERSATION: ConversationState = {
+  messages: [],
+  lastSeq: 0,
+  historyFrom: 0,
+  peerReadSeq: 0,
+  typingAt: 0,
+  historyLoaded: false,
+};
 
 const PING_EVERY_MS = 20_000;
 const PONG_WITHIN_MS = 10_000;
@@ -38,12 +61,56 @@ const TICK_MS = 2_000;
 const TYPING_EVERY_MS = 3_000;
 /** Problem codes for which a send will never succeed as is: the message waits for the user to discard it. */
 const PERMANENT_ERRORS = new Set(['validation_failed', 'not_found', 'forbidden', 'conversation_closed', 'payload_too_large']);
+// The server allows each user 20 frames a second with bursts of 60, shared by all their tabs and devices. A tab
+// keeps well under it on its own (a therapist's reconnect resumes dozens of conversations at once), and after a
+// `rate_limited` refusal waits before sending again what may have been refused.
+const FRAME_BURST = 20;
+const FRAMES_PER_SECOND = 10;
+const RATE_LIMITED_RETRY_MS = 1_000;
+const RATE_LIMITED_RETRY_MAX_MS = 8_000;
+
+type ClientFrame = SendFrame | ResumeFrame | ReadFrame | TypingFrame | { type: 'ping' };
+
+interface InFlight {
+  /** The first frame that carried it: a later answer may be to that one (see `answered`). */
+  first: number;
+  /** When it was last queued or written; 0 once a refusal may have dropped it, so the next flush sends it. */
+  at: number;
+  /** Waiting in `outgoing`, not written yet. */
+  queued: boolean;
+}
 
 function mergeMessages(existing: Message[], incoming: Message[]): Message[] {
   const seen = new Set(existing.map((m) => m.seq));
   const added = incoming.filter((m) => !seen.has(m.seq) && (seen.add(m.seq), true));
   if (added.length === 0) return existing;
   return [...existing, ...added].sort((a, b) => a.seq - b.seq);
+}
+
+/** Where the gap-free run of `messages` (in seq order) that continues `from` ends. */
+function gapFreeEnd(messages: Message[], from: number): number {
+  let low = 0;
+  let high = messages.length;
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    if (messages[middle]!.seq <= from) low = middle + 1;
+    else high = middle;
+  }
+  let end = from;
+  for (let i = low; i < messages.length && messages[i]!.seq === end + 1; i += 1) end += 1;
+  return end;
+}
+
+/**
+ * The newest message held with nothing missing before it: what the user may be told they have read. A message past
+ * a gap is shown, but marking it read would also mark read the missing ones they never saw.
+ */
+export function lastReadableSeq(conversation: ConversationState): number {
+  const { messages, lastSeq } = conversation;
+  for (let i = messages.length - 1; i >= 0; i -= 1) {
+    if (messages[i]!.seq <= lastSeq) return messages[i]!.seq;
+  }
+  return 0;
 }
 
 export function socketUrl(ticket: string): string {
@@ -66,12 +133,39 @@ export class MessagingClient {
   private pingTimer: ReturnType<typeof setInterval> | null = null;
   private awaitingPongSince = 0;
   private downSince = Date.now();
-  private lastSent = new Map<string, number>();
   private restFlushing = false;
   private readSent = new Map<string, number>();
   private typingSent = new Map<string, number>();
   /** The list's last_seq for conversations whose history is not loaded: where the socket goes live from. */
   private known = new Map<string, number>();
+  /** The latest list's last_seq and closed flag of each conversation. */
+  private listed = new Map<string, { lastSeq: number; closed: boolean }>();
+
+  // Frames on the current socket. The server handles a socket's frames one at a time, in order, and answers each
+  // in turn (`ack`, `resumed`, `pong`; `error` when refused): once a frame's answer arrives, every frame written
+  // before it has been handled, and had one of them been refused, its error would have come first. A `read` has no
+  // answer of its own, so it counts as taken once a later frame is answered with no refusal in between.
+  /** Frames waiting for the frame budget or for a rate-limit retry, oldest first. */
+  private outgoing: ClientFrame[] = [];
+  private budget = FRAME_BURST;
+  private budgetAt = Date.now();
+  private drainTimer: ReturnType<typeof setTimeout> | null = null;
+  private frameNo = 0;
+  private answeredThrough = 0;
+  /** Set by a `rate_limited` error: any frame written up to here may be the one it refused. */
+  private refusedThrough = 0;
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private retryStartedAt = 0;
+  private refusals = 0;
+  /** Conversations resumed on this socket (or queued to be). */
+  private resumed = new Set<string>();
+  /** Resumes not answered by `resumed` yet: conversation -> the first frame that carried it. */
+  private resuming = new Map<string, number>();
+  /** Sends not acknowledged yet, by client_message_id. */
+  private inFlight = new Map<string, InFlight>();
+  /** Read receipts not known to be taken: conversation -> seq and the frame that carried it (0 while not written). */
+  private reads = new Map<string, { seq: number; frame: number }>();
+  private pings: number[] = [];
   private unsubscribeSession: (() => void) | null = null;
 
   constructor(userId: string) {
@@ -102,22 +196,40 @@ export class MessagingClient {
     this.listeners.forEach((listener) => listener());
   }
 
-  private updateConversation(id: string, change: (current: ConversationState) => ConversationState): void {
+  private updateConversation(id: string, change: (current: ConversationState) => ConversationState, unlisted = 0): void {
     // A conversation first seen here starts from where the list said it was, so a resume never replays history.
-    const current = this.state.conversations[id] ?? { ...EMPTY_CONVERSATION, lastSeq: this.known.get(id) ?? 0 };
+    // One the list has not shown yet starts where the caller says (just before the first message it brings).
+    const current = this.state.conversations[id] ?? { ...EMPTY_CONVERSATION, lastSeq: this.known.get(id) ?? unlisted };
     const next = change(current);
     if (next === current) return;
     this.set({ conversations: { ...this.state.conversations, [id]: next } });
   }
 
-  private merge(id: string, messages: Message[]): void {
-    this.updateConversation(id, (current) => {
-      const merged = mergeMessages(current.messages, messages);
-      const lastSeq = Math.max(current.lastSeq, ...messages.map((m) => m.seq));
-      const fromPeer = messages.some((m) => m.sender_id !== this.userId);
-      if (merged === current.messages && lastSeq === current.lastSeq) return current;
-      return { ...current, messages: merged, lastSeq, typingAt: fromPeer ? 0 : current.typingAt };
-    });
+  /**
+   * Adds messages; the cursor moves only over a gap-free run. `loadedAfter`: the messages are every one after that
+   * seq (a REST read), so when it lies past the cursor (history older than the view keeps), the cursor starts there.
+   */
+  private merge(id: string, messages: Message[], loadedAfter?: number): void {
+    const first = messages.reduce((low, m) => Math.min(low, m.seq), Infinity);
+    const unlisted = loadedAfter ?? (Number.isFinite(first) ? first - 1 : 0);
+    this.updateConversation(
+      id,
+      (current) => {
+        const merged = mergeMessages(current.messages, messages);
+        const from = loadedAfter !== undefined && loadedAfter > current.lastSeq ? loadedAfter : current.lastSeq;
+        const lastSeq = gapFreeEnd(merged, from);
+        const fromPeer = messages.some((m) => m.sender_id !== this.userId);
+        if (merged === current.messages && lastSeq === current.lastSeq) return current;
+        return { ...current, messages: merged, lastSeq, typingAt: fromPeer ? 0 : current.typingAt };
+      },
+      unlisted,
+    );
+  }
+
+  /** Where this tab's gap-free run of the conversation ends: what a resume starts after. */
+  private cursor(id: string): number {
+    const held = this.state.conversations[id];
+    return held ? held.lastSeq : (this.known.get(id) ?? 0);
   }
 
   // --- lifecycle ---------------------------------------------------------------------------------------------
@@ -148,6 +260,7 @@ export class MessagingClient {
     if (this.tickTimer) clearInterval(this.tickTimer);
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.stopHeartbeat();
+    this.dropOutgoing();
     const socket = this.socket;
     this.socket = null;
     socket?.close(1000, 'signed out');
@@ -167,6 +280,7 @@ export class MessagingClient {
     const socket = this.socket;
     this.socket = null;
     this.stopHeartbeat();
+    this.dropOutgoing();
     socket?.close(1000, 'offline');
     this.downSince = Date.now();
     this.set({ status: 'offline' });
@@ -216,24 +330,47 @@ export class MessagingClient {
     if (socket !== this.socket) return;
     this.attempts = 0;
     this.set({ status: 'online' });
+    this.dropOutgoing();
+    this.frameNo = 0;
+    this.answeredThrough = 0;
+    this.refusedThrough = 0;
+    this.retryStartedAt = 0;
+    this.refusals = 0;
+    this.budget = FRAME_BURST;
+    this.budgetAt = Date.now();
+    this.resumed.clear();
+    this.resuming.clear();
+    this.inFlight.clear(); // everything unacknowledged goes again, with the same client_message_id
+    this.pings = [];
     // Resume every conversation from the last seq held: the server replays what was missed, then goes live.
     const ids = new Set([...this.known.keys(), ...Object.keys(this.state.conversations)]);
-    for (const id of ids) this.resume(id);
+    for (const id of ids) if (this.needsResume(id)) this.resume(id);
+    // A receipt the old socket may have lost with it.
+    for (const [id, read] of this.reads) {
+      read.frame = 0;
+      this.enqueue({ type: 'read', conversation_id: id, seq: read.seq });
+    }
     this.startHeartbeat();
-    this.lastSent.clear(); // everything unacknowledged goes again, with the same client_message_id
     this.flush();
   }
 
+  /** A closed conversation gets no new messages: once held up to its last seq, resuming it only spends frames. */
+  private needsResume(id: string): boolean {
+    const listed = this.listed.get(id);
+    return !listed?.closed || this.cursor(id) < listed.lastSeq;
+  }
+
   private resume(id: string): void {
-    const held = this.state.conversations[id];
-    const afterSeq = held ? held.lastSeq : (this.known.get(id) ?? 0);
-    this.sendFrame({ type: 'resume', conversation_id: id, after_seq: afterSeq });
+    this.resumed.add(id);
+    // after_seq is filled in when the frame is written: the cursor may move while it waits.
+    this.enqueue({ type: 'resume', conversation_id: id, after_seq: 0 });
   }
 
   private async handleClose(socket: WebSocket, event: CloseEvent): Promise<void> {
     if (socket !== this.socket) return;
     this.socket = null;
     this.stopHeartbeat();
+    this.dropOutgoing();
     this.downSince = Date.now();
     if (this.stopped) return;
     if (!navigator.onLine) {
@@ -263,7 +400,7 @@ export class MessagingClient {
         return;
       }
       if (!this.awaitingPongSince) this.awaitingPongSince = Date.now();
-      this.sendFrame({ type: 'ping' });
+      this.write({ type: 'ping' }); // not held back by the budget: it tells a dead connection from a quiet one
     }, PING_EVERY_MS);
   }
 
@@ -272,12 +409,120 @@ export class MessagingClient {
     this.pingTimer = null;
   }
 
-  private sendFrame(frame: object): boolean {
-    const socket = this.socket;
-    if (!socket || socket.readyState !== WebSocket.OPEN) return false;
-    socket.send(JSON.stringify(frame));
+  /** Queues a frame for the socket; false when there is no open socket to send it on. */
+  private enqueue(frame: ClientFrame): boolean {
+    if (!this.isOpen) return false;
+    this.outgoing.push(frame);
+    this.drain();
     return true;
   }
+
+  /** Writes queued frames as the budget allows (and not while waiting out a rate limit: the retry drains). */
+  private drain = (): void => {
+    if (this.drainTimer) clearTimeout(this.drainTimer);
+    this.drainTimer = null;
+    if (this.retryTimer) return;
+    const now = Date.now();
+    this.budget = Math.min(FRAME_BURST, this.budget + ((now - this.budgetAt) * FRAMES_PER_SECOND) / 1000);
+    this.budgetAt = now;
+    while (this.outgoing.length > 0 && this.budget >= 1) {
+      if (!this.write(this.outgoing.shift()!)) {
+        this.outgoing = [];
+        return;
+      }
+      this.budget -= 1;
+    }
+    if (this.outgoing.length > 0) {
+      this.drainTimer = setTimeout(this.drain, Math.ceil(((1 - this.budget) * 1000) / FRAMES_PER_SECOND));
+    }
+  };
+
+  private dropOutgoing(): void {
+    this.outgoing = [];
+    if (this.drainTimer) clearTimeout(this.drainTimer);
+    this.drainTimer = null;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+  }
+
+  /** Writes one frame now and numbers it, noting what its answer will be. */
+  private write(frame: ClientFrame): boolean {
+    const socket = this.socket;
+    if (!socket || socket.readyState !== WebSocket.OPEN) return false;
+    const sent = frame.type === 'resume' ? { ...frame, after_seq: this.cursor(frame.conversation_id) } : frame;
+    socket.send(JSON.stringify(sent));
+    const no = (this.frameNo += 1);
+    switch (sent.type) {
+      case 'resume':
+        if (!this.resuming.has(sent.conversation_id)) this.resuming.set(sent.conversation_id, no);
+        break;
+      case 'send': {
+        const known = this.inFlight.get(sent.client_message_id);
+        this.inFlight.set(sent.client_message_id, { first: known?.first || no, at: Date.now(), queued: false });
+        break;
+      }
+      case 'read': {
+        const read = this.reads.get(sent.conversation_id);
+        if (read && read.seq <= sent.seq) this.reads.set(sent.conversation_id, { seq: sent.seq, frame: no });
+        break;
+      }
+      case 'ping':
+        this.pings.push(no);
+        break;
+      default:
+        break;
+    }
+    return true;
+  }
+
+  /** The answer to frame `no` arrived: every frame before it was handled. */
+  private answered(no: number | undefined): void {
+    if (!no || no <= this.answeredThrough) return;
+    this.answeredThrough = no;
+    if (no > this.retryStartedAt) this.refusals = 0;
+    for (const [id, read] of this.reads) {
+      // Refused reads (at or before `refusedThrough`) wait for the retry instead.
+      if (read.frame && read.frame < no && read.frame > this.refusedThrough) this.reads.delete(id);
+    }
+  }
+
+  /**
+   * The server refused a frame (it does not say which): after a short wait, whatever is still unanswered among
+   * the frames written so far goes again. Until then nothing else is sent, which would only be refused too.
+   */
+  private rateLimited(): void {
+    this.refusedThrough = this.frameNo;
+    if (this.retryTimer) return;
+    if (this.drainTimer) clearTimeout(this.drainTimer);
+    this.drainTimer = null;
+    const delay = Math.min(RATE_LIMITED_RETRY_MAX_MS, RATE_LIMITED_RETRY_MS * 2 ** this.refusals) * (0.75 + Math.random() * 0.5);
+    this.refusals += 1;
+    this.retryTimer = setTimeout(this.retryRefused, delay);
+  }
+
+  private retryRefused = (): void => {
+    this.retryTimer = null;
+    if (!this.isOpen) return;
+    const through = this.refusedThrough;
+    this.retryStartedAt = this.frameNo;
+    const again: ClientFrame[] = [];
+    for (const [id, no] of this.resuming) {
+      if (no <= through) again.push({ type: 'resume', conversation_id: id, after_seq: 0 });
+    }
+    for (const [id, read] of this.reads) {
+      if (read.frame && read.frame <= through) {
+        read.frame = 0;
+        again.push({ type: 'read', conversation_id: id, seq: read.seq });
+      }
+    }
+    for (const sent of this.inFlight.values()) {
+      if (!sent.queued && sent.first <= through) sent.at = 0;
+    }
+    // Ahead of what was queued meanwhile; the sends follow, each conversation's oldest first (see `flush`).
+    this.outgoing = [...again, ...this.outgoing];
+    this.flush();
+    this.drain();
+  };
 
   get isOpen(): boolean {
     return this.socket?.readyState === WebSocket.OPEN;
@@ -296,6 +541,7 @@ export class MessagingClient {
     }
     switch (frame.type) {
       case 'ack':
+        this.answered(this.inFlight.get(frame.client_message_id)?.first);
         this.acknowledge(frame.client_message_id, {
           id: frame.message_id,
           conversation_id: frame.conversation_id,
@@ -306,17 +552,26 @@ export class MessagingClient {
           body: this.state.pending.find((p) => p.client_message_id === frame.client_message_id)?.body ?? '',
           created_at: frame.created_at,
         });
+        this.flush(); // the conversation's next message, if any
         break;
       case 'message': {
         const message = frame.message;
         if (message.sender_id === this.userId && this.state.pending.some((p) => p.client_message_id === message.client_message_id)) {
           this.acknowledge(message.client_message_id, message);
+          this.flush();
         } else {
           this.merge(message.conversation_id, [message]);
         }
         this.activityListeners.forEach((listener) => listener(message.conversation_id, message.sender_id !== this.userId));
         break;
       }
+      case 'resumed':
+        this.answered(this.resuming.get(frame.conversation_id));
+        this.resuming.delete(frame.conversation_id);
+        break;
+      case 'pong':
+        this.answered(this.pings.shift());
+        break;
       case 'typing':
         if (frame.user_id !== this.userId) {
           this.updateConversation(frame.conversation_id, (c) => ({ ...c, typingAt: Date.now() }));
@@ -330,9 +585,20 @@ export class MessagingClient {
         }
         break;
       case 'error': {
+        if (frame.code === 'rate_limited') {
+          this.rateLimited();
+          break;
+        }
         const failed = frame.ref ? this.state.pending.find((p) => p.client_message_id === frame.ref) : undefined;
-        if (failed && PERMANENT_ERRORS.has(frame.code)) this.markFailed(failed, frame.detail);
-        // Anything else (rate limits, a busy server) is retried by the tick with the same client_message_id.
+        if (failed) this.answered(this.inFlight.get(failed.client_message_id)?.first);
+        if (failed && PERMANENT_ERRORS.has(frame.code)) {
+          this.markFailed(failed, frame.detail);
+          this.inFlight.delete(failed.client_message_id);
+          this.flush(); // the conversation's next message no longer waits for this one
+        }
+        // A conversation refused for good is not resumed again; its `resumed` never comes.
+        if (frame.ref && PERMANENT_ERRORS.has(frame.code)) this.resuming.delete(frame.ref);
+        // Anything else (a busy server) is retried by the tick with the same client_message_id.
         break;
       }
       default:
@@ -343,7 +609,7 @@ export class MessagingClient {
   private acknowledge(clientMessageId: string, message: Message): void {
     const pending = this.state.pending.filter((p) => p.client_message_id !== clientMessageId);
     if (pending.length !== this.state.pending.length) this.set({ pending });
-    this.lastSent.delete(clientMessageId);
+    this.inFlight.delete(clientMessageId);
     void deletePending(clientMessageId);
     // An ack without a body (another tab wrote it) waits for the `message` frame that carries it.
     if (message.body) this.merge(message.conversation_id, [message]);
@@ -375,24 +641,31 @@ export class MessagingClient {
   /** Drops a message the server refused (or one the user no longer wants to send). */
   discard(clientMessageId: string): void {
     this.set({ pending: this.state.pending.filter((p) => p.client_message_id !== clientMessageId) });
+    this.inFlight.delete(clientMessageId);
     void deletePending(clientMessageId);
+    this.flush();
   }
 
-  /** Sends, in the order written, every pending message not sent recently over the socket. */
+  /**
+   * Sends each conversation's oldest pending message, unless it was sent recently. One at a time: the next goes
+   * after its `ack`, so a refused frame cannot let a later message be stored before it.
+   */
   private flush(): void {
-    if (!this.isOpen) return;
+    if (!this.isOpen || this.retryTimer) return;
     const now = Date.now();
+    const waiting = new Set<string>();
     for (const message of this.state.pending) {
-      if (message.failed) continue;
-      const sent = this.lastSent.get(message.client_message_id);
-      if (sent && now - sent < RESEND_AFTER_MS) continue;
-      this.sendFrame({
+      if (message.failed || waiting.has(message.conversation_id)) continue;
+      waiting.add(message.conversation_id);
+      const sent = this.inFlight.get(message.client_message_id);
+      if (sent && (sent.queued || now - sent.at < RESEND_AFTER_MS)) continue;
+      this.inFlight.set(message.client_message_id, { first: sent?.first ?? 0, at: now, queued: true });
+      this.enqueue({
         type: 'send',
         conversation_id: message.conversation_id,
         client_message_id: message.client_message_id,
         body: message.body,
       });
-      this.lastSent.set(message.client_message_id, now);
     }
   }
 
@@ -424,8 +697,27 @@ export class MessagingClient {
           break; // offline or a busy server: keep the order, try again later
         }
       }
+      await this.fillGaps();
     } finally {
       this.restFlushing = false;
+    }
+  }
+
+  /**
+   * While the socket is down, a message stored over REST may come after messages this tab never got (the other
+   * party wrote meanwhile): they are read over REST, so they show and the cursor can move past them. Otherwise
+   * the resume on reconnect replays them.
+   */
+  private async fillGaps(): Promise<void> {
+    for (const [id, held] of Object.entries(this.state.conversations)) {
+      const newest = held.messages.at(-1)?.seq ?? 0;
+      if (this.isOpen || newest <= held.lastSeq) continue;
+      try {
+        const after = held.lastSeq;
+        this.merge(id, await fetchMessagesAfter(id, after, newest), after);
+      } catch {
+        // Tried again on the next tick while the socket stays down.
+      }
     }
   }
 
@@ -434,25 +726,40 @@ export class MessagingClient {
   /** Tells the manager which conversations exist; new ones are resumed from the list's last_seq. */
   track(conversations: Conversation[]): void {
     for (const c of conversations) {
-      if (this.known.has(c.id)) continue;
-      this.known.set(c.id, c.last_seq);
-      if (this.isOpen && !this.state.conversations[c.id]) this.resume(c.id);
+      if (!this.known.has(c.id)) this.known.set(c.id, c.last_seq);
+      this.listed.set(c.id, { lastSeq: c.last_seq, closed: c.closed });
+      if (this.isOpen && !this.resumed.has(c.id) && this.needsResume(c.id)) this.resume(c.id);
     }
   }
 
-  /** Loads a conversation's history over REST (once); later messages come over the socket. */
-  async loadHistory(conversationId: string): Promise<void> {
-    if (this.conversation(conversationId).historyLoaded) return;
-    const messages = await fetchMessagesAfter(conversationId, 0);
-    this.merge(conversationId, messages);
-    this.updateConversation(conversationId, (c) => ({ ...c, historyLoaded: true }));
+  /**
+   * Loads a conversation's newest HISTORY_LIMIT messages over REST (once), up to its end: the socket resumes from
+   * there, so a window starting at the oldest message would leave out the newest. Later messages come over the
+   * socket. `listedLastSeq`: the conversation's last_seq as the list the page shows has it.
+   */
+  async loadHistory(conversationId: string, listedLastSeq = 0): Promise<void> {
+    const held = this.conversation(conversationId);
+    if (held.historyLoaded) return;
+    const newest = Math.max(
+      listedLastSeq,
+      this.listed.get(conversationId)?.lastSeq ?? 0,
+      this.cursor(conversationId),
+      held.messages.at(-1)?.seq ?? 0,
+    );
+    const from = Math.max(0, newest - HISTORY_LIMIT);
+    const messages = await fetchMessagesAfter(conversationId, from);
+    this.merge(conversationId, messages, from);
+    this.updateConversation(conversationId, (c) => ({ ...c, historyLoaded: true, historyFrom: from }));
   }
 
   /** Marks messages read up to `seq` (over the socket, else REST); the other party gets a receipt. */
   markRead(conversationId: string, seq: number): void {
     if (seq <= (this.readSent.get(conversationId) ?? 0)) return;
     this.readSent.set(conversationId, seq);
-    if (!this.sendFrame({ type: 'read', conversation_id: conversationId, seq })) {
+    // Kept until known to be taken: a refused receipt goes again (see `answered`, `retryRefused`).
+    this.reads.set(conversationId, { seq, frame: 0 });
+    if (!this.enqueue({ type: 'read', conversation_id: conversationId, seq })) {
+      this.reads.delete(conversationId);
       markReadRest(conversationId, seq).catch(() => this.readSent.delete(conversationId));
     }
   }
@@ -460,7 +767,9 @@ export class MessagingClient {
   typing(conversationId: string): void {
     const now = Date.now();
     if (now - (this.typingSent.get(conversationId) ?? 0) < TYPING_EVERY_MS) return;
-    if (this.sendFrame({ type: 'typing', conversation_id: conversationId })) this.typingSent.set(conversationId, now);
+    // Only worth sending now: behind other frames or a rate limit it would be stale.
+    if (this.retryTimer || this.outgoing.length > 0) return;
+    if (this.enqueue({ type: 'typing', conversation_id: conversationId })) this.typingSent.set(conversationId, now);
   }
 }
 

@@ -7,14 +7,17 @@ export async function fetchConversations(): Promise<Conversation[]> {
 }
 
 const PAGE = 200;
-/** At most 50 × 200 messages of history in one view; older ones would need paging back. */
-const MAX_PAGES = 50;
+/** How many of a conversation's newest messages a view loads; older ones would need paging back. */
+export const HISTORY_LIMIT = 10_000;
 
-/** Every message after `afterSeq`, in seq order, following the seq cursor. */
-export async function fetchMessagesAfter(conversationId: string, afterSeq: number): Promise<Message[]> {
+/**
+ * Every message after `afterSeq` (up to `untilSeq` when given), in seq order, following the seq cursor to the
+ * end: the caller picks where to start, so that nothing between there and the live end is left out.
+ */
+export async function fetchMessagesAfter(conversationId: string, afterSeq: number, untilSeq = Infinity): Promise<Message[]> {
   const items: Message[] = [];
   let after = afterSeq;
-  for (let page = 0; page < MAX_PAGES; page += 1) {
+  while (after < untilSeq) {
     const result = await unwrap(
       api.GET('/api/v1/conversations/{conversation_id}/messages', {
         params: { path: { conversation_id: conversationId }, query: { after_seq: after, limit: PAGE } },
