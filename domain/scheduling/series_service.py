@@ -7,7 +7,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain.audit.events import event_by
 from domain.scheduling.access import can_manage, visible_or_404
 from domain.scheduling.model import Appointment, AppointmentStatus, Modality
 from domain.scheduling.ports import SchedulingUnitOfWork
@@ -184,25 +183,19 @@ class SeriesService:
         freed: list[Freed] | None = None,
     ) -> list[Appointment]:
         """Without `freed`, the occurrences are replaced (a move of the series): never a late cancellation,
-        whoever edits the series. With it, they are abandoned: cancelled like one by one, times into `freed`."""
+        whoever edits the series. With it, they are abandoned, each as a plain cancel would be, times into `freed`."""
         by_id = {a.id: a for a in members}
         cancelled = []
         for appointment_id in change.cancel:
             appointment = by_id[appointment_id]
             if appointment.status is not AppointmentStatus.BOOKED:
                 continue
-            if freed is None:
-                self._scheduling.cancel_in(uow, principal, appointment, "Series changed", 0)
-            else:
-                window = await self._scheduling.cancellation_window(uow, appointment)
-                freed.append(self._scheduling.cancel_in(uow, principal, appointment, reason, window))
-            await uow.appointments.save(appointment)
-            await uow.reminders.cancel_pending(appointment.id)
             if freed is not None:
-                await uow.audit.append(
-                    event_by(principal, "appointment.cancel", "appointment", appointment.id, self._clock.now())
-                )
-                await self._scheduling.missed_in(uow, appointment)
+                freed.append(await self._scheduling.abandon_in(uow, principal, appointment, reason))
+            else:
+                self._scheduling.cancel_in(uow, principal, appointment, "Series changed", 0)
+                await uow.appointments.save(appointment)
+                await uow.reminders.cancel_pending(appointment.id)
             cancelled.append(appointment)
         if change.updated_series is not None:
             await uow.series.save(change.updated_series)

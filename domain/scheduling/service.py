@@ -361,14 +361,23 @@ class SchedulingService:
     async def cancel(self, principal: Principal, appointment_id: uuid.UUID, reason: str | None) -> Appointment:
         async with self._uow() as uow:
             appointment = await self._managed(uow, principal, appointment_id)
-            freed = self.cancel_in(uow, principal, appointment, reason, await self._window(uow, appointment))
-            await uow.appointments.save(appointment)
-            await uow.reminders.cancel_pending(appointment.id)
-            await uow.audit.append(self._event(principal, "appointment.cancel", "appointment", appointment.id))
-            await self.missed_in(uow, appointment)
+            freed = await self.abandon_in(uow, principal, appointment, reason)
             await uow.commit()
         await self._freed(freed)
         return appointment
+
+    async def abandon_in(
+        self, uow: SchedulingUnitOfWork, principal: Principal, appointment: Appointment, reason: str | None
+    ) -> Freed:
+        """Inside the caller's transaction: `appointment` cancelled by `principal` and saved. Inside the policy's
+        window a client's cancellation is late (and billed), pending reminders go, it is audited. The caller offers
+        the returned time to the waitlist after its commit (see `released`)."""
+        freed = self.cancel_in(uow, principal, appointment, reason, await self._window(uow, appointment))
+        await uow.appointments.save(appointment)
+        await uow.reminders.cancel_pending(appointment.id)
+        await uow.audit.append(self._event(principal, "appointment.cancel", "appointment", appointment.id))
+        await self.missed_in(uow, appointment)
+        return freed
 
     def cancel_in(
         self, uow: SchedulingUnitOfWork, principal: Principal, appointment: Appointment, reason: str | None, window: int
@@ -470,10 +479,6 @@ class SchedulingService:
         missed = appointment.status in (AppointmentStatus.LATE_CANCELLED, AppointmentStatus.NO_SHOW)
         if missed and self._on_missed is not None:
             await self._on_missed(uow, appointment)
-
-    async def cancellation_window(self, uow: SchedulingUnitOfWork, appointment: Appointment) -> int:
-        """Hours before the start inside which a client's cancellation of `appointment` is late."""
-        return await self._window(uow, appointment)
 
     async def _window(self, uow: SchedulingUnitOfWork, appointment: Appointment) -> int:
         """The window of the policy the client accepted; without one, the profile's current window."""
