@@ -415,7 +415,7 @@ class MessagingService:
                 return False
             previous = await uow.conversations.notified_at(conversation_id, user_id)
             if not await uow.conversations.claim_notification(conversation_id, user_id, now, self._notify_throttle):
-                last = await uow.conversations.notified_at(conversation_id, user_id)
+                last = previous  # a refused claim changed nothing (and the conversation's lock is held)
                 if last is not None:
                     later = await uow.conversations.first_unread(
                         conversation_id, user_id, cursor, last + self._notify_throttle - self._notify_after
