@@ -8,13 +8,13 @@ import unicodedata
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from domain.audit.events import AuditEvent, Outcome
 from domain.identity.model import LoginSession, Practice, PracticeKind, RefreshToken, SessionPolicies, User
 from domain.identity.passwords import check_password
 from domain.identity.ports import AccessTokens, IdentityUnitOfWork, PasswordHasher
 from domain.identity.throttle import ThrottleRule, after_failure, blocked_for
+from domain.scheduling.localtime import load_zone
 from domain.shared.errors import AuthenticationFailed, NotFound, RateLimited, SessionRevoked, ValidationFailed
 from domain.shared.phone import normalise_phone
 from domain.shared.ports import Clock, IdGenerator
@@ -51,17 +51,6 @@ class Me:
 class ThrottleRules:
     account: ThrottleRule
     address: ThrottleRule
-
-
-def _check_zone(name: str) -> None:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a directory of zones, e.g. "America"
-        raise ValidationFailed(
-            f"Unknown time zone {name!r}; use an IANA name such as Europe/London.",
-            code="invalid_timezone",
-            field="timezone",
-        ) from None
 
 
 def normalize_email(email: str) -> str:
@@ -106,7 +95,7 @@ class IdentityService:
         display_name = cmd.display_name.strip()
         if not display_name:
             raise ValidationFailed("A display name is required.", field="display_name")
-        _check_zone(cmd.timezone)
+        load_zone(cmd.timezone)
         check_password(cmd.password, email=email, display_name=display_name)
         password_hash = await self._hasher.hash(cmd.password)
         now = self._clock.now()
@@ -269,7 +258,7 @@ class IdentityService:
         display_name = display_name.strip()
         if not display_name:
             raise ValidationFailed("A display name is required.", field="display_name")
-        _check_zone(timezone)
+        load_zone(timezone)
         if phone is not None:
             phone = normalise_phone(phone)  # the same rule as PUT /me/phone: one number, one form
         async with self._uow() as uow:

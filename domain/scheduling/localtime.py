@@ -24,12 +24,15 @@ _ONE_SECOND = timedelta(seconds=1)
 
 def load_zone(name: str, *, field: str = "timezone") -> ZoneInfo:
     """The IANA zone `name`, or `ValidationFailed(code="invalid_timezone")`."""
+    unknown = ValidationFailed(
+        f"Unknown time zone {name!r}; use an IANA name such as Europe/London.", code="invalid_timezone", field=field
+    )
     if not name or name != name.strip() or len(name) > 64:
-        raise ValidationFailed(f"Unknown time zone {name!r}.", code="invalid_timezone", field=field)
+        raise unknown
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # OSError: a directory, e.g. "America"
-        raise ValidationFailed(f"Unknown time zone {name!r}.", code="invalid_timezone", field=field) from exc
+        raise unknown from exc
 
 
 def ensure_utc(moment: datetime, *, field: str) -> datetime:
