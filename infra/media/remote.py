@@ -48,9 +48,9 @@ class RemoteRelay:
         response = _ok(await self._request("GET", f"{_room(room_id)}/participants"))
         return [str(p) for p in response.json()["participants"]]
 
-    async def _request(self, method: str, url: str, **kwargs: object) -> httpx.Response:
+    async def _request(self, method: str, url: str, json: dict[str, str] | None = None) -> httpx.Response:
         try:
-            return await self._http.request(method, url, **kwargs)  # type: ignore[arg-type]
+            return await self._http.request(method, url, json=json)
         except httpx.TransportError as exc:
             # Callers answer a frame with it (a problem code), rather than closing the socket with 1011.
             raise RelayUnavailable("The media relay is not answering; try again shortly.") from exc
