@@ -135,13 +135,20 @@ async def test_a_decline_then_another_card(api, clock, care, container, fake):
     assert len(keys) == 2 and keys[0] != keys[1], "a new attempt after a decline uses a new provider key"
 
 
-async def test_refunds_in_part_then_the_rest(api, clock, care, container, fake):
+async def _paid_invoice(api, clock, care, container) -> dict:
+    """A held session's invoice, paid by the client's card."""
     await hold_session(api, clock, care)
     await complete(container, care, {Modality.VIDEO: 50})
     [invoice] = await _invoices(api, care.client)
-    await api.post(
+    paid = await api.post(
         f"/api/v1/invoices/{invoice['id']}/payments", json={"payment_method_id": PM_VISA}, headers=care.client.headers
     )
+    assert paid.status_code == 201, paid.text
+    return invoice
+
+
+async def test_refunds_in_part_then_the_rest(api, clock, care, container, fake):
+    invoice = await _paid_invoice(api, clock, care, container)
     url = f"/api/v1/invoices/{invoice['id']}/refunds"
     by_client = await api.post(url, json={"amount_minor": 5000}, headers=care.client.headers)
     assert by_client.status_code == 403
@@ -161,12 +168,7 @@ async def test_refunds_in_part_then_the_rest(api, clock, care, container, fake):
 async def test_a_refund_retried_after_its_answer_was_lost_is_made_once(api, clock, care, container, fake):
     # Stripe made the refund, every answer was lost (503 to the therapist), its webhook recorded it; the therapist
     # then retries with the same Idempotency-Key: the provider must see the same key, not a "second refund" one.
-    await hold_session(api, clock, care)
-    await complete(container, care, {Modality.VIDEO: 50})
-    [invoice] = await _invoices(api, care.client)
-    await api.post(
-        f"/api/v1/invoices/{invoice['id']}/payments", json={"payment_method_id": PM_VISA}, headers=care.client.headers
-    )
+    invoice = await _paid_invoice(api, clock, care, container)
     url = f"/api/v1/invoices/{invoice['id']}/refunds"
     headers = {**care.therapist.headers, "Idempotency-Key": "refund-once"}
     fake.lose_next = 3  # the request and both of the gateway's retries

@@ -96,6 +96,14 @@ async def test_series_bounds_are_validated(api, therapist):
     assert neither.status_code == 422 and neither.json()["code"] == "invalid_recurrence"
 
 
+async def _booked_series(api, therapist, client, start: str, count: int) -> dict:
+    response = await api.post(
+        "/api/v1/appointment-series", json=_series(therapist, start, count=count), headers=client.headers
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
 async def _occurrences(api, client) -> list[dict]:
     items = (await api.get("/api/v1/appointments?limit=100", headers=client.headers)).json()["items"]
     return sorted(items, key=lambda a: a["start"])
@@ -103,13 +111,7 @@ async def _occurrences(api, client) -> list[dict]:
 
 async def test_edit_this_occurrence_moves_only_it(api, therapist):
     client = await signed_up(api, "client")
-    series = (
-        await api.post(
-            "/api/v1/appointment-series",
-            json=_series(therapist, "2026-12-07T15:00:00Z", count=3),
-            headers=client.headers,
-        )
-    ).json()
+    series = await _booked_series(api, therapist, client, "2026-12-07T15:00:00Z", 3)
     second = series["occurrences"][1]["appointment"]
     moved = await api.post(
         f"/api/v1/appointments/{second['id']}/reschedule",
@@ -123,13 +125,7 @@ async def test_edit_this_occurrence_moves_only_it(api, therapist):
 
 async def test_edit_this_and_following_splits_the_series(api, therapist):
     client = await signed_up(api, "client")
-    series = (
-        await api.post(
-            "/api/v1/appointment-series",
-            json=_series(therapist, "2026-12-07T15:00:00Z", count=4),
-            headers=client.headers,
-        )
-    ).json()
+    series = await _booked_series(api, therapist, client, "2026-12-07T15:00:00Z", 4)
     third = series["occurrences"][2]["appointment"]
     moved = await api.post(
         f"/api/v1/appointments/{third['id']}/reschedule",
@@ -147,13 +143,7 @@ async def test_edit_this_and_following_splits_the_series(api, therapist):
 
 async def test_a_refused_move_of_this_and_following_changes_nothing(api, therapist, database_url):
     client = await signed_up(api, "client")
-    series = (
-        await api.post(
-            "/api/v1/appointment-series",
-            json=_series(therapist, "2026-12-07T15:00:00Z", count=4),
-            headers=client.headers,
-        )
-    ).json()
+    series = await _booked_series(api, therapist, client, "2026-12-07T15:00:00Z", 4)
     before = await _occurrences(api, client)
     third = series["occurrences"][2]["appointment"]
     refused = await api.post(
@@ -174,13 +164,7 @@ async def test_a_refused_move_of_this_and_following_changes_nothing(api, therapi
 
 async def test_cancel_this_and_following(api, therapist):
     client = await signed_up(api, "client")
-    series = (
-        await api.post(
-            "/api/v1/appointment-series",
-            json=_series(therapist, "2026-12-07T15:00:00Z", count=4),
-            headers=client.headers,
-        )
-    ).json()
+    series = await _booked_series(api, therapist, client, "2026-12-07T15:00:00Z", 4)
     second = series["occurrences"][1]["appointment"]
     response = await api.post(
         f"/api/v1/appointments/{second['id']}/cancel", json={"scope": "this_and_following"}, headers=client.headers
@@ -193,13 +177,7 @@ async def test_cancel_this_and_following(api, therapist):
 async def test_cancelling_this_and_following_late_is_a_late_cancellation_of_this_one(api, clock, therapist):
     # As a plain cancel would be: inside the window (24 h) it is late (billed), with the client's reason.
     client = await signed_up(api, "client")
-    series = (
-        await api.post(
-            "/api/v1/appointment-series",
-            json=_series(therapist, "2026-12-07T15:00:00Z", count=3),
-            headers=client.headers,
-        )
-    ).json()
+    series = await _booked_series(api, therapist, client, "2026-12-07T15:00:00Z", 3)
     first = series["occurrences"][0]["appointment"]
     clock.set(datetime(2026, 12, 7, 12, 0, tzinfo=UTC))  # three hours before the first occurrence
     await relogin(api, client)
@@ -220,13 +198,7 @@ async def test_cancelling_this_and_following_late_is_a_late_cancellation_of_this
 
 async def test_cancelling_one_occurrence_leaves_the_others(api, therapist):
     client = await signed_up(api, "client")
-    series = (
-        await api.post(
-            "/api/v1/appointment-series",
-            json=_series(therapist, "2026-12-07T15:00:00Z", count=3),
-            headers=client.headers,
-        )
-    ).json()
+    series = await _booked_series(api, therapist, client, "2026-12-07T15:00:00Z", 3)
     middle = series["occurrences"][1]["appointment"]
     await api.post(f"/api/v1/appointments/{middle['id']}/cancel", json={}, headers=client.headers)
     statuses = [a["status"] for a in await _occurrences(api, client)]
@@ -235,13 +207,7 @@ async def test_cancelling_one_occurrence_leaves_the_others(api, therapist):
 
 async def test_a_stranger_cannot_touch_a_series(api, therapist):
     client, stranger = await signed_up(api, "client"), await signed_up(api, "client")
-    series = (
-        await api.post(
-            "/api/v1/appointment-series",
-            json=_series(therapist, "2026-12-07T15:00:00Z", count=2),
-            headers=client.headers,
-        )
-    ).json()
+    series = await _booked_series(api, therapist, client, "2026-12-07T15:00:00Z", 2)
     first = series["occurrences"][0]["appointment"]
     response = await api.post(
         f"/api/v1/appointments/{first['id']}/cancel", json={"scope": "this_and_following"}, headers=stranger.headers
