@@ -93,6 +93,7 @@ async def websocket(socket: WebSocket, ticket: str = "") -> None:
     hub.add(connection)
     watchdog = asyncio.create_task(_watch_session(hub, connection))
     try:
+        await hub.go_live(connection)
         while True:
             message = await socket.receive()
             if message["type"] == "websocket.disconnect":

@@ -65,6 +65,17 @@ class Connection:
         # them (see Hub._push). Keyed by conversation too: the user's other device may use the same id elsewhere.
         self.sending: set[tuple[uuid.UUID, str]] = set()
         self.calls = calls.CallState()
+        # True once `Hub.go_live` has set a cursor for every conversation the user had when the socket opened: any
+        # conversation without a cursor is then newer than the socket, so all of it is delivered.
+        self.live = False
+
+    def start_of(self, conversation_id: uuid.UUID, announced: int) -> int:
+        """The seq after which this socket has had everything of `conversation_id`: its cursor; for a conversation
+        it has none for, 0 once live (the conversation is new), else just before the announced message."""
+        known = self.cursors.get(conversation_id)
+        if known is not None:
+            return known
+        return 0 if self.live else max(0, announced - 1)
 
     async def send(self, frame: BaseModel) -> None:
         await self.socket.send_text(frame.model_dump_json())
@@ -108,6 +119,25 @@ class Hub:
         if connection.calls.cursors:
             self._spawn(calls.leave_all(self.sessions, connection))
 
+    async def go_live(self, connection: Connection) -> None:
+        """Right after `add`: a cursor at each of the user's conversations' current end, so every later message
+        reaches the socket whatever order the doorbells of different processes arrive in. Without it a socket
+        that never resumed a conversation went live from the first doorbell it heard, and an earlier message
+        another process committed (and rang) later was skipped as already past. Deliveries wait on the lock."""
+        async with connection.lock:
+            try:
+                summaries = await self._messaging.conversations(connection.principal)
+            except Exception as exc:  # the socket still works, live from each announced message as before
+                log.warning("ws.go_live_failed", error_type=type(exc).__name__)
+                return
+            for summary in summaries:
+                conversation = summary.conversation
+                # A delivery that got in first (its doorbell rang before this read) moved the cursor on already.
+                connection.cursors.setdefault(conversation.id, conversation.last_seq)
+                connection.membership[conversation.id] = True
+                self._remember(conversation)
+            connection.live = True
+
     def allow(self, principal: Principal) -> bool:
         return self._buckets[principal.user_id].take()
 
@@ -149,14 +179,17 @@ class Hub:
 
     def on_stored(self, conversation: Conversation, stored: Sequence[Message]) -> None:
         """Called by the messaging service in this process right after a commit: push from memory."""
-        self._participants[conversation.id] = (conversation.client_id, conversation.therapist_id)
-        if len(self._participants) > _KNOWN_CONVERSATIONS:
-            # Forget the oldest: a miss only fans the doorbell out to every local socket, which re-check access.
-            del self._participants[next(iter(self._participants))]
+        self._remember(conversation)
         for user in (conversation.client_id, conversation.therapist_id):
             for connection in list(self._by_user.get(user, ())):
                 if not self._skip_own(connection, conversation.id, stored):
                     self._spawn(self._push(connection, conversation.id, list(stored)))
+
+    def _remember(self, conversation: Conversation) -> None:
+        self._participants[conversation.id] = (conversation.client_id, conversation.therapist_id)
+        if len(self._participants) > _KNOWN_CONVERSATIONS:
+            # Forget the oldest: a miss only fans the doorbell out to every local socket, which re-check access.
+            del self._participants[next(iter(self._participants))]
 
     @staticmethod
     def _skip_own(connection: Connection, conversation_id: uuid.UUID, stored: Sequence[Message]) -> bool:
@@ -175,9 +208,7 @@ class Hub:
         # rule `_participates` checks through the domain.
         connection.membership[conversation_id] = True
         async with connection.lock:
-            known = connection.cursors.get(conversation_id)
-            # A conversation this socket never resumed goes live from the announced message on (as `deliver`).
-            after = known if known is not None else stored[0].seq - 1
+            after = connection.start_of(conversation_id, stored[0].seq)
             if after >= stored[-1].seq or after < stored[0].seq - 1:
                 # Already delivered (its doorbell came first), or the socket is behind and what lies between is
                 # only in the database: its own messages come with that read like any other.
@@ -225,13 +256,12 @@ class Hub:
             return
         async with connection.lock:
             known = connection.cursors.get(conversation_id)
-            if known is None and seq is None:
+            if known is None and seq is None and not connection.live:
                 return
             if known is not None and seq is not None and known >= seq:
                 # Everything committed with `seq` was delivered with it (a commit is read, or pushed, whole).
                 return
-            # A conversation this socket never resumed goes live from the announced message on.
-            after: int = known if known is not None else max(0, (seq or 1) - 1)
+            after = connection.start_of(conversation_id, seq or 1)
             try:
                 while True:
                     page = await self._messaging.messages(

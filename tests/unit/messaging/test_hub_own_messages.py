@@ -3,28 +3,18 @@ message the user's other device sent into another conversation with the same cli
 
 from __future__ import annotations
 
-import asyncio
-import json
 import uuid
 from datetime import UTC, datetime
 from types import SimpleNamespace
-from typing import Any
 
 from api.ws.hub import Connection, Hub
 from domain.messaging.bus import BusEvent
 from domain.messaging.model import Conversation, Message, MessageKind
 from domain.shared.principal import Principal, Role
+from tests.unit.messaging.hub_fakes import FakeSocket, settle
 
 THERAPIST = uuid.uuid4()
 NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
-
-
-class FakeSocket:
-    def __init__(self) -> None:
-        self.frames: list[dict[str, Any]] = []
-
-    async def send_text(self, text: str) -> None:
-        self.frames.append(json.loads(text))
 
 
 def _conversation() -> Conversation:
@@ -33,11 +23,6 @@ def _conversation() -> Conversation:
 
 def _message(conversation: Conversation, seq: int, client_message_id: str) -> Message:
     return Message(uuid.uuid4(), conversation.id, seq, THERAPIST, client_message_id, MessageKind.USER, "hi", NOW)
-
-
-async def _settle(hub: Hub) -> None:
-    while hub._tasks:
-        await asyncio.gather(*list(hub._tasks))
 
 
 def _laptop(hub: Hub) -> tuple[FakeSocket, Connection]:
@@ -61,13 +46,13 @@ async def test_only_the_message_this_socket_sent_is_left_to_its_ack():
 
     # Meanwhile the therapist's phone used the same client_message_id in the second conversation.
     hub.on_stored(second, [_message(second, 8, "same-id")])
-    await _settle(hub)
+    await settle(hub)
     assert [(f["type"], f["message"]["seq"]) for f in socket.frames] == [("message", 8)]
     assert laptop.cursors[second.id] == 8
 
     # The laptop's own message: no frame, its ack carries it; the cursor still moves on.
     hub.on_stored(first, [_message(first, 5, "same-id")])
-    await _settle(hub)
+    await settle(hub)
     assert len(socket.frames) == 1
     assert laptop.cursors[first.id] == 5 and not laptop.sending
 
@@ -81,7 +66,7 @@ async def test_a_batch_mixing_own_and_other_messages_pushes_the_others_in_order(
     stored = [_message(conversation, 2, "phone-1"), _message(conversation, 3, "mine"), _message(conversation, 4, "x")]
 
     hub.on_stored(conversation, stored)
-    await _settle(hub)
+    await settle(hub)
     assert [f["message"]["seq"] for f in socket.frames] == [2, 4]
     assert laptop.cursors[conversation.id] == 4 and not laptop.sending
 
@@ -92,7 +77,7 @@ async def test_a_doorbell_for_what_the_socket_already_has_starts_no_delivery():
     conversation = _conversation()
     _, laptop = _laptop(hub)
     hub.on_stored(conversation, [_message(conversation, 1, "phone-1")])
-    await _settle(hub)
+    await settle(hub)
     assert laptop.cursors[conversation.id] == 1
 
     await hub.on_event(BusEvent("message", conversation_id=conversation.id, seq=1))
