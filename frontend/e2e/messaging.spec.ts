@@ -2,6 +2,7 @@ import { expect, test } from '@playwright/test';
 import {
   bookedPair,
   clientLabelOf,
+  controlSocket,
   messageLog,
   openConversation,
   openWithControlledSocket,
@@ -11,7 +12,7 @@ import {
   storedMessages,
   unreadCount,
 } from './messaging';
-import { bookableTherapist, logIn } from './scheduling';
+import { bookableTherapist, bookFirstSlot, CLIENT_ZONE, logIn, registerViaApi } from './scheduling';
 
 // Two users registered and signed in, in two browser contexts: more than the default 30 s on a busy machine.
 test.describe.configure({ timeout: 60_000 });
@@ -182,6 +183,43 @@ test('frames refused by the rate limit are sent again: the missed messages, the 
   await expect.poll(() => unreadCount(request, client, conversationId), { timeout: 20_000 }).toBe(0);
   expect(receiptRefused).toBe(true);
   expect(socket.refusals, 'the server refused each of them').toBeGreaterThanOrEqual(3);
+});
+
+test('a therapist with more conversations than the frame burst resumes them all, paced under the rate limit', async ({
+  page,
+  request,
+}) => {
+  test.setTimeout(120_000);
+  // The tab's own budget (connection.ts): 20 frames at once, then 10 a second.
+  const burst = 20;
+  const perSecond = 10;
+  const therapist = await bookableTherapist(request);
+  const clients = await Promise.all(Array.from({ length: burst + 4 }, () => registerViaApi(request, 'client', CLIENT_ZONE)));
+  for (const client of clients) await bookFirstSlot(request, client, therapist, 20, 'video');
+
+  const socket = await controlSocket(page);
+  await logIn(page, therapist);
+  await page.getByRole('navigation', { name: 'Therapist area' }).getByRole('link', { name: 'Messages' }).click();
+  await expect(page.getByRole('list', { name: 'Conversations' }).getByRole('listitem')).toHaveCount(clients.length);
+
+  const resumed = () => socket.written.filter((w) => w.frame.type === 'resume').map((w) => w.frame.conversation_id!);
+  await expect.poll(() => new Set(resumed()).size, { timeout: 20_000 }).toBe(clients.length);
+  // Frame k (from 0) cannot leave before (k - 19) / 10 s after the first; 150 ms of slack for the test's own relay.
+  const first = socket.written[0]!.at;
+  socket.written.forEach(({ at }, k) => {
+    if (k >= burst) expect(at - first, `frame ${k}`).toBeGreaterThanOrEqual(((k - burst + 1) * 1000) / perSecond - 150);
+  });
+  expect(socket.refusals).toBe(0);
+
+  // The conversation resumed last is live: a message to it shows as unread in the list.
+  const lastId = resumed().at(-1)!;
+  const listed = await request.get('/api/v1/conversations', { headers: { Authorization: `Bearer ${therapist.token}` } });
+  const { items } = (await listed.json()) as { items: { id: string; client_id: string }[] };
+  const client = clients.find((c) => c.id === items.find((c) => c.id === lastId)!.client_id)!;
+  await postAs(request, client, lastId, `Are you there? ${Date.now()}`);
+  await expect(
+    page.getByRole('list', { name: 'Conversations' }).getByRole('link', { name: new RegExp(`^${clientLabelOf(client)}\\s*\\d+ unread`) }),
+  ).toBeVisible();
 });
 
 test('a conversation longer than the view keeps opens at its newest messages and goes live from there', async ({

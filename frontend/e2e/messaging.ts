@@ -94,6 +94,8 @@ export interface ClientFrame {
 export interface SocketControl {
   /** How many `rate_limited` errors the page got for its own frames. */
   readonly refusals: number;
+  /** Every frame the page wrote, with when (ms since the epoch), oldest first. */
+  readonly written: { frame: ClientFrame; at: number }[];
   /**
    * Frames for which this returns true are refused by the server's real rate limit: just before such a frame, the
    * user's whole frame budget is spent on the same socket (as the user's other tabs spend it; the server handles a
@@ -114,6 +116,7 @@ export async function controlSocket(page: Page): Promise<SocketControl> {
   let current: { page: WebSocketRoute; server: WebSocketRoute } | null = null;
   const control = {
     refusals: 0,
+    written: [] as { frame: ClientFrame; at: number }[],
     refuse: (() => false) as (frame: ClientFrame) => boolean,
     async drop() {
       const routed = current;
@@ -133,7 +136,9 @@ export async function controlSocket(page: Page): Promise<SocketControl> {
       let allAnswered = () => {};
       let forwarding = Promise.resolve();
       ws.onMessage((message) => {
-        const refused = control.refuse(JSON.parse(String(message)) as ClientFrame);
+        const frame = JSON.parse(String(message)) as ClientFrame;
+        control.written.push({ frame, at: Date.now() });
+        const refused = control.refuse(frame);
         forwarding = forwarding.then(async () => {
           if (!refused) {
             server.send(message);
