@@ -66,6 +66,17 @@ _QUOTING = {
     "invalid_budget": "A budget is 0 to 10,000,000 in minor units of an ISO 4217 currency such as 'USD'.",
 }
 
+_NO_LONGER_FITS = {
+    RuleCode.NOT_LICENSED: "they are not licensed where you live",
+    RuleCode.NOT_ACCEPTING: "they are not accepting new clients",
+    RuleCode.CASELOAD_FULL: "no places left",
+    RuleCode.LANGUAGE_NOT_SPOKEN: "they do not offer sessions in your language",
+    RuleCode.MODALITY_NOT_OFFERED: "they do not offer the kinds of session you asked for",
+    RuleCode.OVER_BUDGET: "their price is now over your budget",
+    RuleCode.PRICE_UNKNOWN: "they have no published price for your session length",
+    RuleCode.CURRENCY_MISMATCH: "their prices are not in your budget's currency",
+}
+
 
 def _aad(intake_id: uuid.UUID, client_id: uuid.UUID) -> AadContext:
     return AadContext.of("intakes", intake_id, "body", client=client_id)
@@ -389,9 +400,9 @@ class MatchingService:
         chosen = pool.get(therapist_id)
         failure = first_failure(intake, chosen.candidate) if chosen is not None else None
         if chosen is None or failure is not None:
-            why = failure.reason if failure is not None else "not accepting new clients"
-            if failure is not None and failure.code is RuleCode.CASELOAD_FULL:
-                why = "no places left"  # the reason's counts (clients, capacity) are the practice's business
+            # Fixed words, never the rule's own reason: those quote the intake's answers (where the client lives,
+            # their language, their budget) or the practice's caseload, and neither goes into an error body.
+            why = _NO_LONGER_FITS[failure.code] if failure is not None else _NO_LONGER_FITS[RuleCode.NOT_ACCEPTING]
             raise Conflict(f"This therapist can no longer take you: {why}.", code="therapist_unavailable")
         return chosen
 

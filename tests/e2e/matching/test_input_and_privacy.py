@@ -182,3 +182,28 @@ async def test_a_refused_answer_is_not_quoted_back(api, field, secret):
     assert response.status_code == 422, response.text
     assert response.json()["code"].startswith("invalid_")
     assert "canary" not in response.text
+
+
+async def test_a_choice_refused_by_a_rule_does_not_quote_the_intake(api):
+    fit = await therapist(api, "Dr. Price Rise")
+    client = await signed_up(api, "client")
+    await submitted(api, client, payment={"kind": "budget", "max_amount_minor": 12345, "currency": "USD"})
+    match = await suggestions(api, client)
+    assert match["suggestions"][0]["therapist_id"] == fit.id
+
+    # The price goes over the client's budget between suggestion and choice.
+    current = await api.get("/api/v1/therapists/me/profile", headers=fit.headers)
+    body = {k: v for k, v in current.json().items() if k not in ("therapist_id", "version")}
+    raised = await api.put(
+        "/api/v1/therapists/me/profile",
+        json={**body, "rates": [{"duration_minutes": 50, "amount_minor": 20000, "currency": "USD"}]},
+        headers={**fit.headers, "If-Match": current.headers["etag"]},
+    )
+    assert raised.status_code == 200, raised.text
+    refused = await api.post(
+        f"/api/v1/matches/{match['id']}/choice", json={"therapist_id": fit.id}, headers=client.headers
+    )
+    assert refused.status_code == 409 and refused.json()["code"] == "therapist_unavailable"
+    detail = refused.json()["detail"]
+    assert "over your budget" in detail
+    assert "123" not in detail and "$" not in detail, "intake answers never go into an error body"

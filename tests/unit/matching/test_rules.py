@@ -234,3 +234,10 @@ def test_traits_never_make_a_rule_pass() -> None:
     candidate = Candidate(unlicensed.profile, 0, perfect_traits, unlicensed.office_hours)
     client: Intake = intake(payment=Insurance("Aetna"), faith_based=True, lgbtq_affirming=True)
     assert suggest(client, [candidate], now=NOW) == []
+
+
+def test_every_rule_has_words_for_a_refused_choice_that_quote_nothing():
+    from domain.matching.service import _NO_LONGER_FITS
+
+    assert set(_NO_LONGER_FITS) == set(RuleCode)
+    assert not any(ch.isdigit() for text in _NO_LONGER_FITS.values() for ch in text)
