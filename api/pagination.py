@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
 from api.errors import ApiProblem
 
@@ -34,8 +34,13 @@ def parse_time_id_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | Non
         return None
     moment, ident = decode(cursor, 2)
     try:
-        return datetime.fromisoformat(moment), uuid.UUID(ident)
-    except ValueError:
+        # Only what `time_id_cursor` writes: an aware moment PostgreSQL can compare (a crafted year 1 or 9999
+        # with an offset would overflow in the driver, a naive one would be read in the server's zone).
+        parsed = datetime.fromisoformat(moment)
+        if parsed.tzinfo is None or not 1900 <= parsed.astimezone(UTC).year <= 2999:
+            raise ValueError
+        return parsed, uuid.UUID(ident)
+    except (ValueError, OverflowError):
         raise ApiProblem(422, "invalid_cursor", "The cursor is not one this API gave out.") from None
 
 

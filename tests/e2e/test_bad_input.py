@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
-from tests.support.users import register
+from api import pagination
+from tests.support.users import register, signed_up
 
 
 def _problem(response, status: int, code: str) -> dict:
@@ -122,3 +125,11 @@ async def test_nul_characters_are_refused_not_a_500(api):
     _problem(body, 422, "validation_failed")
     form = await api.post("/api/v1/auth/token", data={"username": "a\x00@example.com", "password": "x"})
     _problem(form, 422, "validation_failed")
+
+
+async def test_a_crafted_time_cursor_is_refused_not_a_500(api):
+    user = await signed_up(api, "therapist")
+    for moment in ("0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-14:00", "2026-11-28T09:00", "1899-12-31T23:00Z"):
+        cursor = pagination.encode(moment, str(uuid.uuid4()))
+        for path in ("/api/v1/appointments", "/api/v1/invoices", "/api/v1/charges"):
+            _problem(await api.get(path, params={"cursor": cursor}, headers=user.headers), 422, "invalid_cursor")
