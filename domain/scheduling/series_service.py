@@ -64,9 +64,19 @@ class SeriesService:
             therapist = await uow.users.get(request.therapist_id)
             if therapist is None or therapist.role is not Role.THERAPIST or therapist.practice_id is None:
                 raise NotFound("No such therapist.")
-            client_id = principal.user_id if principal.role is Role.CLIENT else request.client_id
-            if client_id is None:
-                raise NotFound("No such client.")
+            # The same rule as a single booking, checked before the series row exists: a therapist books only
+            # for a client in their care (an unknown id was a foreign-key 500, telling ids of users apart).
+            client_id = await self._scheduling._booking_client(
+                uow,
+                principal,
+                BookingRequest(
+                    therapist_id=therapist.id,
+                    start=request.first_start,
+                    duration_minutes=request.duration_minutes,
+                    modality=request.modality,
+                    client_id=request.client_id,
+                ),
+            )
             profile = await self._scheduling._profile(uow, therapist.id)
             series = new_series(
                 id=self._ids.new(),

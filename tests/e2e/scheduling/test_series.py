@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 
 from tests.e2e.scheduling.conftest import booking
@@ -226,3 +227,27 @@ async def test_other_therapists_series_is_not_bookable_into_a_busy_client(api, t
         "/api/v1/appointment-series", json=_series(other, "2026-12-07T15:30:00Z", count=2), headers=client.headers
     )
     assert clash.status_code == 409 and clash.json()["code"] == "slot_taken"
+
+
+async def test_a_therapist_books_a_series_only_for_a_client_in_their_care(api, therapist):
+    stranger = await signed_up(api, "client")  # a user, but never booked with this therapist
+    for client_id in (stranger.id, str(uuid.uuid4())):
+        refused = await api.post(
+            "/api/v1/appointment-series",
+            json=_series(therapist, "2026-12-07T15:00:00Z", count=2, client_id=client_id),
+            headers=therapist.headers,
+        )
+        assert refused.status_code == 404 and refused.json()["code"] == "not_found", refused.text
+
+    client = await signed_up(api, "client")
+    first = await api.post(
+        "/api/v1/appointments", json=booking(therapist, "2026-12-01T15:00:00Z"), headers=client.headers
+    )
+    assert first.status_code == 201, first.text
+    booked = await api.post(
+        "/api/v1/appointment-series",
+        json=_series(therapist, "2026-12-07T15:00:00Z", count=2, client_id=client.id),
+        headers=therapist.headers,
+    )
+    assert booked.status_code == 201, booked.text
+    assert [o["status"] for o in booked.json()["occurrences"]] == ["booked", "booked"]
