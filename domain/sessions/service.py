@@ -162,8 +162,9 @@ class SessionService:
             await self._event(uow, appointment.id, EventKind.CHECKED_IN, principal.user_id, now)
             if not check_in.private and session.modality is not Modality.CHAT:
                 session.modality = Modality.CHAT
+                # Without the reason: "not alone" is the client's answer, sealed in the check-in, which says why.
                 await self._event(
-                    uow, appointment.id, EventKind.MODALITY_CHANGED, principal.user_id, now, Modality.CHAT, "not_alone"
+                    uow, appointment.id, EventKind.MODALITY_CHANGED, principal.user_id, now, Modality.CHAT
                 )
             if appointment.status is AppointmentStatus.BOOKED:
                 appointment.transition(AppointmentStatus.CHECKED_IN)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import uuid
 from datetime import timedelta
 
 import asyncpg
@@ -106,7 +107,7 @@ async def test_check_in_is_encrypted_moves_the_appointment_and_warns_an_unlicens
     assert seen["licence_warning"] is None
 
 
-async def test_not_alone_turns_the_session_into_chat(api, app, care, clock):
+async def test_not_alone_turns_the_session_into_chat(api, app, care, clock, database_url):
     aid = care.appointment["id"]
     await at(api, clock, START - timedelta(minutes=2), care.therapist, care.client)
     done = await api.post(
@@ -116,7 +117,14 @@ async def test_not_alone_turns_the_session_into_chat(api, app, care, clock):
     body = done.json()
     assert (body["booked_modality"], body["modality"]) == ("video", "chat")
     change = [e for e in body["events"] if e["kind"] == "modality_changed"]
-    assert [(e["modality"], e["detail"]) for e in change] == [("chat", "not_alone")]
+    assert [(e["modality"], e["detail"]) for e in change] == [("chat", None)]
+    assert body["check_in"]["private"] is False  # why it became chat: from the sealed check-in, to its two parties
+    connection = await asyncpg.connect(database_url)
+    try:
+        details = await connection.fetch("SELECT detail FROM session_events WHERE appointment_id = $1", uuid.UUID(aid))
+    finally:
+        await connection.close()
+    assert all(r["detail"] is None or "alone" not in r["detail"] for r in details)
 
 
 async def test_waiting_room_admit_and_early_arrival(api, app, care, clock):

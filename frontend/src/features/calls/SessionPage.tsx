@@ -97,7 +97,7 @@ function SessionPage({ viewer }: { viewer: Viewer }) {
 }
 
 function ChatOnly({ viewer, session }: { viewer: Viewer; session: Session }) {
-  const reason = session.events.some((e) => e.detail === 'not_alone') ? ' (the client is not alone today)' : '';
+  const reason = session.check_in?.private === false ? ' (the client is not alone today)' : '';
   return (
     <section aria-labelledby="chat-heading">
       <h2 id="chat-heading">Chat session</h2>
