@@ -294,6 +294,12 @@ class NotesService:
         """The caller's own psychotherapy notes about a client; nobody else's ever appear."""
         async with self._uow() as uow:
             rows = await uow.psychotherapy_notes.by_author(principal.user_id, client_id)
+            # A client the caller never cared for, or no user at all, is a 404 like every other object; notes
+            # written in a care that has ended stay listable by their author.
+            if not rows and (
+                principal.role is not Role.THERAPIST or not await uow.care.is_active(client_id, principal.user_id)
+            ):
+                raise NotFound("No such client.")
             notes = [
                 psychotherapy_note_or_404(principal, await self._load_psychotherapy(uow, principal, r.id)) for r in rows
             ]

@@ -204,8 +204,14 @@ async def test_psychotherapy_notes_are_for_their_author_only(api, care):
     stranger = await signed_up(api, "therapist")
     assert (await api.get(f"/api/v1/psychotherapy-notes/{note_id}", headers=stranger.headers)).status_code == 404
     assert (await api.get(f"/api/v1/psychotherapy-notes/{note_id}", headers=care.client.headers)).status_code == 404
-    listed = (await api.get(f"/api/v1/clients/{care.client.id}/psychotherapy-notes", headers=stranger.headers)).json()
-    assert listed["items"] == []
+    for client_id in (care.client.id, uuid.uuid4()):  # someone else's client, and nobody: both do not exist
+        listed = await api.get(f"/api/v1/clients/{client_id}/psychotherapy-notes", headers=stranger.headers)
+        assert listed.status_code == 404 and listed.json()["code"] == "not_found"
+    listed = await api.get(f"/api/v1/clients/{care.client.id}/psychotherapy-notes", headers=care.client.headers)
+    assert listed.status_code == 403  # the route is for therapists
+    empty = await in_care(api)  # a client in the caller's care without notes yet: an empty list
+    none_yet = await api.get(f"/api/v1/clients/{empty.client.id}/psychotherapy-notes", headers=empty.therapist.headers)
+    assert none_yet.status_code == 200 and none_yet.json()["items"] == []
     assert (
         await api.post(
             f"/api/v1/clients/{care.client.id}/psychotherapy-notes", json={"text": "x"}, headers=stranger.headers
