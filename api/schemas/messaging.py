@@ -183,11 +183,25 @@ class ResumedFrame(BaseModel):
 
 
 class ErrorFrame(BaseModel):
+    """Refuses one frame. A socket's frames are handled and answered in the order they came; the fields below say
+    which frame this answers, when it could be read."""
+
     type: Literal["error"] = "error"
     code: str
     detail: str
     ref: str | None = Field(
         default=None, description="The client_message_id, conversation or appointment the error is about"
+    )
+    frame_type: str | None = Field(default=None, description="The `type` of the frame refused", examples=["send"])
+    conversation_id: uuid.UUID | None = Field(
+        default=None,
+        description="The conversation of the frame refused, if it names one (a client_message_id is unique per"
+        " conversation, not overall)",
+    )
+    retry_after: float | None = Field(
+        default=None,
+        description="With `rate_limited`: seconds until the user's frame budget has room for one more frame",
+        examples=[0.05],
     )
 
 

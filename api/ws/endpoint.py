@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import uuid
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -98,10 +99,13 @@ async def websocket(socket: WebSocket, ticket: str = "") -> None:
             message = await socket.receive()
             if message["type"] == "websocket.disconnect":
                 return
-            if not hub.allow(principal):
-                await connection.send(ErrorFrame(code="rate_limited", detail="Too many frames; slow down."))
-                continue
             raw = message.get("text")
+            if not hub.allow(principal):
+                # Read although refused, to say which frame this is: the client then sends again only what was
+                # refused. Reading costs what it costs for any frame; handling one is what the limit saves.
+                wait = hub.retry_after(principal)
+                await connection.send(_error(_read(raw), "rate_limited", "Too many frames; slow down.", wait))
+                continue
             if raw is None:
                 await connection.send(ErrorFrame(code="invalid_frame", detail="Frames are JSON text, not binary."))
                 continue
@@ -113,11 +117,36 @@ async def websocket(socket: WebSocket, ticket: str = "") -> None:
         hub.remove(connection)
 
 
+def _read(raw: str | None) -> ClientFrame | None:
+    """The frame, or None if it is not one this API accepts."""
+    if raw is None:
+        return None
+    try:
+        return _frames.validate_python(json.loads(raw))
+    except (ValueError, ValidationError, RecursionError):  # RecursionError: JSON nested deeper than Python goes
+        return None
+
+
+def _error(frame: ClientFrame | None, code: str, detail: str, retry_after: float | None = None) -> ErrorFrame:
+    """An error naming the frame it refuses, the same way for every refusal, so a client can match any of them."""
+    if frame is None:
+        return ErrorFrame(code=code, detail=detail, retry_after=retry_after)
+    conversation_id: uuid.UUID | None = getattr(frame, "conversation_id", None)
+    about: uuid.UUID | None = conversation_id or getattr(frame, "appointment_id", None)
+    return ErrorFrame(
+        code=code,
+        detail=detail,
+        ref=getattr(frame, "client_message_id", None) or (str(about) if about else None),
+        frame_type=frame.type,
+        conversation_id=conversation_id,
+        retry_after=retry_after,
+    )
+
+
 async def _handle(hub: Hub, connection: Connection, raw: str) -> None:
     container = connection.socket.app.state.container
-    try:
-        frame = _frames.validate_python(json.loads(raw))
-    except (ValueError, ValidationError, RecursionError):  # RecursionError: JSON nested deeper than Python goes
+    frame = _read(raw)
+    if frame is None:
         await connection.send(ErrorFrame(code="invalid_frame", detail="The frame is not one this API accepts."))
         return
     try:
@@ -157,12 +186,7 @@ async def _handle(hub: Hub, connection: Connection, raw: str) -> None:
         elif isinstance(frame, _CALL_FRAMES):
             await calls.handle(container.sessions, connection, frame)
     except DomainError as error:
-        ref = (
-            getattr(frame, "client_message_id", None)
-            or str(getattr(frame, "conversation_id", "") or getattr(frame, "appointment_id", ""))
-            or None
-        )
-        await connection.send(ErrorFrame(code=error.code, detail=error.detail or "Refused.", ref=ref))
+        await connection.send(_error(frame, error.code, error.detail or "Refused."))
 
 
 async def _watch_session(hub: Hub, connection: Connection) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import time
 import uuid
 from collections import defaultdict
@@ -52,6 +53,10 @@ class TokenBucket:
             return False
         self.tokens -= 1
         return True
+
+    def wait(self) -> float:
+        """Seconds until `take` can succeed again, as of its last call."""
+        return max(0.0, (1 - self.tokens) / self.rate)
 
 
 class Connection:
@@ -140,6 +145,11 @@ class Hub:
 
     def allow(self, principal: Principal) -> bool:
         return self._buckets[principal.user_id].take()
+
+    def retry_after(self, principal: Principal) -> float:
+        """After `allow` refused: seconds until the user may send a frame again, rounded up to the millisecond so
+        that it never tells a client to come back too early."""
+        return math.ceil(self._buckets[principal.user_id].wait() * 1000) / 1000
 
     @property
     def connections(self) -> int:

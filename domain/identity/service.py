@@ -13,7 +13,7 @@ from domain.audit.events import AuditEvent, Outcome
 from domain.identity.model import LoginSession, Practice, PracticeKind, RefreshToken, SessionPolicies, User
 from domain.identity.passwords import check_password
 from domain.identity.ports import AccessTokens, IdentityUnitOfWork, PasswordHasher
-from domain.identity.throttle import ThrottleRule, after_failure, blocked_for
+from domain.identity.throttle import CountedAttempt, ThrottleRule, blocked_for, count_attempt, take_back
 from domain.scheduling.localtime import load_zone
 from domain.shared.errors import AuthenticationFailed, NotFound, RateLimited, SessionRevoked, ValidationFailed
 from domain.shared.phone import normalise_phone
@@ -147,12 +147,14 @@ class IdentityService:
             # Each attempt counts as a failure before its password is checked, under the keys' locks (the check
             # takes a while): concurrent guesses cannot all pass the limit before any failure is written. A
             # successful login takes its count back below.
+            counted: dict[str, CountedAttempt] = {}
             for key, rule in ((account_key, self._throttle.account), (address_key, self._throttle.address)):
                 state = await uow.throttle.get(key, for_update=True)
                 wait = blocked_for(state, now)
                 if wait is not None:
                     raise RateLimited("Too many failed logins; try again later.", retry_after=wait)
-                await uow.throttle.save(after_failure(state, key, rule, now))
+                state, counted[key] = count_attempt(state, key, rule, now)
+                await uow.throttle.save(state)
             user = await uow.users.by_email(email)
             await uow.commit()
         candidate = user.password_hash if user else self._dummy_hash
@@ -176,8 +178,10 @@ class IdentityService:
                 await uow.commit()
                 raise AuthenticationFailed(_LOGIN_FAILED, code="invalid_credentials")
             assert user is not None
+            # The account's earlier failures were guesses at this very account, which its owner has now proven to
+            # know: they all go. The address's may have been aimed at other accounts: only this attempt goes.
             await uow.throttle.clear(account_key)
-            await self._forgive_attempt(uow, address_key)
+            await self._take_back(uow, address_key, counted[address_key], self._throttle.address)
             policy = self._policies.for_role(user.role)
             session = LoginSession(
                 id=self._ids.new(),
@@ -309,11 +313,10 @@ class IdentityService:
         return raw
 
     @staticmethod
-    async def _forgive_attempt(uow: IdentityUnitOfWork, key: str) -> None:
+    async def _take_back(uow: IdentityUnitOfWork, key: str, attempt: CountedAttempt, rule: ThrottleRule) -> None:
         """Take back the failure a successful login's attempt counted (see login)."""
-        state = await uow.throttle.get(key, for_update=True)
-        if state is not None and state.failures > 0:
-            state.failures -= 1
+        state = take_back(await uow.throttle.get(key, for_update=True), attempt, rule)
+        if state is not None:
             await uow.throttle.save(state)
 
     def _event(

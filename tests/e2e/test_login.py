@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import statistics
 import time
+from collections.abc import AsyncIterator
+
+import httpx
 
 from tests.support.users import PASSWORD, login, register
 
@@ -57,14 +61,18 @@ async def test_concurrent_guesses_cannot_outrun_the_account_limit(api):
     assert (await login(api, user["email"], PASSWORD)).status_code == 429
 
 
-async def test_address_is_throttled_across_accounts(settings, clock):
-    import httpx
-
+@contextlib.asynccontextmanager
+async def _address_limit_of_four(settings, clock) -> AsyncIterator[httpx.AsyncClient]:
     from api.main import create_app
     from tests.support.server import serve
 
     tight = settings.model_copy(update={"login_max_failures_per_address": 4})
-    async with serve(create_app(tight, clock=clock)) as url, httpx.AsyncClient(base_url=url) as api:
+    async with serve(create_app(tight, clock=clock)) as url, httpx.AsyncClient(base_url=url, timeout=30) as api:
+        yield api
+
+
+async def test_address_is_throttled_across_accounts(settings, clock):
+    async with _address_limit_of_four(settings, clock) as api:
         victim = await register(api)
         for i in range(4):
             await login(api, f"spray{i}@example.com", "wrong passphrase here")
@@ -72,6 +80,29 @@ async def test_address_is_throttled_across_accounts(settings, clock):
         assert blocked.status_code == 429
         clock.advance(minutes=16)
         assert (await login(api, victim["email"], PASSWORD)).status_code == 200
+
+
+async def test_success_on_the_attempt_reaching_the_address_limit_leaves_the_address_open(settings, clock):
+    # A shared office address: colleagues' typos, then someone's right password on the attempt that reaches the limit.
+    async with _address_limit_of_four(settings, clock) as api:
+        user = await register(api)
+        for i in range(3):
+            assert (await login(api, f"colleague{i}@example.com", "wrong passphrase here")).status_code == 401
+        assert (await login(api, user["email"])).status_code == 200
+        assert (await login(api, user["email"])).status_code == 200
+
+
+async def test_successes_do_not_launder_a_spray_from_one_address(settings, clock):
+    # An attacker logging in to an account of their own between guesses gains no guesses from it.
+    async with _address_limit_of_four(settings, clock) as api:
+        own = await register(api)
+        victim = await register(api)
+        answers = []
+        for i in range(4):
+            answers.append((await login(api, f"spray{i}@example.com", "wrong passphrase here")).status_code)
+            answers.append((await login(api, own["email"])).status_code)
+        assert answers == [401, 200, 401, 200, 401, 200, 401, 429], answers
+        assert (await login(api, victim["email"])).status_code == 429
 
 
 async def test_success_resets_the_account_counter(api):

@@ -2467,18 +2467,42 @@ export interface components {
              */
             phone: string;
         };
-        /** ErrorFrame */
+        /**
+         * ErrorFrame
+         * @description Refuses one frame. A socket's frames are handled and answered in the order they came; the fields below say
+         *     which frame this answers, when it could be read.
+         */
         ErrorFrame: {
             /** Code */
             code: string;
+            /**
+             * Conversation Id
+             * @description The conversation of the frame refused, if it names one (a client_message_id is unique per conversation, not overall)
+             * @default null
+             */
+            conversation_id?: string | null;
             /** Detail */
             detail: string;
+            /**
+             * Frame Type
+             * @description The `type` of the frame refused
+             * @default null
+             * @example send
+             */
+            frame_type?: string | null;
             /**
              * Ref
              * @description The client_message_id, conversation or appointment the error is about
              * @default null
              */
             ref?: string | null;
+            /**
+             * Retry After
+             * @description With `rate_limited`: seconds until the user's frame budget has room for one more frame
+             * @default null
+             * @example 0.05
+             */
+            retry_after?: number | null;
             /**
              * Type
              * @default error

@@ -230,3 +230,56 @@ async def test_logout_closes_the_socket_with_4401(api, app, care):
     with pytest.raises(ConnectionClosed) as closed:
         await asyncio.wait_for(socket.recv(), TIMEOUT)
     assert closed.value.rcvd.code == 4401
+
+
+async def test_a_frame_refused_by_the_rate_limit_is_named_in_its_error(api, app, care):
+    cid = (await conversation_of(api, care))["id"]
+    socket = await _connect(api, app, care.client)
+    # Far more than the burst of 60 at once: the budget stays spent for the frames after them, however slow the
+    # server (it refills one frame every 50 ms).
+    spend = 200
+    ours = [
+        {"type": "send", "conversation_id": cid, "client_message_id": "m1", "body": "Refused, so not stored"},
+        {"type": "resume", "conversation_id": cid, "after_seq": 0},
+        {"type": "read", "conversation_id": cid, "seq": 1},
+        {"type": "ping"},
+    ]
+    try:
+        for _ in range(spend):
+            await socket.send(json.dumps({"type": "ping"}))
+        for frame in ours:
+            await socket.send(json.dumps(frame))
+        await socket.send("not json")
+        answers = []
+        while len(answers) < spend + len(ours) + 1:
+            answer = await _recv(socket)
+            if answer["type"] in ("pong", "error"):
+                answers.append(answer)
+        assert any(a["type"] == "error" for a in answers[:spend]), "the pings spent the budget"
+        refusals = answers[spend:]
+        assert {a["code"] for a in refusals} == {"rate_limited"}
+        named = [(a["frame_type"], a["ref"], a["conversation_id"]) for a in refusals]
+        unreadable = (None, None, None)  # "not json": refused all the same, but there is nothing to name
+        expected = [("send", "m1", cid), ("resume", cid, cid), ("read", cid, cid), ("ping", None, None), unreadable]
+        assert named == expected
+        assert all(0 <= a["retry_after"] <= 0.05 for a in refusals), refusals
+
+        await asyncio.sleep(0.2)  # a few frames of budget back
+        await socket.send(json.dumps(ours[0]))
+        ack = await _recv(socket, "ack")
+        assert (ack["client_message_id"], ack["duplicate"]) == ("m1", False), "the refused send was not handled"
+    finally:
+        await socket.close()
+
+
+async def test_other_refusals_name_their_frame_the_same_way(api, app, care):
+    cid = (await conversation_of(api, care))["id"]
+    other = await in_care(api)
+    socket = await _connect(api, app, other.client)
+    try:
+        await socket.send(json.dumps({"type": "send", "conversation_id": cid, "client_message_id": "x", "body": "hi"}))
+        error = await _recv(socket, "error")
+        named = (error["code"], error["frame_type"], error["ref"], error["conversation_id"], error["retry_after"])
+        assert named == ("not_found", "send", "x", cid, None)
+    finally:
+        await socket.close()

@@ -113,6 +113,19 @@ async def test_throttle_blocks_then_releases(service, clock):
     assert (await service.login("dana@example.com", PASSWORD, "10.0.0.2")).access_token
 
 
+async def test_success_on_the_attempt_reaching_the_address_limit_leaves_the_address_open(service):
+    await service.register(_reg())
+    for i in range(9):
+        with pytest.raises(AuthenticationFailed):
+            await service.login(f"colleague{i}@example.com", "wrong passphrase!!", "10.0.0.1")
+    assert (await service.login("dana@example.com", PASSWORD, "10.0.0.1")).access_token
+    assert (await service.login("dana@example.com", PASSWORD, "10.0.0.1")).access_token
+    with pytest.raises(AuthenticationFailed):
+        await service.login("someone@example.com", "wrong passphrase!!", "10.0.0.1")
+    with pytest.raises(RateLimited):
+        await service.login("dana@example.com", PASSWORD, "10.0.0.1")
+
+
 async def test_logout_ignores_someone_elses_session(service, store):
     await service.register(_reg())
     await service.register(_reg(email="eve@example.com"))

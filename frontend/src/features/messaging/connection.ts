@@ -5,6 +5,7 @@ import { deletePending, loadOutbox, putPending } from './outbox';
 import type {
   Conversation,
   ConnectionStatus,
+  ErrorFrame,
   Message,
   PendingMessage,
   ReadFrame,
@@ -152,7 +153,7 @@ export class MessagingClient {
   private drainTimer: ReturnType<typeof setTimeout> | null = null;
   private frameNo = 0;
   private answeredThrough = 0;
-  /** Set by a `rate_limited` error: any frame written up to here may be the one it refused. */
+  /** Set by `rate_limited` errors: any frame written up to here may be one they refused (see `refusedUpTo`). */
   private refusedThrough = 0;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private retryStartedAt = 0;
@@ -487,17 +488,44 @@ export class MessagingClient {
   }
 
   /**
-   * The server refused a frame (it does not say which): after a short wait, whatever is still unanswered among
-   * the frames written so far goes again. Until then nothing else is sent, which would only be refused too.
+   * The server refused a frame: after a short wait (never shorter than the server says), whatever is still
+   * unanswered among the frames up to the refused one goes again. Until then nothing else is sent, which would
+   * only be refused too.
    */
-  private rateLimited(): void {
-    this.refusedThrough = this.frameNo;
+  private rateLimited(error: ErrorFrame): void {
+    this.refusedThrough = Math.max(this.refusedThrough, this.refusedUpTo(error));
     if (this.retryTimer) return;
     if (this.drainTimer) clearTimeout(this.drainTimer);
     this.drainTimer = null;
-    const delay = Math.min(RATE_LIMITED_RETRY_MAX_MS, RATE_LIMITED_RETRY_MS * 2 ** this.refusals) * (0.75 + Math.random() * 0.5);
+    const backoff = Math.min(RATE_LIMITED_RETRY_MAX_MS, RATE_LIMITED_RETRY_MS * 2 ** this.refusals) * (0.75 + Math.random() * 0.5);
     this.refusals += 1;
-    this.retryTimer = setTimeout(this.retryRefused, delay);
+    this.retryTimer = setTimeout(this.retryRefused, Math.max(backoff, (error.retry_after ?? 0) * 1000));
+  }
+
+  /**
+   * Up to which frame a `rate_limited` error may have refused one. The error names the refused frame, and frames
+   * are answered in order: the frames after it wait for their own answers, and sending them again as well would
+   * only spend the budget that ran out. The number is the one `retryRefused` and `answered` compare with (a send's
+   * or resume's first frame, a conversation's latest receipt). An error that does not say (a server from before
+   * it did) may have refused any frame written so far.
+   */
+  private refusedUpTo(error: ErrorFrame): number {
+    const conversation = error.conversation_id ?? '';
+    switch (error.frame_type) {
+      case 'send':
+        return this.inFlight.get(error.ref ?? '')?.first || this.frameNo;
+      case 'resume':
+        return this.resuming.get(conversation) ?? this.frameNo;
+      case 'read':
+        return this.reads.get(conversation)?.frame || this.frameNo;
+      case 'ping':
+        this.pings.shift(); // the oldest unanswered ping: its pong will not come, the next pong is a later ping's
+        return this.refusedThrough;
+      case 'typing':
+        return this.refusedThrough; // never sent again: stale by then
+      default:
+        return this.frameNo;
+    }
   }
 
   private retryRefused = (): void => {
@@ -586,7 +614,7 @@ export class MessagingClient {
         break;
       case 'error': {
         if (frame.code === 'rate_limited') {
-          this.rateLimited();
+          this.rateLimited(frame);
           break;
         }
         const failed = frame.ref ? this.state.pending.find((p) => p.client_message_id === frame.ref) : undefined;
