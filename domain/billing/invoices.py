@@ -10,6 +10,9 @@ One invoice per charge (a session, a late-cancellation fee or a no-show fee). St
     partially_refunded -> refunded                     (further partial refunds stay partially_refunded)
     refunded, void: final
 
+A void of an invoice whose payment is under way cancels that payment at the provider first; only a canceled
+payment lets the invoice go void, through payment_failed (`void_after_cancel`).
+
 A direct command that is not a legal move (`issue`, `void`, `record_refund` on an unpaid invoice ...) raises
 `InvalidState`. Provider results and webhooks are different: the provider does not promise to deliver events in
 order, so an event that would move an invoice backwards (a `processing` after `paid`, a failure of a payment
@@ -25,6 +28,7 @@ Idempotency:
 * provider calls: `payment_idempotency_key` and `refund_idempotency_key` derive the key from the invoice, so
   a retried call (timeout, crash before the answer was stored) can never charge or refund twice. A new key is
   only made by `start_payment_attempt`, which the service calls for a new attempt after a failure.
+  `cancel_idempotency_key` does the same for the cancel before a void.
 
 Invoices are immutable values: every operation returns a new invoice with `version` + 1.
 """
@@ -53,7 +57,7 @@ from domain.billing.ports import (
     RefundResult,
 )
 from domain.scheduling.localtime import ensure_utc
-from domain.shared.errors import Conflict, InvalidState, ValidationFailed
+from domain.shared.errors import Conflict, InvalidState, StaleVersion, ValidationFailed
 
 
 class ChargeKind(StrEnum):
@@ -228,8 +232,37 @@ def issue(invoice: Invoice, *, at: datetime) -> Invoice:
 
 
 def void(invoice: Invoice, *, at: datetime) -> Invoice:
-    """Cancel an unpaid invoice (not while a payment is processing: wait for its outcome)."""
+    """Cancel an unpaid invoice that tracks no payment still able to take money (see `payment_to_cancel`)."""
     return _move(invoice, InvoiceStatus.VOID, voided_at=ensure_utc(at, field="at"))
+
+
+def payment_to_cancel(invoice: Invoice) -> str | None:
+    """The provider payment to cancel before voiding: the one an unpaid invoice tracks. Until canceled it can
+    still take the client's money after the void: the client can finish 3-D Secure or retry a declined card in
+    their browser with it, and a processing one can still succeed."""
+    return invoice.payment_id if invoice.status in PAYABLE_STATUSES else None
+
+
+def void_after_cancel(invoice: Invoice, intent: PaymentIntent, *, at: datetime) -> Invoice:
+    """Void an invoice once the provider answered the cancel of its `payment_to_cancel`. Only a canceled payment
+    lets it go void. One that succeeded is refused: the money was taken, its webhook will mark the invoice paid
+    and a refund, not a void, gives it back. One the provider would not stop is refused until it ends."""
+    if intent.status is IntentStatus.SUCCEEDED:
+        raise InvalidState(
+            "The client's payment of this invoice has gone through; the invoice shows it as paid once the payment "
+            "provider confirms it. Refund it instead of voiding it.",
+            code="already_paid",
+        )
+    if intent.status is not IntentStatus.CANCELED:
+        raise InvalidState(
+            "A payment of this invoice is under way and the payment provider cannot stop it; void the invoice if "
+            "the payment fails, refund it if it succeeds.",
+            code="payment_in_progress",
+        )
+    if intent.payment_id != invoice.payment_id:
+        raise StaleVersion("The invoice's payment changed meanwhile; try again.")
+    # The payment ended canceled, as its webhook would record it, before the invoice is voided.
+    return void(_failed(invoice, intent.payment_id, "canceled"), at=at)
 
 
 def start_payment_attempt(invoice: Invoice) -> Invoice:
@@ -255,6 +288,14 @@ def payment_idempotency_key(invoice: Invoice) -> str:
     if invoice.payment_attempts < 1:
         raise InvalidState("No payment attempt has been started.", code="no_payment_attempt")
     return _check_key(f"hearth-invoice-{invoice.id}-payment-{invoice.payment_attempts}")
+
+
+def cancel_idempotency_key(invoice: Invoice) -> str:
+    """The key for canceling the invoice's payment before a void. Derived from the version, not only from the
+    payment: the provider saves a refusal ("still processing") under its key and replays it, so once the invoice
+    has moved on (that payment failed meanwhile) a new void must reach the provider afresh; a retry of the same
+    void of the unchanged invoice reuses the key."""
+    return _check_key(f"hearth-invoice-{invoice.id}-void-{invoice.version}")
 
 
 def refund_idempotency_key(invoice: Invoice, request_key: str | None = None) -> str:

@@ -654,16 +654,38 @@ class BillingService:
         return issued
 
     async def void(self, principal: Principal, invoice_id: uuid.UUID) -> InvoiceView:
+        """Cancel an unpaid invoice. A payment of it still under way is canceled at the provider first (between
+        two transactions, like every provider call): voided without that, the client could still finish 3-D
+        Secure, or the payment succeed, and be charged for a void invoice. A payment the provider says went
+        through, or will not stop, refuses the void and leaves the invoice as it is."""
         async with self._uow() as uow:
             invoice = await uow.invoices.get(invoice_id, for_update=True)
             if principal.role is Role.CLIENT:
                 raise NotFound("No such invoice.")
             invoice = self._visible(principal, invoice)
-            voided = inv.void(invoice, at=self._clock.now())
-            await self._save(uow, voided, invoice.version)
-            await uow.audit.append(self._event(principal, "billing.invoice.void", "invoice", invoice.id))
-            view = await self._invoice_view(uow, voided)
-            await uow.commit()
+            payment_id = inv.payment_to_cancel(invoice)
+            if payment_id is None:
+                return await self._voided(uow, principal, invoice, inv.void(invoice, at=self._clock.now()))
+        intent = await self._require_gateway().cancel_payment(
+            payment_id, idempotency_key=inv.cancel_idempotency_key(invoice)
+        )
+        async with self._uow() as uow:
+            current = await uow.invoices.get(invoice.id, for_update=True)
+            assert current is not None
+            now = self._clock.now()
+            voided = inv.void_after_cancel(current, intent, at=now)
+            await uow.invoices.record_payment(
+                current.id, intent.payment_id, current.payment_attempts, intent.status.value, intent.amount, now
+            )
+            return await self._voided(uow, principal, current, voided)
+
+    async def _voided(
+        self, uow: BillingUnitOfWork, principal: Principal, invoice: Invoice, voided: Invoice
+    ) -> InvoiceView:
+        await self._save(uow, voided, invoice.version)
+        await uow.audit.append(self._event(principal, "billing.invoice.void", "invoice", invoice.id))
+        view = await self._invoice_view(uow, voided)
+        await uow.commit()
         return view
 
     async def _save(self, uow: BillingUnitOfWork, invoice: Invoice, expected_version: int) -> None:

@@ -860,7 +860,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Cancel an unpaid invoice */
+        /**
+         * Cancel an unpaid invoice
+         * @description A card payment of the invoice still under way (awaiting the client's 3-D Secure step, processing, or declined and open to another card) is canceled at the payment provider first, so the client can no longer be charged for it. If the provider answers that the payment already went through, the void is refused with `409 already_paid` and the invoice is left as it is (the payment's webhook records it; refund it instead); a payment the provider will not stop is `409 payment_in_progress`.
+         */
         post: operations["billing-void-invoice"];
         delete?: never;
         options?: never;
@@ -9648,8 +9651,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Paid or processing (`invalid_state`) */
+            /** @description Paid, refunded or already void (`invalid_state`); its payment went through at the provider (`already_paid`); a payment under way the provider will not stop (`payment_in_progress`) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The invoice's payment changed meanwhile (`precondition_failed`); try again */
+            412: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9683,6 +9695,22 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
+            };
+            /** @description The payment provider refused to cancel the payment (`payment_rejected`) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The payment provider is unreachable (`payment_provider_unavailable`); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

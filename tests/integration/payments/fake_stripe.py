@@ -385,12 +385,18 @@ class FakeStripe:
             return 200, _copy(intent)
         return self._succeed(intent, None)
 
-    def settle(self, intent_id: str) -> tuple[int, dict[str, Any]]:
-        """A `processing` payment goes through."""
+    def settle(self, intent_id: str, *, declined: bool = False) -> tuple[int, dict[str, Any]]:
+        """A `processing` payment goes through, or with `declined` fails (and awaits another payment method)."""
         intent = self.intents[intent_id]
         if intent["status"] != "processing":
             return _unexpected_state(intent, "confirm")
-        return self._succeed(intent, None)
+        if not declined:
+            return self._succeed(intent, None)
+        code, decline, message = _DECLINES[PM_DECLINED]
+        intent["status"] = "requires_payment_method"
+        intent["last_payment_error"] = {"type": "card_error", "code": code, "decline_code": decline, "message": message}
+        self._emit("payment_intent.payment_failed", intent, None)
+        return 200, _copy(intent)
 
     def _succeed(self, intent: dict[str, Any], key: str | None) -> tuple[int, dict[str, Any]]:
         charge_id = "ch_" + secrets.token_hex(12)

@@ -10,7 +10,7 @@ from domain.billing import invoices as inv
 from domain.billing.invoices import TRANSITIONS, ChargeKind, EventOutcome, InvoiceStatus
 from domain.billing.ports import IntentStatus, PaymentEventKind, RefundReason, RefundResult, RefundStatus
 from domain.scheduling.model import Money
-from domain.shared.errors import Conflict, InvalidState, ValidationFailed
+from domain.shared.errors import Conflict, InvalidState, StaleVersion, ValidationFailed
 from tests.unit.billing.factories import (
     APPOINTMENT,
     CLIENT,
@@ -92,6 +92,53 @@ def test_a_paid_or_processing_invoice_cannot_be_voided() -> None:
     assert processing.status is S.PROCESSING
     with pytest.raises(InvalidState):
         inv.void(processing, at=AT)
+
+
+def _tracking(status: IntentStatus) -> inv.Invoice:
+    attempt = inv.start_payment_attempt(opened())
+    return inv.record_intent(attempt, intent(attempt, status), at=AT)
+
+
+def test_a_payment_under_way_is_canceled_before_a_void() -> None:
+    assert inv.payment_to_cancel(opened()) is None
+    assert inv.payment_to_cancel(paid()) is None
+    for status in (IntentStatus.REQUIRES_ACTION, IntentStatus.PROCESSING):
+        assert inv.payment_to_cancel(_tracking(status)) == PAYMENT
+    declined = inv.record_decline(inv.start_payment_attempt(opened()), payment_id=PAYMENT, failure_code="x")
+    assert inv.payment_to_cancel(declined) == PAYMENT  # the browser could still pay it with another card
+
+
+@pytest.mark.parametrize("status", [IntentStatus.REQUIRES_ACTION, IntentStatus.PROCESSING])
+def test_a_canceled_payment_lets_the_invoice_go_void(status: IntentStatus) -> None:
+    invoice = _tracking(status)
+    voided = inv.void_after_cancel(invoice, intent(invoice, IntentStatus.CANCELED), at=AT)
+    assert (voided.status, voided.voided_at, voided.failure_code) == (S.VOID, AT, "canceled")
+    assert voided.amount_paid_minor == 0
+
+
+@pytest.mark.parametrize(
+    ("answer", "code"),
+    [(IntentStatus.SUCCEEDED, "already_paid"), (IntentStatus.PROCESSING, "payment_in_progress")],
+)
+def test_a_payment_the_provider_did_not_cancel_refuses_the_void(answer: IntentStatus, code: str) -> None:
+    invoice = _tracking(IntentStatus.REQUIRES_ACTION)
+    with pytest.raises(InvalidState) as err:
+        inv.void_after_cancel(invoice, intent(invoice, answer), at=AT)
+    assert err.value.code == code
+
+
+def test_a_void_after_the_invoice_moved_to_another_payment_is_stale() -> None:
+    invoice = _tracking(IntentStatus.REQUIRES_ACTION)
+    with pytest.raises(StaleVersion):
+        inv.void_after_cancel(invoice, intent(invoice, IntentStatus.CANCELED, payment_id="pi_old"), at=AT)
+
+
+def test_the_cancel_key_changes_with_the_invoice() -> None:
+    invoice = _tracking(IntentStatus.PROCESSING)
+    key = inv.cancel_idempotency_key(invoice)
+    assert key == inv.cancel_idempotency_key(invoice)
+    failed = inv.apply_payment_event(invoice, event(PaymentEventKind.FAILED)).invoice
+    assert inv.cancel_idempotency_key(failed) != key
 
 
 def test_void_invoices_cannot_be_paid_or_refunded() -> None:
