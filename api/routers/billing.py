@@ -379,7 +379,8 @@ async def refund_invoice(
     "/payments/stripe/webhook",
     summary="Stripe's webhook (signed; no user token)",
     description="Verified with the `Stripe-Signature` header over the raw body; a bad signature or a timestamp "
-    "outside the tolerance (a replay) is `400 invalid_webhook`. The same event twice changes nothing.",
+    "outside the tolerance (a replay) is `400 invalid_webhook`. The same event twice changes nothing. A payment "
+    "that succeeded for a void invoice is not applied: it is refunded in full (outcome `refund`).",
     responses={
         400: {"description": "`invalid_webhook`"},
         409: {"description": "`payments_not_configured` on a server without a payment provider"},

@@ -16,9 +16,10 @@ payment lets the invoice go void, through payment_failed (`void_after_cancel`).
 A direct command that is not a legal move (`issue`, `void`, `record_refund` on an unpaid invoice ...) raises
 `InvalidState`. Provider results and webhooks are different: the provider does not promise to deliver events in
 order, so an event that would move an invoice backwards (a `processing` after `paid`, a failure of a payment
-the invoice no longer tracks) is *ignored*, not an error. Money that cannot be explained (a success on a void
-or already-paid invoice, an amount or currency other than the invoice's, a payment other than the one the
-invoice tracks) raises `Conflict` so a person looks at it.
+the invoice no longer tracks) is *ignored*, not an error. Money that cannot be explained (a success on an
+already-paid invoice, an amount or currency other than the invoice's, a payment other than the one the invoice
+tracks) raises `Conflict` so a person looks at it. A success on a void invoice is not applied either: its outcome
+is `refund` (see `apply_payment_event`).
 
 Idempotency:
 * webhooks: `apply_payment_event` records each provider event id on the invoice; the same event id again
@@ -308,6 +309,13 @@ def refund_idempotency_key(invoice: Invoice, request_key: str | None = None) -> 
     return _check_key(f"hearth-invoice-{invoice.id}-refund-{len(invoice.refunds) + 1}")
 
 
+def void_refund_idempotency_key(invoice: Invoice, payment_id: str) -> str:
+    """The key for refunding a payment that reached the void invoice: one refund per payment, however often the
+    refund is retried or its webhook redelivered."""
+    digest = hashlib.sha256(payment_id.encode()).hexdigest()[:32]
+    return _check_key(f"hearth-invoice-{invoice.id}-void-refund-{digest}")
+
+
 def payment_request(invoice: Invoice, *, customer_id: str | None = None) -> PaymentRequest:
     if invoice.status not in PAYABLE_STATUSES:
         raise InvalidState(f"An invoice that is {invoice.status.value} cannot be paid.")
@@ -329,6 +337,13 @@ def refund_request(
                 f"At most {invoice.refundable_minor} can be refunded.", code="refund_too_large", field="amount"
             )
     return RefundRequest(invoice_id=invoice.id, payment_id=invoice.payment_id, amount=amount, reason=reason)
+
+
+def void_refund_request(invoice: Invoice, payment_id: str) -> RefundRequest:
+    """Refund all of a payment that reached the invoice after it was voided (outcome `refund`)."""
+    if invoice.status is not InvoiceStatus.VOID:
+        raise InvalidState(f"An invoice that is {invoice.status.value} keeps its payments.")
+    return RefundRequest(invoice_id=invoice.id, payment_id=payment_id)
 
 
 # ---------------------------------------------------------------------------------------------- settlement
@@ -458,6 +473,7 @@ class EventOutcome(StrEnum):
     APPLIED = "applied"  # the invoice changed
     IGNORED = "ignored"  # verified and recorded, but stale or already known: no change of state
     DUPLICATE = "duplicate"  # this event id was processed before: nothing at all changed
+    REFUND = "refund"  # money arrived for a void invoice: not applied, to be refunded (`void_refund_request`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -475,6 +491,16 @@ def apply_payment_event(invoice: Invoice, event: PaymentEvent) -> EventResult:
         return EventResult(invoice, EventOutcome.DUPLICATE)
     if event.invoice_id is not None and event.invoice_id != invoice.id:
         raise _conflict("The event belongs to another invoice.", "payment_mismatch")
+    if invoice.status is InvoiceStatus.VOID and event.kind is PaymentEventKind.SUCCEEDED:
+        # A payment that completed although the invoice was voided (it was under way while the void ran and so
+        # could not be canceled). The client owes nothing here, so the money goes back to them in full, without
+        # waiting for a person: applied, it would turn a final void into paid and count in the therapist's
+        # totals; only flagged, it would stay with the practice until someone noticed. A second payment of a paid
+        # invoice or a wrong amount stay conflicts: which money to give back there is a person's decision.
+        recorded = replace(
+            invoice, processed_events=invoice.processed_events | {event.event_id}, version=invoice.version + 1
+        )
+        return EventResult(recorded, EventOutcome.REFUND)
     if invoice.status in (InvoiceStatus.DRAFT, InvoiceStatus.VOID) and event.kind is not PaymentEventKind.SUCCEEDED:
         updated = invoice
     else:

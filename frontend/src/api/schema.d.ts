@@ -1066,7 +1066,7 @@ export interface paths {
         put?: never;
         /**
          * Stripe's webhook (signed; no user token)
-         * @description Verified with the `Stripe-Signature` header over the raw body; a bad signature or a timestamp outside the tolerance (a replay) is `400 invalid_webhook`. The same event twice changes nothing.
+         * @description Verified with the `Stripe-Signature` header over the raw body; a bad signature or a timestamp outside the tolerance (a replay) is `400 invalid_webhook`. The same event twice changes nothing. A payment that succeeded for a void invoice is not applied: it is refunded in full (outcome `refund`).
          */
         post: operations["billing-stripe-webhook"];
         delete?: never;

@@ -1,9 +1,12 @@
 """Voiding an invoice whose card payment is under way: the payment is canceled at the provider first, so the client
 can no longer finish 3-D Secure nor be charged for a void invoice; a payment that already went through refuses the
-void (the webhook then records it)."""
+void (the webhook then records it); money that reaches a void invoice anyway is refunded."""
 
 from __future__ import annotations
 
+import asyncio
+
+import asyncpg
 import httpx
 
 from domain.scheduling.model import Modality
@@ -157,3 +160,59 @@ async def test_voiding_after_the_payment_went_through_is_refused_and_the_webhook
     assert (await _deliver(api, fake, succeeded)).json()["outcome"] == "applied"
     paid = await _get(api, care, invoice)
     assert paid["status"] == "paid" and paid["amount_paid_minor"] == 15000
+
+
+async def test_money_that_reaches_an_invoice_voided_meanwhile_is_refunded(
+    api, clock, care, container, fake, database_url
+):
+    await hold_session(api, clock, care)
+    await complete(container, care, {Modality.VIDEO: 50})
+    [invoice] = (await api.get("/api/v1/invoices", headers=care.client.headers)).json()["items"]
+    # The client's card is charged while the therapist voids: the void finds no payment to cancel yet.
+    fake.slow_next, fake.slow_seconds = 1, 1.0
+    paying = asyncio.create_task(
+        api.post(
+            f"/api/v1/invoices/{invoice['id']}/payments",
+            json={"payment_method_id": PM_VISA},
+            headers=care.client.headers,
+        )
+    )
+    while not fake.charges:
+        await asyncio.sleep(0.02)
+    voided = await _void(api, care, invoice)
+    assert voided.status_code == 200 and voided.json()["status"] == "void", voided.text
+    assert (await paying).status_code == 409
+    [succeeded] = fake.events_of("payment_intent.succeeded")
+    intent_id = succeeded["data"]["object"]["id"]
+
+    delivered = await _deliver(api, fake, succeeded)
+
+    assert delivered.json()["outcome"] == "refund"
+    got = await _get(api, care, invoice)
+    assert (got["status"], got["amount_paid_minor"], got["amount_refunded_minor"]) == ("void", 0, 0)
+    await container.worker.drain(until=clock.now())
+    [refund] = fake.refunds_made
+    assert (refund["payment_intent"], refund["amount"]) == (intent_id, 15000)
+    assert refund["metadata"] == {"invoice_id": invoice["id"]}
+    [refund_call] = [r for r in fake.requests if r.path == "/v1/refunds"]
+    assert refund_call.idempotency_key and refund_call.idempotency_key.startswith(f"hearth-invoice-{invoice['id']}-")
+    # Its own webhook, a redelivery and another run of the jobs change nothing and refund nothing more.
+    [created] = fake.events_of("refund.created")
+    assert (await _deliver(api, fake, created)).json()["outcome"] == "ignored"
+    assert (await _deliver(api, fake, succeeded)).json()["outcome"] == "duplicate"
+    await container.worker.drain(until=clock.now())
+    assert len(fake.refunds_made) == 1
+    assert (await _get(api, care, invoice)) == got
+    conn = await asyncpg.connect(database_url)
+    try:
+        actions = await conn.fetch(
+            "SELECT action, outcome FROM audit_events WHERE object_id = $1 AND action LIKE 'billing.%' ORDER BY seq",
+            invoice["id"],
+        )
+    finally:
+        await conn.close()
+    assert [(a["action"], a["outcome"]) for a in actions if not a["action"].endswith(".read")] == [
+        ("billing.invoice.void", "success"),
+        ("billing.webhook.void_invoice_paid", "failure"),
+        ("billing.invoice.void_payment_refund", "success"),
+    ]

@@ -303,18 +303,25 @@ def test_failed_and_canceled_events_fail_an_open_invoice() -> None:
     assert (canceled.status, canceled.failure_code) == (S.PAYMENT_FAILED, "canceled")
 
 
-@pytest.mark.parametrize(
-    ("make", "code"),
-    [
-        (lambda: inv.void(opened(), at=AT), "unexpected_payment"),
-        (lambda: paid(), "duplicate_payment"),
-    ],
-    ids=["void", "already-paid-by-another-payment"],
-)
-def test_money_that_cannot_be_explained_is_a_conflict(make, code: str) -> None:
+def test_money_that_cannot_be_explained_is_a_conflict() -> None:
     with pytest.raises(Conflict) as err:
-        inv.apply_payment_event(make(), event(PaymentEventKind.SUCCEEDED, payment_id="pi_surprise"))
-    assert err.value.code == code
+        inv.apply_payment_event(paid(), event(PaymentEventKind.SUCCEEDED, payment_id="pi_surprise"))
+    assert err.value.code == "duplicate_payment"
+
+
+@pytest.mark.parametrize("amount", [usd(14000), usd(9000)], ids=["the-amount-due", "another-amount"])
+def test_money_for_a_void_invoice_is_to_be_refunded_not_applied(amount: Money) -> None:
+    voided = inv.void(opened(), at=AT)
+    result = inv.apply_payment_event(voided, event(PaymentEventKind.SUCCEEDED, payment_id="pi_late", amount=amount))
+    assert result.outcome is EventOutcome.REFUND
+    assert (result.invoice.status, result.invoice.amount_paid_minor, result.invoice.paid_at) == (S.VOID, 0, None)
+    assert inv.apply_payment_event(result.invoice, event(PaymentEventKind.SUCCEEDED)).outcome is EventOutcome.DUPLICATE
+    request = inv.void_refund_request(voided, "pi_late")
+    assert (request.payment_id, request.amount, request.invoice_id) == ("pi_late", None, voided.id)  # all of it
+    key = inv.void_refund_idempotency_key(voided, "pi_late")
+    assert key == inv.void_refund_idempotency_key(voided, "pi_late") != inv.void_refund_idempotency_key(voided, "pi_b")
+    with pytest.raises(InvalidState):
+        inv.void_refund_request(opened(), "pi_late")
 
 
 def test_a_success_for_another_amount_or_invoice_is_a_conflict() -> None:
