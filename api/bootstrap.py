@@ -20,7 +20,7 @@ from api.ws.hub import Hub
 from domain.audit.events import ChainReport, ChainVerifier
 from domain.billing.fees import PlatformFeeMode, PlatformFeePlan
 from domain.billing.money import Money
-from domain.billing.service import CHARGE_FEE_JOB, ISSUE_MONTH_JOB, BillingService
+from domain.billing.service import CHARGE_FEE_JOB, ISSUE_MONTH_JOB, REFUND_VOID_PAYMENT_JOB, BillingService
 from domain.identity.model import SessionPolicies, SessionPolicy
 from domain.identity.ports import AccessTokens
 from domain.identity.service import IdentityService, ThrottleRules
@@ -374,6 +374,10 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
         if payments is not None:
             await billing.charge_fee(uuid.UUID(payload["invoice_id"]))
 
+    async def refund_void_payment(payload: dict[str, Any]) -> None:
+        if payments is not None:
+            await billing.refund_void_payment(uuid.UUID(payload["invoice_id"]), payload["payment_id"])
+
     worker = job_worker_from_settings(
         job_pool,
         {
@@ -382,6 +386,7 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
             PHONE_SESSION_CALL_JOB: place_session_call,
             ISSUE_MONTH_JOB: issue_month,
             CHARGE_FEE_JOB: charge_fee,
+            REFUND_VOID_PAYMENT_JOB: refund_void_payment,
             NO_SHOW_JOB: check_no_show,
         },
         settings,

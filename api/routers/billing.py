@@ -268,7 +268,21 @@ async def get_invoice(invoice_id: uuid.UUID, principal: CurrentPrincipal, billin
 @router.post(
     "/invoices/{invoice_id}/void",
     summary="Cancel an unpaid invoice",
-    responses={**_NOT_FOUND, 409: {"description": "Paid or processing (`invalid_state`)"}},
+    description="A card payment of the invoice still under way (awaiting the client's 3-D Secure step, "
+    "processing, or declined and open to another card) is canceled at the payment provider first, so the client "
+    "can no longer be charged for it. If the provider answers that the payment already went through, the void is "
+    "refused with `409 already_paid` and the invoice is left as it is (the payment's webhook records it; refund "
+    "it instead); a payment the provider will not stop is `409 payment_in_progress`.",
+    responses={
+        **_NOT_FOUND,
+        409: {
+            "description": "Paid, refunded or already void (`invalid_state`); its payment went through at the "
+            "provider (`already_paid`); a payment under way the provider will not stop (`payment_in_progress`)"
+        },
+        412: {"description": "The invoice's payment changed meanwhile (`precondition_failed`); try again"},
+        502: {"description": "The payment provider refused to cancel the payment (`payment_rejected`)"},
+        503: {"description": "The payment provider is unreachable (`payment_provider_unavailable`); try again"},
+    },
 )
 async def void_invoice(invoice_id: uuid.UUID, principal: CurrentPrincipal, billing: Billing) -> InvoiceOut:
     return InvoiceOut.view(await billing.void(principal, invoice_id))
@@ -365,7 +379,8 @@ async def refund_invoice(
     "/payments/stripe/webhook",
     summary="Stripe's webhook (signed; no user token)",
     description="Verified with the `Stripe-Signature` header over the raw body; a bad signature or a timestamp "
-    "outside the tolerance (a replay) is `400 invalid_webhook`. The same event twice changes nothing.",
+    "outside the tolerance (a replay) is `400 invalid_webhook`. The same event twice changes nothing. A payment "
+    "that succeeded for a void invoice is not applied: it is refunded in full (outcome `refund`).",
     responses={
         400: {"description": "`invalid_webhook`"},
         409: {"description": "`payments_not_configured` on a server without a payment provider"},

@@ -10,12 +10,16 @@ One invoice per charge (a session, a late-cancellation fee or a no-show fee). St
     partially_refunded -> refunded                     (further partial refunds stay partially_refunded)
     refunded, void: final
 
+A void of an invoice whose payment is under way cancels that payment at the provider first; only a canceled
+payment lets the invoice go void, through payment_failed (`void_after_cancel`).
+
 A direct command that is not a legal move (`issue`, `void`, `record_refund` on an unpaid invoice ...) raises
 `InvalidState`. Provider results and webhooks are different: the provider does not promise to deliver events in
 order, so an event that would move an invoice backwards (a `processing` after `paid`, a failure of a payment
-the invoice no longer tracks) is *ignored*, not an error. Money that cannot be explained (a success on a void
-or already-paid invoice, an amount or currency other than the invoice's, a payment other than the one the
-invoice tracks) raises `Conflict` so a person looks at it.
+the invoice no longer tracks) is *ignored*, not an error. Money that cannot be explained (a success on an
+already-paid invoice, an amount or currency other than the invoice's, a payment other than the one the invoice
+tracks) raises `Conflict` so a person looks at it. A success on a void invoice is not applied either: its outcome
+is `refund` (see `apply_payment_event`).
 
 Idempotency:
 * webhooks: `apply_payment_event` records each provider event id on the invoice; the same event id again
@@ -25,6 +29,7 @@ Idempotency:
 * provider calls: `payment_idempotency_key` and `refund_idempotency_key` derive the key from the invoice, so
   a retried call (timeout, crash before the answer was stored) can never charge or refund twice. A new key is
   only made by `start_payment_attempt`, which the service calls for a new attempt after a failure.
+  `cancel_idempotency_key` does the same for the cancel before a void.
 
 Invoices are immutable values: every operation returns a new invoice with `version` + 1.
 """
@@ -53,7 +58,7 @@ from domain.billing.ports import (
     RefundResult,
 )
 from domain.scheduling.localtime import ensure_utc
-from domain.shared.errors import Conflict, InvalidState, ValidationFailed
+from domain.shared.errors import Conflict, InvalidState, StaleVersion, ValidationFailed
 
 
 class ChargeKind(StrEnum):
@@ -228,8 +233,37 @@ def issue(invoice: Invoice, *, at: datetime) -> Invoice:
 
 
 def void(invoice: Invoice, *, at: datetime) -> Invoice:
-    """Cancel an unpaid invoice (not while a payment is processing: wait for its outcome)."""
+    """Cancel an unpaid invoice that tracks no payment still able to take money (see `payment_to_cancel`)."""
     return _move(invoice, InvoiceStatus.VOID, voided_at=ensure_utc(at, field="at"))
+
+
+def payment_to_cancel(invoice: Invoice) -> str | None:
+    """The provider payment to cancel before voiding: the one an unpaid invoice tracks. Until canceled it can
+    still take the client's money after the void: the client can finish 3-D Secure or retry a declined card in
+    their browser with it, and a processing one can still succeed."""
+    return invoice.payment_id if invoice.status in PAYABLE_STATUSES else None
+
+
+def void_after_cancel(invoice: Invoice, intent: PaymentIntent, *, at: datetime) -> Invoice:
+    """Void an invoice once the provider answered the cancel of its `payment_to_cancel`. Only a canceled payment
+    lets it go void. One that succeeded is refused: the money was taken, its webhook will mark the invoice paid
+    and a refund, not a void, gives it back. One the provider would not stop is refused until it ends."""
+    if intent.status is IntentStatus.SUCCEEDED:
+        raise InvalidState(
+            "The client's payment of this invoice has gone through; the invoice shows it as paid once the payment "
+            "provider confirms it. Refund it instead of voiding it.",
+            code="already_paid",
+        )
+    if intent.status is not IntentStatus.CANCELED:
+        raise InvalidState(
+            "A payment of this invoice is under way and the payment provider cannot stop it; void the invoice if "
+            "the payment fails, refund it if it succeeds.",
+            code="payment_in_progress",
+        )
+    if intent.payment_id != invoice.payment_id:
+        raise StaleVersion("The invoice's payment changed meanwhile; try again.")
+    # The payment ended canceled, as its webhook would record it, before the invoice is voided.
+    return void(_failed(invoice, intent.payment_id, "canceled"), at=at)
 
 
 def start_payment_attempt(invoice: Invoice) -> Invoice:
@@ -257,6 +291,14 @@ def payment_idempotency_key(invoice: Invoice) -> str:
     return _check_key(f"hearth-invoice-{invoice.id}-payment-{invoice.payment_attempts}")
 
 
+def cancel_idempotency_key(invoice: Invoice) -> str:
+    """The key for canceling the invoice's payment before a void. Derived from the version, not only from the
+    payment: the provider saves a refusal ("still processing") under its key and replays it, so once the invoice
+    has moved on (that payment failed meanwhile) a new void must reach the provider afresh; a retry of the same
+    void of the unchanged invoice reuses the key."""
+    return _check_key(f"hearth-invoice-{invoice.id}-void-{invoice.version}")
+
+
 def refund_idempotency_key(invoice: Invoice, request_key: str | None = None) -> str:
     """The key for a refund. With the caller's own Idempotency-Key (`request_key`), derived from it: a retry of a
     refund whose answer was lost (and which a webhook may have recorded meanwhile) reaches the provider with the
@@ -265,6 +307,13 @@ def refund_idempotency_key(invoice: Invoice, request_key: str | None = None) -> 
         digest = hashlib.sha256(request_key.encode()).hexdigest()[:32]
         return _check_key(f"hearth-invoice-{invoice.id}-refund-r{digest}")
     return _check_key(f"hearth-invoice-{invoice.id}-refund-{len(invoice.refunds) + 1}")
+
+
+def void_refund_idempotency_key(invoice: Invoice, payment_id: str) -> str:
+    """The key for refunding a payment that reached the void invoice: one refund per payment, however often the
+    refund is retried or its webhook redelivered."""
+    digest = hashlib.sha256(payment_id.encode()).hexdigest()[:32]
+    return _check_key(f"hearth-invoice-{invoice.id}-void-refund-{digest}")
 
 
 def payment_request(invoice: Invoice, *, customer_id: str | None = None) -> PaymentRequest:
@@ -288,6 +337,13 @@ def refund_request(
                 f"At most {invoice.refundable_minor} can be refunded.", code="refund_too_large", field="amount"
             )
     return RefundRequest(invoice_id=invoice.id, payment_id=invoice.payment_id, amount=amount, reason=reason)
+
+
+def void_refund_request(invoice: Invoice, payment_id: str) -> RefundRequest:
+    """Refund all of a payment that reached the invoice after it was voided (outcome `refund`)."""
+    if invoice.status is not InvoiceStatus.VOID:
+        raise InvalidState(f"An invoice that is {invoice.status.value} keeps its payments.")
+    return RefundRequest(invoice_id=invoice.id, payment_id=payment_id)
 
 
 # ---------------------------------------------------------------------------------------------- settlement
@@ -417,6 +473,7 @@ class EventOutcome(StrEnum):
     APPLIED = "applied"  # the invoice changed
     IGNORED = "ignored"  # verified and recorded, but stale or already known: no change of state
     DUPLICATE = "duplicate"  # this event id was processed before: nothing at all changed
+    REFUND = "refund"  # money arrived for a void invoice: not applied, to be refunded (`void_refund_request`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -434,6 +491,16 @@ def apply_payment_event(invoice: Invoice, event: PaymentEvent) -> EventResult:
         return EventResult(invoice, EventOutcome.DUPLICATE)
     if event.invoice_id is not None and event.invoice_id != invoice.id:
         raise _conflict("The event belongs to another invoice.", "payment_mismatch")
+    if invoice.status is InvoiceStatus.VOID and event.kind is PaymentEventKind.SUCCEEDED:
+        # A payment that completed although the invoice was voided (it was under way while the void ran and so
+        # could not be canceled). The client owes nothing here, so the money goes back to them in full, without
+        # waiting for a person: applied, it would turn a final void into paid and count in the therapist's
+        # totals; only flagged, it would stay with the practice until someone noticed. A second payment of a paid
+        # invoice or a wrong amount stay conflicts: which money to give back there is a person's decision.
+        recorded = replace(
+            invoice, processed_events=invoice.processed_events | {event.event_id}, version=invoice.version + 1
+        )
+        return EventResult(recorded, EventOutcome.REFUND)
     if invoice.status in (InvoiceStatus.DRAFT, InvoiceStatus.VOID) and event.kind is not PaymentEventKind.SUCCEEDED:
         updated = invoice
     else:

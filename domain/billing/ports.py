@@ -153,6 +153,13 @@ class PaymentGateway(Protocol):
         authentication raises `PaymentActionRequired`."""
         ...
 
+    async def cancel_payment(self, payment_id: str, *, idempotency_key: str) -> PaymentIntent:
+        """Cancel a payment that has not succeeded, so that it never can: the client can no longer confirm or
+        authenticate it. Returns the payment as the provider now has it: `canceled` (also when it was canceled
+        before), or, when it could no longer be canceled, its actual state: `succeeded` (the money was taken),
+        or `processing` when the provider will not stop a payment under way."""
+        ...
+
     async def refund(self, request: RefundRequest, *, idempotency_key: str) -> RefundResult: ...
 
     def parse_webhook(self, payload: bytes, signature_header: str) -> PaymentEvent | None:

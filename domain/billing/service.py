@@ -70,6 +70,7 @@ from domain.shared.records import record_key
 DEFAULT_CURRENCY = "USD"
 ISSUE_MONTH_JOB = "billing.issue_month"
 CHARGE_FEE_JOB = "billing.charge_fee"
+REFUND_VOID_PAYMENT_JOB = "billing.refund_void_payment"
 MAX_STATEMENT_MONTHS = 36
 MAX_SUPERBILL_DAYS = 366
 
@@ -100,7 +101,7 @@ class PaymentOutcome:
 
 @dataclass(frozen=True, slots=True)
 class WebhookOutcome:
-    outcome: str  # applied | ignored | duplicate | unmatched | conflict | not_handled
+    outcome: str  # applied | ignored | duplicate | refund | unmatched | conflict | not_handled
     invoice_id: uuid.UUID | None = None
 
 
@@ -654,16 +655,38 @@ class BillingService:
         return issued
 
     async def void(self, principal: Principal, invoice_id: uuid.UUID) -> InvoiceView:
+        """Cancel an unpaid invoice. A payment of it still under way is canceled at the provider first (between
+        two transactions, like every provider call): voided without that, the client could still finish 3-D
+        Secure, or the payment succeed, and be charged for a void invoice. A payment the provider says went
+        through, or will not stop, refuses the void and leaves the invoice as it is."""
         async with self._uow() as uow:
             invoice = await uow.invoices.get(invoice_id, for_update=True)
             if principal.role is Role.CLIENT:
                 raise NotFound("No such invoice.")
             invoice = self._visible(principal, invoice)
-            voided = inv.void(invoice, at=self._clock.now())
-            await self._save(uow, voided, invoice.version)
-            await uow.audit.append(self._event(principal, "billing.invoice.void", "invoice", invoice.id))
-            view = await self._invoice_view(uow, voided)
-            await uow.commit()
+            payment_id = inv.payment_to_cancel(invoice)
+            if payment_id is None:
+                return await self._voided(uow, principal, invoice, inv.void(invoice, at=self._clock.now()))
+        intent = await self._require_gateway().cancel_payment(
+            payment_id, idempotency_key=inv.cancel_idempotency_key(invoice)
+        )
+        async with self._uow() as uow:
+            current = await uow.invoices.get(invoice.id, for_update=True)
+            assert current is not None
+            now = self._clock.now()
+            voided = inv.void_after_cancel(current, intent, at=now)
+            await uow.invoices.record_payment(
+                current.id, intent.payment_id, current.payment_attempts, intent.status.value, intent.amount, now
+            )
+            return await self._voided(uow, principal, current, voided)
+
+    async def _voided(
+        self, uow: BillingUnitOfWork, principal: Principal, invoice: Invoice, voided: Invoice
+    ) -> InvoiceView:
+        await self._save(uow, voided, invoice.version)
+        await uow.audit.append(self._event(principal, "billing.invoice.void", "invoice", invoice.id))
+        view = await self._invoice_view(uow, voided)
+        await uow.commit()
         return view
 
     async def _save(self, uow: BillingUnitOfWork, invoice: Invoice, expected_version: int) -> None:
@@ -871,10 +894,57 @@ class BillingService:
                 event.event_id, invoice.id, event.kind.value, result.outcome.value, now
             ):
                 return WebhookOutcome("duplicate", invoice.id)
-            if result.invoice.status is not invoice.status or result.outcome is inv.EventOutcome.APPLIED:
+            if result.outcome is inv.EventOutcome.REFUND:
+                await self._refund_later(uow, invoice, event, now)
+            elif result.invoice.status is not invoice.status or result.outcome is inv.EventOutcome.APPLIED:
                 await self._save(uow, result.invoice, invoice.version)
             await uow.commit()
         return WebhookOutcome(result.outcome.value, invoice.id)
+
+    async def _refund_later(self, uow: BillingUnitOfWork, invoice: Invoice, event: PaymentEvent, now: datetime) -> None:
+        """Money for a void invoice: kept in the payments log and audited, and refunded by a job committed with the
+        event, so a provider outage delays the refund (the job is retried with the same key) but never loses it:
+        the event, once claimed, is not processed again."""
+        await uow.invoices.record_payment(
+            invoice.id, event.payment_id, invoice.payment_attempts, IntentStatus.SUCCEEDED.value, event.amount, now
+        )
+        await uow.jobs.enqueue(
+            REFUND_VOID_PAYMENT_JOB, {"invoice_id": str(invoice.id), "payment_id": event.payment_id}, now
+        )
+        await uow.audit.append(
+            self._invoice_event("billing.webhook.void_invoice_paid", invoice, Outcome.FAILURE, actor_role="provider")
+        )
+
+    async def refund_void_payment(self, invoice_id: uuid.UUID, payment_id: str) -> None:
+        """The job after a payment reached a void invoice: refund all of it. A provider outage raises, so the job
+        is retried, with the same key (never a second refund)."""
+        gateway = self._require_gateway()
+        async with self._uow() as uow:
+            invoice = await uow.invoices.get(invoice_id)
+        if invoice is None:
+            return
+        result = await gateway.refund(
+            inv.void_refund_request(invoice, payment_id),
+            idempotency_key=inv.void_refund_idempotency_key(invoice, payment_id),
+        )
+        async with self._uow() as uow:
+            outcome = Outcome.SUCCESS if result.counts else Outcome.FAILURE
+            await uow.audit.append(self._invoice_event("billing.invoice.void_payment_refund", invoice, outcome))
+            await uow.commit()
+
+    def _invoice_event(
+        self, action: str, invoice: Invoice, outcome: Outcome, *, actor_role: str = "system"
+    ) -> AuditEvent:
+        return AuditEvent(
+            action=action,
+            object_type="invoice",
+            object_id=str(invoice.id),
+            actor_id=None,
+            actor_role=actor_role,
+            practice_id=invoice.practice_id,
+            outcome=outcome,
+            occurred_at=self._clock.now(),
+        )
 
     # ------------------------------------------------------------------------------------ statements
 

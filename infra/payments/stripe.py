@@ -12,6 +12,10 @@ unit, currencies lower-case on the wire.
   `payment_method` + `confirm=true` in one call (`pay_with_method`). A fee: `customer`, `payment_method`,
   `confirm=true`, `off_session=true`.
   `payment_method_types[0]=card` keeps server-side confirmation free of redirect-based methods.
+* Voiding an invoice cancels its payment: `POST {base}/v1/payment_intents/{id}/cancel` with
+  `cancellation_reason=abandoned`. An intent that can no longer be canceled (it succeeded, or it is `processing`
+  and Stripe will not stop it) is answered 400 `payment_intent_unexpected_state` with the intent, as it is now, in
+  `error.payment_intent`: that state is the answer, not a failure.
 * Errors are `{"error": {"type", "code", "decline_code", "message", "payment_intent", ...}}`: `card_error`
   (402) -> `PaymentDeclined`, or `PaymentActionRequired` for `authentication_required`; `idempotency_error` ->
   `IdempotencyKeyReused`; 401/403 and other `invalid_request_error`s -> `PaymentRejected`; 409 (the key is
@@ -40,6 +44,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import structlog
@@ -214,6 +219,16 @@ class StripeGateway:
         )
         return _intent(await self._post("/v1/payment_intents", form, idempotency_key))
 
+    async def cancel_payment(self, payment_id: str, *, idempotency_key: str) -> PaymentIntent:
+        path = f"/v1/payment_intents/{quote(payment_id, safe='')}/cancel"
+        try:
+            obj = await self._post(path, {"cancellation_reason": "abandoned"}, idempotency_key)
+        except _UnexpectedState as refused:
+            if refused.intent is None or refused.intent.get("id") != payment_id:
+                raise  # no state to read: a plain refusal
+            obj = refused.intent
+        return _intent(obj)
+
     async def refund(self, request: RefundRequest, *, idempotency_key: str) -> RefundResult:
         form = {
             "payment_intent": request.payment_id,
@@ -337,7 +352,22 @@ def _error(response: httpx.Response, path: str) -> DomainError:
         return PaymentRejected(f"Stripe refused the API key (HTTP {status}).", provider_code=code or "authentication")
     if status in (409, 429) or status >= 500 or kind == "api_error":
         return PaymentProviderUnavailable(f"Stripe: HTTP {status}: {message}", provider_code=code)
+    if code == "payment_intent_unexpected_state":
+        return _UnexpectedState(
+            f"Stripe: {message}", provider_code=code, payment_id=payment_id, intent=intent if payment_id else None
+        )
     return PaymentRejected(f"Stripe: {message}", provider_code=code, payment_id=payment_id)
+
+
+class _UnexpectedState(PaymentRejected):
+    """The request does not fit the PaymentIntent's state; `intent` is the intent as Stripe has it now, when the
+    error carries it. Still a `PaymentRejected` for every call but a cancel, which reads the state from it."""
+
+    def __init__(
+        self, detail: str, *, provider_code: str | None, payment_id: str | None, intent: dict[str, Any] | None
+    ) -> None:
+        super().__init__(detail, provider_code=provider_code, payment_id=payment_id)
+        self.intent = intent
 
 
 # ---------------------------------------------------------------------------------------------- parsing

@@ -860,7 +860,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Cancel an unpaid invoice */
+        /**
+         * Cancel an unpaid invoice
+         * @description A card payment of the invoice still under way (awaiting the client's 3-D Secure step, processing, or declined and open to another card) is canceled at the payment provider first, so the client can no longer be charged for it. If the provider answers that the payment already went through, the void is refused with `409 already_paid` and the invoice is left as it is (the payment's webhook records it; refund it instead); a payment the provider will not stop is `409 payment_in_progress`.
+         */
         post: operations["billing-void-invoice"];
         delete?: never;
         options?: never;
@@ -1063,7 +1066,7 @@ export interface paths {
         put?: never;
         /**
          * Stripe's webhook (signed; no user token)
-         * @description Verified with the `Stripe-Signature` header over the raw body; a bad signature or a timestamp outside the tolerance (a replay) is `400 invalid_webhook`. The same event twice changes nothing.
+         * @description Verified with the `Stripe-Signature` header over the raw body; a bad signature or a timestamp outside the tolerance (a replay) is `400 invalid_webhook`. The same event twice changes nothing. A payment that succeeded for a void invoice is not applied: it is refunded in full (outcome `refund`).
          */
         post: operations["billing-stripe-webhook"];
         delete?: never;
@@ -9672,8 +9675,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Paid or processing (`invalid_state`) */
+            /** @description Paid, refunded or already void (`invalid_state`); its payment went through at the provider (`already_paid`); a payment under way the provider will not stop (`payment_in_progress`) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The invoice's payment changed meanwhile (`precondition_failed`); try again */
+            412: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9707,6 +9719,22 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
+            };
+            /** @description The payment provider refused to cancel the payment (`payment_rejected`) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The payment provider is unreachable (`payment_provider_unavailable`); try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

@@ -1,6 +1,7 @@
 """A local fake of Stripe's API that checks each request the way Stripe does and answers like it.
 
-Endpoints: `POST /v1/payment_intents`, `POST /v1/refunds` and `POST /v1/customers`. Checks, as Stripe does:
+Endpoints: `POST /v1/payment_intents`, `POST /v1/payment_intents/{id}/cancel`, `POST /v1/refunds` and
+`POST /v1/customers`. Checks, as Stripe does:
 * auth: `Authorization: Bearer <secret key>` (or Basic with the key as user name); none -> 401 "You did not
   provide an API key", another key -> 401 "Invalid API Key provided";
 * form encoding: `application/x-www-form-urlencoded` with bracketed nested keys (`metadata[invoice_id]`,
@@ -13,6 +14,12 @@ Endpoints: `POST /v1/payment_intents`, `POST /v1/refunds` and `POST /v1/customer
   (402 `card_error`, `card_declined`), `pm_card_authenticationRequired` declines off-session with
   `authentication_required`. Declines still create the PaymentIntent (status `requires_payment_method`, with
   `last_payment_error`), returned in `error.payment_intent`;
+* cancel: only `cancellation_reason` (`abandoned`, `duplicate`, `fraudulent`, `requested_by_customer`); an unknown
+  intent -> 404 `resource_missing`; an intent that is `succeeded` or `canceled`, or `processing` (unless
+  `cancel_processing`: Stripe stops a processing payment only in rare cases) -> 400
+  `payment_intent_unexpected_state` with the intent in `error.payment_intent`. A canceled intent emits
+  `payment_intent.canceled` and can no longer be confirmed nor authenticated (`confirm`, `authenticate`: what
+  Stripe.js does in the client's browser, refused the same way);
 * Refunds: `payment_intent` required, it must have succeeded, `amount` at most what is left
   (`charge_already_refunded` once nothing is);
 * idempotency: the first answer of an executed request is saved under its `Idempotency-Key` and replayed
@@ -33,7 +40,9 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -72,6 +81,15 @@ _INTENT_PARAMS = {
 _REFUND_PARAMS = {"payment_intent", "amount", "reason", "metadata"}
 _CUSTOMER_PARAMS = {"metadata", "description"}
 _REFUND_REASONS = {"duplicate", "fraudulent", "requested_by_customer"}
+_CANCEL_PARAMS = {"cancellation_reason"}
+_CANCEL_PATH = re.compile(r"/v1/payment_intents/([^/]+)/cancel")
+_CANCELLATION_REASONS = {"abandoned", "duplicate", "fraudulent", "requested_by_customer"}
+# Stripe cancels these; `processing` only in rare cases (`cancel_processing`), never `succeeded` nor `canceled`.
+_CANCELABLE = ("requires_payment_method", "requires_capture", "requires_confirmation", "requires_action")
+_CONFIRMABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
+
+
+Endpoint = Callable[[dict[str, Any], str | None], tuple[int, dict[str, Any]]]
 
 
 class StripeError(Exception):
@@ -130,6 +148,7 @@ class FakeStripe:
     slow_next: int = 0
     slow_seconds: float = 0.0
     lose_next: int = 0
+    cancel_processing: bool = False
 
     # ------------------------------------------------------------------ HTTP
 
@@ -171,11 +190,7 @@ class FakeStripe:
             return status, {"error": {"type": "api_error", "message": "An unknown error occurred."}}, False
         try:
             self._authenticate(req.authorization)
-            endpoint = {
-                "/v1/payment_intents": self._create_intent,
-                "/v1/refunds": self._create_refund,
-                "/v1/customers": self._create_customer,
-            }.get(req.path)
+            endpoint, allowed = self._route(req.path)
             if req.method != "POST" or endpoint is None:
                 raise invalid(f"Unrecognized request URL ({req.method}: {req.path}).", status=404)
             key = req.idempotency_key
@@ -190,11 +205,6 @@ class FakeStripe:
                     if previous.fingerprint != fingerprint:
                         raise StripeError(400, _idempotency_error(key))
                     return previous.status, previous.body, True
-            allowed = {
-                self._create_intent: _INTENT_PARAMS,
-                self._create_refund: _REFUND_PARAMS,
-                self._create_customer: _CUSTOMER_PARAMS,
-            }[endpoint]
             params = self._params(req.pairs, allowed)
             status, body = endpoint(params, key)  # validation errors raise before anything is executed
             if key is not None:
@@ -202,6 +212,20 @@ class FakeStripe:
             return status, body, False
         except StripeError as exc:
             return exc.status, {"error": exc.error}, False
+
+    def _route(self, path: str) -> tuple[Endpoint | None, set[str]]:
+        fixed: dict[str, tuple[Endpoint, set[str]]] = {
+            "/v1/payment_intents": (self._create_intent, _INTENT_PARAMS),
+            "/v1/refunds": (self._create_refund, _REFUND_PARAMS),
+            "/v1/customers": (self._create_customer, _CUSTOMER_PARAMS),
+        }
+        if path in fixed:
+            return fixed[path]
+        cancel = _CANCEL_PATH.fullmatch(path)
+        if cancel is not None:
+            intent_id = cancel.group(1)
+            return (lambda p, key: self._cancel_intent(intent_id, p, key)), _CANCEL_PARAMS
+        return None, set()
 
     def _authenticate(self, header: str | None) -> None:
         key = None
@@ -316,6 +340,8 @@ class FakeStripe:
         """Confirm a PaymentIntent with a card, as the API does with `confirm=true` or Stripe.js does for the
         client in the browser (tests call this directly for the on-session flow)."""
         intent = self.intents[intent_id]
+        if intent["status"] not in _CONFIRMABLE:
+            return _unexpected_state(intent, "confirm")
         intent["payment_method"] = method
         if method in _DECLINES or (method == PM_AUTH_REQUIRED and off_session):
             code, decline, message = _DECLINES.get(
@@ -343,15 +369,68 @@ class FakeStripe:
             intent["next_action"] = {"type": "use_stripe_sdk"}
             self._emit("payment_intent.requires_action", intent, key)
             return 200, _copy(intent)
+        return self._succeed(intent, key)
+
+    def authenticate(self, intent_id: str, *, processing: bool = False) -> tuple[int, dict[str, Any]]:
+        """The client completes 3-D Secure in the browser (Stripe.js) for an intent in `requires_action`: it
+        succeeds, or with `processing` it stays `processing` until `settle`. Any other state is refused as Stripe
+        refuses it (a canceled intent can no longer be paid)."""
+        intent = self.intents[intent_id]
+        if intent["status"] != "requires_action":
+            return _unexpected_state(intent, "confirm")
+        intent.pop("next_action", None)
+        if processing:
+            intent["status"] = "processing"
+            self._emit("payment_intent.processing", intent, None)
+            return 200, _copy(intent)
+        return self._succeed(intent, None)
+
+    def settle(self, intent_id: str, *, declined: bool = False) -> tuple[int, dict[str, Any]]:
+        """A `processing` payment goes through, or with `declined` fails (and awaits another payment method)."""
+        intent = self.intents[intent_id]
+        if intent["status"] != "processing":
+            return _unexpected_state(intent, "confirm")
+        if not declined:
+            return self._succeed(intent, None)
+        code, decline, message = _DECLINES[PM_DECLINED]
+        intent["status"] = "requires_payment_method"
+        intent["last_payment_error"] = {"type": "card_error", "code": code, "decline_code": decline, "message": message}
+        self._emit("payment_intent.payment_failed", intent, None)
+        return 200, _copy(intent)
+
+    def _succeed(self, intent: dict[str, Any], key: str | None) -> tuple[int, dict[str, Any]]:
         charge_id = "ch_" + secrets.token_hex(12)
         intent["status"] = "succeeded"
         intent["amount_received"] = intent["amount"]
         intent["latest_charge"] = charge_id
         intent["last_payment_error"] = None
-        self.charges.append({"id": charge_id, "payment_intent": intent_id, "amount": intent["amount"], "refunded": 0})
+        self.charges.append(
+            {"id": charge_id, "payment_intent": intent["id"], "amount": intent["amount"], "refunded": 0}
+        )
         if intent.get("setup_future_usage") and intent.get("customer"):
-            self.customers[intent["customer"]].add(method)
+            self.customers[intent["customer"]].add(intent["payment_method"])
         self._emit("payment_intent.succeeded", intent, key)
+        return 200, _copy(intent)
+
+    def _cancel_intent(self, intent_id: str, p: dict[str, Any], key: str | None) -> tuple[int, dict[str, Any]]:
+        intent = self.intents.get(intent_id)
+        if intent is None:
+            raise invalid(f"No such payment_intent: '{intent_id}'", code="resource_missing", param="intent", status=404)
+        reason = p.get("cancellation_reason")
+        if reason is not None and reason not in _CANCELLATION_REASONS:
+            raise invalid(
+                f"Invalid cancellation_reason: must be one of {', '.join(sorted(_CANCELLATION_REASONS))}",
+                code="parameter_invalid_string",
+                param="cancellation_reason",
+            )
+        cancelable = intent["status"] in _CANCELABLE or (intent["status"] == "processing" and self.cancel_processing)
+        if not cancelable:
+            return _unexpected_state(intent, "cancel")
+        intent["status"] = "canceled"
+        intent["cancellation_reason"] = reason
+        intent["canceled_at"] = self._now()
+        intent.pop("next_action", None)
+        self._emit("payment_intent.canceled", intent, key)
         return 200, _copy(intent)
 
     # ------------------------------------------------------------------ Customers
@@ -464,6 +543,34 @@ def _boolean(p: dict[str, Any], name: str) -> bool:
     if value not in ("true", "false"):
         raise invalid(f"Invalid boolean: {value}", code="parameter_invalid_boolean", param=name)
     return value == "true"
+
+
+def _unexpected_state(intent: dict[str, Any], action: str) -> tuple[int, dict[str, Any]]:
+    """Stripe's refusal of an action the intent's state does not allow. It is answered, not raised: the request
+    was executed (and its answer is saved under its Idempotency-Key, like a decline's), and the error carries the
+    intent as it is now."""
+    status = intent["status"]
+    if action == "cancel":
+        message = (
+            f"You cannot cancel this PaymentIntent because it has a status of {status}. Only a PaymentIntent with "
+            "one of the following statuses may be canceled: requires_payment_method, requires_capture, "
+            "requires_confirmation, requires_action, processing."
+        )
+    else:
+        message = (
+            f"You cannot {action} this PaymentIntent because it has a status of {status}. Only a PaymentIntent "
+            "with one of the following statuses may be confirmed: requires_payment_method, requires_confirmation, "
+            "requires_action."
+        )
+    code = "payment_intent_unexpected_state"
+    error = {
+        "type": "invalid_request_error",
+        "code": code,
+        "doc_url": f"https://stripe.com/docs/error-codes/{code.replace('_', '-')}",
+        "message": message,
+        "payment_intent": _copy(intent),
+    }
+    return 400, {"error": error}
 
 
 def _idempotency_error(key: str, *, endpoint: tuple[str, str] | None = None) -> dict[str, Any]:

@@ -332,3 +332,69 @@ async def test_an_on_session_decline_is_payment_declined(stripe, make_gateway):
     with pytest.raises(PaymentDeclined) as declined:
         await make_gateway().pay_with_method(ON_SESSION, payment_method_id=PM_DECLINED, idempotency_key="k")
     assert declined.value.provider_code == "generic_decline" and declined.value.payment_id
+
+
+# ---------------------------------------------------------------------------------------------- cancel
+
+
+async def _awaiting_authentication(gateway: StripeGateway) -> str:
+    intent = await gateway.pay_with_method(ON_SESSION, payment_method_id=PM_AUTH_REQUIRED, idempotency_key="pay")
+    assert intent.status is IntentStatus.REQUIRES_ACTION
+    return intent.payment_id
+
+
+async def test_cancelling_a_payment_is_the_request_stripe_expects_and_it_can_no_longer_be_paid(stripe, make_gateway):
+    fake, _ = stripe
+    gateway = make_gateway()
+    payment_id = await _awaiting_authentication(gateway)
+
+    canceled = await gateway.cancel_payment(payment_id, idempotency_key="hearth-invoice-1-void-3")
+
+    req = fake.requests[-1]
+    assert (req.method, req.path) == ("POST", f"/v1/payment_intents/{payment_id}/cancel")
+    assert req.content_type == "application/x-www-form-urlencoded"
+    assert req.authorization == f"Bearer {SECRET_KEY}"
+    assert req.idempotency_key == "hearth-invoice-1-void-3"
+    assert req.pairs == [("cancellation_reason", "abandoned")]
+    assert (canceled.payment_id, canceled.status, canceled.invoice_id) == (payment_id, IntentStatus.CANCELED, INVOICE)
+    assert fake.intents[payment_id]["cancellation_reason"] == "abandoned"
+    status, body = fake.authenticate(payment_id)  # the client finishing 3-D Secure in the browser, too late
+    assert status == 400 and body["error"]["code"] == "payment_intent_unexpected_state"
+    assert fake.charges == []
+    again = await gateway.cancel_payment(payment_id, idempotency_key="hearth-invoice-1-void-3")
+    assert again == canceled and len(fake.events_of("payment_intent.canceled")) == 1
+    # Canceled before under another key (the first answer lost for good): still canceled, not an error.
+    later = await gateway.cancel_payment(payment_id, idempotency_key="hearth-invoice-1-void-4")
+    assert later.status is IntentStatus.CANCELED
+
+
+async def test_a_payment_that_went_through_is_answered_succeeded_not_canceled(stripe, make_gateway):
+    fake, _ = stripe
+    gateway = make_gateway()
+    payment_id = await _awaiting_authentication(gateway)
+    fake.authenticate(payment_id)
+
+    answer = await gateway.cancel_payment(payment_id, idempotency_key="void")
+
+    assert answer.status is IntentStatus.SUCCEEDED and answer.amount_received_minor == 15000
+    assert fake.intents[payment_id]["status"] == "succeeded" and len(fake.charges) == 1
+
+
+async def test_a_processing_payment_is_canceled_only_when_stripe_allows_it(stripe, make_gateway):
+    fake, _ = stripe
+    gateway = make_gateway()
+    payment_id = await _awaiting_authentication(gateway)
+    fake.authenticate(payment_id, processing=True)
+
+    refused = await gateway.cancel_payment(payment_id, idempotency_key="void-1")
+    assert refused.status is IntentStatus.PROCESSING
+    fake.cancel_processing = True
+    canceled = await gateway.cancel_payment(payment_id, idempotency_key="void-2")
+    assert canceled.status is IntentStatus.CANCELED
+    assert fake.settle(payment_id)[0] == 400 and fake.charges == []
+
+
+async def test_cancelling_an_unknown_payment_is_rejected(stripe, make_gateway):
+    with pytest.raises(PaymentRejected) as caught:
+        await make_gateway().cancel_payment("pi_unknown", idempotency_key="void")
+    assert caught.value.provider_code == "resource_missing"

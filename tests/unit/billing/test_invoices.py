@@ -10,7 +10,7 @@ from domain.billing import invoices as inv
 from domain.billing.invoices import TRANSITIONS, ChargeKind, EventOutcome, InvoiceStatus
 from domain.billing.ports import IntentStatus, PaymentEventKind, RefundReason, RefundResult, RefundStatus
 from domain.scheduling.model import Money
-from domain.shared.errors import Conflict, InvalidState, ValidationFailed
+from domain.shared.errors import Conflict, InvalidState, StaleVersion, ValidationFailed
 from tests.unit.billing.factories import (
     APPOINTMENT,
     CLIENT,
@@ -92,6 +92,53 @@ def test_a_paid_or_processing_invoice_cannot_be_voided() -> None:
     assert processing.status is S.PROCESSING
     with pytest.raises(InvalidState):
         inv.void(processing, at=AT)
+
+
+def _tracking(status: IntentStatus) -> inv.Invoice:
+    attempt = inv.start_payment_attempt(opened())
+    return inv.record_intent(attempt, intent(attempt, status), at=AT)
+
+
+def test_a_payment_under_way_is_canceled_before_a_void() -> None:
+    assert inv.payment_to_cancel(opened()) is None
+    assert inv.payment_to_cancel(paid()) is None
+    for status in (IntentStatus.REQUIRES_ACTION, IntentStatus.PROCESSING):
+        assert inv.payment_to_cancel(_tracking(status)) == PAYMENT
+    declined = inv.record_decline(inv.start_payment_attempt(opened()), payment_id=PAYMENT, failure_code="x")
+    assert inv.payment_to_cancel(declined) == PAYMENT  # the browser could still pay it with another card
+
+
+@pytest.mark.parametrize("status", [IntentStatus.REQUIRES_ACTION, IntentStatus.PROCESSING])
+def test_a_canceled_payment_lets_the_invoice_go_void(status: IntentStatus) -> None:
+    invoice = _tracking(status)
+    voided = inv.void_after_cancel(invoice, intent(invoice, IntentStatus.CANCELED), at=AT)
+    assert (voided.status, voided.voided_at, voided.failure_code) == (S.VOID, AT, "canceled")
+    assert voided.amount_paid_minor == 0
+
+
+@pytest.mark.parametrize(
+    ("answer", "code"),
+    [(IntentStatus.SUCCEEDED, "already_paid"), (IntentStatus.PROCESSING, "payment_in_progress")],
+)
+def test_a_payment_the_provider_did_not_cancel_refuses_the_void(answer: IntentStatus, code: str) -> None:
+    invoice = _tracking(IntentStatus.REQUIRES_ACTION)
+    with pytest.raises(InvalidState) as err:
+        inv.void_after_cancel(invoice, intent(invoice, answer), at=AT)
+    assert err.value.code == code
+
+
+def test_a_void_after_the_invoice_moved_to_another_payment_is_stale() -> None:
+    invoice = _tracking(IntentStatus.REQUIRES_ACTION)
+    with pytest.raises(StaleVersion):
+        inv.void_after_cancel(invoice, intent(invoice, IntentStatus.CANCELED, payment_id="pi_old"), at=AT)
+
+
+def test_the_cancel_key_changes_with_the_invoice() -> None:
+    invoice = _tracking(IntentStatus.PROCESSING)
+    key = inv.cancel_idempotency_key(invoice)
+    assert key == inv.cancel_idempotency_key(invoice)
+    failed = inv.apply_payment_event(invoice, event(PaymentEventKind.FAILED)).invoice
+    assert inv.cancel_idempotency_key(failed) != key
 
 
 def test_void_invoices_cannot_be_paid_or_refunded() -> None:
@@ -256,18 +303,25 @@ def test_failed_and_canceled_events_fail_an_open_invoice() -> None:
     assert (canceled.status, canceled.failure_code) == (S.PAYMENT_FAILED, "canceled")
 
 
-@pytest.mark.parametrize(
-    ("make", "code"),
-    [
-        (lambda: inv.void(opened(), at=AT), "unexpected_payment"),
-        (lambda: paid(), "duplicate_payment"),
-    ],
-    ids=["void", "already-paid-by-another-payment"],
-)
-def test_money_that_cannot_be_explained_is_a_conflict(make, code: str) -> None:
+def test_money_that_cannot_be_explained_is_a_conflict() -> None:
     with pytest.raises(Conflict) as err:
-        inv.apply_payment_event(make(), event(PaymentEventKind.SUCCEEDED, payment_id="pi_surprise"))
-    assert err.value.code == code
+        inv.apply_payment_event(paid(), event(PaymentEventKind.SUCCEEDED, payment_id="pi_surprise"))
+    assert err.value.code == "duplicate_payment"
+
+
+@pytest.mark.parametrize("amount", [usd(14000), usd(9000)], ids=["the-amount-due", "another-amount"])
+def test_money_for_a_void_invoice_is_to_be_refunded_not_applied(amount: Money) -> None:
+    voided = inv.void(opened(), at=AT)
+    result = inv.apply_payment_event(voided, event(PaymentEventKind.SUCCEEDED, payment_id="pi_late", amount=amount))
+    assert result.outcome is EventOutcome.REFUND
+    assert (result.invoice.status, result.invoice.amount_paid_minor, result.invoice.paid_at) == (S.VOID, 0, None)
+    assert inv.apply_payment_event(result.invoice, event(PaymentEventKind.SUCCEEDED)).outcome is EventOutcome.DUPLICATE
+    request = inv.void_refund_request(voided, "pi_late")
+    assert (request.payment_id, request.amount, request.invoice_id) == ("pi_late", None, voided.id)  # all of it
+    key = inv.void_refund_idempotency_key(voided, "pi_late")
+    assert key == inv.void_refund_idempotency_key(voided, "pi_late") != inv.void_refund_idempotency_key(voided, "pi_b")
+    with pytest.raises(InvalidState):
+        inv.void_refund_request(opened(), "pi_late")
 
 
 def test_a_success_for_another_amount_or_invoice_is_a_conflict() -> None:
