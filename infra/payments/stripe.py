@@ -262,8 +262,11 @@ class StripeGateway:
         )
         try:
             event = json.loads(payload)
+            if not isinstance(event, dict):
+                raise TypeError("an event is a JSON object")
             return _event(event)
-        except (KeyError, TypeError, ValueError) as exc:  # json.JSONDecodeError is a ValueError
+        # json.JSONDecodeError is a ValueError; a `created` beyond the platform's clock raises OverflowError/OSError
+        except (KeyError, TypeError, ValueError, OverflowError, OSError) as exc:
             raise InvalidWebhook("The signed webhook is not a Stripe event.", code="bad_event") from exc
 
     # -- transport

@@ -152,6 +152,20 @@ async def test_a_signed_body_that_is_not_an_event_is_rejected(stripe, make_gatew
     assert caught.value.code == "bad_event"
 
 
+@pytest.mark.parametrize(
+    "body",
+    [[], "evt", 7, {"created": 10**20}, {"created": 2**63}, {"data": []}, {"data": {"object": []}}],
+    ids=["list", "string", "number", "created-beyond-clock", "created-beyond-int64", "data-list", "object-list"],
+)
+async def test_a_signed_body_of_the_wrong_shape_is_a_bad_event(stripe, make_gateway, body):
+    fake, _ = stripe
+    event = {**fake_event(), **body} if isinstance(body, dict) else body
+    payload, header = fake.signed(event)  # type: ignore[arg-type]
+    with pytest.raises(InvalidWebhook) as caught:
+        make_gateway().parse_webhook(payload, header)
+    assert caught.value.code == "bad_event"
+
+
 async def test_events_hearth_does_not_act_on_are_verified_then_ignored(stripe, make_gateway):
     fake, _ = stripe
     gateway = make_gateway()
