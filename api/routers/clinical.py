@@ -163,7 +163,9 @@ async def create_psychotherapy_note(
     return PsychotherapyOut.of(await notes.write_psychotherapy(principal, client_id, body.text, body.appointment_id))
 
 
-@notes_router.get("/clients/{client_id}/psychotherapy-notes", summary="My psychotherapy notes about a client")
+@notes_router.get(
+    "/clients/{client_id}/psychotherapy-notes", summary="My psychotherapy notes about a client", responses=_NOT_FOUND
+)
 async def list_psychotherapy_notes(
     client_id: uuid.UUID, principal: CurrentPrincipal, notes: Notes
 ) -> PsychotherapyList:
