@@ -28,7 +28,7 @@ from domain.identity.throttle import ThrottleRule
 from domain.identity.tickets import TicketService
 from domain.matching.scoring import Weights, validate_weights
 from domain.matching.service import MatchingService
-from domain.measures.service import MeasuresService
+from domain.measures.service import ALERT_EMAIL_JOB, MeasuresService
 from domain.media.relay import MediaRelay
 from domain.messaging.bus import MessageBus
 from domain.messaging.service import NOTIFY_UNREAD_JOB, MessagingService
@@ -356,6 +356,12 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
             uuid.UUID(payload["conversation_id"]), uuid.UUID(payload["user_id"]), int(payload["seq"])
         )
 
+    plans = PlansService(uow, cipher, clock, ids)
+    measures = MeasuresService(uow, cipher, clock, ids, email, settings.public_url, plans)
+
+    async def email_alert(payload: dict[str, Any]) -> None:
+        await measures.email_alert(uuid.UUID(payload["alert_id"]))
+
     telephony_provider = telephony_from_settings(settings, clock)
     telephony = TelephonyService(uow, telephony_provider, clock, ids)
     if isinstance(telephony_provider, ConsoleTelephony):
@@ -383,10 +389,10 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
             ISSUE_MONTH_JOB: issue_month,
             CHARGE_FEE_JOB: charge_fee,
             NO_SHOW_JOB: check_no_show,
+            ALERT_EMAIL_JOB: email_alert,
         },
         settings,
     )
-    plans = PlansService(uow, cipher, clock, ids)
     hub = Hub(messaging, identity, live)
     bus = bus_from_settings(settings, on_gap=hub.on_gap)
     messaging.attach_bus(bus)
@@ -402,7 +408,7 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
         waitlist=waitlist,
         calendar=CalendarService(uow, clock),
         reminders=reminders,
-        measures=MeasuresService(uow, cipher, clock, ids, email, settings.public_url, plans),
+        measures=measures,
         plans=plans,
         matching=MatchingService(
             uow, cipher, clock, ids, scheduling, messaging, ScipyAssigner(), matching_weights(settings.matching_weights)
