@@ -22,12 +22,17 @@ def smtp():
 
 
 @pytest.fixture
-async def api(settings, clock, smtp):
+def application(settings, clock, smtp):
     clock.set(datetime(2026, 11, 27, 15, 0, tzinfo=UTC))
     configured = settings.model_copy(
         update={"email_backend": "smtp", "smtp_host": smtp.host, "smtp_port": smtp.port, "smtp_security": "none"}
     )
-    async with serve(create_app(configured, clock=clock)) as url, httpx.AsyncClient(base_url=url, timeout=30) as client:
+    return create_app(configured, clock=clock)
+
+
+@pytest.fixture
+async def api(application):
+    async with serve(application) as url, httpx.AsyncClient(base_url=url, timeout=30) as client:
         yield client
 
 
@@ -59,6 +64,22 @@ async def test_a_cancellation_offers_the_time_to_matching_clients(api, therapist
     assert notified == sorted([first.email, second.email])
     text = smtp.received[0].message.get_body(("plain",)).get_content()
     assert "opened up" in text
+
+
+async def test_a_failure_to_offer_the_freed_time_does_not_fail_the_committed_cancellation(
+    api, application, therapist, monkeypatch
+):
+    async def broken(freed):
+        raise ConnectionResetError("the database went away after the cancellation committed")
+
+    monkeypatch.setattr(application.state.container.waitlist, "offer_freed", broken)
+    holder = await signed_up(api, "client")
+    booked = (
+        await api.post("/api/v1/appointments", json=booking(therapist, "2026-12-10T15:00:00Z"), headers=holder.headers)
+    ).json()
+    cancelled = await api.post(f"/api/v1/appointments/{booked['id']}/cancel", json={}, headers=holder.headers)
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["status"] == "cancelled"
 
 
 async def test_two_clients_claim_at_once_and_one_wins(api, therapist, database_url):
