@@ -40,7 +40,7 @@ from domain.scheduling.ports import SchedulingUnitOfWork
 from domain.scheduling.reminder_service import ReminderService
 from domain.scheduling.series_service import SeriesService
 from domain.scheduling.service import PHONE_SESSION_CALL_JOB, SEND_REMINDER_JOB, Freed, SchedulingService
-from domain.scheduling.waitlist_service import WaitlistService
+from domain.scheduling.waitlist_service import OFFER_EMAIL_JOB, WaitlistService
 from domain.sessions.ice import IceConfig
 from domain.sessions.model import WindowRules
 from domain.sessions.notify import BusSessionNotifier
@@ -345,6 +345,9 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
     waitlist_box.append(waitlist)
     reminders = ReminderService(uow, clock, email, sms, settings.public_url)
 
+    async def email_offer(payload: dict[str, Any]) -> None:
+        await waitlist.email_offer(uuid.UUID(payload["offer_id"]))
+
     async def send_reminder(payload: dict[str, Any]) -> None:
         await reminders.send(uuid.UUID(payload["reminder_id"]))
 
@@ -390,6 +393,7 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
             CHARGE_FEE_JOB: charge_fee,
             NO_SHOW_JOB: check_no_show,
             ALERT_EMAIL_JOB: email_alert,
+            OFFER_EMAIL_JOB: email_offer,
         },
         settings,
     )
