@@ -28,7 +28,7 @@ from domain.identity.throttle import ThrottleRule
 from domain.identity.tickets import TicketService
 from domain.matching.scoring import Weights, validate_weights
 from domain.matching.service import MatchingService
-from domain.measures.service import MeasuresService
+from domain.measures.service import ALERT_EMAIL_JOB, MeasuresService
 from domain.media.relay import MediaRelay
 from domain.messaging.bus import MessageBus
 from domain.messaging.service import NOTIFY_UNREAD_JOB, MessagingService
@@ -40,7 +40,7 @@ from domain.scheduling.ports import SchedulingUnitOfWork
 from domain.scheduling.reminder_service import ReminderService
 from domain.scheduling.series_service import SeriesService
 from domain.scheduling.service import PHONE_SESSION_CALL_JOB, SEND_REMINDER_JOB, Freed, SchedulingService
-from domain.scheduling.waitlist_service import WaitlistService
+from domain.scheduling.waitlist_service import OFFER_EMAIL_JOB, WaitlistService
 from domain.sessions.ice import IceConfig
 from domain.sessions.model import WindowRules
 from domain.sessions.notify import BusSessionNotifier
@@ -345,6 +345,9 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
     waitlist_box.append(waitlist)
     reminders = ReminderService(uow, clock, email, sms, settings.public_url)
 
+    async def email_offer(payload: dict[str, Any]) -> None:
+        await waitlist.email_offer(uuid.UUID(payload["offer_id"]))
+
     async def send_reminder(payload: dict[str, Any]) -> None:
         await reminders.send(uuid.UUID(payload["reminder_id"]))
 
@@ -355,6 +358,12 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
         await messaging.notify_unread(
             uuid.UUID(payload["conversation_id"]), uuid.UUID(payload["user_id"]), int(payload["seq"])
         )
+
+    plans = PlansService(uow, cipher, clock, ids)
+    measures = MeasuresService(uow, cipher, clock, ids, email, settings.public_url, plans)
+
+    async def email_alert(payload: dict[str, Any]) -> None:
+        await measures.email_alert(uuid.UUID(payload["alert_id"]))
 
     telephony_provider = telephony_from_settings(settings, clock)
     telephony = TelephonyService(uow, telephony_provider, clock, ids)
@@ -388,10 +397,11 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
             CHARGE_FEE_JOB: charge_fee,
             REFUND_VOID_PAYMENT_JOB: refund_void_payment,
             NO_SHOW_JOB: check_no_show,
+            ALERT_EMAIL_JOB: email_alert,
+            OFFER_EMAIL_JOB: email_offer,
         },
         settings,
     )
-    plans = PlansService(uow, cipher, clock, ids)
     hub = Hub(messaging, identity, live)
     bus = bus_from_settings(settings, on_gap=hub.on_gap)
     messaging.attach_bus(bus)
@@ -407,7 +417,7 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
         waitlist=waitlist,
         calendar=CalendarService(uow, clock),
         reminders=reminders,
-        measures=MeasuresService(uow, cipher, clock, ids, email, settings.public_url, plans),
+        measures=measures,
         plans=plans,
         matching=MatchingService(
             uow, cipher, clock, ids, scheduling, messaging, ScipyAssigner(), matching_weights(settings.matching_weights)

@@ -13,6 +13,7 @@ from domain.measures.alerts import CrisisResource, SafetyAlert
 from domain.measures.schedule import Assignment
 from domain.plans.ports import PlansUnitOfWork
 from domain.scheduling.ports import AppointmentRepository, CareRepository
+from domain.shared.jobs import JobScheduler
 
 
 class StoredResponse(Protocol):
@@ -78,3 +79,4 @@ class MeasuresUnitOfWork(PlansUnitOfWork, Protocol):
     appointments: AppointmentRepository
     measures: MeasuresRepository
     audit: AuditLog
+    jobs: JobScheduler

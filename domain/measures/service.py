@@ -31,6 +31,10 @@ from domain.shared.ports import Clock, IdGenerator
 from domain.shared.principal import Principal, Role
 from domain.shared.records import record_key
 
+# The therapist's email about a safety alert. Queued in the transaction that stores the alert, so it exists exactly
+# when the alert does and a refused email is retried by the queue instead of failing the client's answer.
+ALERT_EMAIL_JOB = "measures.alert_email"
+
 
 @dataclass(frozen=True, slots=True)
 class AssignRequest:
@@ -214,27 +218,39 @@ class MeasuresService:
             )
             if alert is not None:
                 await uow.measures.add_alert(alert)
+                await uow.jobs.enqueue(ALERT_EMAIL_JOB, {"alert_id": str(alert.id)})
             await self._plans.apply_score_in(
                 uow, assignment.client_id, assignment.therapist_id, instrument.code, response.score.total, now
             )
-            therapist = await uow.users.get(assignment.therapist_id)
             configured = await uow.practice_settings.crisis_resources(assignment.practice_id)
             await uow.audit.append(self._event(principal, "measure.submit", "measure_response", response.id))
             await uow.commit()
-        if alert is not None:
-            if self._on_alert is not None:
-                self._on_alert(alert)
-            if therapist is not None:
-                # Deliberately content-free: email is not a safe channel for clinical detail.
-                await self._email.send(
-                    EmailMessage(
-                        to=therapist.email,
-                        subject="A client needs your attention",
-                        text=f"A client needs your attention. Please open Hearth: {self._base_url}/therapist/alerts\n",
-                    )
-                )
+        if alert is not None and self._on_alert is not None:
+            self._on_alert(alert)
         resources = crisis_resources(configured) if shows_crisis_resources(response.score) else ()
         return Submitted(response, alert, resources)
+
+    async def email_alert(self, alert_id: uuid.UUID) -> bool:
+        """The alert-email job: tell the therapist a client needs their attention. True when it was sent.
+
+        A transient delivery failure is raised, so the queue retries with backoff. An alert already acknowledged
+        is not emailed: the email only asks the therapist to open the alert, and they have."""
+        async with self._uow() as uow:
+            alert = await uow.measures.alert(alert_id)
+            if alert is None or not alert.open:
+                return False
+            therapist = await uow.users.get(alert.therapist_id)
+        if therapist is None:
+            return False
+        # Deliberately content-free: email is not a safe channel for clinical detail.
+        await self._email.send(
+            EmailMessage(
+                to=therapist.email,
+                subject="A client needs your attention",
+                text=f"A client needs your attention. Please open Hearth: {self._base_url}/therapist/alerts\n",
+            )
+        )
+        return True
 
     async def responses(self, principal: Principal, client_id: uuid.UUID) -> list[ScoredResponse]:
         """Every scored response of a client in the caller's view, oldest first (opened one by one)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
@@ -30,6 +31,8 @@ from domain.shared.errors import Conflict, Forbidden, InvalidState, NotFound, St
 from domain.shared.jobs import JobRequest
 from domain.shared.ports import Clock, IdGenerator
 from domain.shared.principal import Principal, Role
+
+log = logging.getLogger("hearth.scheduling")
 
 # Busy time is loaded this far around a requested start: enough for buffers and the local day's limit.
 _DAY_MARGIN = timedelta(days=2)
@@ -494,9 +497,14 @@ class SchedulingService:
         await self._freed(freed)
 
     async def _freed(self, freed: Freed) -> None:
-        # After commit, in its own transaction: a failure to offer the time never undoes the cancellation.
-        if self._on_freed is not None:
+        # After commit, in its own transaction: a failure to offer the time never undoes the cancellation, and
+        # must not answer an error for a change that did happen (a retry would then meet `409 invalid_state`).
+        if self._on_freed is None:
+            return
+        try:
             await self._on_freed(freed)
+        except Exception:
+            log.warning("offering freed time to the waitlist failed after commit", exc_info=True)
 
     def _event(self, principal: Principal, action: str, object_type: str, object_id: uuid.UUID) -> AuditEvent:
         return event_by(principal, action, object_type, object_id, self._clock.now())

@@ -19,9 +19,14 @@ from domain.scheduling.waitlist import (
     validate_waitlist_entry,
 )
 from domain.shared.errors import NotFound
+from domain.shared.jobs import JobRequest
 from domain.shared.notify import EmailMessage, EmailSender
 from domain.shared.ports import Clock, IdGenerator
 from domain.shared.principal import Principal, Role
+
+# One email per offer, queued in the transaction that stores the offers: the queue retries a refused email, and the
+# cancellation or move that freed the time never waits for (or fails with) the mail server.
+OFFER_EMAIL_JOB = "waitlist.offer_email"
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +100,7 @@ class WaitlistService:
             return await uow.waitlist.open_offers_for_client(principal.user_id, self._clock.now())
 
     async def offer_freed(self, freed: Freed) -> list[StoredOffer]:
-        """Offer a freed interval to matching waitlisted clients, and tell them by email (no clinical content)."""
+        """Offer a freed interval to matching waitlisted clients; each offer's email is a job (see `email_offer`)."""
         now = self._clock.now()
         if freed.end <= now:
             return []
@@ -116,27 +121,39 @@ class WaitlistService:
                 item = StoredOffer(id=self._ids.new(), therapist_id=freed.therapist_id, offer=offer)
                 await uow.waitlist.add_offer(item, now)
                 stored.append(item)
-            therapist = await uow.users.get(freed.therapist_id)
-            recipients = {o.offer.client_id: await uow.users.get(o.offer.client_id) for o in stored}
-            await uow.commit()
-        for item in stored:
-            client = recipients.get(item.offer.client_id)
-            if client is None or therapist is None:
-                continue
-            when = format_local(item.offer.start, client.timezone)
-            name = first_name(therapist.display_name) or "your therapist"
-            await self._email.send(
-                EmailMessage(
-                    to=client.email,
-                    subject="A session time opened up",
-                    text=(
-                        f"A {item.offer.duration_minutes}-minute time with {name} opened up: {when}.\n\n"
-                        f"The first to claim it gets it. Claim it in Hearth before it expires: "
-                        f"{self._base_url}/client/waitlist\n"
-                    ),
-                )
+            await uow.jobs.enqueue_many(
+                [JobRequest(OFFER_EMAIL_JOB, {"offer_id": str(o.id)}, o.offer.valid_from) for o in stored]
             )
+            await uow.commit()
         return stored
+
+    async def email_offer(self, offer_id: uuid.UUID) -> bool:
+        """The offer-email job: tell the client their offer is open (no clinical content). True when it was sent.
+
+        A transient delivery failure is raised, so the queue retries with backoff. An offer claimed or expired by
+        then is not emailed: a retry that comes late must not invite the client to a time they can no longer take."""
+        async with self._uow() as uow:
+            item = await uow.waitlist.offer(offer_id)
+            if item is None or item.claimed_appointment_id is not None or self._clock.now() >= item.offer.expires_at:
+                return False
+            client = await uow.users.get(item.offer.client_id)
+            therapist = await uow.users.get(item.therapist_id)
+        if client is None or therapist is None:
+            return False
+        when = format_local(item.offer.start, client.timezone)
+        name = first_name(therapist.display_name) or "your therapist"
+        await self._email.send(
+            EmailMessage(
+                to=client.email,
+                subject="A session time opened up",
+                text=(
+                    f"A {item.offer.duration_minutes}-minute time with {name} opened up: {when}.\n\n"
+                    f"The first to claim it gets it. Claim it in Hearth before it expires: "
+                    f"{self._base_url}/client/waitlist\n"
+                ),
+            )
+        )
+        return True
 
     async def claim(self, principal: Principal, offer_id: uuid.UUID) -> Appointment:
         async with self._uow() as uow:

@@ -25,7 +25,14 @@ def smtp():
 async def app(settings, clock, smtp):
     clock.set(datetime(2026, 11, 27, 15, 0, tzinfo=UTC))
     configured = settings.model_copy(
-        update={"email_backend": "smtp", "smtp_host": smtp.host, "smtp_port": smtp.port, "smtp_security": "none"}
+        update={
+            "email_backend": "smtp",
+            "smtp_host": smtp.host,
+            "smtp_port": smtp.port,
+            "smtp_security": "none",
+            # A refused email's job is retried within the same `run_jobs`, not 30 real seconds later.
+            "jobs_retry_initial_seconds": 0,
+        }
     )
     application = create_app(configured, clock=clock)
     async with serve(application) as url:
@@ -36,6 +43,11 @@ async def app(settings, clock, smtp):
 async def api(app):
     async with httpx.AsyncClient(base_url=app[1], timeout=30) as client:
         yield client
+
+
+async def run_jobs(app, clock) -> int:
+    """Run the background jobs due now (tests run no worker of their own); returns the handler runs made."""
+    return int(await app[0].state.container.worker.drain(until=clock.now()))
 
 
 @dataclass

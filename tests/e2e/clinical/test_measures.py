@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncpg
 import pytest
 
-from tests.e2e.clinical.conftest import in_care
+from tests.e2e.clinical.conftest import in_care, run_jobs
 from tests.support.users import signed_up
 
 
@@ -80,7 +81,7 @@ async def test_out_of_range_answers_fail_validation(api, care):
     assert response.status_code == 422
 
 
-async def test_item_nine_alerts_the_therapist_at_once(api, care, smtp):
+async def test_item_nine_alerts_the_therapist_at_once(api, app, clock, care, smtp):
     assignment = await _assign(api, care)
     response = await api.post(
         f"/api/v1/measure-assignments/{assignment['id']}/responses",
@@ -92,6 +93,7 @@ async def test_item_nine_alerts_the_therapist_at_once(api, care, smtp):
     assert any("988" in (r["phone"] or "") + (r["text"] or "") for r in body["crisis_resources"])
     alerts = (await api.get("/api/v1/safety-alerts", headers=care.therapist.headers)).json()["items"]
     assert [(a["client_id"], a["response_id"]) for a in alerts] == [(care.client.id, body["id"])]
+    assert await run_jobs(app, clock) == 1, "the alert email is a job, due at once"
     [mail] = smtp.received
     assert mail.rcpt_tos == [care.therapist.email]
     text = mail.message.get_body(("plain",)).get_content()
@@ -99,6 +101,51 @@ async def test_item_nine_alerts_the_therapist_at_once(api, care, smtp):
     ack = await api.post(f"/api/v1/safety-alerts/{alerts[0]['id']}/acknowledge", headers=care.therapist.headers)
     assert ack.status_code == 200 and ack.json()["acknowledged_at"]
     assert (await api.get("/api/v1/safety-alerts", headers=care.therapist.headers)).json()["items"] == []
+
+
+async def test_a_refused_alert_email_still_shows_the_crisis_resources_and_is_sent_on_retry(
+    api, app, clock, care, smtp, database_url
+):
+    smtp.collector.rcpt_reply, smtp.collector.refuse_times = "451 4.7.1 Greylisted, come back later", 1
+    assignment = await _assign(api, care)
+    response = await api.post(
+        f"/api/v1/measure-assignments/{assignment['id']}/responses",
+        json=phq9(0, 0, 0, 0, 0, 0, 0, 0, 2),
+        headers=care.client.headers,
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["flags"] == ["suicidal_ideation"] and body["crisis_resources"]
+    alerts = (await api.get("/api/v1/safety-alerts", headers=care.therapist.headers)).json()["items"]
+    assert [a["response_id"] for a in alerts] == [body["id"]]
+    conn = await asyncpg.connect(database_url)
+    try:
+        rows = await conn.fetch("SELECT payload FROM jobs.pgqueuer WHERE entrypoint = 'measures.alert_email'")
+        payloads = [bytes(row["payload"]) for row in rows]
+    finally:
+        await conn.close()
+    assert payloads == [f'{{"alert_id":"{alerts[0]["id"]}"}}'.encode()], "ids only, never the answers"
+    assert (smtp.received, smtp.collector.refused) == ([], 0), "nothing is sent inside the request"
+
+    assert await run_jobs(app, clock) == 2, "refused once, then retried"
+    assert smtp.collector.refused == 1
+    [mail] = smtp.received
+    assert mail.rcpt_tos == [care.therapist.email]
+    assert await run_jobs(app, clock) == 0, "sent once"
+
+
+async def test_an_alert_acknowledged_before_its_email_went_out_is_not_emailed(api, app, clock, care, smtp):
+    assignment = await _assign(api, care)
+    await api.post(
+        f"/api/v1/measure-assignments/{assignment['id']}/responses",
+        json=phq9(0, 0, 0, 0, 0, 0, 0, 0, 3),
+        headers=care.client.headers,
+    )
+    [alert] = (await api.get("/api/v1/safety-alerts", headers=care.therapist.headers)).json()["items"]
+    ack = await api.post(f"/api/v1/safety-alerts/{alert['id']}/acknowledge", headers=care.therapist.headers)
+    assert ack.status_code == 200
+    assert await run_jobs(app, clock) == 1
+    assert smtp.received == [], "the email only asks the therapist to open an alert they already opened"
 
 
 async def test_trend_over_time(api, care, clock):

@@ -22,13 +22,29 @@ def smtp():
 
 
 @pytest.fixture
-async def api(settings, clock, smtp):
+def application(settings, clock, smtp):
     clock.set(datetime(2026, 11, 27, 15, 0, tzinfo=UTC))
     configured = settings.model_copy(
-        update={"email_backend": "smtp", "smtp_host": smtp.host, "smtp_port": smtp.port, "smtp_security": "none"}
+        update={
+            "email_backend": "smtp",
+            "smtp_host": smtp.host,
+            "smtp_port": smtp.port,
+            "smtp_security": "none",
+            # A refused email's job is retried within the same `_run_jobs`, not 30 real seconds later.
+            "jobs_retry_initial_seconds": 0,
+        }
     )
-    async with serve(create_app(configured, clock=clock)) as url, httpx.AsyncClient(base_url=url, timeout=30) as client:
+    return create_app(configured, clock=clock)
+
+
+@pytest.fixture
+async def api(application):
+    async with serve(application) as url, httpx.AsyncClient(base_url=url, timeout=30) as client:
         yield client
+
+
+async def _run_jobs(application, clock) -> int:
+    return int(await application.state.container.worker.drain(until=clock.now()))
 
 
 async def _join(api, therapist, client, **prefs):
@@ -38,7 +54,7 @@ async def _join(api, therapist, client, **prefs):
     return response.json()
 
 
-async def test_a_cancellation_offers_the_time_to_matching_clients(api, therapist, smtp):
+async def test_a_cancellation_offers_the_time_to_matching_clients(api, application, clock, therapist, smtp):
     holder = await signed_up(api, "client")
     first, second = await signed_up(api, "client"), await signed_up(api, "client")
     mondays_only = await signed_up(api, "client")
@@ -55,10 +71,71 @@ async def test_a_cancellation_offers_the_time_to_matching_clients(api, therapist
         assert [(o["start"], o["duration_minutes"]) for o in offers] == [("2026-12-10T15:00:00Z", 50)]
     assert (await api.get("/api/v1/waitlist/offers", headers=mondays_only.headers)).json()["items"] == []
     assert (await api.get("/api/v1/waitlist/offers", headers=holder.headers)).json()["items"] == []
+    assert await _run_jobs(application, clock) == 2, "one email job per offer"
     notified = sorted(r.rcpt_tos[0] for r in smtp.received)
     assert notified == sorted([first.email, second.email])
     text = smtp.received[0].message.get_body(("plain",)).get_content()
     assert "opened up" in text
+
+
+@pytest.mark.parametrize("change", ["cancel", "reschedule"])
+async def test_a_refused_offer_email_fails_neither_the_change_nor_the_offer(
+    api, application, clock, therapist, smtp, change
+):
+    holder = await signed_up(api, "client")
+    first, second = await signed_up(api, "client"), await signed_up(api, "client")
+    await _join(api, therapist, first)
+    await _join(api, therapist, second)
+    booked = (
+        await api.post("/api/v1/appointments", json=booking(therapist, "2026-12-10T15:00:00Z"), headers=holder.headers)
+    ).json()
+    smtp.collector.rcpt_reply, smtp.collector.refuse_times = "451 4.7.1 Greylisted, come back later", 1
+    if change == "cancel":
+        changed = await api.post(f"/api/v1/appointments/{booked['id']}/cancel", json={}, headers=holder.headers)
+    else:
+        changed = await api.post(
+            f"/api/v1/appointments/{booked['id']}/reschedule",
+            json={"start": "2026-12-11T15:00:00Z"},
+            headers=holder.headers,
+        )
+    assert changed.status_code == 200, changed.text
+    for client in (first, second):
+        offers = (await api.get("/api/v1/waitlist/offers", headers=client.headers)).json()["items"]
+        assert [o["start"] for o in offers] == ["2026-12-10T15:00:00Z"]
+    assert (smtp.received, smtp.collector.refused) == ([], 0), "nothing is sent inside the request"
+
+    assert await _run_jobs(application, clock) == 3, "one of the two refused once, then retried"
+    assert smtp.collector.refused == 1
+    assert sorted(r.rcpt_tos[0] for r in smtp.received) == sorted([first.email, second.email])
+    assert await _run_jobs(application, clock) == 0, "each sent once"
+
+
+async def test_a_failure_to_offer_the_freed_time_does_not_fail_the_committed_cancellation(
+    api, application, therapist, monkeypatch
+):
+    async def broken(freed):
+        raise ConnectionResetError("the database went away after the cancellation committed")
+
+    monkeypatch.setattr(application.state.container.waitlist, "offer_freed", broken)
+    holder = await signed_up(api, "client")
+    booked = (
+        await api.post("/api/v1/appointments", json=booking(therapist, "2026-12-10T15:00:00Z"), headers=holder.headers)
+    ).json()
+    cancelled = await api.post(f"/api/v1/appointments/{booked['id']}/cancel", json={}, headers=holder.headers)
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["status"] == "cancelled"
+
+
+async def test_an_offer_expired_before_its_email_went_out_is_not_emailed(api, application, clock, therapist, smtp):
+    holder, waiting = await signed_up(api, "client"), await signed_up(api, "client")
+    await _join(api, therapist, waiting)
+    booked = (
+        await api.post("/api/v1/appointments", json=booking(therapist, "2026-12-10T15:00:00Z"), headers=holder.headers)
+    ).json()
+    await api.post(f"/api/v1/appointments/{booked['id']}/cancel", json={}, headers=holder.headers)
+    clock.set(datetime(2026, 11, 27, 15, 16, tzinfo=UTC))  # past the 15-minute claim window
+    assert await _run_jobs(application, clock) == 1
+    assert smtp.received == [], "no invitation to a time that can no longer be claimed"
 
 
 async def test_two_clients_claim_at_once_and_one_wins(api, therapist, database_url):
