@@ -49,7 +49,17 @@ class IdempotencyStore(Protocol):
     ) -> StoredResponse | None:
         """Claim the key (None) or return what is stored under it."""
 
-    async def finish(self, user_id: uuid.UUID, key: str, operation: str, status_code: int, body: Any) -> None: ...
+    async def finish(
+        self,
+        user_id: uuid.UUID,
+        key: str,
+        operation: str,
+        request_hash: str,
+        status_code: int,
+        body: Any,
+        now: datetime,
+    ) -> None:
+        """Keep the answer to replay it; it may hold private data, so the store must not keep it readable."""
 
     async def abandon(self, user_id: uuid.UUID, key: str, operation: str) -> None: ...
 
@@ -90,7 +100,8 @@ async def run_idempotent(
     except DomainError as exc:
         status = status_for(exc)
         if status < 500 and status != 429:
-            await store.finish(principal.user_id, key, operation, status, {"code": exc.code, "detail": exc.detail})
+            problem = {"code": exc.code, "detail": exc.detail}
+            await store.finish(principal.user_id, key, operation, digest, status, problem, now)
         else:
             await store.abandon(principal.user_id, key, operation)
         raise
@@ -98,5 +109,5 @@ async def run_idempotent(
         await store.abandon(principal.user_id, key, operation)
         raise
     payload = result.model_dump(mode="json")
-    await store.finish(principal.user_id, key, operation, status_code, payload)
+    await store.finish(principal.user_id, key, operation, digest, status_code, payload, now)
     return JSONResponse(payload, status_code=status_code)
