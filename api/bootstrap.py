@@ -58,8 +58,9 @@ from infra.db import migrate
 from infra.db.embedded import EmbeddedPostgres
 from infra.db.engine import create_engine, session_factory
 from infra.db.repositories.audit import read_chain
-from infra.db.repositories.idempotency import SqlIdempotencyStore
+from infra.db.repositories.idempotency import SWEEP_EVERY, SWEEP_JOB, SqlIdempotencyStore
 from infra.db.uow import SqlUnitOfWork
+from infra.jobs import periodic
 from infra.jobs.factory import job_worker_from_settings
 from infra.jobs.queue import JobQueue, create_pool
 from infra.jobs.worker import JobWorker
@@ -150,6 +151,10 @@ class Container:
             return await migrate.at_head(self.engine, self.migration_heads)
         except Exception:
             return False
+
+    async def start_upkeep(self) -> None:
+        """Start the periodic jobs (the expiry of idempotency keys) where a worker runs them; idempotent."""
+        await periodic.start(self.jobs, SWEEP_JOB, self.clock)
 
     async def close(self) -> None:
         await self.bus.stop()
@@ -387,6 +392,11 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
         if payments is not None:
             await billing.refund_void_payment(uuid.UUID(payload["invoice_id"]), payload["payment_id"])
 
+    idempotency = SqlIdempotencyStore(engine, cipher, timedelta(hours=settings.idempotency_retention_hours))
+
+    async def sweep_idempotency() -> None:
+        await idempotency.sweep(clock.now())
+
     worker = job_worker_from_settings(
         job_pool,
         {
@@ -399,6 +409,7 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
             NO_SHOW_JOB: check_no_show,
             ALERT_EMAIL_JOB: email_alert,
             OFFER_EMAIL_JOB: email_offer,
+            SWEEP_JOB: periodic.periodic(jobs, SWEEP_JOB, SWEEP_EVERY, clock, sweep_idempotency),
         },
         settings,
     )
@@ -428,7 +439,7 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
         tickets=TicketService(uow, clock),
         hub=hub,
         bus=bus,
-        idempotency=SqlIdempotencyStore(engine),
+        idempotency=idempotency,
         sms=sms,
         job_pool=job_pool,
         jobs=jobs,
@@ -448,6 +459,7 @@ async def container_lifespan(settings: Settings, clock: Clock | None = None) -> 
     container = await build_container(settings, clock)
     await container.bus.start(container.hub.on_event)
     if settings.jobs_in_process:
+        await container.start_upkeep()
         container.worker.start()
     try:
         yield container
@@ -500,6 +512,7 @@ async def run_worker(settings: Settings) -> None:
     """`hearth worker`: run background jobs until SIGINT/SIGTERM."""
     container = await build_container(settings)
     try:
+        await container.start_upkeep()
         await container.worker.run_until_signalled()
     finally:
         await container.close()

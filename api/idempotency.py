@@ -1,5 +1,6 @@
 """`Idempotency-Key` for creating POSTs: the same key and body replays the first answer; the same key
-with another body is `422 idempotency_key_reused`; a retry racing the first request waits its turn."""
+with another body is `422 idempotency_key_reused`; a retry racing the first request waits its turn. A key is
+remembered for a retention period (`HEARTH_IDEMPOTENCY_RETENTION_HOURS`); after it, the key is a new request."""
 
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ IdempotencyKey = Annotated[
         min_length=1,
         max_length=200,
         description="Retry safely: the same key and body returns the first response; the operation (a booking, a "
-        "payment) happens once",
+        "payment) happens once. A key is remembered for 24 hours (the default retention); after that it starts a "
+        "new request",
     ),
 ]
 """The header of every creating POST that runs through `run_idempotent`."""
@@ -47,9 +49,20 @@ class IdempotencyStore(Protocol):
     async def begin(
         self, user_id: uuid.UUID, key: str, operation: str, request_hash: str, now: datetime
     ) -> StoredResponse | None:
-        """Claim the key (None) or return what is stored under it."""
+        """Claim the key (None) or return what is stored under it. A key older than the retention period is
+        claimed anew, as if it had never been used."""
 
-    async def finish(self, user_id: uuid.UUID, key: str, operation: str, status_code: int, body: Any) -> None: ...
+    async def finish(
+        self,
+        user_id: uuid.UUID,
+        key: str,
+        operation: str,
+        request_hash: str,
+        status_code: int,
+        body: Any,
+        now: datetime,
+    ) -> None:
+        """Keep the answer to replay it; it may hold private data, so the store must not keep it readable."""
 
     async def abandon(self, user_id: uuid.UUID, key: str, operation: str) -> None: ...
 
@@ -90,7 +103,8 @@ async def run_idempotent(
     except DomainError as exc:
         status = status_for(exc)
         if status < 500 and status != 429:
-            await store.finish(principal.user_id, key, operation, status, {"code": exc.code, "detail": exc.detail})
+            problem = {"code": exc.code, "detail": exc.detail}
+            await store.finish(principal.user_id, key, operation, digest, status, problem, now)
         else:
             await store.abandon(principal.user_id, key, operation)
         raise
@@ -98,5 +112,5 @@ async def run_idempotent(
         await store.abandon(principal.user_id, key, operation)
         raise
     payload = result.model_dump(mode="json")
-    await store.finish(principal.user_id, key, operation, status_code, payload)
+    await store.finish(principal.user_id, key, operation, digest, status_code, payload, now)
     return JSONResponse(payload, status_code=status_code)

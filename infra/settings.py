@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     spa_dir: Path = Path("frontend/dist")
     cors_origins: list[str] = []
     max_body_bytes: int = 1_048_576
+    # How long an Idempotency-Key's first answer is kept and replayed; then the key is a new request and the row
+    # (private data, sealed) is deleted.
+    idempotency_retention_hours: int = Field(default=24, ge=1, le=720)
 
     jwt_issuer: str = "hearth"
     jwt_audience: str = "hearth-api"

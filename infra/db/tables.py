@@ -300,6 +300,8 @@ calendar_feeds = sa.Table(
     sa.Column("revoked_at", TS, nullable=True),
 )
 
+# The first answer to an `Idempotency-Key`, kept for the retention period. Answers carry private data (an invoice's
+# diagnoses, a payment's client secret), so they are sealed under a data key of their own, deleted with the row.
 idempotency_keys = sa.Table(
     "idempotency_keys",
     metadata,
@@ -308,8 +310,11 @@ idempotency_keys = sa.Table(
     sa.Column("operation", sa.String(120), primary_key=True),
     sa.Column("request_hash", sa.String(64), nullable=False),
     sa.Column("status_code", sa.Integer, nullable=True),
+    # Plain answers written before revision 0016, still replayed; the expiry sweep seals them. Never written now.
     sa.Column("response", JSONB, nullable=True),
-    sa.Column("created_at", TS, nullable=False),
+    sa.Column("sealed_response", sa.LargeBinary, nullable=True),
+    sa.Column("data_key_id", UUID(as_uuid=True), sa.ForeignKey("data_keys.id"), nullable=True),
+    sa.Column("created_at", TS, nullable=False, index=True),
 )
 
 # --- encryption ---------------------------------------------------------------------------------

@@ -169,6 +169,24 @@ class JobQueue:
         )
         return int(ids[0])
 
+    async def enqueue_once(
+        self, name: str, payload: Mapping[str, Any], execute_after: datetime, *, dedupe_key: str
+    ) -> int | None:
+        """`enqueue`, unless a job with `dedupe_key` is waiting or running: then nothing, and None."""
+        if not name or not dedupe_key:
+            raise ValueError("a job needs a handler name and a dedupe key")
+        now = self._clock.now()
+        due = _utc(execute_after)
+        [job_id] = await self._queries.enqueue(
+            name,
+            encode_payload(payload),
+            execute_after=max(due - now, timedelta(0)),
+            dedupe_key=dedupe_key,
+            headers={DUE_AT_HEADER: due.isoformat()},
+            on_conflict="skip",
+        )
+        return None if job_id is None else int(job_id)
+
     async def enqueue_many(
         self,
         jobs: Sequence[tuple[str, Mapping[str, Any], datetime | None]],
