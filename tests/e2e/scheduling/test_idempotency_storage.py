@@ -53,7 +53,7 @@ async def test_a_plain_answer_from_before_sealing_still_replays(api, db):
     body = booking(therapist, ny(3, 10))
     first = await api.post(URL, json=body, headers=headers)
     assert first.status_code == 201, first.text
-    # The row as the code before revision 0016 wrote it: the answer in plain JSON, nothing sealed.
+    # The row as the code before revision 0017 wrote it: the answer in plain JSON, nothing sealed.
     await db.execute(
         "UPDATE idempotency_keys SET response = $1::jsonb, sealed_response = NULL, data_key_id = NULL",
         json.dumps(first.json()),
