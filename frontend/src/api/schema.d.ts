@@ -272,7 +272,7 @@ export interface paths {
         put?: never;
         /**
          * End the session (therapist)
-         * @description The appointment becomes `completed`; connected minutes per modality go to billing.
+         * @description The appointment becomes `completed`; connected minutes per modality go to billing (no connected minute: a charge of zero, no invoice). Only a session that took place can end: both joined the call, or the phone call connected.
          */
         post: operations["sessions-end"];
         delete?: never;
@@ -6481,7 +6481,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `session_not_started` (both have not joined) or `session_ended` */
+            /** @description `session_not_started` (not in progress), `session_not_held` (both never joined and no phone call connected) or `session_ended` */
             409: {
                 headers: {
                     [name: string]: unknown;
