@@ -450,6 +450,11 @@ class SessionService:
         """Inside the caller's transaction: whether the client joined the session (video, audio or the phone)."""
         return _client_came(await uow.live_sessions.events(appointment.id), appointment)
 
+    @staticmethod
+    async def took_place_in(uow: SessionsUnitOfWork, appointment: Appointment) -> bool:
+        """Inside the caller's transaction: whether both joined the session, or its phone call connected."""
+        return _took_place(await uow.live_sessions.events(appointment.id), appointment)
+
     async def check_no_show(self, appointment_id: uuid.UUID) -> AppointmentStatus | None:
         """The no-show job. A moved appointment re-schedules its check; a cancelled or finished one is left alone."""
         now = self._clock.now()
