@@ -312,6 +312,9 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
     async def client_came(unit: SchedulingUnitOfWork, appointment: Appointment) -> bool:
         return await SessionService.client_came_in(cast(SqlUnitOfWork, unit), appointment)
 
+    async def took_place(unit: SchedulingUnitOfWork, appointment: Appointment) -> bool:
+        return await SessionService.took_place_in(cast(SqlUnitOfWork, unit), appointment)
+
     async def charge_missed(unit: SchedulingUnitOfWork, appointment: Appointment) -> None:
         await billing.missed_in(cast(SqlUnitOfWork, unit), appointment)
 
@@ -345,6 +348,8 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
         on_missed=charge_missed,
         booked_jobs=lambda appointment: (live.no_show_check(appointment),),
         client_came=client_came,
+        join_opens=lambda appointment: live.rules.window(appointment).opens,
+        took_place=took_place,
     )
     waitlist = WaitlistService(uow, scheduling, clock, ids, email, settings.public_url)
     waitlist_box.append(waitlist)

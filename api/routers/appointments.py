@@ -155,8 +155,15 @@ async def reschedule(
     "/{appointment_id}/status",
     summary="Record a session's progress (staff)",
     description="Marks check-in, start, completion or a no-show. Illegal transitions are `409 invalid_state`; a "
-    "session the client joined is never a no-show (`409 client_attended`).",
-    responses={**_NOT_FOUND, 409: {"description": "`invalid_state` or `client_attended`"}},
+    "session the client joined is never a no-show (`409 client_attended`). Check-in and start follow the clock: "
+    "not before the session's join window opens (`422 outside_join_window`); a start needs both to have joined the "
+    "call or the phone call to have connected (`409 session_not_held`). A no-show or a completion needs the session "
+    "to have started (`422 session_not_started`).",
+    responses={
+        **_NOT_FOUND,
+        409: {"description": "`invalid_state`, `client_attended` or `session_not_held`"},
+        422: {"description": "`outside_join_window` or `session_not_started`"},
+    },
 )
 async def change_status(
     appointment_id: uuid.UUID, body: StatusChange, principal: CurrentPrincipal, scheduling: Scheduling

@@ -121,12 +121,17 @@ async def phone_call(appointment_id: uuid.UUID, principal: CurrentPrincipal, ses
 @router.post(
     "/appointments/{appointment_id}/session/end",
     summary="End the session (therapist)",
-    description="The appointment becomes `completed`; connected minutes per modality go to billing.",
+    description="The appointment becomes `completed`; connected minutes per modality go to billing (no connected "
+    "minute: a charge of zero, no invoice). Only a session that took place can end: both joined the call, or the "
+    "phone call connected.",
     response_model=SessionOut,
     responses={
         **_NOT_FOUND,
         403: {"description": "Only the therapist (`therapist_only`)"},
-        409: {"description": "`session_not_started` (both have not joined) or `session_ended`"},
+        409: {
+            "description": "`session_not_started` (not in progress), `session_not_held` (both never joined and no "
+            "phone call connected) or `session_ended`"
+        },
     },
 )
 async def end(appointment_id: uuid.UUID, principal: CurrentPrincipal, sessions: Sessions) -> SessionOut:

@@ -21,8 +21,9 @@ Rules (constants below; decisions marked *):
   clinical discussion; Hearth proposes it for any 1-15 voice minutes and the therapist overrides when it does
   not fit. G2251 is a communication-technology service, not a telehealth service, so it carries no telehealth
   modifier.
-* *No voice minute at all* (chat only, or nothing connected): `cpt` is `None`, basis `not_billable`: the
-  session can still be charged to the client at the therapist's rate, but nothing is proposed for insurance.
+* *No voice minute at all* (chat only, or nothing connected): `cpt` is `None`, basis `not_billable`: nothing
+  is proposed for insurance. A chat session can still be charged to the client at the therapist's rate; one
+  with no connected minute at all is charged nothing (see `BillingService.record_completed_session`).
 * **Place of service** from the check-in: at home -> "10" (telehealth in the patient's home), elsewhere -> "02"
   (telehealth other than in the patient's home).
 * **Modifier** from the modality used for most of the psychotherapy minutes: video -> "95"; audio or phone

@@ -292,8 +292,9 @@ class BillingService:
         The coding follows the real connected minutes and the check-in (`at_home` None: the client gave no
         location, so not known to be home: "02"); the price follows what was booked, except that a session
         coded as a brief check-in (under 16 voice minutes) costs the therapist's check-in rate when they set
-        one. Idempotent per appointment: a second call returns the first charge. No rate for the session: the
-        charge is recorded at zero and no invoice is made (the therapist can see it and bill by hand)."""
+        one, and a session with no connected minute at all costs nothing. Idempotent per appointment: a second
+        call returns the first charge. A zero price (no rate for the session, or nothing connected): the charge
+        is recorded at zero and no invoice is made (the therapist can see it and bill by hand)."""
         ended = ensure_utc(ended_at, field="ended_at")
         async with self._uow() as uow:
             appointment = await uow.appointments.get(appointment_id, for_update=True)
@@ -314,7 +315,12 @@ class BillingService:
             else:
                 coding = code_session_without_diagnoses(connected_minutes, at_home=home)
             settings = await self._settings(uow, appointment.therapist_id)
-            if coding.basis is CodingBasis.BRIEF_CHECK_IN and settings.check_in_price is not None:
+            if coding.psychotherapy_minutes == 0 and coding.chat_minutes == 0:
+                # Not one minute connected (the two never overlapped on the call, or the phone bridge dropped at
+                # once): nothing was delivered, so the held-session rate is not owed. A missed session is the
+                # no-show's business, with the fee the client accepted; this charge only keeps the record.
+                price = zero(settings.card.currency)
+            elif coding.basis is CodingBasis.BRIEF_CHECK_IN and settings.check_in_price is not None:
                 price = settings.check_in_price
             else:
                 price = self._price(settings, appointment) or zero(settings.card.currency)

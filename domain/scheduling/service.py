@@ -19,6 +19,7 @@ from domain.scheduling.model import (
     OfficeHours,
     TherapistProfile,
     check_offered,
+    ensure_transition,
     new_appointment,
     validate_office_hours,
     validate_profile,
@@ -102,7 +103,14 @@ class SchedulingService:
         on_missed: Callable[[SchedulingUnitOfWork, Appointment], Awaitable[object]] | None = None,
         booked_jobs: Callable[[Appointment], Sequence[JobRequest]] | None = None,
         client_came: Callable[[SchedulingUnitOfWork, Appointment], Awaitable[bool]] | None = None,
+        *,
+        join_opens: Callable[[Appointment], datetime],
+        took_place: Callable[[SchedulingUnitOfWork, Appointment], Awaitable[bool]],
     ) -> None:
+        # The live session's join window (its rule, configurable) and its attendance. Required, unlike the hooks
+        # below: without them a staff status change could start a session days ahead, or one nobody attended.
+        self._join_opens = join_opens
+        self._took_place = took_place
         # Whether the client joined the session (live sessions know): such a session is no no-show, whoever says.
         self._client_came = client_came
         # Called inside the transaction that late-cancels or marks a no-show: billing adds the policy's fee there,
@@ -462,6 +470,8 @@ class SchedulingService:
                 and await self._client_came(uow, appointment)
             ):
                 raise InvalidState("The client joined this session: it is not a no-show.", code="client_attended")
+            if target in (AppointmentStatus.CHECKED_IN, AppointmentStatus.IN_PROGRESS):
+                await self._check_started(uow, appointment, target)
             appointment.transition(target)
             await uow.appointments.save(appointment)
             if target is AppointmentStatus.NO_SHOW:
@@ -470,6 +480,28 @@ class SchedulingService:
             await self.missed_in(uow, appointment)
             await uow.commit()
         return appointment
+
+    async def _check_started(
+        self, uow: SchedulingUnitOfWork, appointment: Appointment, target: AppointmentStatus
+    ) -> None:
+        """A staff check-in or start by hand stands in for what the live session records itself (the client's
+        check-in, both joining), so it must not tell another story: not before the session opens, and no start
+        that nobody attended. A start without attendance would also escape the no-show check (it only looks at
+        booked and checked-in sessions) and leave a session that can neither end nor be a no-show."""
+        ensure_transition(appointment.status, target)  # an illegal move is `invalid_state` whatever the time
+        opens = self._join_opens(appointment)
+        if self._clock.now() < opens:
+            early = int((appointment.start - opens).total_seconds() // 60)
+            raise ValidationFailed(
+                f"The session opens {early} minutes before its start: check-in and start can be recorded from then.",
+                code="outside_join_window",
+            )
+        if target is AppointmentStatus.IN_PROGRESS and not await self._took_place(uow, appointment):
+            raise InvalidState(
+                "The session starts when both of you have joined the call, or the phone call has connected; "
+                "a client who never comes is a no-show.",
+                code="session_not_held",
+            )
 
     async def _managed(self, uow: SchedulingUnitOfWork, principal: Principal, appointment_id: uuid.UUID) -> Appointment:
         appointment = visible_or_404(principal, await uow.appointments.get(appointment_id, for_update=True))

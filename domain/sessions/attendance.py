@@ -90,6 +90,14 @@ def phone_connected(events: Iterable[SessionEvent]) -> bool:
     return any(e.kind is EventKind.PHONE_STATUS and e.detail == _PHONE_LIVE for e in events)
 
 
+def took_place(events: Iterable[SessionEvent], *, therapist_id: uuid.UUID, client_id: uuid.UUID) -> bool:
+    """Whether the session really happened: both joined the call, or the phone bridge connected (it reports
+    `in_progress` only once the client has answered the therapist's call). Not how long they overlapped: that
+    is the connected minutes' business, and billing charges nothing for none."""
+    seen = list(events)
+    return phone_connected(seen) or (ever_joined(seen, therapist_id) and ever_joined(seen, client_id))
+
+
 def present(events: Iterable[SessionEvent]) -> set[uuid.UUID]:
     """Who is connected now, by the last join/leave of each participant."""
     who: set[uuid.UUID] = set()

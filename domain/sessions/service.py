@@ -19,7 +19,14 @@ from typing import Any
 from domain.audit.events import AuditEvent, Outcome, event_by
 from domain.media.relay import MediaRelay, RelayAnswer
 from domain.scheduling.model import Appointment, AppointmentStatus, Modality
-from domain.sessions.attendance import connected_minutes, ever_joined, latest_join, phone_connected, present
+from domain.sessions.attendance import (
+    connected_minutes,
+    ever_joined,
+    latest_join,
+    phone_connected,
+    present,
+    took_place,
+)
 from domain.sessions.ice import IceConfig, IceServer, ice_servers
 from domain.sessions.model import (
     CheckIn,
@@ -386,6 +393,15 @@ class SessionService:
                 raise InvalidState(
                     "The session has not started: both of you have not joined.", code="session_not_started"
                 )
+            if not _took_place(await uow.live_sessions.events(appointment.id), appointment):
+                # Refused rather than completed at no charge: `completed` is the record that the session happened
+                # (notes, superbills and the therapist's statements follow it), and a client who never came is a
+                # no-show, whose fee is the one the client accepted at booking, not a free completion.
+                raise InvalidState(
+                    "This session did not take place: both of you must have joined the call, or the phone call "
+                    "must have connected. A client who never came is recorded as a no-show.",
+                    code="session_not_held",
+                )
             appointment.transition(AppointmentStatus.COMPLETED)
             await uow.appointments.save(appointment)
             session.ended_at = now
@@ -434,6 +450,11 @@ class SessionService:
     async def client_came_in(uow: SessionsUnitOfWork, appointment: Appointment) -> bool:
         """Inside the caller's transaction: whether the client joined the session (video, audio or the phone)."""
         return _client_came(await uow.live_sessions.events(appointment.id), appointment)
+
+    @staticmethod
+    async def took_place_in(uow: SessionsUnitOfWork, appointment: Appointment) -> bool:
+        """Inside the caller's transaction: whether both joined the session, or its phone call connected."""
+        return _took_place(await uow.live_sessions.events(appointment.id), appointment)
 
     async def check_no_show(self, appointment_id: uuid.UUID) -> AppointmentStatus | None:
         """The no-show job. A moved appointment re-schedules its check; a cancelled or finished one is left alone."""
@@ -742,3 +763,7 @@ def _decode_check_in(raw: bytes) -> CheckIn:
 
 def _client_came(events: Sequence[SessionEvent], appointment: Appointment) -> bool:
     return ever_joined(events, appointment.client_id) or phone_connected(events)
+
+
+def _took_place(events: Sequence[SessionEvent], appointment: Appointment) -> bool:
+    return took_place(events, therapist_id=appointment.therapist_id, client_id=appointment.client_id)

@@ -113,3 +113,21 @@ async def update_until(socket: websockets.ClientConnection, appointment_id: str,
         frame = await recv(socket, "session_update", appointment_id=appointment_id)
         if check(frame["session"]):
             return frame
+
+
+async def attend(api: httpx.AsyncClient, appointment_id: str, therapist: LoggedIn, client: LoggedIn) -> None:
+    """Both really attend, inside the join window: the client checks in and is admitted, both join the call
+    (which starts the session), then both hang up."""
+    check_in = await api.post(f"/api/v1/appointments/{appointment_id}/check-in", json=CHECK_IN, headers=client.headers)
+    assert check_in.status_code == 200, check_in.text
+    admitted = await api.post(f"/api/v1/appointments/{appointment_id}/session/admit", headers=therapist.headers)
+    assert admitted.status_code == 200, admitted.text
+    base = str(api.base_url).rstrip("/")
+    sockets = [await connect(api, base, therapist), await connect(api, base, client)]
+    try:
+        for socket in sockets:
+            await send(socket, type="session_join", appointment_id=appointment_id)
+            await recv(socket, "session_joined")
+    finally:
+        for socket in sockets:
+            await socket.close()

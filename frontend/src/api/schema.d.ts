@@ -272,7 +272,7 @@ export interface paths {
         put?: never;
         /**
          * End the session (therapist)
-         * @description The appointment becomes `completed`; connected minutes per modality go to billing.
+         * @description The appointment becomes `completed`; connected minutes per modality go to billing (no connected minute: a charge of zero, no invoice). Only a session that took place can end: both joined the call, or the phone call connected.
          */
         post: operations["sessions-end"];
         delete?: never;
@@ -332,7 +332,7 @@ export interface paths {
         put?: never;
         /**
          * Record a session's progress (staff)
-         * @description Marks check-in, start, completion or a no-show. Illegal transitions are `409 invalid_state`; a session the client joined is never a no-show (`409 client_attended`).
+         * @description Marks check-in, start, completion or a no-show. Illegal transitions are `409 invalid_state`; a session the client joined is never a no-show (`409 client_attended`). Check-in and start follow the clock: not before the session's join window opens (`422 outside_join_window`); a start needs both to have joined the call or the phone call to have connected (`409 session_not_held`). A no-show or a completion needs the session to have started (`422 session_not_started`).
          */
         post: operations["appointments-change-status"];
         delete?: never;
@@ -6508,7 +6508,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `session_not_started` (both have not joined) or `session_ended` */
+            /** @description `session_not_started` (not in progress), `session_not_held` (both never joined and no phone call connected) or `session_ended` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6780,7 +6780,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `invalid_state` or `client_attended` */
+            /** @description `invalid_state`, `client_attended` or `session_not_held` */
             409: {
                 headers: {
                     [name: string]: unknown;

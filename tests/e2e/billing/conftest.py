@@ -17,6 +17,7 @@ from domain.scheduling.model import Modality
 from tests.integration.payments.fake_stripe import SECRET_KEY, WEBHOOK_SECRET, FakeStripe
 from tests.support.scheduling import bookable_therapist
 from tests.support.server import serve
+from tests.support.sessions import attend
 from tests.support.users import LoggedIn, relogin, signed_up
 
 START = "2026-12-01T15:00:00Z"  # 10:00 in New York, the therapist's zone
@@ -129,16 +130,17 @@ async def set_diagnoses(api, care: Care, codes: list[str], born: str | None = "1
 
 
 async def hold_session(api, clock, care: Care, at: datetime = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)) -> None:
-    """Move the clock to the session and walk it to `completed` through the staff status route."""
+    """Move the clock to the session, have both attend it, and mark it `completed` through the staff status route
+    (the tests then bill it with the minutes they choose)."""
     clock.set(at)
     await relogin(api, care.therapist, care.client)
-    for status in ("checked_in", "in_progress", "completed"):
-        response = await api.post(
-            f"/api/v1/appointments/{care.appointment['id']}/status",
-            json={"status": status},
-            headers=care.therapist.headers,
-        )
-        assert response.status_code == 200, response.text
+    await attend(api, care.appointment["id"], care.therapist, care.client)
+    response = await api.post(
+        f"/api/v1/appointments/{care.appointment['id']}/status",
+        json={"status": "completed"},
+        headers=care.therapist.headers,
+    )
+    assert response.status_code == 200, response.text
 
 
 async def complete(container, care: Care, minutes: Mapping[Modality, int], *, at_home: bool | None = True) -> object:

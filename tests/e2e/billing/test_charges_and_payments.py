@@ -8,6 +8,7 @@ import io
 import uuid
 
 import asyncpg
+import pytest
 from pypdf import PdfReader
 
 from domain.scheduling.model import Modality
@@ -95,6 +96,18 @@ async def test_a_brief_connection_is_a_check_in_at_the_check_in_rate(api, clock,
     view = await complete(container, care, {Modality.AUDIO: 12}, at_home=None)
     assert view.coding.cpt == "G2251" and view.coding.modifier is None and view.coding.place_of_service == "02"
     assert view.charge.amount.amount_minor == 3000
+
+
+@pytest.mark.parametrize("minutes", [{}, {Modality.VIDEO: 0}])
+async def test_no_connected_minute_charges_nothing_and_invoices_nothing(api, clock, care, container, minutes):
+    await set_diagnoses(api, care, ["F41.1"])
+    await hold_session(api, clock, care)
+    view = await complete(container, care, minutes)
+    assert view.coding.cpt is None and view.coding.basis.value == "not_billable"
+    assert view.charge.amount.amount_minor == 0 and view.invoice is None
+    [charge] = await _charges(api, care.therapist)
+    assert charge["amount"]["amount_minor"] == 0
+    assert await _invoices(api, care.client) == []
 
 
 async def test_the_same_idempotency_key_never_charges_twice(api, clock, care, container, fake):

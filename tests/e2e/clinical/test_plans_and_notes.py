@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.e2e.clinical.conftest import Care, in_care
+from tests.support.sessions import attend
 from tests.support.users import relogin, signed_up
 
 GOAL = str(uuid.uuid4())
@@ -52,11 +53,10 @@ async def _plan(api, care: Care, **kwargs) -> dict:
 async def complete(api, care: Care, clock) -> str:
     appointment_id = care.appointment["id"]
     url = f"/api/v1/appointments/{appointment_id}/status"
-    assert (await api.post(url, json={"status": "checked_in"}, headers=care.therapist.headers)).status_code == 200
     clock.set(datetime(2026, 12, 1, 15, 55, tzinfo=UTC))
     await relogin(api, care.therapist, care.client)
-    for target in ("in_progress", "completed"):
-        assert (await api.post(url, json={"status": target}, headers=care.therapist.headers)).status_code == 200
+    await attend(api, appointment_id, care.therapist, care.client)
+    assert (await api.post(url, json={"status": "completed"}, headers=care.therapist.headers)).status_code == 200
     return appointment_id
 
 

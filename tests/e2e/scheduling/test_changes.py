@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from tests.e2e.scheduling.conftest import booking, ny
+from tests.support.sessions import attend
 from tests.support.users import relogin, signed_up
 
 
@@ -81,14 +82,26 @@ async def test_state_machine_over_http(api, therapist, clock):
     assert early.status_code == 422 and early.json()["code"] == "session_not_started"
     skip = await api.post(url, json={"status": "in_progress"}, headers=therapist.headers)
     assert skip.status_code == 409 and skip.json()["code"] == "invalid_state"
+    # Check-in and start follow the clock: the session opens 10 minutes before its start (14:50 UTC).
+    for moment in (datetime(2026, 11, 27, 15, 0, tzinfo=UTC), datetime(2026, 12, 2, 14, 49, tzinfo=UTC)):
+        clock.set(moment)
+        await relogin(api, therapist, client)
+        ahead = await api.post(url, json={"status": "checked_in"}, headers=therapist.headers)
+        assert ahead.status_code == 422 and ahead.json()["code"] == "outside_join_window", ahead.text
+    clock.set(datetime(2026, 12, 2, 14, 50, tzinfo=UTC))
+    await relogin(api, therapist, client)
     assert (await api.post(url, json={"status": "checked_in"}, headers=therapist.headers)).json()[
         "status"
     ] == "checked_in"
-    clock.set(datetime(2026, 12, 2, 15, 1, tzinfo=UTC))
-    await relogin(api, therapist, client)
-    assert (await api.post(url, json={"status": "in_progress"}, headers=therapist.headers)).json()[
+    # A start needs both in the session (the call starts it by itself when they join).
+    alone = await api.post(url, json={"status": "in_progress"}, headers=therapist.headers)
+    assert alone.status_code == 409 and alone.json()["code"] == "session_not_held", alone.text
+    await attend(api, appt["id"], therapist, client)
+    assert (await api.get(f"/api/v1/appointments/{appt['id']}", headers=client.headers)).json()[
         "status"
     ] == "in_progress"
+    clock.set(datetime(2026, 12, 2, 15, 1, tzinfo=UTC))
+    await relogin(api, therapist, client)
     assert (await api.post(url, json={"status": "completed"}, headers=therapist.headers)).json()[
         "status"
     ] == "completed"

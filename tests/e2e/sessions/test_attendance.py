@@ -6,6 +6,8 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+import asyncpg
+
 from domain.scheduling.model import Modality
 from tests.e2e.sessions.conftest import START, at
 from tests.support.sessions import CHECK_IN, FakePhoneCalls, connect, recv, send, update_until
@@ -196,3 +198,51 @@ async def test_phone_step_down_needs_telephony_and_the_therapist_can_call_again(
     assert again.status_code == 202
     expected = (uuid.UUID(aid), uuid.UUID(care.therapist.id), uuid.UUID(care.client.id))
     assert phone.calls == [expected, expected]
+
+
+async def _force_status(database_url: str, appointment_id: str, status: str) -> None:
+    """What an older release let a therapist do by hand: the status without anyone having joined."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute("UPDATE appointments SET status = $2 WHERE id = $1", uuid.UUID(appointment_id), status)
+    finally:
+        await conn.close()
+
+
+async def test_a_session_nobody_attended_cannot_be_ended(api, app, care, clock, ports, database_url):
+    aid = care.appointment["id"]
+    await at(api, clock, START + timedelta(minutes=5), care.therapist, care.client)
+    await _force_status(database_url, aid, "in_progress")
+    refused = await api.post(f"/api/v1/appointments/{aid}/session/end", headers=care.therapist.headers)
+    assert refused.status_code == 409 and refused.json()["code"] == "session_not_held", refused.text
+    # The therapist alone in the call is no session either.
+    therapist_ws = await connect(api, app[1], care.therapist)
+    try:
+        await send(therapist_ws, type="session_join", appointment_id=aid)
+        await recv(therapist_ws, "session_joined")
+        await at(api, clock, START + timedelta(minutes=50), care.therapist, care.client)
+        alone = await api.post(f"/api/v1/appointments/{aid}/session/end", headers=care.therapist.headers)
+        assert alone.status_code == 409 and alone.json()["code"] == "session_not_held", alone.text
+    finally:
+        await therapist_ws.close()
+    assert await _status(api, care) == "in_progress" and ports.outcomes.completed == []
+    session = (await api.get(f"/api/v1/appointments/{aid}/session", headers=care.therapist.headers)).json()
+    assert session["ended_at"] is None
+
+
+async def test_a_connected_phone_call_is_a_session_that_took_place(api, app, care, clock, ports):
+    """Nobody joined in the app: the platform's phone bridge connected them, which is attendance enough."""
+    aid = care.appointment["id"]
+    container = app[0].state.container
+    await at(api, clock, START, care.therapist, care.client)
+    stepped = await api.post(
+        f"/api/v1/appointments/{aid}/session/modality", json={"modality": "phone"}, headers=care.therapist.headers
+    )
+    assert stepped.status_code == 200, stepped.text
+    await container.sessions.record_phone_status(uuid.UUID(aid), "in_progress", START + timedelta(minutes=1))
+    await container.sessions.record_phone_status(uuid.UUID(aid), "completed", START + timedelta(minutes=31))
+    await at(api, clock, START + timedelta(minutes=32), care.therapist, care.client)
+    ended = await api.post(f"/api/v1/appointments/{aid}/session/end", headers=care.therapist.headers)
+    assert ended.status_code == 200, ended.text
+    [(_, minutes, _, _)] = ports.outcomes.completed
+    assert minutes == {Modality.PHONE: 30}

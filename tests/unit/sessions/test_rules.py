@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from domain.scheduling.model import Modality
-from domain.sessions.attendance import connected_minutes, present
+from domain.sessions.attendance import connected_minutes, present, took_place
 from domain.sessions.ice import IceConfig, ice_servers
 from domain.sessions.model import (
     CheckIn,
@@ -33,6 +33,22 @@ AID = uuid.uuid4()
 
 def ev(minute: float, kind: EventKind, actor=None, modality=None, detail=None) -> SessionEvent:
     return SessionEvent(uuid.uuid4(), AID, T0 + timedelta(minutes=minute), kind, actor, modality, detail)
+
+
+@pytest.mark.parametrize(
+    ("events", "held"),
+    [
+        ([], False),
+        ([ev(0, EventKind.CHECKED_IN, CLIENT), ev(1, EventKind.ADMITTED, THERAPIST)], False),
+        ([ev(0, EventKind.JOINED, THERAPIST), ev(40, EventKind.LEFT, THERAPIST)], False),
+        ([ev(0, EventKind.JOINED, CLIENT)], False),
+        ([ev(0, EventKind.PHONE_STATUS, detail="ringing"), ev(1, EventKind.PHONE_STATUS, detail="no_answer")], False),
+        ([ev(0, EventKind.JOINED, THERAPIST), ev(1, EventKind.LEFT, THERAPIST), ev(5, EventKind.JOINED, CLIENT)], True),
+        ([ev(0, EventKind.PHONE_STATUS, detail="in_progress")], True),
+    ],
+)
+def test_a_session_took_place_when_both_joined_or_the_phone_connected(events, held):
+    assert took_place(events, therapist_id=THERAPIST, client_id=CLIENT) is held
 
 
 def test_minutes_count_only_while_both_are_connected():

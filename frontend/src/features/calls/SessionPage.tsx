@@ -484,7 +484,7 @@ function CallScreen({
         >
           Leave (L)
         </button>
-        {viewer === 'therapist' && (
+        {viewer === 'therapist' && (call.session ?? session).status === 'in_progress' && (
           <button
             type="button"
             onClick={() => {

@@ -32,10 +32,15 @@ export function isCancelled(status: AppointmentStatus): boolean {
   return status === 'cancelled' || status === 'late_cancelled';
 }
 
-/** The staff transitions the server allows from each state (mirrors domain/scheduling/model.py TRANSITIONS). */
+/**
+ * The staff actions offered from each state: a subset of domain/scheduling/model.py TRANSITIONS. Check-in and
+ * start are left to the live session, which records them itself (the client's safety check-in, both joining the
+ * call): by hand the server refuses them before the join window opens, and a start until both have joined, so a
+ * button for them would mostly fail, and a check-in by hand carries none of the client's safety answers.
+ */
 export const STAFF_TRANSITIONS: Record<AppointmentStatus, StaffStatus[]> = {
-  booked: ['checked_in', 'no_show'],
-  checked_in: ['in_progress', 'no_show'],
+  booked: ['no_show'],
+  checked_in: ['no_show'],
   in_progress: ['completed'],
   cancelled: [],
   late_cancelled: [],
