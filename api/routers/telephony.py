@@ -48,7 +48,8 @@ async def put_phone(body: SetPhoneNumber, principal: CurrentPrincipal, telephony
     responses={
         **_NOT_FOUND,
         409: {
-            "description": "`call_already_live`, `appointment_not_active` (cancelled, ended...) or "
+            "description": "`call_already_live` (also while the previous call is not yet confirmed by the "
+            "provider, for up to a minute), `appointment_not_active` (cancelled, ended...) or "
             "`outside_call_window` (from 15 minutes before the start to 15 minutes after the end)"
         },
         422: {"description": "`therapist_phone_missing` or `client_phone_missing`"},
@@ -72,7 +73,9 @@ async def current(appointment_id: uuid.UUID, principal: CurrentPrincipal, teleph
     "/{appointment_id}/phone-call/hang-up",
     status_code=status.HTTP_202_ACCEPTED,
     summary="End the session's phone call",
-    description="Asks the provider to hang up; the call shows `completed` once the provider confirms.",
+    description="Asks the provider to hang up; the call shows `completed` once the provider confirms. A call "
+    "the provider never confirmed within a minute of being placed (its placing was cut off) ends at once as "
+    "`failed`.",
     responses={**_NOT_FOUND, 409: {"description": "No call under way (`no_live_call`)"}},
 )
 async def hang_up(appointment_id: uuid.UUID, principal: CurrentPrincipal, telephony: Telephony_) -> PhoneCallOut:

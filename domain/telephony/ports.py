@@ -102,7 +102,9 @@ class PhoneCallRepository(Protocol):
 
     async def save(self, call: PhoneCall) -> None: ...
 
-    async def latest_for_appointment(self, appointment_id: uuid.UUID) -> PhoneCall | None: ...
+    async def latest_for_appointment(
+        self, appointment_id: uuid.UUID, *, for_update: bool = False
+    ) -> PhoneCall | None: ...
 
 
 class TelephonyUnitOfWork(UnitOfWork, Protocol):

@@ -18,7 +18,7 @@ from domain.shared.errors import DomainError, InvalidState, NotFound, Validation
 from domain.shared.phone import normalise_phone
 from domain.shared.ports import Clock, IdGenerator
 from domain.shared.principal import Principal, Role
-from domain.telephony.errors import CallAlreadyLive, TelephonyUnavailable
+from domain.telephony.errors import CallAlreadyLive, CallBeingPlaced, TelephonyUnavailable
 from domain.telephony.model import (
     CALL_CLOSES_AFTER_END,
     CALL_OPENS_BEFORE_START,
@@ -42,6 +42,12 @@ class ScheduledCallFailed(Exception):
     """A phone session's call cannot be placed and retrying will not help (the job fails at once)."""
 
     permanent = True
+
+
+class ScheduledCallPending(Exception):
+    """A phone session's call may or may not be ringing yet; the job runs again later to find out."""
+
+    permanent = False
 
 
 class TelephonyService:
@@ -102,7 +108,8 @@ class TelephonyService:
         principal: Principal | None = None,
     ) -> PhoneCall:
         """Places the bridge for one session: therapist first, then client. The call row is committed before
-        the provider is asked, so the provider's first webhook always finds it."""
+        the provider is asked, so the provider's first webhook always finds it; a row whose placing was cut off
+        after that commit counts as failed once it is `abandoned`."""
         now = self._clock.now()
         async with self._uow() as uow:
             # The row lock serialises two presses of the button (the unique index is the backstop).
@@ -124,7 +131,15 @@ class TelephonyService:
                     field="phone",
                 )
             latest = await uow.phone_calls.latest_for_appointment(appointment.id)
-            if latest is not None and latest.live:
+            abandoned = latest is not None and latest.abandoned(now)
+            if latest is not None and abandoned:
+                latest.fail(now)  # its placing was cut off; left live, it would block this call for good
+                await uow.phone_calls.save(latest)
+            elif latest is not None and latest.unconfirmed:
+                raise CallBeingPlaced(
+                    "A call for this session is being placed; try again in a minute if it does not ring."
+                )
+            elif latest is not None and latest.live:
                 raise CallAlreadyLive("A call for this session is already under way; hang it up first.")
             call = PhoneCall(
                 id=self._ids.new(),
@@ -140,6 +155,8 @@ class TelephonyService:
             await uow.audit.append(self._audit(principal, "phone_call.place", call, now))
             await uow.commit()
             first, second = therapist.phone, client.phone
+        if abandoned:
+            await self._notify(call.appointment_id, CallStatus.FAILED, now)
         await self._notify(call.appointment_id, CallStatus.QUEUED, now)
         try:
             placed = await self._telephony.bridge(reference=str(call.id), first=first, second=second)
@@ -164,15 +181,24 @@ class TelephonyService:
         return call
 
     async def hang_up(self, principal: Principal, appointment_id: uuid.UUID) -> PhoneCall:
-        """Asks the provider to end the live call; its status callback then records the end."""
+        """Asks the provider to end the live call; its status callback then records the end. A call the provider
+        never had is ended here: no callback will come for it."""
+        now = self._clock.now()
         async with self._uow() as uow:
             appointment = self._own(principal, await uow.appointments.get(appointment_id), therapist_only=False)
-            call = await uow.phone_calls.latest_for_appointment(appointment.id)
-            if call is None or not call.live or call.provider_call_id is None:
+            call = await uow.phone_calls.latest_for_appointment(appointment.id, for_update=True)
+            abandoned = call is not None and call.abandoned(now)
+            if call is None or not call.live or (call.provider_call_id is None and not abandoned):
                 raise InvalidState("There is no call under way for this session.", code="no_live_call")
-            await uow.audit.append(self._audit(principal, "phone_call.hang_up", call, self._clock.now()))
+            if abandoned:
+                call.fail(now)
+                await uow.phone_calls.save(call)
+            await uow.audit.append(self._audit(principal, "phone_call.hang_up", call, now))
             await uow.commit()
-        await self._telephony.hang_up(call.provider_call_id)
+        if call.provider_call_id is not None:
+            await self._telephony.hang_up(call.provider_call_id)
+        else:
+            await self._notify(call.appointment_id, CallStatus.FAILED, now)
         return call
 
     async def place_scheduled(self, appointment_id: uuid.UUID, start: datetime) -> PhoneCall | None:
@@ -191,6 +217,10 @@ class TelephonyService:
             return await self.call_for_session(
                 appointment.id, appointment.therapist_id, appointment.client_id, trigger=CallTrigger.SCHEDULED
             )
+        except CallBeingPlaced as exc:
+            # Placed by another run a moment ago, or cut off half-way: a later run sees which (see
+            # UNPLACED_CALL_EXPIRES_AFTER); skipping now could leave the session without any call.
+            raise ScheduledCallPending(f"phone session {appointment_id}: call not confirmed yet") from exc
         except CallAlreadyLive:
             return None
         except TelephonyUnavailable:
@@ -246,7 +276,7 @@ class TelephonyService:
             call = await uow.phone_calls.get(call_id, for_update=True)
             if call is None or not call.live:
                 return
-            call.status, call.ended_at = CallStatus.FAILED, now
+            call.fail(now)
             await uow.phone_calls.save(call)
             await uow.commit()
         await self._notify(call.appointment_id, CallStatus.FAILED, now)

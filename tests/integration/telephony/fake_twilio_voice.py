@@ -17,6 +17,7 @@ Timestamp (RFC 2822), CallDuration on completion, and ParentCallSid for a `<Dial
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -81,6 +82,10 @@ class FakeTwilioVoice:
     requests: list[SeenRequest] = field(default_factory=list)
     calls: dict[str, FakeCall] = field(default_factory=dict)
     fail_next: list[int] = field(default_factory=list)
+    # Create-call requests that get no answer until `release()` (the client times out or is cancelled first):
+    # "before_create" never creates the call (the request was lost on its way).
+    stall_creates: list[str] = field(default_factory=list)
+    _released: asyncio.Event = field(default_factory=asyncio.Event)
 
     # ------------------------------------------------------------------------------------ REST side
 
@@ -97,10 +102,20 @@ class FakeTwilioVoice:
             )
             seen = SeenRequest(request.method, request.url.path, request.headers.get("authorization"), form)
             self.requests.append(seen)
+            if self.stall_creates and request.method == "POST" and request.url.path.endswith("/Calls.json"):
+                mode = self.stall_creates.pop(0)
+                assert mode == "before_create", mode
+                await self._released.wait()
+                status, payload = self.error(504, 20504, "Gateway Timeout")  # read by nobody
+                return JSONResponse(payload, status_code=status)
             status, payload = self.answer(seen)
             return JSONResponse(payload, status_code=status)
 
         return app
+
+    def release(self) -> None:
+        """Lets stalled requests end (their callers are gone), so the server can stop."""
+        self._released.set()
 
     @staticmethod
     def error(status: int, code: int, message: str) -> tuple[int, dict[str, Any]]:

@@ -17,25 +17,14 @@ from tests.integration.telephony.conftest import (
     NOW,
     THERAPIST_PHONE,
     book,
+    current,
+    place,
     set_phone,
 )
 from tests.integration.telephony.fake_twilio_voice import ACCOUNT_SID, AUTH_TOKEN, CALLER_ID, sign
 from tests.support.scheduling import bookable_therapist
 from tests.support.server import serve
 from tests.support.users import relogin, signed_up
-
-
-async def place(api, session):
-    response = await api.post(session.call_path, headers=session.therapist.headers)
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-async def current(api, session, who=None):
-    await relogin(api, session.therapist, session.client)  # the tests move the clock past tokens' 10 minutes
-    response = await api.get(session.call_path, headers=(who or session.therapist).headers)
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 async def test_a_session_call_rings_the_therapist_then_bridges_the_client(api, app, twilio, with_numbers, clock):
