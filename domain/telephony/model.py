@@ -69,7 +69,12 @@ class PhoneCall:
     @property
     def unconfirmed(self) -> bool:
         """Live, but the provider has not told us of it yet (no call id, no event): it may not exist."""
-        return self.status is CallStatus.QUEUED and self.provider_call_id is None and not self.timeline
+        return self.status is CallStatus.QUEUED and not self.reached_provider
+
+    @property
+    def reached_provider(self) -> bool:
+        """The provider has (or had) this call: it gave its id, or told of it in an event."""
+        return self.provider_call_id is not None or bool(self.timeline)
 
     def abandoned(self, now: datetime) -> bool:
         """Never reached the provider, and never will (see `UNPLACED_CALL_EXPIRES_AFTER`)."""

@@ -102,6 +102,10 @@ class PhoneCallRepository(Protocol):
 
     async def save(self, call: PhoneCall) -> None: ...
 
+    async def for_appointment(self, appointment_id: uuid.UUID) -> list[PhoneCall]:
+        """Oldest first."""
+        ...
+
     async def latest_for_appointment(
         self, appointment_id: uuid.UUID, *, for_update: bool = False
     ) -> PhoneCall | None: ...

@@ -50,6 +50,10 @@ class ScheduledCallPending(Exception):
     permanent = False
 
 
+class _SessionAlreadyCalled(Exception):
+    """The start-time job finds the session already called (see `TelephonyService.place_scheduled`)."""
+
+
 class TelephonyService:
     def __init__(
         self,
@@ -130,6 +134,8 @@ class TelephonyService:
                     code="client_phone_missing",
                     field="phone",
                 )
+            if trigger is CallTrigger.SCHEDULED and await self._called_in_window(uow, appointment):
+                raise _SessionAlreadyCalled
             latest = await uow.phone_calls.latest_for_appointment(appointment.id)
             abandoned = latest is not None and latest.abandoned(now)
             if latest is not None and abandoned:
@@ -203,7 +209,8 @@ class TelephonyService:
 
     async def place_scheduled(self, appointment_id: uuid.UUID, start: datetime) -> PhoneCall | None:
         """The job at a phone session's start time. A moved, cancelled or no-longer-phone session is skipped;
-        so is one whose call the therapist already placed."""
+        so is one already called since its call window opened (by the therapist, or an earlier run of this job),
+        even if that call has ended: the therapist has the button to call again."""
         async with self._uow() as uow:
             appointment = await uow.appointments.get(appointment_id)
         if (
@@ -217,6 +224,8 @@ class TelephonyService:
             return await self.call_for_session(
                 appointment.id, appointment.therapist_id, appointment.client_id, trigger=CallTrigger.SCHEDULED
             )
+        except _SessionAlreadyCalled:
+            return None
         except CallBeingPlaced as exc:
             # Placed by another run a moment ago, or cut off half-way: a later run sees which (see
             # UNPLACED_CALL_EXPIRES_AFTER); skipping now could leave the session without any call.
@@ -280,6 +289,13 @@ class TelephonyService:
             await uow.phone_calls.save(call)
             await uow.commit()
         await self._notify(call.appointment_id, CallStatus.FAILED, now)
+
+    @staticmethod
+    async def _called_in_window(uow: TelephonyUnitOfWork, appointment: Appointment) -> bool:
+        # A call from before the window belongs to the session's former time (it was moved), not to this one.
+        opened = appointment.start - CALL_OPENS_BEFORE_START
+        calls = await uow.phone_calls.for_appointment(appointment.id)
+        return any(call.created_at >= opened and call.reached_provider for call in calls)
 
     async def _notify(self, appointment_id: uuid.UUID, status: CallStatus, at: datetime) -> None:
         for listener in self._listeners:

@@ -100,6 +100,14 @@ class SqlPhoneCallRepository:
     async def save(self, call: PhoneCall) -> None:
         await self._s.execute(phone_calls.update().where(phone_calls.c.id == call.id).values(**_values(call)))
 
+    async def for_appointment(self, appointment_id: uuid.UUID) -> list[PhoneCall]:
+        rows = await self._s.execute(
+            sa.select(phone_calls)
+            .where(phone_calls.c.appointment_id == appointment_id)
+            .order_by(phone_calls.c.created_at, phone_calls.c.id)
+        )
+        return [_call(r) for r in rows]
+
     async def latest_for_appointment(self, appointment_id: uuid.UUID, *, for_update: bool = False) -> PhoneCall | None:
         query = (
             sa.select(phone_calls)
