@@ -44,7 +44,9 @@ async def put_phone(body: SetPhoneNumber, principal: CurrentPrincipal, telephony
     status_code=status.HTTP_201_CREATED,
     summary="Call the client (therapist)",
     description="The platform calls the therapist, then the client, and bridges them; both see the practice's "
-    "number, neither sees the other's. Progress is in `GET .../phone-call`.",
+    "number, neither sees the other's. Progress is in `GET .../phone-call`. When the provider's answer is lost "
+    "(a timeout) but it has the call, the call stays `queued` until the provider reports on it; one it never "
+    "reports on counts as `failed` a minute later.",
     responses={
         **_NOT_FOUND,
         409: {

@@ -11,6 +11,14 @@ class TelephonyUnavailable(DomainError):
     code = "telephony_unavailable"
 
 
+class CallPlacementUnconfirmed(DomainError):
+    """The provider may have placed the call: its answer was lost after the request went out, and asking it
+    afterwards either found such a call or could not tell. The call's own webhooks will say (they carry our
+    reference); placing it again could ring the therapist twice."""
+
+    code = "call_placement_unconfirmed"
+
+
 class CallAlreadyLive(Conflict):
     code = "call_already_live"
 

@@ -24,8 +24,8 @@ CALL_OPENS_BEFORE_START = timedelta(minutes=15)
 CALL_CLOSES_AFTER_END = timedelta(minutes=15)
 
 # How long a call may stay `queued` with no word from the provider before it counts as never placed. Placing it
-# is one request to the provider, plus one lookup when that request's answer times out (each bounded by the
-# adapter's timeout, 10 s by default), and the provider's first webhook follows within seconds of the call
+# is one request to the provider, plus a lookup of two requests when that request's answer is lost (each bounded
+# by the adapter's timeout, 10 s by default), and the provider's first webhook follows within seconds of the call
 # existing. A row still silent after this long was left by a process that died, or a task cancelled, between
 # committing the row and asking the provider: nothing would ever end it, and it would block every later call.
 UNPLACED_CALL_EXPIRES_AFTER = timedelta(seconds=60)

@@ -66,7 +66,8 @@ class WebhookReply:
 class Telephony(Protocol):
     async def bridge(self, *, reference: str, first: str, second: str) -> PlacedCall:
         """`reference` is ours (an opaque call id), echoed in webhooks; numbers are E.164.
-        Raises `TelephonyUnavailable` when the provider did not accept the call."""
+        Raises `TelephonyUnavailable` when the provider did not accept the call, and `CallPlacementUnconfirmed`
+        when it may have (its answer was lost and it cannot be shown that no such call exists)."""
         ...
 
     async def hang_up(self, provider_call_id: str) -> None: ...

@@ -18,7 +18,12 @@ from domain.shared.errors import DomainError, InvalidState, NotFound, Validation
 from domain.shared.phone import normalise_phone
 from domain.shared.ports import Clock, IdGenerator
 from domain.shared.principal import Principal, Role
-from domain.telephony.errors import CallAlreadyLive, CallBeingPlaced, TelephonyUnavailable
+from domain.telephony.errors import (
+    CallAlreadyLive,
+    CallBeingPlaced,
+    CallPlacementUnconfirmed,
+    TelephonyUnavailable,
+)
 from domain.telephony.model import (
     CALL_CLOSES_AFTER_END,
     CALL_OPENS_BEFORE_START,
@@ -30,6 +35,7 @@ from domain.telephony.ports import (
     CallLeg,
     CallStatus,
     CallStatusListener,
+    PlacedCall,
     Telephony,
     TelephonyUnitOfWork,
     WebhookReply,
@@ -164,15 +170,20 @@ class TelephonyService:
         if abandoned:
             await self._notify(call.appointment_id, CallStatus.FAILED, now)
         await self._notify(call.appointment_id, CallStatus.QUEUED, now)
+        placed: PlacedCall | None = None
         try:
             placed = await self._telephony.bridge(reference=str(call.id), first=first, second=second)
         except TelephonyUnavailable:
             await self._fail(call.id)
             raise
+        except CallPlacementUnconfirmed:
+            # Left live: the call's first webhook binds it, or it counts as failed once abandoned. Failing it now
+            # would let a retry ring the therapist twice, the first call then declined as ended.
+            log.warning("phone call %s left unconfirmed: the provider may have it", call.id)
         async with self._uow() as uow:
             stored = await uow.phone_calls.get(call.id, for_update=True)
             assert stored is not None
-            if stored.provider_call_id is None:  # a fast webhook may have told us already
+            if placed is not None and stored.provider_call_id is None:  # a fast webhook may have told us already
                 stored.provider_call_id = placed.provider_call_id
                 await uow.phone_calls.save(stored)
                 await uow.commit()
@@ -221,7 +232,7 @@ class TelephonyService:
         ):
             return None
         try:
-            return await self.call_for_session(
+            call = await self.call_for_session(
                 appointment.id, appointment.therapist_id, appointment.client_id, trigger=CallTrigger.SCHEDULED
             )
         except _SessionAlreadyCalled:
@@ -236,6 +247,10 @@ class TelephonyService:
             raise  # transient: the worker retries
         except DomainError as exc:
             raise ScheduledCallFailed(f"phone session {appointment_id}: {exc.code}") from exc
+        if call.unconfirmed:
+            # The next run sees it bound by its webhook (done), or abandoned (then placed again).
+            raise ScheduledCallPending(f"phone session {appointment_id}: call not confirmed yet")
+        return call
 
     # ------------------------------------------------------------------------------------ provider events
 

@@ -155,7 +155,7 @@ export interface paths {
         put?: never;
         /**
          * Call the client (therapist)
-         * @description The platform calls the therapist, then the client, and bridges them; both see the practice's number, neither sees the other's. Progress is in `GET .../phone-call`.
+         * @description The platform calls the therapist, then the client, and bridges them; both see the practice's number, neither sees the other's. Progress is in `GET .../phone-call`. When the provider's answer is lost (a timeout) but it has the call, the call stays `queued` until the provider reports on it; one it never reports on counts as `failed` a minute later.
          */
         post: operations["phone-calls-place"];
         delete?: never;

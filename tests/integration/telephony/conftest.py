@@ -24,8 +24,8 @@ CLIENT_PHONE = "+14155550199"
 
 
 @pytest.fixture
-async def twilio() -> AsyncIterator[tuple[FakeTwilioVoice, str]]:
-    fake = FakeTwilioVoice()
+async def twilio(clock) -> AsyncIterator[tuple[FakeTwilioVoice, str]]:
+    fake = FakeTwilioVoice(now=clock.now)
     async with serve(fake.app()) as url:
         try:
             yield fake, url
@@ -34,7 +34,13 @@ async def twilio() -> AsyncIterator[tuple[FakeTwilioVoice, str]]:
 
 
 @pytest.fixture
-async def app(settings, clock, twilio):
+def overrides() -> dict[str, object]:
+    """More settings for the app; a test parametrizes it (e.g. a short Twilio timeout where Twilio never answers)."""
+    return {}
+
+
+@pytest.fixture
+async def app(settings, clock, twilio, overrides):
     clock.set(NOW)
     port = free_port()
     configured = settings.model_copy(
@@ -46,6 +52,7 @@ async def app(settings, clock, twilio):
             "telephony_caller_id": CALLER_ID,
             "twilio_base_url": twilio[1],
             "twilio_timeout_seconds": 5,
+            **overrides,
         }
     )
     application = create_app(configured, clock=clock)
