@@ -10,6 +10,7 @@ import sys
 from collections.abc import Iterator
 
 import typer
+from pydantic import ValidationError
 
 from api.bootstrap import (
     Settings,
@@ -46,6 +47,20 @@ billing_app = typer.Typer(help="Billing operations of the platform operator.", n
 app.add_typer(billing_app, name="billing")
 
 
+def _settings(**overrides: object) -> Settings:
+    """The settings; refused ones end the command with one line per reason (each names its setting), not a
+    traceback an operator has to read through."""
+    try:
+        return load_settings(**overrides)
+    except ValidationError as exc:
+        for error in exc.errors():
+            name = "_".join(str(part) for part in error["loc"]).upper()
+            # A rule across settings (production's) has no location: its message names the settings itself.
+            where = "" if not name else f"{name}: " if name == "DATABASE_URL" else f"HEARTH_{name}: "
+            typer.echo(f"hearth: {where}{error['msg'].removeprefix('Value error, ')}", err=True)
+        raise typer.Exit(2) from None
+
+
 @contextlib.contextmanager
 def database(settings: Settings) -> Iterator[Settings]:
     """Uses DATABASE_URL, or starts the embedded PostgreSQL for the duration of the command."""
@@ -80,7 +95,7 @@ def serve(
 
     from api.main import create_app
 
-    with database(load_settings()) as settings:
+    with database(_settings()) as settings:
         assert settings.database_url
         configure_cli_logging(settings)
         run_migrations(settings.database_url)
@@ -97,7 +112,7 @@ def relay(
     """Run the media relay as its own process; `hearth serve` uses it when HEARTH_RELAY_URL points here."""
     import uvicorn
 
-    settings = load_settings()
+    settings = _settings()
     configure_cli_logging(settings)
     try:
         relay_asgi = build_relay_app(settings)
@@ -113,7 +128,7 @@ def relay(
 @app.command()
 def worker() -> None:
     """Run background jobs (reminders) until SIGINT/SIGTERM; pair with HEARTH_JOBS_IN_PROCESS=false on serve."""
-    with database(load_settings()) as settings:
+    with database(_settings()) as settings:
         assert settings.database_url
         configure_cli_logging(settings)
         run_migrations(settings.database_url)
@@ -123,7 +138,7 @@ def worker() -> None:
 @app.command()
 def migrate() -> None:
     """Upgrade the database schema to the newest revision."""
-    with database(load_settings()) as settings:
+    with database(_settings()) as settings:
         assert settings.database_url
         run_migrations(settings.database_url)
         typer.echo("Database is at the newest revision.", err=True)
@@ -134,7 +149,7 @@ def openapi() -> None:
     """Print the OpenAPI document (sorted keys) to stdout."""
     from api.main import create_app
 
-    spec = create_app(load_settings(spa_dir="/nonexistent")).openapi()
+    spec = create_app(_settings(spa_dir="/nonexistent")).openapi()
     sys.stdout.write(json.dumps(spec, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
 
 
@@ -162,7 +177,7 @@ def demo() -> None:
         finally:
             await container.close()
 
-    with database(load_settings()) as settings:
+    with database(_settings()) as settings:
         assert settings.database_url
         run_migrations(settings.database_url)
         asyncio.run(seed(settings))
@@ -174,7 +189,7 @@ def demo() -> None:
 @keys_app.command("rotate")
 def keys_rotate() -> None:
     """Re-wrap every data key under the newest key-encryption key (payloads are not touched)."""
-    with database(load_settings()) as settings:
+    with database(_settings()) as settings:
         assert settings.database_url
         run_migrations(settings.database_url)
         report = asyncio.run(rotate_keys(settings))
@@ -204,7 +219,7 @@ def billing_set_fee(
             plan = PlatformFeePlan(PlatformFeeMode.PERCENT_PER_INVOICE, percent_bp=percent_bp)
         else:
             plan = PlatformFeePlan(PlatformFeeMode.MONTHLY_SUBSCRIPTION, monthly=Money(monthly_minor or 0, currency))
-        with database(load_settings()) as settings:
+        with database(_settings()) as settings:
             assert settings.database_url
             run_migrations(settings.database_url)
             asyncio.run(set_platform_fee(settings, target, plan))
@@ -217,7 +232,7 @@ def billing_set_fee(
 @audit_app.command("verify")
 def audit_verify() -> None:
     """Re-walk the audit hash chain and report the first broken link."""
-    with database(load_settings()) as settings:
+    with database(_settings()) as settings:
         assert settings.database_url
         report = asyncio.run(verify_audit_chain(settings.database_url))
     if report.ok:

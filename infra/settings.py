@@ -84,6 +84,10 @@ class Settings(BaseSettings):
     telephony_webhook_base_url: str | None = None  # where Twilio reaches us; defaults to public_url
     telephony_ring_timeout_seconds: int = Field(default=30, ge=5, le=600)
     telephony_console_step_seconds: float = Field(default=2.0, ge=0)
+    # Production refuses a `console` email, SMS or telephony backend unless it is listed here (JSON, e.g.
+    # '["sms"]'): console email and SMS only log, dropping every message (safety alerts included), and console
+    # telephony rings nobody yet reports the call connected (the client counts as attended, phone minutes billed).
+    allow_console_backends: list[Literal["email", "sms", "telephony"]] = []
     jobs_in_process: bool = True
     jobs_concurrency: int = Field(default=10, ge=2)
     jobs_max_attempts: int = Field(default=5, ge=1)
@@ -144,7 +148,25 @@ class Settings(BaseSettings):
                 raise ValueError("HEARTH_JWT_PRIVATE_KEY_FILE must be set in production")
             if self.database_url is None:
                 raise ValueError("DATABASE_URL must be set in production")
+            self._refuse_console_backends()
         return self
+
+    def _refuse_console_backends(self) -> None:
+        harms = {
+            "email": "HEARTH_EMAIL_BACKEND=console drops every email (safety alerts included)",
+            "sms": "HEARTH_SMS_BACKEND=console drops every text message",
+            "telephony": "HEARTH_TELEPHONY_BACKEND=console rings nobody yet reports calls answered (and billed)",
+        }
+        backends = {"email": self.email_backend, "sms": self.sms_backend, "telephony": self.telephony_backend}
+        refused = [
+            n for n, backend in backends.items() if backend == "console" and n not in self.allow_console_backends
+        ]
+        if refused:
+            allowed = ", ".join(f'"{n}"' for n in backends if n in refused or n in self.allow_console_backends)
+            raise ValueError(
+                f"In production {'; '.join(harms[n] for n in refused)}: configure a real backend, or set "
+                f"HEARTH_ALLOW_CONSOLE_BACKENDS='[{allowed}]' to accept that"
+            )
 
     @property
     def pgdata_dir(self) -> Path:

@@ -44,11 +44,14 @@ async def put_phone(body: SetPhoneNumber, principal: CurrentPrincipal, telephony
     status_code=status.HTTP_201_CREATED,
     summary="Call the client (therapist)",
     description="The platform calls the therapist, then the client, and bridges them; both see the practice's "
-    "number, neither sees the other's. Progress is in `GET .../phone-call`.",
+    "number, neither sees the other's. Progress is in `GET .../phone-call`. When the provider's answer is lost "
+    "(a timeout) but it has the call, the call stays `queued` until the provider reports on it; one it never "
+    "reports on counts as `failed` a minute later.",
     responses={
         **_NOT_FOUND,
         409: {
-            "description": "`call_already_live`, `appointment_not_active` (cancelled, ended...) or "
+            "description": "`call_already_live` (also while the previous call is not yet confirmed by the "
+            "provider, for up to a minute), `appointment_not_active` (cancelled, ended...) or "
             "`outside_call_window` (from 15 minutes before the start to 15 minutes after the end)"
         },
         422: {"description": "`therapist_phone_missing` or `client_phone_missing`"},
@@ -72,7 +75,9 @@ async def current(appointment_id: uuid.UUID, principal: CurrentPrincipal, teleph
     "/{appointment_id}/phone-call/hang-up",
     status_code=status.HTTP_202_ACCEPTED,
     summary="End the session's phone call",
-    description="Asks the provider to hang up; the call shows `completed` once the provider confirms.",
+    description="Asks the provider to hang up; the call shows `completed` once the provider confirms. A call "
+    "the provider never confirmed within a minute of being placed (its placing was cut off) ends at once as "
+    "`failed`.",
     responses={**_NOT_FOUND, 409: {"description": "No call under way (`no_live_call`)"}},
 )
 async def hang_up(appointment_id: uuid.UUID, principal: CurrentPrincipal, telephony: Telephony_) -> PhoneCallOut:

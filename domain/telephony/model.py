@@ -23,6 +23,13 @@ _RANK = {CallStatus.QUEUED: 0, CallStatus.RINGING: 1, CallStatus.IN_PROGRESS: 2}
 CALL_OPENS_BEFORE_START = timedelta(minutes=15)
 CALL_CLOSES_AFTER_END = timedelta(minutes=15)
 
+# How long a call may stay `queued` with no word from the provider before it counts as never placed. Placing it
+# is one request to the provider, plus a lookup of two requests when that request's answer is lost (each bounded
+# by the adapter's timeout, 10 s by default), and the provider's first webhook follows within seconds of the call
+# existing. A row still silent after this long was left by a process that died, or a task cancelled, between
+# committing the row and asking the provider: nothing would ever end it, and it would block every later call.
+UNPLACED_CALL_EXPIRES_AFTER = timedelta(seconds=60)
+
 
 class CallTrigger(StrEnum):
     THERAPIST = "therapist"  # the "call client" button, or a step-down from video/audio
@@ -58,6 +65,24 @@ class PhoneCall:
     @property
     def live(self) -> bool:
         return self.status in LIVE_STATUSES
+
+    @property
+    def unconfirmed(self) -> bool:
+        """Live, but the provider has not told us of it yet (no call id, no event): it may not exist."""
+        return self.status is CallStatus.QUEUED and not self.reached_provider
+
+    @property
+    def reached_provider(self) -> bool:
+        """The provider has (or had) this call: it gave its id, or told of it in an event."""
+        return self.provider_call_id is not None or bool(self.timeline)
+
+    def abandoned(self, now: datetime) -> bool:
+        """Never reached the provider, and never will (see `UNPLACED_CALL_EXPIRES_AFTER`)."""
+        return self.unconfirmed and now - self.created_at >= UNPLACED_CALL_EXPIRES_AFTER
+
+    def fail(self, now: datetime) -> None:
+        """Ends a call the provider never had (refused, or `abandoned`): no event will ever end it."""
+        self.status, self.ended_at = CallStatus.FAILED, now
 
     def apply(self, event: CallEvent) -> bool:
         """Fold one provider event in; True when the call-level status changed."""

@@ -66,7 +66,8 @@ class WebhookReply:
 class Telephony(Protocol):
     async def bridge(self, *, reference: str, first: str, second: str) -> PlacedCall:
         """`reference` is ours (an opaque call id), echoed in webhooks; numbers are E.164.
-        Raises `TelephonyUnavailable` when the provider did not accept the call."""
+        Raises `TelephonyUnavailable` when the provider did not accept the call, and `CallPlacementUnconfirmed`
+        when it may have (its answer was lost and it cannot be shown that no such call exists)."""
         ...
 
     async def hang_up(self, provider_call_id: str) -> None: ...
@@ -102,7 +103,13 @@ class PhoneCallRepository(Protocol):
 
     async def save(self, call: PhoneCall) -> None: ...
 
-    async def latest_for_appointment(self, appointment_id: uuid.UUID) -> PhoneCall | None: ...
+    async def for_appointment(self, appointment_id: uuid.UUID) -> list[PhoneCall]:
+        """Oldest first."""
+        ...
+
+    async def latest_for_appointment(
+        self, appointment_id: uuid.UUID, *, for_update: bool = False
+    ) -> PhoneCall | None: ...
 
 
 class TelephonyUnitOfWork(UnitOfWork, Protocol):

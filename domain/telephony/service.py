@@ -18,7 +18,12 @@ from domain.shared.errors import DomainError, InvalidState, NotFound, Validation
 from domain.shared.phone import normalise_phone
 from domain.shared.ports import Clock, IdGenerator
 from domain.shared.principal import Principal, Role
-from domain.telephony.errors import CallAlreadyLive, TelephonyUnavailable
+from domain.telephony.errors import (
+    CallAlreadyLive,
+    CallBeingPlaced,
+    CallPlacementUnconfirmed,
+    TelephonyUnavailable,
+)
 from domain.telephony.model import (
     CALL_CLOSES_AFTER_END,
     CALL_OPENS_BEFORE_START,
@@ -30,6 +35,7 @@ from domain.telephony.ports import (
     CallLeg,
     CallStatus,
     CallStatusListener,
+    PlacedCall,
     Telephony,
     TelephonyUnitOfWork,
     WebhookReply,
@@ -42,6 +48,16 @@ class ScheduledCallFailed(Exception):
     """A phone session's call cannot be placed and retrying will not help (the job fails at once)."""
 
     permanent = True
+
+
+class ScheduledCallPending(Exception):
+    """A phone session's call may or may not be ringing yet; the job runs again later to find out."""
+
+    permanent = False
+
+
+class _SessionAlreadyCalled(Exception):
+    """The start-time job finds the session already called (see `TelephonyService.place_scheduled`)."""
 
 
 class TelephonyService:
@@ -102,7 +118,8 @@ class TelephonyService:
         principal: Principal | None = None,
     ) -> PhoneCall:
         """Places the bridge for one session: therapist first, then client. The call row is committed before
-        the provider is asked, so the provider's first webhook always finds it."""
+        the provider is asked, so the provider's first webhook always finds it; a row whose placing was cut off
+        after that commit counts as failed once it is `abandoned`."""
         now = self._clock.now()
         async with self._uow() as uow:
             # The row lock serialises two presses of the button (the unique index is the backstop).
@@ -123,8 +140,18 @@ class TelephonyService:
                     code="client_phone_missing",
                     field="phone",
                 )
+            if trigger is CallTrigger.SCHEDULED and await self._called_in_window(uow, appointment):
+                raise _SessionAlreadyCalled
             latest = await uow.phone_calls.latest_for_appointment(appointment.id)
-            if latest is not None and latest.live:
+            abandoned = latest is not None and latest.abandoned(now)
+            if latest is not None and abandoned:
+                latest.fail(now)  # its placing was cut off; left live, it would block this call for good
+                await uow.phone_calls.save(latest)
+            elif latest is not None and latest.unconfirmed:
+                raise CallBeingPlaced(
+                    "A call for this session is being placed; try again in a minute if it does not ring."
+                )
+            elif latest is not None and latest.live:
                 raise CallAlreadyLive("A call for this session is already under way; hang it up first.")
             call = PhoneCall(
                 id=self._ids.new(),
@@ -140,16 +167,23 @@ class TelephonyService:
             await uow.audit.append(self._audit(principal, "phone_call.place", call, now))
             await uow.commit()
             first, second = therapist.phone, client.phone
+        if abandoned:
+            await self._notify(call.appointment_id, CallStatus.FAILED, now)
         await self._notify(call.appointment_id, CallStatus.QUEUED, now)
+        placed: PlacedCall | None = None
         try:
             placed = await self._telephony.bridge(reference=str(call.id), first=first, second=second)
         except TelephonyUnavailable:
             await self._fail(call.id)
             raise
+        except CallPlacementUnconfirmed:
+            # Left live: the call's first webhook binds it, or it counts as failed once abandoned. Failing it now
+            # would let a retry ring the therapist twice, the first call then declined as ended.
+            log.warning("phone call %s left unconfirmed: the provider may have it", call.id)
         async with self._uow() as uow:
             stored = await uow.phone_calls.get(call.id, for_update=True)
             assert stored is not None
-            if stored.provider_call_id is None:  # a fast webhook may have told us already
+            if placed is not None and stored.provider_call_id is None:  # a fast webhook may have told us already
                 stored.provider_call_id = placed.provider_call_id
                 await uow.phone_calls.save(stored)
                 await uow.commit()
@@ -164,20 +198,30 @@ class TelephonyService:
         return call
 
     async def hang_up(self, principal: Principal, appointment_id: uuid.UUID) -> PhoneCall:
-        """Asks the provider to end the live call; its status callback then records the end."""
+        """Asks the provider to end the live call; its status callback then records the end. A call the provider
+        never had is ended here: no callback will come for it."""
+        now = self._clock.now()
         async with self._uow() as uow:
             appointment = self._own(principal, await uow.appointments.get(appointment_id), therapist_only=False)
-            call = await uow.phone_calls.latest_for_appointment(appointment.id)
-            if call is None or not call.live or call.provider_call_id is None:
+            call = await uow.phone_calls.latest_for_appointment(appointment.id, for_update=True)
+            abandoned = call is not None and call.abandoned(now)
+            if call is None or not call.live or (call.provider_call_id is None and not abandoned):
                 raise InvalidState("There is no call under way for this session.", code="no_live_call")
-            await uow.audit.append(self._audit(principal, "phone_call.hang_up", call, self._clock.now()))
+            if abandoned:
+                call.fail(now)
+                await uow.phone_calls.save(call)
+            await uow.audit.append(self._audit(principal, "phone_call.hang_up", call, now))
             await uow.commit()
-        await self._telephony.hang_up(call.provider_call_id)
+        if call.provider_call_id is not None:
+            await self._telephony.hang_up(call.provider_call_id)
+        else:
+            await self._notify(call.appointment_id, CallStatus.FAILED, now)
         return call
 
     async def place_scheduled(self, appointment_id: uuid.UUID, start: datetime) -> PhoneCall | None:
         """The job at a phone session's start time. A moved, cancelled or no-longer-phone session is skipped;
-        so is one whose call the therapist already placed."""
+        so is one already called since its call window opened (by the therapist, or an earlier run of this job),
+        even if that call has ended: the therapist has the button to call again."""
         async with self._uow() as uow:
             appointment = await uow.appointments.get(appointment_id)
         if (
@@ -188,15 +232,25 @@ class TelephonyService:
         ):
             return None
         try:
-            return await self.call_for_session(
+            call = await self.call_for_session(
                 appointment.id, appointment.therapist_id, appointment.client_id, trigger=CallTrigger.SCHEDULED
             )
+        except _SessionAlreadyCalled:
+            return None
+        except CallBeingPlaced as exc:
+            # Placed by another run a moment ago, or cut off half-way: a later run sees which (see
+            # UNPLACED_CALL_EXPIRES_AFTER); skipping now could leave the session without any call.
+            raise ScheduledCallPending(f"phone session {appointment_id}: call not confirmed yet") from exc
         except CallAlreadyLive:
             return None
         except TelephonyUnavailable:
             raise  # transient: the worker retries
         except DomainError as exc:
             raise ScheduledCallFailed(f"phone session {appointment_id}: {exc.code}") from exc
+        if call.unconfirmed:
+            # The next run sees it bound by its webhook (done), or abandoned (then placed again).
+            raise ScheduledCallPending(f"phone session {appointment_id}: call not confirmed yet")
+        return call
 
     # ------------------------------------------------------------------------------------ provider events
 
@@ -246,10 +300,17 @@ class TelephonyService:
             call = await uow.phone_calls.get(call_id, for_update=True)
             if call is None or not call.live:
                 return
-            call.status, call.ended_at = CallStatus.FAILED, now
+            call.fail(now)
             await uow.phone_calls.save(call)
             await uow.commit()
         await self._notify(call.appointment_id, CallStatus.FAILED, now)
+
+    @staticmethod
+    async def _called_in_window(uow: TelephonyUnitOfWork, appointment: Appointment) -> bool:
+        # A call from before the window belongs to the session's former time (it was moved), not to this one.
+        opened = appointment.start - CALL_OPENS_BEFORE_START
+        calls = await uow.phone_calls.for_appointment(appointment.id)
+        return any(call.created_at >= opened and call.reached_provider for call in calls)
 
     async def _notify(self, appointment_id: uuid.UUID, status: CallStatus, at: datetime) -> None:
         for listener in self._listeners:

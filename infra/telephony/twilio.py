@@ -7,6 +7,11 @@ webhook answers TwiML `<Dial callerId=..><Number statusCallback=..>client</Numbe
 is dialled only once the therapist is on the line, and both see only the caller id. Hanging up:
 `POST .../Calls/{Sid}.json` with `Status=completed`.
 
+When the answer to a create-call request is lost after the request went out (a read timeout, a dropped
+connection), Twilio may have created the call. It is looked for with `GET .../Calls.json` filtered by `To`, `From`
+and `StartTime>` (calls dialled since that date) or `Status=queued` (not dialled yet), and only a complete answer
+without such a call makes it a failure that may be retried; otherwise the call is left to its own webhooks.
+
 Webhooks are authenticated by `X-Twilio-Signature`: base64(HMAC-SHA1(auth token, full URL + each POST parameter's
 name and value, sorted by name)). Numbers are masked in logs and error details.
 """
@@ -18,7 +23,7 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from urllib.parse import quote
 from xml.etree import ElementTree as ET
@@ -26,9 +31,9 @@ from xml.etree import ElementTree as ET
 import httpx
 import structlog
 
-from domain.shared.errors import ValidationFailed
+from domain.shared.errors import DomainError, ValidationFailed
 from domain.shared.ports import Clock
-from domain.telephony.errors import InvalidWebhookSignature, TelephonyUnavailable
+from domain.telephony.errors import CallPlacementUnconfirmed, InvalidWebhookSignature, TelephonyUnavailable
 from domain.telephony.ports import CallEvent, CallLeg, CallStatus, PlacedCall, WebhookReply
 from infra.notify.sms import json_object, last4
 
@@ -52,6 +57,13 @@ _STATUS = {
     "canceled": CallStatus.CANCELED,
 }
 TWIML = "application/xml"
+# Failures after which the request may have reached Twilio (written, wholly or in part, and no answer read). A
+# connect or pool timeout, or a refused connection, happens before anything is sent: those are plain failures.
+_ANSWER_LOST = (httpx.ReadTimeout, httpx.WriteTimeout, httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
+# How far Twilio's clock may lag ours when telling a call created by the lost request from an earlier one. Wide:
+# an earlier call taken for ours only delays the next attempt, while the reverse rings the therapist twice.
+_CLOCK_SKEW = timedelta(seconds=30)
+_LOOKUP_PAGE_SIZE = 50
 
 
 def connect_path(reference: str) -> str:
@@ -126,8 +138,14 @@ class TwilioTelephony:
             *(("StatusCallbackEvent", event) for event in STATUS_EVENTS),
             ("Timeout", str(self._config.ring_timeout_seconds)),
         ]
-        response = await self._post(f"{self._calls}.json", form, to=first)
-        resource = json_object(response) or {}
+        sent_at = self._clock.now()
+        try:
+            response = await self._client.post(f"{self._calls}.json", data=dict(_multi(form)))
+        except _ANSWER_LOST as exc:
+            raise await self._after_lost_answer(first, sent_at, type(exc).__name__) from exc
+        except httpx.HTTPError as exc:
+            raise self._failed(f"transport error: {type(exc).__name__}", to=first) from exc
+        resource = json_object(self._accepted(response, to=first)) or {}
         sid = resource.get("sid")
         if not isinstance(sid, str) or not sid:
             raise self._failed("answer without a call sid", to=first)
@@ -139,11 +157,55 @@ class TwilioTelephony:
         await self._post(path, [("Status", "completed")], to="")
         log.info("telephony.hang_up", sid=provider_call_id)
 
+    async def _after_lost_answer(self, to: str, sent_at: datetime, error: str) -> DomainError:
+        """What became of a create-call request whose answer was lost. A call found is not taken for ours by its
+        sid (another call to the same number at that moment would look alike): its webhooks, which carry our
+        reference, tell the service."""
+        since = sent_at - _CLOCK_SKEW
+        try:
+            found = [
+                *await self._calls_created_since(
+                    since, ("To", to), ("StartTime>", since.astimezone(UTC).date().isoformat())
+                ),
+                *await self._calls_created_since(since, ("To", to), ("Status", "queued")),
+            ]
+        except _LookupFailed as exc:
+            log.warning("telephony.placement_unconfirmed", to=last4(to), error=error, lookup=str(exc))
+            return CallPlacementUnconfirmed("The phone provider's answer was lost and it could not be asked again.")
+        if found:
+            log.warning("telephony.placement_unconfirmed", to=last4(to), error=error, found=found)
+            return CallPlacementUnconfirmed("The phone provider's answer was lost, but it has the call.")
+        return self._failed(f"{error}, and no call was created", to=to)
+
+    async def _calls_created_since(self, since: datetime, *filters: tuple[str, str]) -> list[str]:
+        """Sids of first legs from our caller id, matching `filters`, that Twilio created at `since` or later."""
+        params = dict([*filters, ("From", self._config.caller_id), ("PageSize", str(_LOOKUP_PAGE_SIZE))])
+        try:
+            response = await self._client.get(f"{self._calls}.json", params=params)
+        except httpx.HTTPError as exc:
+            raise _LookupFailed(f"transport error: {type(exc).__name__}") from exc
+        page = json_object(response) if response.status_code == 200 else None
+        calls = page.get("calls") if page is not None else None
+        if page is None or not isinstance(calls, list) or not all(isinstance(c, dict) for c in calls):
+            raise _LookupFailed(f"HTTP {response.status_code}, not a page of calls")
+        found = []
+        for call in calls:
+            created = _rfc2822(call.get("date_created"))
+            # A call whose creation time cannot be read cannot be shown to be an earlier one.
+            if call.get("parent_call_sid") is None and (created is None or created >= since):
+                found.append(str(call.get("sid")))
+        if not found and page.get("next_page_uri"):
+            raise _LookupFailed("more calls than one page holds")
+        return found
+
     async def _post(self, path: str, form: list[tuple[str, str]], *, to: str) -> httpx.Response:
         try:
             response = await self._client.post(path, data=dict(_multi(form)))
         except httpx.HTTPError as exc:
             raise self._failed(f"transport error: {type(exc).__name__}", to=to) from exc
+        return self._accepted(response, to=to)
+
+    def _accepted(self, response: httpx.Response, *, to: str) -> httpx.Response:
         if response.status_code in (200, 201):
             return response
         error = json_object(response) or {}
@@ -182,13 +244,8 @@ class TwilioTelephony:
         )
 
     def _timestamp(self, text: str | None) -> datetime:
-        # Twilio sends RFC 2822 ("Mon, 16 Aug 2010 03:45:01 +0000"); the receipt time stands in when absent.
-        if text:
-            try:
-                return parsedate_to_datetime(text).astimezone(UTC)
-            except (TypeError, ValueError):
-                pass
-        return self._clock.now()
+        # The receipt time stands in when absent.
+        return _rfc2822(text) or self._clock.now()
 
     def connect_second(self, *, reference: str, second: str) -> WebhookReply:
         response = ET.Element("Response")
@@ -214,6 +271,21 @@ class TwilioTelephony:
         ET.SubElement(response, "Say").text = "This session call has ended. Goodbye."
         ET.SubElement(response, "Hangup")
         return WebhookReply(TWIML, _document(response))
+
+
+class _LookupFailed(Exception):
+    """Twilio could not be asked which calls it has."""
+
+
+def _rfc2822(text: object) -> datetime | None:
+    """Twilio's times are RFC 2822 ("Mon, 16 Aug 2010 03:45:01 +0000"), in UTC."""
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        moment = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _document(root: ET.Element) -> str:

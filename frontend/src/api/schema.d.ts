@@ -155,7 +155,7 @@ export interface paths {
         put?: never;
         /**
          * Call the client (therapist)
-         * @description The platform calls the therapist, then the client, and bridges them; both see the practice's number, neither sees the other's. Progress is in `GET .../phone-call`.
+         * @description The platform calls the therapist, then the client, and bridges them; both see the practice's number, neither sees the other's. Progress is in `GET .../phone-call`. When the provider's answer is lost (a timeout) but it has the call, the call stays `queued` until the provider reports on it; one it never reports on counts as `failed` a minute later.
          */
         post: operations["phone-calls-place"];
         delete?: never;
@@ -175,7 +175,7 @@ export interface paths {
         put?: never;
         /**
          * End the session's phone call
-         * @description Asks the provider to hang up; the call shows `completed` once the provider confirms.
+         * @description Asks the provider to hang up; the call shows `completed` once the provider confirms. A call the provider never confirmed within a minute of being placed (its placing was cut off) ends at once as `failed`.
          */
         post: operations["phone-calls-hang-up"];
         delete?: never;
@@ -5983,7 +5983,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `call_already_live`, `appointment_not_active` (cancelled, ended...) or `outside_call_window` (from 15 minutes before the start to 15 minutes after the end) */
+            /** @description `call_already_live` (also while the previous call is not yet confirmed by the provider, for up to a minute), `appointment_not_active` (cancelled, ended...) or `outside_call_window` (from 15 minutes before the start to 15 minutes after the end) */
             409: {
                 headers: {
                     [name: string]: unknown;

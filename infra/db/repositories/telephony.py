@@ -100,13 +100,22 @@ class SqlPhoneCallRepository:
     async def save(self, call: PhoneCall) -> None:
         await self._s.execute(phone_calls.update().where(phone_calls.c.id == call.id).values(**_values(call)))
 
-    async def latest_for_appointment(self, appointment_id: uuid.UUID) -> PhoneCall | None:
-        row = (
-            await self._s.execute(
-                sa.select(phone_calls)
-                .where(phone_calls.c.appointment_id == appointment_id)
-                .order_by(phone_calls.c.created_at.desc(), phone_calls.c.id.desc())
-                .limit(1)
-            )
-        ).first()
+    async def for_appointment(self, appointment_id: uuid.UUID) -> list[PhoneCall]:
+        rows = await self._s.execute(
+            sa.select(phone_calls)
+            .where(phone_calls.c.appointment_id == appointment_id)
+            .order_by(phone_calls.c.created_at, phone_calls.c.id)
+        )
+        return [_call(r) for r in rows]
+
+    async def latest_for_appointment(self, appointment_id: uuid.UUID, *, for_update: bool = False) -> PhoneCall | None:
+        query = (
+            sa.select(phone_calls)
+            .where(phone_calls.c.appointment_id == appointment_id)
+            .order_by(phone_calls.c.created_at.desc(), phone_calls.c.id.desc())
+            .limit(1)
+        )
+        if for_update:
+            query = query.with_for_update()
+        row = (await self._s.execute(query)).first()
         return _call(row) if row else None

@@ -16,7 +16,7 @@ from tests.integration.telephony.fake_twilio_voice import ACCOUNT_SID, AUTH_TOKE
 from tests.support.scheduling import bookable_therapist
 from tests.support.server import serve
 from tests.support.smtp_server import free_port
-from tests.support.users import LoggedIn, signed_up
+from tests.support.users import LoggedIn, relogin, signed_up
 
 NOW = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
 THERAPIST_PHONE = "+14155550101"
@@ -24,14 +24,23 @@ CLIENT_PHONE = "+14155550199"
 
 
 @pytest.fixture
-async def twilio() -> AsyncIterator[tuple[FakeTwilioVoice, str]]:
-    fake = FakeTwilioVoice()
+async def twilio(clock) -> AsyncIterator[tuple[FakeTwilioVoice, str]]:
+    fake = FakeTwilioVoice(now=clock.now)
     async with serve(fake.app()) as url:
-        yield fake, url
+        try:
+            yield fake, url
+        finally:
+            fake.release()
 
 
 @pytest.fixture
-async def app(settings, clock, twilio):
+def overrides() -> dict[str, object]:
+    """More settings for the app; a test parametrizes it (e.g. a short Twilio timeout where Twilio never answers)."""
+    return {}
+
+
+@pytest.fixture
+async def app(settings, clock, twilio, overrides):
     clock.set(NOW)
     port = free_port()
     configured = settings.model_copy(
@@ -43,6 +52,7 @@ async def app(settings, clock, twilio):
             "telephony_caller_id": CALLER_ID,
             "twilio_base_url": twilio[1],
             "twilio_timeout_seconds": 5,
+            **overrides,
         }
     )
     application = create_app(configured, clock=clock)
@@ -102,3 +112,16 @@ async def with_numbers(api, session: Session) -> Session:
     assert (await set_phone(api, session.therapist, "+1 (415) 555-0101")).json() == {"phone": THERAPIST_PHONE}
     assert (await set_phone(api, session.client, "+1 415 555 0199")).status_code == 200
     return session
+
+
+async def place(api, session: Session) -> dict:
+    response = await api.post(session.call_path, headers=session.therapist.headers)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def current(api, session: Session, who: LoggedIn | None = None) -> dict:
+    await relogin(api, session.therapist, session.client)  # the tests move the clock past tokens' 10 minutes
+    response = await api.get(session.call_path, headers=(who or session.therapist).headers)
+    assert response.status_code == 200, response.text
+    return response.json()

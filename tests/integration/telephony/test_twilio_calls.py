@@ -17,25 +17,14 @@ from tests.integration.telephony.conftest import (
     NOW,
     THERAPIST_PHONE,
     book,
+    current,
+    place,
     set_phone,
 )
 from tests.integration.telephony.fake_twilio_voice import ACCOUNT_SID, AUTH_TOKEN, CALLER_ID, sign
 from tests.support.scheduling import bookable_therapist
 from tests.support.server import serve
 from tests.support.users import relogin, signed_up
-
-
-async def place(api, session):
-    response = await api.post(session.call_path, headers=session.therapist.headers)
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-async def current(api, session, who=None):
-    await relogin(api, session.therapist, session.client)  # the tests move the clock past tokens' 10 minutes
-    response = await api.get(session.call_path, headers=(who or session.therapist).headers)
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 async def test_a_session_call_rings_the_therapist_then_bridges_the_client(api, app, twilio, with_numbers, clock):
@@ -296,6 +285,44 @@ async def test_a_phone_session_is_called_at_its_start_time(api, app, twilio, ses
     clock.set(NOW + timedelta(hours=4))
     await worker.drain(until=clock.now())
     assert len([c for c in fake.calls.values() if c.parent_sid is None]) == 2
+
+
+async def test_the_start_time_job_skips_a_session_the_therapist_already_called(api, app, twilio, with_numbers, clock):
+    fake, _ = twilio
+    session = with_numbers
+    worker = app[0].state.container.worker
+    called_early = await book(api, session.therapist, session.client, "2026-11-27T16:00:00Z", modality="phone")
+    refused_early = await book(api, session.therapist, session.client, "2026-11-27T17:00:00Z", modality="phone")
+
+    def therapist_calls() -> list:
+        return [c for c in fake.calls.values() if c.parent_sid is None]
+
+    # 15:48: the therapist calls 12 minutes early; they talk and hang up before the start time.
+    clock.set(NOW + timedelta(minutes=48))
+    await relogin(api, session.therapist, session.client)
+    path = f"/api/v1/appointments/{called_early['id']}/phone-call"
+    assert (await api.post(path, headers=session.therapist.headers)).status_code == 201
+    (placed,) = therapist_calls()
+    child = await fake.answer_first(placed.sid, at=clock.now())
+    await fake.answer_second(child, at=clock.now())
+    clock.advance(minutes=10)
+    await fake.callback(child, "completed", duration=600, at=clock.now())
+    await fake.callback(placed, "completed", duration=601, at=clock.now())
+    assert (await api.get(path, headers=session.therapist.headers)).json()["status"] == "completed"
+
+    clock.set(NOW + timedelta(hours=1))
+    await worker.drain(until=clock.now())
+    assert therapist_calls() == [placed]  # no second call at 16:00
+
+    # 16:50: an early call Twilio refused reached nobody, so the start time still calls.
+    clock.set(NOW + timedelta(hours=1, minutes=50))
+    await relogin(api, session.therapist, session.client)
+    fake.fail_next.append(503)
+    path = f"/api/v1/appointments/{refused_early['id']}/phone-call"
+    assert (await api.post(path, headers=session.therapist.headers)).status_code == 503
+    clock.set(NOW + timedelta(hours=2))
+    await worker.drain(until=clock.now())
+    assert len(therapist_calls()) == 2 and therapist_calls()[-1].to == THERAPIST_PHONE
 
 
 async def test_the_console_backend_simulates_a_call_in_process(settings, clock):

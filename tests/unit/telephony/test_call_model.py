@@ -9,7 +9,7 @@ import pytest
 
 from domain.shared.errors import ValidationFailed
 from domain.shared.phone import normalise_phone
-from domain.telephony.model import CallTrigger, PhoneCall
+from domain.telephony.model import UNPLACED_CALL_EXPIRES_AFTER, CallTrigger, PhoneCall
 from domain.telephony.ports import CallEvent, CallLeg, CallStatus
 
 T0 = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
@@ -96,3 +96,16 @@ def test_other_numbers_are_refused(typed):
     with pytest.raises(ValidationFailed) as caught:
         normalise_phone(typed)
     assert caught.value.code == "invalid_phone"
+
+
+def test_only_a_call_the_provider_never_mentioned_is_abandoned_and_only_after_the_bound():
+    call = new_call()
+    assert not call.abandoned(T0 + UNPLACED_CALL_EXPIRES_AFTER - timedelta(seconds=1))  # may still be on its way
+    assert call.abandoned(T0 + UNPLACED_CALL_EXPIRES_AFTER)
+    told = new_call()
+    told.apply(ev(SECOND, S.QUEUED, 2))  # an event, even out of order, proves the provider has it
+    assert told.status is S.QUEUED and told.provider_call_id is None
+    assert not told.abandoned(T0 + timedelta(hours=1))
+    placed = new_call()
+    placed.provider_call_id = "CA1"
+    assert not placed.abandoned(T0 + timedelta(hours=1))
