@@ -90,12 +90,40 @@ def phone_connected(events: Iterable[SessionEvent]) -> bool:
     return any(e.kind is EventKind.PHONE_STATUS and e.detail == _PHONE_LIVE for e in events)
 
 
-def took_place(events: Iterable[SessionEvent], *, therapist_id: uuid.UUID, client_id: uuid.UUID) -> bool:
-    """Whether the session really happened: both joined the call, or the phone bridge connected (it reports
-    `in_progress` only once the client has answered the therapist's call). Not how long they overlapped: that
-    is the connected minutes' business, and billing charges nothing for none."""
+def came_to_chat(events: Iterable[SessionEvent], *, start_modality: Modality, client_id: uuid.UUID) -> bool:
+    """A chat session's room is the conversation, which nobody joins as they join a call: the client who checked
+    in to a session that is (or became, "not alone today") chat came to it. Without this, such a client was
+    marked a no-show a quarter of an hour after the start, while writing to their therapist."""
     seen = list(events)
-    return phone_connected(seen) or (ever_joined(seen, therapist_id) and ever_joined(seen, client_id))
+    chat = start_modality is Modality.CHAT or any(
+        e.kind is EventKind.MODALITY_CHANGED and e.modality is Modality.CHAT for e in seen
+    )
+    return chat and any(e.kind is EventKind.CHECKED_IN and e.actor_id == client_id for e in seen)
+
+
+def client_came(events: Iterable[SessionEvent], *, start_modality: Modality, client_id: uuid.UUID) -> bool:
+    """Whether the client attended at all: joined the call, answered the bridged phone call, or came to chat."""
+    seen = list(events)
+    return (
+        ever_joined(seen, client_id)
+        or phone_connected(seen)
+        or came_to_chat(seen, start_modality=start_modality, client_id=client_id)
+    )
+
+
+def took_place(
+    events: Iterable[SessionEvent], *, therapist_id: uuid.UUID, client_id: uuid.UUID, start_modality: Modality
+) -> bool:
+    """Whether the session really happened: both joined the call, the phone bridge connected (it reports
+    `in_progress` only once the client has answered the therapist's call), or the client came to a chat session
+    (the therapist, who ends or starts it, is there by doing so). Not how long they overlapped: that is the
+    connected minutes' business, and billing charges nothing for none."""
+    seen = list(events)
+    return (
+        phone_connected(seen)
+        or (ever_joined(seen, therapist_id) and ever_joined(seen, client_id))
+        or came_to_chat(seen, start_modality=start_modality, client_id=client_id)
+    )
 
 
 def present(events: Iterable[SessionEvent]) -> set[uuid.UUID]:

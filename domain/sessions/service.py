@@ -20,10 +20,11 @@ from domain.audit.events import AuditEvent, Outcome, event_by
 from domain.media.relay import MediaRelay, RelayAnswer
 from domain.scheduling.model import Appointment, AppointmentStatus, Modality
 from domain.sessions.attendance import (
+    came_to_chat,
+    client_came,
     connected_minutes,
     ever_joined,
     latest_join,
-    phone_connected,
     present,
     took_place,
 )
@@ -389,11 +390,17 @@ class SessionService:
             _therapist_only(principal, appointment)
             if session.ended_at is not None:
                 raise InvalidState("The session has already ended.", code="session_ended")
+            events = await uow.live_sessions.events(appointment.id)
+            if appointment.status is AppointmentStatus.CHECKED_IN and came_to_chat(
+                events, start_modality=appointment.modality, client_id=appointment.client_id
+            ):
+                # A chat session starts with nobody joining a call: the client came by checking in to it.
+                appointment.transition(AppointmentStatus.IN_PROGRESS)
             if appointment.status is not AppointmentStatus.IN_PROGRESS:
                 raise InvalidState(
                     "The session has not started: both of you have not joined.", code="session_not_started"
                 )
-            if not _took_place(await uow.live_sessions.events(appointment.id), appointment):
+            if not _took_place(events, appointment):
                 # Refused rather than completed at no charge: `completed` is the record that the session happened
                 # (notes, superbills and the therapist's statements follow it), and a client who never came is a
                 # no-show, whose fee is the one the client accepted at booking, not a free completion.
@@ -480,8 +487,11 @@ class SessionService:
                 await self._event(uow, appointment.id, EventKind.NO_SHOW, appointment.client_id, now)
                 await uow.audit.append(_system_event("appointment.no_show", appointment, now))
                 no_show = True
-            elif not ever_joined(events, appointment.therapist_id) and not any(
-                e.kind is EventKind.THERAPIST_NO_SHOW for e in events
+            elif (
+                not ever_joined(events, appointment.therapist_id)
+                # In chat nobody joins a call: the therapist's absence cannot be told from the timeline.
+                and not came_to_chat(events, start_modality=appointment.modality, client_id=appointment.client_id)
+                and not any(e.kind is EventKind.THERAPIST_NO_SHOW for e in events)
             ):
                 await self._event(uow, appointment.id, EventKind.THERAPIST_NO_SHOW, appointment.therapist_id, now)
                 await uow.audit.append(_system_event("session.therapist_no_show", appointment, now))
@@ -762,8 +772,13 @@ def _decode_check_in(raw: bytes) -> CheckIn:
 
 
 def _client_came(events: Sequence[SessionEvent], appointment: Appointment) -> bool:
-    return ever_joined(events, appointment.client_id) or phone_connected(events)
+    return client_came(events, start_modality=appointment.modality, client_id=appointment.client_id)
 
 
 def _took_place(events: Sequence[SessionEvent], appointment: Appointment) -> bool:
-    return took_place(events, therapist_id=appointment.therapist_id, client_id=appointment.client_id)
+    return took_place(
+        events,
+        therapist_id=appointment.therapist_id,
+        client_id=appointment.client_id,
+        start_modality=appointment.modality,
+    )

@@ -167,6 +167,11 @@ test('a client who is not alone turns the session into chat', async ({ browser, 
   const therapistPage = await openSession(browser, therapist, id);
   await expect(therapistPage.getByText(/continues as chat \(the client is not alone today\)/)).toBeVisible();
   await expect(therapistPage.getByRole('link', { name: 'Open your messages' })).toBeVisible();
+  // Nobody joins a call in chat: the therapist ends it from here, and it counts as held.
+  await therapistPage.getByRole('button', { name: 'End session' }).click();
+  await expect(therapistPage.getByText('This session has ended.')).toBeVisible();
+  const ended = await request.get(`/api/v1/appointments/${id}`, { headers: bearer(therapist) });
+  expect(((await ended.json()) as { status: string }).status).toBe('completed');
 });
 
 test('relayed: both receive video through the server relay', async ({ browser, request }) => {

@@ -246,3 +246,25 @@ async def test_a_connected_phone_call_is_a_session_that_took_place(api, app, car
     assert ended.status_code == 200, ended.text
     [(_, minutes, _, _)] = ports.outcomes.completed
     assert minutes == {Modality.PHONE: 30}
+
+
+async def test_a_client_not_alone_today_is_no_no_show_and_the_chat_session_can_end(api, app, care, clock, ports):
+    """The check-in turned the session into chat: nobody joins a call, the conversation is the room."""
+    aid = care.appointment["id"]
+    await at(api, clock, START - timedelta(minutes=3), care.therapist, care.client)
+    checked = await api.post(
+        f"/api/v1/appointments/{aid}/check-in", json={**CHECK_IN, "private": False}, headers=care.client.headers
+    )
+    assert checked.status_code == 200 and checked.json()["modality"] == "chat", checked.text
+    await at(api, clock, START + timedelta(minutes=20), care.therapist, care.client)
+    await _drain(app, clock)
+    assert await _status(api, care) == "checked_in" and ports.outcomes.no_shows == []
+    session = (await api.get(f"/api/v1/appointments/{aid}/session", headers=care.therapist.headers)).json()
+    assert "therapist_no_show" not in [e["kind"] for e in session["events"]]
+
+    await at(api, clock, START + timedelta(minutes=50), care.therapist, care.client)
+    ended = await api.post(f"/api/v1/appointments/{aid}/session/end", headers=care.therapist.headers)
+    assert ended.status_code == 200, ended.text
+    assert await _status(api, care) == "completed"
+    [(_, minutes, _, _)] = ports.outcomes.completed
+    assert minutes.get(Modality.CHAT, 0) > 0

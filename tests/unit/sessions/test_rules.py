@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from domain.scheduling.model import Modality
-from domain.sessions.attendance import connected_minutes, present, took_place
+from domain.sessions.attendance import client_came, connected_minutes, present, took_place
 from domain.sessions.ice import IceConfig, ice_servers
 from domain.sessions.model import (
     CheckIn,
@@ -45,10 +45,23 @@ def ev(minute: float, kind: EventKind, actor=None, modality=None, detail=None) -
         ([ev(0, EventKind.PHONE_STATUS, detail="ringing"), ev(1, EventKind.PHONE_STATUS, detail="no_answer")], False),
         ([ev(0, EventKind.JOINED, THERAPIST), ev(1, EventKind.LEFT, THERAPIST), ev(5, EventKind.JOINED, CLIENT)], True),
         ([ev(0, EventKind.PHONE_STATUS, detail="in_progress")], True),
+        # "Not alone today": the session became chat at the check-in; the conversation is the room.
+        ([ev(0, EventKind.CHECKED_IN, CLIENT), ev(0, EventKind.MODALITY_CHANGED, CLIENT, Modality.CHAT)], True),
+        ([ev(0, EventKind.MODALITY_CHANGED, THERAPIST, Modality.CHAT)], False),  # chat, but the client never came
     ],
 )
-def test_a_session_took_place_when_both_joined_or_the_phone_connected(events, held):
-    assert took_place(events, therapist_id=THERAPIST, client_id=CLIENT) is held
+def test_a_session_took_place_when_both_joined_the_phone_connected_or_the_client_came_to_chat(events, held):
+    assert took_place(events, therapist_id=THERAPIST, client_id=CLIENT, start_modality=Modality.VIDEO) is held
+    assert client_came(events, start_modality=Modality.VIDEO, client_id=CLIENT) is (
+        held or any(e.kind is EventKind.JOINED and e.actor_id == CLIENT for e in events)
+    )
+
+
+def test_a_booked_chat_session_took_place_once_the_client_checked_in():
+    checked_in = [ev(-5, EventKind.CHECKED_IN, CLIENT)]
+    assert took_place(checked_in, therapist_id=THERAPIST, client_id=CLIENT, start_modality=Modality.CHAT)
+    assert not took_place(checked_in, therapist_id=THERAPIST, client_id=CLIENT, start_modality=Modality.VIDEO)
+    assert not client_came([], start_modality=Modality.CHAT, client_id=CLIENT)
 
 
 def test_minutes_count_only_while_both_are_connected():

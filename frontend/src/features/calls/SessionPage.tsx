@@ -68,7 +68,7 @@ function SessionPage({ viewer }: { viewer: Viewer }) {
       ) : session.ended_at ? (
         <p role="status">This session has ended.</p>
       ) : chat ? (
-        <ChatOnly viewer={viewer} session={session} />
+        <ChatOnly viewer={viewer} session={session} onSession={setSession} />
       ) : session.modality === 'phone' ? (
         <PhoneCall viewer={viewer} session={session} onStepDown={setSession} />
       ) : inCall && stream && iceServers ? (
@@ -96,16 +96,36 @@ function SessionPage({ viewer }: { viewer: Viewer }) {
   );
 }
 
-function ChatOnly({ viewer, session }: { viewer: Viewer; session: Session }) {
+function ChatOnly({ viewer, session, onSession }: { viewer: Viewer; session: Session; onSession: (s: Session) => void }) {
+  const [error, setError] = useState<unknown>(null);
+  const [ending, setEnding] = useState(false);
   const reason = session.check_in?.private === false ? ' (the client is not alone today)' : '';
+  // The conversation is the room: once the client has checked in, the therapist can end the chat session.
+  const endable = viewer === 'therapist' && session.checked_in && (session.status === 'checked_in' || session.status === 'in_progress');
   return (
     <section aria-labelledby="chat-heading">
       <h2 id="chat-heading">Chat session</h2>
+      <ErrorAlert error={error} />
       <p role="status">This session continues as chat{reason}. Same session, same time.</p>
       <p>
         <Link to={`/${viewer}/messages`}>Open your messages</Link>
       </p>
       {viewer === 'therapist' && <AdmitControl session={session} onSession={() => undefined} />}
+      {endable && (
+        <button
+          type="button"
+          disabled={ending}
+          onClick={() => {
+            setEnding(true);
+            endSession(session.appointment_id)
+              .then(onSession)
+              .catch(setError)
+              .finally(() => setEnding(false));
+          }}
+        >
+          End session
+        </button>
+      )}
     </section>
   );
 }
