@@ -3,7 +3,8 @@
 - Handlers are registered by name: `async def handler(payload: dict) -> None`.
 - A handler that raises is retried with exponential backoff, up to `RetryPolicy.max_attempts` runs in all; then
   the job is kept with state `failed` (for inspection and manual re-queue). An exception whose `permanent`
-  attribute is True (e.g. `DeliveryFailed(permanent=True)`) fails the job at once: a retry cannot help.
+  attribute is True (e.g. `DeliveryFailed(permanent=True)`) fails the job at once: a retry cannot help. The job
+  log (and stderr) get the failure's type, masked message and frames, never its chained causes.
 - Several workers (processes or tasks) may run against one database: pgqueuer claims jobs with
   `FOR UPDATE SKIP LOCKED`, so each job runs once; a worker that dies mid-job leaves a stale heartbeat and the job
   is picked again after `heartbeat_timeout`.
@@ -34,8 +35,9 @@ from pgqueuer.domain.types import Channel, QueueExecutionMode
 
 from infra.jobs.queue import decode_payload, release_due
 from infra.jobs.schema import JOBS_CHANNEL, make_queries
+from infra.redact import mask_contacts
 
-__all__ = ["Handler", "JobWorker", "PermanentJobError", "RetryPolicy"]
+__all__ = ["Handler", "JobFailed", "JobWorker", "PermanentJobError", "RetryPolicy"]
 
 log = structlog.get_logger("hearth.jobs")
 
@@ -46,6 +48,14 @@ class PermanentJobError(Exception):
     """Raise from a handler to fail the job without retrying (any exception with `permanent = True` does)."""
 
     permanent = True
+
+
+class JobFailed(Exception):
+    """What the job log keeps of a handler's last failure: its type and masked message (see `_Executor`)."""
+
+
+def _masked(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {mask_contacts(str(exc))}"[:300]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -87,12 +97,16 @@ class _Executor(AbstractEntrypointExecutor):
         except Exception as exc:
             permanent = getattr(exc, "permanent", False) is True
             delay = None if permanent else self.retry.delay_after(run)
+            detail = _masked(exc)
             fields = {"job": self.name, "job_id": int(job.id), "run": run, "error": type(exc).__name__}
+            # pgqueuer prints what we raise to stderr and stores it, traceback included, in the job log. Both get the
+            # handler's frames and a masked message, never its exception or that one's causes: a library's exception
+            # may quote an address or a number (aiosmtplib's carries the recipient).
             if delay is None:
-                log.error("job.failed", permanent=permanent, **fields)
-                raise
-            log.warning("job.retry", delay_seconds=delay.total_seconds(), **fields)
-            raise RetryRequested(delay=delay, reason=type(exc).__name__) from exc
+                log.error("job.failed", permanent=permanent, detail=detail, **fields)
+                raise JobFailed(detail).with_traceback(exc.__traceback__) from None
+            log.warning("job.retry", delay_seconds=delay.total_seconds(), detail=detail, **fields)
+            raise RetryRequested(delay=delay, reason=detail).with_traceback(exc.__traceback__) from None
         log.debug("job.done", job=self.name, job_id=int(job.id), run=run)
 
 

@@ -143,7 +143,8 @@ class TwilioTelephony:
         try:
             response = await self._client.post(path, data=dict(_multi(form)))
         except httpx.HTTPError as exc:
-            raise self._failed(f"transport error: {type(exc).__name__}", to=to) from exc
+            # Not chained: a cause prints with every traceback of ours (the job log too), and only masked text may.
+            raise self._failed(f"transport error: {type(exc).__name__}", to=to) from None
         if response.status_code in (200, 201):
             return response
         error = json_object(response) or {}

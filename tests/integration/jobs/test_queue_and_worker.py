@@ -226,6 +226,31 @@ async def test_retries_back_off_exponentially(job_pool: asyncpg.Pool, queue: Job
     assert await queue.state(job_id) == "succeeded"
 
 
+async def test_the_job_log_keeps_a_masked_message_and_no_chained_causes(
+    job_pool: asyncpg.Pool, queue: JobQueue, caplog: pytest.LogCaptureFixture
+):
+    address, phone = "jane.doe@example.org", "+1 415 555 0123"  # not in the lines a traceback quotes
+
+    async def lookup(payload: dict[str, Any]) -> None:
+        try:
+            raise LookupError(f"no mailbox for {address}, call {phone}")
+        except LookupError as exc:
+            raise RuntimeError(f"directory said no to {address}") from exc
+
+    job_id = await queue.enqueue("lookup", {})
+    with capture_logs() as logs:
+        assert await JobWorker(job_pool, {"lookup": lookup}, retry=RetryPolicy(2, timedelta(0))).drain() == 2
+    assert await queue.state(job_id) == "failed"
+
+    rows = await job_pool.fetch("SELECT traceback::text FROM jobs.pgqueuer_log WHERE traceback IS NOT NULL")
+    assert len(rows) == 2  # the retry, then the failure
+    for row in rows:
+        assert "RuntimeError: directory said no to <address>" in row["traceback"]
+        assert "in lookup" in row["traceback"]  # the handler's frames stay, for debugging
+    for text in ("\n".join(row["traceback"] for row in rows), repr(logs), caplog.text):
+        assert "jane.doe" not in text and "555 0123" not in text and "LookupError" not in text
+
+
 @pytest.mark.parametrize(
     "error", [DeliveryFailed("SMTP: 550 no such user", permanent=True), PermanentJobError("bad payload")]
 )
