@@ -151,6 +151,12 @@ class Container:
         except Exception:
             return False
 
+    def jobs_ready(self) -> bool:
+        """The in-process job worker is polling. Were it dead or stuck, reminders, unread-message emails, phone
+        calls and no-show checks would silently stop while the API kept answering. A separate `hearth worker` is
+        not this process's to judge."""
+        return not self.settings.jobs_in_process or self.worker.healthy()
+
     async def close(self) -> None:
         await self.bus.stop()
         await self.worker.stop()

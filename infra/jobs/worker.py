@@ -9,8 +9,10 @@
   `FOR UPDATE SKIP LOCKED`, so each job runs once; a worker that dies mid-job leaves a stale heartbeat and the job
   is picked again after `heartbeat_timeout`.
 - `run()` serves until `request_stop()`/`stop()` (in-process: `start()` in the app's lifespan; as a process:
-  `run_until_signalled()`), waiting for running jobs to finish. `drain()` runs every job that is due and returns
-  (tests).
+  `run_until_signalled()`), waiting for running jobs to finish. A database error (a restart, a failover) or a lost
+  LISTEN connection does not end it: the loop starts again after a bounded, jittered backoff, as long as it takes.
+  `healthy()` says whether the loop is polling (the in-process worker's part of `/readyz`). `drain()` runs every
+  job that is due and returns (tests).
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import random
 import signal
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -110,17 +114,48 @@ class _Executor(AbstractEntrypointExecutor):
         log.debug("job.done", job=self.name, job_id=int(job.id), run=run)
 
 
+class _PoolDriver(AsyncpgPoolDriver):
+    """pgqueuer's pool driver, except that leaving it after an outage does not fail. Its exit resets the LISTEN
+    connection; when the outage already closed that connection, asyncpg has handed it back to the pool and the reset
+    raises InterfaceError, which would replace the outage's own error in the worker's log."""
+
+    async def __aexit__(self, *exc: object) -> None:
+        try:
+            await super().__aexit__(*exc)
+        except (asyncpg.InterfaceError, asyncpg.PostgresError, OSError):
+            listener, self._listener_connection = self._listener_connection, None
+            if listener is not None:
+                with contextlib.suppress(Exception):
+                    await self._pool.release(listener)  # a no-op when asyncpg already took it back
+
+
 class _QueueManager(QueueManager):
-    """pgqueuer's manager with two changes:
+    """pgqueuer's manager with these changes:
 
     - drain mode stops once no job is *due* (pgqueuer's own waits for jobs scheduled in the future);
     - while a job runs, the idle wait is capped at `busy_poll`. pgqueuer's change trigger is statement-level, so
       it notifies inserts and deletes but not updates: a retry (an UPDATE) wakes nobody, and a wait computed while
-      the retry was being written would otherwise last the whole poll interval.
+      the retry was being written would otherwise last the whole poll interval;
+    - `on_beat` is called each time the loop has queried the queue (the worker's liveness);
+    - a failed LISTEN probe (every `listener_check`) ends the run at once with `listener_lost` set. pgqueuer would
+      only note it, or end the run at its next poll, and until then no NOTIFY arrives: new jobs would wait for the
+      poll interval.
     """
 
     busy_poll: timedelta = timedelta(seconds=0.5)
     inflight: int = 0
+    listener_check: timedelta = timedelta(seconds=10)
+    listener_lost: BaseException | None = None
+
+    def on_beat(self) -> None:
+        pass
+
+    async def _run_periodic_health_check(self, interval: timedelta = timedelta(seconds=10)) -> None:
+        try:
+            await super()._run_periodic_health_check(self.listener_check)
+        except Exception as exc:
+            self.listener_lost = exc
+            self.shutdown.set()
 
     async def _dispatch(self, *args: Any, **kwargs: Any) -> None:
         self.inflight += 1
@@ -131,6 +166,7 @@ class _QueueManager(QueueManager):
 
     async def _effective_dequeue_timeout(self, dequeue_timeout: timedelta) -> timedelta:
         timeout = await super()._effective_dequeue_timeout(dequeue_timeout)
+        self.on_beat()
         return min(timeout, self.busy_poll) if self.inflight else timeout
 
     async def _maybe_drain_shutdown(self, mode: QueueExecutionMode, task_manager: tm.TaskManager) -> None:
@@ -154,9 +190,16 @@ class JobWorker:
         concurrency: int = 10,
         poll_interval: timedelta = timedelta(seconds=30),
         heartbeat_timeout: timedelta = timedelta(seconds=30),
+        restart_delay: timedelta = timedelta(seconds=1),
+        restart_max_delay: timedelta = timedelta(seconds=30),
+        listener_check: timedelta = timedelta(seconds=10),
     ) -> None:
+        """`restart_delay` doubles after each failed start of the loop in a row, up to `restart_max_delay`, and is
+        jittered (half to all of it) so that workers do not all reconnect at once after a database restart."""
         if concurrency < 2:
             raise ValueError("concurrency is at least 2")
+        if restart_delay <= timedelta(0) or restart_max_delay < restart_delay:
+            raise ValueError("the restart delay is positive and at most restart_max_delay")
         self._pool = pool
         self._handlers = dict(handlers)
         self._retry = retry or RetryPolicy()
@@ -164,8 +207,17 @@ class JobWorker:
         self._batch_size = max(1, concurrency // 2)
         self._poll_interval = poll_interval
         self._heartbeat_timeout = heartbeat_timeout
+        self._restart_delay = restart_delay
+        self._restart_max_delay = restart_max_delay
+        self._listener_check = listener_check
+        # A loop that polls waits at most poll_interval between polls; one that restarts waits at most
+        # restart_max_delay before it polls again. Longer than both together, it is failing over and over or hung.
+        self._stale_after = (2 * poll_interval + restart_max_delay).total_seconds()
         self._manager: _QueueManager | None = None
+        self._running = False
         self._stop_requested = False
+        self._stopping = asyncio.Event()
+        self._last_beat = 0.0
         self._task: asyncio.Task[None] | None = None
         self._runs = 0
 
@@ -174,7 +226,9 @@ class JobWorker:
         return sorted(self._handlers)
 
     def _new_manager(self) -> _QueueManager:
-        manager = _QueueManager(make_queries(AsyncpgPoolDriver(self._pool)), channel=Channel(JOBS_CHANNEL))
+        manager = _QueueManager(make_queries(_PoolDriver(self._pool)), channel=Channel(JOBS_CHANNEL))
+        manager.listener_check = self._listener_check
+        manager.on_beat = self._beat  # type: ignore[method-assign]
         for name, handler in self._handlers.items():
             manager.register_executor(
                 name,
@@ -193,13 +247,54 @@ class JobWorker:
     def _count_run(self) -> None:
         self._runs += 1
 
+    def _beat(self) -> None:
+        self._last_beat = time.monotonic()
+
+    def healthy(self) -> bool:
+        """True while the worker serves: its loop runs and has polled the queue lately. False when it is stopped,
+        its task ended, or it has not polled for longer than a poll and a restart take (it keeps failing to reach the
+        database, or it hangs)."""
+        if not self._running or (self._task is not None and self._task.done()):
+            return False
+        return time.monotonic() - self._last_beat <= self._stale_after
+
     async def run(self) -> None:
-        """Serve until `request_stop()`; running jobs are finished before it returns."""
-        if self._manager is not None:
+        """Serve until `request_stop()`; running jobs are finished before it returns. Any error of the loop (the
+        database restarting, failing over, a lost connection) starts it again after a backoff, for as long as it
+        takes: jobs enqueued meanwhile wait in the database."""
+        if self._running:
             raise RuntimeError("this worker is already running")
+        self._running = True
+        self._last_beat = time.monotonic()  # starting counts as alive, for as long as a poll may take
+        failures = 0
+        try:
+            while not self._stop_requested:
+                started = self._last_beat
+                try:
+                    lost = await self._serve()
+                except Exception as exc:
+                    error: BaseException = exc
+                else:
+                    if self._stop_requested:
+                        return
+                    error = lost or RuntimeError("the queue loop ended unasked")
+                failures = 1 if self._last_beat > started else failures + 1  # it polled: a new outage
+                delay = self._backoff(failures)
+                log.error(
+                    "jobs.worker_crashed",
+                    error=type(error).__name__,
+                    detail=mask_contacts(str(error))[:300],
+                    failures=failures,
+                    restart_in_seconds=round(delay, 2),
+                )
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), delay)
+        finally:
+            self._running = False
+
+    async def _serve(self) -> BaseException | None:
+        """One run of pgqueuer's loop; returns why it ended when the LISTEN connection was lost."""
         manager = self._manager = self._new_manager()
-        if self._stop_requested:
-            manager.shutdown.set()
         log.info("jobs.worker_started", handlers=self.names, concurrency=self._concurrency)
         try:
             await manager.run(
@@ -212,9 +307,16 @@ class JobWorker:
         finally:
             self._manager = None
             log.info("jobs.worker_stopped")
+        return manager.listener_lost
+
+    def _backoff(self, failures: int) -> float:
+        # The exponent is capped: after hours of outage 2 ** failures would overflow timedelta.
+        ceiling = min(self._restart_delay * 2 ** min(failures - 1, 30), self._restart_max_delay)
+        return float(ceiling.total_seconds() * random.uniform(0.5, 1.0))  # noqa: S311 (jitter, not a secret)
 
     def request_stop(self) -> None:
         self._stop_requested = True
+        self._stopping.set()
         if self._manager is not None:
             self._manager.shutdown.set()
 
@@ -223,6 +325,7 @@ class JobWorker:
         if self._task is not None and not self._task.done():
             raise RuntimeError("this worker is already started")
         self._stop_requested = False
+        self._stopping.clear()
         self._task = asyncio.create_task(self.run(), name="hearth-job-worker")
         self._task.add_done_callback(_log_crash)
         return self._task

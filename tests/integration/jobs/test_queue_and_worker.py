@@ -25,7 +25,6 @@ from infra.jobs.queue import JobQueue, create_pool, driver_connection, encode_pa
 from infra.jobs.worker import JobWorker, PermanentJobError, RetryPolicy
 from infra.settings import Settings
 from tests.support.clock import FakeClock
-from tests.support.databases import create_database, drop_database, unique_name, with_database
 
 NO_WAIT = RetryPolicy(max_attempts=3, initial_delay=timedelta(0))
 
@@ -373,22 +372,6 @@ def test_payloads_hold_json_values_only():
 async def test_naive_times_are_refused(queue: JobQueue):
     with pytest.raises(ValueError, match="timezone-aware"):
         await queue.enqueue("x", {}, execute_after=datetime(2026, 3, 9, 13, 0))
-
-
-async def test_a_crashed_in_process_worker_is_logged_and_stop_still_returns(pg_admin_url: str):
-    name = unique_name("hearth_nojobs")
-    await create_database(pg_admin_url, name)  # no job schema here
-    pool = await create_pool(with_database(pg_admin_url, name))
-    try:
-        worker = JobWorker(pool, {"x": Recorder()})
-        with capture_logs() as logs:
-            task = worker.start()
-            await asyncio.wait({task}, timeout=10)
-            await worker.stop(grace_seconds=5)
-        assert any(entry["event"] == "jobs.worker_crashed" for entry in logs)
-    finally:
-        await pool.close()
-        await drop_database(pg_admin_url, name)
 
 
 async def test_a_worker_without_handlers_idles_and_leaves_jobs_alone(job_pool: asyncpg.Pool, queue: JobQueue):
