@@ -7,7 +7,8 @@
   log (and stderr) get the failure's type, masked message and frames, never its chained causes.
 - Several workers (processes or tasks) may run against one database: pgqueuer claims jobs with
   `FOR UPDATE SKIP LOCKED`, so each job runs once; a worker that dies mid-job leaves a stale heartbeat and the job
-  is picked again after `heartbeat_timeout`.
+  is picked again after `heartbeat_timeout`. A worker that stops cancels the jobs still running when its grace
+  period ends and puts them back in the queue, due at once, the cut-short run not counted as an attempt.
 - `run()` serves until `request_stop()`/`stop()` (in-process: `start()` in the app's lifespan; as a process:
   `run_until_signalled()`), waiting for running jobs to finish. A database error (a restart, a failover) or a lost
   LISTEN connection does not end it: the loop starts again after a bounded, jittered backoff, as long as it takes.
@@ -31,13 +32,13 @@ import asyncpg
 import structlog
 from pgqueuer import QueueManager
 from pgqueuer.adapters.drivers.asyncpg import AsyncpgPoolDriver
-from pgqueuer.core import tm
+from pgqueuer.core import buffers, tm
 from pgqueuer.core.executors import AbstractEntrypointExecutor, EntrypointExecutorParameters
 from pgqueuer.domain import models
 from pgqueuer.domain.errors import RetryRequested
 from pgqueuer.domain.types import Channel, QueueExecutionMode
 
-from infra.jobs.queue import decode_payload, release_due
+from infra.jobs.queue import decode_payload, release_due, requeue_interrupted
 from infra.jobs.schema import JOBS_CHANNEL, make_queries
 from infra.redact import mask_contacts
 
@@ -56,6 +57,12 @@ class PermanentJobError(Exception):
 
 class JobFailed(Exception):
     """What the job log keeps of a handler's last failure: its type and masked message (see `_Executor`)."""
+
+
+class _Interrupted(BaseException):
+    """A handler cancelled because its worker stops: no failure of the job, which goes back to the queue. Not an
+    Exception nor a CancelledError, so pgqueuer's dispatch neither fails the job nor logs it `canceled` (which
+    deletes it); `_QueueManager._dispatch` re-queues it."""
 
 
 def _masked(exc: BaseException) -> str:
@@ -98,6 +105,11 @@ class _Executor(AbstractEntrypointExecutor):
             except ValueError as exc:
                 raise PermanentJobError("the job's payload is not a JSON object") from exc
             await self.handler(payload)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise _Interrupted from None
+            raise
         except Exception as exc:
             permanent = getattr(exc, "permanent", False) is True
             delay = None if permanent else self.retry.delay_after(run)
@@ -137,6 +149,8 @@ class _QueueManager(QueueManager):
       it notifies inserts and deletes but not updates: a retry (an UPDATE) wakes nobody, and a wait computed while
       the retry was being written would otherwise last the whole poll interval;
     - `on_beat` is called each time the loop has queried the queue (the worker's liveness);
+    - a job whose handler is cancelled (the worker stops past its grace period) is re-queued to run again, its run
+      not counted as an attempt; pgqueuer would log it `canceled`, which deletes it;
     - a failed LISTEN probe (every `listener_check`) ends the run at once with `listener_lost` set. pgqueuer would
       only note it, or end the run at its next poll, and until then no NOTIFY arrives: new jobs would wait for the
       poll interval.
@@ -146,6 +160,7 @@ class _QueueManager(QueueManager):
     inflight: int = 0
     listener_check: timedelta = timedelta(seconds=10)
     listener_lost: BaseException | None = None
+    job_pool: asyncpg.Pool | None = None  # for re-queueing interrupted jobs
 
     def on_beat(self) -> None:
         pass
@@ -157,12 +172,34 @@ class _QueueManager(QueueManager):
             self.listener_lost = exc
             self.shutdown.set()
 
-    async def _dispatch(self, *args: Any, **kwargs: Any) -> None:
+    async def _dispatch(
+        self,
+        job: models.Job,
+        jbuff: buffers.JobStatusLogBuffer,
+        hbuff: buffers.HeartbeatBuffer,
+        heartbeat_timeout: timedelta,
+    ) -> None:
         self.inflight += 1
         try:
-            await super()._dispatch(*args, **kwargs)
+            await super()._dispatch(job, jbuff, hbuff, heartbeat_timeout)
+        except _Interrupted:
+            # Shielded: the write must outlive a second cancel, or the job would wait for its heartbeat to go stale.
+            await asyncio.shield(self._requeue(job))
+            raise asyncio.CancelledError from None
         finally:
             self.inflight -= 1
+
+    async def _requeue(self, job: models.Job) -> None:
+        fields = {"job": job.entrypoint, "job_id": int(job.id)}
+        try:
+            requeued = self.job_pool is not None and await requeue_interrupted(
+                self.job_pool, int(job.id), self.queue_manager_id
+            )
+        except Exception as exc:
+            # It stays picked; once its heartbeat is stale (heartbeat_timeout) a worker picks it again.
+            log.warning("job.requeue_failed", error=type(exc).__name__, **fields)
+            return
+        log.info("job.interrupted", requeued=requeued, **fields)
 
     async def _effective_dequeue_timeout(self, dequeue_timeout: timedelta) -> timedelta:
         timeout = await super()._effective_dequeue_timeout(dequeue_timeout)
@@ -228,6 +265,7 @@ class JobWorker:
     def _new_manager(self) -> _QueueManager:
         manager = _QueueManager(make_queries(_PoolDriver(self._pool)), channel=Channel(JOBS_CHANNEL))
         manager.listener_check = self._listener_check
+        manager.job_pool = self._pool
         manager.on_beat = self._beat  # type: ignore[method-assign]
         for name, handler in self._handlers.items():
             manager.register_executor(
@@ -331,8 +369,9 @@ class JobWorker:
         return self._task
 
     async def stop(self, grace_seconds: float = 30.0) -> None:
-        """Ask the worker to stop, wait up to `grace_seconds` for running jobs, then cancel them (a cancelled job
-        is picked again later, once its heartbeat is stale)."""
+        """Ask the worker to stop, wait up to `grace_seconds` for running jobs, then cancel them: a cancelled job goes
+        back to the queue, due at once and its attempt not counted (if the database cannot be reached for that, it
+        is picked again once its heartbeat is stale)."""
         self.request_stop()
         task, self._task = self._task, None
         if task is None:

@@ -341,6 +341,33 @@ async def test_stop_lets_the_running_job_finish(job_pool: asyncpg.Pool, queue: J
     assert await queue.state(job_id) == "succeeded"
 
 
+async def test_a_job_cut_short_by_stop_runs_again_on_the_next_worker(job_pool: asyncpg.Pool, queue: JobQueue):
+    started = asyncio.Event()
+
+    async def slow_smtp(payload: dict[str, Any]) -> None:
+        started.set()
+        await asyncio.sleep(60)
+
+    worker = JobWorker(job_pool, {"send": slow_smtp})
+    job_id = await queue.enqueue("send", {"reminder_id": "r1"})
+    worker.start()
+    async with asyncio.timeout(10):
+        await started.wait()
+    await worker.stop(grace_seconds=0.2)  # shutdown's grace runs out mid-send
+    assert await queue.state(job_id) == "queued"
+    assert await queue.attempts(job_id) == 0  # cut short is no failed attempt
+
+    handler = Recorder()
+    restarted = JobWorker(job_pool, {"send": handler})
+    restarted.start()
+    try:
+        await handler.wait_for(1, within=10)
+    finally:
+        await stop_soon(restarted)
+    assert [payload for payload, _ in handler.runs] == [{"reminder_id": "r1"}]
+    assert await queue.state(job_id) == "succeeded"
+
+
 async def test_worker_process_entry_stops_on_sigterm(job_pool: asyncpg.Pool, queue: JobQueue):
     handler = Recorder()
     worker = JobWorker(job_pool, {"ping": handler})
