@@ -354,6 +354,9 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
     async def send_reminder(payload: dict[str, Any]) -> None:
         await reminders.send(uuid.UUID(payload["reminder_id"]))
 
+    async def give_up_reminder(payload: dict[str, Any], reason: str) -> None:
+        await reminders.give_up(uuid.UUID(payload["reminder_id"]), reason)
+
     async def check_no_show(payload: dict[str, Any]) -> None:
         await live.check_no_show(uuid.UUID(payload["appointment_id"]))
 
@@ -391,6 +394,7 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
             NO_SHOW_JOB: check_no_show,
         },
         settings,
+        on_give_up={SEND_REMINDER_JOB: give_up_reminder},
     )
     plans = PlansService(uow, cipher, clock, ids)
     hub = Hub(messaging, identity, live)

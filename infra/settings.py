@@ -83,7 +83,8 @@ class Settings(BaseSettings):
     telephony_console_step_seconds: float = Field(default=2.0, ge=0)
     jobs_in_process: bool = True
     jobs_concurrency: int = Field(default=10, ge=2)
-    jobs_max_attempts: int = Field(default=5, ge=1)
+    # 12 runs, 30 s doubling to the hour cap: retries span about five hours, a realistic SMTP or Twilio outage.
+    jobs_max_attempts: int = Field(default=12, ge=1)
     jobs_retry_initial_seconds: float = Field(default=30.0, ge=0)
     jobs_retry_max_seconds: float = Field(default=3600.0, ge=0)
     jobs_poll_seconds: float = Field(default=30.0, gt=0)

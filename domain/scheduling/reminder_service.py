@@ -69,3 +69,9 @@ class ReminderService:
             await uow.reminders.mark_sent(due.id, self._clock.now())
             await uow.commit()
         return True
+
+    async def give_up(self, reminder_id: uuid.UUID, reason: str) -> None:
+        """The job queue stopped retrying this reminder: it is failed, not left pending for ever."""
+        async with self._uow() as uow:
+            if await uow.reminders.give_up(reminder_id, reason):
+                await uow.commit()

@@ -42,11 +42,14 @@ from infra.jobs.queue import decode_payload, release_due, requeue_interrupted
 from infra.jobs.schema import JOBS_CHANNEL, make_queries
 from infra.redact import mask_contacts
 
-__all__ = ["Handler", "JobFailed", "JobWorker", "PermanentJobError", "RetryPolicy"]
+__all__ = ["GiveUp", "Handler", "JobFailed", "JobWorker", "PermanentJobError", "RetryPolicy"]
 
 log = structlog.get_logger("hearth.jobs")
 
 Handler = Callable[[dict[str, Any]], Awaitable[None]]
+# Called once when a job fails for good (no retry left, or a permanent error), with its payload and the masked
+# reason, so that the record the job served (e.g. a reminder) does not stay pending forever.
+GiveUp = Callable[[dict[str, Any], str], Awaitable[None]]
 
 
 class PermanentJobError(Exception):
@@ -71,7 +74,10 @@ def _masked(exc: BaseException) -> str:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class RetryPolicy:
-    max_attempts: int = 5  # runs in all, the first included
+    """The defaults retry for about five hours (30 s doubling to the one-hour cap: 12 runs), so that a provider's
+    outage of an afternoon delays reminders and notifications rather than losing them."""
+
+    max_attempts: int = 12  # runs in all, the first included
     initial_delay: timedelta = timedelta(seconds=30)
     max_delay: timedelta = timedelta(hours=1)
     multiplier: float = 2.0
@@ -95,10 +101,12 @@ class _Executor(AbstractEntrypointExecutor):
     handler: Handler
     retry: RetryPolicy = dataclasses.field(default_factory=RetryPolicy)
     on_run: Callable[[], None] = lambda: None
+    on_give_up: GiveUp | None = None
 
     async def execute(self, job: models.Job, context: models.Context) -> None:
         self.on_run()
         run = job.attempts + 1
+        payload: dict[str, Any] | None = None
         try:
             try:
                 payload = decode_payload(job.payload)
@@ -120,10 +128,20 @@ class _Executor(AbstractEntrypointExecutor):
             # may quote an address or a number (aiosmtplib's carries the recipient).
             if delay is None:
                 log.error("job.failed", permanent=permanent, detail=detail, **fields)
+                if self.on_give_up is not None and payload is not None:
+                    await _give_up(self.on_give_up, payload, detail, fields)
                 raise JobFailed(detail).with_traceback(exc.__traceback__) from None
             log.warning("job.retry", delay_seconds=delay.total_seconds(), detail=detail, **fields)
             raise RetryRequested(delay=delay, reason=detail).with_traceback(exc.__traceback__) from None
         log.debug("job.done", job=self.name, job_id=int(job.id), run=run)
+
+
+async def _give_up(hook: GiveUp, payload: dict[str, Any], reason: str, fields: dict[str, Any]) -> None:
+    try:
+        await hook(payload, reason)
+    except Exception as exc:
+        # The job is failed either way; the hook's own trouble must not hide why.
+        log.error("job.give_up_failed", hook_error=type(exc).__name__, **fields)
 
 
 class _PoolDriver(AsyncpgPoolDriver):
@@ -227,11 +245,13 @@ class JobWorker:
         concurrency: int = 10,
         poll_interval: timedelta = timedelta(seconds=30),
         heartbeat_timeout: timedelta = timedelta(seconds=30),
+        on_give_up: Mapping[str, GiveUp] | None = None,
         restart_delay: timedelta = timedelta(seconds=1),
         restart_max_delay: timedelta = timedelta(seconds=30),
         listener_check: timedelta = timedelta(seconds=10),
     ) -> None:
-        """`restart_delay` doubles after each failed start of the loop in a row, up to `restart_max_delay`, and is
+        """`on_give_up`: per handler name, what to do when one of its jobs fails for good (see `GiveUp`).
+        `restart_delay` doubles after each failed start of the loop in a row, up to `restart_max_delay`, and is
         jittered (half to all of it) so that workers do not all reconnect at once after a database restart."""
         if concurrency < 2:
             raise ValueError("concurrency is at least 2")
@@ -239,6 +259,9 @@ class JobWorker:
             raise ValueError("the restart delay is positive and at most restart_max_delay")
         self._pool = pool
         self._handlers = dict(handlers)
+        self._on_give_up = dict(on_give_up or {})
+        if unknown := set(self._on_give_up) - set(self._handlers):
+            raise ValueError(f"give-up hooks for jobs without a handler: {sorted(unknown)}")
         self._retry = retry or RetryPolicy()
         self._concurrency = concurrency
         self._batch_size = max(1, concurrency // 2)
@@ -278,6 +301,7 @@ class JobWorker:
                     handler=handler,
                     retry=self._retry,
                     on_run=self._count_run,
+                    on_give_up=self._on_give_up.get(name),
                 ),
             )
         return manager

@@ -20,7 +20,7 @@ from structlog.testing import capture_logs
 from domain.shared.notify import DeliveryFailed
 from domain.shared.ports import SystemClock
 from infra.db.engine import sqlalchemy_url
-from infra.jobs.factory import job_worker_from_settings
+from infra.jobs.factory import job_worker_from_settings, retry_policy_from_settings
 from infra.jobs.queue import JobQueue, create_pool, driver_connection, encode_payload
 from infra.jobs.worker import JobWorker, PermanentJobError, RetryPolicy
 from infra.settings import Settings
@@ -199,6 +199,36 @@ async def test_failing_job_is_retried_then_marked_failed(job_pool: asyncpg.Pool,
     assert await queue.state(job_id) == "failed"
     assert await queue.attempts(job_id) == 2  # two retries after the first run
     assert await JobWorker(job_pool, {"flaky": handler}, retry=NO_WAIT).drain() == 0
+
+
+async def test_a_job_that_fails_for_good_calls_its_give_up_hook_once(job_pool: asyncpg.Pool, queue: JobQueue):
+    gave_up: list[tuple[dict[str, Any], str]] = []
+
+    async def give_up(payload: dict[str, Any], reason: str) -> None:
+        gave_up.append((payload, reason))
+
+    handlers = {
+        "flaky": Recorder(fail_times=99),
+        "broken": Recorder(fail_times=99, error=PermanentJobError("bad payload")),
+        "fine": Recorder(fail_times=1),
+    }
+    hooks = dict.fromkeys(handlers, give_up)
+    for name in handlers:
+        await queue.enqueue(name, {"job": name})
+    assert await JobWorker(job_pool, handlers, retry=NO_WAIT, on_give_up=hooks).drain() == 3 + 1 + 2
+    assert sorted(gave_up, key=str) == [
+        ({"job": "broken"}, "PermanentJobError: bad payload"),
+        ({"job": "flaky"}, "RuntimeError: provider unavailable"),
+    ]
+
+
+def test_default_retries_outlast_an_afternoon_outage(tmp_path: Path):
+    policy = retry_policy_from_settings(Settings(env="test", data_dir=tmp_path))
+    waits = [policy.delay_after(failures) for failures in range(1, policy.max_attempts)]
+    assert policy.delay_after(policy.max_attempts) is None
+    assert waits[0] == timedelta(seconds=30)
+    assert waits[-1] == timedelta(hours=1)  # the cap is reached, not left theoretical
+    assert sum(waits, timedelta()) >= timedelta(hours=4)
 
 
 async def test_job_that_recovers_on_retry_succeeds(job_pool: asyncpg.Pool, queue: JobQueue):
