@@ -1,5 +1,6 @@
 """Sends one reminder when its job comes due. A cancelled or moved appointment's old reminders are no
-longer pending, so their jobs find nothing to send."""
+longer pending, so their jobs find nothing to send; one whose job runs after the session began (a retry, a worker
+that was down) expires unsent."""
 
 from __future__ import annotations
 
@@ -38,6 +39,11 @@ class ReminderService:
             recipient = await uow.users.get(due.recipient_id)
             if appointment is None or recipient is None or appointment.status is not AppointmentStatus.BOOKED:
                 await uow.reminders.mark_failed(due.id, "appointment no longer booked")
+                await uow.commit()
+                return False
+            if self._clock.now() >= appointment.start:
+                # Still booked only because the no-show check has not run yet; a reminder now would be noise.
+                await uow.reminders.mark_expired(due.id)
                 await uow.commit()
                 return False
             other_id = appointment.therapist_id if recipient.id == appointment.client_id else appointment.client_id

@@ -1,5 +1,5 @@
 """Reminders reach a real SMTP server at the right (fake-clock) times, through the job queue; one the server keeps
-refusing ends `failed`."""
+refusing ends `failed`, one whose job runs after the session began ends `expired`, unsent."""
 
 from __future__ import annotations
 
@@ -134,6 +134,26 @@ async def test_rescheduling_moves_the_reminders(app, clock, smtp):
     clock.set(datetime(2026, 12, 10, 15, 0, tzinfo=UTC))
     await _deliver(application, clock)
     assert len(smtp.received) == 2
+
+
+async def test_reminders_whose_session_already_began_expire_unsent(app, clock, smtp):
+    application, api = app
+    therapist = await signed_up(api, "therapist")
+    await bookable_therapist(api, therapist)
+    client = await signed_up(api, "client")
+    response = await api.post(
+        "/api/v1/appointments", json=booking(therapist, "2026-12-10T15:00:00Z"), headers=client.headers
+    )
+    assert response.status_code == 201
+
+    # The worker was down until the session's start: the session is still booked (no no-show check yet), and all
+    # four reminders (24 h and 1 h before, to both) are due at once.
+    clock.set(datetime(2026, 12, 10, 15, 0, tzinfo=UTC))
+    assert await _deliver(application, clock) == 4
+    assert smtp.received == []
+    assert [(status, attempts) for status, attempts, _ in await _reminder_rows(application)] == [("expired", 0)] * 4
+    async with application.state.container.engine.connect() as conn:
+        assert (await conn.execute(sa.text("SELECT status FROM appointments"))).scalar_one() == "booked"
 
 
 async def test_dst_keeps_the_24h_reminder_at_the_same_local_time(app, clock, smtp):
