@@ -169,14 +169,15 @@ class _QueueManager(QueueManager):
     - `on_beat` is called each time the loop has queried the queue (the worker's liveness);
     - a job whose handler is cancelled (the worker stops past its grace period) is re-queued to run again, its run
       not counted as an attempt; pgqueuer would log it `canceled`, which deletes it;
-    - a failed LISTEN probe (every `listener_check`) ends the run at once with `listener_lost` set. pgqueuer would
-      only note it, or end the run at its next poll, and until then no NOTIFY arrives: new jobs would wait for the
-      poll interval.
+    - with `end_on_listener_loss`, a failed LISTEN probe (every `listener_check`) ends the run at once with
+      `listener_lost` set, for the worker to start it again. pgqueuer would only note it, or end the run at its
+      next poll, and until then no NOTIFY arrives: new jobs would wait for the poll interval.
     """
 
     busy_poll: timedelta = timedelta(seconds=0.5)
     inflight: int = 0
     listener_check: timedelta = timedelta(seconds=10)
+    end_on_listener_loss: bool = False
     listener_lost: BaseException | None = None
     job_pool: asyncpg.Pool | None = None  # for re-queueing interrupted jobs
 
@@ -187,6 +188,8 @@ class _QueueManager(QueueManager):
         try:
             await super()._run_periodic_health_check(self.listener_check)
         except Exception as exc:
+            if not self.end_on_listener_loss:
+                raise
             self.listener_lost = exc
             self.shutdown.set()
 
@@ -357,6 +360,7 @@ class JobWorker:
     async def _serve(self) -> BaseException | None:
         """One run of pgqueuer's loop; returns why it ended when the LISTEN connection was lost."""
         manager = self._manager = self._new_manager()
+        manager.end_on_listener_loss = True
         log.info("jobs.worker_started", handlers=self.names, concurrency=self._concurrency)
         try:
             await manager.run(
