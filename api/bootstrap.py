@@ -156,6 +156,12 @@ class Container:
         """Start the periodic jobs (the expiry of idempotency keys) where a worker runs them; idempotent."""
         await periodic.start(self.jobs, SWEEP_JOB, self.clock)
 
+    def jobs_ready(self) -> bool:
+        """The in-process job worker is polling. Were it dead or stuck, reminders, unread-message emails, phone
+        calls and no-show checks would silently stop while the API kept answering. A separate `hearth worker` is
+        not this process's to judge."""
+        return not self.settings.jobs_in_process or self.worker.healthy()
+
     async def close(self) -> None:
         await self.bus.stop()
         await self.worker.stop()
@@ -361,6 +367,9 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
     async def send_reminder(payload: dict[str, Any]) -> None:
         await reminders.send(uuid.UUID(payload["reminder_id"]))
 
+    async def give_up_reminder(payload: dict[str, Any], reason: str) -> None:
+        await reminders.give_up(uuid.UUID(payload["reminder_id"]), reason)
+
     async def check_no_show(payload: dict[str, Any]) -> None:
         await live.check_no_show(uuid.UUID(payload["appointment_id"]))
 
@@ -417,6 +426,7 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
             SWEEP_JOB: periodic.periodic(jobs, SWEEP_JOB, SWEEP_EVERY, clock, sweep_idempotency),
         },
         settings,
+        on_give_up={SEND_REMINDER_JOB: give_up_reminder},
     )
     hub = Hub(messaging, identity, live)
     bus = bus_from_settings(settings, on_gap=hub.on_gap)

@@ -127,7 +127,8 @@ def relay(
 
 @app.command()
 def worker() -> None:
-    """Run background jobs (reminders) until SIGINT/SIGTERM; pair with HEARTH_JOBS_IN_PROCESS=false on serve."""
+    """Run background jobs (reminders) until SIGINT/SIGTERM; pair with HEARTH_JOBS_IN_PROCESS=false on serve.
+    A database outage does not end it: it reconnects with backoff and logs `jobs.worker_crashed` meanwhile."""
     with database(_settings()) as settings:
         assert settings.database_url
         configure_cli_logging(settings)

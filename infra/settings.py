@@ -90,7 +90,8 @@ class Settings(BaseSettings):
     allow_console_backends: list[Literal["email", "sms", "telephony"]] = []
     jobs_in_process: bool = True
     jobs_concurrency: int = Field(default=10, ge=2)
-    jobs_max_attempts: int = Field(default=5, ge=1)
+    # 12 runs, 30 s doubling to the hour cap: retries span about five hours, a realistic SMTP or Twilio outage.
+    jobs_max_attempts: int = Field(default=12, ge=1)
     jobs_retry_initial_seconds: float = Field(default=30.0, ge=0)
     jobs_retry_max_seconds: float = Field(default=3600.0, ge=0)
     jobs_poll_seconds: float = Field(default=30.0, gt=0)

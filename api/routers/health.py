@@ -22,10 +22,11 @@ async def healthz() -> Health:
 
 @router.get(
     "/readyz",
-    summary="The database is reachable and migrated to head",
+    summary="The database is reachable and migrated to head, and the in-process job worker is polling",
     responses={503: {"model": Health, "description": "Not ready"}},
 )
 async def readyz(request: Request) -> Health:
-    if await request.app.state.container.database_ready():
+    container = request.app.state.container
+    if await container.database_ready() and container.jobs_ready():
         return Health(status="ok")
     return JSONResponse({"status": "unavailable"}, status_code=503)  # type: ignore[return-value]

@@ -158,6 +158,12 @@ class ReminderRepository(Protocol):
 
     async def mark_failed(self, reminder_id: uuid.UUID, error: str) -> None: ...
 
+    async def mark_expired(self, reminder_id: uuid.UUID) -> None:
+        """Not sent because its session had already begun."""
+
+    async def give_up(self, reminder_id: uuid.UUID, error: str) -> bool:
+        """Failed for good if still pending, its attempts already counted; False when it was not pending."""
+
 
 class CalendarFeedRepository(Protocol):
     async def replace(self, user_id: uuid.UUID, token_hash: str, now: datetime) -> None:

@@ -1,5 +1,6 @@
 """Sends one reminder when its job comes due. A cancelled or moved appointment's old reminders are no
-longer pending, so their jobs find nothing to send."""
+longer pending, so their jobs find nothing to send; one whose job runs after the session began (a retry, a worker
+that was down) expires unsent."""
 
 from __future__ import annotations
 
@@ -40,6 +41,11 @@ class ReminderService:
                 await uow.reminders.mark_failed(due.id, "appointment no longer booked")
                 await uow.commit()
                 return False
+            if self._clock.now() >= appointment.start:
+                # Still booked only because the no-show check has not run yet; a reminder now would be noise.
+                await uow.reminders.mark_expired(due.id)
+                await uow.commit()
+                return False
             other_id = appointment.therapist_id if recipient.id == appointment.client_id else appointment.client_id
             other = await uow.users.get(other_id)
             message = reminder_message(
@@ -69,3 +75,9 @@ class ReminderService:
             await uow.reminders.mark_sent(due.id, self._clock.now())
             await uow.commit()
         return True
+
+    async def give_up(self, reminder_id: uuid.UUID, reason: str) -> None:
+        """The job queue stopped retrying this reminder: it is failed, not left pending for ever."""
+        async with self._uow() as uow:
+            if await uow.reminders.give_up(reminder_id, reason):
+                await uow.commit()

@@ -283,7 +283,7 @@ reminders = sa.Table(
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("last_error", sa.String(200), nullable=True),
     sa.CheckConstraint("channel IN ('email', 'sms')", name="channel"),
-    sa.CheckConstraint("status IN ('pending', 'sent', 'cancelled', 'failed')", name="status"),
+    sa.CheckConstraint("status IN ('pending', 'sent', 'cancelled', 'failed', 'expired')", name="status"),
 )
 sa.Index(
     "ix_reminders_pending_due",

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import asyncpg
 
-from infra.jobs.worker import Handler, JobWorker, RetryPolicy
+from infra.jobs.worker import GiveUp, Handler, JobWorker, RetryPolicy
 from infra.settings import Settings
 
 __all__ = ["job_worker_from_settings", "retry_policy_from_settings"]
@@ -21,10 +21,17 @@ def retry_policy_from_settings(settings: Settings) -> RetryPolicy:
     )
 
 
-def job_worker_from_settings(pool: asyncpg.Pool, handlers: Mapping[str, Handler], settings: Settings) -> JobWorker:
+def job_worker_from_settings(
+    pool: asyncpg.Pool,
+    handlers: Mapping[str, Handler],
+    settings: Settings,
+    *,
+    on_give_up: Mapping[str, GiveUp] | None = None,
+) -> JobWorker:
     return JobWorker(
         pool,
         handlers,
+        on_give_up=on_give_up,
         retry=retry_policy_from_settings(settings),
         concurrency=settings.jobs_concurrency,
         poll_interval=timedelta(seconds=settings.jobs_poll_seconds),

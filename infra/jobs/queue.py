@@ -37,6 +37,7 @@ __all__ = [
     "driver_connection",
     "encode_payload",
     "release_due",
+    "requeue_interrupted",
     "wake_workers",
 ]
 
@@ -49,6 +50,16 @@ _STATUS_FOR_UPDATE = f"SELECT status::text FROM {_QUEUE} WHERE id = $1 FOR UPDAT
 _STATUS = f"SELECT status::text FROM {_QUEUE} WHERE id = $1"  # noqa: S608
 _LAST_LOGGED_STATUS = f"SELECT status::text FROM {_LOG} WHERE job_id = $1 ORDER BY created DESC, id DESC LIMIT 1"  # noqa: S608
 _ATTEMPTS = f"SELECT attempts FROM {_QUEUE} WHERE id = $1"  # noqa: S608
+# Back to the queue as it was (attempts unchanged), only while this manager still holds it: once its heartbeat is
+# stale another worker may have picked it again. Logged like a retry, without a traceback.
+_REQUEUE_INTERRUPTED = f"""
+WITH requeued AS (
+    UPDATE {_QUEUE} SET status = 'queued', execute_after = now(), updated = now(), queue_manager_id = NULL
+    WHERE id = $1 AND status = 'picked' AND queue_manager_id = $2
+    RETURNING id, entrypoint, priority
+)
+INSERT INTO {_LOG} (job_id, status, entrypoint, priority) SELECT id, 'queued', entrypoint, priority FROM requeued
+"""  # noqa: S608
 _RELEASE_DUE = (
     f"UPDATE {_QUEUE} SET execute_after = now() "  # noqa: S608
     "WHERE status = 'queued' AND attempts = 0 AND execute_after > now() "
@@ -251,6 +262,17 @@ async def release_due(pool: asyncpg.Pool, until: datetime) -> int:
         if released:
             await wake_workers(conn)
     return released
+
+
+async def requeue_interrupted(pool: asyncpg.Pool, job_id: int, queue_manager_id: uuid.UUID) -> bool:
+    """Put back a job whose run was cancelled when its worker stopped, to run again as soon as a worker serves; the
+    interrupted run is not counted as an attempt. False when the job was no longer this manager's."""
+    async with pool.acquire() as conn, conn.transaction():
+        result: str = await conn.execute(_REQUEUE_INTERRUPTED, job_id, queue_manager_id)
+        requeued = result.rsplit(" ", 1)[-1] != "0"
+        if requeued:
+            await wake_workers(conn)
+    return requeued
 
 
 async def wake_workers(conn: asyncpg.Connection) -> None:

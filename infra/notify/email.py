@@ -7,7 +7,6 @@ details carried by `DeliveryFailed` have addresses masked (they end up in job lo
 
 from __future__ import annotations
 
-import re
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage as MimeMessage
@@ -19,14 +18,13 @@ import structlog
 
 from domain.shared.notify import DeliveryFailed, EmailMessage
 from domain.shared.ports import Clock, SystemClock
+from infra.redact import mask_addresses
 
 __all__ = ["ConsoleEmailSender", "SmtpConfig", "SmtpEmailSender", "SmtpSecurity", "build_mime_message"]
 
 log = structlog.get_logger("hearth.notify.email")
 
 SmtpSecurity = Literal["starttls", "tls", "none"]
-
-_EMAIL_ADDRESS = re.compile(r"[^\s<>@]+@[^\s<>@]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,10 +40,6 @@ class SmtpConfig:
     timeout_seconds: float = 10.0
     # Trust anchors for the server certificate; None = the system's CA store.
     tls_context: ssl.SSLContext | None = None
-
-
-def _mask(text: str) -> str:
-    return _EMAIL_ADDRESS.sub("<address>", text)
 
 
 def _addr_spec(value: str, *, what: str) -> str:
@@ -70,7 +64,8 @@ def build_mime_message(message: EmailMessage, *, from_address: str, clock: Clock
         mime["To"] = to
         mime["Subject"] = message.subject
     except ValueError as exc:  # header injection attempts (CR/LF) and malformed headers
-        raise DeliveryFailed(f"invalid header: {_mask(str(exc))}", permanent=True) from exc
+        # Not chained: the cause quotes the raw header, address included, into every traceback that shows it.
+        raise DeliveryFailed(f"invalid header: {mask_addresses(str(exc))}", permanent=True) from None
     mime["Date"] = format_datetime(clock.now())
     mime["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2])
     mime["Auto-Submitted"] = "auto-generated"
@@ -92,6 +87,8 @@ class SmtpEmailSender:
         cfg = self._config
         mime = build_mime_message(message, from_address=cfg.from_address, clock=self._clock)
         recipient = str(mime["To"])
+        # Failures are raised `from None`: aiosmtplib's exceptions carry the recipient (in their args), and a chained
+        # cause is printed with every traceback that shows ours, the job log's included.
         try:
             await aiosmtplib.send(
                 mime,
@@ -110,17 +107,17 @@ class SmtpEmailSender:
         except aiosmtplib.SMTPRecipientsRefused as exc:
             codes = [r.code for r in exc.recipients]
             detail = "; ".join(f"{r.code} {r.message}" for r in exc.recipients)
-            raise self._failed(f"recipient refused: {detail}", permanent=all(_is_permanent(c) for c in codes)) from exc
+            raise self._failed(f"recipient refused: {detail}", permanent=all(_is_permanent(c) for c in codes)) from None
         except aiosmtplib.SMTPResponseException as exc:
-            raise self._failed(f"{exc.code} {exc.message}", permanent=_is_permanent(exc.code)) from exc
+            raise self._failed(f"{exc.code} {exc.message}", permanent=_is_permanent(exc.code)) from None
         except (aiosmtplib.SMTPException, OSError) as exc:
             # Connection refused or reset, timeouts, a server without STARTTLS, TLS handshake failures.
-            raise self._failed(f"{type(exc).__name__}: {exc}", permanent=False) from exc
+            raise self._failed(f"{type(exc).__name__}: {exc}", permanent=False) from None
         log.info("email.sent", message_id=str(mime["Message-ID"]))
 
     @staticmethod
     def _failed(detail: str, *, permanent: bool) -> DeliveryFailed:
-        detail = _mask(detail)
+        detail = mask_addresses(detail)
         log.warning("email.failed", detail=detail, permanent=permanent)
         return DeliveryFailed(f"SMTP: {detail}", permanent=permanent)
 

@@ -93,7 +93,8 @@ class TwilioSmsSender:
         try:
             response = await self._client.post(self._path, data=form)
         except httpx.HTTPError as exc:
-            raise self._failed(f"transport error: {type(exc).__name__}", permanent=False, to=message.to) from exc
+            # Not chained: a cause prints with every traceback of ours (the job log too), and only masked text may.
+            raise self._failed(f"transport error: {type(exc).__name__}", permanent=False, to=message.to) from None
 
         if response.status_code in (200, 201):
             resource = json_object(response)

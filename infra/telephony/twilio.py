@@ -142,9 +142,9 @@ class TwilioTelephony:
         try:
             response = await self._client.post(f"{self._calls}.json", data=dict(_multi(form)))
         except _ANSWER_LOST as exc:
-            raise await self._after_lost_answer(first, sent_at, type(exc).__name__) from exc
+            raise await self._after_lost_answer(first, sent_at, type(exc).__name__) from None
         except httpx.HTTPError as exc:
-            raise self._failed(f"transport error: {type(exc).__name__}", to=first) from exc
+            raise self._failed(f"transport error: {type(exc).__name__}", to=first) from None
         resource = json_object(self._accepted(response, to=first)) or {}
         sid = resource.get("sid")
         if not isinstance(sid, str) or not sid:
@@ -183,7 +183,7 @@ class TwilioTelephony:
         try:
             response = await self._client.get(f"{self._calls}.json", params=params)
         except httpx.HTTPError as exc:
-            raise _LookupFailed(f"transport error: {type(exc).__name__}") from exc
+            raise _LookupFailed(f"transport error: {type(exc).__name__}") from None
         page = json_object(response) if response.status_code == 200 else None
         calls = page.get("calls") if page is not None else None
         if page is None or not isinstance(calls, list) or not all(isinstance(c, dict) for c in calls):
@@ -202,7 +202,8 @@ class TwilioTelephony:
         try:
             response = await self._client.post(path, data=dict(_multi(form)))
         except httpx.HTTPError as exc:
-            raise self._failed(f"transport error: {type(exc).__name__}", to=to) from exc
+            # Not chained: a cause prints with every traceback of ours (the job log too), and only masked text may.
+            raise self._failed(f"transport error: {type(exc).__name__}", to=to) from None
         return self._accepted(response, to=to)
 
     def _accepted(self, response: httpx.Response, *, to: str) -> httpx.Response:

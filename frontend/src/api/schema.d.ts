@@ -1630,7 +1630,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The database is reachable and migrated to head */
+        /** The database is reachable and migrated to head, and the in-process job worker is polling */
         get: operations["health-readyz"];
         put?: never;
         post?: never;

@@ -702,6 +702,17 @@ class SqlReminderRepository:
             .values(status="failed", attempts=reminders.c.attempts + 1, last_error=error[:200])
         )
 
+    async def mark_expired(self, reminder_id: uuid.UUID) -> None:
+        await self._s.execute(reminders.update().where(reminders.c.id == reminder_id).values(status="expired"))
+
+    async def give_up(self, reminder_id: uuid.UUID, error: str) -> bool:
+        result = await self._s.execute(
+            reminders.update()
+            .where(reminders.c.id == reminder_id, reminders.c.status == "pending")
+            .values(status="failed", last_error=error[:200])
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
 
 # --- calendar feeds ----------------------------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""Reminders reach a real SMTP server at the right (fake-clock) times, through the job queue."""
+"""Reminders reach a real SMTP server at the right (fake-clock) times, through the job queue; one the server keeps
+refusing ends `failed`, one whose job runs after the session began ends `expired`, unsent."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from api.main import create_app
 from tests.e2e.scheduling.conftest import booking
@@ -30,6 +32,31 @@ async def app(settings, clock, smtp):
     application = create_app(configured, clock=clock)
     async with serve(application) as url, httpx.AsyncClient(base_url=url, timeout=30) as api:
         yield application, api
+
+
+@pytest.fixture
+async def greylisted_app(settings, clock):
+    clock.set(datetime(2026, 11, 27, 15, 0, tzinfo=UTC))
+    with smtp_server(rcpt_reply="451 4.7.1 <someone@example.org>: Greylisted, come back later") as refusing:
+        configured = settings.model_copy(
+            update={
+                "email_backend": "smtp",
+                "smtp_host": refusing.host,
+                "smtp_port": refusing.port,
+                "smtp_security": "none",
+                "jobs_max_attempts": 3,
+                "jobs_retry_initial_seconds": 0,
+            }
+        )
+        application = create_app(configured, clock=clock)
+        async with serve(application) as url, httpx.AsyncClient(base_url=url, timeout=30) as api:
+            yield application, api, refusing
+
+
+async def _reminder_rows(application) -> list[tuple[str, int, str | None]]:
+    async with application.state.container.engine.connect() as conn:
+        rows = await conn.execute(sa.text("SELECT status, attempts, last_error FROM reminders ORDER BY due_at"))
+        return [(row.status, row.attempts, row.last_error) for row in rows]
 
 
 async def _deliver(application, clock) -> int:
@@ -109,6 +136,26 @@ async def test_rescheduling_moves_the_reminders(app, clock, smtp):
     assert len(smtp.received) == 2
 
 
+async def test_reminders_whose_session_already_began_expire_unsent(app, clock, smtp):
+    application, api = app
+    therapist = await signed_up(api, "therapist")
+    await bookable_therapist(api, therapist)
+    client = await signed_up(api, "client")
+    response = await api.post(
+        "/api/v1/appointments", json=booking(therapist, "2026-12-10T15:00:00Z"), headers=client.headers
+    )
+    assert response.status_code == 201
+
+    # The worker was down until the session's start: the session is still booked (no no-show check yet), and all
+    # four reminders (24 h and 1 h before, to both) are due at once.
+    clock.set(datetime(2026, 12, 10, 15, 0, tzinfo=UTC))
+    assert await _deliver(application, clock) == 4
+    assert smtp.received == []
+    assert [(status, attempts) for status, attempts, _ in await _reminder_rows(application)] == [("expired", 0)] * 4
+    async with application.state.container.engine.connect() as conn:
+        assert (await conn.execute(sa.text("SELECT status FROM appointments"))).scalar_one() == "booked"
+
+
 async def test_dst_keeps_the_24h_reminder_at_the_same_local_time(app, clock, smtp):
     application, api = app
     therapist = await signed_up(api, "therapist")
@@ -128,3 +175,21 @@ async def test_dst_keeps_the_24h_reminder_at_the_same_local_time(app, clock, smt
     clock.set(datetime(2027, 3, 13, 14, 0, tzinfo=UTC))
     await _deliver(application, clock)
     assert len(smtp.received) == 2
+
+
+async def test_a_reminder_the_server_keeps_refusing_ends_failed_not_pending(greylisted_app, clock):
+    application, api, refusing = greylisted_app
+    therapist = await signed_up(api, "therapist")
+    await bookable_therapist(api, therapist)
+    client = await signed_up(api, "client")
+    response = await api.post(
+        "/api/v1/appointments", json=booking(therapist, "2026-12-10T15:00:00Z"), headers=client.headers
+    )
+    assert response.status_code == 201
+
+    clock.set(datetime(2026, 12, 9, 15, 0, tzinfo=UTC))  # the two 24-hour reminders are due
+    assert await _deliver(application, clock) == 2 * 3  # each tried three times in all
+    assert refusing.collector.refused == 6
+    day_before = (await _reminder_rows(application))[:2]
+    assert [(status, attempts) for status, attempts, _ in day_before] == [("failed", 3), ("failed", 3)]
+    assert all("451 4.7.1 <address>: Greylisted" in (error or "") for _, _, error in day_before)

@@ -1,12 +1,16 @@
 """The pieces together: jobs scheduled on a controllable clock deliver email to a real SMTP server, cancelled ones
-never do, a transient SMTP refusal is retried and a permanent one is not."""
+never do, a transient SMTP refusal is retried and a permanent one is not, and a refused address stays out of the job
+log and the logs."""
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
+import pytest
+from structlog.testing import capture_logs
 
 from domain.shared.notify import EmailMessage
 from infra.jobs.queue import JobQueue
@@ -69,3 +73,39 @@ async def test_transient_refusal_is_retried_and_permanent_one_is_not(job_pool: a
         assert await email_worker(job_pool, server.port, clock).drain() == 1
     assert await queue.state(job) == "failed"
     assert server.received == []
+
+
+async def test_a_greylisted_address_never_reaches_the_job_log_or_the_logs(
+    job_pool: asyncpg.Pool, clock: FakeClock, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+):
+    # Real servers quote the recipient in their refusal; aiosmtplib's exception carries it too.
+    greylisted = "451 4.7.1 <jane.doe@example.org>: Recipient address rejected: Greylisted, come back later"
+    message = EmailMessage(to="Jane Doe <jane.doe@example.org>", subject="Reminder", text="Monday 09:00 EST")
+    queue = JobQueue(job_pool, clock=clock)
+    caplog.set_level(logging.DEBUG)
+    with smtp_server(rcpt_reply=greylisted) as server, capture_logs() as logs:
+        sender = SmtpEmailSender(
+            SmtpConfig(host="127.0.0.1", port=server.port, security="none", from_address="no-reply@hearth.test")
+        )
+
+        async def send_reminder(payload: dict[str, Any]) -> None:
+            await sender.send(message)
+
+        job = await queue.enqueue("reminders.send", {"reminder": "r-jane"})
+        worker = JobWorker(job_pool, {"reminders.send": send_reminder}, retry=NO_WAIT)
+        assert await worker.drain() == 3  # two retries, then it gives up
+    assert server.collector.refused == 3
+    assert await queue.state(job) == "failed"
+
+    rows = await job_pool.fetch("SELECT traceback::text FROM jobs.pgqueuer_log WHERE traceback IS NOT NULL")
+    assert len(rows) == 3
+    assert all("451 4.7.1 <address>: Recipient address rejected" in row["traceback"] for row in rows)  # still useful
+    ours = [record for record in caplog.records if not record.name.startswith("mail.log")]  # the test server's own
+    traces = {
+        "job log": "\n".join(row["traceback"] for row in rows),
+        "structlog": repr(logs),
+        "logging": "\n".join(logging.Formatter().format(record) for record in ours),
+        "stderr": capfd.readouterr().err,
+    }
+    for where, text in traces.items():
+        assert "jane.doe" not in text, f"{where}: {text}"

@@ -20,12 +20,11 @@ from structlog.testing import capture_logs
 from domain.shared.notify import DeliveryFailed
 from domain.shared.ports import SystemClock
 from infra.db.engine import sqlalchemy_url
-from infra.jobs.factory import job_worker_from_settings
+from infra.jobs.factory import job_worker_from_settings, retry_policy_from_settings
 from infra.jobs.queue import JobQueue, create_pool, driver_connection, encode_payload
 from infra.jobs.worker import JobWorker, PermanentJobError, RetryPolicy
 from infra.settings import Settings
 from tests.support.clock import FakeClock
-from tests.support.databases import create_database, drop_database, unique_name, with_database
 
 NO_WAIT = RetryPolicy(max_attempts=3, initial_delay=timedelta(0))
 
@@ -202,6 +201,36 @@ async def test_failing_job_is_retried_then_marked_failed(job_pool: asyncpg.Pool,
     assert await JobWorker(job_pool, {"flaky": handler}, retry=NO_WAIT).drain() == 0
 
 
+async def test_a_job_that_fails_for_good_calls_its_give_up_hook_once(job_pool: asyncpg.Pool, queue: JobQueue):
+    gave_up: list[tuple[dict[str, Any], str]] = []
+
+    async def give_up(payload: dict[str, Any], reason: str) -> None:
+        gave_up.append((payload, reason))
+
+    handlers = {
+        "flaky": Recorder(fail_times=99),
+        "broken": Recorder(fail_times=99, error=PermanentJobError("bad payload")),
+        "fine": Recorder(fail_times=1),
+    }
+    hooks = dict.fromkeys(handlers, give_up)
+    for name in handlers:
+        await queue.enqueue(name, {"job": name})
+    assert await JobWorker(job_pool, handlers, retry=NO_WAIT, on_give_up=hooks).drain() == 3 + 1 + 2
+    assert sorted(gave_up, key=str) == [
+        ({"job": "broken"}, "PermanentJobError: bad payload"),
+        ({"job": "flaky"}, "RuntimeError: provider unavailable"),
+    ]
+
+
+def test_default_retries_outlast_an_afternoon_outage(tmp_path: Path):
+    policy = retry_policy_from_settings(Settings(env="test", data_dir=tmp_path))
+    waits = [policy.delay_after(failures) for failures in range(1, policy.max_attempts)]
+    assert policy.delay_after(policy.max_attempts) is None
+    assert waits[0] == timedelta(seconds=30)
+    assert waits[-1] == timedelta(hours=1)  # the cap is reached, not left theoretical
+    assert sum(waits, timedelta()) >= timedelta(hours=4)
+
+
 async def test_job_that_recovers_on_retry_succeeds(job_pool: asyncpg.Pool, queue: JobQueue):
     handler = Recorder(fail_times=1)
     job_id = await queue.enqueue("flaky", {"x": 1})
@@ -224,6 +253,31 @@ async def test_retries_back_off_exponentially(job_pool: asyncpg.Pool, queue: Job
     assert times[1] - times[0] >= 0.35
     assert times[2] - times[1] >= 0.75
     assert await queue.state(job_id) == "succeeded"
+
+
+async def test_the_job_log_keeps_a_masked_message_and_no_chained_causes(
+    job_pool: asyncpg.Pool, queue: JobQueue, caplog: pytest.LogCaptureFixture
+):
+    address, phone = "jane.doe@example.org", "+1 415 555 0123"  # not in the lines a traceback quotes
+
+    async def lookup(payload: dict[str, Any]) -> None:
+        try:
+            raise LookupError(f"no mailbox for {address}, call {phone}")
+        except LookupError as exc:
+            raise RuntimeError(f"directory said no to {address}") from exc
+
+    job_id = await queue.enqueue("lookup", {})
+    with capture_logs() as logs:
+        assert await JobWorker(job_pool, {"lookup": lookup}, retry=RetryPolicy(2, timedelta(0))).drain() == 2
+    assert await queue.state(job_id) == "failed"
+
+    rows = await job_pool.fetch("SELECT traceback::text FROM jobs.pgqueuer_log WHERE traceback IS NOT NULL")
+    assert len(rows) == 2  # the retry, then the failure
+    for row in rows:
+        assert "RuntimeError: directory said no to <address>" in row["traceback"]
+        assert "in lookup" in row["traceback"]  # the handler's frames stay, for debugging
+    for text in ("\n".join(row["traceback"] for row in rows), repr(logs), caplog.text):
+        assert "jane.doe" not in text and "555 0123" not in text and "LookupError" not in text
 
 
 @pytest.mark.parametrize(
@@ -317,6 +371,33 @@ async def test_stop_lets_the_running_job_finish(job_pool: asyncpg.Pool, queue: J
     assert await queue.state(job_id) == "succeeded"
 
 
+async def test_a_job_cut_short_by_stop_runs_again_on_the_next_worker(job_pool: asyncpg.Pool, queue: JobQueue):
+    started = asyncio.Event()
+
+    async def slow_smtp(payload: dict[str, Any]) -> None:
+        started.set()
+        await asyncio.sleep(60)
+
+    worker = JobWorker(job_pool, {"send": slow_smtp})
+    job_id = await queue.enqueue("send", {"reminder_id": "r1"})
+    worker.start()
+    async with asyncio.timeout(10):
+        await started.wait()
+    await worker.stop(grace_seconds=0.2)  # shutdown's grace runs out mid-send
+    assert await queue.state(job_id) == "queued"
+    assert await queue.attempts(job_id) == 0  # cut short is no failed attempt
+
+    handler = Recorder()
+    restarted = JobWorker(job_pool, {"send": handler})
+    restarted.start()
+    try:
+        await handler.wait_for(1, within=10)
+    finally:
+        await stop_soon(restarted)
+    assert [payload for payload, _ in handler.runs] == [{"reminder_id": "r1"}]
+    assert await queue.state(job_id) == "succeeded"
+
+
 async def test_worker_process_entry_stops_on_sigterm(job_pool: asyncpg.Pool, queue: JobQueue):
     handler = Recorder()
     worker = JobWorker(job_pool, {"ping": handler})
@@ -348,22 +429,6 @@ def test_payloads_hold_json_values_only():
 async def test_naive_times_are_refused(queue: JobQueue):
     with pytest.raises(ValueError, match="timezone-aware"):
         await queue.enqueue("x", {}, execute_after=datetime(2026, 3, 9, 13, 0))
-
-
-async def test_a_crashed_in_process_worker_is_logged_and_stop_still_returns(pg_admin_url: str):
-    name = unique_name("hearth_nojobs")
-    await create_database(pg_admin_url, name)  # no job schema here
-    pool = await create_pool(with_database(pg_admin_url, name))
-    try:
-        worker = JobWorker(pool, {"x": Recorder()})
-        with capture_logs() as logs:
-            task = worker.start()
-            await asyncio.wait({task}, timeout=10)
-            await worker.stop(grace_seconds=5)
-        assert any(entry["event"] == "jobs.worker_crashed" for entry in logs)
-    finally:
-        await pool.close()
-        await drop_database(pg_admin_url, name)
 
 
 async def test_a_worker_without_handlers_idles_and_leaves_jobs_alone(job_pool: asyncpg.Pool, queue: JobQueue):

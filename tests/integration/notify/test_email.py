@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import traceback
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -142,11 +143,15 @@ async def test_550_on_rcpt_is_permanent_and_hides_the_address(clock: FakeClock):
     assert server.received == []
 
 
-async def test_450_on_rcpt_is_transient(clock: FakeClock):
-    with smtp_server(rcpt_reply="450 4.2.1 Mailbox busy, try later") as server, pytest.raises(DeliveryFailed) as caught:
+async def test_450_on_rcpt_is_transient_and_carries_no_cause_quoting_the_address(clock: FakeClock):
+    refusal = "450 4.2.1 <ada@example.org>: Mailbox busy, try later"
+    with smtp_server(rcpt_reply=refusal) as server, pytest.raises(DeliveryFailed) as caught:
         await SmtpEmailSender(plain_config(server.port), clock=clock).send(REMINDER)
     assert caught.value.permanent is False
-    assert "450" in str(caught.value)
+    assert "450 4.2.1 <address>: Mailbox busy" in str(caught.value)
+    # aiosmtplib's exception holds the recipient; a chained cause would print it with every traceback
+    assert caught.value.__cause__ is None and caught.value.__suppress_context__
+    assert "ada@example.org" not in "".join(traceback.format_exception(caught.value))
 
 
 async def test_connection_refused_is_transient(clock: FakeClock):

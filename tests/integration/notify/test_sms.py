@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import base64
+import traceback
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import pytest
 from structlog.testing import capture_logs
 
@@ -118,6 +120,19 @@ async def test_connection_refused_is_transient():
     with pytest.raises(DeliveryFailed) as caught:
         await send(config(url), SmsMessage(to=TO, text=TEXT))
     assert caught.value.permanent is False
+
+
+async def test_a_transport_failure_carries_no_cause_that_could_quote_the_number():
+    def unreachable(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError(f"no route for {request.content.decode()}", request=request)
+
+    sender = TwilioSmsSender(config("http://twilio.test"), transport=httpx.MockTransport(unreachable))
+    with pytest.raises(DeliveryFailed) as caught:
+        await sender.send(SmsMessage(to=TO, text=TEXT))
+    assert caught.value.permanent is False
+    assert caught.value.__cause__ is None and caught.value.__suppress_context__  # tracebacks print no cause
+    printed = "".join(traceback.format_exception(caught.value))
+    assert "ConnectError" in printed and "4155550123" not in printed
 
 
 @pytest.mark.parametrize(

@@ -1,13 +1,15 @@
-"""X-Twilio-Signature as Twilio documents it, and TwiML/status parsing of the adapter."""
+"""X-Twilio-Signature as Twilio documents it, TwiML/status parsing of the adapter, and what its failures carry."""
 
 from __future__ import annotations
 
+import traceback
 from datetime import UTC, datetime
 from xml.etree import ElementTree as ET
 
+import httpx
 import pytest
 
-from domain.telephony.errors import InvalidWebhookSignature
+from domain.telephony.errors import InvalidWebhookSignature, TelephonyUnavailable
 from domain.telephony.ports import CallLeg, CallStatus
 from infra.telephony.twilio import TwilioTelephony, TwilioVoiceConfig, twilio_signature
 from tests.support.clock import FakeClock
@@ -73,3 +75,20 @@ def test_the_connect_twiml_dials_the_client_from_the_practice_number():
     assert number is not None and number.text == "+14155550199"
     assert number.get("statusCallback") == "https://h.test/api/v1/telephony/twilio/calls/abc/status"
     assert number.get("statusCallbackEvent") == "initiated ringing answered completed"
+
+
+async def test_a_transport_failure_carries_no_cause_that_could_quote_the_numbers():
+    def unreachable(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError(f"no route for {request.content.decode()}", request=request)
+
+    config = TwilioVoiceConfig(
+        account_sid="AC" + "0" * 32, auth_token="t", caller_id="+15005550006", webhook_base_url="https://h.test"
+    )
+    telephony = TwilioTelephony(config, FakeClock(), transport=httpx.MockTransport(unreachable))
+    therapist, client = "+14155550123", "+14155550199"
+    with pytest.raises(TelephonyUnavailable) as caught:
+        await telephony.bridge(reference="r1", first=therapist, second=client)
+    await telephony.aclose()
+    assert caught.value.__cause__ is None and caught.value.__suppress_context__
+    printed = "".join(traceback.format_exception(caught.value))
+    assert "ConnectError" in printed and "4155550123" not in printed and "4155550199" not in printed
