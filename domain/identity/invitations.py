@@ -107,7 +107,7 @@ def practice_name(name: str) -> str:
     cleaned = " ".join(name.split())
     if not cleaned or len(cleaned) > MAX_PRACTICE_NAME:
         raise ValidationFailed(f"A practice name has 1 to {MAX_PRACTICE_NAME} characters.", field="name")
-    if any(unicodedata.category(ch).startswith("C") for ch in cleaned):
+    if any(unicodedata.category(ch) == "Cc" for ch in cleaned):
         raise ValidationFailed("A practice name cannot contain control characters.", field="name")
     return cleaned
 

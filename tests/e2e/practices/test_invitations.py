@@ -246,6 +246,21 @@ async def test_a_withdrawn_invitation_stops_working(app, api, smtp, database_url
     assert refused.status_code == 409 and refused.json()["code"] == "invitation_used"
 
 
+async def test_the_open_invitations_come_in_pages(app, api, clock):
+    group = await group_practice(app, api, "Busy Group", "busy-admin@example.com")
+    sent = []
+    for n in range(3):
+        clock.advance(minutes=1)
+        response = await invite(api, group, f"candidate-{n}@example.com")
+        assert response.status_code == 201, response.text
+        sent.append(response.json()["id"])
+    path = f"/api/v1/practices/{group.practice_id}/invitations"
+    first = (await api.get(path, params={"limit": 2}, headers=group.admin.headers)).json()
+    assert [i["id"] for i in first["items"]] == [sent[2], sent[1]], "newest first"
+    rest = await api.get(path, params={"limit": 2, "cursor": first["next_cursor"]}, headers=group.admin.headers)
+    assert [i["id"] for i in rest.json()["items"]] == [sent[0]] and rest.json()["next_cursor"] is None
+
+
 async def test_an_idempotency_key_sends_one_email(app, api, smtp):
     group = await group_practice(app, api, "Retry Group", "retry-admin@example.com")
     first = await invite(api, group, "once@example.com", **{"Idempotency-Key": "invite-once"})
