@@ -21,6 +21,7 @@ from domain.audit.events import ChainReport, ChainVerifier
 from domain.billing.fees import PlatformFeeMode, PlatformFeePlan
 from domain.billing.money import Money
 from domain.billing.service import CHARGE_FEE_JOB, ISSUE_MONTH_JOB, REFUND_VOID_PAYMENT_JOB, BillingService
+from domain.identity.invitations import GroupInvite, InvitationService
 from domain.identity.model import SessionPolicies, SessionPolicy
 from domain.identity.ports import AccessTokens
 from domain.identity.service import IdentityService, ThrottleRules
@@ -92,6 +93,7 @@ class Container:
     clock: Clock
     tokens: AccessTokens
     identity: IdentityService
+    invitations: InvitationService
     scheduling: SchedulingService
     series: SeriesService
     waitlist: WaitlistService
@@ -282,6 +284,15 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
     ids = UuidGenerator()
     email = email_sender_from_settings(settings, clock)
     sms = sms_sender_from_settings(settings)
+    invitations = InvitationService(
+        lambda: SqlUnitOfWork(sessions),
+        hasher,
+        clock,
+        ids,
+        email,
+        settings.public_url,
+        timedelta(days=settings.invitation_valid_days),
+    )
     waitlist_box: list[WaitlistService] = []
 
     async def offer_freed(freed: Freed) -> None:
@@ -438,6 +449,7 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
         clock=clock,
         tokens=tokens,
         identity=identity,
+        invitations=invitations,
         scheduling=scheduling,
         series=SeriesService(uow, scheduling, clock, ids),
         waitlist=waitlist,
@@ -519,6 +531,15 @@ async def set_platform_fee(settings: Settings, practice_id: uuid.UUID, plan: Pla
     container = await build_container(settings)
     try:
         await container.billing.set_fee_plan(practice_id, plan)
+    finally:
+        await container.close()
+
+
+async def create_group_practice(settings: Settings, name: str, admin_email: str, admin_name: str) -> GroupInvite:
+    """`hearth practice create-group`: a group practice and the invitation of its first admin."""
+    container = await build_container(settings)
+    try:
+        return await container.invitations.create_group(name, admin_email, admin_name)
     finally:
         await container.close()
 

@@ -1,4 +1,4 @@
-"""The `hearth` command: serve, migrate, openapi, demo, audit verify."""
+"""The `hearth` command: serve, migrate, openapi, demo, audit verify, and the operator's tasks."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from api.bootstrap import (
     build_container,
     build_relay_app,
     configure_cli_logging,
+    create_group_practice,
     load_settings,
     rotate_keys,
     run_migrations,
@@ -45,6 +46,8 @@ keys_app = typer.Typer(help="Payload encryption keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 billing_app = typer.Typer(help="Billing operations of the platform operator.", no_args_is_help=True)
 app.add_typer(billing_app, name="billing")
+practice_app = typer.Typer(help="Practices (the tenants) of this deployment.", no_args_is_help=True)
+app.add_typer(practice_app, name="practice")
 
 
 def _settings(**overrides: object) -> Settings:
@@ -228,6 +231,41 @@ def billing_set_fee(
         typer.echo(f"Not set: {exc}", err=True)
         raise typer.Exit(code=1) from None
     typer.echo(f"Platform fee of practice {target} set: {plan.mode.value}.")
+
+
+@practice_app.command("create-group")
+def practice_create_group(
+    name: str = typer.Option(..., "--name", help="The group practice's name (unique among group practices)"),
+    admin_email: str = typer.Option(..., "--admin-email", help="Where the first admin's invitation goes"),
+    admin_name: str = typer.Option(..., "--admin-name", help="How the invitation email greets the admin"),
+) -> None:
+    """Create a group practice and invite its first admin: prints the practice id and the invitation link, and
+    emails the link. Safe to run again: the practice is found by name and a new link replaces the pending one."""
+    from domain.shared.errors import DomainError
+
+    try:
+        with database(load_settings()) as settings:
+            assert settings.database_url
+            configure_cli_logging(settings)
+            run_migrations(settings.database_url)
+            result = asyncio.run(create_group_practice(settings, name, admin_email, admin_name))
+            emailed = settings.email_backend != "console"
+    except DomainError as exc:
+        typer.echo(f"Not done: {exc.detail} ({exc.code})", err=True)
+        raise typer.Exit(code=1) from None
+    practice = result.practice
+    typer.echo(f"Practice: {practice.id} ({practice.name}, {'created' if result.practice_created else 'existing'})")
+    if result.issued is None:
+        typer.echo(f"{admin_email} is an admin of this practice already; no invitation sent.")
+        return
+    invitation = result.issued.invitation
+    typer.echo(f"Invitation for {invitation.email} (practice admin), valid until {invitation.expires_at.isoformat()}:")
+    # The only copy of the token outside the email: it is stored hashed and cannot be shown again.
+    typer.echo(f"Link: {result.issued.link}")
+    if emailed:
+        typer.echo(f"Emailed to {invitation.email}.")
+    else:
+        typer.echo("Not emailed (HEARTH_EMAIL_BACKEND=console logs emails only): pass the link on yourself.")
 
 
 @audit_app.command("verify")

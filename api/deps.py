@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from api.bootstrap import Container
 from api.security import authorize
 from domain.billing.service import BillingService
+from domain.identity.invitations import InvitationService
 from domain.identity.service import IdentityService
 from domain.matching.service import MatchingService
 from domain.measures.service import MeasuresService
@@ -35,6 +36,10 @@ async def container(request: Request) -> Container:
 
 async def identity_service(request: Request) -> IdentityService:
     return _container(request).identity
+
+
+async def invitation_service(request: Request) -> InvitationService:
+    return _container(request).invitations
 
 
 async def scheduling_service(request: Request) -> SchedulingService:
@@ -98,6 +103,7 @@ async def require_principal(principal: Annotated[Principal | None, Depends(autho
 CurrentPrincipal = Annotated[Principal, Depends(require_principal)]
 OptionalPrincipal = Annotated[Principal | None, Depends(authorize)]
 Identity = Annotated[IdentityService, Depends(identity_service)]
+Invitations = Annotated[InvitationService, Depends(invitation_service)]
 Scheduling = Annotated[SchedulingService, Depends(scheduling_service)]
 Series_ = Annotated[SeriesService, Depends(series_service)]
 Waitlist = Annotated[WaitlistService, Depends(waitlist_service)]

@@ -25,12 +25,14 @@ from domain.shared.errors import (
     Conflict,
     DomainError,
     Forbidden,
+    Gone,
     InvalidState,
     NotFound,
     RateLimited,
     StaleVersion,
     ValidationFailed,
 )
+from domain.shared.notify import EmailUnavailable
 from domain.telephony.errors import TelephonyUnavailable
 
 PROBLEM_JSON = "application/problem+json"
@@ -47,12 +49,14 @@ _STATUS_BY_ERROR: list[tuple[type[DomainError], int]] = [
     (Forbidden, 403),
     (Conflict, 409),
     (InvalidState, 409),
+    (Gone, 410),
     (ValidationFailed, 422),
     (AuthenticationFailed, 401),
     (RateLimited, 429),
     (StaleVersion, 412),
     (TelephonyUnavailable, 503),
     (RelayUnavailable, 503),
+    (EmailUnavailable, 503),
 ]
 
 _CODE_BY_STATUS = {
@@ -63,6 +67,7 @@ _CODE_BY_STATUS = {
     405: "method_not_allowed",
     406: "not_acceptable",
     409: "conflict",
+    410: "gone",
     411: "length_required",
     412: "precondition_failed",
     413: "payload_too_large",

@@ -39,6 +39,13 @@ POLICY: dict[tuple[str, str], Access] = {
     ("POST", "/api/v1/auth/token"): PUBLIC,
     ("POST", "/api/v1/auth/refresh"): PUBLIC,
     ("POST", "/api/v1/auth/logout"): PUBLIC,
+    # invitations into a group practice (object rule: the admins of that practice; others get 404). The invitee
+    # has no account yet: the link's token is the credential.
+    ("POST", "/api/v1/practices/{practice_id}/invitations"): ADMINS,
+    ("GET", "/api/v1/practices/{practice_id}/invitations"): ADMINS,
+    ("DELETE", "/api/v1/practices/{practice_id}/invitations/{invitation_id}"): ADMINS,
+    ("GET", "/api/v1/invitations/{token}"): PUBLIC,
+    ("POST", "/api/v1/invitations/{token}/accept"): PUBLIC,
     ("GET", "/api/v1/me"): ANY_USER,
     ("PUT", "/api/v1/me"): ANY_USER,
     # scheduling

@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     login_max_failures_per_address: int = 30
     login_window_minutes: int = 15
     login_block_minutes: int = 15
+    # How long an invitation into a group practice (its emailed link) can be accepted.
+    invitation_valid_days: int = Field(default=7, ge=1, le=90)
 
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536

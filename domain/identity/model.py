@@ -38,6 +38,43 @@ class User:
     phone: str | None = None  # E.164; SMS reminders go here when set
 
 
+class InvitationStatus(StrEnum):
+    PENDING = "pending"
+    EXPIRED = "expired"
+    ACCEPTED = "accepted"
+    REVOKED = "revoked"
+
+
+# Clients never need an invitation: they register on their own and join a practice through care (ADR 2).
+INVITABLE_ROLES = frozenset({Role.THERAPIST, Role.PRACTICE_ADMIN})
+
+
+@dataclass(slots=True)
+class Invitation:
+    """An offer to create a staff account in a group practice, redeemed once with the token of its link."""
+
+    id: uuid.UUID
+    practice_id: uuid.UUID
+    email: str  # normalised, as accounts store it
+    role: Role
+    token_hash: str  # the token itself is only ever in the link (emailed, or shown once to the operator)
+    invited_by: uuid.UUID | None  # None: the platform operator, from the command line
+    created_at: datetime
+    expires_at: datetime
+    accepted_at: datetime | None = None
+    user_id: uuid.UUID | None = None  # the account created by accepting
+    revoked_at: datetime | None = None  # withdrawn by an admin, or replaced by a newer invitation
+
+    def status(self, now: datetime) -> InvitationStatus:
+        if self.accepted_at is not None:
+            return InvitationStatus.ACCEPTED
+        if self.revoked_at is not None:
+            return InvitationStatus.REVOKED
+        if now >= self.expires_at:
+            return InvitationStatus.EXPIRED
+        return InvitationStatus.PENDING
+
+
 @dataclass(slots=True)
 class LoginSession:
     """A refresh-token family: every token rotated from one login shares it."""

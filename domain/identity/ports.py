@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Protocol
 
 from domain.audit.events import AuditLog
-from domain.identity.model import LoginSession, Practice, RefreshToken, User
+from domain.identity.model import Invitation, LoginSession, Practice, RefreshToken, User
 from domain.shared.ports import UnitOfWork
 from domain.shared.principal import Principal
 
@@ -28,10 +28,34 @@ class UserRepository(Protocol):
 class PracticeRepository(Protocol):
     async def add(self, practice: Practice) -> None: ...
 
-    async def get(self, practice_id: uuid.UUID) -> Practice | None: ...
+    async def get(self, practice_id: uuid.UUID, *, for_update: bool = False) -> Practice | None:
+        """`for_update` serialises changes to the practice's staff (invitations) without blocking its other writes."""
+
+    async def group_named(self, name: str, *, for_update: bool = False) -> Practice | None:
+        """The group practice of this exact name (names of group practices are unique)."""
 
     async def client_practice(self, client_id: uuid.UUID) -> uuid.UUID | None:
         """The practice of the client's current care relationship, if any."""
+
+
+class InvitationRepository(Protocol):
+    async def add(self, invitation: Invitation) -> None: ...
+
+    async def get(self, invitation_id: uuid.UUID, *, for_update: bool = False) -> Invitation | None: ...
+
+    async def by_token_hash(self, token_hash: str, *, for_update: bool = False) -> Invitation | None: ...
+
+    async def save(self, invitation: Invitation) -> None:
+        """Stores acceptance (accepted_at, user_id) and revocation (revoked_at)."""
+
+    async def revoke_open(self, practice_id: uuid.UUID, email: str, now: datetime) -> list[uuid.UUID]:
+        """Revoke the practice's invitations of `email` that are neither accepted nor revoked; their ids."""
+
+    async def open_page(
+        self, practice_id: uuid.UUID, *, after: tuple[datetime, uuid.UUID] | None, limit: int
+    ) -> list[Invitation]:
+        """The practice's invitations neither accepted nor revoked (expired ones included), newest first, after
+        the (created_at, id) of the previous page's last one."""
 
 
 class SessionRepository(Protocol):
@@ -69,6 +93,13 @@ class IdentityUnitOfWork(UnitOfWork, Protocol):
     practices: PracticeRepository
     sessions: SessionRepository
     throttle: ThrottleRepository
+    audit: AuditLog
+
+
+class InvitationUnitOfWork(UnitOfWork, Protocol):
+    users: UserRepository
+    practices: PracticeRepository
+    invitations: InvitationRepository
     audit: AuditLog
 
 

@@ -31,6 +31,12 @@ class InvalidState(DomainError):
     code = "invalid_state"
 
 
+class Gone(DomainError):
+    """The object existed but can no longer be used (a spent, expired or withdrawn link)."""
+
+    code = "gone"
+
+
 class ValidationFailed(DomainError):
     """Input that is well-formed but breaks a business rule."""
 

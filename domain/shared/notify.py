@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from domain.shared.errors import DomainError
+
 
 @dataclass(frozen=True, slots=True)
 class EmailMessage:
@@ -35,3 +37,9 @@ class DeliveryFailed(Exception):
     def __init__(self, detail: str, *, permanent: bool) -> None:
         super().__init__(detail)
         self.permanent = permanent
+
+
+class EmailUnavailable(DomainError):
+    """An email the caller is waiting for could not be handed to the mail server; trying again later may work."""
+
+    code = "email_unavailable"

@@ -26,6 +26,8 @@ practices = sa.Table(
     sa.Column("created_at", TS, nullable=False),
     sa.CheckConstraint("kind IN ('independent', 'group')", name="kind"),
 )
+# The operator's `hearth practice create-group` finds a group practice by its name, so it can be run again.
+sa.Index("uq_practices_group_name", practices.c.name, unique=True, postgresql_where=practices.c.kind == "group")
 
 users = sa.Table(
     "users",
@@ -41,6 +43,35 @@ users = sa.Table(
     sa.Column("phone", sa.String(16), nullable=True),
     sa.CheckConstraint("role IN ('client', 'therapist', 'practice_admin')", name="role"),
     sa.CheckConstraint("role = 'client' OR practice_id IS NOT NULL", name="staff_have_practice"),
+)
+
+# An offer of a staff account in a group practice (ADR 15). Only the token's hash is kept; the token is in the
+# emailed link. An address has at most one open (neither accepted nor revoked) invitation per practice; that
+# index also serves the admins' list of open invitations.
+invitations = sa.Table(
+    "invitations",
+    metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("practice_id", UUID(as_uuid=True), sa.ForeignKey("practices.id"), nullable=False),
+    sa.Column("email", sa.String(320), nullable=False),
+    sa.Column("role", sa.String(20), nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("invited_by", UUID(as_uuid=True), sa.ForeignKey("users.id"), nullable=True),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("expires_at", TS, nullable=False),
+    sa.Column("accepted_at", TS, nullable=True),
+    sa.Column("user_id", UUID(as_uuid=True), sa.ForeignKey("users.id"), nullable=True),
+    sa.Column("revoked_at", TS, nullable=True),
+    sa.CheckConstraint("role IN ('therapist', 'practice_admin')", name="role"),
+    sa.CheckConstraint("(accepted_at IS NULL) = (user_id IS NULL)", name="accepted_by_user"),
+    sa.CheckConstraint("accepted_at IS NULL OR revoked_at IS NULL", name="accepted_or_revoked"),
+)
+sa.Index(
+    "uq_invitations_open_email",
+    invitations.c.practice_id,
+    invitations.c.email,
+    unique=True,
+    postgresql_where=sa.and_(invitations.c.accepted_at.is_(None), invitations.c.revoked_at.is_(None)),
 )
 
 # A client's care relationship with a therapist, which places the client in that

@@ -17,7 +17,13 @@ from domain.billing.storage import (
     PlatformFeeRepository,
     PolicyRepository,
 )
-from domain.identity.ports import PracticeRepository, SessionRepository, ThrottleRepository, UserRepository
+from domain.identity.ports import (
+    InvitationRepository,
+    PracticeRepository,
+    SessionRepository,
+    ThrottleRepository,
+    UserRepository,
+)
 from domain.identity.tickets import TicketRepository
 from domain.matching.ports import MatchingRepository
 from domain.measures.ports import MeasuresRepository, PracticeSettingsRepository
@@ -61,6 +67,7 @@ from infra.db.repositories.clinical import (
 )
 from infra.db.repositories.data_keys import SqlDataKeyRepository
 from infra.db.repositories.identity import (
+    SqlInvitationRepository,
     SqlPracticeRepository,
     SqlSessionRepository,
     SqlThrottleRepository,
@@ -96,6 +103,7 @@ class SqlUnitOfWork:
         # Typed as the domain ports so this class satisfies every area's UnitOfWork protocol.
         self.users: UserRepository = SqlUserRepository(session)
         self.practices: PracticeRepository = SqlPracticeRepository(session)
+        self.invitations: InvitationRepository = SqlInvitationRepository(session)
         self.sessions: SessionRepository = SqlSessionRepository(session)
         self.throttle: ThrottleRepository = SqlThrottleRepository(session)
         self.audit: AuditLog = SqlAuditLog(session)

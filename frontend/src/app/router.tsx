@@ -16,6 +16,8 @@ import { SafetyAlertsBanner, SafetyAlertsPage } from '../features/measures/Safet
 import { IntakeWizardPage } from '../features/matching/IntakeWizardPage';
 import { MatchingQueuePage } from '../features/matching/MatchingQueuePage';
 import { MatchPage } from '../features/matching/MatchPage';
+import { JoinPage } from '../features/team/JoinPage';
+import { TeamPage } from '../features/team/TeamPage';
 import { NoteEditorPage } from '../features/notes/NoteEditorPage';
 import { NotesTodoPage } from '../features/notes/NotesTodoPage';
 import { MyPlanPage } from '../features/plans/MyPlanPage';
@@ -54,7 +56,10 @@ const THERAPIST_LINKS = [
   { to: '/therapist/settings', label: 'Settings' },
 ];
 
-const ADMIN_LINKS = [{ to: '/admin', label: 'Matching queue', end: true }];
+const ADMIN_LINKS = [
+  { to: '/admin', label: 'Matching queue', end: true },
+  { to: '/admin/team', label: 'Team' },
+];
 
 const CLIENT_LINKS = [
   { to: '/client', label: 'Overview', end: true },
@@ -78,6 +83,8 @@ export const router = createBrowserRouter([
       { index: true, element: <HomePage /> },
       { path: 'login', element: <LoginPage /> },
       { path: 'register', element: <RegisterPage /> },
+      // Where an invitation email's link lands (`/join?invitation=…`); the invitee has no account yet.
+      { path: 'join', element: <JoinPage /> },
       {
         path: 'therapist',
         element: <RequireRole role="therapist" />,
@@ -142,7 +149,10 @@ export const router = createBrowserRouter([
         children: [
           {
             element: <AreaLayout label="Practice admin area" links={ADMIN_LINKS} />,
-            children: [{ index: true, element: <MatchingQueuePage /> }],
+            children: [
+              { index: true, element: <MatchingQueuePage /> },
+              { path: 'team', element: <TeamPage /> },
+            ],
           },
         ],
       },

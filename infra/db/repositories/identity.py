@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.identity.model import LoginSession, Practice, PracticeKind, RefreshToken, User
+from domain.identity.model import Invitation, LoginSession, Practice, PracticeKind, RefreshToken, User
 from domain.identity.ports import ThrottleState
 from domain.shared.errors import Conflict
 from domain.shared.principal import Principal, Role
@@ -19,6 +19,7 @@ from infra.db import fast
 from infra.db.tables import (
     auth_throttle,
     care_relationships,
+    invitations,
     login_sessions,
     practices,
     refresh_tokens,
@@ -91,14 +92,31 @@ class SqlPracticeRepository:
         self._s = session
 
     async def add(self, practice: Practice) -> None:
-        await self._s.execute(
-            practices.insert().values(
-                id=practice.id, name=practice.name, kind=str(practice.kind), created_at=practice.created_at
-            )
-        )
+        try:
+            async with self._s.begin_nested():
+                await self._s.execute(
+                    practices.insert().values(
+                        id=practice.id, name=practice.name, kind=str(practice.kind), created_at=practice.created_at
+                    )
+                )
+        except IntegrityError as exc:
+            if "uq_practices_group_name" in str(exc.orig):
+                raise Conflict("A group practice with this name exists already.", code="practice_exists") from None
+            raise
 
-    async def get(self, practice_id: uuid.UUID) -> Practice | None:
-        row = (await self._s.execute(sa.select(practices).where(practices.c.id == practice_id))).first()
+    async def get(self, practice_id: uuid.UUID, *, for_update: bool = False) -> Practice | None:
+        return await self._one(practices.c.id == practice_id, for_update)
+
+    async def group_named(self, name: str, *, for_update: bool = False) -> Practice | None:
+        return await self._one(sa.and_(practices.c.name == name, practices.c.kind == "group"), for_update)
+
+    async def _one(self, where: sa.ColumnElement[bool], for_update: bool) -> Practice | None:
+        query = sa.select(practices).where(where)
+        if for_update:
+            # FOR NO KEY UPDATE: every insert that references the practice takes a KEY SHARE lock on it, which a
+            # plain FOR UPDATE would block; this lock only serialises the writers that ask for it.
+            query = query.with_for_update(key_share=True)
+        row = (await self._s.execute(query)).first()
         if row is None:
             return None
         return Practice(id=row.id, name=row.name, kind=PracticeKind(row.kind), created_at=row.created_at)
@@ -112,6 +130,85 @@ class SqlPracticeRepository:
                 .limit(1)
             )
         ).scalar_one_or_none()
+
+
+def _invitation(row: Any) -> Invitation:
+    return Invitation(
+        id=row.id,
+        practice_id=row.practice_id,
+        email=row.email,
+        role=Role(row.role),
+        token_hash=row.token_hash,
+        invited_by=row.invited_by,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        accepted_at=row.accepted_at,
+        user_id=row.user_id,
+        revoked_at=row.revoked_at,
+    )
+
+
+_OPEN_INVITATION = sa.and_(invitations.c.accepted_at.is_(None), invitations.c.revoked_at.is_(None))
+
+
+class SqlInvitationRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def add(self, invitation: Invitation) -> None:
+        await self._s.execute(
+            invitations.insert().values(
+                id=invitation.id,
+                practice_id=invitation.practice_id,
+                email=invitation.email,
+                role=str(invitation.role),
+                token_hash=invitation.token_hash,
+                invited_by=invitation.invited_by,
+                created_at=invitation.created_at,
+                expires_at=invitation.expires_at,
+                accepted_at=invitation.accepted_at,
+                user_id=invitation.user_id,
+                revoked_at=invitation.revoked_at,
+            )
+        )
+
+    async def get(self, invitation_id: uuid.UUID, *, for_update: bool = False) -> Invitation | None:
+        return await self._one(invitations.c.id == invitation_id, for_update)
+
+    async def by_token_hash(self, token_hash: str, *, for_update: bool = False) -> Invitation | None:
+        return await self._one(invitations.c.token_hash == token_hash, for_update)
+
+    async def _one(self, where: sa.ColumnElement[bool], for_update: bool) -> Invitation | None:
+        query = sa.select(invitations).where(where)
+        if for_update:
+            query = query.with_for_update()
+        row = (await self._s.execute(query)).first()
+        return _invitation(row) if row else None
+
+    async def save(self, invitation: Invitation) -> None:
+        await self._s.execute(
+            invitations.update()
+            .where(invitations.c.id == invitation.id)
+            .values(accepted_at=invitation.accepted_at, user_id=invitation.user_id, revoked_at=invitation.revoked_at)
+        )
+
+    async def revoke_open(self, practice_id: uuid.UUID, email: str, now: datetime) -> list[uuid.UUID]:
+        rows = await self._s.execute(
+            invitations.update()
+            .where(invitations.c.practice_id == practice_id, invitations.c.email == email, _OPEN_INVITATION)
+            .values(revoked_at=now)
+            .returning(invitations.c.id)
+        )
+        return list(rows.scalars())
+
+    async def open_page(
+        self, practice_id: uuid.UUID, *, after: tuple[datetime, uuid.UUID] | None, limit: int
+    ) -> list[Invitation]:
+        query = sa.select(invitations).where(invitations.c.practice_id == practice_id, _OPEN_INVITATION)
+        if after is not None:
+            query = query.where(sa.tuple_(invitations.c.created_at, invitations.c.id) < sa.tuple_(*after))
+        query = query.order_by(invitations.c.created_at.desc(), invitations.c.id.desc()).limit(limit)
+        return [_invitation(row) for row in await self._s.execute(query)]
 
 
 def _session(row: sa.Row) -> LoginSession:  # type: ignore[type-arg]

@@ -1,5 +1,6 @@
 """Matching tests: a real server on a fake clock, therapists published through the API, and (where a test needs
-a group practice) staff moved into one practice directly in the database: there is no invitation API yet."""
+a group practice) staff moved into one practice directly in the database, quicker than inviting them (the
+invitations themselves are tested in tests/e2e/practices)."""
 
 from __future__ import annotations
 

@@ -19,7 +19,8 @@ export function useMe() {
   });
 }
 
-async function signIn(queryClient: QueryClient, credentials: Credentials): Promise<Me> {
+/** Logs in and records the user, as after any way of getting an account (registering, joining a practice). */
+export async function signIn(queryClient: QueryClient, credentials: Credentials): Promise<Me> {
   await logIn(credentials);
   const me = await fetchMe();
   if (!me) throw new Error('Signed in, but the session could not be loaded. Please try again.');

@@ -1,0 +1,194 @@
+import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
+
+/**
+ * A group practice is staffed through invitations: the admin the operator invited joins from their email, invites
+ * a therapist from the Team page (and withdraws another invitation), the therapist joins from theirs, and the
+ * admin sees the practice's matching queue with the new therapist taking the waiting client.
+ *
+ * The operator's step (`hearth practice create-group`) and the email server are in tests/browser/test_team_spa.py,
+ * which passes the practice and a read-only mailbox in HEARTH_TEAM_SEED. Run alone, this spec is skipped.
+ */
+interface Seed {
+  practice_id: string;
+  practice_name: string;
+  admin_email: string;
+  mailbox_url: string;
+}
+
+const raw = process.env.HEARTH_TEAM_SEED;
+const seed: Seed | null = raw ? (JSON.parse(raw) as Seed) : null;
+
+test.describe.configure({ timeout: 90_000 });
+
+/** A licence code no other run uses, so only this test's therapist can take the client. */
+function uniqueRegion(): string {
+  const letters = 'ABCDEFGHJKLMNPQRSTUVWXYZ0123456789';
+  return `US-${Array.from({ length: 3 }, () => letters[Math.floor(Math.random() * letters.length)]).join('')}`;
+}
+
+function unique(): string {
+  return `${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** The newest invitation link emailed to `email` (the server sends it before answering, so it is there already). */
+async function invitationLink(request: APIRequestContext, email: string): Promise<string> {
+  const response = await request.get(`${seed!.mailbox_url}/messages?to=${encodeURIComponent(email)}`);
+  expect(response.status()).toBe(200);
+  const messages = (await response.json()) as { subject: string; text: string }[];
+  const links = messages.flatMap((m) => m.text.match(/https?:\/\/\S+\/join\?invitation=[\w-]+/g) ?? []);
+  expect(links.length, `an invitation emailed to ${email}`).toBeGreaterThan(0);
+  return links.at(-1)!;
+}
+
+/** Fills the join form of the invitation page `page` shows. */
+async function join(page: Page, name: string, password: string, timezone: string): Promise<void> {
+  await page.getByLabel('Display name').fill(name);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await expect(page.getByLabel('Time zone')).not.toHaveValue('');
+  await page.getByLabel('Time zone').fill(timezone);
+  await page.getByRole('button', { name: 'Create my account' }).click();
+}
+
+/** A client waiting in the practice's queue, through the public API (the SPA offers no queue choice yet). */
+async function queuedClient(request: APIRequestContext, region: string): Promise<string> {
+  const name = `Waiting client ${unique()}`;
+  const email = `e2e-queued-${unique()}@example.com`;
+  const password = `Quiet-harbour-${unique()}`;
+  const registered = await request.post('/api/v1/auth/register', {
+    data: { email, password, role: 'client', display_name: name, timezone: 'America/New_York' },
+  });
+  expect(registered.status()).toBe(201);
+  const headers = { Authorization: `Bearer ${await accessToken(request, email, password)}` };
+  const intake = await request.post('/api/v1/intake', {
+    headers,
+    data: {
+      concerns: ['anxiety'],
+      prior_therapy: 'never',
+      modalities: ['video'],
+      session_minutes: 50,
+      language: 'en',
+      residence: region,
+      timezone: 'America/New_York',
+      consent_to_match: true,
+    },
+  });
+  expect(intake.status()).toBe(201);
+  const queued = await request.post('/api/v1/matches', {
+    headers,
+    data: { mode: 'queue', practice_id: seed!.practice_id },
+  });
+  expect(queued.status()).toBe(201);
+  return name;
+}
+
+async function accessToken(request: APIRequestContext, email: string, password: string): Promise<string> {
+  const token = await request.post('/api/v1/auth/token', { form: { username: email, password } });
+  expect(token.status()).toBe(200);
+  return ((await token.json()) as { access_token: string }).access_token;
+}
+
+/** The joined therapist's profile and hours, licensed in `region` and open around the clock. */
+async function publishTherapist(request: APIRequestContext, token: string, name: string, region: string): Promise<void> {
+  const headers = { Authorization: `Bearer ${token}` };
+  const current = await request.get('/api/v1/therapists/me/profile', { headers });
+  expect(current.status()).toBe(200);
+  const saved = await request.put('/api/v1/therapists/me/profile', {
+    headers: { ...headers, 'If-Match': current.headers()['etag']! },
+    data: {
+      display_name: name,
+      bio: 'Anxiety, in short sessions.',
+      licenses: [region],
+      specialties: ['anxiety'],
+      languages: ['en'],
+      modalities: ['video'],
+      session_lengths: [50],
+      rates: [{ duration_minutes: 50, amount_minor: 12000, currency: 'USD' }],
+      timezone: 'America/Chicago',
+      accepting_new_clients: true,
+      caseload_capacity: 10,
+      cancellation_window_hours: 24,
+    },
+  });
+  expect(saved.status()).toBe(200);
+  const hours = await request.put('/api/v1/therapists/me/office-hours', {
+    headers,
+    data: {
+      timezone: 'America/Chicago',
+      weekly: [1, 2, 3, 4, 5, 6, 7].map((weekday) => ({ weekday, start: '00:00', end: '24:00' })),
+      min_notice_minutes: 0,
+      horizon_days: 60,
+    },
+  });
+  expect(hours.status()).toBe(200);
+}
+
+test('the operator’s admin joins, invites a therapist who joins, and assigns the practice’s waiting client', async ({
+  browser,
+  request,
+}) => {
+  test.skip(seed === null, 'seeded by tests/browser/test_team_spa.py');
+  const { practice_name: practice, admin_email: adminEmail } = seed!;
+  const adminName = `Pat Admin ${unique()}`;
+  const therapistName = `Dr. Sam Okafor ${unique()}`;
+  const therapistEmail = `e2e-invited-${unique()}@example.com`;
+  const withdrawnEmail = `e2e-withdrawn-${unique()}@example.com`;
+  const password = `Quiet-harbour-${unique()}`;
+
+  // The admin the operator invited joins from their email and lands in the admin area.
+  const admin = await browser.newPage();
+  await admin.goto(await invitationLink(request, adminEmail));
+  await expect(admin.getByRole('heading', { level: 1, name: `Join ${practice}` })).toBeVisible();
+  await expect(admin.getByText(`${practice} invited ${adminEmail} to join Hearth as a practice admin.`)).toBeVisible();
+  await join(admin, adminName, password, 'America/New_York');
+  await expect(admin).toHaveURL(/\/admin$/);
+  await expect(admin.getByRole('banner')).toContainText(`Signed in as ${adminName}`);
+
+  // The Team page: invite a therapist, invite an admin by mistake and withdraw it.
+  await admin.getByRole('navigation', { name: 'Practice admin area' }).getByRole('link', { name: 'Team' }).click();
+  await expect(admin.getByRole('heading', { level: 1, name: 'Team' })).toBeVisible();
+  await expect(admin.getByText('No open invitations.')).toBeVisible();
+  await admin.getByLabel('Email').fill(therapistEmail);
+  await admin.getByRole('radio', { name: 'Therapist' }).check();
+  await admin.getByRole('button', { name: 'Send invitation' }).click();
+  await expect(admin.getByRole('status')).toHaveText(`Invitation sent to ${therapistEmail}.`);
+  const invitations = admin.getByRole('table', { name: 'Open invitations' });
+  await expect(invitations.getByRole('row').filter({ hasText: therapistEmail })).toContainText('Therapist');
+  await expect(invitations.getByRole('row').filter({ hasText: therapistEmail })).toContainText('Works until');
+
+  await admin.getByLabel('Email').fill(withdrawnEmail);
+  await admin.getByRole('radio', { name: 'Practice admin' }).check();
+  await admin.getByRole('button', { name: 'Send invitation' }).click();
+  await expect(invitations.getByRole('row').filter({ hasText: withdrawnEmail })).toContainText('Practice admin');
+  await admin.getByRole('button', { name: `Withdraw the invitation of ${withdrawnEmail}` }).click();
+  await expect(admin.getByRole('status')).toContainText(`The invitation of ${withdrawnEmail} was withdrawn`);
+  await expect(invitations.getByRole('row').filter({ hasText: withdrawnEmail })).toHaveCount(0);
+  const withdrawn = await browser.newPage();
+  await withdrawn.goto(await invitationLink(request, withdrawnEmail));
+  await expect(withdrawn.getByRole('alert')).toContainText('This invitation was withdrawn');
+  await expect(withdrawn.getByRole('button', { name: 'Create my account' })).toHaveCount(0);
+
+  // The therapist joins from their email and lands in the therapist area of the practice.
+  const therapist = await browser.newPage();
+  await therapist.goto(await invitationLink(request, therapistEmail));
+  await expect(therapist.getByText(`${practice} invited ${therapistEmail} to join Hearth as a therapist.`)).toBeVisible();
+  await join(therapist, therapistName, password, 'America/Chicago');
+  await expect(therapist).toHaveURL(/\/therapist$/);
+  await expect(therapist.getByRole('banner')).toContainText(`Signed in as ${therapistName}`);
+  const token = await accessToken(request, therapistEmail, password);
+  const me = await request.get('/api/v1/me', { headers: { Authorization: `Bearer ${token}` } });
+  expect(((await me.json()) as { practice_id: string }).practice_id).toBe(seed!.practice_id);
+
+  await admin.reload();
+  await expect(admin.getByText('No open invitations.')).toBeVisible();
+
+  // What the admin is for: the practice's queue, assigned to the therapist who just joined.
+  const region = uniqueRegion();
+  await publishTherapist(request, token, therapistName, region);
+  const clientName = await queuedClient(request, region);
+  await admin.getByRole('navigation', { name: 'Practice admin area' }).getByRole('link', { name: 'Matching queue' }).click();
+  await expect(admin.getByRole('heading', { level: 1, name: 'Matching queue' })).toBeVisible();
+  await expect(admin.getByRole('list', { name: 'Waiting clients' })).toContainText(clientName);
+  await admin.getByRole('button', { name: 'Preview assignment' }).click();
+  const placement = admin.getByRole('row').filter({ hasText: clientName });
+  await expect(placement).toContainText(therapistName);
+});

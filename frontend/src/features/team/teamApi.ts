@@ -1,0 +1,50 @@
+import { api, publicClient } from '../../api/client';
+import { ensureOk, unwrap } from '../../api/result';
+import type { Acceptance, Invitation, InvitationPreview, InvitedRole } from './types';
+
+/** The most pages one listing follows: 10 × 200 open invitations, far more than a practice sends. */
+const MAX_PAGES = 10;
+
+/** Emails the link; the same `idempotencyKey` again replays the first answer instead of sending a second email. */
+export function invite(practiceId: string, email: string, role: InvitedRole, idempotencyKey: string): Promise<Invitation> {
+  return unwrap(
+    api.POST('/api/v1/practices/{practice_id}/invitations', {
+      params: { path: { practice_id: practiceId }, header: { 'Idempotency-Key': idempotencyKey } },
+      body: { email, role },
+    }),
+  );
+}
+
+/** The practice's open invitations (pending or expired), newest first, following the cursor. */
+export async function listInvitations(practiceId: string): Promise<Invitation[]> {
+  const items: Invitation[] = [];
+  let cursor: string | null = null;
+  for (let page = 0; page < MAX_PAGES; page += 1) {
+    const found: { items: Invitation[]; next_cursor: string | null } = await unwrap(
+      api.GET('/api/v1/practices/{practice_id}/invitations', {
+        params: { path: { practice_id: practiceId }, query: { limit: 200, ...(cursor && { cursor }) } },
+      }),
+    );
+    items.push(...found.items);
+    cursor = found.next_cursor;
+    if (!cursor) break;
+  }
+  return items;
+}
+
+export function withdraw(practiceId: string, invitationId: string): Promise<void> {
+  return ensureOk(
+    api.DELETE('/api/v1/practices/{practice_id}/invitations/{invitation_id}', {
+      params: { path: { practice_id: practiceId, invitation_id: invitationId } },
+    }),
+  );
+}
+
+/** Before the invitee has an account: the public client, which sends no token and never tries a refresh. */
+export function previewInvitation(token: string): Promise<InvitationPreview> {
+  return unwrap(publicClient.GET('/api/v1/invitations/{token}', { params: { path: { token } } }));
+}
+
+export async function acceptInvitation(token: string, acceptance: Acceptance): Promise<void> {
+  await unwrap(publicClient.POST('/api/v1/invitations/{token}/accept', { params: { path: { token } }, body: acceptance }));
+}

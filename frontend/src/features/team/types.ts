@@ -1,0 +1,8 @@
+import type { components } from '../../api/schema';
+
+type Schemas = components['schemas'];
+
+export type Invitation = Schemas['InvitationOut'];
+export type InvitedRole = Invitation['role'];
+export type InvitationPreview = Schemas['InvitationPreviewOut'];
+export type Acceptance = Schemas['AcceptInvitation'];
