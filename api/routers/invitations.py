@@ -1,5 +1,5 @@
 """Invitations into a group practice: its admins invite, list and withdraw them; the invitee previews one and
-creates their account with it (ADR 15)."""
+creates their account with it (ADR 16)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Group practices and the invitations that staff them (ADR 15).
+"""Group practices and the invitations that staff them (ADR 16).
 
 Nobody self-registers into a group practice: the platform operator creates one with its first admin's invitation
 (`hearth practice create-group`), and its admins invite therapists and further admins. An invitation is redeemed

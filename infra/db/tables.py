@@ -45,7 +45,7 @@ users = sa.Table(
     sa.CheckConstraint("role = 'client' OR practice_id IS NOT NULL", name="staff_have_practice"),
 )
 
-# An offer of a staff account in a group practice (ADR 15). Only the token's hash is kept; the token is in the
+# An offer of a staff account in a group practice (ADR 16). Only the token's hash is kept; the token is in the
 # emailed link. An address has at most one open (neither accepted nor revoked) invitation per practice; that
 # index also serves the admins' list of open invitations.
 invitations = sa.Table(

@@ -1,19 +1,19 @@
 """invitations into group practices; group practice names are unique
 
-Revision ID: 0017
-Revises: 0016
-Create Date: 2026-11-30 10:00:00
+Revision ID: 0019
+Revises: 0018
+Create Date: 2026-11-28 10:00:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0017"
-down_revision = "0016"
+revision = "0019"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
-# Admins invite staff into a group practice (ADR 15). The token is kept only as its SHA-256; an address has at most
+# Admins invite staff into a group practice (ADR 16). The token is kept only as its SHA-256; an address has at most
 # one open invitation per practice, so a new one replaces (revokes) the earlier. No group practice existed before
 # this revision (nothing created one), so the unique name index cannot meet duplicates.
 
