@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test, type Route } from '@playwright/test';
 import { bookSessionStartingSoon, completeSession, writePlanViaApi } from './clinical';
 import { CLIENT_ZONE, bookFirstSlot, bookableTherapist, logIn, registerViaApi } from './scheduling';
 
@@ -121,6 +121,65 @@ test('the therapist writes a plan, signs a SOAP note rating its goal, and the cl
   // The therapist sees the acknowledgement with the version.
   await page.getByRole('tab', { name: 'Plan' }).click();
   await expect(page.getByText(/Version 1 · saved .* · acknowledged by the client on/)).toBeVisible();
+});
+
+test('a draft save that fails stops signing: the new text stays, and signing later locks in the new text', async ({
+  page,
+  request,
+}) => {
+  test.setTimeout(180_000);
+  const therapist = await bookableTherapist(request);
+  const client = await registerViaApi(request, 'client', CLIENT_ZONE);
+  const session = await bookSessionStartingSoon(request, client, therapist);
+  await completeSession(request, therapist, session);
+  const auth = { Authorization: `Bearer ${therapist.token}` };
+  const noteUrl = `/api/v1/appointments/${session.id}/note`;
+  // A complete draft saved earlier, so only the save can stand between the click and the signature.
+  const draft = await request.put(noteUrl, {
+    headers: { ...auth, 'If-Match': '"v0"' },
+    data: {
+      template: 'soap',
+      fields: { subjective: 'Sleeping better.', objective: 'Calm.', assessment: 'Improving.', plan: 'Review in four weeks.' },
+    },
+  });
+  expect(draft.status(), await draft.text()).toBe(200);
+
+  await logIn(page, therapist);
+  await page.goto(`/therapist/appointments/${session.id}/note`);
+  const planField = page.getByLabel('Plan', { exact: true });
+  await expect(planField).toHaveValue('Review in four weeks.');
+
+  // The server cannot save drafts for a while.
+  const failSaves = (route: Route) =>
+    route.request().method() === 'PUT'
+      ? route.fulfill({
+          status: 503,
+          contentType: 'application/problem+json',
+          body: JSON.stringify({ type: 'about:blank', title: 'Service Unavailable', status: 503, detail: 'Try again in a moment.' }),
+        })
+      : route.fallback();
+  await page.route(`**${noteUrl}`, failSaves);
+  await planField.fill('Review in two weeks: sleep diary first.');
+  await page.getByRole('button', { name: 'Sign and lock note' }).click();
+  await expect(page.getByRole('alert').filter({ hasText: 'Your latest changes could not be saved: Try again in a moment.' })).toBeVisible();
+  await expect(page.getByRole('status').filter({ hasText: /^Not saved\. Your text stays here/ })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Sign and lock note' })).toBeEnabled();
+  await expect(planField).toHaveValue('Review in two weeks: sleep diary first.');
+  await expect(page.getByRole('heading', { name: 'SOAP note, signed' })).toHaveCount(0);
+  const held = await request.get(noteUrl, { headers: auth });
+  expect(((await held.json()) as { state: string }).state).toBe('draft');
+
+  // Back up: signing saves the text on screen first and locks in that text.
+  await page.unroute(`**${noteUrl}`, failSaves);
+  await page.getByRole('button', { name: 'Sign and lock note' }).click();
+  await expect(page.getByRole('heading', { name: 'SOAP note, signed' })).toBeFocused();
+  await expect(page.getByRole('definition').filter({ hasText: 'Review in two weeks: sleep diary first.' })).toBeVisible();
+  const signed = (await (await request.get(noteUrl, { headers: auth })).json()) as {
+    state: string;
+    document: { fields: Record<string, string> };
+  };
+  expect(signed.state).toBe('signed');
+  expect(signed.document.fields.plan).toBe('Review in two weeks: sleep diary first.');
 });
 
 test('a client answers PHQ-9 item 9 above 0, sees crisis resources, and the therapist’s open page shows the alert', async ({
