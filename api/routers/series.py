@@ -42,7 +42,10 @@ def series_out(result: SeriesResult) -> SeriesOut:
     description="Every occurrence keeps the first one's local time across DST. Each occurrence is booked on "
     "its own: the answer lists, per date, the appointment or the conflict. When none can be booked the whole "
     "request fails with the first occurrence's problem.",
-    responses={404: {"description": "No such therapist or client"}, 409: {"description": "`slot_taken`"}},
+    responses={
+        404: {"description": "No such therapist or client"},
+        409: {"description": "`slot_taken`, `policy_changed`"},
+    },
 )
 async def create_series(body: CreateSeries, principal: CurrentPrincipal, series: Series_) -> SeriesOut:
     result = await series.create(
@@ -54,6 +57,7 @@ async def create_series(body: CreateSeries, principal: CurrentPrincipal, series:
             modality=Modality(body.modality),
             rule=RecurrenceRule(Frequency(body.frequency), count=body.count, until=body.until),
             client_id=body.client_id,
+            policy_version=body.policy_version,
         ),
     )
     return series_out(result)

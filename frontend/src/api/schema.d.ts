@@ -82,6 +82,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/appointments/{appointment_id}/cancellation-terms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What cancelling this session would cost, under the policy the client accepted
+         * @description The window and the late-cancellation fee of the policy version accepted at booking, and whether cancelling now (as the caller) would be late: ask the client to confirm that fee before cancelling.
+         */
+        get: operations["billing-cancellation-terms"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/appointments/{appointment_id}/check-in": {
         parameters: {
             query?: never;
@@ -2115,6 +2135,34 @@ export interface components {
              */
             scope?: "this" | "this_and_following";
         };
+        /** CancellationTermsOut */
+        CancellationTermsOut: {
+            /**
+             * Appointment Id
+             * Format: uuid
+             */
+            appointment_id: string;
+            /** @description What a late cancellation of this session costs the client under the accepted policy; null: nothing */
+            late_cancellation_fee: components["schemas"]["MoneyOut"] | null;
+            /**
+             * Late From
+             * Format: date-time
+             * @description A client's cancellation from this moment on is a late cancellation
+             */
+            late_from: string;
+            /**
+             * Late Now
+             * @description Cancelling now (as the caller) would be a late cancellation
+             */
+            late_now: boolean;
+            /**
+             * Policy Version
+             * @description The cancellation policy version the client accepted at booking; null: none, so no fee
+             */
+            policy_version: number | null;
+            /** Window Hours */
+            window_hours: number;
+        };
         /** ChargeOut */
         ChargeOut: {
             amount: components["schemas"]["MoneyOut"];
@@ -2369,6 +2417,11 @@ export interface components {
              * @enum {string}
              */
             modality: "video" | "audio" | "phone" | "chat";
+            /**
+             * Policy Version
+             * @description As when booking one session: the cancellation policy version the client was shown and accepts for every session of the series; no longer current: `409 policy_changed`.
+             */
+            policy_version?: number | null;
             /**
              * Start
              * Format: date-time
@@ -5097,7 +5150,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `slot_taken` */
+            /** @description `slot_taken`, `policy_changed` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5455,6 +5508,82 @@ export interface operations {
             };
             /** @description The body is too large (`payload_too_large`) */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (`validation_failed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; only a request id is given */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "billing-cancellation-terms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appointment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CancellationTermsOut"];
+                };
+            };
+            /** @description Missing, invalid or expired access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not use this operation */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object, or not yours (`not_found`) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
