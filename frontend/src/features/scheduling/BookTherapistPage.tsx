@@ -7,6 +7,8 @@ import { QueryState } from '../../components/QueryState';
 import { StatusMessage } from '../../components/StatusMessage';
 import { TextField } from '../../components/TextField';
 import { useMe } from '../auth/useAuth';
+import { PolicyTerms } from '../billing/PolicyTerms';
+import { billingKeys, usePolicy } from '../billing/queries';
 import { randomUuid } from '../../lib/uuid';
 import { formatDayLong, formatTime, zoneCity } from '../../lib/time';
 import { formatMoney, languageName, modalityLabel } from './labels';
@@ -101,6 +103,9 @@ function Booker({ therapist }: { therapist: PublicProfile }) {
   const [repeat, setRepeat] = useState<Repeat>('once');
   const [count, setCount] = useState('6');
   const [outcome, setOutcome] = useState<Outcome | null>(null);
+  // What the client accepts by booking: the version shown is the version sent.
+  const policy = usePolicy(therapist.therapist_id);
+  const [policyChanged, setPolicyChanged] = useState(false);
   const confirmHeading = useRef<HTMLHeadingElement>(null);
   // One key per booking attempt: a retry after a lost answer replays the first result instead of booking twice.
   const attemptKey = useRef<string | null>(null);
@@ -127,6 +132,12 @@ function Booker({ therapist }: { therapist: PublicProfile }) {
       if (error instanceof ApiError && error.status < 500 && error.code !== 'idempotency_in_progress') {
         attemptKey.current = null;
       }
+      if (error instanceof ApiError && error.code === 'policy_changed') {
+        // The therapist published a new policy since it was shown: show that one, and book only when asked again.
+        setPolicyChanged(true);
+        void queryClient.invalidateQueries({ queryKey: billingKeys.policy(therapist.therapist_id) });
+        return;
+      }
       if (error instanceof ApiError && (error.status === 409 || error.status === 422)) {
         void queryClient.invalidateQueries({ queryKey: schedulingKeys.slots });
         if (error.code === 'slot_taken') setChoice(null);
@@ -137,6 +148,7 @@ function Booker({ therapist }: { therapist: PublicProfile }) {
   function choose(next: Choice | null) {
     attemptKey.current = null;
     book.reset();
+    setPolicyChanged(false);
     setChoice(next);
   }
 
@@ -145,6 +157,9 @@ function Booker({ therapist }: { therapist: PublicProfile }) {
   }, [choice]);
 
   const rate = therapist.rates.find((r) => r.duration_minutes === duration);
+  const currency = rate?.currency ?? therapist.rates[0]?.currency ?? 'USD';
+  // Never book against a policy the client has not seen: not while it loads or reloads after a change.
+  const policyShown = policy.data !== undefined && !policy.isFetching;
 
   return (
     <>
@@ -275,17 +290,33 @@ function Booker({ therapist }: { therapist: PublicProfile }) {
               </>
             )}
           </dl>
+          <section aria-labelledby="policy-heading">
+            <h3 id="policy-heading">Cancellation policy</h3>
+            {policyChanged && (
+              <p className="notice">
+                {therapist.display_name} changed their cancellation policy while you were booking. This is the new
+                one: read it, then confirm again.
+              </p>
+            )}
+            <QueryState isPending={policy.isPending} error={policy.error} what="the cancellation policy" />
+            {policy.data !== undefined && <PolicyTerms policy={policy.data?.data ?? null} currency={currency} price={rate} />}
+            <p className="hint">
+              By booking you accept this policy{repeat !== 'once' && ' for every session of the series'}.
+            </p>
+          </section>
           <ErrorAlert error={book.error} />
           <div className="actions">
             <button
               type="button"
-              disabled={book.isPending}
+              disabled={book.isPending || !policyShown}
               onClick={() =>
                 book.mutate({
                   therapist_id: therapist.therapist_id,
                   start: choice.slot.start,
                   duration_minutes: duration,
                   modality,
+                  // Without a policy there is nothing to accept (and nothing is ever charged).
+                  ...(policy.data && { policy_version: policy.data.data.version }),
                 })
               }
             >
