@@ -902,7 +902,7 @@ export interface paths {
         put?: never;
         /**
          * Ask to be matched: top 3 suggestions, automatic assignment, or a practice's queue
-         * @description Therapists who fail a hard rule are never suggested; the current therapist is left out (a switch). `409 intake_required` before an intake is submitted; `409 no_match` when automatic assignment finds nobody.
+         * @description Therapists who fail a hard rule are never suggested; the current therapist is left out (a switch). `automatic` for a client in care switches at once, as a choice does: the old care ends, its future sessions are cancelled by the policy, and the plan moves only with `transfer_records: true`. `409 intake_required` before an intake is submitted; `409 no_match` when automatic assignment finds nobody.
          */
         post: operations["matching-request-match"];
         delete?: never;
@@ -3055,7 +3055,7 @@ export interface components {
             practice_id?: string | null;
             /**
              * Transfer Records
-             * @description `queue` only: consent to move records to the assigned therapist
+             * @description `automatic` and `queue`: when this assignment switches therapist, consent to move your therapy plan to the new therapist (audited)
              * @default false
              */
             transfer_records?: boolean;
