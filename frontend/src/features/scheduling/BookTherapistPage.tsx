@@ -12,7 +12,7 @@ import { billingKeys, usePolicy } from '../billing/queries';
 import { randomUuid } from '../../lib/uuid';
 import { formatDayLong, formatTime, zoneCity } from '../../lib/time';
 import { formatMoney, languageName, modalityLabel } from './labels';
-import { schedulingKeys, useTherapist } from './queries';
+import { careMayHaveStarted, schedulingKeys, useTherapist } from './queries';
 import { bookAppointment, createSeries } from './schedulingApi';
 import { SlotPicker } from './SlotPicker';
 import type { Appointment, Booking, Frequency, Modality, PublicProfile, Series, Slot } from './types';
@@ -125,6 +125,7 @@ function Booker({ therapist }: { therapist: PublicProfile }) {
       setChoice(null);
       void queryClient.invalidateQueries({ queryKey: schedulingKeys.appointments });
       void queryClient.invalidateQueries({ queryKey: schedulingKeys.slots });
+      careMayHaveStarted(queryClient);
     },
     onError: (error) => {
       // The server answered, so this attempt is over; the next click is a new attempt. A network failure or a
