@@ -15,7 +15,7 @@ export interface paths {
         put?: never;
         /**
          * Book a weekly or fortnightly series
-         * @description Every occurrence keeps the first one's local time across DST. Each occurrence is booked on its own: the answer lists, per date, the appointment or the conflict. When none can be booked the whole request fails with the first occurrence's problem.
+         * @description Every occurrence keeps the first one's local time across DST. Each occurrence is booked on its own: the answer lists, per date, the appointment or the conflict. When none can be booked the whole request fails with the first occurrence's problem. With an `Idempotency-Key` a retry (after a lost answer) returns the first answer instead of booking the series again.
          */
         post: operations["series-create-series"];
         delete?: never;
@@ -5104,7 +5104,10 @@ export interface operations {
     "series-create-series": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Retry safely: the same key and body returns the first response; the operation (a booking, a payment) happens once */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -5150,7 +5153,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `slot_taken`, `policy_changed` */
+            /** @description `slot_taken`, `policy_changed`, or `idempotency_in_progress` */
             409: {
                 headers: {
                     [name: string]: unknown;
