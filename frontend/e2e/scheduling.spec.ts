@@ -518,3 +518,39 @@ test('a client cancelling inside the window is told the fee and confirms it befo
   const items = ((await invoices.json()) as { items: { kind: string; amount: { amount_minor: number } }[] }).items;
   expect(items.map((i) => [i.kind, i.amount.amount_minor])).toEqual([['late_cancellation', 9000]]);
 });
+
+test('a series booking whose answer was lost is retried with the same key and reports the booked series', async ({
+  page,
+  request,
+}) => {
+  const therapist = await bookableTherapist(request);
+  const client = await registerViaApi(request, 'client', CLIENT_ZONE);
+  await logIn(page, client);
+  await page.goto(`/client/therapists/${therapist.id}`);
+  await page.getByRole('group', { name: 'Repeat' }).getByRole('radio', { name: 'Every week' }).check();
+  await page.getByLabel('Number of sessions').fill('3');
+  const picker = page.getByRole('region', { name: 'Choose a time' });
+  await expect(picker.getByRole('status')).toContainText('free 20-minute times');
+  await pickFirstTimeOfSecondDay(picker);
+
+  // The server books the series, but its answer never reaches the browser.
+  const keys: string[] = [];
+  await page.route('**/api/v1/appointment-series', async (route) => {
+    keys.push(route.request().headers()['idempotency-key'] ?? '');
+    if (keys.length === 1) {
+      await route.fetch();
+      await route.abort('connectionreset');
+    } else {
+      await route.fallback();
+    }
+  });
+  const confirm = page.getByRole('region', { name: 'Confirm your booking' });
+  await confirm.getByRole('button', { name: 'Book 3 sessions' }).click();
+  await expect(confirm.getByRole('alert')).toContainText('Hearth could not be reached');
+  await confirm.getByRole('button', { name: 'Book 3 sessions' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Booked 3 of 3 sessions, every week.' })).toBeVisible();
+  expect(keys).toHaveLength(2);
+  expect(keys[0]).not.toBe('');
+  expect(keys[1]).toBe(keys[0]);
+  expect(await listAppointmentsViaApi(request, client)).toHaveLength(3);
+});

@@ -112,11 +112,11 @@ function Booker({ therapist }: { therapist: PublicProfile }) {
 
   const book = useMutation({
     mutationFn: async (booking: Booking): Promise<Outcome> => {
+      attemptKey.current ??= randomUuid();
       if (repeat !== 'once') {
-        const series = await createSeries({ ...booking, frequency: repeat, count: Number(count) });
+        const series = await createSeries({ ...booking, frequency: repeat, count: Number(count) }, attemptKey.current);
         return { kind: 'series', series };
       }
-      attemptKey.current ??= randomUuid();
       return { kind: 'single', appointment: await bookAppointment(booking, attemptKey.current) };
     },
     onSuccess: (result) => {
@@ -216,6 +216,8 @@ function Booker({ therapist }: { therapist: PublicProfile }) {
                 checked={repeat === value}
                 onChange={() => {
                   setRepeat(value);
+                  // Another request now: a key kept from a failed attempt would be refused as reused.
+                  attemptKey.current = null;
                   book.reset();
                 }}
               />{' '}
@@ -232,7 +234,10 @@ function Booker({ therapist }: { therapist: PublicProfile }) {
               required
               hint="Each session keeps the same local time, also across daylight-saving changes."
               value={count}
-              onChange={(e) => setCount(e.target.value)}
+              onChange={(e) => {
+                setCount(e.target.value);
+                attemptKey.current = null;
+              }}
             />
           )}
         </fieldset>
