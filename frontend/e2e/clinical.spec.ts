@@ -276,6 +276,43 @@ test('a client answers PHQ-9 item 9 above 0, sees crisis resources, and the ther
   await clientContext.close();
 });
 
+test('unsaved plan edits survive a background reload that fails', async ({ page, request }) => {
+  const therapist = await bookableTherapist(request);
+  const client = await registerViaApi(request, 'client', CLIENT_ZONE);
+  await bookFirstSlot(request, client, therapist, 50, 'video');
+  const plan = { problems: ['Worry'], goals: [{ id: crypto.randomUUID(), text: 'Worry less', status: 'in_progress' }] };
+  await writePlanViaApi(request, therapist, client.id, plan, '"v0"');
+
+  await logIn(page, therapist);
+  await page.goto(`/therapist/clients/${client.id}`);
+  await expect(page.getByText(/^Version 1/)).toBeVisible();
+  await page.getByLabel('Goal 1', { exact: true }).fill('Worry less at work');
+
+  // The plan is reloaded in the background (the window regains focus) while the server is down.
+  const planPath = `/api/v1/clients/${client.id}/plan`;
+  const down = (route: Route) =>
+    route.request().method() === 'GET'
+      ? route.fulfill({
+          status: 503,
+          contentType: 'application/problem+json',
+          body: JSON.stringify({ type: 'about:blank', title: 'Service Unavailable', status: 503, detail: 'Try again in a moment.' }),
+        })
+      : route.fallback();
+  const isPlan = (url: URL) => url.pathname === planPath;
+  await page.route(isPlan, down);
+  await page.evaluate(() => window.dispatchEvent(new Event('visibilitychange')));
+  await expect(page.getByRole('alert').filter({ hasText: 'The plan could not be reloaded (Try again in a moment.)' })).toBeVisible();
+  await expect(page.getByLabel('Goal 1', { exact: true })).toHaveValue('Worry less at work');
+
+  // Back up: the edits are still there to save.
+  await page.unroute(isPlan, down);
+  await page.getByRole('button', { name: 'Save plan' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Plan saved: version 2.' })).toBeVisible();
+  const saved = await request.get(planPath, { headers: { Authorization: `Bearer ${therapist.token}` } });
+  const body = (await saved.json()) as { document: { goals: { text: string }[] } };
+  expect(body.document.goals[0]!.text).toBe('Worry less at work');
+});
+
 test('a plan changed elsewhere is not overwritten, and private notes are the author’s alone', async ({ page, request }) => {
   const therapist = await bookableTherapist(request);
   const client = await registerViaApi(request, 'client', CLIENT_ZONE);

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { Link, useParams } from 'react-router';
 import { ApiError } from '../../api/problem';
-import { ErrorAlert } from '../../components/ErrorAlert';
+import { ErrorAlert, errorMessage } from '../../components/ErrorAlert';
 import { QueryState } from '../../components/QueryState';
 import { StatusMessage } from '../../components/StatusMessage';
 import { TextArea } from '../../components/TextArea';
@@ -341,10 +341,7 @@ function AutosaveStatus({ state, zone, onReload }: { state: SaveState; zone: str
 /** A failed draft save, told as such: the bare server message would not say that the latest text is unsaved. */
 class SaveFailed extends Error {
   constructor(cause: unknown) {
-    // fetch() rejects with a TypeError when the server cannot be reached at all.
-    const reason =
-      cause instanceof TypeError ? 'Hearth could not be reached.' : cause instanceof Error ? cause.message : 'Something went wrong.';
-    super(`Your latest changes could not be saved: ${reason}`);
+    super(`Your latest changes could not be saved: ${errorMessage(cause)}`);
     this.name = 'SaveFailed';
   }
 }
