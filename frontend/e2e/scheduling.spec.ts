@@ -196,6 +196,8 @@ test('the client cancels one session and it shows as cancelled', async ({ page, 
   await page.getByLabel('Reason (optional)').fill('Something came up at work.');
   await page.getByRole('button', { name: 'Cancel session' }).click();
   await expect(page.getByRole('status').filter({ hasText: 'Session cancelled.' })).toBeVisible();
+  // The cancel form is gone: the keyboard goes on from the message, not from the top of the page.
+  await expect(page.getByText('Session cancelled.', { exact: true })).toBeFocused();
   await expect(page.getByRole('definition').filter({ hasText: 'Cancelled' }).first()).toBeVisible();
   await expect(page.getByRole('button', { name: 'Cancel session' })).toHaveCount(0);
   expect((await getAppointment(request, client, video.id)).status).toBe('cancelled');
@@ -403,6 +405,10 @@ test('booking works with the keyboard alone', async ({ page, request }) => {
   await expect(page.getByRole('button', { name: 'Confirm booking' })).toBeFocused();
   await page.keyboard.press('Enter');
   await expect(page.getByRole('status').filter({ hasText: 'Booked: 50-minute video session' })).toBeVisible();
+  // The confirm step is gone: the keyboard goes on from the result, whose link is the next stop.
+  await expect(page.locator(':focus')).toContainText('Booked: 50-minute video session');
+  await page.keyboard.press('Tab');
+  await expect(page.getByRole('link', { name: 'See my appointments' })).toBeFocused();
 });
 
 test('moving a series session "and all later ones" moves the rest of the series', async ({ page, request }) => {

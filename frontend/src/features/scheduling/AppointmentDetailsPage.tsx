@@ -46,7 +46,12 @@ function AppointmentDetails({ viewer, zone }: { viewer: Viewer; zone: string }) 
   const { appointmentId } = useParams();
   const appointment = useAppointment(appointmentId);
   const [message, setMessage] = useState('');
+  const messageRef = useRef<HTMLParagraphElement>(null);
   const a = appointment.data;
+  // A cancel, a move or a status change removes the control that did it: the keyboard goes on from the result.
+  useEffect(() => {
+    if (message) messageRef.current?.focus();
+  }, [message]);
   const backTo =
     viewer === 'client'
       ? { to: '/client/appointments', label: 'Back to my appointments' }
@@ -63,7 +68,13 @@ function AppointmentDetails({ viewer, zone }: { viewer: Viewer; zone: string }) 
       </p>
       <h1>Session details</h1>
       <QueryState isPending={appointment.isPending} error={appointment.error} what="the session" />
-      <StatusMessage className="success">{message && <p>{message}</p>}</StatusMessage>
+      <StatusMessage className="success">
+        {message && (
+          <p ref={messageRef} tabIndex={-1}>
+            {message}
+          </p>
+        )}
+      </StatusMessage>
       {a && (
         <>
           <Facts appointment={a} viewer={viewer} zone={zone} />

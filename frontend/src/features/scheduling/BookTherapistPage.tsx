@@ -107,6 +107,7 @@ function Booker({ therapist }: { therapist: PublicProfile }) {
   const policy = usePolicy(therapist.therapist_id);
   const [policyChanged, setPolicyChanged] = useState(false);
   const confirmHeading = useRef<HTMLHeadingElement>(null);
+  const outcomeRef = useRef<HTMLDivElement>(null);
   // One key per booking attempt: a retry after a lost answer replays the first result instead of booking twice.
   const attemptKey = useRef<string | null>(null);
 
@@ -156,6 +157,11 @@ function Booker({ therapist }: { therapist: PublicProfile }) {
   useEffect(() => {
     if (choice) confirmHeading.current?.focus();
   }, [choice]);
+
+  // Booking removes the confirm step and its button with it: the keyboard goes on from the result.
+  useEffect(() => {
+    if (outcome) outcomeRef.current?.focus();
+  }, [outcome]);
 
   const rate = therapist.rates.find((r) => r.duration_minutes === duration);
   const currency = rate?.currency ?? therapist.rates[0]?.currency ?? 'USD';
@@ -244,15 +250,20 @@ function Booker({ therapist }: { therapist: PublicProfile }) {
       </section>
 
       <StatusMessage className="success">
-        {outcome?.kind === 'single' && (
-          <p>
-            Booked: {outcome.appointment.duration_minutes}-minute{' '}
-            {modalityLabel(outcome.appointment.modality).toLowerCase()} session on{' '}
-            {formatDayLong(outcome.appointment.start, clientZone)} at {formatTime(outcome.appointment.start, clientZone)}.{' '}
-            <Link to="/client/appointments">See my appointments</Link>
-          </p>
+        {outcome && (
+          <div ref={outcomeRef} tabIndex={-1}>
+            {outcome.kind === 'single' ? (
+              <p>
+                Booked: {outcome.appointment.duration_minutes}-minute{' '}
+                {modalityLabel(outcome.appointment.modality).toLowerCase()} session on{' '}
+                {formatDayLong(outcome.appointment.start, clientZone)} at{' '}
+                {formatTime(outcome.appointment.start, clientZone)}. <Link to="/client/appointments">See my appointments</Link>
+              </p>
+            ) : (
+              <SeriesSummary series={outcome.series} zone={clientZone} />
+            )}
+          </div>
         )}
-        {outcome?.kind === 'series' && <SeriesSummary series={outcome.series} zone={clientZone} />}
       </StatusMessage>
 
       {choice && (
