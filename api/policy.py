@@ -140,6 +140,7 @@ POLICY: dict[tuple[str, str], Access] = {
     ("PUT", "/api/v1/therapists/me/billing-settings"): THERAPISTS,
     ("GET", "/api/v1/therapists/{therapist_id}/cancellation-policy"): ANY_USER,
     ("PUT", "/api/v1/therapists/me/cancellation-policy"): THERAPISTS,
+    ("GET", "/api/v1/appointments/{appointment_id}/cancellation-terms"): ANY_USER,
     ("GET", "/api/v1/clients/{client_id}/billing-record"): THERAPISTS,
     ("PUT", "/api/v1/clients/{client_id}/billing-record"): THERAPISTS,
     ("GET", "/api/v1/charges"): STAFF,

@@ -19,6 +19,7 @@ from api.pagination import parse_time_id_cursor, time_id_cursor
 from api.schemas.billing import (
     BillingSettingsIn,
     BillingSettingsOut,
+    CancellationTermsOut,
     ChargeOut,
     ChargePage,
     ClaimRecordIn,
@@ -119,6 +120,19 @@ async def get_policy(
         raise ApiProblem(404, "no_policy", "This therapist has no cancellation policy.")
     response.headers["ETag"] = etag(policy.version)
     return PolicyOut.of(policy)
+
+
+@router.get(
+    "/appointments/{appointment_id}/cancellation-terms",
+    summary="What cancelling this session would cost, under the policy the client accepted",
+    description="The window and the late-cancellation fee of the policy version accepted at booking, and whether "
+    "cancelling now (as the caller) would be late: ask the client to confirm that fee before cancelling.",
+    responses=_NOT_FOUND,
+)
+async def cancellation_terms(
+    appointment_id: uuid.UUID, principal: CurrentPrincipal, billing: Billing
+) -> CancellationTermsOut:
+    return CancellationTermsOut.of(await billing.cancellation_terms(principal, appointment_id))
 
 
 @router.put(

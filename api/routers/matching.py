@@ -60,8 +60,9 @@ async def submit_intake(body: IntakeAnswers, principal: CurrentPrincipal, matchi
     status_code=status.HTTP_201_CREATED,
     summary="Ask to be matched: top 3 suggestions, automatic assignment, or a practice's queue",
     description="Therapists who fail a hard rule are never suggested; the current therapist is left out (a "
-    "switch). `409 intake_required` before an intake is submitted; `409 no_match` when automatic assignment "
-    "finds nobody.",
+    "switch). `automatic` for a client in care switches at once, as a choice does: the old care ends, its future "
+    "sessions are cancelled by the policy, and the plan moves only with `transfer_records: true`. "
+    "`409 intake_required` before an intake is submitted; `409 no_match` when automatic assignment finds nobody.",
     responses={409: {"description": "`intake_required`, `no_match`, `already_queued`"}},
 )
 async def request_match(body: MatchRequest, principal: CurrentPrincipal, matching: Matching) -> MatchOut:

@@ -14,7 +14,7 @@ from domain.billing.coding import Coding
 from domain.billing.fees import CancellationPolicy, FeeRule, MonthlyStatement, PlatformFeeMode, PlatformFeePlan
 from domain.billing.invoices import Invoice
 from domain.billing.money import Money
-from domain.billing.service import ChargeView, InvoiceView
+from domain.billing.service import CancellationTerms, ChargeView, InvoiceView
 from domain.billing.storage import BillingSettings, ClaimRecord
 
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["USD"])]
@@ -134,6 +134,30 @@ class PolicyIn(RequestModel):
     window_hours: int = Field(strict=True, ge=0, le=168)
     late_cancellation: FeeRuleIO | None = None
     no_show: FeeRuleIO | None = None
+
+
+class CancellationTermsOut(BaseModel):
+    appointment_id: uuid.UUID
+    policy_version: int | None = Field(
+        description="The cancellation policy version the client accepted at booking; null: none, so no fee"
+    )
+    window_hours: int
+    late_from: datetime = Field(description="A client's cancellation from this moment on is a late cancellation")
+    late_now: bool = Field(description="Cancelling now (as the caller) would be a late cancellation")
+    late_cancellation_fee: MoneyOut | None = Field(
+        description="What a late cancellation of this session costs the client under the accepted policy; null: nothing"
+    )
+
+    @classmethod
+    def of(cls, t: CancellationTerms) -> CancellationTermsOut:
+        return cls(
+            appointment_id=t.appointment_id,
+            policy_version=t.policy_version,
+            window_hours=t.window_hours,
+            late_from=t.late_from,
+            late_now=t.late_now,
+            late_cancellation_fee=MoneyOut.of(t.late_cancellation_fee) if t.late_cancellation_fee else None,
+        )
 
 
 class PolicyOut(BaseModel):

@@ -182,7 +182,10 @@ class MatchRequest(RequestModel):
     )
     practice_id: uuid.UUID | None = Field(default=None, description="The practice whose queue to join (`queue`)")
     transfer_records: bool = Field(
-        default=False, strict=True, description="`queue` only: consent to move records to the assigned therapist"
+        default=False,
+        strict=True,
+        description="`automatic` and `queue`: when this assignment switches therapist, consent to move your therapy "
+        "plan to the new therapist (audited)",
     )
 
 

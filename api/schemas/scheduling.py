@@ -410,6 +410,14 @@ class CreateSeries(Strict):
     count: int | None = Field(default=None, strict=True, ge=1, le=52)
     until: IsoDate | None = Field(default=None, description="Last local date (inclusive)")
     client_id: uuid.UUID | None = None
+    policy_version: int | None = Field(
+        default=None,
+        strict=True,
+        ge=1,
+        le=MAX_INT,
+        description="As when booking one session: the cancellation policy version the client was shown and "
+        "accepts for every session of the series; no longer current: `409 policy_changed`.",
+    )
 
 
 class OccurrenceOut(BaseModel):

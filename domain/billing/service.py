@@ -16,7 +16,7 @@ import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from domain.audit.events import AuditEvent, Outcome, event_by
 from domain.billing import invoices as inv
@@ -59,8 +59,16 @@ from domain.billing.storage import (
     StoredCharge,
 )
 from domain.billing.superbill import Superbill, SuperbillLine, SuperbillProvider, SuperbillRenderer
+from domain.scheduling.access import visible_or_404
 from domain.scheduling.localtime import ensure_utc, load_zone
-from domain.scheduling.model import Appointment, AppointmentStatus, Modality
+from domain.scheduling.model import (
+    DEFAULT_CANCELLATION_WINDOW_HOURS,
+    Appointment,
+    AppointmentStatus,
+    CancelledBy,
+    Modality,
+)
+from domain.scheduling.policy import is_late_cancellation
 from domain.shared.cipher import AadContext, PayloadCipher
 from domain.shared.errors import Conflict, InvalidState, NotFound, StaleVersion, ValidationFailed
 from domain.shared.ports import Clock, IdGenerator
@@ -97,6 +105,18 @@ class PaymentOutcome:
 
     invoice: InvoiceView
     client_secret: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CancellationTerms:
+    """What cancelling an appointment means for its client, under the policy version they accepted."""
+
+    appointment_id: uuid.UUID
+    policy_version: int | None  # None: the client accepted no policy, so no fee is ever due
+    window_hours: int
+    late_from: datetime  # a client's cancellation from this moment on is late
+    late_now: bool  # the caller cancelling now would make a late cancellation
+    late_cancellation_fee: Money | None  # what a late cancellation costs the client, or None
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +209,42 @@ class BillingService:
             if therapist is None or therapist.role is not Role.THERAPIST:
                 raise NotFound("No such therapist.")
             return await uow.cancellation_policies.current(therapist_id)
+
+    async def cancellation_terms(self, principal: Principal, appointment_id: uuid.UUID) -> CancellationTerms:
+        """The terms a cancellation would follow, so a client is told the fee before they cancel: the same window
+        scheduling applies when cancelling (the accepted version's, else the profile's) and the same fee billing
+        charges then (from the accepted version only)."""
+        async with self._uow() as uow:
+            appointment = visible_or_404(principal, await uow.appointments.get(appointment_id))
+            policy = (
+                await uow.cancellation_policies.version(appointment.therapist_id, appointment.policy_version)
+                if appointment.policy_version is not None
+                else None
+            )
+            if policy is not None:
+                window = policy.window_hours
+            else:
+                profile = await uow.profiles.get(appointment.therapist_id)
+                window = profile.cancellation_window_hours if profile is not None else DEFAULT_CANCELLATION_WINDOW_HOURS
+            fee = None
+            if policy is not None:
+                settings = await self._settings(uow, appointment.therapist_id)
+                fee = missed_session_fee(
+                    status=AppointmentStatus.LATE_CANCELLED,
+                    therapist_id=appointment.therapist_id,
+                    accepted_policy_version=appointment.policy_version,
+                    accepted_policy=policy,
+                    session_price=self._price(settings, appointment) or zero(settings.card.currency),
+                )
+        by = CancelledBy.CLIENT if principal.role is Role.CLIENT else CancelledBy.THERAPIST
+        return CancellationTerms(
+            appointment_id=appointment.id,
+            policy_version=appointment.policy_version,
+            window_hours=window,
+            late_from=appointment.start - timedelta(hours=window),
+            late_now=is_late_cancellation(start=appointment.start, now=self._clock.now(), window_hours=window, by=by),
+            late_cancellation_fee=fee,
+        )
 
     async def set_policy(
         self,

@@ -304,6 +304,7 @@ class MatchingService:
                 mode=mode,
                 status=MatchStatus.OPEN,
                 created_at=now,
+                # Suggestions transfer at the choice; automatic assignment records what `_start` did.
                 records_transferred=transfer_records if mode is MatchMode.QUEUE else False,
             )
             if mode is MatchMode.QUEUE:
@@ -339,6 +340,7 @@ class MatchingService:
                 best = suggestions[0]
                 await self._still_fits(uow, intake, best.profile.therapist_id, now)
                 await uow.matching.add_match(record)
+                # A switch like a choice: the plan moves only with the client's consent, given with the request.
                 record = await self._start(
                     uow,
                     principal,
@@ -346,7 +348,7 @@ class MatchingService:
                     best.profile.therapist_id,
                     best.practice_id,
                     best.match.score,
-                    False,
+                    transfer_records,
                     now,
                     freed,
                 )

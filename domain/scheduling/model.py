@@ -302,6 +302,10 @@ class Money:
     currency: str
 
 
+# The window of a therapist who never set one (a profile never saved included).
+DEFAULT_CANCELLATION_WINDOW_HOURS = 24
+
+
 @dataclass(slots=True)
 class TherapistProfile:
     therapist_id: uuid.UUID
@@ -316,7 +320,7 @@ class TherapistProfile:
     rates: Mapping[int, Money] = dataclass_field(default_factory=dict)  # session length (minutes) -> price
     accepting_new_clients: bool = True
     caseload_capacity: int = 25
-    cancellation_window_hours: int = 24
+    cancellation_window_hours: int = DEFAULT_CANCELLATION_WINDOW_HOURS
     version: int = 1
     # What matching asks about a practice beyond the above (all optional; see domain.matching.candidates).
     gender: str | None = None  # "woman", "man", "non_binary"

@@ -34,6 +34,7 @@ class SeriesRequest:
     modality: Modality
     rule: RecurrenceRule
     client_id: uuid.UUID | None = None
+    policy_version: int | None = None  # as in BookingRequest: the version the client was shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +92,7 @@ class SeriesService:
                 created_at=self._clock.now(),
             )
             await uow.series.add(series)
-            results = await self._book_all(uow, principal, series, occurrences(series))
+            results = await self._book_all(uow, principal, series, occurrences(series), request.policy_version)
             if not any(r.appointment for r in results):
                 # Nothing could be booked: keep no empty series behind; the first reason is the answer.
                 assert results[0].problem is not None
@@ -100,7 +101,12 @@ class SeriesService:
         return SeriesResult(series, results)
 
     async def _book_all(
-        self, uow: SchedulingUnitOfWork, principal: Principal, series: Series, items: list[Occurrence]
+        self,
+        uow: SchedulingUnitOfWork,
+        principal: Principal,
+        series: Series,
+        items: list[Occurrence],
+        policy_version: int | None = None,
     ) -> list[OccurrenceResult]:
         results = []
         for occurrence in items:
@@ -114,6 +120,8 @@ class SeriesService:
                         duration_minutes=occurrence.duration_minutes,
                         modality=occurrence.modality,
                         client_id=series.client_id,
+                        # A changed policy fails every date alike, so the series fails with `policy_changed`.
+                        policy_version=policy_version,
                     ),
                     series_id=series.id,
                     series_index=occurrence.index,

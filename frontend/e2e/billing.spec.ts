@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { expect, test } from '@playwright/test';
-import { logIn } from './scheduling';
+import { bookFirstSlot, bookableTherapist, CLIENT_ZONE, logIn, registerViaApi } from './scheduling';
 import type { TestUser } from './users';
 
 /**
@@ -90,4 +90,35 @@ test('a held video session from home is coded 90834-95 POS 10, paid by card and 
   await expect(statementRow).toContainText('$150.00');
   await expect(statementRow).toContainText('$4.50');
   await expect(statementRow).toContainText('$145.50');
+});
+
+test('a therapist is told that rates, the policy and a client\'s billing record were saved', async ({ page, request }) => {
+  const therapist = await bookableTherapist(request);
+  const client = await registerViaApi(request, 'client', CLIENT_ZONE);
+  await bookFirstSlot(request, client, therapist, 50, 'video');
+  await logIn(page, therapist);
+
+  await page.getByRole('navigation', { name: 'Therapist area' }).getByRole('link', { name: 'Rates and policy' }).click();
+  await page.getByLabel('Price of rate 1').fill('130');
+  await page.getByRole('button', { name: 'Save rates' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Rates saved.' })).toBeVisible();
+  await expect(page.getByLabel('Price of rate 1')).toHaveValue('130');
+  // Saving again sends the new version's ETag: no conflict with its own save.
+  await page.getByRole('button', { name: 'Save rates' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Rates saved.' })).toBeVisible();
+
+  const policy = page.getByRole('form', { name: 'Cancellation policy' });
+  await policy.getByLabel('Cancellation window (hours)').fill('48');
+  await policy.getByRole('button', { name: 'Publish policy' }).click();
+  await expect(policy.getByRole('status').filter({ hasText: 'Policy version 1 published.' })).toBeVisible();
+  await expect(policy).toContainText('Version 1 is current.');
+  await policy.getByRole('button', { name: 'Publish policy' }).click();
+  await expect(policy.getByRole('status').filter({ hasText: 'Policy version 2 published.' })).toBeVisible();
+
+  await page.goto(`/therapist/clients/${client.id}`);
+  await page.getByRole('tab', { name: 'Billing' }).click();
+  await page.getByLabel('Diagnoses (ICD-10-CM)').fill('F41.1');
+  await page.getByRole('button', { name: 'Save billing record' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Billing record saved.' })).toBeVisible();
+  await expect(page.getByLabel('Diagnoses (ICD-10-CM)')).toHaveValue('F41.1');
 });

@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test, type Route } from '@playwright/test';
 import { bookSessionStartingSoon, completeSession, writePlanViaApi } from './clinical';
 import { CLIENT_ZONE, bookFirstSlot, bookableTherapist, logIn, registerViaApi } from './scheduling';
 
@@ -123,6 +123,65 @@ test('the therapist writes a plan, signs a SOAP note rating its goal, and the cl
   await expect(page.getByText(/Version 1 · saved .* · acknowledged by the client on/)).toBeVisible();
 });
 
+test('a draft save that fails stops signing: the new text stays, and signing later locks in the new text', async ({
+  page,
+  request,
+}) => {
+  test.setTimeout(180_000);
+  const therapist = await bookableTherapist(request);
+  const client = await registerViaApi(request, 'client', CLIENT_ZONE);
+  const session = await bookSessionStartingSoon(request, client, therapist);
+  await completeSession(request, therapist, session);
+  const auth = { Authorization: `Bearer ${therapist.token}` };
+  const noteUrl = `/api/v1/appointments/${session.id}/note`;
+  // A complete draft saved earlier, so only the save can stand between the click and the signature.
+  const draft = await request.put(noteUrl, {
+    headers: { ...auth, 'If-Match': '"v0"' },
+    data: {
+      template: 'soap',
+      fields: { subjective: 'Sleeping better.', objective: 'Calm.', assessment: 'Improving.', plan: 'Review in four weeks.' },
+    },
+  });
+  expect(draft.status(), await draft.text()).toBe(200);
+
+  await logIn(page, therapist);
+  await page.goto(`/therapist/appointments/${session.id}/note`);
+  const planField = page.getByLabel('Plan', { exact: true });
+  await expect(planField).toHaveValue('Review in four weeks.');
+
+  // The server cannot save drafts for a while.
+  const failSaves = (route: Route) =>
+    route.request().method() === 'PUT'
+      ? route.fulfill({
+          status: 503,
+          contentType: 'application/problem+json',
+          body: JSON.stringify({ type: 'about:blank', title: 'Service Unavailable', status: 503, detail: 'Try again in a moment.' }),
+        })
+      : route.fallback();
+  await page.route(`**${noteUrl}`, failSaves);
+  await planField.fill('Review in two weeks: sleep diary first.');
+  await page.getByRole('button', { name: 'Sign and lock note' }).click();
+  await expect(page.getByRole('alert').filter({ hasText: 'Your latest changes could not be saved: Try again in a moment.' })).toBeVisible();
+  await expect(page.getByRole('status').filter({ hasText: /^Not saved\. Your text stays here/ })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Sign and lock note' })).toBeEnabled();
+  await expect(planField).toHaveValue('Review in two weeks: sleep diary first.');
+  await expect(page.getByRole('heading', { name: 'SOAP note, signed' })).toHaveCount(0);
+  const held = await request.get(noteUrl, { headers: auth });
+  expect(((await held.json()) as { state: string }).state).toBe('draft');
+
+  // Back up: signing saves the text on screen first and locks in that text.
+  await page.unroute(`**${noteUrl}`, failSaves);
+  await page.getByRole('button', { name: 'Sign and lock note' }).click();
+  await expect(page.getByRole('heading', { name: 'SOAP note, signed' })).toBeFocused();
+  await expect(page.getByRole('definition').filter({ hasText: 'Review in two weeks: sleep diary first.' })).toBeVisible();
+  const signed = (await (await request.get(noteUrl, { headers: auth })).json()) as {
+    state: string;
+    document: { fields: Record<string, string> };
+  };
+  expect(signed.state).toBe('signed');
+  expect(signed.document.fields.plan).toBe('Review in two weeks: sleep diary first.');
+});
+
 test('a client answers PHQ-9 item 9 above 0, sees crisis resources, and the therapist’s open page shows the alert', async ({
   page,
   browser,
@@ -215,6 +274,43 @@ test('a client answers PHQ-9 item 9 above 0, sees crisis resources, and the ther
   await expect(clientPage.getByRole('img', { name: /PHQ-9 scores over time/ })).toBeVisible();
   await expect(clientPage.getByRole('table', { name: 'PHQ-9 scores (table view of the chart)' }).getByRole('row')).toHaveCount(2);
   await clientContext.close();
+});
+
+test('unsaved plan edits survive a background reload that fails', async ({ page, request }) => {
+  const therapist = await bookableTherapist(request);
+  const client = await registerViaApi(request, 'client', CLIENT_ZONE);
+  await bookFirstSlot(request, client, therapist, 50, 'video');
+  const plan = { problems: ['Worry'], goals: [{ id: crypto.randomUUID(), text: 'Worry less', status: 'in_progress' }] };
+  await writePlanViaApi(request, therapist, client.id, plan, '"v0"');
+
+  await logIn(page, therapist);
+  await page.goto(`/therapist/clients/${client.id}`);
+  await expect(page.getByText(/^Version 1/)).toBeVisible();
+  await page.getByLabel('Goal 1', { exact: true }).fill('Worry less at work');
+
+  // The plan is reloaded in the background (the window regains focus) while the server is down.
+  const planPath = `/api/v1/clients/${client.id}/plan`;
+  const down = (route: Route) =>
+    route.request().method() === 'GET'
+      ? route.fulfill({
+          status: 503,
+          contentType: 'application/problem+json',
+          body: JSON.stringify({ type: 'about:blank', title: 'Service Unavailable', status: 503, detail: 'Try again in a moment.' }),
+        })
+      : route.fallback();
+  const isPlan = (url: URL) => url.pathname === planPath;
+  await page.route(isPlan, down);
+  await page.evaluate(() => window.dispatchEvent(new Event('visibilitychange')));
+  await expect(page.getByRole('alert').filter({ hasText: 'The plan could not be reloaded (Try again in a moment.)' })).toBeVisible();
+  await expect(page.getByLabel('Goal 1', { exact: true })).toHaveValue('Worry less at work');
+
+  // Back up: the edits are still there to save.
+  await page.unroute(isPlan, down);
+  await page.getByRole('button', { name: 'Save plan' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Plan saved: version 2.' })).toBeVisible();
+  const saved = await request.get(planPath, { headers: { Authorization: `Bearer ${therapist.token}` } });
+  const body = (await saved.json()) as { document: { goals: { text: string }[] } };
+  expect(body.document.goals[0]!.text).toBe('Worry less at work');
 });
 
 test('a plan changed elsewhere is not overwritten, and private notes are the author’s alone', async ({ page, request }) => {

@@ -1,6 +1,6 @@
 import { expect, test, type APIRequestContext } from '@playwright/test';
 import { messageLog, openConversation } from './messaging';
-import { registerViaApi, THERAPIST_ZONE, type ApiUser } from './scheduling';
+import { getAppointment, pickFirstTimeOfSecondDay, registerViaApi, THERAPIST_ZONE, type ApiUser } from './scheduling';
 import { expectSignedIn, newUser, registerThroughForm } from './users';
 
 test.describe.configure({ timeout: 90_000 });
@@ -132,12 +132,15 @@ test('a client in care switches therapist in one step, with consent to move thei
   await page.getByRole('button', { name: 'Log in' }).click();
   await page.getByRole('navigation', { name: 'Client area' }).getByRole('link', { name: 'Matches' }).click();
   await expect(page.getByRole('heading', { name: 'Switch therapist', level: 1 })).toBeVisible();
-  await page.getByLabel('Move my therapy plan to my new therapist').check();
   await page.getByRole('button', { name: 'Show my best matches' }).click();
   const cards = page.getByRole('article');
   await expect(cards.first()).toBeVisible();
   await expect(page.getByRole('heading', { name: current.displayName })).toHaveCount(0);
   await page.getByRole('button', { name: `Choose ${next.displayName}` }).click();
+  const confirm = page.getByRole('region', { name: `Switch to ${next.displayName}?` });
+  await expect(confirm.getByRole('heading')).toBeFocused();
+  await confirm.getByLabel('Move my therapy plan to my new therapist').check();
+  await confirm.getByRole('button', { name: 'Switch therapist' }).click();
   await expect(page.getByText(`You are now working with ${next.displayName}.`)).toBeVisible();
   await expect(page.getByText('Your care with your previous therapist has ended.')).toBeVisible();
 
@@ -145,4 +148,67 @@ test('a client in care switches therapist in one step, with consent to move thei
   const items = ((await conversations.json()) as { items: { therapist_id: string; closed: boolean }[] }).items;
   expect(items.find((c) => c.therapist_id === current.id)?.closed).toBe(true);
   expect(items.find((c) => c.therapist_id === next.id)?.closed).toBe(false);
+});
+
+test('a client who just booked is warned before matching ends that care, and chooses whether their plan moves', async ({
+  page,
+  request,
+}) => {
+  const region = uniqueRegion();
+  const booked = await matchableTherapist(request, region, ['anxiety', 'grief']);
+  const other = await matchableTherapist(request, region, ['anxiety']);
+  const client = await registerViaApi(request, 'client', 'America/New_York');
+  const headers = { Authorization: `Bearer ${client.token}` };
+  const intake = await request.post('/api/v1/intake', {
+    headers,
+    data: {
+      concerns: ['anxiety'],
+      prior_therapy: 'never',
+      modalities: ['video'],
+      session_minutes: 50,
+      language: 'en',
+      residence: region,
+      timezone: 'America/New_York',
+      consent_to_match: true,
+    },
+  });
+  expect(intake.status()).toBe(201);
+
+  // Not in care when the app loads; booking starts care with the therapist.
+  await page.goto('/login');
+  await page.getByLabel('Email').fill(client.email);
+  await page.getByLabel('Password', { exact: true }).fill(client.password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page).toHaveURL(/\/client$/);
+  await page.goto(`/client/therapists/${booked.id}`);
+  const picker = page.getByRole('region', { name: 'Choose a time' });
+  await expect(picker.getByRole('status')).toContainText('free 50-minute times');
+  await pickFirstTimeOfSecondDay(picker);
+  await page.getByRole('region', { name: 'Confirm your booking' }).getByRole('button', { name: 'Confirm booking' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Booked: 50-minute video session' })).toBeVisible();
+  const list = await request.get('/api/v1/appointments', { headers });
+  const [session] = ((await list.json()) as { items: { id: string }[] }).items;
+
+  // Matching now knows there is a therapist to leave, and says what leaving means before doing it.
+  await page.getByRole('navigation', { name: 'Client area' }).getByRole('link', { name: 'Matches' }).click();
+  await expect(page.getByRole('heading', { name: 'Switch therapist', level: 1 })).toBeVisible();
+  await page.getByRole('button', { name: 'Match me automatically' }).click();
+  const confirm = page.getByRole('region', { name: 'Switch to the best match automatically?' });
+  await expect(confirm.getByRole('heading')).toBeFocused();
+  await expect(confirm).toContainText('Your care with your current therapist ends');
+  await expect(confirm).toContainText('Your upcoming session will be cancelled');
+  await expect(confirm.getByRole('list', { name: 'Sessions that will be cancelled' })).toContainText(booked.displayName);
+  await expect(confirm.getByLabel('Move my therapy plan to my new therapist')).not.toBeChecked();
+  expect((await getAppointment(request, client, session!.id)).status).toBe('booked');
+
+  await confirm.getByRole('button', { name: 'Keep my therapist' }).click();
+  await expect(confirm).toHaveCount(0);
+  expect((await getAppointment(request, client, session!.id)).status).toBe('booked');
+
+  await page.getByRole('button', { name: 'Match me automatically' }).click();
+  await confirm.getByRole('button', { name: 'Switch therapist' }).click();
+  await expect(page.getByText(`You are now working with ${other.displayName}.`)).toBeVisible();
+  await expect(page.getByText('Your care with your previous therapist has ended.')).toBeVisible();
+  // Cancelled by the policy: late when the session was inside its window.
+  expect((await getAppointment(request, client, session!.id)).status).toMatch(/^(late_)?cancelled$/);
 });

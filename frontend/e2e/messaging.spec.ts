@@ -260,7 +260,17 @@ test('a therapist edits the welcome message and turns Away on', async ({ page, r
   await page.getByLabel('Welcome message text').fill(welcome);
   await page.getByRole('button', { name: 'Save welcome message' }).click();
   await expect(page.getByText('Welcome message saved.')).toBeVisible();
-  await page.getByLabel('I am away from messaging').check();
+  // From the keyboard: the box keeps the focus while its change is saved.
+  const away = page.getByLabel('I am away from messaging');
+  await away.focus();
+  await page.keyboard.press('Space');
+  await expect(page.getByText('You are marked away.')).toBeVisible();
+  await expect(away).toBeChecked();
+  await expect(away).toBeFocused();
+  // Changed again while the first change is still being saved: the last one wins.
+  await page.keyboard.press('Space');
+  await page.keyboard.press('Space');
+  await expect(away).toBeFocused();
   await expect(page.getByText('You are marked away.')).toBeVisible();
 
   await page.reload();

@@ -6,10 +6,12 @@ import {
   cancelViaApi,
   bookableTherapist,
   getAppointment,
+  listAppointmentsViaApi,
   localDate,
   logIn,
   openTherapistFromDirectory,
   pickFirstTimeOfSecondDay,
+  publishPolicyViaApi,
   registerViaApi,
 } from './scheduling';
 import { expectSignedIn, newUser, registerThroughForm } from './users';
@@ -195,6 +197,8 @@ test('the client cancels one session and it shows as cancelled', async ({ page, 
   await page.getByLabel('Reason (optional)').fill('Something came up at work.');
   await page.getByRole('button', { name: 'Cancel session' }).click();
   await expect(page.getByRole('status').filter({ hasText: 'Session cancelled.' })).toBeVisible();
+  // The cancel form is gone: the keyboard goes on from the message, not from the top of the page.
+  await expect(page.getByText('Session cancelled.', { exact: true })).toBeFocused();
   await expect(page.getByRole('definition').filter({ hasText: 'Cancelled' }).first()).toBeVisible();
   await expect(page.getByRole('button', { name: 'Cancel session' })).toHaveCount(0);
   expect((await getAppointment(request, client, video.id)).status).toBe('cancelled');
@@ -402,6 +406,10 @@ test('booking works with the keyboard alone', async ({ page, request }) => {
   await expect(page.getByRole('button', { name: 'Confirm booking' })).toBeFocused();
   await page.keyboard.press('Enter');
   await expect(page.getByRole('status').filter({ hasText: 'Booked: 50-minute video session' })).toBeVisible();
+  // The confirm step is gone: the keyboard goes on from the result, whose link is the next stop.
+  await expect(page.locator(':focus')).toContainText('Booked: 50-minute video session');
+  await page.keyboard.press('Tab');
+  await expect(page.getByRole('link', { name: 'See my appointments' })).toBeFocused();
 });
 
 test('moving a series session "and all later ones" moves the rest of the series', async ({ page, request }) => {
@@ -442,4 +450,114 @@ test('moving a series session "and all later ones" moves the rest of the series'
   expect((await getAppointment(request, client, occurrences[0]!.appointment.id)).status).toBe('booked');
   expect((await getAppointment(request, client, occurrences[1]!.appointment.id)).status).toBe('cancelled');
   expect((await getAppointment(request, client, occurrences[2]!.appointment.id)).status).toBe('cancelled');
+});
+
+test('booking shows the cancellation policy the client accepts, and asks again when it changed meanwhile', async ({
+  page,
+  request,
+}) => {
+  const therapist = await bookableTherapist(request);
+  await publishPolicyViaApi(request, therapist, {
+    window_hours: 24,
+    late_cancellation: { flat_amount_minor: 5000 },
+    no_show: { percent_bp: 10000 },
+  });
+  const client = await registerViaApi(request, 'client', CLIENT_ZONE);
+  await logIn(page, client);
+  await page.goto(`/client/therapists/${therapist.id}`);
+  await page.getByRole('group', { name: 'Session length' }).getByRole('radio', { name: /^50 minutes/ }).check();
+  const picker = page.getByRole('region', { name: 'Choose a time' });
+  await expect(picker.getByRole('status')).toContainText('free 50-minute times');
+  await pickFirstTimeOfSecondDay(picker);
+
+  const confirm = page.getByRole('region', { name: 'Confirm your booking' });
+  const policy = confirm.getByRole('region', { name: 'Cancellation policy' });
+  await expect(policy).toContainText('Cancelling at least 24 hours before the session is free.');
+  await expect(policy).toContainText('A later cancellation costs $50.00.');
+  await expect(policy).toContainText('Missing the session costs 100% of the session price ($120.00).');
+  await expect(policy).toContainText('By booking you accept this policy.');
+
+  // The therapist publishes a stricter policy while the client reads the old one: nothing is booked under it.
+  await publishPolicyViaApi(request, therapist, { window_hours: 48, late_cancellation: { flat_amount_minor: 9000 } });
+  await confirm.getByRole('button', { name: 'Confirm booking' }).click();
+  await expect(confirm.getByRole('alert')).toContainText('The cancellation policy has changed');
+  await expect(policy).toContainText('changed their cancellation policy while you were booking');
+  await expect(policy).toContainText('Cancelling at least 48 hours before the session is free.');
+  await expect(policy).toContainText('A later cancellation costs $90.00.');
+  await expect(policy).toContainText('Missing the session costs nothing.');
+  expect(await listAppointmentsViaApi(request, client)).toHaveLength(0);
+
+  await confirm.getByRole('button', { name: 'Confirm booking' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Booked: 50-minute video session' })).toBeVisible();
+  const [booked] = await listAppointmentsViaApi(request, client);
+  expect(booked!.policy_version).toBe(2);
+});
+
+test('a client cancelling inside the window is told the fee and confirms it before anything is charged', async ({
+  page,
+  request,
+}) => {
+  const therapist = await bookableTherapist(request);
+  await publishPolicyViaApi(request, therapist, { window_hours: 48, late_cancellation: { flat_amount_minor: 9000 } });
+  const client = await registerViaApi(request, 'client', CLIENT_ZONE);
+  // The first free time, well inside the 48-hour window.
+  const session = await bookFirstSlot(request, client, therapist, 50, 'video');
+  await logIn(page, client);
+  await page.goto(`/client/appointments/${session.id}`);
+
+  const cancel = page.getByRole('region', { name: 'Cancel', exact: true });
+  await expect(cancel).toContainText('Cancelling now is a late cancellation: it costs $90.00.');
+  await page.getByRole('button', { name: 'Cancel session' }).click();
+  await expect(cancel.getByRole('heading', { name: 'Cancel this late?' })).toBeFocused();
+  await expect(cancel).toContainText('Under the cancellation policy you accepted when booking, it costs $90.00');
+  expect((await getAppointment(request, client, session.id)).status).toBe('booked');
+
+  // Changing one's mind costs nothing.
+  await cancel.getByRole('button', { name: 'Keep the session' }).click();
+  await expect(cancel.getByRole('button', { name: 'Cancel session' })).toBeVisible();
+  expect((await getAppointment(request, client, session.id)).status).toBe('booked');
+
+  await cancel.getByRole('button', { name: 'Cancel session' }).click();
+  await cancel.getByRole('button', { name: 'Cancel and pay $90.00' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'recorded as a late cancellation' })).toBeVisible();
+  expect((await getAppointment(request, client, session.id)).status).toBe('late_cancelled');
+  const invoices = await request.get('/api/v1/invoices', { headers: { Authorization: `Bearer ${client.token}` } });
+  const items = ((await invoices.json()) as { items: { kind: string; amount: { amount_minor: number } }[] }).items;
+  expect(items.map((i) => [i.kind, i.amount.amount_minor])).toEqual([['late_cancellation', 9000]]);
+});
+
+test('a series booking whose answer was lost is retried with the same key and reports the booked series', async ({
+  page,
+  request,
+}) => {
+  const therapist = await bookableTherapist(request);
+  const client = await registerViaApi(request, 'client', CLIENT_ZONE);
+  await logIn(page, client);
+  await page.goto(`/client/therapists/${therapist.id}`);
+  await page.getByRole('group', { name: 'Repeat' }).getByRole('radio', { name: 'Every week' }).check();
+  await page.getByLabel('Number of sessions').fill('3');
+  const picker = page.getByRole('region', { name: 'Choose a time' });
+  await expect(picker.getByRole('status')).toContainText('free 20-minute times');
+  await pickFirstTimeOfSecondDay(picker);
+
+  // The server books the series, but its answer never reaches the browser.
+  const keys: string[] = [];
+  await page.route('**/api/v1/appointment-series', async (route) => {
+    keys.push(route.request().headers()['idempotency-key'] ?? '');
+    if (keys.length === 1) {
+      await route.fetch();
+      await route.abort('connectionreset');
+    } else {
+      await route.fallback();
+    }
+  });
+  const confirm = page.getByRole('region', { name: 'Confirm your booking' });
+  await confirm.getByRole('button', { name: 'Book 3 sessions' }).click();
+  await expect(confirm.getByRole('alert')).toContainText('Hearth could not be reached');
+  await confirm.getByRole('button', { name: 'Book 3 sessions' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Booked 3 of 3 sessions, every week.' })).toBeVisible();
+  expect(keys).toHaveLength(2);
+  expect(keys[0]).not.toBe('');
+  expect(keys[1]).toBe(keys[0]);
+  expect(await listAppointmentsViaApi(request, client)).toHaveLength(3);
 });

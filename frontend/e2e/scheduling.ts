@@ -21,6 +21,7 @@ export interface Appointment {
   duration_minutes: number;
   modality: string;
   status: string;
+  policy_version?: number | null;
 }
 
 const bearer = (user: ApiUser) => ({ Authorization: `Bearer ${user.token}` });
@@ -118,6 +119,30 @@ export async function bookFirstSlot(
   });
   expect(booked.status()).toBe(201);
   return (await booked.json()) as Appointment;
+}
+
+export interface PolicyInput {
+  window_hours: number;
+  late_cancellation?: { flat_amount_minor?: number; percent_bp?: number } | null;
+  no_show?: { flat_amount_minor?: number; percent_bp?: number } | null;
+}
+
+/** Publishes the therapist's next cancellation policy version and returns its number. */
+export async function publishPolicyViaApi(request: APIRequestContext, therapist: ApiUser, policy: PolicyInput): Promise<number> {
+  const current = await request.get(`/api/v1/therapists/${therapist.id}/cancellation-policy`, { headers: bearer(therapist) });
+  const etag = current.status() === 200 ? current.headers()['etag']! : '"v0"';
+  const published = await request.put('/api/v1/therapists/me/cancellation-policy', {
+    headers: { ...bearer(therapist), 'If-Match': etag },
+    data: policy,
+  });
+  expect(published.status(), await published.text()).toBe(200);
+  return ((await published.json()) as { version: number }).version;
+}
+
+export async function listAppointmentsViaApi(request: APIRequestContext, user: ApiUser): Promise<Appointment[]> {
+  const response = await request.get('/api/v1/appointments', { headers: bearer(user) });
+  expect(response.status()).toBe(200);
+  return ((await response.json()) as { items: Appointment[] }).items;
 }
 
 export async function cancelViaApi(request: APIRequestContext, user: ApiUser, id: string): Promise<void> {

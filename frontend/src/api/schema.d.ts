@@ -15,7 +15,7 @@ export interface paths {
         put?: never;
         /**
          * Book a weekly or fortnightly series
-         * @description Every occurrence keeps the first one's local time across DST. Each occurrence is booked on its own: the answer lists, per date, the appointment or the conflict. When none can be booked the whole request fails with the first occurrence's problem.
+         * @description Every occurrence keeps the first one's local time across DST. Each occurrence is booked on its own: the answer lists, per date, the appointment or the conflict. When none can be booked the whole request fails with the first occurrence's problem. With an `Idempotency-Key` a retry (after a lost answer) returns the first answer instead of booking the series again.
          */
         post: operations["series-create-series"];
         delete?: never;
@@ -76,6 +76,26 @@ export interface paths {
          * @description Inside the therapist's cancellation window a client's cancellation is `late_cancelled` (recorded for billing). The freed time is offered to the waitlist.
          */
         post: operations["appointments-cancel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/appointments/{appointment_id}/cancellation-terms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What cancelling this session would cost, under the policy the client accepted
+         * @description The window and the late-cancellation fee of the policy version accepted at booking, and whether cancelling now (as the caller) would be late: ask the client to confirm that fee before cancelling.
+         */
+        get: operations["billing-cancellation-terms"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -922,7 +942,7 @@ export interface paths {
         put?: never;
         /**
          * Ask to be matched: top 3 suggestions, automatic assignment, or a practice's queue
-         * @description Therapists who fail a hard rule are never suggested; the current therapist is left out (a switch). `409 intake_required` before an intake is submitted; `409 no_match` when automatic assignment finds nobody.
+         * @description Therapists who fail a hard rule are never suggested; the current therapist is left out (a switch). `automatic` for a client in care switches at once, as a choice does: the old care ends, its future sessions are cancelled by the policy, and the plan moves only with `transfer_records: true`. `409 intake_required` before an intake is submitted; `409 no_match` when automatic assignment finds nobody.
          */
         post: operations["matching-request-match"];
         delete?: never;
@@ -2223,6 +2243,34 @@ export interface components {
              */
             scope?: "this" | "this_and_following";
         };
+        /** CancellationTermsOut */
+        CancellationTermsOut: {
+            /**
+             * Appointment Id
+             * Format: uuid
+             */
+            appointment_id: string;
+            /** @description What a late cancellation of this session costs the client under the accepted policy; null: nothing */
+            late_cancellation_fee: components["schemas"]["MoneyOut"] | null;
+            /**
+             * Late From
+             * Format: date-time
+             * @description A client's cancellation from this moment on is a late cancellation
+             */
+            late_from: string;
+            /**
+             * Late Now
+             * @description Cancelling now (as the caller) would be a late cancellation
+             */
+            late_now: boolean;
+            /**
+             * Policy Version
+             * @description The cancellation policy version the client accepted at booking; null: none, so no fee
+             */
+            policy_version: number | null;
+            /** Window Hours */
+            window_hours: number;
+        };
         /** ChargeOut */
         ChargeOut: {
             amount: components["schemas"]["MoneyOut"];
@@ -2477,6 +2525,11 @@ export interface components {
              * @enum {string}
              */
             modality: "video" | "audio" | "phone" | "chat";
+            /**
+             * Policy Version
+             * @description As when booking one session: the cancellation policy version the client was shown and accepts for every session of the series; no longer current: `409 policy_changed`.
+             */
+            policy_version?: number | null;
             /**
              * Start
              * Format: date-time
@@ -3196,7 +3249,7 @@ export interface components {
             practice_id?: string | null;
             /**
              * Transfer Records
-             * @description `queue` only: consent to move records to the assigned therapist
+             * @description `automatic` and `queue`: when this assignment switches therapist, consent to move your therapy plan to the new therapist (audited)
              * @default false
              */
             transfer_records?: boolean;
@@ -5245,7 +5298,10 @@ export interface operations {
     "series-create-series": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Retry safely: the same key and body returns the first response; the operation (a booking, a payment) happens once */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -5291,7 +5347,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `slot_taken` */
+            /** @description `slot_taken`, `policy_changed`, or `idempotency_in_progress` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5649,6 +5705,82 @@ export interface operations {
             };
             /** @description The body is too large (`payload_too_large`) */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (`validation_failed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; only a request id is given */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "billing-cancellation-terms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appointment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CancellationTermsOut"];
+                };
+            };
+            /** @description Missing, invalid or expired access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not use this operation */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object, or not yours (`not_found`) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

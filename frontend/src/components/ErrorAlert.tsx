@@ -14,6 +14,11 @@ function describe(error: unknown): { message: string; fields: ApiError['fieldPro
   return { message: 'Something went wrong. Please try again.', fields: [] };
 }
 
+/** What went wrong, in the words ErrorAlert would use: for messages that wrap an error in their own sentence. */
+export function errorMessage(error: unknown): string {
+  return describe(error).message;
+}
+
 /**
  * The live region where errors are announced. It stays mounted while empty because screen readers only announce
  * changes to a live region that already exists.

@@ -140,3 +140,78 @@ async def test_fees_need_a_policy_fee_for_the_right_case(api, people, clock):
     soon = await book(api, people.therapist, other_client, SOON)
     await _cancel(api, other_client, soon)
     assert await _invoices(api, other_client) == []
+
+
+async def _terms(api, user, appointment) -> dict:
+    response = await api.get(f"/api/v1/appointments/{appointment['id']}/cancellation-terms", headers=user.headers)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def test_the_cancellation_terms_tell_the_client_the_fee_before_they_cancel(api, people, clock):
+    await put_policy(api, people.therapist, window_hours=48, late_cancellation={"flat_amount_minor": 9000})
+    soon = await book(api, people.therapist, people.client, SOON, policy_version=1)
+    later = await book(api, people.therapist, people.client, "2026-12-03T15:00:00Z", policy_version=1)
+    # A newer policy changes nothing for sessions booked under version 1.
+    await put_policy(api, people.therapist, window_hours=2, late_cancellation={"percent_bp": 5000})
+
+    terms = await _terms(api, people.client, soon)
+    assert datetime.fromisoformat(terms.pop("late_from")) == datetime(2026, 11, 26, 14, 0, tzinfo=UTC)
+    assert terms == {
+        "appointment_id": soon["id"],
+        "policy_version": 1,
+        "window_hours": 48,
+        "late_now": True,
+        "late_cancellation_fee": {"amount_minor": 9000, "currency": "USD"},
+    }
+    assert (await _terms(api, people.client, later))["late_now"] is False
+    # The therapist cancelling is never late for the client; the fee is still what the client would owe.
+    as_therapist = await _terms(api, people.therapist, soon)
+    assert (as_therapist["late_now"], as_therapist["late_cancellation_fee"]["amount_minor"]) == (False, 9000)
+    # Version 2's fee is a share of the booked session's price.
+    current = await book(api, people.therapist, people.client, "2026-11-28T20:00:00Z", policy_version=2)
+    assert (await _terms(api, people.client, current))["late_cancellation_fee"] == {
+        "amount_minor": 7500,
+        "currency": "USD",
+    }
+    # Booked before any policy: the profile's window, and never a fee.
+    unpoliced = await _terms(api, people.client, people.appointment)
+    assert (unpoliced["policy_version"], unpoliced["window_hours"], unpoliced["late_cancellation_fee"]) == (
+        None,
+        24,
+        None,
+    )
+    stranger = await signed_up(api, "client")
+    hidden = await api.get(f"/api/v1/appointments/{soon['id']}/cancellation-terms", headers=stranger.headers)
+    assert hidden.status_code == 404 and hidden.json()["code"] == "not_found"
+
+    # The fee the client was told is the fee they are charged.
+    assert (await _cancel(api, people.client, soon))["status"] == "late_cancelled"
+    [invoice] = await _invoices(api, people.client)
+    assert (invoice["appointment_id"], invoice["amount"]) == (soon["id"], terms["late_cancellation_fee"])
+
+
+async def test_a_series_records_the_policy_version_shown_and_refuses_a_stale_one(api, people, clock):
+    await put_policy(api, people.therapist, late_cancellation={"flat_amount_minor": 5000})
+    await put_policy(api, people.therapist, late_cancellation={"flat_amount_minor": 9000})
+    series = {
+        "therapist_id": people.therapist.id,
+        "start": "2026-12-02T15:00:00Z",
+        "duration_minutes": 50,
+        "modality": "video",
+        "frequency": "weekly",
+        "count": 2,
+    }
+    stale = await api.post(
+        "/api/v1/appointment-series", json={**series, "policy_version": 1}, headers=people.client.headers
+    )
+    assert stale.status_code == 409 and stale.json()["code"] == "policy_changed"
+    listed = await api.get("/api/v1/appointments", headers=people.client.headers)
+    assert [a["id"] for a in listed.json()["items"]] == [people.appointment["id"]], "nothing was booked"
+
+    booked = await api.post(
+        "/api/v1/appointment-series", json={**series, "policy_version": 2}, headers=people.client.headers
+    )
+    assert booked.status_code == 201, booked.text
+    occurrences = booked.json()["occurrences"]
+    assert [(o["status"], o["appointment"]["policy_version"]) for o in occurrences] == [("booked", 2), ("booked", 2)]

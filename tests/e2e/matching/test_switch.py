@@ -130,3 +130,19 @@ async def test_after_a_switch_the_old_therapists_questionnaires_are_no_longer_an
     assert answered.status_code == 409 and answered.json()["code"] == "assignment_ended"
     alerts = await api.get("/api/v1/safety-alerts", headers=first.headers)
     assert alerts.status_code == 200 and alerts.json()["items"] == []
+
+
+@pytest.mark.parametrize("consent", [False, True])
+async def test_automatic_assignment_switches_and_moves_records_only_with_consent(api, consent):
+    first, second, client, appointment, _soon = await _in_care_with_plan(api)
+    assigned = await api.post(
+        "/api/v1/matches", json={"mode": "automatic", "transfer_records": consent}, headers=client.headers
+    )
+    assert assigned.status_code == 201, assigned.text
+    match = assigned.json()
+    assert (match["therapist_id"], match["previous_therapist_id"]) == (second.id, first.id)
+    assert match["records_transferred"] is consent
+    old = (await api.get(f"/api/v1/appointments/{appointment['id']}", headers=client.headers)).json()
+    assert old["status"] == "cancelled"
+    new_view = await api.get(f"/api/v1/clients/{client.id}/plan", headers=second.headers)
+    assert new_view.status_code == (200 if consent else 404)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+import asyncpg
+
 from tests.e2e.scheduling.conftest import booking
 from tests.support.scheduling import bookable_therapist
 from tests.support.users import relogin, signed_up
@@ -251,3 +253,29 @@ async def test_a_therapist_books_a_series_only_for_a_client_in_their_care(api, t
     )
     assert booked.status_code == 201, booked.text
     assert [o["status"] for o in booked.json()["occurrences"]] == ["booked", "booked"]
+
+
+async def test_a_retried_series_with_the_same_idempotency_key_books_once(api, therapist, database_url):
+    client = await signed_up(api, "client")
+    headers = {**client.headers, "Idempotency-Key": str(uuid.uuid4())}
+    body = _series(therapist, "2026-12-07T15:00:00Z", count=3)
+    first = await api.post("/api/v1/appointment-series", json=body, headers=headers)
+    assert first.status_code == 201, first.text
+    # The answer was lost on its way: the same request again is the same series, not a failure.
+    again = await api.post("/api/v1/appointment-series", json=body, headers=headers)
+    assert again.status_code == 201, again.text
+    assert again.headers.get("idempotent-replayed") == "true"
+    assert again.json() == first.json()
+    reused = await api.post(
+        "/api/v1/appointment-series", json={**body, "start": "2026-12-08T15:00:00Z"}, headers=headers
+    )
+    assert reused.status_code == 422 and reused.json()["code"] == "idempotency_key_reused"
+    conn = await asyncpg.connect(database_url)
+    try:
+        assert (
+            await conn.fetchval("SELECT count(*) FROM appointment_series WHERE client_id = $1", uuid.UUID(client.id))
+            == 1
+        )
+        assert await conn.fetchval("SELECT count(*) FROM appointments WHERE client_id = $1", uuid.UUID(client.id)) == 3
+    finally:
+        await conn.close()

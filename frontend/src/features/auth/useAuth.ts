@@ -3,20 +3,25 @@ import { onSessionLost } from '../../api/session';
 import { fetchMe, logIn, logOut, register } from './authApi';
 import type { Credentials, Me, Registration } from './types';
 
-const meKey = ['me'] as const;
+export const meKey = ['me'] as const;
+
+const meQuery = { queryKey: meKey, queryFn: fetchMe, staleTime: Infinity, retry: false, refetchOnWindowFocus: false };
 
 /**
  * The signed-in user (null when signed out). Fetched once per page load, which is when the refresh cookie is tried;
- * afterwards only sign-in, sign-out and a lost session change it.
+ * afterwards sign-in, sign-out, a lost session and whatever changes the user's care (a booking, a claimed offer, a
+ * match: they invalidate `meKey`) change it.
  */
 export function useMe() {
-  return useQuery<Me | null>({
-    queryKey: meKey,
-    queryFn: fetchMe,
-    staleTime: Infinity,
-    retry: false,
-    refetchOnWindowFocus: false,
-  });
+  return useQuery<Me | null>(meQuery);
+}
+
+/**
+ * `useMe`, fetched again whenever the page mounts: for a page whose actions depend on what the server holds now
+ * (whether a client is in care decides whether matching ends that care), which another tab may have changed.
+ */
+export function useCurrentMe() {
+  return useQuery<Me | null>({ ...meQuery, refetchOnMount: 'always' });
 }
 
 /** Logs in and records the user, as after any way of getting an account (registering, joining a practice). */

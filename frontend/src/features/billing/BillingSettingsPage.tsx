@@ -30,11 +30,12 @@ export function BillingSettingsPage() {
       <title>Rates and policy · Hearth</title>
       <h1>Rates and policy</h1>
       <QueryState isPending={settings.isPending} error={settings.error} what="your rates" />
-      {settings.data && <RatesForm key={settings.data.etag} loaded={settings.data} />}
+      {/* Not keyed by the ETag: a save gives a new one, and remounting would drop the form's "saved" message. The
+          form sends the ETag it was last given, so a save over someone else's change is still refused. */}
+      {settings.data && <RatesForm loaded={settings.data} />}
       <QueryState isPending={policy.isPending} error={policy.error} what="your cancellation policy" />
       {policy.data !== undefined && settings.data && (
         <PolicyForm
-          key={policy.data?.etag ?? 'none'}
           loaded={policy.data}
           therapistId={me?.id}
           currency={settings.data.data.currency}

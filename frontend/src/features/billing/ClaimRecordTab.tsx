@@ -17,7 +17,8 @@ export function ClaimRecordTab({ clientId }: { clientId: string }) {
   return (
     <>
       <QueryState isPending={record.isPending} error={record.error} what="the billing record" />
-      {record.data && <ClaimRecordForm key={record.data.etag} clientId={clientId} loaded={record.data} />}
+      {/* Keyed by the client, not the ETag: a save gives a new ETag, and remounting would drop "saved". */}
+      {record.data && <ClaimRecordForm key={clientId} clientId={clientId} loaded={record.data} />}
     </>
   );
 }

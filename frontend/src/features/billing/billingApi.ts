@@ -4,6 +4,7 @@ import { unwrap, unwrapVersioned, unwrapVersionedOrNull, type Versioned } from '
 import type {
   BillingSettings,
   BillingSettingsInput,
+  CancellationTerms,
   Charge,
   ClaimRecord,
   CodingOverride,
@@ -28,6 +29,13 @@ export function saveBillingSettings(input: BillingSettingsInput, etag: string): 
 export function fetchPolicy(therapistId: string): Promise<Versioned<Policy> | null> {
   return unwrapVersionedOrNull(
     api.GET('/api/v1/therapists/{therapist_id}/cancellation-policy', { params: { path: { therapist_id: therapistId } } }),
+  );
+}
+
+/** What cancelling the session now would cost its client, under the policy they accepted at booking. */
+export function fetchCancellationTerms(appointmentId: string): Promise<CancellationTerms> {
+  return unwrap(
+    api.GET('/api/v1/appointments/{appointment_id}/cancellation-terms', { params: { path: { appointment_id: appointmentId } } }),
   );
 }
 

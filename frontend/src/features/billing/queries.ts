@@ -2,6 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { Versioned } from '../../api/result';
 import {
   fetchBillingSettings,
+  fetchCancellationTerms,
   fetchCharges,
   fetchInvoices,
   fetchPolicy,
@@ -16,6 +17,7 @@ import type { BillingSettingsInput, CodingOverride, Policy, PolicyInput } from '
 export const billingKeys = {
   settings: ['billing', 'settings'] as const,
   policy: (therapistId: string) => ['billing', 'policy', therapistId] as const,
+  cancellationTerms: (appointmentId: string) => ['billing', 'cancellation-terms', appointmentId] as const,
   charges: ['billing', 'charges'] as const,
   invoices: ['billing', 'invoices'] as const,
   statements: (from: string, to: string) => ['billing', 'statements', from, to] as const,
@@ -38,6 +40,16 @@ export function usePolicy(therapistId: string | undefined) {
     queryKey: billingKeys.policy(therapistId ?? ''),
     queryFn: () => fetchPolicy(therapistId ?? ''),
     enabled: Boolean(therapistId),
+  });
+}
+
+/** Whether cancelling now would be late, and its fee: a moving target, so never served from an old answer. */
+export function useCancellationTerms(appointmentId: string, enabled: boolean) {
+  return useQuery({
+    queryKey: billingKeys.cancellationTerms(appointmentId),
+    queryFn: () => fetchCancellationTerms(appointmentId),
+    enabled,
+    staleTime: 0,
   });
 }
 

@@ -14,3 +14,4 @@ export type Payment = Json<paths['/api/v1/invoices/{invoice_id}/payments']['post
 export type Statements = Json<paths['/api/v1/therapists/me/statements']['get']['responses'][200]>;
 export type Statement = Statements['months'][number];
 export type ClaimRecord = Json<paths['/api/v1/clients/{client_id}/billing-record']['get']['responses'][200]>;
+export type CancellationTerms = Json<paths['/api/v1/appointments/{appointment_id}/cancellation-terms']['get']['responses'][200]>;

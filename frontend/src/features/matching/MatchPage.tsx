@@ -1,10 +1,11 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { Link } from 'react-router';
 import { ApiError } from '../../api/problem';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { formatDateTime } from '../../lib/time';
-import { useMe } from '../auth/useAuth';
+import { useCurrentMe } from '../auth/useAuth';
+import { useAppointments, useTherapists } from '../scheduling/queries';
 import { chooseTherapist, requestMatch } from './matchingApi';
 import type { MatchMode, MatchOut, Suggestion } from './types';
 
@@ -42,26 +43,52 @@ function SuggestionCard({ suggestion, zone, onChoose, busy }: {
   );
 }
 
+/** What is about to end a client's current care: a chosen suggestion, or an automatic assignment. */
+type Switch = { kind: 'automatic' } | { kind: 'choice'; match: MatchOut; suggestion: Suggestion };
+
 /** Suggestions after the intake: the top three with reasons and open times, or automatic assignment; choosing one
- * starts care (and, for a client who already has a therapist, switches in one step). */
+ * starts care (and, for a client who already has a therapist, switches in one step, once they confirm). */
 export function MatchPage() {
-  const me = useMe().data;
+  // Whether the client is in care decides whether a choice ends that care, so ask the server, not an old copy.
+  const meQuery = useCurrentMe();
+  const me = meQuery.data;
   const zone = me?.timezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
   const queryClient = useQueryClient();
-  const [transfer, setTransfer] = useState(false);
-  const [chosen, setChosen] = useState<{ name: string; switched: boolean } | null>(null);
-  const ask = useMutation({ mutationFn: (mode: MatchMode) => requestMatch(mode) });
-  const choose = useMutation({
-    mutationFn: ({ match, suggestion }: { match: MatchOut; suggestion: Suggestion }) =>
-      chooseTherapist(match.id, suggestion.therapist_id, transfer),
-    onSuccess: (result, { suggestion }) => {
-      setChosen({ name: suggestion.display_name, switched: result.previous_therapist_id !== null });
-      void queryClient.invalidateQueries();
+  const [pendingSwitch, setPendingSwitch] = useState<Switch | null>(null);
+  const [chosen, setChosen] = useState<{ name: string; switched: boolean; transferred: boolean } | null>(null);
+  const done = (result: MatchOut, name: string) => {
+    setPendingSwitch(null);
+    setChosen({ name, switched: result.previous_therapist_id !== null, transferred: result.records_transferred });
+    void queryClient.invalidateQueries();
+  };
+  const ask = useMutation({
+    mutationFn: ({ mode, transfer }: { mode: MatchMode; transfer?: boolean }) => requestMatch(mode, transfer),
+    onSuccess: (result, { mode }) => {
+      if (mode === 'automatic') done(result, result.suggestions[0]?.display_name ?? 'your new therapist');
     },
+  });
+  const choose = useMutation({
+    mutationFn: ({ match, suggestion, transfer }: { match: MatchOut; suggestion: Suggestion; transfer: boolean }) =>
+      chooseTherapist(match.id, suggestion.therapist_id, transfer),
+    onSuccess: (result, { suggestion }) => done(result, suggestion.display_name),
   });
   const match = ask.data;
   const inCare = Boolean(me?.practice_id);
+  // Nothing that could switch runs on a stale answer to "am I in care?".
+  const unsure = meQuery.isFetching;
   const needsIntake = ask.error instanceof ApiError && ask.error.code === 'intake_required';
+
+  function automatic() {
+    ask.reset();
+    if (inCare) setPendingSwitch({ kind: 'automatic' });
+    else ask.mutate({ mode: 'automatic' });
+  }
+
+  function pick(m: MatchOut, suggestion: Suggestion) {
+    choose.reset();
+    if (inCare) setPendingSwitch({ kind: 'choice', match: m, suggestion });
+    else choose.mutate({ match: m, suggestion, transfer: false });
+  }
 
   if (chosen) {
     return (
@@ -69,7 +96,9 @@ export function MatchPage() {
         <title>Matched · Hearth</title>
         <h1>You are matched</h1>
         <p role="status">
-          You are now working with {chosen.name}.{chosen.switched ? ' Your care with your previous therapist has ended.' : ''}{' '}
+          You are now working with {chosen.name}.
+          {chosen.switched &&
+            ` Your care with your previous therapist has ended${chosen.transferred ? ' and your therapy plan moved with you' : ''}.`}{' '}
           They sent you a welcome message.
         </p>
         <p>
@@ -95,21 +124,15 @@ export function MatchPage() {
       <h1>{inCare ? 'Switch therapist' : 'Your matches'}</h1>
       <p>
         {inCare
-          ? 'New suggestions leave out your current therapist. Choosing one ends your current care in one step: future sessions are cancelled and your conversation becomes read-only.'
+          ? 'New suggestions leave out your current therapist. Choosing one ends your current care in one step; you confirm it first.'
           : 'Therapists licensed where you live, with room for you, who fit your answers.'}{' '}
         <Link to="/client/intake">Change my answers</Link>
       </p>
-      {inCare && (
-        <label className="checkbox">
-          <input type="checkbox" checked={transfer} onChange={(event) => setTransfer(event.target.checked)} /> Move my
-          therapy plan to my new therapist
-        </label>
-      )}
       <div className="actions">
-        <button type="button" onClick={() => ask.mutate('suggest')} disabled={ask.isPending}>
+        <button type="button" onClick={() => ask.mutate({ mode: 'suggest' })} disabled={ask.isPending || unsure}>
           Show my best matches
         </button>
-        <button type="button" onClick={() => ask.mutate('automatic')} disabled={ask.isPending}>
+        <button type="button" onClick={automatic} disabled={ask.isPending || unsure}>
           Match me automatically
         </button>
       </div>
@@ -118,7 +141,25 @@ export function MatchPage() {
           First <Link to="/client/intake">answer the intake questionnaire</Link>.
         </p>
       ) : (
-        <ErrorAlert error={ask.error ?? choose.error} />
+        !pendingSwitch && <ErrorAlert error={ask.error ?? choose.error} />
+      )}
+      {pendingSwitch && (
+        <ConfirmSwitch
+          target={pendingSwitch.kind === 'choice' ? pendingSwitch.suggestion.display_name : null}
+          zone={zone}
+          busy={ask.isPending || choose.isPending}
+          error={ask.error ?? choose.error}
+          onCancel={() => {
+            ask.reset();
+            choose.reset();
+            setPendingSwitch(null);
+          }}
+          onConfirm={(transfer) =>
+            pendingSwitch.kind === 'automatic'
+              ? ask.mutate({ mode: 'automatic', transfer })
+              : choose.mutate({ match: pendingSwitch.match, suggestion: pendingSwitch.suggestion, transfer })
+          }
+        />
       )}
       {match && match.suggestions.length === 0 && <p>Nobody with room fits your answers right now.</p>}
       {match && match.suggestions.length > 0 && (
@@ -129,12 +170,81 @@ export function MatchPage() {
               key={suggestion.therapist_id}
               suggestion={suggestion}
               zone={zone}
-              busy={choose.isPending}
-              onChoose={() => choose.mutate({ match, suggestion })}
+              busy={choose.isPending || unsure}
+              onChoose={() => pick(match, suggestion)}
             />
           ))}
         </section>
       )}
     </>
+  );
+}
+
+/**
+ * Says what a switch does before it happens, with the choice to move the plan: care with the current therapist
+ * ends, their future sessions are cancelled (late ones under the accepted policy) and the conversation closes.
+ */
+function ConfirmSwitch({
+  target,
+  zone,
+  busy,
+  error,
+  onConfirm,
+  onCancel,
+}: {
+  target: string | null;
+  zone: string;
+  busy: boolean;
+  error: unknown;
+  onConfirm: (transfer: boolean) => void;
+  onCancel: () => void;
+}) {
+  const [transfer, setTransfer] = useState(false);
+  const heading = useRef<HTMLHeadingElement>(null);
+  const now = useMemo(() => new Date().toISOString(), []);
+  const appointments = useAppointments({ start: now });
+  const upcoming = (appointments.data ?? []).filter((a) => a.status === 'booked' || a.status === 'checked_in');
+  const therapists = useTherapists(upcoming.map((a) => a.therapist_id));
+  useEffect(() => heading.current?.focus(), []);
+  return (
+    <section aria-labelledby="switch-heading" className="confirm">
+      <h2 id="switch-heading" ref={heading} tabIndex={-1}>
+        {target ? `Switch to ${target}?` : 'Switch to the best match automatically?'}
+      </h2>
+      <p>You already have a therapist. Switching ends that care in one step:</p>
+      <ul>
+        <li>Your care with your current therapist ends, and your conversation with them becomes read-only.</li>
+        <li>
+          {appointments.isPending
+            ? 'Checking your upcoming sessions…'
+            : upcoming.length === 0
+              ? 'You have no upcoming sessions to cancel.'
+              : `${upcoming.length === 1 ? 'Your upcoming session' : `Your ${upcoming.length} upcoming sessions`} will be cancelled; one inside the cancellation window counts as a late cancellation, with the fee of the policy you accepted.`}
+        </li>
+      </ul>
+      {upcoming.length > 0 && (
+        <ul aria-label="Sessions that will be cancelled">
+          {upcoming.map((a) => (
+            <li key={a.id}>
+              {formatDateTime(a.start, zone)} with {therapists.get(a.therapist_id)?.display_name ?? 'your therapist'}
+            </li>
+          ))}
+        </ul>
+      )}
+      <label className="checkbox">
+        <input type="checkbox" checked={transfer} onChange={(event) => setTransfer(event.target.checked)} /> Move my
+        therapy plan to my new therapist
+      </label>
+      <p className="hint">Without this your plan stays with your current therapist, and your new therapist starts afresh.</p>
+      <ErrorAlert error={error} />
+      <div className="actions">
+        <button type="button" className="danger" disabled={busy} onClick={() => onConfirm(transfer)}>
+          {busy ? 'Switching…' : 'Switch therapist'}
+        </button>
+        <button type="button" className="secondary" onClick={onCancel}>
+          Keep my therapist
+        </button>
+      </div>
+    </section>
   );
 }

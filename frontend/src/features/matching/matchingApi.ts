@@ -14,8 +14,9 @@ export async function submitIntake(answers: IntakeAnswers): Promise<void> {
   await unwrap(api.POST('/api/v1/intake', { body: answers }));
 }
 
-export function requestMatch(mode: MatchMode): Promise<MatchOut> {
-  return unwrap(api.POST('/api/v1/matches', { body: { mode } }));
+/** `transferRecords`: when an automatic assignment switches therapist, the client's consent to move their plan. */
+export function requestMatch(mode: MatchMode, transferRecords = false): Promise<MatchOut> {
+  return unwrap(api.POST('/api/v1/matches', { body: { mode, transfer_records: transferRecords } }));
 }
 
 export function chooseTherapist(matchId: string, therapistId: string, transferRecords: boolean): Promise<MatchOut> {

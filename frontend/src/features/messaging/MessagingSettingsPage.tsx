@@ -1,4 +1,4 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { Link } from 'react-router';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { QueryState } from '../../components/QueryState';
@@ -40,19 +40,35 @@ function AwayToggle({ away }: { away: boolean }) {
   const save = useSaveAway();
   // Set in the change handler itself, so the box never flips back while the mutation is being scheduled.
   const [optimistic, setOptimistic] = useState<boolean | null>(null);
+  // A change made while a save is on its way, sent once that save is done: saves never race each other.
+  const queued = useRef<boolean | null>(null);
+
+  function send(wanted: boolean) {
+    save.mutate(wanted, {
+      onSettled: () => {
+        const next = queued.current;
+        queued.current = null;
+        if (next !== null && next !== wanted) send(next);
+        else setOptimistic(null);
+      },
+    });
+  }
+
   return (
     <section aria-labelledby="away-heading">
       <h2 id="away-heading">Away</h2>
       <div className="field">
         <label>
+          {/* Never disabled while saving: disabling the focused box would drop the keyboard focus to the page. */}
           <input
             type="checkbox"
             checked={optimistic ?? away}
-            disabled={save.isPending}
+            aria-busy={save.isPending}
             onChange={(event) => {
               const wanted = event.target.checked;
               setOptimistic(wanted);
-              save.mutate(wanted, { onSettled: () => setOptimistic(null) });
+              if (save.isPending) queued.current = wanted;
+              else send(wanted);
             }}
           />{' '}
           I am away from messaging

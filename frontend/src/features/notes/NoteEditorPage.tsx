@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { Link, useParams } from 'react-router';
 import { ApiError } from '../../api/problem';
-import { ErrorAlert } from '../../components/ErrorAlert';
+import { ErrorAlert, errorMessage } from '../../components/ErrorAlert';
 import { QueryState } from '../../components/QueryState';
 import { StatusMessage } from '../../components/StatusMessage';
 import { TextArea } from '../../components/TextArea';
@@ -16,7 +16,7 @@ import { TEMPLATES, templateInfo } from './labels';
 import type { VersionedNote } from './notesApi';
 import { useAddAddendum, useNote, useSignNote } from './queries';
 import type { NoteDocument, Template } from './types';
-import { useDraftAutosave, type SaveState } from './useDraftAutosave';
+import { DraftChangedError, useDraftAutosave, type SaveState, type SavedDraft } from './useDraftAutosave';
 
 export function noteEditorPath(appointmentId: string): string {
   return `/therapist/appointments/${appointmentId}/note`;
@@ -142,6 +142,8 @@ function DraftEditor({
   const autosave = useDraftAutosave(appointment.id, initial);
   const sign = useSignNote(appointment.id, appointment.client_id);
   const [signing, setSigning] = useState(false);
+  // Why signing did not start although the server did not refuse it (the draft moved on while saving).
+  const [notSigned, setNotSigned] = useState<unknown>(null);
   const plan = usePlan(appointment.client_id);
   const info = templateInfo(template);
   const goalIds = plan.isSuccess ? new Set((plan.data?.data.document.goals ?? []).map((g) => g.id)) : null;
@@ -156,17 +158,28 @@ function DraftEditor({
     if (next.fields) setFields(f);
     if (next.ratings) setRatings(r);
     sign.reset();
+    setNotSigned(null);
     autosave.schedule(current(t, f, r));
   }
 
   async function onSign(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     sign.reset();
+    setNotSigned(null);
     setSigning(true);
+    let saved: SavedDraft;
     try {
-      const saved = await autosave.flush(current());
-      if (!saved) return; // the save failed; its error is shown
-      await sign.mutateAsync({ noteId: saved.data.id, etag: autosave.etag.current });
+      saved = await autosave.flush(current());
+    } catch (error) {
+      // Nothing is signed unless the server holds exactly what is on screen. A failed save is shown by the
+      // autosave status, and the text stays in the editor.
+      if (error instanceof DraftChangedError) setNotSigned(error);
+      setSigning(false);
+      return;
+    }
+    try {
+      // The ETag of that very save: signing a newer or older version than the one on screen must fail.
+      await sign.mutateAsync({ noteId: saved.note.data.id, etag: saved.etag });
       onSigned();
     } catch (error) {
       // `note_incomplete` names the first empty field: take the keyboard there.
@@ -272,12 +285,12 @@ function DraftEditor({
         )}
       </section>
 
-      <ErrorAlert error={signError} />
+      <ErrorAlert error={signError ?? notSigned} />
       <p className="hint" id="sign-hint">
         Signing locks the note: every field must be filled in, and afterwards you can only add dated addenda.
       </p>
       <div className="actions">
-        <button type="button" className="secondary" onClick={() => void autosave.flush(current())}>
+        <button type="button" className="secondary" onClick={() => autosave.flush(current()).catch(() => undefined)}>
           Save draft now
         </button>
         <button type="submit" aria-describedby="sign-hint" disabled={signing}>
@@ -312,16 +325,25 @@ function AutosaveStatus({ state, zone, onReload }: { state: SaveState; zone: str
   }
   return (
     <>
-      <ErrorAlert error={state.kind === 'error' ? state.error : null} />
+      <ErrorAlert error={state.kind === 'error' ? new SaveFailed(state.error) : null} />
       {/* Polite and brief: typing must not be interrupted by announcements. */}
       <p className="autosave" role="status" aria-live="polite">
         {state.kind === 'pending' && 'Unsaved changes…'}
         {state.kind === 'saving' && 'Saving draft…'}
         {state.kind === 'saved' && `Draft saved at ${formatTime(state.at, zone)}.`}
         {state.kind === 'idle' && 'Drafts save automatically as you type.'}
+        {state.kind === 'error' && 'Not saved. Your text stays here; the next change or “Save draft now” tries again.'}
       </p>
     </>
   );
+}
+
+/** A failed draft save, told as such: the bare server message would not say that the latest text is unsaved. */
+class SaveFailed extends Error {
+  constructor(cause: unknown) {
+    super(`Your latest changes could not be saved: ${errorMessage(cause)}`);
+    this.name = 'SaveFailed';
+  }
 }
 
 // ---------------------------------------------------------------------------------------------- signed

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { ApiError } from '../../api/problem';
-import { ErrorAlert } from '../../components/ErrorAlert';
+import { ErrorAlert, errorMessage } from '../../components/ErrorAlert';
 import { QueryState } from '../../components/QueryState';
 import { SelectField } from '../../components/SelectField';
 import { StatusMessage } from '../../components/StatusMessage';
@@ -143,19 +143,35 @@ export function PlanTab({ clientId }: { clientId: string }) {
   const plan = usePlan(clientId);
   // Bumped when the therapist reloads after a conflict: the form starts again from the server's current plan.
   const [generation, setGeneration] = useState(0);
-  if (plan.isPending || plan.error) return <QueryState isPending={plan.isPending} error={plan.error} what="the plan" />;
+  // Only a first load that failed has nothing to edit. Once the plan is here, a failed reload in the background
+  // (a refocused window, a signed note) is reported beside the form: replacing the form would throw away
+  // unsaved edits.
+  if (plan.data === undefined) return <QueryState isPending={plan.isPending} error={plan.error} what="the plan" />;
   return (
-    <PlanForm
-      key={generation}
-      clientId={clientId}
-      loaded={plan.data}
-      latestVersion={plan.data?.data.version ?? 0}
-      onReload={async () => {
-        await plan.refetch();
-        setGeneration((g) => g + 1);
-      }}
-    />
+    <>
+      <ErrorAlert error={plan.error ? new ReloadFailed(plan.error) : null} />
+      <PlanForm
+        key={generation}
+        clientId={clientId}
+        loaded={plan.data}
+        latestVersion={plan.data?.data.version ?? 0}
+        onReload={async () => {
+          await plan.refetch();
+          setGeneration((g) => g + 1);
+        }}
+      />
+    </>
   );
+}
+
+/** A background reload that failed, told so: the form below still holds the therapist's edits. */
+class ReloadFailed extends Error {
+  constructor(cause: unknown) {
+    super(
+      `The plan could not be reloaded (${errorMessage(cause)}), so the saved version shown may be out of date. Your changes below are kept; saving still refuses to overwrite a newer version.`,
+    );
+    this.name = 'ReloadFailed';
+  }
 }
 
 function PlanForm({

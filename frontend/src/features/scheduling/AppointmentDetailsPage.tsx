@@ -6,6 +6,9 @@ import { StatusMessage } from '../../components/StatusMessage';
 import { TextArea } from '../../components/TextArea';
 import { formatDateTime, formatDayLong, formatTime, localDate, mondayOf, zoneCity } from '../../lib/time';
 import { useMe } from '../auth/useAuth';
+import { money } from '../billing/labels';
+import { useCancellationTerms } from '../billing/queries';
+import type { CancellationTerms } from '../billing/types';
 import { CallClientButton } from '../phone/CallClientButton';
 import {
   STAFF_ACTION_LABELS,
@@ -43,7 +46,12 @@ function AppointmentDetails({ viewer, zone }: { viewer: Viewer; zone: string }) 
   const { appointmentId } = useParams();
   const appointment = useAppointment(appointmentId);
   const [message, setMessage] = useState('');
+  const messageRef = useRef<HTMLParagraphElement>(null);
   const a = appointment.data;
+  // A cancel, a move or a status change removes the control that did it: the keyboard goes on from the result.
+  useEffect(() => {
+    if (message) messageRef.current?.focus();
+  }, [message]);
   const backTo =
     viewer === 'client'
       ? { to: '/client/appointments', label: 'Back to my appointments' }
@@ -60,7 +68,13 @@ function AppointmentDetails({ viewer, zone }: { viewer: Viewer; zone: string }) 
       </p>
       <h1>Session details</h1>
       <QueryState isPending={appointment.isPending} error={appointment.error} what="the session" />
-      <StatusMessage className="success">{message && <p>{message}</p>}</StatusMessage>
+      <StatusMessage className="success">
+        {message && (
+          <p ref={messageRef} tabIndex={-1}>
+            {message}
+          </p>
+        )}
+      </StatusMessage>
       {a && (
         <>
           <Facts appointment={a} viewer={viewer} zone={zone} />
@@ -85,7 +99,7 @@ function AppointmentDetails({ viewer, zone }: { viewer: Viewer; zone: string }) 
             <Reschedule appointment={a} viewer={viewer} zone={zone} onDone={setMessage} />
           )}
           {(a.status === 'booked' || a.status === 'checked_in') && (
-            <CancelForm appointment={a} viewer={viewer} onDone={setMessage} />
+            <CancelForm appointment={a} viewer={viewer} zone={zone} onDone={setMessage} />
           )}
         </>
       )}
@@ -328,17 +342,27 @@ function Reschedule({
 function CancelForm({
   appointment: a,
   viewer,
+  zone,
   onDone,
 }: {
   appointment: Appointment;
   viewer: Viewer;
+  zone: string;
   onDone: (message: string) => void;
 }) {
   const cancel = useCancelAppointment();
   const [scope, setScope] = useState<ChangeScope>('this');
-  function onSubmit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const reason = String(new FormData(event.currentTarget).get('reason') ?? '').trim();
+  // Only a client's cancellation can be late (and cost them a fee).
+  const terms = useCancellationTerms(a.id, viewer === 'client');
+  // A late cancellation waiting for the client to accept its fee.
+  const [pending, setPending] = useState<{ reason: string; terms: CancellationTerms } | null>(null);
+  const confirmHeading = useRef<HTMLHeadingElement>(null);
+
+  useEffect(() => {
+    if (pending) confirmHeading.current?.focus();
+  }, [pending]);
+
+  function send(reason: string) {
     cancel.mutate(
       { id: a.id, reason, scope },
       {
@@ -350,32 +374,88 @@ function CancelForm({
                 ? 'Session cancelled. It was inside the cancellation window, so it is recorded as a late cancellation.'
                 : 'Session cancelled.',
           ),
+        onSettled: () => setPending(null),
       },
     );
   }
+
+  async function onSubmit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const reason = String(new FormData(event.currentTarget).get('reason') ?? '').trim();
+    if (viewer !== 'client') {
+      send(reason);
+      return;
+    }
+    // Asked now, not when the page opened: the window may have been crossed since.
+    const fresh = await terms.refetch();
+    if (!fresh.data) return; // the error is shown
+    if (fresh.data.late_now) setPending({ reason, terms: fresh.data });
+    else send(reason);
+  }
+
+  const fee = pending?.terms.late_cancellation_fee;
   return (
     <section aria-labelledby="cancel-heading">
       <h2 id="cancel-heading">Cancel</h2>
-      <form onSubmit={onSubmit} aria-labelledby="cancel-heading">
-        {viewer === 'client' && (
-          <p className="hint">
-            Cancelling shortly before the session may count as a late cancellation under your therapist&rsquo;s
-            policy.
+      {pending ? (
+        <div className="confirm">
+          <h3 ref={confirmHeading} tabIndex={-1}>
+            Cancel this late?
+          </h3>
+          <p>
+            It is less than {pending.terms.window_hours} {pending.terms.window_hours === 1 ? 'hour' : 'hours'} before
+            the session, so this is a late cancellation.{' '}
+            {fee
+              ? `Under the cancellation policy you accepted when booking, it costs ${money(fee)}: an invoice for it is sent to you.`
+              : 'The policy you accepted charges no fee for it.'}
           </p>
-        )}
-        {a.series_id && <ScopeChoice name="cancel-scope" verb="Cancel" scope={scope} onChange={setScope} />}
-        <TextArea
-          label="Reason (optional)"
-          name="reason"
-          maxLength={500}
-          rows={2}
-          hint="Kept with the session's record."
-        />
-        <ErrorAlert error={cancel.error} />
-        <button type="submit" className="danger" disabled={cancel.isPending}>
-          {cancel.isPending ? 'Cancelling…' : scope === 'this' ? 'Cancel session' : 'Cancel these sessions'}
-        </button>
-      </form>
+          <ErrorAlert error={cancel.error} />
+          <div className="actions">
+            <button type="button" className="danger" disabled={cancel.isPending} onClick={() => send(pending.reason)}>
+              {cancel.isPending ? 'Cancelling…' : fee ? `Cancel and pay ${money(fee)}` : 'Cancel late'}
+            </button>
+            <button
+              type="button"
+              className="secondary"
+              onClick={() => {
+                cancel.reset();
+                setPending(null);
+              }}
+            >
+              Keep the session
+            </button>
+          </div>
+        </div>
+      ) : (
+        <form onSubmit={(e) => void onSubmit(e)} aria-labelledby="cancel-heading">
+          {viewer === 'client' && terms.data && <CancellationHint terms={terms.data} zone={zone} />}
+          {a.series_id && <ScopeChoice name="cancel-scope" verb="Cancel" scope={scope} onChange={setScope} />}
+          <TextArea
+            label="Reason (optional)"
+            name="reason"
+            maxLength={500}
+            rows={2}
+            hint="Kept with the session's record."
+          />
+          <ErrorAlert error={cancel.error ?? terms.error} />
+          <button type="submit" className="danger" disabled={cancel.isPending || terms.isFetching}>
+            {cancel.isPending ? 'Cancelling…' : scope === 'this' ? 'Cancel session' : 'Cancel these sessions'}
+          </button>
+        </form>
+      )}
     </section>
+  );
+}
+
+/** The client's terms before they decide: until when cancelling is free, and what it costs after. */
+function CancellationHint({ terms, zone }: { terms: CancellationTerms; zone: string }) {
+  const fee = terms.late_cancellation_fee;
+  const cost = fee ? `costs ${money(fee)}` : 'costs nothing, but is recorded as a late cancellation';
+  return (
+    <p className="hint">
+      {terms.late_now
+        ? `Cancelling now is a late cancellation: it ${cost}.`
+        : `Cancelling is free until ${formatDayLong(terms.late_from, zone)}, ${formatTime(terms.late_from, zone)}; after that it ${cost}.`}
+    </p>
   );
 }

@@ -7,10 +7,12 @@ import { QueryState } from '../../components/QueryState';
 import { StatusMessage } from '../../components/StatusMessage';
 import { TextField } from '../../components/TextField';
 import { useMe } from '../auth/useAuth';
+import { PolicyTerms } from '../billing/PolicyTerms';
+import { billingKeys, usePolicy } from '../billing/queries';
 import { randomUuid } from '../../lib/uuid';
 import { formatDayLong, formatTime, zoneCity } from '../../lib/time';
 import { formatMoney, languageName, modalityLabel } from './labels';
-import { schedulingKeys, useTherapist } from './queries';
+import { careMayHaveStarted, schedulingKeys, useTherapist } from './queries';
 import { bookAppointment, createSeries } from './schedulingApi';
 import { SlotPicker } from './SlotPicker';
 import type { Appointment, Booking, Frequency, Modality, PublicProfile, Series, Slot } from './types';
@@ -101,17 +103,21 @@ function Booker({ therapist }: { therapist: PublicProfile }) {
   const [repeat, setRepeat] = useState<Repeat>('once');
   const [count, setCount] = useState('6');
   const [outcome, setOutcome] = useState<Outcome | null>(null);
+  // What the client accepts by booking: the version shown is the version sent.
+  const policy = usePolicy(therapist.therapist_id);
+  const [policyChanged, setPolicyChanged] = useState(false);
   const confirmHeading = useRef<HTMLHeadingElement>(null);
+  const outcomeRef = useRef<HTMLDivElement>(null);
   // One key per booking attempt: a retry after a lost answer replays the first result instead of booking twice.
   const attemptKey = useRef<string | null>(null);
 
   const book = useMutation({
     mutationFn: async (booking: Booking): Promise<Outcome> => {
+      attemptKey.current ??= randomUuid();
       if (repeat !== 'once') {
-        const series = await createSeries({ ...booking, frequency: repeat, count: Number(count) });
+        const series = await createSeries({ ...booking, frequency: repeat, count: Number(count) }, attemptKey.current);
         return { kind: 'series', series };
       }
-      attemptKey.current ??= randomUuid();
       return { kind: 'single', appointment: await bookAppointment(booking, attemptKey.current) };
     },
     onSuccess: (result) => {
@@ -120,12 +126,19 @@ function Booker({ therapist }: { therapist: PublicProfile }) {
       setChoice(null);
       void queryClient.invalidateQueries({ queryKey: schedulingKeys.appointments });
       void queryClient.invalidateQueries({ queryKey: schedulingKeys.slots });
+      careMayHaveStarted(queryClient);
     },
     onError: (error) => {
       // The server answered, so this attempt is over; the next click is a new attempt. A network failure or a
       // 5xx keeps the key, so trying again cannot create a second session.
       if (error instanceof ApiError && error.status < 500 && error.code !== 'idempotency_in_progress') {
         attemptKey.current = null;
+      }
+      if (error instanceof ApiError && error.code === 'policy_changed') {
+        // The therapist published a new policy since it was shown: show that one, and book only when asked again.
+        setPolicyChanged(true);
+        void queryClient.invalidateQueries({ queryKey: billingKeys.policy(therapist.therapist_id) });
+        return;
       }
       if (error instanceof ApiError && (error.status === 409 || error.status === 422)) {
         void queryClient.invalidateQueries({ queryKey: schedulingKeys.slots });
@@ -137,6 +150,7 @@ function Booker({ therapist }: { therapist: PublicProfile }) {
   function choose(next: Choice | null) {
     attemptKey.current = null;
     book.reset();
+    setPolicyChanged(false);
     setChoice(next);
   }
 
@@ -144,7 +158,15 @@ function Booker({ therapist }: { therapist: PublicProfile }) {
     if (choice) confirmHeading.current?.focus();
   }, [choice]);
 
+  // Booking removes the confirm step and its button with it: the keyboard goes on from the result.
+  useEffect(() => {
+    if (outcome) outcomeRef.current?.focus();
+  }, [outcome]);
+
   const rate = therapist.rates.find((r) => r.duration_minutes === duration);
+  const currency = rate?.currency ?? therapist.rates[0]?.currency ?? 'USD';
+  // Never book against a policy the client has not seen: not while it loads or reloads after a change.
+  const policyShown = policy.data !== undefined && !policy.isFetching;
 
   return (
     <>
@@ -200,6 +222,8 @@ function Booker({ therapist }: { therapist: PublicProfile }) {
                 checked={repeat === value}
                 onChange={() => {
                   setRepeat(value);
+                  // Another request now: a key kept from a failed attempt would be refused as reused.
+                  attemptKey.current = null;
                   book.reset();
                 }}
               />{' '}
@@ -216,22 +240,30 @@ function Booker({ therapist }: { therapist: PublicProfile }) {
               required
               hint="Each session keeps the same local time, also across daylight-saving changes."
               value={count}
-              onChange={(e) => setCount(e.target.value)}
+              onChange={(e) => {
+                setCount(e.target.value);
+                attemptKey.current = null;
+              }}
             />
           )}
         </fieldset>
       </section>
 
       <StatusMessage className="success">
-        {outcome?.kind === 'single' && (
-          <p>
-            Booked: {outcome.appointment.duration_minutes}-minute{' '}
-            {modalityLabel(outcome.appointment.modality).toLowerCase()} session on{' '}
-            {formatDayLong(outcome.appointment.start, clientZone)} at {formatTime(outcome.appointment.start, clientZone)}.{' '}
-            <Link to="/client/appointments">See my appointments</Link>
-          </p>
+        {outcome && (
+          <div ref={outcomeRef} tabIndex={-1}>
+            {outcome.kind === 'single' ? (
+              <p>
+                Booked: {outcome.appointment.duration_minutes}-minute{' '}
+                {modalityLabel(outcome.appointment.modality).toLowerCase()} session on{' '}
+                {formatDayLong(outcome.appointment.start, clientZone)} at{' '}
+                {formatTime(outcome.appointment.start, clientZone)}. <Link to="/client/appointments">See my appointments</Link>
+              </p>
+            ) : (
+              <SeriesSummary series={outcome.series} zone={clientZone} />
+            )}
+          </div>
         )}
-        {outcome?.kind === 'series' && <SeriesSummary series={outcome.series} zone={clientZone} />}
       </StatusMessage>
 
       {choice && (
@@ -275,17 +307,33 @@ function Booker({ therapist }: { therapist: PublicProfile }) {
               </>
             )}
           </dl>
+          <section aria-labelledby="policy-heading">
+            <h3 id="policy-heading">Cancellation policy</h3>
+            {policyChanged && (
+              <p className="notice">
+                {therapist.display_name} changed their cancellation policy while you were booking. This is the new
+                one: read it, then confirm again.
+              </p>
+            )}
+            <QueryState isPending={policy.isPending} error={policy.error} what="the cancellation policy" />
+            {policy.data !== undefined && <PolicyTerms policy={policy.data?.data ?? null} currency={currency} price={rate} />}
+            <p className="hint">
+              By booking you accept this policy{repeat !== 'once' && ' for every session of the series'}.
+            </p>
+          </section>
           <ErrorAlert error={book.error} />
           <div className="actions">
             <button
               type="button"
-              disabled={book.isPending}
+              disabled={book.isPending || !policyShown}
               onClick={() =>
                 book.mutate({
                   therapist_id: therapist.therapist_id,
                   start: choice.slot.start,
                   duration_minutes: duration,
                   modality,
+                  // Without a policy there is nothing to accept (and nothing is ever charged).
+                  ...(policy.data && { policy_version: policy.data.data.version }),
                 })
               }
             >

@@ -1,5 +1,6 @@
-import { keepPreviousData, useMutation, useQueries, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useMe } from '../auth/useAuth';
+import { keepPreviousData, useMutation, useQueries, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
+import { meKey, useMe } from '../auth/useAuth';
+import { messagingKeys } from '../messaging/queries';
 import {
   cancelAppointment,
   changeAppointmentStatus,
@@ -120,6 +121,15 @@ export function useAppointment(appointmentId: string | undefined) {
   });
 }
 
+/**
+ * After a client books (or claims an offer): it may have started care with the therapist, which gives the client a
+ * practice (in `me`, which matching reads to know a switch would end that care) and opens a conversation.
+ */
+export function careMayHaveStarted(queryClient: QueryClient): void {
+  void queryClient.invalidateQueries({ queryKey: meKey });
+  void queryClient.invalidateQueries({ queryKey: messagingKeys.conversations });
+}
+
 /** After any change to a session: store the new state and refetch lists and free times. */
 function useAppointmentChanged() {
   const queryClient = useQueryClient();
@@ -189,7 +199,10 @@ export function useClaimOffer() {
   const queryClient = useQueryClient();
   return useMutation({
     mutationFn: claimOffer,
-    onSuccess: changed,
+    onSuccess: (appointment) => {
+      changed(appointment);
+      careMayHaveStarted(queryClient);
+    },
     // Claimed or lost (expired, someone else was first): either way the list of offers and entries changed.
     onSettled: () => void queryClient.invalidateQueries({ queryKey: schedulingKeys.waitlist }),
   });

@@ -136,9 +136,14 @@ export function rescheduleAppointment(appointmentId: string, start: string, scop
   );
 }
 
-/** Books a weekly or fortnightly series; each occurrence is booked or reports its own conflict. */
-export function createSeries(series: SeriesInput): Promise<Series> {
-  return unwrap(api.POST('/api/v1/appointment-series', { body: series }));
+/**
+ * Books a weekly or fortnightly series; each occurrence is booked or reports its own conflict. The same
+ * `idempotencyKey` again (a retry after a lost answer) returns the first answer instead of booking again.
+ */
+export function createSeries(series: SeriesInput, idempotencyKey: string): Promise<Series> {
+  return unwrap(
+    api.POST('/api/v1/appointment-series', { body: series, params: { header: { 'Idempotency-Key': idempotencyKey } } }),
+  );
 }
 
 export function joinWaitlist(therapistId: string, entry: JoinWaitlist): Promise<WaitlistEntry> {
