@@ -5299,7 +5299,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Retry safely: the same key and body returns the first response; the operation (a booking, a payment) happens once */
+                /** @description Retry safely: the same key and body returns the first response; the operation (a booking, a payment) happens once. A key is remembered for 24 hours (the default retention); after that it starts a new request */
                 "Idempotency-Key"?: string | null;
             };
             path?: never;
