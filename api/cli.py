@@ -1,4 +1,4 @@
-"""The `hearth` command: serve, migrate, openapi, demo, audit verify."""
+"""The `hearth` command: serve, worker, relay, migrate, openapi, demo, keys, billing, audit verify."""
 
 from __future__ import annotations
 
@@ -8,15 +8,22 @@ import json
 import signal
 import sys
 from collections.abc import Iterator
+from datetime import date
+from enum import StrEnum
+from typing import NoReturn
 
 import typer
 
 from api.bootstrap import (
     Settings,
+    StartupError,
     build_container,
     build_relay_app,
+    check_keys,
     configure_cli_logging,
     load_settings,
+    new_payload_kek,
+    new_signing_key_pem,
     rotate_keys,
     run_migrations,
     run_worker,
@@ -44,6 +51,29 @@ keys_app = typer.Typer(help="Payload encryption keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 billing_app = typer.Typer(help="Billing operations of the platform operator.", no_args_is_help=True)
 app.add_typer(billing_app, name="billing")
+
+
+def _refuse(exc: StartupError) -> NoReturn:
+    typer.echo(f"Hearth cannot start: {exc}", err=True)
+    raise typer.Exit(2)
+
+
+def configured(**overrides: object) -> Settings:
+    """The settings, or one line saying which one to fix (exit 2) instead of pydantic's traceback."""
+    try:
+        return load_settings(**overrides)
+    except StartupError as exc:
+        _refuse(exc)
+
+
+def keyed(settings: Settings) -> Settings:
+    """The settings once their keys load: a missing key or key file stops the command in one line, before it starts a
+    database, migrates or listens (inside the server's start-up it would be a traceback and a crash loop)."""
+    try:
+        check_keys(settings)
+    except StartupError as exc:
+        _refuse(exc)
+    return settings
 
 
 @contextlib.contextmanager
@@ -80,7 +110,7 @@ def serve(
 
     from api.main import create_app
 
-    with database(load_settings()) as settings:
+    with database(keyed(configured())) as settings:
         assert settings.database_url
         configure_cli_logging(settings)
         run_migrations(settings.database_url)
@@ -97,7 +127,7 @@ def relay(
     """Run the media relay as its own process; `hearth serve` uses it when HEARTH_RELAY_URL points here."""
     import uvicorn
 
-    settings = load_settings()
+    settings = configured()
     configure_cli_logging(settings)
     try:
         relay_asgi = build_relay_app(settings)
@@ -113,7 +143,7 @@ def relay(
 @app.command()
 def worker() -> None:
     """Run background jobs (reminders) until SIGINT/SIGTERM; pair with HEARTH_JOBS_IN_PROCESS=false on serve."""
-    with database(load_settings()) as settings:
+    with database(keyed(configured())) as settings:
         assert settings.database_url
         configure_cli_logging(settings)
         run_migrations(settings.database_url)
@@ -123,7 +153,7 @@ def worker() -> None:
 @app.command()
 def migrate() -> None:
     """Upgrade the database schema to the newest revision."""
-    with database(load_settings()) as settings:
+    with database(configured()) as settings:
         assert settings.database_url
         run_migrations(settings.database_url)
         typer.echo("Database is at the newest revision.", err=True)
@@ -134,7 +164,7 @@ def openapi() -> None:
     """Print the OpenAPI document (sorted keys) to stdout."""
     from api.main import create_app
 
-    spec = create_app(load_settings(spa_dir="/nonexistent")).openapi()
+    spec = create_app(configured(spa_dir="/nonexistent")).openapi()
     sys.stdout.write(json.dumps(spec, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
 
 
@@ -162,7 +192,7 @@ def demo() -> None:
         finally:
             await container.close()
 
-    with database(load_settings()) as settings:
+    with database(keyed(configured())) as settings:
         assert settings.database_url
         run_migrations(settings.database_url)
         asyncio.run(seed(settings))
@@ -171,10 +201,36 @@ def demo() -> None:
         typer.echo(f"  {role.value:<10} {email}  password: {DEMO_PASSWORD}")
 
 
+class KeyKind(StrEnum):
+    kek = "kek"
+    jwt = "jwt"
+
+
+@keys_app.command("generate")
+def keys_generate(
+    kind: KeyKind = typer.Argument(
+        ...,
+        help="kek: a key-encryption key as JSON for HEARTH_PAYLOAD_KEKS or HEARTH_PAYLOAD_KEKS_FILE; "
+        "jwt: an Ed25519 PEM signing key for HEARTH_JWT_PRIVATE_KEY_FILE",
+    ),
+    key_id: str | None = typer.Option(None, "--id", help="Id of the key-encryption key (default: today's date)"),
+) -> None:
+    """Print a new key to stdout (nothing is stored or configured): redirect it into a secret file."""
+    if kind is KeyKind.jwt:
+        sys.stdout.write(new_signing_key_pem())
+        return
+    # A date names the key by when it was made, which is what an operator needs to tell keys apart at a rotation.
+    try:
+        keks = new_payload_kek(key_id or date.today().isoformat())
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--id") from None
+    sys.stdout.write(json.dumps(keks) + "\n")
+
+
 @keys_app.command("rotate")
 def keys_rotate() -> None:
     """Re-wrap every data key under the newest key-encryption key (payloads are not touched)."""
-    with database(load_settings()) as settings:
+    with database(keyed(configured())) as settings:
         assert settings.database_url
         run_migrations(settings.database_url)
         report = asyncio.run(rotate_keys(settings))
@@ -204,7 +260,7 @@ def billing_set_fee(
             plan = PlatformFeePlan(PlatformFeeMode.PERCENT_PER_INVOICE, percent_bp=percent_bp)
         else:
             plan = PlatformFeePlan(PlatformFeeMode.MONTHLY_SUBSCRIPTION, monthly=Money(monthly_minor or 0, currency))
-        with database(load_settings()) as settings:
+        with database(keyed(configured())) as settings:
             assert settings.database_url
             run_migrations(settings.database_url)
             asyncio.run(set_platform_fee(settings, target, plan))
@@ -217,7 +273,7 @@ def billing_set_fee(
 @audit_app.command("verify")
 def audit_verify() -> None:
     """Re-walk the audit hash chain and report the first broken link."""
-    with database(load_settings()) as settings:
+    with database(configured()) as settings:
         assert settings.database_url
         report = asyncio.run(verify_audit_chain(settings.database_url))
     if report.ok:
