@@ -242,7 +242,7 @@ def billing_set_fee(
     practice_id: str = typer.Argument(..., help="The practice's id"),
     percent_bp: int | None = typer.Option(None, help="A percentage of each paid invoice, in basis points (300 = 3 %)"),
     monthly_minor: int | None = typer.Option(None, help="A monthly subscription, in minor units"),
-    currency: str = typer.Option("USD", help="Currency of the subscription"),
+    currency: str | None = typer.Option(None, help="Currency of the subscription (default: HEARTH_BILLING_CURRENCY)"),
 ) -> None:
     """Set the platform fee one practice pays: a percentage per paid invoice or a monthly subscription."""
     import uuid
@@ -254,13 +254,16 @@ def billing_set_fee(
     if (percent_bp is None) == (monthly_minor is None):
         typer.echo("Give exactly one of --percent-bp or --monthly-minor.", err=True)
         raise typer.Exit(code=2)
+    configuration = keyed(configured())
     try:
         target = uuid.UUID(practice_id)
         if percent_bp is not None:
             plan = PlatformFeePlan(PlatformFeeMode.PERCENT_PER_INVOICE, percent_bp=percent_bp)
         else:
-            plan = PlatformFeePlan(PlatformFeeMode.MONTHLY_SUBSCRIPTION, monthly=Money(monthly_minor or 0, currency))
-        with database(keyed(configured())) as settings:
+            # The deployment's currency, as for the default subscription: a fixed USD made a EUR platform's fees USD.
+            monthly = Money(monthly_minor or 0, currency or configuration.billing_currency)
+            plan = PlatformFeePlan(PlatformFeeMode.MONTHLY_SUBSCRIPTION, monthly=monthly)
+        with database(configuration) as settings:
             assert settings.database_url
             run_migrations(settings.database_url)
             asyncio.run(set_platform_fee(settings, target, plan))
