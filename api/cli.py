@@ -110,12 +110,18 @@ def serve(
 
     from api.main import create_app
 
-    with database(keyed(configured())) as settings:
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
+    address = f"http://[{shown_host}]:{port}" if ":" in shown_host else f"http://{shown_host}:{port}"
+    configuration = keyed(configured())
+    if "public_url" not in configuration.model_fields_set:
+        # Links in emails and calendar feeds, Twilio's webhooks and the cookies' Secure flag come from the public URL;
+        # its default named port 8000 whatever --port said.
+        configuration = configuration.model_copy(update={"public_url": address})
+    with database(configuration) as settings:
         assert settings.database_url
         configure_cli_logging(settings)
         run_migrations(settings.database_url)
-        shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
-        typer.echo(f"Hearth is running: open http://{shown_host}:{port}/  (API docs at /docs)", err=True)
+        typer.echo(f"Hearth is running: open {address}/  (API docs at /docs)", err=True)
         uvicorn.run(create_app(settings, freeze_heap=True), host=host, port=port, **SERVE_OPTIONS)  # type: ignore[arg-type]
 
 
