@@ -11,8 +11,9 @@ SPA_SOURCES := $(shell find frontend/src frontend/index.html frontend/vite.confi
 
 .PHONY: run test install spa openapi lint demo clean
 
+# Options of `hearth serve` go in ARGS: make run ARGS="--port 8080"
 run: install spa
-	$(BIN)/hearth serve
+	$(BIN)/hearth serve $(ARGS)
 
 test: install spa
 	$(BIN)/pytest

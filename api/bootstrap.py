@@ -13,6 +13,8 @@ from typing import Any, cast
 
 import asyncpg
 import sqlalchemy as sa
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from pydantic import AliasChoices, ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.idempotency import IdempotencyStore
@@ -52,9 +54,17 @@ from domain.shared.ports import Clock, SystemClock, UuidGenerator
 from domain.telephony.service import TelephonyService
 from infra.billing.superbill_pdf import FpdfSuperbillRenderer
 from infra.crypto.cipher import NaclPayloadCipher
-from infra.crypto.keyring import keyring_from_settings
+from infra.crypto.keyring import Keyring, KeyringError, decode_key, generate_key, keyring_from_settings
 from infra.crypto.passwords import Argon2PasswordHasher
-from infra.crypto.tokens import JwtAccessTokens, JwtConfig, ensure_dev_key, load_private_key, load_public_key
+from infra.crypto.tokens import (
+    JwtAccessTokens,
+    JwtConfig,
+    KeyFileError,
+    ensure_dev_key,
+    load_private_key,
+    load_public_key,
+    private_key_pem,
+)
 from infra.db import migrate
 from infra.db.embedded import EmbeddedPostgres
 from infra.db.engine import create_engine, session_factory
@@ -79,11 +89,33 @@ from infra.settings import Settings
 from infra.telephony.console import ConsoleTelephony
 from infra.telephony.factory import ClosableTelephony, telephony_from_settings
 
-__all__ = ["Container", "Settings", "build_container", "load_settings"]
+__all__ = ["Container", "Settings", "StartupError", "build_container", "load_settings"]
+
+
+class StartupError(ValueError):
+    """Hearth cannot start as configured. The message names the setting to fix and holds no secret; the CLI prints
+    it as one line instead of a traceback an operator has to dig the cause out of."""
 
 
 def load_settings(**overrides: object) -> Settings:
-    return Settings(**overrides)  # type: ignore[arg-type]
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise StartupError(_settings_problems(exc)) from None
+
+
+def _settings_problems(exc: ValidationError) -> str:
+    # Without the input values (pydantic's own rendering shows them): a rejected value may be a secret.
+    problems = []
+    for error in exc.errors(include_input=False, include_url=False):
+        message = str(error["msg"]).removeprefix("Value error, ")
+        field = str(error["loc"][0]) if error["loc"] else None
+        if field is not None and field in Settings.model_fields:
+            alias = Settings.model_fields[field].validation_alias
+            name = alias.choices[0] if isinstance(alias, AliasChoices) else f"HEARTH_{field}"
+            message = f"{str(name).upper()}: {message}"
+        problems.append(message)
+    return "; ".join(problems)
 
 
 @dataclass
@@ -213,10 +245,47 @@ def _fee_plan(settings: Settings) -> PlatformFeePlan:
     return PlatformFeePlan(PlatformFeeMode.PERCENT_PER_INVOICE, percent_bp=settings.platform_fee_percent_bp)
 
 
+def _configured_signing_keys(settings: Settings) -> tuple[Ed25519PrivateKey | None, list[Ed25519PublicKey]]:
+    try:
+        key = load_private_key(settings.jwt_private_key_file) if settings.jwt_private_key_file else None
+    except KeyFileError as exc:
+        raise StartupError(f"HEARTH_JWT_PRIVATE_KEY_FILE: {exc}") from None
+    try:
+        extra = [load_public_key(p) for p in settings.jwt_extra_public_key_files]
+    except KeyFileError as exc:
+        raise StartupError(f"HEARTH_JWT_EXTRA_PUBLIC_KEY_FILES: {exc}") from None
+    return key, extra
+
+
+def check_keys(settings: Settings) -> None:
+    """Load the configured signing and key-encryption keys the way start-up does, so that a missing key or key file
+    stops a command before it migrates or listens, with a StartupError rather than a failed application start-up."""
+    _configured_signing_keys(settings)
+    try:
+        keyring_from_settings(settings)
+    except KeyringError as exc:
+        raise StartupError(str(exc)) from None
+
+
+def new_payload_kek(kek_id: str) -> dict[str, str]:
+    """A new key-encryption key under `kek_id`, in the form of HEARTH_PAYLOAD_KEKS and its file (base64 value).
+    ValueError when the id is not one Hearth accepts, rather than a file that stops the next start."""
+    key = generate_key()
+    try:
+        Keyring({kek_id: decode_key(key, kek_id)}, kek_id)
+    except KeyringError as exc:
+        raise ValueError(str(exc)) from None
+    return {kek_id: key}
+
+
+def new_signing_key_pem() -> str:
+    """A new Ed25519 access-token signing key in PEM (PKCS#8), for HEARTH_JWT_PRIVATE_KEY_FILE."""
+    return private_key_pem(Ed25519PrivateKey.generate()).decode()
+
+
 def _access_tokens(settings: Settings, clock: Clock) -> AccessTokens:
-    if settings.jwt_private_key_file is not None:
-        key = load_private_key(settings.jwt_private_key_file)
-    else:
+    key, extra = _configured_signing_keys(settings)
+    if key is None:
         key = ensure_dev_key(settings.data_dir / "keys" / "jwt-ed25519.pem")
     return JwtAccessTokens(
         key,
@@ -226,7 +295,7 @@ def _access_tokens(settings: Settings, clock: Clock) -> AccessTokens:
             lifetime=timedelta(minutes=settings.access_token_minutes),
         ),
         clock,
-        extra_verification_keys=[load_public_key(p) for p in settings.jwt_extra_public_key_files],
+        extra_verification_keys=extra,
         kid=settings.jwt_key_id,
     )
 

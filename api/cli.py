@@ -1,4 +1,4 @@
-"""The `hearth` command: serve, migrate, openapi, demo, audit verify, and the operator's tasks."""
+"""The `hearth` command: serve, worker, relay, migrate, openapi, demo, keys, billing, practice, audit verify."""
 
 from __future__ import annotations
 
@@ -8,17 +8,23 @@ import json
 import signal
 import sys
 from collections.abc import Iterator
+from datetime import date
+from enum import StrEnum
+from typing import NoReturn
 
 import typer
-from pydantic import ValidationError
 
 from api.bootstrap import (
     Settings,
+    StartupError,
     build_container,
     build_relay_app,
+    check_keys,
     configure_cli_logging,
     create_group_practice,
     load_settings,
+    new_payload_kek,
+    new_signing_key_pem,
     rotate_keys,
     run_migrations,
     run_worker,
@@ -50,18 +56,27 @@ practice_app = typer.Typer(help="Practices (the tenants) of this deployment.", n
 app.add_typer(practice_app, name="practice")
 
 
-def _settings(**overrides: object) -> Settings:
-    """The settings; refused ones end the command with one line per reason (each names its setting), not a
-    traceback an operator has to read through."""
+def _refuse(exc: StartupError) -> NoReturn:
+    typer.echo(f"Hearth cannot start: {exc}", err=True)
+    raise typer.Exit(2)
+
+
+def configured(**overrides: object) -> Settings:
+    """The settings, or one line saying which one to fix (exit 2) instead of pydantic's traceback."""
     try:
         return load_settings(**overrides)
-    except ValidationError as exc:
-        for error in exc.errors():
-            name = "_".join(str(part) for part in error["loc"]).upper()
-            # A rule across settings (production's) has no location: its message names the settings itself.
-            where = "" if not name else f"{name}: " if name == "DATABASE_URL" else f"HEARTH_{name}: "
-            typer.echo(f"hearth: {where}{error['msg'].removeprefix('Value error, ')}", err=True)
-        raise typer.Exit(2) from None
+    except StartupError as exc:
+        _refuse(exc)
+
+
+def keyed(settings: Settings) -> Settings:
+    """The settings once their keys load: a missing key or key file stops the command in one line, before it starts a
+    database, migrates or listens (inside the server's start-up it would be a traceback and a crash loop)."""
+    try:
+        check_keys(settings)
+    except StartupError as exc:
+        _refuse(exc)
+    return settings
 
 
 @contextlib.contextmanager
@@ -98,12 +113,18 @@ def serve(
 
     from api.main import create_app
 
-    with database(_settings()) as settings:
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
+    address = f"http://[{shown_host}]:{port}" if ":" in shown_host else f"http://{shown_host}:{port}"
+    configuration = keyed(configured())
+    if "public_url" not in configuration.model_fields_set:
+        # Links in emails and calendar feeds, Twilio's webhooks and the cookies' Secure flag come from the public URL;
+        # its default named port 8000 whatever --port said.
+        configuration = configuration.model_copy(update={"public_url": address})
+    with database(configuration) as settings:
         assert settings.database_url
         configure_cli_logging(settings)
         run_migrations(settings.database_url)
-        shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
-        typer.echo(f"Hearth is running: open http://{shown_host}:{port}/  (API docs at /docs)", err=True)
+        typer.echo(f"Hearth is running: open {address}/  (API docs at /docs)", err=True)
         uvicorn.run(create_app(settings, freeze_heap=True), host=host, port=port, **SERVE_OPTIONS)  # type: ignore[arg-type]
 
 
@@ -115,7 +136,7 @@ def relay(
     """Run the media relay as its own process; `hearth serve` uses it when HEARTH_RELAY_URL points here."""
     import uvicorn
 
-    settings = _settings()
+    settings = configured()
     configure_cli_logging(settings)
     try:
         relay_asgi = build_relay_app(settings)
@@ -132,7 +153,7 @@ def relay(
 def worker() -> None:
     """Run background jobs (reminders) until SIGINT/SIGTERM; pair with HEARTH_JOBS_IN_PROCESS=false on serve.
     A database outage does not end it: it reconnects with backoff and logs `jobs.worker_crashed` meanwhile."""
-    with database(_settings()) as settings:
+    with database(keyed(configured())) as settings:
         assert settings.database_url
         configure_cli_logging(settings)
         run_migrations(settings.database_url)
@@ -142,7 +163,7 @@ def worker() -> None:
 @app.command()
 def migrate() -> None:
     """Upgrade the database schema to the newest revision."""
-    with database(_settings()) as settings:
+    with database(configured()) as settings:
         assert settings.database_url
         run_migrations(settings.database_url)
         typer.echo("Database is at the newest revision.", err=True)
@@ -153,7 +174,7 @@ def openapi() -> None:
     """Print the OpenAPI document (sorted keys) to stdout."""
     from api.main import create_app
 
-    spec = create_app(_settings(spa_dir="/nonexistent")).openapi()
+    spec = create_app(configured(spa_dir="/nonexistent")).openapi()
     sys.stdout.write(json.dumps(spec, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
 
 
@@ -181,7 +202,7 @@ def demo() -> None:
         finally:
             await container.close()
 
-    with database(_settings()) as settings:
+    with database(keyed(configured())) as settings:
         assert settings.database_url
         run_migrations(settings.database_url)
         asyncio.run(seed(settings))
@@ -190,10 +211,36 @@ def demo() -> None:
         typer.echo(f"  {role.value:<10} {email}  password: {DEMO_PASSWORD}")
 
 
+class KeyKind(StrEnum):
+    kek = "kek"
+    jwt = "jwt"
+
+
+@keys_app.command("generate")
+def keys_generate(
+    kind: KeyKind = typer.Argument(
+        ...,
+        help="kek: a key-encryption key as JSON for HEARTH_PAYLOAD_KEKS or HEARTH_PAYLOAD_KEKS_FILE; "
+        "jwt: an Ed25519 PEM signing key for HEARTH_JWT_PRIVATE_KEY_FILE",
+    ),
+    key_id: str | None = typer.Option(None, "--id", help="Id of the key-encryption key (default: today's date)"),
+) -> None:
+    """Print a new key to stdout (nothing is stored or configured): redirect it into a secret file."""
+    if kind is KeyKind.jwt:
+        sys.stdout.write(new_signing_key_pem())
+        return
+    # A date names the key by when it was made, which is what an operator needs to tell keys apart at a rotation.
+    try:
+        keks = new_payload_kek(key_id or date.today().isoformat())
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--id") from None
+    sys.stdout.write(json.dumps(keks) + "\n")
+
+
 @keys_app.command("rotate")
 def keys_rotate() -> None:
     """Re-wrap every data key under the newest key-encryption key (payloads are not touched)."""
-    with database(_settings()) as settings:
+    with database(keyed(configured())) as settings:
         assert settings.database_url
         run_migrations(settings.database_url)
         report = asyncio.run(rotate_keys(settings))
@@ -205,7 +252,7 @@ def billing_set_fee(
     practice_id: str = typer.Argument(..., help="The practice's id"),
     percent_bp: int | None = typer.Option(None, help="A percentage of each paid invoice, in basis points (300 = 3 %)"),
     monthly_minor: int | None = typer.Option(None, help="A monthly subscription, in minor units"),
-    currency: str = typer.Option("USD", help="Currency of the subscription"),
+    currency: str | None = typer.Option(None, help="Currency of the subscription (default: HEARTH_BILLING_CURRENCY)"),
 ) -> None:
     """Set the platform fee one practice pays: a percentage per paid invoice or a monthly subscription."""
     import uuid
@@ -217,13 +264,16 @@ def billing_set_fee(
     if (percent_bp is None) == (monthly_minor is None):
         typer.echo("Give exactly one of --percent-bp or --monthly-minor.", err=True)
         raise typer.Exit(code=2)
+    configuration = keyed(configured())
     try:
         target = uuid.UUID(practice_id)
         if percent_bp is not None:
             plan = PlatformFeePlan(PlatformFeeMode.PERCENT_PER_INVOICE, percent_bp=percent_bp)
         else:
-            plan = PlatformFeePlan(PlatformFeeMode.MONTHLY_SUBSCRIPTION, monthly=Money(monthly_minor or 0, currency))
-        with database(_settings()) as settings:
+            # The deployment's currency, as for the default subscription: a fixed USD made a EUR platform's fees USD.
+            monthly = Money(monthly_minor or 0, currency or configuration.billing_currency)
+            plan = PlatformFeePlan(PlatformFeeMode.MONTHLY_SUBSCRIPTION, monthly=monthly)
+        with database(configuration) as settings:
             assert settings.database_url
             run_migrations(settings.database_url)
             asyncio.run(set_platform_fee(settings, target, plan))
@@ -244,7 +294,7 @@ def practice_create_group(
     from domain.shared.errors import DomainError
 
     try:
-        with database(load_settings()) as settings:
+        with database(keyed(configured())) as settings:
             assert settings.database_url
             configure_cli_logging(settings)
             run_migrations(settings.database_url)
@@ -271,7 +321,7 @@ def practice_create_group(
 @audit_app.command("verify")
 def audit_verify() -> None:
     """Re-walk the audit hash chain and report the first broken link."""
-    with database(_settings()) as settings:
+    with database(configured()) as settings:
         assert settings.database_url
         report = asyncio.run(verify_audit_chain(settings.database_url))
     if report.ok:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 
+import sqlalchemy as sa
 from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -24,9 +25,17 @@ def _url() -> str:
     return sqlalchemy_url(url)
 
 
+# `hearth serve`, `hearth worker` and `hearth migrate` all migrate at start, so processes started together (compose,
+# several API processes) upgrade one database at once. Without a lock the later ones, reading the same old revision,
+# replay the first's DDL and fail on its types and tables; with it they wait, then find the schema at head.
+MIGRATION_LOCK = sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtextextended("hearth.migrations", 0)))
+
+
 def _run(connection: Connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata, compare_type=True)
     with context.begin_transaction():
+        # Transaction-scoped: released by the commit that makes the new revision visible, or by a rollback.
+        connection.execute(MIGRATION_LOCK)
         context.run_migrations()
 
 

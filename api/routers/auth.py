@@ -31,7 +31,13 @@ class TokenForm(RequestModel):
     password: str = Field(min_length=1, max_length=256)
     grant_type: str | None = Field(default=None, pattern="^password$")
     scope: str = Field(default="", max_length=200)
-    totp: str | None = Field(default=None, max_length=10, pattern="^[0-9]{6,8}$")
+    # Kept although nothing reads it: API.md specifies it for the planned MFA and the SPA's login form sends it.
+    totp: str | None = Field(
+        default=None,
+        max_length=10,
+        pattern="^[0-9]{6,8}$",
+        description="Reserved for two-step sign-in, which Hearth does not offer yet: accepted and ignored",
+    )
 
 
 def _set_refresh_cookie(request: Request, response: Response, pair: TokenPair) -> None:

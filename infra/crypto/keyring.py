@@ -154,9 +154,8 @@ def keyring_from_settings(settings: Settings) -> Keyring:
         if settings.env == "production":
             raise KeyringError(
                 "No key-encryption key is configured: set HEARTH_PAYLOAD_KEKS (or HEARTH_PAYLOAD_KEKS_FILE) to "
-                '{"<key id>": "<32 random bytes, base64>"} in production. Generate a key with '
-                '`python -c "import base64, os; print(base64.b64encode(os.urandom(32)).decode())"` and keep it '
-                "outside the database and its backups."
+                '{"<key id>": "<32 random bytes, base64>"} in production. `hearth keys generate kek` prints one; '
+                "keep it outside the database and its backups."
             )
         return ensure_dev_keyring(settings.data_dir / DEV_KEYRING_FILE)
     if current is None:

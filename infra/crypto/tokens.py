@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import jwt
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
@@ -35,23 +36,48 @@ def key_id(public_key: Ed25519PublicKey) -> str:
     return hashlib.sha256(raw).hexdigest()[:16]
 
 
+class KeyFileError(ValueError):
+    """A key file is missing, unreadable or not an Ed25519 key: one line naming the file, never key material."""
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise KeyFileError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
 def load_private_key(path: Path) -> Ed25519PrivateKey:
-    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    data = _read(path)
+    wrong = KeyFileError(f"{path} is not an unencrypted Ed25519 private key in PEM form")
+    try:
+        key = serialization.load_pem_private_key(data, password=None)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        raise wrong from None
     if not isinstance(key, Ed25519PrivateKey):
-        raise ValueError(f"{path} is not an Ed25519 private key")
+        raise wrong
     return key
 
 
 def load_public_key(path: Path) -> Ed25519PublicKey:
-    data = path.read_bytes()
-    key = (
-        serialization.load_pem_private_key(data, password=None).public_key()
-        if b"PRIVATE KEY" in data
-        else serialization.load_pem_public_key(data)
-    )
+    data = _read(path)
+    wrong = KeyFileError(f"{path} is not an Ed25519 key in PEM form")
+    try:
+        key = (
+            serialization.load_pem_private_key(data, password=None).public_key()
+            if b"PRIVATE KEY" in data
+            else serialization.load_pem_public_key(data)
+        )
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        raise wrong from None
     if not isinstance(key, Ed25519PublicKey):
-        raise ValueError(f"{path} is not an Ed25519 key")
+        raise wrong
     return key
+
+
+def private_key_pem(key: Ed25519PrivateKey) -> bytes:
+    pkcs8 = serialization.PrivateFormat.PKCS8
+    return key.private_bytes(serialization.Encoding.PEM, pkcs8, serialization.NoEncryption())
 
 
 def ensure_dev_key(path: Path) -> Ed25519PrivateKey:
@@ -60,10 +86,9 @@ def ensure_dev_key(path: Path) -> Ed25519PrivateKey:
         return load_private_key(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     key = Ed25519PrivateKey.generate()
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as fh:
-        fh.write(pem)
+        fh.write(private_key_pem(key))
     return key
 
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -51,3 +54,24 @@ async def test_models_and_migrations_agree(empty_database):
     finally:
         await engine.dispose()
     assert diff == [], f"autogenerate would emit: {diff}"
+
+
+async def _migrate_in_a_process(database_url: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
+    env = {"DATABASE_URL": database_url, "PATH": "/usr/bin:/bin", "HEARTH_DATA_DIR": str(data_dir)}
+    return await asyncio.to_thread(
+        subprocess.run, [sys.executable, "-m", "api.cli", "migrate"], env=env, capture_output=True, text=True
+    )
+
+
+async def test_concurrent_upgrades_of_a_fresh_database_all_succeed(empty_database, tmp_path):
+    # `hearth serve` and `hearth worker` migrate at start, so processes started together upgrade one fresh database
+    # at once; without a lock the later ones' CREATE TYPE collided with the first's (pg_type_typname_nsp_index).
+    # Processes, not threads: Alembic's `context` is process-global.
+    results = await asyncio.gather(*(_migrate_in_a_process(empty_database, tmp_path) for _ in range(3)))
+
+    assert [r.returncode for r in results] == [0, 0, 0], "\n".join(r.stderr[-2000:] for r in results)
+    engine = create_async_engine(sqlalchemy_url(empty_database))
+    try:
+        assert await migrate.at_head(engine, migrate.head_revisions(empty_database))
+    finally:
+        await engine.dispose()

@@ -63,5 +63,5 @@ def test_hearth_refuses_to_start_with_one_line_naming_the_setting(tmp_path):
     assert result.exit_code == 2
     assert result.exception is None or isinstance(result.exception, SystemExit)
     (line,) = result.output.splitlines()
-    assert line.startswith("hearth: In production HEARTH_TELEPHONY_BACKEND=console")
+    assert line.startswith("Hearth cannot start: In production HEARTH_TELEPHONY_BACKEND=console")
     assert "HEARTH_ALLOW_CONSOLE_BACKENDS" in line

@@ -5077,7 +5077,10 @@ export interface components {
              * @default
              */
             scope?: string;
-            /** Totp */
+            /**
+             * Totp
+             * @description Reserved for two-step sign-in, which Hearth does not offer yet: accepted and ignored
+             */
             totp?: string | null;
             /**
              * Username

@@ -5,14 +5,21 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+import uuid
+
+import asyncpg
+import pytest
+
+from tests.support.users import signed_up
 
 
-async def _set_fee(settings, database_url, *args: str) -> subprocess.CompletedProcess[str]:
+async def _set_fee(settings, database_url, *args: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
     env = {
         "DATABASE_URL": database_url,
         "PATH": "/usr/bin:/bin",
         "HEARTH_DATA_DIR": str(settings.data_dir),
         "HEARTH_LOG_LEVEL": "WARNING",
+        **extra_env,
     }
     return await asyncio.to_thread(
         subprocess.run,
@@ -51,3 +58,31 @@ async def test_the_operator_sets_a_practices_fee(api, care, settings, database_u
     assert unknown.returncode == 1 and "No such practice" in unknown.stderr
     too_much = await _set_fee(settings, database_url, care.therapist.practice_id, "--percent-bp", "10001")
     assert too_much.returncode == 1
+
+
+class TestAEuroDeployment:
+    @pytest.fixture
+    def settings(self, settings):
+        return settings.model_copy(update={"billing_currency": "EUR"})
+
+    async def test_a_subscription_is_in_the_deployments_currency_unless_given(self, api, settings, database_url):
+        # --currency defaulted to USD, and a EUR practice's statement then refused the subscription (currency_mismatch).
+        therapist = await signed_up(api, "therapist")  # no rates yet: the practice bills in HEARTH_BILLING_CURRENCY
+        practice = therapist.practice_id
+        eur = await _set_fee(settings, database_url, practice, "--monthly-minor", "2500", HEARTH_BILLING_CURRENCY="EUR")
+        assert eur.returncode == 0, eur.stderr
+        body = await _plan(api, therapist)
+        assert body["platform_fee_plan"]["monthly"] == {"amount_minor": 2500, "currency": "EUR"}
+        assert body["months"][0]["platform_fee"] == {"amount_minor": 2500, "currency": "EUR"}
+
+        gbp = ("--monthly-minor", "2500", "--currency", "GBP")
+        given = await _set_fee(settings, database_url, practice, *gbp, HEARTH_BILLING_CURRENCY="EUR")
+        assert given.returncode == 0, given.stderr
+        conn = await asyncpg.connect(database_url)
+        try:
+            stored = await conn.fetchval(
+                "SELECT currency FROM platform_fee_settings WHERE practice_id = $1", uuid.UUID(practice)
+            )
+        finally:
+            await conn.close()
+        assert stored == "GBP"
