@@ -34,13 +34,41 @@ async function sessionSoon(request: APIRequestContext): Promise<{ therapist: Api
   return { therapist, client, id: ((await booked.json()) as { id: string }).id };
 }
 
-async function openSession(browser: Browser, user: ApiUser, id: string): Promise<Page> {
+async function openSession(browser: Browser, user: ApiUser, id: string, options: { recordMedia?: boolean } = {}): Promise<Page> {
   const context = await browser.newContext();
   const page = await context.newPage();
+  if (options.recordMedia) await page.addInitScript(recordMediaTracks);
   await logIn(page, user);
   await page.goto(`/${user.role}/appointments/${id}/session`);
   await expect(page.getByRole('heading', { name: 'Live session' })).toBeVisible();
   return page;
+}
+
+/** Init script: keeps every track getUserMedia hands out in `window.hearthTracks`, and counts the calls. */
+function recordMediaTracks(): void {
+  const media = navigator.mediaDevices;
+  const original = media.getUserMedia.bind(media);
+  const seen = window as unknown as { hearthTracks: MediaStreamTrack[]; hearthGetUserMedia: number };
+  seen.hearthTracks = [];
+  seen.hearthGetUserMedia = 0;
+  media.getUserMedia = async (constraints?: MediaStreamConstraints) => {
+    seen.hearthGetUserMedia += 1;
+    const stream = await original(constraints);
+    seen.hearthTracks.push(...stream.getTracks());
+    return stream;
+  };
+}
+
+/** How many of the tracks getUserMedia handed out are still live, and how often it was called. */
+async function mediaUse(page: Page): Promise<{ live: number; calls: number; tracks: number }> {
+  return page.evaluate(() => {
+    const seen = window as unknown as { hearthTracks: MediaStreamTrack[]; hearthGetUserMedia: number };
+    return {
+      live: seen.hearthTracks.filter((t) => t.readyState !== 'ended').length,
+      calls: seen.hearthGetUserMedia,
+      tracks: seen.hearthTracks.length,
+    };
+  });
 }
 
 async function checkIn(page: Page, notAlone = false): Promise<void> {
@@ -202,4 +230,21 @@ test('relayed: both receive video through the server relay', async ({ browser, r
     await expect(page.getByTestId('call-status')).toHaveText('connected', { timeout: 30_000 });
     await expectReceivingAudio(page);
   }
+});
+
+test('the camera and microphone turn off when the page is left, and a new camera replaces the old one', async ({ browser, request }) => {
+  const { client, id } = await sessionSoon(request);
+  const page = await openSession(browser, client, id, { recordMedia: true });
+  await expect.poll(async () => (await mediaUse(page)).live).toBe(2); // the preview: one microphone, one camera
+  const camera = page.getByRole('combobox', { name: /^Camera/ });
+  await expect(camera.locator('option')).not.toHaveCount(1); // the devices are listed once the preview runs
+  const fake = await camera.locator('option').nth(1).getAttribute('value');
+  await camera.selectOption(fake!);
+  await expect.poll(async () => (await mediaUse(page)).calls).toBe(2);
+  await expect.poll(async () => (await mediaUse(page)).tracks).toBe(4);
+  await expect.poll(async () => (await mediaUse(page)).live).toBe(2); // the old camera and microphone are stopped
+
+  await page.getByRole('link', { name: 'Back to the session details' }).click();
+  await expect(page.getByRole('heading', { name: 'Live session' })).toBeHidden();
+  await expect.poll(async () => (await mediaUse(page)).live).toBe(0);
 });

@@ -34,6 +34,8 @@ function SessionPage({ viewer }: { viewer: Viewer }) {
   const [stream, setStream] = useState<MediaStream | null>(null);
   const [iceServers, setIceServers] = useState<RTCIceServer[] | null>(null);
   const [inCall, setInCall] = useState(false);
+  // The preview stream handed to the call: the call stops its tracks when it ends or is left, the preview does not.
+  const handedToCall = useRef<MediaStream | null>(null);
 
   useEffect(() => {
     let live = true;
@@ -75,7 +77,12 @@ function SessionPage({ viewer }: { viewer: Viewer }) {
         <CallScreen viewer={viewer} session={session} stream={stream} iceServers={iceServers} onSession={setSession} onLeft={() => setInCall(false)} />
       ) : (
         <>
-          <PreCallCheck iceServers={iceServers} onStream={setStream} audioOnly={session.modality === 'audio'} />
+          <PreCallCheck
+            iceServers={iceServers}
+            onStream={setStream}
+            handedToCall={handedToCall}
+            audioOnly={session.modality === 'audio'}
+          />
           {viewer === 'client' && !session.checked_in && (
             <CheckInForm appointmentId={appointmentId} known={session.known_emergency_contact} onDone={setSession} />
           )}
@@ -86,7 +93,14 @@ function SessionPage({ viewer }: { viewer: Viewer }) {
           )}
           {viewer === 'therapist' && <AdmitControl session={session} onSession={setSession} />}
           {(viewer === 'therapist' || session.admitted) && (
-            <button type="button" disabled={!stream || !iceServers} onClick={() => setInCall(true)}>
+            <button
+              type="button"
+              disabled={!stream || !iceServers}
+              onClick={() => {
+                handedToCall.current = stream;
+                setInCall(true);
+              }}
+            >
               Join the call
             </button>
           )}
@@ -182,14 +196,20 @@ function PhoneCall({ viewer, session, onStepDown }: { viewer: Viewer; session: S
   );
 }
 
-/** Camera and microphone preview with a level meter, device choice and a connectivity test against the ICE servers. */
+/**
+ * Camera and microphone preview with a level meter, device choice and a connectivity test against the ICE servers.
+ * The preview owns its stream: a new device choice stops the old stream's tracks, and so does leaving the page,
+ * unless the stream was handed to the call (`handedToCall`), which then stops them itself.
+ */
 function PreCallCheck({
   iceServers,
   onStream,
+  handedToCall,
   audioOnly,
 }: {
   iceServers: RTCIceServer[] | null;
   onStream: (s: MediaStream | null) => void;
+  handedToCall: React.RefObject<MediaStream | null>;
   audioOnly: boolean;
 }) {
   const video = useRef<HTMLVideoElement>(null);
@@ -204,6 +224,7 @@ function PreCallCheck({
     let frame = 0;
     let context: AudioContext | null = null;
     let cancelled = false;
+    let stream: MediaStream | null = null;
     navigator.mediaDevices
       .getUserMedia({
         audio: mic ? { deviceId: { exact: mic } } : true,
@@ -211,6 +232,7 @@ function PreCallCheck({
       })
       .then(async (s) => {
         if (cancelled) return s.getTracks().forEach((t) => t.stop());
+        stream = s;
         onStream(s);
         if (video.current) video.current.srcObject = s;
         setDevices(await navigator.mediaDevices.enumerateDevices());
@@ -232,8 +254,12 @@ function PreCallCheck({
       cancelled = true;
       cancelAnimationFrame(frame);
       void context?.close();
+      if (stream && stream !== handedToCall.current) {
+        stream.getTracks().forEach((t) => t.stop());
+        onStream(null);
+      }
     };
-    // onStream is stable enough (a state setter); the stream is handed over, not stopped, when the call starts.
+    // onStream (a state setter) and handedToCall (a ref) are stable.
   }, [camera, mic, audioOnly]);
 
   const testConnectivity = async () => {
