@@ -248,3 +248,47 @@ test('the camera and microphone turn off when the page is left, and a new camera
   await expect(page.getByRole('heading', { name: 'Live session' })).toBeHidden();
   await expect.poll(async () => (await mediaUse(page)).live).toBe(0);
 });
+
+test('keyboard shortcuts: M mutes, Ctrl+L does not leave, L asks before leaving, and shortcuts can be turned off', async ({ browser, request }) => {
+  const { therapist, id } = await sessionSoon(request);
+  const page = await openSession(browser, therapist, id, { recordMedia: true });
+  await page.getByRole('button', { name: 'Join the call' }).click();
+  await expect(page.getByRole('heading', { name: 'Call', exact: true })).toBeVisible();
+  await expect(page.getByTestId('call-status')).toHaveText('joined', { timeout: 15_000 });
+
+  // Ctrl+L (the address bar) and Ctrl+M are the browser's, not the call's.
+  await page.keyboard.press('Control+l');
+  await page.keyboard.press('Control+m');
+  await page.keyboard.press('Alt+l');
+  await expect(page.getByRole('heading', { name: 'Call', exact: true })).toBeVisible();
+  await expect(page.getByRole('alertdialog')).toBeHidden();
+  await expect(page.getByRole('button', { name: 'Mute (M)' })).toBeVisible();
+
+  await page.keyboard.press('m');
+  await expect(page.getByRole('button', { name: 'Unmute (M)' })).toBeVisible();
+  await page.keyboard.press('m');
+  await expect(page.getByRole('button', { name: 'Mute (M)' })).toBeVisible();
+
+  // L only asks; Escape (or "Stay in the call") keeps the call.
+  await page.keyboard.press('l');
+  const dialog = page.getByRole('alertdialog', { name: 'Leave the call?' });
+  await expect(dialog).toBeVisible();
+  await expect(page.getByTestId('call-status')).toHaveText('joined');
+  await page.keyboard.press('Escape');
+  await expect(dialog).toBeHidden();
+  await expect(page.getByRole('heading', { name: 'Call', exact: true })).toBeVisible();
+
+  // The shortcuts are documented, and can be turned off (WCAG 2.1.4).
+  await expect(page.getByText(/Keyboard shortcuts: M mutes or unmutes/)).toBeVisible();
+  await page.getByLabel('Keyboard shortcuts').uncheck();
+  await page.keyboard.press('m');
+  await page.keyboard.press('l');
+  await expect(page.getByRole('button', { name: 'Mute', exact: true })).toBeVisible();
+  await expect(dialog).toBeHidden();
+  await page.getByLabel('Keyboard shortcuts').check();
+
+  await page.keyboard.press('l');
+  await dialog.getByRole('button', { name: 'Leave the call', exact: true }).click();
+  await expect(page.getByRole('heading', { name: 'Before you join' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Call', exact: true })).toBeHidden();
+});

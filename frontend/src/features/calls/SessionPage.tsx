@@ -471,18 +471,29 @@ function CallScreen({
   const modality = call.session?.modality ?? session.modality;
   useEffect(() => client.applyModality(modality), [client, modality]);
 
+  const [shortcuts, setShortcuts] = useState(shortcutsOn);
+  const [confirmLeave, setConfirmLeave] = useState(false);
+  const leave = () => {
+    setConfirmLeave(false);
+    client.leave();
+    onLeft();
+  };
+
+  // Single-key shortcuts (WCAG 2.1.4): M mutes, L asks whether to leave. Never with Ctrl, Meta or Alt (Ctrl+L is the
+  // browser's address bar), never while typing, and they can be turned off.
   useEffect(() => {
+    if (!shortcuts) return;
     const onKey = (e: KeyboardEvent) => {
-      if (e.target instanceof HTMLInputElement || e.target instanceof HTMLTextAreaElement) return;
-      if (e.key === 'm' || e.key === 'M') client.toggleMute();
-      if (e.key === 'l' || e.key === 'L') {
-        client.leave();
-        onLeft();
-      }
+      if (e.ctrlKey || e.metaKey || e.altKey || e.repeat || e.defaultPrevented || typingIn(e.target)) return;
+      const key = e.key.toLowerCase();
+      if (key === 'm') client.toggleMute();
+      else if (key === 'l') setConfirmLeave(true);
+      else return;
+      e.preventDefault();
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [client, onLeft]);
+  }, [client, shortcuts]);
 
   const started = Date.parse(session.start);
   const elapsed = Math.max(0, Math.floor((now - started) / 1000));
@@ -504,8 +515,9 @@ function CallScreen({
         {modality === 'video' && <video ref={local} autoPlay muted playsInline aria-label="You" className="self" />}
       </div>
       <div role="toolbar" aria-label="Call controls">
-        <button type="button" onClick={() => client.toggleMute()} aria-keyshortcuts="M">
-          {call.muted ? 'Unmute (M)' : 'Mute (M)'}
+        <button type="button" onClick={() => client.toggleMute()} aria-keyshortcuts={shortcuts ? 'M' : undefined}>
+          {call.muted ? 'Unmute' : 'Mute'}
+          {shortcuts ? ' (M)' : ''}
         </button>
         {modality === 'video' && (
           <button type="button" onClick={() => client.stepDown('audio')}>
@@ -520,15 +532,8 @@ function CallScreen({
         <button type="button" onClick={() => client.stepDown('chat')}>
           Switch to chat
         </button>
-        <button
-          type="button"
-          aria-keyshortcuts="L"
-          onClick={() => {
-            client.leave();
-            onLeft();
-          }}
-        >
-          Leave (L)
+        <button type="button" aria-keyshortcuts={shortcuts ? 'L' : undefined} onClick={leave}>
+          {shortcuts ? 'Leave (L)' : 'Leave'}
         </button>
         {viewer === 'therapist' && (call.session ?? session).status === 'in_progress' && (
           <button
@@ -546,7 +551,86 @@ function CallScreen({
           </button>
         )}
       </div>
+      {confirmLeave && <ConfirmLeave onLeave={leave} onStay={() => setConfirmLeave(false)} />}
+      <p className="shortcuts">
+        <label>
+          <input
+            type="checkbox"
+            checked={shortcuts}
+            onChange={(e) => {
+              setShortcuts(e.target.checked);
+              saveShortcuts(e.target.checked);
+            }}
+          />{' '}
+          Keyboard shortcuts
+        </label>{' '}
+        <span id="shortcuts-help">
+          {shortcuts
+            ? 'Keyboard shortcuts: M mutes or unmutes your microphone; L asks whether to leave the call. They do nothing while you type in a text field, or with Ctrl, Alt or Cmd held.'
+            : 'Keyboard shortcuts are off.'}
+        </span>
+      </p>
       {viewer === 'therapist' && call.session && <AdmitControl session={call.session} onSession={onSession} />}
     </section>
+  );
+}
+
+const SHORTCUTS_KEY = 'hearth.call.shortcuts';
+
+function shortcutsOn(): boolean {
+  try {
+    return localStorage.getItem(SHORTCUTS_KEY) !== 'off';
+  } catch {
+    return true;
+  }
+}
+
+function saveShortcuts(on: boolean): void {
+  try {
+    localStorage.setItem(SHORTCUTS_KEY, on ? 'on' : 'off');
+  } catch {
+    // Storage unavailable (private mode): the choice lasts for this call only.
+  }
+}
+
+const NOT_TEXT = new Set(['checkbox', 'radio', 'button', 'submit', 'reset', 'range', 'color', 'file', 'image']);
+
+/** Whether a key press goes to something the user types in: a shortcut there would steal the letter. */
+function typingIn(target: EventTarget | null): boolean {
+  if (target instanceof HTMLInputElement) return !NOT_TEXT.has(target.type);
+  return target instanceof HTMLTextAreaElement || target instanceof HTMLSelectElement || (target instanceof HTMLElement && target.isContentEditable);
+}
+
+/** Leaving by keyboard asks first: a stray L must not drop a therapy session. Escape or "Stay" keeps the call. */
+function ConfirmLeave({ onLeave, onStay }: { onLeave: () => void; onStay: () => void }) {
+  const stay = useRef<HTMLButtonElement>(null);
+  const stayNow = useRef(onStay);
+  stayNow.current = onStay;
+  useEffect(() => {
+    const previous = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    stay.current?.focus();
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'Escape') {
+        e.preventDefault();
+        stayNow.current();
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => {
+      window.removeEventListener('keydown', onKey);
+      if (previous?.isConnected) previous.focus();
+    };
+  }, []);
+  return (
+    <div role="alertdialog" aria-labelledby="leave-heading" aria-describedby="leave-text" className="confirm-leave">
+      <h3 id="leave-heading">Leave the call?</h3>
+      <p id="leave-text">The session goes on: you can join again until it ends.</p>
+      <button type="button" onClick={onLeave}>
+        Leave the call
+      </button>{' '}
+      <button type="button" ref={stay} onClick={onStay}>
+        Stay in the call
+      </button>
+    </div>
   );
 }
