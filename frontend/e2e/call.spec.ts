@@ -22,10 +22,13 @@ test.describe.configure({ timeout: 120_000 });
 
 const bearer = (user: ApiUser) => ({ Authorization: `Bearer ${user.token}` });
 
-async function sessionSoon(request: APIRequestContext): Promise<{ therapist: ApiUser; client: ApiUser; id: string }> {
+async function sessionSoon(
+  request: APIRequestContext,
+  leadMinutes = 2,
+): Promise<{ therapist: ApiUser; client: ApiUser; id: string }> {
   const therapist = await bookableTherapist(request);
   const client = await registerViaApi(request, 'client', CLIENT_ZONE);
-  const start = new Date(Math.ceil(Date.now() / 60_000) * 60_000 + 2 * 60_000).toISOString();
+  const start = new Date(Math.ceil(Date.now() / 60_000) * 60_000 + leadMinutes * 60_000).toISOString();
   const booked = await request.post('/api/v1/appointments', {
     headers: { ...bearer(client), 'Idempotency-Key': crypto.randomUUID() },
     data: { therapist_id: therapist.id, start, duration_minutes: 50, modality: 'video' },
@@ -291,4 +294,63 @@ test('keyboard shortcuts: M mutes, Ctrl+L does not leave, L asks before leaving,
   await dialog.getByRole('button', { name: 'Leave the call', exact: true }).click();
   await expect(page.getByRole('heading', { name: 'Before you join' })).toBeVisible();
   await expect(page.getByRole('heading', { name: 'Call', exact: true })).toBeHidden();
+});
+
+test('a session tomorrow shows when it opens: no camera, no check-in, until then', async ({ browser, request }) => {
+  const { therapist, client, id } = await sessionSoon(request, 26 * 60);
+  const view = await request.get(`/api/v1/appointments/${id}/session`, { headers: bearer(client) });
+  const { window: joinWindow } = (await view.json()) as { window: { opens_at: string } };
+  const opens = new Intl.DateTimeFormat('en-US', { timeZone: CLIENT_ZONE, hour: 'numeric', minute: '2-digit' }).format(
+    Date.parse(joinWindow.opens_at),
+  );
+  const clientPage = await openSession(browser, client, id, { recordMedia: true });
+  await expect(clientPage.getByText(/^Opens at /)).toContainText(opens);
+  await expect(clientPage.getByText(/^Opens at /)).toContainText('Berlin time');
+  await expect(clientPage.getByRole('heading', { name: 'Safety check-in' })).toBeHidden();
+  await expect(clientPage.getByRole('heading', { name: 'Before you join' })).toBeHidden();
+  await expect(clientPage.getByRole('button', { name: 'Join the call' })).toBeHidden();
+  await clientPage.waitForTimeout(4_000); // a poll or two: nothing changes, nothing fails
+  await expect(clientPage.getByRole('alert')).toBeEmpty(); // the page's live error region: nothing in it
+  expect((await mediaUse(clientPage)).calls).toBe(0);
+
+  // One failed poll shows an error; the next successful one clears it.
+  let failed = 0;
+  await clientPage.route(`**/api/v1/appointments/${id}/session`, async (route) => {
+    if (failed++ === 0) await route.fulfill({ status: 503, contentType: 'application/json', body: '{"detail":"Try again"}' });
+    else await route.continue();
+  });
+  await expect(clientPage.getByRole('alert')).not.toBeEmpty();
+  await expect(clientPage.getByRole('alert')).toBeEmpty({ timeout: 10_000 });
+  await expect(clientPage.getByText(/^Opens at /)).toBeVisible();
+
+  const therapistPage = await openSession(browser, therapist, id, { recordMedia: true });
+  await expect(therapistPage.getByText(/^Opens at /)).toBeVisible();
+  await expect(therapistPage.getByRole('button', { name: 'Join the call' })).toBeHidden();
+  expect((await mediaUse(therapistPage)).calls).toBe(0);
+});
+
+test('the page switches to the pre-call check by itself when the join window opens', async ({ browser, request }) => {
+  const { client, id } = await sessionSoon(request);
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.addInitScript(recordMediaTracks);
+  // The page's clock runs 20 minutes behind: the window (10 minutes before the start) is not open yet for it.
+  await page.clock.install({ time: Date.now() - 20 * 60_000 });
+  await page.clock.resume();
+  await logIn(page, client);
+  await page.goto(`/client/appointments/${id}/session`);
+  await expect(page.getByText(/^Opens at /)).toBeVisible();
+  expect((await mediaUse(page)).calls).toBe(0);
+  await page.clock.fastForward('20:00');
+  await expect(page.getByRole('heading', { name: 'Safety check-in' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Before you join' })).toBeVisible();
+  await expect.poll(async () => (await mediaUse(page)).calls).toBeGreaterThan(0);
+  // Check in is disabled while it is being sent.
+  await page.route('**/check-in', async (route) => {
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await route.continue();
+  });
+  await checkIn(page);
+  await expect(page.getByRole('button', { name: 'Checking in…' })).toBeDisabled();
+  await expect(page.getByText('You are in the waiting room')).toBeVisible();
 });

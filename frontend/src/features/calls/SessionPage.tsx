@@ -1,6 +1,8 @@
 import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import { Link, useParams } from 'react-router';
 import { ErrorAlert } from '../../components/ErrorAlert';
+import { formatDayLong, formatTime, zoneCity } from '../../lib/time';
+import { useViewerZone } from '../auth/useViewerZone';
 import {
   admit,
   callClientByPhone,
@@ -37,16 +39,21 @@ function SessionPage({ viewer }: { viewer: Viewer }) {
   // The preview stream handed to the call: the call stops its tracks when it ends or is left, the preview does not.
   const handedToCall = useRef<MediaStream | null>(null);
 
+  const [iceError, setIceError] = useState<unknown>(null);
+  const opensAt = session ? Date.parse(session.window.opens_at) : null;
+  const open = useOpened(opensAt);
+
   useEffect(() => {
     let live = true;
     const load = () =>
       fetchSession(appointmentId)
-        .then((s) => live && setSession(s))
+        .then((s) => {
+          if (!live) return;
+          setSession(s);
+          setError(null); // one failed poll is not the page's state for good
+        })
         .catch((e: unknown) => live && setError(e));
     void load();
-    void fetchIceServers(appointmentId)
-      .then((r) => live && setIceServers(r.ice_servers.map((s) => ({ urls: s.urls, username: s.username ?? undefined, credential: s.credential ?? undefined }))))
-      .catch((e: unknown) => live && setError(e));
     // The waiting room hears of admission over the call socket once joined; before that, poll gently.
     const timer = setInterval(() => void load(), 3_000);
     return () => {
@@ -54,6 +61,26 @@ function SessionPage({ viewer }: { viewer: Viewer }) {
       clearInterval(timer);
     };
   }, [appointmentId]);
+
+  // ICE servers (short-lived credentials) once the session is open, retried until they come.
+  useEffect(() => {
+    if (!open || iceServers) return;
+    let live = true;
+    const load = () =>
+      fetchIceServers(appointmentId)
+        .then((r) => {
+          if (!live) return;
+          setIceServers(r.ice_servers.map((s) => ({ urls: s.urls, username: s.username ?? undefined, credential: s.credential ?? undefined })));
+          setIceError(null);
+        })
+        .catch((e: unknown) => live && setIceError(e));
+    void load();
+    const timer = setInterval(() => void load(), 5_000);
+    return () => {
+      live = false;
+      clearInterval(timer);
+    };
+  }, [appointmentId, open, iceServers]);
 
   const back = viewer === 'client' ? `/client/appointments/${appointmentId}` : `/therapist/appointments/${appointmentId}`;
   const chat = session?.modality === 'chat';
@@ -64,11 +91,16 @@ function SessionPage({ viewer }: { viewer: Viewer }) {
         <Link to={back}>Back to the session details</Link>
       </p>
       <h1>Live session</h1>
-      <ErrorAlert error={error} />
+      <ErrorAlert error={error ?? iceError} />
       {!session ? (
         <p role="status">Loading…</p>
       ) : session.ended_at ? (
         <p role="status">This session has ended.</p>
+      ) : !open ? (
+        <>
+          <OpensAt opensAt={session.window.opens_at} start={session.start} />
+          {viewer === 'therapist' && <AdmitControl session={session} onSession={setSession} />}
+        </>
       ) : chat ? (
         <ChatOnly viewer={viewer} session={session} onSession={setSession} />
       ) : session.modality === 'phone' ? (
@@ -107,6 +139,31 @@ function SessionPage({ viewer }: { viewer: Viewer }) {
         </>
       )}
     </>
+  );
+}
+
+/** Whether the instant has passed, by this device's clock; re-renders when it passes. */
+function useOpened(at: number | null): boolean {
+  const [now, setNow] = useState(() => Date.now());
+  const opened = at !== null && now >= at;
+  useEffect(() => {
+    if (at === null || opened) return;
+    // Timers longer than ~24.8 days overflow; and a sleeping laptop's timer fires late: wake at least every minute.
+    const timer = setTimeout(() => setNow(Date.now()), Math.min(Math.max(at - Date.now(), 0) + 50, 60_000));
+    return () => clearTimeout(timer);
+  }, [at, opened, now]);
+  return opened;
+}
+
+/** Before the join window: when it opens, in the viewer's zone. No camera, no check-in yet. */
+function OpensAt({ opensAt, start }: { opensAt: string; start: string }) {
+  const zone = useViewerZone();
+  const early = Math.round((Date.parse(start) - Date.parse(opensAt)) / 60_000);
+  return (
+    <p role="status" className="opens-at">
+      Opens at {formatTime(opensAt, zone)} on {formatDayLong(opensAt, zone)} ({zoneCity(zone)} time), {early} minutes before the
+      start. This page switches on your camera and opens the check-in then: keep it open or come back.
+    </p>
   );
 }
 
@@ -335,8 +392,10 @@ function CheckInForm({
   const updated = !known || known.name !== name.trim() || known.phone !== phone.trim();
   const [place, setPlace] = useState<'private' | 'not_alone'>('private');
   const [error, setError] = useState<unknown>(null);
+  const [sending, setSending] = useState(false);
   const submit = async (event: React.FormEvent) => {
     event.preventDefault();
+    if (sending) return;
     const body: CheckInBody = {
       country: country.trim().toUpperCase(),
       region: region.trim() ? region.trim().toUpperCase() : null,
@@ -345,10 +404,14 @@ function CheckInForm({
       emergency_contact_updated: updated,
       private: place === 'private',
     };
+    setSending(true);
+    setError(null);
     try {
       onDone(await checkIn(appointmentId, body));
     } catch (e) {
       setError(e);
+    } finally {
+      setSending(false);
     }
   };
   return (
@@ -387,7 +450,9 @@ function CheckInForm({
           <input type="radio" name="place" checked={place === 'not_alone'} onChange={() => setPlace('not_alone')} /> I am not alone — chat only today
         </label>
       </fieldset>
-      <button type="submit">Check in</button>
+      <button type="submit" disabled={sending} aria-busy={sending}>
+        {sending ? 'Checking in…' : 'Check in'}
+      </button>
     </form>
   );
 }
