@@ -1,6 +1,8 @@
 import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import { Link, useParams } from 'react-router';
 import { ErrorAlert } from '../../components/ErrorAlert';
+import { formatDayLong, formatTime, zoneCity } from '../../lib/time';
+import { useViewerZone } from '../auth/useViewerZone';
 import {
   admit,
   callClientByPhone,
@@ -34,17 +36,24 @@ function SessionPage({ viewer }: { viewer: Viewer }) {
   const [stream, setStream] = useState<MediaStream | null>(null);
   const [iceServers, setIceServers] = useState<RTCIceServer[] | null>(null);
   const [inCall, setInCall] = useState(false);
+  // The preview stream handed to the call: the call stops its tracks when it ends or is left, the preview does not.
+  const handedToCall = useRef<MediaStream | null>(null);
+
+  const [iceError, setIceError] = useState<unknown>(null);
+  const opensAt = session ? Date.parse(session.window.opens_at) : null;
+  const open = useOpened(opensAt);
 
   useEffect(() => {
     let live = true;
     const load = () =>
       fetchSession(appointmentId)
-        .then((s) => live && setSession(s))
+        .then((s) => {
+          if (!live) return;
+          setSession(s);
+          setError(null); // one failed poll is not the page's state for good
+        })
         .catch((e: unknown) => live && setError(e));
     void load();
-    void fetchIceServers(appointmentId)
-      .then((r) => live && setIceServers(r.ice_servers.map((s) => ({ urls: s.urls, username: s.username ?? undefined, credential: s.credential ?? undefined }))))
-      .catch((e: unknown) => live && setError(e));
     // The waiting room hears of admission over the call socket once joined; before that, poll gently.
     const timer = setInterval(() => void load(), 3_000);
     return () => {
@@ -52,6 +61,26 @@ function SessionPage({ viewer }: { viewer: Viewer }) {
       clearInterval(timer);
     };
   }, [appointmentId]);
+
+  // ICE servers (short-lived credentials) once the session is open, retried until they come.
+  useEffect(() => {
+    if (!open || iceServers) return;
+    let live = true;
+    const load = () =>
+      fetchIceServers(appointmentId)
+        .then((r) => {
+          if (!live) return;
+          setIceServers(r.ice_servers.map((s) => ({ urls: s.urls, username: s.username ?? undefined, credential: s.credential ?? undefined })));
+          setIceError(null);
+        })
+        .catch((e: unknown) => live && setIceError(e));
+    void load();
+    const timer = setInterval(() => void load(), 5_000);
+    return () => {
+      live = false;
+      clearInterval(timer);
+    };
+  }, [appointmentId, open, iceServers]);
 
   const back = viewer === 'client' ? `/client/appointments/${appointmentId}` : `/therapist/appointments/${appointmentId}`;
   const chat = session?.modality === 'chat';
@@ -62,11 +91,16 @@ function SessionPage({ viewer }: { viewer: Viewer }) {
         <Link to={back}>Back to the session details</Link>
       </p>
       <h1>Live session</h1>
-      <ErrorAlert error={error} />
+      <ErrorAlert error={error ?? iceError} />
       {!session ? (
         <p role="status">Loading…</p>
       ) : session.ended_at ? (
         <p role="status">This session has ended.</p>
+      ) : !open ? (
+        <>
+          <OpensAt opensAt={session.window.opens_at} start={session.start} />
+          {viewer === 'therapist' && <AdmitControl session={session} onSession={setSession} />}
+        </>
       ) : chat ? (
         <ChatOnly viewer={viewer} session={session} onSession={setSession} />
       ) : session.modality === 'phone' ? (
@@ -75,7 +109,12 @@ function SessionPage({ viewer }: { viewer: Viewer }) {
         <CallScreen viewer={viewer} session={session} stream={stream} iceServers={iceServers} onSession={setSession} onLeft={() => setInCall(false)} />
       ) : (
         <>
-          <PreCallCheck iceServers={iceServers} onStream={setStream} audioOnly={session.modality === 'audio'} />
+          <PreCallCheck
+            iceServers={iceServers}
+            onStream={setStream}
+            handedToCall={handedToCall}
+            audioOnly={session.modality === 'audio'}
+          />
           {viewer === 'client' && !session.checked_in && (
             <CheckInForm appointmentId={appointmentId} known={session.known_emergency_contact} onDone={setSession} />
           )}
@@ -86,13 +125,45 @@ function SessionPage({ viewer }: { viewer: Viewer }) {
           )}
           {viewer === 'therapist' && <AdmitControl session={session} onSession={setSession} />}
           {(viewer === 'therapist' || session.admitted) && (
-            <button type="button" disabled={!stream || !iceServers} onClick={() => setInCall(true)}>
+            <button
+              type="button"
+              disabled={!stream || !iceServers}
+              onClick={() => {
+                handedToCall.current = stream;
+                setInCall(true);
+              }}
+            >
               Join the call
             </button>
           )}
         </>
       )}
     </>
+  );
+}
+
+/** Whether the instant has passed, by this device's clock; re-renders when it passes. */
+function useOpened(at: number | null): boolean {
+  const [now, setNow] = useState(() => Date.now());
+  const opened = at !== null && now >= at;
+  useEffect(() => {
+    if (at === null || opened) return;
+    // Timers longer than ~24.8 days overflow; and a sleeping laptop's timer fires late: wake at least every minute.
+    const timer = setTimeout(() => setNow(Date.now()), Math.min(Math.max(at - Date.now(), 0) + 50, 60_000));
+    return () => clearTimeout(timer);
+  }, [at, opened, now]);
+  return opened;
+}
+
+/** Before the join window: when it opens, in the viewer's zone. No camera, no check-in yet. */
+function OpensAt({ opensAt, start }: { opensAt: string; start: string }) {
+  const zone = useViewerZone();
+  const early = Math.round((Date.parse(start) - Date.parse(opensAt)) / 60_000);
+  return (
+    <p role="status" className="opens-at">
+      Opens at {formatTime(opensAt, zone)} on {formatDayLong(opensAt, zone)} ({zoneCity(zone)} time), {early} minutes before the
+      start. This page switches on your camera and opens the check-in then: keep it open or come back.
+    </p>
   );
 }
 
@@ -182,14 +253,20 @@ function PhoneCall({ viewer, session, onStepDown }: { viewer: Viewer; session: S
   );
 }
 
-/** Camera and microphone preview with a level meter, device choice and a connectivity test against the ICE servers. */
+/**
+ * Camera and microphone preview with a level meter, device choice and a connectivity test against the ICE servers.
+ * The preview owns its stream: a new device choice stops the old stream's tracks, and so does leaving the page,
+ * unless the stream was handed to the call (`handedToCall`), which then stops them itself.
+ */
 function PreCallCheck({
   iceServers,
   onStream,
+  handedToCall,
   audioOnly,
 }: {
   iceServers: RTCIceServer[] | null;
   onStream: (s: MediaStream | null) => void;
+  handedToCall: React.RefObject<MediaStream | null>;
   audioOnly: boolean;
 }) {
   const video = useRef<HTMLVideoElement>(null);
@@ -204,6 +281,7 @@ function PreCallCheck({
     let frame = 0;
     let context: AudioContext | null = null;
     let cancelled = false;
+    let stream: MediaStream | null = null;
     navigator.mediaDevices
       .getUserMedia({
         audio: mic ? { deviceId: { exact: mic } } : true,
@@ -211,6 +289,7 @@ function PreCallCheck({
       })
       .then(async (s) => {
         if (cancelled) return s.getTracks().forEach((t) => t.stop());
+        stream = s;
         onStream(s);
         if (video.current) video.current.srcObject = s;
         setDevices(await navigator.mediaDevices.enumerateDevices());
@@ -232,8 +311,12 @@ function PreCallCheck({
       cancelled = true;
       cancelAnimationFrame(frame);
       void context?.close();
+      if (stream && stream !== handedToCall.current) {
+        stream.getTracks().forEach((t) => t.stop());
+        onStream(null);
+      }
     };
-    // onStream is stable enough (a state setter); the stream is handed over, not stopped, when the call starts.
+    // onStream (a state setter) and handedToCall (a ref) are stable.
   }, [camera, mic, audioOnly]);
 
   const testConnectivity = async () => {
@@ -309,8 +392,10 @@ function CheckInForm({
   const updated = !known || known.name !== name.trim() || known.phone !== phone.trim();
   const [place, setPlace] = useState<'private' | 'not_alone'>('private');
   const [error, setError] = useState<unknown>(null);
+  const [sending, setSending] = useState(false);
   const submit = async (event: React.FormEvent) => {
     event.preventDefault();
+    if (sending) return;
     const body: CheckInBody = {
       country: country.trim().toUpperCase(),
       region: region.trim() ? region.trim().toUpperCase() : null,
@@ -319,10 +404,14 @@ function CheckInForm({
       emergency_contact_updated: updated,
       private: place === 'private',
     };
+    setSending(true);
+    setError(null);
     try {
       onDone(await checkIn(appointmentId, body));
     } catch (e) {
       setError(e);
+    } finally {
+      setSending(false);
     }
   };
   return (
@@ -361,7 +450,9 @@ function CheckInForm({
           <input type="radio" name="place" checked={place === 'not_alone'} onChange={() => setPlace('not_alone')} /> I am not alone — chat only today
         </label>
       </fieldset>
-      <button type="submit">Check in</button>
+      <button type="submit" disabled={sending} aria-busy={sending}>
+        {sending ? 'Checking in…' : 'Check in'}
+      </button>
     </form>
   );
 }
@@ -445,18 +536,29 @@ function CallScreen({
   const modality = call.session?.modality ?? session.modality;
   useEffect(() => client.applyModality(modality), [client, modality]);
 
+  const [shortcuts, setShortcuts] = useState(shortcutsOn);
+  const [confirmLeave, setConfirmLeave] = useState(false);
+  const leave = () => {
+    setConfirmLeave(false);
+    client.leave();
+    onLeft();
+  };
+
+  // Single-key shortcuts (WCAG 2.1.4): M mutes, L asks whether to leave. Never with Ctrl, Meta or Alt (Ctrl+L is the
+  // browser's address bar), never while typing, and they can be turned off.
   useEffect(() => {
+    if (!shortcuts) return;
     const onKey = (e: KeyboardEvent) => {
-      if (e.target instanceof HTMLInputElement || e.target instanceof HTMLTextAreaElement) return;
-      if (e.key === 'm' || e.key === 'M') client.toggleMute();
-      if (e.key === 'l' || e.key === 'L') {
-        client.leave();
-        onLeft();
-      }
+      if (e.ctrlKey || e.metaKey || e.altKey || e.repeat || e.defaultPrevented || typingIn(e.target)) return;
+      const key = e.key.toLowerCase();
+      if (key === 'm') client.toggleMute();
+      else if (key === 'l') setConfirmLeave(true);
+      else return;
+      e.preventDefault();
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [client, onLeft]);
+  }, [client, shortcuts]);
 
   const started = Date.parse(session.start);
   const elapsed = Math.max(0, Math.floor((now - started) / 1000));
@@ -478,8 +580,9 @@ function CallScreen({
         {modality === 'video' && <video ref={local} autoPlay muted playsInline aria-label="You" className="self" />}
       </div>
       <div role="toolbar" aria-label="Call controls">
-        <button type="button" onClick={() => client.toggleMute()} aria-keyshortcuts="M">
-          {call.muted ? 'Unmute (M)' : 'Mute (M)'}
+        <button type="button" onClick={() => client.toggleMute()} aria-keyshortcuts={shortcuts ? 'M' : undefined}>
+          {call.muted ? 'Unmute' : 'Mute'}
+          {shortcuts ? ' (M)' : ''}
         </button>
         {modality === 'video' && (
           <button type="button" onClick={() => client.stepDown('audio')}>
@@ -494,15 +597,8 @@ function CallScreen({
         <button type="button" onClick={() => client.stepDown('chat')}>
           Switch to chat
         </button>
-        <button
-          type="button"
-          aria-keyshortcuts="L"
-          onClick={() => {
-            client.leave();
-            onLeft();
-          }}
-        >
-          Leave (L)
+        <button type="button" aria-keyshortcuts={shortcuts ? 'L' : undefined} onClick={leave}>
+          {shortcuts ? 'Leave (L)' : 'Leave'}
         </button>
         {viewer === 'therapist' && (call.session ?? session).status === 'in_progress' && (
           <button
@@ -520,7 +616,86 @@ function CallScreen({
           </button>
         )}
       </div>
+      {confirmLeave && <ConfirmLeave onLeave={leave} onStay={() => setConfirmLeave(false)} />}
+      <p className="shortcuts">
+        <label>
+          <input
+            type="checkbox"
+            checked={shortcuts}
+            onChange={(e) => {
+              setShortcuts(e.target.checked);
+              saveShortcuts(e.target.checked);
+            }}
+          />{' '}
+          Keyboard shortcuts
+        </label>{' '}
+        <span id="shortcuts-help">
+          {shortcuts
+            ? 'Keyboard shortcuts: M mutes or unmutes your microphone; L asks whether to leave the call. They do nothing while you type in a text field, or with Ctrl, Alt or Cmd held.'
+            : 'Keyboard shortcuts are off.'}
+        </span>
+      </p>
       {viewer === 'therapist' && call.session && <AdmitControl session={call.session} onSession={onSession} />}
     </section>
+  );
+}
+
+const SHORTCUTS_KEY = 'hearth.call.shortcuts';
+
+function shortcutsOn(): boolean {
+  try {
+    return localStorage.getItem(SHORTCUTS_KEY) !== 'off';
+  } catch {
+    return true;
+  }
+}
+
+function saveShortcuts(on: boolean): void {
+  try {
+    localStorage.setItem(SHORTCUTS_KEY, on ? 'on' : 'off');
+  } catch {
+    // Storage unavailable (private mode): the choice lasts for this call only.
+  }
+}
+
+const NOT_TEXT = new Set(['checkbox', 'radio', 'button', 'submit', 'reset', 'range', 'color', 'file', 'image']);
+
+/** Whether a key press goes to something the user types in: a shortcut there would steal the letter. */
+function typingIn(target: EventTarget | null): boolean {
+  if (target instanceof HTMLInputElement) return !NOT_TEXT.has(target.type);
+  return target instanceof HTMLTextAreaElement || target instanceof HTMLSelectElement || (target instanceof HTMLElement && target.isContentEditable);
+}
+
+/** Leaving by keyboard asks first: a stray L must not drop a therapy session. Escape or "Stay" keeps the call. */
+function ConfirmLeave({ onLeave, onStay }: { onLeave: () => void; onStay: () => void }) {
+  const stay = useRef<HTMLButtonElement>(null);
+  const stayNow = useRef(onStay);
+  stayNow.current = onStay;
+  useEffect(() => {
+    const previous = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    stay.current?.focus();
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'Escape') {
+        e.preventDefault();
+        stayNow.current();
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => {
+      window.removeEventListener('keydown', onKey);
+      if (previous?.isConnected) previous.focus();
+    };
+  }, []);
+  return (
+    <div role="alertdialog" aria-labelledby="leave-heading" aria-describedby="leave-text" className="confirm-leave">
+      <h3 id="leave-heading">Leave the call?</h3>
+      <p id="leave-text">The session goes on: you can join again until it ends.</p>
+      <button type="button" onClick={onLeave}>
+        Leave the call
+      </button>{' '}
+      <button type="button" ref={stay} onClick={onStay}>
+        Stay in the call
+      </button>
+    </div>
   );
 }
