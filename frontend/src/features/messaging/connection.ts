@@ -1,5 +1,6 @@
 import { ApiError } from '../../api/problem';
 import { endSession, onSessionLost, refreshAccessToken } from '../../api/session';
+import { randomUuid } from '../../lib/uuid';
 import { createWsTicket, fetchMessagesAfter, HISTORY_LIMIT, markReadRest, postMessage } from './messagingApi';
 import { deletePending, loadOutbox, putPending } from './outbox';
 import type {
@@ -654,7 +655,7 @@ export class MessagingClient {
   /** Shows the message at once as "sending", keeps it in the outbox and sends it when it can. */
   send(conversationId: string, body: string): PendingMessage {
     const message: PendingMessage = {
-      client_message_id: crypto.randomUUID(),
+      client_message_id: randomUuid(),
       conversation_id: conversationId,
       user_id: this.userId,
       body,
