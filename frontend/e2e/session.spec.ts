@@ -32,3 +32,46 @@ test('a call answered 401 is retried once after a cookie refresh', async ({ page
   // One refresh restores the session on start, one more answers the 401.
   expect(refreshes).toEqual(['POST', 'POST']);
 });
+
+const unavailable = {
+  status: 503,
+  contentType: 'application/problem+json',
+  body: JSON.stringify({ type: 'about:blank', title: 'Service Unavailable', status: 503 }),
+};
+
+test('a refresh answered 503 once is retried, and the user stays signed in', async ({ page }) => {
+  const client = newUser('client');
+  await registerThroughForm(page, client);
+  await expectSignedIn(page, client);
+
+  let refreshes = 0;
+  await page.route('**/api/v1/auth/refresh', async (route) => {
+    refreshes += 1;
+    if (refreshes === 1) await route.fulfill(unavailable);
+    else await route.continue();
+  });
+  // The reload restores the session through a refresh; the first one meets a restarting server.
+  await page.reload();
+
+  await expectSignedIn(page, client);
+  expect(refreshes).toBe(2);
+});
+
+test('while refreshes keep failing the page reports a connection problem, then recovers without a new sign-in', async ({
+  page,
+}) => {
+  const client = newUser('client');
+  await registerThroughForm(page, client);
+  await expectSignedIn(page, client);
+
+  await page.route('**/api/v1/auth/refresh', (route) => route.fulfill(unavailable));
+  await page.reload();
+  await expect(page.getByRole('status').filter({ hasText: /^Connection problem/ })).toBeVisible();
+  await expect(page).toHaveURL(/\/client$/);
+
+  await page.unroute('**/api/v1/auth/refresh');
+  // The next retry comes after a backoff of a few seconds.
+  await expect(page.getByRole('banner')).toContainText(`Signed in as ${client.displayName}`, { timeout: 15_000 });
+  await expectSignedIn(page, client);
+  await expect(page.getByRole('status').filter({ hasText: /^Connection problem/ })).toHaveCount(0);
+});

@@ -1,5 +1,6 @@
 import { useMutation, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
-import { onSessionLost } from '../../api/session';
+import { ApiError } from '../../api/problem';
+import { ConnectionProblem, onSessionLost } from '../../api/session';
 import { fetchMe, logIn, logOut, register } from './authApi';
 import type { Credentials, Me, Registration } from './types';
 
@@ -14,9 +15,15 @@ export function useMe() {
     queryKey: meKey,
     queryFn: fetchMe,
     staleTime: Infinity,
-    retry: false,
+    // The server could not tell whether there is a session: ask again (with React Query's backoff) rather than
+    // show the visitor as signed out. The page says there is a connection problem meanwhile.
+    retry: (_failures, error) => isConnectionProblem(error),
     refetchOnWindowFocus: false,
   });
+}
+
+function isConnectionProblem(error: unknown): boolean {
+  return error instanceof ConnectionProblem || (error instanceof ApiError && error.code === 'connection_problem');
 }
 
 async function signIn(queryClient: QueryClient, credentials: Credentials): Promise<Me> {

@@ -1,5 +1,5 @@
 import { ApiError } from '../../api/problem';
-import { endSession, onSessionLost, refreshAccessToken } from '../../api/session';
+import { onSessionLost, refreshAccessToken } from '../../api/session';
 import { randomUuid } from '../../lib/uuid';
 import { createWsTicket, fetchMessagesAfter, HISTORY_LIMIT, markReadRest, postMessage } from './messagingApi';
 import { deletePending, loadOutbox, putPending } from './outbox';
@@ -381,11 +381,13 @@ export class MessagingClient {
     }
     this.set({ status: 'reconnecting' });
     if (event.code === 4401) {
-      // Session ended or ticket refused: refresh the session; a new ticket follows. No session: go to login.
-      const token = await refreshAccessToken();
-      if (!token) {
-        endSession();
-        return;
+      // Session ended or ticket refused: refresh the session; a new ticket follows. No session: the session module
+      // has signed the user out (which stops this client). A refresh that cannot get an answer for now is no
+      // verdict on the session: reconnecting with backoff tries again.
+      try {
+        if (!(await refreshAccessToken())) return;
+      } catch {
+        // ConnectionProblem: fall through to the reconnect.
       }
     }
     this.scheduleReconnect();
