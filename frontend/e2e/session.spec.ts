@@ -1,4 +1,5 @@
 import { expect, test } from '@playwright/test';
+import { holdRefreshesTogether } from './tabs';
 import { expectSignedIn, newUser, registerThroughForm } from './users';
 
 test('a call answered 401 is retried once after a cookie refresh', async ({ page }) => {
@@ -74,4 +75,20 @@ test('while refreshes keep failing the page reports a connection problem, then r
   await expect(page.getByRole('banner')).toContainText(`Signed in as ${client.displayName}`, { timeout: 15_000 });
   await expectSignedIn(page, client);
   await expect(page.getByRole('status').filter({ hasText: /^Connection problem/ })).toHaveCount(0);
+});
+
+test('three tabs opened at once all stay signed in', async ({ context, page }) => {
+  const client = newUser('client');
+  await registerThroughForm(page, client);
+  await expectSignedIn(page, client);
+
+  await holdRefreshesTogether(context, 3);
+  const tabs = [page, await context.newPage(), await context.newPage()];
+  await Promise.all(tabs.map((tab) => tab.goto('/client')));
+  for (const tab of tabs) await expectSignedIn(tab, client);
+
+  // The session was not revoked: the next refresh works too.
+  await context.unroute('**/api/v1/auth/refresh');
+  await tabs[1]!.reload();
+  await expectSignedIn(tabs[1]!, client);
 });

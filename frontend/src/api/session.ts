@@ -1,3 +1,4 @@
+import { withCrossTabLock } from '../lib/crossTabLock';
 import { publicClient } from './publicClient';
 
 // The access token lives in this module's memory only, never in localStorage or sessionStorage where any
@@ -10,6 +11,7 @@ let refreshing: Promise<string | null> | null = null;
 let epoch = 0;
 const lossListeners = new Set<() => void>();
 
+const REFRESH_LOCK = 'hearth-refresh';
 /** The first retry of a failed refresh waits this long, each next one twice as long, up to MAX_RETRY_MS. */
 const FIRST_RETRY_MS = 500;
 const MAX_RETRY_MS = 30_000;
@@ -54,7 +56,12 @@ function retryAfterMs(response: Response): number {
 async function attemptRefresh(): Promise<Outcome> {
   try {
     // An empty body makes the server read the refresh token from the cookie (mobile clients send it in the body).
-    const { data, response } = await publicClient.POST('/api/v1/auth/refresh', { body: {} });
+    // One tab at a time: the tabs share the cookie, and two of them presenting it at once would look like a replay
+    // of a spent token, which revokes the session. A tab that gets the lock after another refreshed sends the
+    // cookie that refresh set, so serialising is all it takes.
+    const { data, response } = await withCrossTabLock(REFRESH_LOCK, () =>
+      publicClient.POST('/api/v1/auth/refresh', { body: {} }),
+    );
     // Only the server's verdict on the token ends the session. A 503 from a restarting server, a 429, a proxy's
     // 502 say nothing about it: signing the user out for them would lose their work for a blip.
     if (response.status === 401) return { kind: 'ended' };
@@ -96,8 +103,9 @@ async function refreshUntilAnswered(): Promise<string | null> {
  * Trades the refresh cookie for a new access token; resolves null when there is no valid session (and, if this tab
  * had one, tells the session-loss listeners). Rejects with ConnectionProblem when no answer came in time; the
  * refresh is retried meanwhile, and later callers share it.
- * Concurrent callers share one request: the server rotates the refresh token on every use and revokes the whole
- * family when a spent one is replayed, so two parallel refreshes would sign the user out.
+ * Concurrent callers share one request, and tabs take turns (see attemptRefresh): the server rotates the refresh
+ * token on every use and revokes the whole family when a spent one is replayed, so two parallel refreshes would sign
+ * the user out.
  */
 export function refreshAccessToken(): Promise<string | null> {
   if (!refreshing) {
