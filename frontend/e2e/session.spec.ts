@@ -1,6 +1,8 @@
 import { expect, test } from '@playwright/test';
+import { bookedPair } from './messaging';
+import { CLIENT_ZONE, logIn, registerViaApi } from './scheduling';
 import { holdRefreshesTogether } from './tabs';
-import { expectSignedIn, newUser, registerThroughForm } from './users';
+import { expectSignedIn, logInThroughForm, newUser, registerThroughForm } from './users';
 
 test('a call answered 401 is retried once after a cookie refresh', async ({ page }) => {
   const client = newUser('client');
@@ -91,4 +93,41 @@ test('three tabs opened at once all stay signed in', async ({ context, page }) =
   await context.unroute('**/api/v1/auth/refresh');
   await tabs[1]!.reload();
   await expectSignedIn(tabs[1]!, client);
+});
+
+test('a session ended elsewhere signs the tab out, and the next person sees none of the previous user’s data', async ({
+  page,
+  request,
+}) => {
+  const { therapist, client } = await bookedPair(request);
+  const next = await registerViaApi(request, 'client', CLIENT_ZONE);
+  const tokens = page.waitForResponse('**/api/v1/auth/token');
+  await logIn(page, client);
+  const { access_token } = (await (await tokens).json()) as { access_token: string };
+  const messages = page.getByRole('navigation', { name: 'Client area' }).getByRole('link', { name: 'Messages' });
+  await messages.click();
+  const conversations = page.getByRole('list', { name: 'Conversations' });
+  await expect(conversations.getByRole('link', { name: new RegExp(`^${therapist.displayName}`) })).toBeVisible();
+
+  // Ended from another device (as a revoked or timed-out session is): the live socket hears it and the tab signs out.
+  const ended = await request.post('/api/v1/auth/logout', { headers: { Authorization: `Bearer ${access_token}` } });
+  expect(ended.status()).toBe(204);
+  await expect(page).toHaveURL(/\/login$/);
+  await expect(page.getByRole('status').filter({ hasText: 'Your session has ended' })).toBeVisible();
+
+  // The next person signs in at the same tab, and lands back on Messages (where the session ended). While their
+  // conversations load (slowly), nothing of the previous user's shows.
+  let release = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route(/\/api\/v1\/conversations(\?|$)/, async (route) => {
+    await held;
+    await route.continue();
+  });
+  await logInThroughForm(page, next.email, next.password);
+  await expect(page.getByRole('banner')).toContainText(`Signed in as ${next.displayName}`);
+  await expect(page.getByRole('heading', { name: 'Messages', level: 1 })).toBeVisible();
+  await expect(page.getByText(therapist.displayName)).toHaveCount(0);
+  release();
+  await expect(page.getByText(/^No conversations yet/)).toBeVisible();
+  await expect(page.getByText(therapist.displayName)).toHaveCount(0);
 });

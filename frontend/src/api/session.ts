@@ -39,6 +39,8 @@ export function startSession(token: string): void {
   refreshing = null;
   accessToken = token;
   signedIn = true;
+  lastEnd = null;
+  endListeners.forEach((listener) => listener());
 }
 
 type Outcome = { kind: 'renewed'; token: string } | { kind: 'ended' } | { kind: 'failed'; retryAfterMs: number };
@@ -88,7 +90,7 @@ async function refreshUntilAnswered(): Promise<string | null> {
     }
     if (outcome.kind === 'ended') {
       setTrouble(false);
-      if (signedIn) endSession();
+      if (signedIn) endSession('expired');
       else accessToken = null;
       return null;
     }
@@ -130,19 +132,50 @@ export function refreshAccessToken(): Promise<string | null> {
   });
 }
 
-/** Forgets the token and tells listeners (the session cache) that the user is no longer signed in. */
-export function endSession(): void {
+/** Why a session ended: the user signed out, the server ended it (expiry, revocation), or the user was away. */
+export type SessionEnd = 'signed_out' | 'expired' | 'idle';
+
+let lastEnd: SessionEnd | null = null;
+const endListeners = new Set<() => void>();
+
+// Every tab of the origin shares the refresh cookie, so a session that ends in one has ended in all: each tab is
+// told at once, rather than at its next refresh, so none keeps showing the previous user's pages meanwhile.
+const tabs = typeof BroadcastChannel === 'function' ? new BroadcastChannel('hearth-session') : null;
+tabs?.addEventListener('message', (event: MessageEvent<{ ended?: SessionEnd }>) => {
+  const reason = event.data.ended;
+  if (signedIn && (reason === 'signed_out' || reason === 'expired' || reason === 'idle')) end(reason);
+});
+
+/** Forgets the token and tells listeners (the session cache) and the other tabs that the user is no longer signed in. */
+export function endSession(reason: SessionEnd): void {
+  end(reason);
+  tabs?.postMessage({ ended: reason });
+}
+
+function end(reason: SessionEnd): void {
   epoch += 1;
   refreshing = null;
   setTrouble(false);
   accessToken = null;
   signedIn = false;
+  lastEnd = reason;
   lossListeners.forEach((listener) => listener());
+  endListeners.forEach((listener) => listener());
 }
 
 export function onSessionLost(listener: () => void): () => void {
   lossListeners.add(listener);
   return () => lossListeners.delete(listener);
+}
+
+/** Why the last session of this tab ended (null before any ended, and again after a sign-in). */
+export function sessionEndReason(): SessionEnd | null {
+  return lastEnd;
+}
+
+export function onSessionEndReason(listener: () => void): () => void {
+  endListeners.add(listener);
+  return () => endListeners.delete(listener);
 }
 
 // --- connection trouble: a refresh is failing for reasons other than the session ----------------------------

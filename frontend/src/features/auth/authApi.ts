@@ -23,7 +23,7 @@ export async function logOut(): Promise<void> {
   try {
     await api.POST('/api/v1/auth/logout');
   } finally {
-    endSession();
+    endSession('signed_out');
   }
 }
 

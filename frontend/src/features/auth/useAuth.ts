@@ -1,6 +1,7 @@
 import { useMutation, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
 import { ApiError } from '../../api/problem';
 import { ConnectionProblem, onSessionLost } from '../../api/session';
+import { clearOutbox } from '../messaging/outbox';
 import { fetchMe, logIn, logOut, register } from './authApi';
 import type { Credentials, Me, Registration } from './types';
 
@@ -50,19 +51,29 @@ export function useRegister() {
   });
 }
 
+/**
+ * Forgets everything the signed-in user saw. "Signed out" is recorded first, so the guarded pages unmount before
+ * the data they show goes; then every cached response and mutation result goes, so the next person to sign in at
+ * this device never sees the previous user's data while their own loads; and the messaging outbox goes too (see
+ * outbox.ts for why unsent messages are not kept).
+ */
+function forgetUser(queryClient: QueryClient): void {
+  queryClient.setQueryData(meKey, null);
+  queryClient.removeQueries({ predicate: (query) => query.queryKey[0] !== meKey[0] });
+  queryClient.getMutationCache().clear();
+  void clearOutbox();
+}
+
 export function useLogOut() {
-  const queryClient = useQueryClient();
   return useMutation({
-    mutationFn: logOut,
-    // Drop every cached response of the previous user, then record "signed out" so nothing refetches.
-    onSettled: () => {
-      queryClient.clear();
-      queryClient.setQueryData(meKey, null);
-    },
+    mutationFn: logOut, // ends the session, which forgets the user (see forgetUserOnSessionEnd)
+    // Offline, React Query would hold the mutation until the network returns, leaving the user signed in at a
+    // device they meant to leave. Signing out here must not wait for the server.
+    networkMode: 'always',
   });
 }
 
-/** When a refresh fails mid-session, mark the user signed out so protected routes send them to /login. */
-export function clearUserOnSessionLoss(queryClient: QueryClient): () => void {
-  return onSessionLost(() => queryClient.setQueryData(meKey, null));
+/** Whenever the session ends (sign-out, timeout, revoked, ended in another tab), forget the user. */
+export function forgetUserOnSessionEnd(queryClient: QueryClient): () => void {
+  return onSessionLost(() => forgetUser(queryClient));
 }

@@ -2,7 +2,7 @@ import { ApiError } from '../../api/problem';
 import { onSessionLost, refreshAccessToken } from '../../api/session';
 import { randomUuid } from '../../lib/uuid';
 import { createWsTicket, fetchMessagesAfter, HISTORY_LIMIT, markReadRest, postMessage } from './messagingApi';
-import { deletePending, loadOutbox, putPending } from './outbox';
+import { countOutbox, deletePending, loadOutbox, putPending } from './outbox';
 import type {
   Conversation,
   ConnectionStatus,
@@ -649,7 +649,8 @@ export class MessagingClient {
   private markFailed(message: PendingMessage, reason: string): void {
     const failed = { ...message, failed: reason };
     this.set({ pending: this.state.pending.map((p) => (p.client_message_id === message.client_message_id ? failed : p)) });
-    void putPending(failed);
+    // A REST send that fails after the session ended must not write the body back into the deleted outbox.
+    if (!this.stopped) void putPending(failed);
   }
 
   // --- outbox ------------------------------------------------------------------------------------------------
@@ -715,6 +716,7 @@ export class MessagingClient {
     this.restFlushing = true;
     try {
       for (const message of [...this.state.pending]) {
+        if (this.stopped) break;
         if (message.failed || this.isOpen) continue;
         if (!this.state.pending.some((p) => p.client_message_id === message.client_message_id)) continue;
         try {
@@ -805,6 +807,14 @@ export class MessagingClient {
 }
 
 let current: MessagingClient | null = null;
+
+/**
+ * Messages written on this device that the server has not stored yet: the outbox (every tab's), or this tab's
+ * own where IndexedDB is unavailable.
+ */
+export async function unsentMessageCount(): Promise<number> {
+  return Math.max(await countOutbox(), current?.getSnapshot().pending.length ?? 0);
+}
 
 /** The tab's one messaging client for this user (a different user gets a fresh one). */
 export function messagingClientFor(userId: string): MessagingClient {
