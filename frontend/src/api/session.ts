@@ -1,4 +1,5 @@
 import { withCrossTabLock } from '../lib/crossTabLock';
+import { activityToDeclare, configureIdle, followIdleLimit, idleLimitPassed, startIdleWatch, stopIdleWatch } from './idle';
 import { publicClient } from './publicClient';
 
 // The access token lives in this module's memory only, never in localStorage or sessionStorage where any
@@ -33,14 +34,18 @@ export function getAccessToken(): string | null {
   return accessToken;
 }
 
-/** A new session (sign-in): whatever a refresh still under way brings back belongs to the one before. */
-export function startSession(token: string): void {
+/**
+ * A new session (sign-in): whatever a refresh still under way brings back belongs to the one before. `idleTimeout`:
+ * seconds without activity after which the server ends it.
+ */
+export function startSession(token: string, idleTimeout: number): void {
   epoch += 1;
   refreshing = null;
   accessToken = token;
   signedIn = true;
   lastEnd = null;
   endListeners.forEach((listener) => listener());
+  startIdleWatch(idleTimeout);
 }
 
 type Outcome = { kind: 'renewed'; token: string } | { kind: 'ended' } | { kind: 'failed'; retryAfterMs: number };
@@ -61,13 +66,19 @@ async function attemptRefresh(): Promise<Outcome> {
     // One tab at a time: the tabs share the cookie, and two of them presenting it at once would look like a replay
     // of a spent token, which revokes the session. A tab that gets the lock after another refreshed sends the
     // cookie that refresh set, so serialising is all it takes.
-    const { data, response } = await withCrossTabLock(REFRESH_LOCK, () =>
-      publicClient.POST('/api/v1/auth/refresh', { body: {} }),
-    );
+    // It says how long the user has been away, so a refresh made for a background poll does not count as activity.
+    const { data, response, activeAt } = await withCrossTabLock(REFRESH_LOCK, async () => {
+      const activity = activityToDeclare();
+      const answer = await publicClient.POST('/api/v1/auth/refresh', { body: { idle_seconds: activity.idleSeconds } });
+      return { ...answer, activeAt: activity.activeAt };
+    });
     // Only the server's verdict on the token ends the session. A 503 from a restarting server, a 429, a proxy's
     // 502 say nothing about it: signing the user out for them would lose their work for a blip.
     if (response.status === 401) return { kind: 'ended' };
-    if (data) return { kind: 'renewed', token: data.access_token };
+    if (data) {
+      followIdleLimit(data.idle_timeout, data.idle_expires_in, activeAt);
+      return { kind: 'renewed', token: data.access_token };
+    }
     return { kind: 'failed', retryAfterMs: retryAfterMs(response) };
   } catch {
     return { kind: 'failed', retryAfterMs: 0 }; // the network, or the server unreachable
@@ -90,7 +101,8 @@ async function refreshUntilAnswered(): Promise<string | null> {
     }
     if (outcome.kind === 'ended') {
       setTrouble(false);
-      if (signedIn) endSession('expired');
+      // The server says "expired" for either limit; the idle one is the likelier, and the user should know.
+      if (signedIn) endSession(idleLimitPassed() ? 'idle' : 'expired');
       else accessToken = null;
       return null;
     }
@@ -153,6 +165,7 @@ export function endSession(reason: SessionEnd): void {
 }
 
 function end(reason: SessionEnd): void {
+  stopIdleWatch();
   epoch += 1;
   refreshing = null;
   setTrouble(false);
@@ -177,6 +190,17 @@ export function onSessionEndReason(listener: () => void): () => void {
   endListeners.add(listener);
   return () => endListeners.delete(listener);
 }
+
+configureIdle({
+  // The server would refuse the next refresh anyway; logging out also revokes the session at once and deletes the
+  // cookie, so a reload by the next person at the device cannot bring it back. Offline, the server's own idle
+  // limit ends it.
+  expire: () => {
+    endSession('idle');
+    void publicClient.POST('/api/v1/auth/logout', { body: {} }).catch(() => undefined);
+  },
+  declare: () => void refreshAccessToken().catch(() => undefined),
+});
 
 // --- connection trouble: a refresh is failing for reasons other than the session ----------------------------
 

@@ -15,7 +15,7 @@ export async function logIn(credentials: Credentials): Promise<void> {
     headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
   });
   if (!data) throw toApiError(error, response);
-  startSession(data.access_token);
+  startSession(data.access_token, data.idle_timeout);
 }
 
 /** Revokes the refresh token family server-side; the local session ends even if the server cannot be reached. */
