@@ -9,8 +9,12 @@ if (!baseURL) {
 export default defineConfig({
   testDir: './e2e',
   // The call spec needs fake media and must keep its media on loopback: tests/browser/test_calls.py runs it
-  // (with HEARTH_CALL_TESTS=1) inside a private network namespace, never the general browser suite.
-  testIgnore: process.env.HEARTH_CALL_TESTS ? [] : ['**/call.spec.ts'],
+  // (with HEARTH_CALL_TESTS=1) inside a private network namespace, never the general browser suite. The idle spec
+  // needs a server with idle limits of seconds: tests/browser/test_idle_spa.py runs it (with HEARTH_IDLE_TESTS=1).
+  testIgnore: [
+    ...(process.env.HEARTH_CALL_TESTS ? [] : ['**/call.spec.ts']),
+    ...(process.env.HEARTH_IDLE_TESTS ? [] : ['**/idle.spec.ts']),
+  ],
   fullyParallel: false,
   workers: 1,
   retries: 0,

@@ -36,11 +36,12 @@ class Settings(BaseSettings):
     jwt_private_key_file: Path | None = None
     jwt_key_id: str | None = None
     jwt_extra_public_key_files: list[Path] = []
-    access_token_minutes: int = Field(default=10, ge=1, le=10)
+    access_token_minutes: float = Field(default=10, gt=0, le=10)
 
-    staff_idle_minutes: int = 30
+    # Idle: time without user activity (see RefreshActivity.idle_seconds), not without requests.
+    staff_idle_minutes: float = Field(default=30, gt=0)
     staff_absolute_hours: int = 12
-    client_idle_minutes: int = 60 * 24 * 7
+    client_idle_minutes: float = Field(default=60 * 24 * 7, gt=0)
     client_absolute_hours: int = 24 * 30
     refresh_cookie_secure: bool | None = None
 

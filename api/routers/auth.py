@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Cookie, Form, Request, Response, status
@@ -98,7 +99,8 @@ async def token(
 @router.post(
     "/refresh",
     summary="Exchange a refresh token for a new token pair",
-    description="Each refresh token works once. Presenting a spent one ends its whole login session.",
+    description="Each refresh token works once. Presenting a spent one ends its whole login session. The idle "
+    "limit runs from the user's last activity, which a refresh declares with `idle_seconds`.",
     responses={401: {"description": "The refresh token is unknown, spent or expired"}},
 )
 async def refresh(
@@ -112,8 +114,9 @@ async def refresh(
     raw = (body.refresh_token if body else None) or hearth_refresh
     if not raw:
         raise AuthenticationFailed("No refresh token was sent.", code="invalid_refresh_token")
+    idle_for = timedelta(seconds=body.idle_seconds) if body and body.idle_seconds is not None else None
     try:
-        pair = await identity.refresh(raw, request_id=request_id)
+        pair = await identity.refresh(raw, request_id=request_id, idle_for=idle_for)
     except SessionRevoked as revoked:
         # As at logout: the session's live sockets (the thief's too) re-check it and close with 4401 at once.
         await _ring_session_end(request, revoked.user_id)

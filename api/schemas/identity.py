@@ -64,13 +64,25 @@ class TokenResponse(BaseModel):
     token_type: Literal["bearer"] = "bearer"
     expires_in: int = Field(description="Seconds until the access token expires")
     refresh_token: str
+    idle_timeout: int = Field(description="Seconds without user activity after which the login session ends")
+    idle_expires_in: int = Field(
+        description="Seconds until the login session ends unless a refresh declares activity (`idle_seconds`) "
+        "before then"
+    )
 
     @classmethod
     def of(cls, pair: TokenPair) -> TokenResponse:
-        return cls(access_token=pair.access_token, expires_in=pair.expires_in, refresh_token=pair.refresh_token)
+        return cls(
+            access_token=pair.access_token,
+            expires_in=pair.expires_in,
+            refresh_token=pair.refresh_token,
+            idle_timeout=int(pair.idle_timeout.total_seconds()),
+            # Rounded down: a client that signs out on time must not be told it has longer than it has.
+            idle_expires_in=max(0, int(pair.idle_left.total_seconds())),
+        )
 
 
-class RefreshRequest(RequestModel):
+class LogoutRequest(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     refresh_token: str | None = Field(
@@ -80,8 +92,16 @@ class RefreshRequest(RequestModel):
     )
 
 
-class LogoutRequest(RefreshRequest):
-    pass
+class RefreshRequest(LogoutRequest):
+    idle_seconds: int | None = Field(
+        default=None,
+        ge=0,
+        le=2**31 - 1,
+        description="Seconds since the user last used the app (input, or bringing it to the foreground). A refresh "
+        "made for a background request sends how long the user has been away, so it does not count as activity: "
+        "the idle limit runs from now minus this, never later than now. Omitted, the refresh itself counts as "
+        "activity.",
+    )
 
 
 class UpdateMe(RequestModel):

@@ -82,13 +82,26 @@ class LoginSession:
     id: uuid.UUID
     user_id: uuid.UUID
     created_at: datetime
-    last_used_at: datetime
+    last_used_at: datetime  # the last refresh, whoever made it
     absolute_expires_at: datetime
+    # The last moment the user is known to have been at the device (login, or activity a refresh declared). The
+    # idle limit runs from here, not from the last refresh: a tab left open refreshes on its own (background polls),
+    # and that must not keep an unattended session signed in.
+    last_active_at: datetime
     revoked_at: datetime | None = None
     revoked_reason: str | None = None
 
+    def note_activity(self, at: datetime, idle: timedelta) -> None:
+        """The user was active at `at`. Activity after a gap of `idle` or more revives nothing: the session had
+        idled out before it."""
+        if self.last_active_at < at and at - self.last_active_at < idle:
+            self.last_active_at = at
+
+    def idle_deadline(self, idle: timedelta) -> datetime:
+        return self.last_active_at + idle
+
     def is_live(self, now: datetime, idle: timedelta) -> bool:
-        return self.revoked_at is None and now < self.absolute_expires_at and now - self.last_used_at < idle
+        return self.revoked_at is None and now < self.absolute_expires_at and now < self.idle_deadline(idle)
 
     def revoke(self, now: datetime, reason: str) -> None:
         if self.revoked_at is None:

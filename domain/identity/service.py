@@ -8,6 +8,7 @@ import unicodedata
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from domain.audit.events import AuditEvent, Outcome
 from domain.identity.model import LoginSession, Practice, PracticeKind, RefreshToken, SessionPolicies, User
@@ -39,6 +40,9 @@ class TokenPair:
     expires_in: int
     refresh_token: str
     session_id: uuid.UUID
+    # The session's idle limit, and how much of it is left: the client signs out when it runs out with no activity.
+    idle_timeout: timedelta
+    idle_left: timedelta
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +193,7 @@ class IdentityService:
                 created_at=now,
                 last_used_at=now,
                 absolute_expires_at=now + policy.absolute,
+                last_active_at=now,
             )
             await uow.sessions.add_session(session)
             refresh = await self._new_refresh_token(uow, session.id)
@@ -196,9 +201,13 @@ class IdentityService:
             await uow.audit.append(self._event("auth.login", user, practice_id, Outcome.SUCCESS, request_id))
             await uow.commit()
         access = self._tokens.issue(user, practice_id, session.id)
-        return TokenPair(access.token, access.expires_in, refresh, session.id)
+        return TokenPair(access.token, access.expires_in, refresh, session.id, policy.idle, policy.idle)
 
-    async def refresh(self, refresh_token: str, request_id: str | None = None) -> TokenPair:
+    async def refresh(
+        self, refresh_token: str, request_id: str | None = None, *, idle_for: timedelta | None = None
+    ) -> TokenPair:
+        """`idle_for`: how long the user has been away from the device, as the client saw it (a tab refreshing for a
+        background poll says so). None counts the refresh itself as activity, for clients that cannot tell."""
         token_hash = hash_refresh_token(refresh_token)
         now = self._clock.now()
         async with self._uow() as uow:
@@ -219,6 +228,8 @@ class IdentityService:
                 await uow.commit()
                 raise SessionRevoked(_SESSION_ENDED, code="refresh_token_reused", user_id=user.id)
             policy = self._policies.for_role(user.role)
+            # Declared activity can move the idle deadline up to now at most, never past it.
+            session.note_activity(now - max(idle_for, timedelta(0)) if idle_for is not None else now, policy.idle)
             if not session.is_live(now, policy.idle):
                 if session.revoked_at is None:
                     session.revoke(now, "expired")
@@ -233,7 +244,8 @@ class IdentityService:
             practice_id = await self._practice_of(uow, user)
             await uow.commit()
         access = self._tokens.issue(user, practice_id, session.id)
-        return TokenPair(access.token, access.expires_in, new_refresh, session.id)
+        idle_left = session.idle_deadline(policy.idle) - now
+        return TokenPair(access.token, access.expires_in, new_refresh, session.id, policy.idle, idle_left)
 
     async def logout(
         self, *, principal: Principal | None, refresh_token: str | None, request_id: str | None = None

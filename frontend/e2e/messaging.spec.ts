@@ -6,6 +6,7 @@ import {
   messageLog,
   openConversation,
   openWithControlledSocket,
+  outboxCount,
   postAs,
   postMany,
   sendMessage,
@@ -276,4 +277,36 @@ test('a therapist edits the welcome message and turns Away on', async ({ page, r
   await page.reload();
   await expect(page.getByLabel('Welcome message text')).toHaveValue(welcome);
   await expect(page.getByLabel('I am away from messaging')).toBeChecked();
+});
+
+test('logging out with a message not sent yet warns first, then deletes it from the device', async ({ page, context, request }) => {
+  const { therapist, client, conversationId } = await bookedPair(request);
+  await logIn(page, client);
+  await openConversation(page, 'client', therapist.displayName);
+
+  await context.setOffline(true);
+  await expect(page.getByText(/^You are offline/)).toBeVisible();
+  const body = `Written offline, then signed out ${Date.now()}`;
+  await sendMessage(page, body);
+  await expect(messageLog(page).getByRole('listitem').filter({ hasText: body })).toContainText('Waiting to send');
+  await expect.poll(() => outboxCount(page)).toBe(1);
+
+  const banner = page.getByRole('banner');
+  await banner.getByRole('button', { name: 'Log out' }).click();
+  const warning = banner.getByRole('alertdialog');
+  await expect(warning).toContainText('1 message has not been sent yet');
+  await warning.getByRole('button', { name: 'Stay signed in' }).click();
+  await expect(warning).toHaveCount(0);
+  await expect(banner).toContainText(`Signed in as ${client.displayName}`);
+  expect(await outboxCount(page)).toBe(1);
+
+  await banner.getByRole('button', { name: 'Log out' }).click();
+  await warning.getByRole('button', { name: 'Log out anyway' }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  await expect.poll(() => outboxCount(page)).toBe(0);
+
+  // Back online, nothing is sent behind the user's back.
+  await context.setOffline(false);
+  await page.waitForTimeout(1_000);
+  expect((await storedMessages(request, therapist, conversationId)).some((m) => m.body === body)).toBe(false);
 });

@@ -200,3 +200,24 @@ export async function openWithControlledSocket(page: Page, request: APIRequestCo
   await openConversation(page, 'client', pair.therapist.displayName);
   return { ...pair, socket };
 }
+
+/** How many messages wait in the page's outbox (IndexedDB), every user's. */
+export function outboxCount(page: Page): Promise<number> {
+  return page.evaluate(async () => {
+    // Opening a database that does not exist would create it without its store: look first.
+    if (!(await indexedDB.databases()).some((db) => db.name === 'hearth-messaging')) return 0;
+    return new Promise<number>((resolve, reject) => {
+      const opened = indexedDB.open('hearth-messaging');
+      opened.onerror = () => reject(opened.error);
+      opened.onsuccess = () => {
+        const db = opened.result;
+        const counted = db.transaction('outbox').objectStore('outbox').count();
+        counted.onsuccess = () => {
+          db.close();
+          resolve(counted.result);
+        };
+        counted.onerror = () => reject(counted.error);
+      };
+    });
+  });
+}

@@ -4,7 +4,7 @@ import { createRoot } from 'react-dom/client';
 import { RouterProvider } from 'react-router/dom';
 import { ApiError } from './api/problem';
 import { router } from './app/router';
-import { clearUserOnSessionLoss } from './features/auth/useAuth';
+import { forgetUserOnSessionEnd } from './features/auth/useAuth';
 import './styles.css';
 
 const queryClient = new QueryClient({
@@ -14,7 +14,7 @@ const queryClient = new QueryClient({
     mutations: { retry: false },
   },
 });
-clearUserOnSessionLoss(queryClient);
+forgetUserOnSessionEnd(queryClient);
 
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root element');

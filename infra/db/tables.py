@@ -102,6 +102,7 @@ login_sessions = sa.Table(
     sa.Column("created_at", TS, nullable=False),
     sa.Column("last_used_at", TS, nullable=False),
     sa.Column("absolute_expires_at", TS, nullable=False),
+    sa.Column("last_active_at", TS, nullable=False),
     sa.Column("revoked_at", TS, nullable=True),
     sa.Column("revoked_reason", sa.String(40), nullable=True),
 )

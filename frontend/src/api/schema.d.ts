@@ -392,7 +392,7 @@ export interface paths {
         put?: never;
         /**
          * Exchange a refresh token for a new token pair
-         * @description Each refresh token works once. Presenting a spent one ends its whole login session.
+         * @description Each refresh token works once. Presenting a spent one ends its whole login session. The idle limit runs from the user's last activity, which a refresh declares with `idle_seconds`.
          */
         post: operations["auth-refresh"];
         delete?: never;
@@ -4361,6 +4361,11 @@ export interface components {
         /** RefreshRequest */
         RefreshRequest: {
             /**
+             * Idle Seconds
+             * @description Seconds since the user last used the app (input, or bringing it to the foreground). A refresh made for a background request sends how long the user has been away, so it does not count as activity: the idle limit runs from now minus this, never later than now. Omitted, the refresh itself counts as activity.
+             */
+            idle_seconds?: number | null;
+            /**
              * Refresh Token
              * @description Omit to use the httpOnly refresh cookie (the SPA); mobile apps and integrators send it here
              */
@@ -5097,6 +5102,16 @@ export interface components {
              * @description Seconds until the access token expires
              */
             expires_in: number;
+            /**
+             * Idle Expires In
+             * @description Seconds until the login session ends unless a refresh declares activity (`idle_seconds`) before then
+             */
+            idle_expires_in: number;
+            /**
+             * Idle Timeout
+             * @description Seconds without user activity after which the login session ends
+             */
+            idle_timeout: number;
             /** Refresh Token */
             refresh_token: string;
             /**

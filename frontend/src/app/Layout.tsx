@@ -1,5 +1,6 @@
 import { useEffect, useRef } from 'react';
 import { Link, NavLink, Outlet, useLocation } from 'react-router';
+import { ConnectionProblemNotice } from '../components/ConnectionProblemNotice';
 import { SignedInAs } from '../features/auth/SignedInAs';
 import { homePathFor } from '../features/auth/homePath';
 import { useMe } from '../features/auth/useAuth';
@@ -57,6 +58,7 @@ export function Layout() {
         {me && <SignedInAs me={me} />}
       </header>
       <main id="main" ref={main} tabIndex={-1}>
+        <ConnectionProblemNotice />
         <Outlet />
       </main>
       <footer className="site-footer">

@@ -218,6 +218,7 @@ def _session(row: sa.Row) -> LoginSession:  # type: ignore[type-arg]
         created_at=row.created_at,
         last_used_at=row.last_used_at,
         absolute_expires_at=row.absolute_expires_at,
+        last_active_at=row.last_active_at,
         revoked_at=row.revoked_at,
         revoked_reason=row.revoked_reason,
     )
@@ -235,6 +236,7 @@ class SqlSessionRepository:
                 created_at=session.created_at,
                 last_used_at=session.last_used_at,
                 absolute_expires_at=session.absolute_expires_at,
+                last_active_at=session.last_active_at,
                 revoked_at=session.revoked_at,
                 revoked_reason=session.revoked_reason,
             )
@@ -253,6 +255,7 @@ class SqlSessionRepository:
             .where(login_sessions.c.id == session.id)
             .values(
                 last_used_at=session.last_used_at,
+                last_active_at=session.last_active_at,
                 revoked_at=session.revoked_at,
                 revoked_reason=session.revoked_reason,
             )

@@ -1,5 +1,6 @@
-import type { FormEvent } from 'react';
+import { useSyncExternalStore, type FormEvent } from 'react';
 import { Link, Navigate, useLocation, useNavigate } from 'react-router';
+import { onSessionEndReason, sessionEndReason, type SessionEnd } from '../../api/session';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { TextField } from '../../components/TextField';
 import { homePathFor } from './homePath';
@@ -10,6 +11,12 @@ interface LoginState {
   from?: string;
   signedOut?: boolean;
 }
+
+const ENDED: Record<SessionEnd, string> = {
+  signed_out: 'You have been signed out.',
+  expired: 'Your session has ended. Please log in again.',
+  idle: 'You were signed out after a period of inactivity. Please log in again.',
+};
 
 /** Back to the page that sent the user here, if it belongs to their area; else their area's start. */
 function landingFor(role: Role, from: string | undefined): string {
@@ -22,6 +29,7 @@ export function LoginPage() {
   const logIn = useLogIn();
   const navigate = useNavigate();
   const state = (useLocation().state ?? {}) as LoginState;
+  const ended = useSyncExternalStore(onSessionEndReason, sessionEndReason) ?? (state.signedOut ? 'signed_out' : null);
 
   // Already signed in (or just signed in): go where the submit handler would go, so both agree.
   if (me.data) return <Navigate to={landingFor(me.data.role, state.from)} replace />;
@@ -40,7 +48,7 @@ export function LoginPage() {
     <>
       <title>Log in · Hearth</title>
       <h1>Log in</h1>
-      {state.signedOut && !logIn.isError && <p role="status">You have been signed out.</p>}
+      {ended && !logIn.isError && <p role="status">{ENDED[ended]}</p>}
       <ErrorAlert error={logIn.error} />
       <form onSubmit={onSubmit}>
         <TextField label="Email" name="username" type="email" autoComplete="username" required />

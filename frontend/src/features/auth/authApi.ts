@@ -1,6 +1,6 @@
 import { api, publicClient } from '../../api/client';
 import { toApiError } from '../../api/problem';
-import { endSession, getAccessToken, refreshAccessToken, setAccessToken } from '../../api/session';
+import { endSession, getAccessToken, refreshAccessToken, startSession } from '../../api/session';
 import type { Credentials, Me, Registration } from './types';
 
 export async function register(registration: Registration): Promise<void> {
@@ -15,7 +15,7 @@ export async function logIn(credentials: Credentials): Promise<void> {
     headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
   });
   if (!data) throw toApiError(error, response);
-  setAccessToken(data.access_token);
+  startSession(data.access_token, data.idle_timeout);
 }
 
 /** Revokes the refresh token family server-side; the local session ends even if the server cannot be reached. */
@@ -23,11 +23,14 @@ export async function logOut(): Promise<void> {
   try {
     await api.POST('/api/v1/auth/logout');
   } finally {
-    endSession();
+    endSession('signed_out');
   }
 }
 
-/** The signed-in user, or null when there is no session (after trying the refresh cookie once). */
+/**
+ * The signed-in user, or null when there is no session (after trying the refresh cookie once). Rejects with
+ * ConnectionProblem while the server cannot tell.
+ */
 export async function fetchMe(): Promise<Me | null> {
   if (!getAccessToken() && !(await refreshAccessToken())) return null;
   const { data, error, response } = await api.GET('/api/v1/me');

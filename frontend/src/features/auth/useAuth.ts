@@ -1,11 +1,21 @@
 import { useMutation, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
-import { onSessionLost } from '../../api/session';
+import { ApiError } from '../../api/problem';
+import { ConnectionProblem, onSessionLost } from '../../api/session';
+import { clearOutbox } from '../messaging/outbox';
 import { fetchMe, logIn, logOut, register } from './authApi';
 import type { Credentials, Me, Registration } from './types';
 
 export const meKey = ['me'] as const;
 
-const meQuery = { queryKey: meKey, queryFn: fetchMe, staleTime: Infinity, retry: false, refetchOnWindowFocus: false };
+const meQuery = {
+  queryKey: meKey,
+  queryFn: fetchMe,
+  staleTime: Infinity,
+  // The server could not tell whether there is a session: ask again (with React Query's backoff) rather than show
+  // the visitor as signed out. The page says there is a connection problem meanwhile.
+  retry: (_failures: number, error: unknown) => isConnectionProblem(error),
+  refetchOnWindowFocus: false,
+};
 
 /**
  * The signed-in user (null when signed out). Fetched once per page load, which is when the refresh cookie is tried;
@@ -22,6 +32,10 @@ export function useMe() {
  */
 export function useCurrentMe() {
   return useQuery<Me | null>({ ...meQuery, refetchOnMount: 'always' });
+}
+
+function isConnectionProblem(error: unknown): boolean {
+  return error instanceof ConnectionProblem || (error instanceof ApiError && error.code === 'connection_problem');
 }
 
 /** Logs in and records the user, as after any way of getting an account (registering, joining a practice). */
@@ -49,19 +63,29 @@ export function useRegister() {
   });
 }
 
+/**
+ * Forgets everything the signed-in user saw. "Signed out" is recorded first, so the guarded pages unmount before
+ * the data they show goes; then every cached response and mutation result goes, so the next person to sign in at
+ * this device never sees the previous user's data while their own loads; and the messaging outbox goes too (see
+ * outbox.ts for why unsent messages are not kept).
+ */
+function forgetUser(queryClient: QueryClient): void {
+  queryClient.setQueryData(meKey, null);
+  queryClient.removeQueries({ predicate: (query) => query.queryKey[0] !== meKey[0] });
+  queryClient.getMutationCache().clear();
+  void clearOutbox();
+}
+
 export function useLogOut() {
-  const queryClient = useQueryClient();
   return useMutation({
-    mutationFn: logOut,
-    // Drop every cached response of the previous user, then record "signed out" so nothing refetches.
-    onSettled: () => {
-      queryClient.clear();
-      queryClient.setQueryData(meKey, null);
-    },
+    mutationFn: logOut, // ends the session, which forgets the user (see forgetUserOnSessionEnd)
+    // Offline, React Query would hold the mutation until the network returns, leaving the user signed in at a
+    // device they meant to leave. Signing out here must not wait for the server.
+    networkMode: 'always',
   });
 }
 
-/** When a refresh fails mid-session, mark the user signed out so protected routes send them to /login. */
-export function clearUserOnSessionLoss(queryClient: QueryClient): () => void {
-  return onSessionLost(() => queryClient.setQueryData(meKey, null));
+/** Whenever the session ends (sign-out, timeout, revoked, ended in another tab), forget the user. */
+export function forgetUserOnSessionEnd(queryClient: QueryClient): () => void {
+  return onSessionLost(() => forgetUser(queryClient));
 }

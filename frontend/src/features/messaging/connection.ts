@@ -1,7 +1,8 @@
 import { ApiError } from '../../api/problem';
-import { endSession, onSessionLost, refreshAccessToken } from '../../api/session';
+import { onSessionLost, refreshAccessToken } from '../../api/session';
+import { randomUuid } from '../../lib/uuid';
 import { createWsTicket, fetchMessagesAfter, HISTORY_LIMIT, markReadRest, postMessage } from './messagingApi';
-import { deletePending, loadOutbox, putPending } from './outbox';
+import { countOutbox, deletePending, loadOutbox, putPending } from './outbox';
 import type {
   Conversation,
   ConnectionStatus,
@@ -380,11 +381,13 @@ export class MessagingClient {
     }
     this.set({ status: 'reconnecting' });
     if (event.code === 4401) {
-      // Session ended or ticket refused: refresh the session; a new ticket follows. No session: go to login.
-      const token = await refreshAccessToken();
-      if (!token) {
-        endSession();
-        return;
+      // Session ended or ticket refused: refresh the session; a new ticket follows. No session: the session module
+      // has signed the user out (which stops this client). A refresh that cannot get an answer for now is no
+      // verdict on the session: reconnecting with backoff tries again.
+      try {
+        if (!(await refreshAccessToken())) return;
+      } catch {
+        // ConnectionProblem: fall through to the reconnect.
       }
     }
     this.scheduleReconnect();
@@ -646,7 +649,8 @@ export class MessagingClient {
   private markFailed(message: PendingMessage, reason: string): void {
     const failed = { ...message, failed: reason };
     this.set({ pending: this.state.pending.map((p) => (p.client_message_id === message.client_message_id ? failed : p)) });
-    void putPending(failed);
+    // A REST send that fails after the session ended must not write the body back into the deleted outbox.
+    if (!this.stopped) void putPending(failed);
   }
 
   // --- outbox ------------------------------------------------------------------------------------------------
@@ -654,7 +658,7 @@ export class MessagingClient {
   /** Shows the message at once as "sending", keeps it in the outbox and sends it when it can. */
   send(conversationId: string, body: string): PendingMessage {
     const message: PendingMessage = {
-      client_message_id: crypto.randomUUID(),
+      client_message_id: randomUuid(),
       conversation_id: conversationId,
       user_id: this.userId,
       body,
@@ -712,6 +716,7 @@ export class MessagingClient {
     this.restFlushing = true;
     try {
       for (const message of [...this.state.pending]) {
+        if (this.stopped) break;
         if (message.failed || this.isOpen) continue;
         if (!this.state.pending.some((p) => p.client_message_id === message.client_message_id)) continue;
         try {
@@ -802,6 +807,14 @@ export class MessagingClient {
 }
 
 let current: MessagingClient | null = null;
+
+/**
+ * Messages written on this device that the server has not stored yet: the outbox (every tab's), or this tab's
+ * own where IndexedDB is unavailable.
+ */
+export async function unsentMessageCount(): Promise<number> {
+  return Math.max(await countOutbox(), current?.getSnapshot().pending.length ?? 0);
+}
 
 /** The tab's one messaging client for this user (a different user gets a fresh one). */
 export function messagingClientFor(userId: string): MessagingClient {

@@ -34,7 +34,7 @@ export type ServerFrame =
 export interface PendingMessage {
   client_message_id: string;
   conversation_id: string;
-  /** The author: an outbox survives sign-out, but only its author's session may send it. */
+  /** The author: only their session may send it (the outbox is deleted when a session ends, see outbox.ts). */
   user_id: string;
   body: string;
   /** When it was written (local clock), which is also the order it is sent in. */
