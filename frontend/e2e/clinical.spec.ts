@@ -55,7 +55,7 @@ test('the therapist writes a plan, signs a SOAP note rating its goal, and the cl
   await expect(goal.getByRole('button', { name: 'Remove goal 1' })).toHaveCount(0);
 
   // The session is held; its note is on the to-do page.
-  await completeSession(request, therapist, session);
+  await completeSession(request, therapist, client, session);
   await areaNav.getByRole('link', { name: 'Notes to write' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'Notes to write' })).toBeVisible();
   await page
@@ -131,7 +131,7 @@ test('a draft save that fails stops signing: the new text stays, and signing lat
   const therapist = await bookableTherapist(request);
   const client = await registerViaApi(request, 'client', CLIENT_ZONE);
   const session = await bookSessionStartingSoon(request, client, therapist);
-  await completeSession(request, therapist, session);
+  await completeSession(request, therapist, client, session);
   const auth = { Authorization: `Bearer ${therapist.token}` };
   const noteUrl = `/api/v1/appointments/${session.id}/note`;
   // A complete draft saved earlier, so only the save can stand between the click and the signature.
