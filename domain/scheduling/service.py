@@ -25,7 +25,7 @@ from domain.scheduling.model import (
     validate_profile,
 )
 from domain.scheduling.policy import cancel as apply_cancel
-from domain.scheduling.ports import AppointmentQuery, NewReminder, SchedulingUnitOfWork
+from domain.scheduling.ports import AppointmentQuery, ClientInCare, NewReminder, SchedulingUnitOfWork
 from domain.scheduling.reminders import DEFAULT_REMINDER_OFFSETS, reminder_due_times
 from domain.scheduling.slots import Slot, available_slots, check_bookable
 from domain.shared.errors import Conflict, Forbidden, InvalidState, NotFound, StaleVersion, ValidationFailed
@@ -366,6 +366,16 @@ class SchedulingService:
         query = replace(scope, therapist_id=therapist_id, start=start, end=end, after=after, limit=limit)
         async with self._uow() as uow:
             return await uow.appointments.find(query)
+
+    async def clients(
+        self, principal: Principal, *, after: tuple[datetime, uuid.UUID] | None, limit: int
+    ) -> Sequence[ClientInCare]:
+        """The calling therapist's clients in active care, booked or not: matching starts care before any
+        session, and those clients must be reachable (chart, booking) too."""
+        if principal.role is not Role.THERAPIST:
+            raise Forbidden("Only therapists have clients.")
+        async with self._uow() as uow:
+            return await uow.care.clients_of(principal.user_id, self._clock.now(), after, limit)
 
     # ------------------------------------------------------------------------------------ changes
 

@@ -1,6 +1,6 @@
 import { expect, test, type APIRequestContext } from '@playwright/test';
 import { messageLog, openConversation } from './messaging';
-import { getAppointment, pickFirstTimeOfSecondDay, registerViaApi, THERAPIST_ZONE, type ApiUser } from './scheduling';
+import { getAppointment, logIn, pickFirstTimeOfSecondDay, registerViaApi, THERAPIST_ZONE, type ApiUser } from './scheduling';
 import { expectSignedIn, newUser, registerThroughForm } from './users';
 
 test.describe.configure({ timeout: 90_000 });
@@ -100,6 +100,40 @@ test('a new client completes the intake, sees three suggestions with reasons, ch
   await expect(page.getByText(`You are now working with ${best.displayName}.`)).toBeVisible();
   await openConversation(page, 'client', best.displayName);
   await expect(messageLog(page).getByText(`Welcome message from ${best.displayName}`)).toBeVisible();
+});
+
+test('a client matched to a therapist, with nothing booked, is on the therapist’s Clients page and opens their chart', async ({
+  page,
+  request,
+}) => {
+  const region = uniqueRegion();
+  const therapist = await matchableTherapist(request, region, ['anxiety']);
+  const client = await registerViaApi(request, 'client', 'America/New_York');
+  const headers = { Authorization: `Bearer ${client.token}` };
+  const intake = await request.post('/api/v1/intake', {
+    headers,
+    data: {
+      concerns: ['anxiety'],
+      prior_therapy: 'never',
+      modalities: ['video'],
+      session_minutes: 50,
+      language: 'en',
+      residence: region,
+      timezone: 'America/New_York',
+      consent_to_match: true,
+    },
+  });
+  expect(intake.status()).toBe(201);
+  const auto = await request.post('/api/v1/matches', { headers, data: { mode: 'automatic' } });
+  expect(((await auto.json()) as { therapist_id: string }).therapist_id).toBe(therapist.id);
+
+  await logIn(page, therapist);
+  await page.getByRole('navigation', { name: 'Therapist area' }).getByRole('link', { name: 'Clients' }).click();
+  const card = page.getByRole('list', { name: 'Clients' }).getByRole('listitem').filter({ hasText: client.displayName });
+  await expect(card).toContainText('nothing booked');
+  await card.getByRole('link', { name: client.displayName }).click();
+  await expect(page).toHaveURL(new RegExp(`/therapist/clients/${client.id}`));
+  await expect(page.getByRole('tab', { name: 'Plan' })).toBeVisible();
 });
 
 test('a client in care switches therapist in one step, with consent to move their plan', async ({ page, request }) => {

@@ -137,6 +137,8 @@ function useAppointmentChanged() {
     queryClient.setQueryData(schedulingKeys.appointment(appointment.id), appointment);
     void queryClient.invalidateQueries({ queryKey: schedulingKeys.appointments });
     void queryClient.invalidateQueries({ queryKey: schedulingKeys.slots });
+    // The therapist's client list shows each client's next session.
+    void queryClient.invalidateQueries({ queryKey: ['clients'], exact: true });
   };
 }
 
