@@ -41,6 +41,7 @@ class AppointmentQuery:
     end: datetime | None = None
     after: tuple[datetime, uuid.UUID] | None = None  # keyset cursor: (start, id)
     limit: int = 50
+    newest_first: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -355,15 +355,27 @@ class SchedulingService:
         after: tuple[datetime, uuid.UUID] | None,
         limit: int,
         therapist_id: uuid.UUID | None = None,
+        client_id: uuid.UUID | None = None,
+        newest_first: bool = False,
     ) -> list[Appointment]:
-        """Clients see their own sessions, staff their practice's; `therapist_id` narrows either."""
+        """Clients see their own sessions, staff their practice's; `therapist_id` and `client_id` narrow either."""
         if principal.role is Role.CLIENT:
+            if client_id not in (None, principal.user_id):
+                return []
             scope = AppointmentQuery(client_id=principal.user_id)
         elif principal.practice_id is not None:
-            scope = AppointmentQuery(practice_id=principal.practice_id)
+            scope = AppointmentQuery(practice_id=principal.practice_id, client_id=client_id)
         else:
             return []
-        query = replace(scope, therapist_id=therapist_id, start=start, end=end, after=after, limit=limit)
+        query = replace(
+            scope,
+            therapist_id=therapist_id,
+            start=start,
+            end=end,
+            after=after,
+            limit=limit,
+            newest_first=newest_first,
+        )
         async with self._uow() as uow:
             return await uow.appointments.find(query)
 

@@ -5448,6 +5448,10 @@ export interface operations {
                 end?: string | null;
                 /** @description Only this therapist's sessions */
                 therapist_id?: string | null;
+                /** @description Only this client's sessions */
+                client_id?: string | null;
+                /** @description By start time; a cursor continues in the order it was given out for */
+                order?: "oldest_first" | "newest_first";
                 limit?: number;
                 cursor?: string | null;
             };

@@ -382,7 +382,9 @@ class SqlAppointmentRepository:
         return [(r.start_at, r.end_at) for r in rows]
 
     async def find(self, query: AppointmentQuery) -> list[Appointment]:
-        stmt = sa.select(*_APPOINTMENT_COLUMNS).order_by(appointments.c.start_at, appointments.c.id).limit(query.limit)
+        key = (appointments.c.start_at, appointments.c.id)
+        order = [c.desc() for c in key] if query.newest_first else list(key)
+        stmt = sa.select(*_APPOINTMENT_COLUMNS).order_by(*order).limit(query.limit)
         if query.client_id is not None:
             stmt = stmt.where(appointments.c.client_id == query.client_id)
         if query.practice_id is not None:
@@ -394,7 +396,8 @@ class SqlAppointmentRepository:
         if query.end is not None:
             stmt = stmt.where(appointments.c.start_at < query.end)
         if query.after is not None:
-            stmt = stmt.where(sa.tuple_(appointments.c.start_at, appointments.c.id) > sa.tuple_(*query.after))
+            after = sa.tuple_(*query.after)
+            stmt = stmt.where(sa.tuple_(*key) < after if query.newest_first else sa.tuple_(*key) > after)
         return [_appointment(r) for r in (await self._s.execute(stmt)).all()]
 
     async def for_series(self, series_id: uuid.UUID) -> list[Appointment]:

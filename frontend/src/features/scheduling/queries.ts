@@ -1,4 +1,12 @@
-import { keepPreviousData, useMutation, useQueries, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
+import {
+  keepPreviousData,
+  useInfiniteQuery,
+  useMutation,
+  useQueries,
+  useQuery,
+  useQueryClient,
+  type QueryClient,
+} from '@tanstack/react-query';
 import { meKey, useMe } from '../auth/useAuth';
 import { messagingKeys } from '../messaging/queries';
 import {
@@ -10,6 +18,7 @@ import {
   joinWaitlist,
   leaveWaitlist,
   fetchAppointment,
+  fetchAppointmentPage,
   fetchMyOfficeHours,
   fetchMyProfile,
   fetchSlots,
@@ -18,6 +27,7 @@ import {
   rescheduleAppointment,
   saveMyOfficeHours,
   saveMyProfile,
+  type AppointmentFilter,
   type SlotQuery,
   type VersionedProfile,
 } from './schedulingApi';
@@ -31,6 +41,7 @@ export const schedulingKeys = {
   slots: ['slots'] as const,
   appointments: ['appointments'] as const,
   appointmentList: (start?: string, end?: string) => ['appointments', 'list', start ?? null, end ?? null] as const,
+  appointmentPages: (filter: AppointmentFilter) => ['appointments', 'pages', filter] as const,
   appointment: (id: string) => ['appointments', 'one', id] as const,
   waitlist: ['waitlist'] as const,
   offers: ['waitlist', 'offers'] as const,
@@ -110,6 +121,17 @@ export function useAppointments(range: { start?: string; end?: string }) {
     queryKey: schedulingKeys.appointmentList(range.start, range.end),
     queryFn: () => listAppointments(range),
     placeholderData: keepPreviousData,
+  });
+}
+
+/** An open-ended list (a history, everything ahead) a page at a time, in the order the view shows it. */
+export function useAppointmentPages(filter: AppointmentFilter, enabled = true) {
+  return useInfiniteQuery({
+    queryKey: schedulingKeys.appointmentPages(filter),
+    queryFn: ({ pageParam }) => fetchAppointmentPage(filter, pageParam),
+    initialPageParam: null as string | null,
+    getNextPageParam: (page) => page.next_cursor,
+    enabled,
   });
 }
 
