@@ -7,7 +7,8 @@ import {
   useQueryClient,
   type QueryClient,
 } from '@tanstack/react-query';
-import { meKey, useMe } from '../auth/useAuth';
+import { meKey } from '../auth/useAuth';
+import { useViewerZone } from '../auth/useViewerZone';
 import { messagingKeys } from '../messaging/queries';
 import {
   cancelAppointment,
@@ -51,11 +52,12 @@ export function useMyProfile() {
   return useQuery({ queryKey: schedulingKeys.myProfile, queryFn: fetchMyProfile });
 }
 
-/** The therapist's own zone: their profile's, else their account's. Calendars and details are shown in it. */
+/**
+ * The zone a therapist's own views are shown in: their account's (Settings), as for every user. The profile's zone is
+ * the practice's, which clients see; a therapist travelling or working across zones reads times in their own.
+ */
 export function useTherapistZone(): string {
-  const me = useMe().data;
-  const profile = useMyProfile();
-  return profile.data?.profile.timezone ?? me?.timezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
+  return useViewerZone();
 }
 
 export function useSaveMyProfile() {
