@@ -58,6 +58,7 @@ POLICY: dict[tuple[str, str], Access] = {
     ("GET", "/api/v1/therapists/{therapist_id}/slots"): ANY_USER,
     ("POST", "/api/v1/appointments"): Access(roles=frozenset({Role.CLIENT, Role.THERAPIST})),
     ("GET", "/api/v1/appointments"): ANY_USER,
+    ("GET", "/api/v1/clients"): THERAPISTS,
     ("GET", "/api/v1/appointments/{appointment_id}"): ANY_USER,
     ("POST", "/api/v1/appointments/{appointment_id}/cancel"): ANY_USER,
     ("POST", "/api/v1/appointments/{appointment_id}/reschedule"): ANY_USER,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, status
 from fastapi.responses import Response
@@ -82,6 +82,11 @@ async def list_appointments(
     start: Annotated[Rfc3339 | None, Query(description="Only sessions starting at or after")] = None,
     end: Annotated[Rfc3339 | None, Query(description="Only sessions starting before")] = None,
     therapist_id: Annotated[uuid.UUID | None, Query(description="Only this therapist's sessions")] = None,
+    client_id: Annotated[uuid.UUID | None, Query(description="Only this client's sessions")] = None,
+    order: Annotated[
+        Literal["oldest_first", "newest_first"],
+        Query(description="By start time; a cursor continues in the order it was given out for"),
+    ] = "oldest_first",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=300)] = None,
 ) -> AppointmentPage:
@@ -90,6 +95,8 @@ async def list_appointments(
         start=start,
         end=end,
         therapist_id=therapist_id,
+        client_id=client_id,
+        newest_first=order == "newest_first",
         after=parse_time_id_cursor(cursor),
         limit=limit + 1,
     )

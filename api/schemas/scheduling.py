@@ -504,3 +504,15 @@ class Offers(BaseModel):
 class CalendarFeedOut(BaseModel):
     url: str = Field(description="Secret address of your iCalendar feed; keep it private")
     token: str
+
+
+class ClientOut(BaseModel):
+    client_id: uuid.UUID
+    display_name: str
+    since: datetime = Field(description="When this care relationship started")
+    next_appointment: AppointmentOut | None = Field(description="The earliest booked session still to come")
+
+
+class ClientPage(BaseModel):
+    items: list[ClientOut]
+    next_cursor: str | None

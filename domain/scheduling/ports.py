@@ -41,6 +41,15 @@ class AppointmentQuery:
     end: datetime | None = None
     after: tuple[datetime, uuid.UUID] | None = None  # keyset cursor: (start, id)
     limit: int = 50
+    newest_first: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ClientInCare:
+    client_id: uuid.UUID
+    display_name: str
+    since: datetime
+    next_appointment: Appointment | None  # the earliest booked one starting after now, whatever its practice
 
 
 class AppointmentRepository(Protocol):
@@ -88,6 +97,12 @@ class CareRepository(Protocol):
         """Start a care relationship unless one is active; True when a new one started."""
 
     async def is_active(self, client_id: uuid.UUID, therapist_id: uuid.UUID) -> bool: ...
+
+    async def clients_of(
+        self, therapist_id: uuid.UUID, now: datetime, after: tuple[datetime, uuid.UUID] | None, limit: int
+    ) -> list[ClientInCare]:
+        """The therapist's clients in active care, most recent relationship first; `after` is the keyset
+        cursor (started_at, client_id) of the previous page's last row."""
 
 
 @dataclass(frozen=True, slots=True)

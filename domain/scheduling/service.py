@@ -25,7 +25,7 @@ from domain.scheduling.model import (
     validate_profile,
 )
 from domain.scheduling.policy import cancel as apply_cancel
-from domain.scheduling.ports import AppointmentQuery, NewReminder, SchedulingUnitOfWork
+from domain.scheduling.ports import AppointmentQuery, ClientInCare, NewReminder, SchedulingUnitOfWork
 from domain.scheduling.reminders import DEFAULT_REMINDER_OFFSETS, reminder_due_times
 from domain.scheduling.slots import Slot, available_slots, check_bookable
 from domain.shared.errors import Conflict, Forbidden, InvalidState, NotFound, StaleVersion, ValidationFailed
@@ -355,17 +355,39 @@ class SchedulingService:
         after: tuple[datetime, uuid.UUID] | None,
         limit: int,
         therapist_id: uuid.UUID | None = None,
+        client_id: uuid.UUID | None = None,
+        newest_first: bool = False,
     ) -> list[Appointment]:
-        """Clients see their own sessions, staff their practice's; `therapist_id` narrows either."""
+        """Clients see their own sessions, staff their practice's; `therapist_id` and `client_id` narrow either."""
         if principal.role is Role.CLIENT:
+            if client_id not in (None, principal.user_id):
+                return []
             scope = AppointmentQuery(client_id=principal.user_id)
         elif principal.practice_id is not None:
-            scope = AppointmentQuery(practice_id=principal.practice_id)
+            scope = AppointmentQuery(practice_id=principal.practice_id, client_id=client_id)
         else:
             return []
-        query = replace(scope, therapist_id=therapist_id, start=start, end=end, after=after, limit=limit)
+        query = replace(
+            scope,
+            therapist_id=therapist_id,
+            start=start,
+            end=end,
+            after=after,
+            limit=limit,
+            newest_first=newest_first,
+        )
         async with self._uow() as uow:
             return await uow.appointments.find(query)
+
+    async def clients(
+        self, principal: Principal, *, after: tuple[datetime, uuid.UUID] | None, limit: int
+    ) -> Sequence[ClientInCare]:
+        """The calling therapist's clients in active care, booked or not: matching starts care before any
+        session, and those clients must be reachable (chart, booking) too."""
+        if principal.role is not Role.THERAPIST:
+            raise Forbidden("Only therapists have clients.")
+        async with self._uow() as uow:
+            return await uow.care.clients_of(principal.user_id, self._clock.now(), after, limit)
 
     # ------------------------------------------------------------------------------------ changes
 

@@ -18,7 +18,7 @@ test('the therapist writes a plan, signs a SOAP note rating its goal, and the cl
   await logIn(page, therapist);
   const areaNav = page.getByRole('navigation', { name: 'Therapist area' });
   await areaNav.getByRole('link', { name: 'Clients' }).click();
-  await page.getByRole('list', { name: 'Clients' }).getByRole('link', { name: label(client.id) }).click();
+  await page.getByRole('list', { name: 'Clients' }).getByRole('link', { name: client.displayName }).click();
   await expect(page.getByRole('heading', { level: 1, name: label(client.id) })).toBeVisible();
   await expect(page.getByRole('tab', { name: 'Plan' })).toHaveAttribute('aria-selected', 'true');
   await expect(page.getByText('This client has no plan yet.')).toBeVisible();

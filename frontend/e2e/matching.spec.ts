@@ -1,6 +1,6 @@
 import { expect, test, type APIRequestContext } from '@playwright/test';
 import { messageLog, openConversation } from './messaging';
-import { getAppointment, pickFirstTimeOfSecondDay, registerViaApi, THERAPIST_ZONE, type ApiUser } from './scheduling';
+import { getAppointment, logIn, pickFirstTimeOfSecondDay, registerViaApi, THERAPIST_ZONE, type ApiUser } from './scheduling';
 import { expectSignedIn, newUser, registerThroughForm } from './users';
 
 test.describe.configure({ timeout: 90_000 });
@@ -100,6 +100,91 @@ test('a new client completes the intake, sees three suggestions with reasons, ch
   await expect(page.getByText(`You are now working with ${best.displayName}.`)).toBeVisible();
   await openConversation(page, 'client', best.displayName);
   await expect(messageLog(page).getByText(`Welcome message from ${best.displayName}`)).toBeVisible();
+});
+
+test('a client matched to a therapist, with nothing booked, is on the therapist’s Clients page and opens their chart', async ({
+  page,
+  request,
+}) => {
+  const region = uniqueRegion();
+  const therapist = await matchableTherapist(request, region, ['anxiety']);
+  const client = await registerViaApi(request, 'client', 'America/New_York');
+  const headers = { Authorization: `Bearer ${client.token}` };
+  const intake = await request.post('/api/v1/intake', {
+    headers,
+    data: {
+      concerns: ['anxiety'],
+      prior_therapy: 'never',
+      modalities: ['video'],
+      session_minutes: 50,
+      language: 'en',
+      residence: region,
+      timezone: 'America/New_York',
+      consent_to_match: true,
+    },
+  });
+  expect(intake.status()).toBe(201);
+  const auto = await request.post('/api/v1/matches', { headers, data: { mode: 'automatic' } });
+  expect(((await auto.json()) as { therapist_id: string }).therapist_id).toBe(therapist.id);
+
+  await logIn(page, therapist);
+  await page.getByRole('navigation', { name: 'Therapist area' }).getByRole('link', { name: 'Clients' }).click();
+  const card = page.getByRole('list', { name: 'Clients' }).getByRole('listitem').filter({ hasText: client.displayName });
+  await expect(card).toContainText('nothing booked');
+  await card.getByRole('link', { name: client.displayName }).click();
+  await expect(page).toHaveURL(new RegExp(`/therapist/clients/${client.id}`));
+  await expect(page.getByRole('tab', { name: 'Plan' })).toBeVisible();
+});
+
+test('the intake will not go on without its required answers, and a refused answer is shown at its question in plain words', async ({
+  page,
+  request,
+}) => {
+  const client = await registerViaApi(request, 'client', 'America/New_York');
+  // A draft saved elsewhere that skipped both required questions and stopped at the last step.
+  const draft = await request.put('/api/v1/intake', {
+    headers: { Authorization: `Bearer ${client.token}` },
+    data: { step: 4, answers: { language: 'en', timezone: 'America/New_York' } },
+  });
+  expect(draft.status()).toBe(200);
+  await logIn(page, client);
+  await page.getByRole('navigation', { name: 'Client area' }).getByRole('link', { name: 'Get matched' }).click();
+  await expect(page.getByText('Step 5 of 5: Review and consent')).toBeVisible();
+  await page.getByLabel('I agree to be matched with a therapist using these answers').check();
+  await page.getByRole('button', { name: 'Send my answers' }).click();
+
+  // Back at the first unanswered question, told what to do, with no field names or developer wording.
+  await expect(page.getByText('Step 1 of 5: What brings you here')).toBeVisible();
+  await expect(page.getByText('Choose at least one thing you would like help with.')).toBeVisible();
+  await expect(page.getByRole('group', { name: /What would you like help with/ })).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.getByLabel('anxiety')).toBeFocused();
+  await expect(page.getByRole('alert')).toHaveText(
+    'Please check these answers: What would you like help with? (step 1); Where you live (step 4).',
+  );
+  await page.getByRole('button', { name: 'Next' }).click();
+  await expect(page.getByText('Step 1 of 5')).toBeVisible();
+
+  await page.getByLabel('anxiety').check();
+  await expect(page.getByRole('alert')).toHaveText('');
+  for (const next of ['Step 2 of 5', 'Step 3 of 5', 'Step 4 of 5']) {
+    await page.getByRole('button', { name: 'Next' }).click();
+    await expect(page.getByText(next)).toBeVisible();
+  }
+  await page.getByRole('button', { name: 'Next' }).click();
+  await expect(page.getByText('Step 4 of 5')).toBeVisible();
+  await expect(page.getByRole('textbox', { name: 'Where you live' })).toBeFocused();
+
+  // Refused by the server rather than the form: still shown at the question, in the form's own words.
+  await page.getByRole('textbox', { name: 'Where you live' }).fill('USOHIOX');
+  await page.getByRole('button', { name: 'Next' }).click();
+  await expect(page.getByText('Enter where you live as a code such as "US-OH" or "GB".')).toBeVisible();
+  await expect(page.getByRole('textbox', { name: 'Where you live' })).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.getByRole('alert')).not.toContainText('errors');
+  await expect(page.getByRole('alert')).not.toContainText('residence');
+
+  await page.getByRole('textbox', { name: 'Where you live' }).fill('US-OH');
+  await page.getByRole('button', { name: 'Next' }).click();
+  await expect(page.getByText('Step 5 of 5: Review and consent')).toBeVisible();
 });
 
 test('a client in care switches therapist in one step, with consent to move their plan', async ({ page, request }) => {

@@ -561,3 +561,26 @@ test('a series booking whose answer was lost is retried with the same key and re
   expect(keys[1]).toBe(keys[0]);
   expect(await listAppointmentsViaApi(request, client)).toHaveLength(3);
 });
+
+test('a therapist’s own views follow the time zone in their settings, not their practice’s', async ({ page, request }) => {
+  const therapist = await bookableTherapist(request); // profile and office hours in THERAPIST_ZONE
+  const client = await registerViaApi(request, 'client', CLIENT_ZONE);
+  const session = await bookFirstSlot(request, client, therapist, 20, 'video');
+  const travelling = 'Asia/Tokyo';
+
+  await logIn(page, therapist);
+  await page.getByRole('navigation', { name: 'Therapist area' }).getByRole('link', { name: 'Settings' }).click();
+  await expect(page.getByText('in your calendar too. Your office hours keep their own zone.')).toBeVisible();
+  await page.getByLabel('Time zone').fill(travelling);
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Settings saved.' })).toBeVisible();
+
+  await page.getByRole('navigation', { name: 'Therapist area' }).getByRole('link', { name: 'Calendar' }).click();
+  await expect(page.getByText(`Times in your time zone (${travelling}).`)).toBeVisible();
+  // The session sits on its Tokyo date, at its Tokyo time.
+  await page.getByLabel('Go to date').fill(localDate(session.start, travelling));
+  await page.getByRole('button', { name: 'Show week' }).click();
+  const tokyo = (instant: string) =>
+    new Intl.DateTimeFormat('en-US', { timeZone: travelling, hour: 'numeric', minute: '2-digit' }).format(new Date(instant));
+  await expect(page.getByRole('group', { name: /^Week of/ }).getByText(`${tokyo(session.start)}–${tokyo(session.end)}`)).toBeVisible();
+});

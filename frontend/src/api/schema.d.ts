@@ -519,6 +519,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/clients": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My clients (therapists)
+         * @description Everyone in active care with me, whether or not a session is booked (matching starts care before any booking), newest relationship first, with each client's next booked session.
+         */
+        get: operations["clients-list-clients"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/clients/{client_id}/billing-record": {
         parameters: {
             query?: never;
@@ -2414,6 +2434,31 @@ export interface components {
             diagnoses: string[];
             /** Version */
             version: number;
+        };
+        /** ClientOut */
+        ClientOut: {
+            /**
+             * Client Id
+             * Format: uuid
+             */
+            client_id: string;
+            /** Display Name */
+            display_name: string;
+            /** @description The earliest booked session still to come */
+            next_appointment: components["schemas"]["AppointmentOut"] | null;
+            /**
+             * Since
+             * Format: date-time
+             * @description When this care relationship started
+             */
+            since: string;
+        };
+        /** ClientPage */
+        ClientPage: {
+            /** Items */
+            items: components["schemas"]["ClientOut"][];
+            /** Next Cursor */
+            next_cursor: string | null;
         };
         /** CodingOut */
         CodingOut: {
@@ -5421,6 +5466,10 @@ export interface operations {
                 end?: string | null;
                 /** @description Only this therapist's sessions */
                 therapist_id?: string | null;
+                /** @description Only this client's sessions */
+                client_id?: string | null;
+                /** @description By start time; a cursor continues in the order it was given out for */
+                order?: "oldest_first" | "newest_first";
                 limit?: number;
                 cursor?: string | null;
             };
@@ -7734,6 +7783,74 @@ export interface operations {
             };
             /** @description The body is too large (`payload_too_large`) */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (`validation_failed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; only a request id is given */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "clients-list-clients": {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClientPage"];
+                };
+            };
+            /** @description Missing, invalid or expired access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not use this operation */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -12,6 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from asyncpg.exceptions import ExclusionViolationError
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,7 +29,7 @@ from domain.scheduling.model import (
     TimeRange,
     WeeklyRule,
 )
-from domain.scheduling.ports import AppointmentQuery, DueReminder, NewReminder, StoredOffer
+from domain.scheduling.ports import AppointmentQuery, ClientInCare, DueReminder, NewReminder, StoredOffer
 from domain.scheduling.recurrence import Frequency, RecurrenceRule, Series
 from domain.scheduling.waitlist import WaitlistEntry, WaitlistOffer
 from domain.shared.errors import Conflict
@@ -42,6 +43,7 @@ from infra.db.tables import (
     office_hours,
     reminders,
     therapist_profiles,
+    users,
     waitlist_entries,
     waitlist_offers,
 )
@@ -380,7 +382,9 @@ class SqlAppointmentRepository:
         return [(r.start_at, r.end_at) for r in rows]
 
     async def find(self, query: AppointmentQuery) -> list[Appointment]:
-        stmt = sa.select(*_APPOINTMENT_COLUMNS).order_by(appointments.c.start_at, appointments.c.id).limit(query.limit)
+        key = (appointments.c.start_at, appointments.c.id)
+        order = [c.desc() for c in key] if query.newest_first else list(key)
+        stmt = sa.select(*_APPOINTMENT_COLUMNS).order_by(*order).limit(query.limit)
         if query.client_id is not None:
             stmt = stmt.where(appointments.c.client_id == query.client_id)
         if query.practice_id is not None:
@@ -392,7 +396,8 @@ class SqlAppointmentRepository:
         if query.end is not None:
             stmt = stmt.where(appointments.c.start_at < query.end)
         if query.after is not None:
-            stmt = stmt.where(sa.tuple_(appointments.c.start_at, appointments.c.id) > sa.tuple_(*query.after))
+            after = sa.tuple_(*query.after)
+            stmt = stmt.where(sa.tuple_(*key) < after if query.newest_first else sa.tuple_(*key) > after)
         return [_appointment(r) for r in (await self._s.execute(stmt)).all()]
 
     async def for_series(self, series_id: uuid.UUID) -> list[Appointment]:
@@ -505,6 +510,38 @@ class SqlCareRepository:
             )
         )
         return found.first() is not None
+
+    async def clients_of(
+        self, therapist_id: uuid.UUID, now: datetime, after: tuple[datetime, uuid.UUID] | None, limit: int
+    ) -> list[ClientInCare]:
+        stmt = (
+            sa.select(care_relationships.c.client_id, care_relationships.c.started_at, users.c.display_name)
+            .join(users, users.c.id == care_relationships.c.client_id)
+            .where(care_relationships.c.therapist_id == therapist_id, care_relationships.c.ended_at.is_(None))
+            .order_by(care_relationships.c.started_at.desc(), care_relationships.c.client_id.desc())
+            .limit(limit)
+        )
+        if after is not None:
+            stmt = stmt.where(
+                sa.tuple_(care_relationships.c.started_at, care_relationships.c.client_id) < sa.tuple_(*after)
+            )
+        rows = (await self._s.execute(stmt)).all()
+        if not rows:
+            return []
+        # One query for the page's next sessions rather than one per client.
+        upcoming = await self._s.execute(
+            sa.select(*_APPOINTMENT_COLUMNS)
+            .ext(distinct_on(appointments.c.client_id))
+            .where(
+                appointments.c.therapist_id == therapist_id,
+                appointments.c.client_id.in_([r.client_id for r in rows]),
+                appointments.c.start_at > now,
+                appointments.c.status.in_(("booked", "checked_in")),
+            )
+            .order_by(appointments.c.client_id, appointments.c.start_at)
+        )
+        nexts = {a.client_id: a for a in map(_appointment, upcoming.all())}
+        return [ClientInCare(r.client_id, r.display_name, r.started_at, nexts.get(r.client_id)) for r in rows]
 
 
 # --- waitlist ----------------------------------------------------------------------------------------------

@@ -201,3 +201,22 @@ async def test_listing_can_be_narrowed_to_one_therapist(api, therapist):
     await api.post("/api/v1/appointments", json=_book(other, _at(4, 10)), headers=client.headers)
     mine = (await api.get(f"/api/v1/appointments?therapist_id={other.id}", headers=client.headers)).json()["items"]
     assert [a["therapist_id"] for a in mine] == [other.id]
+
+
+async def test_listing_newest_first_for_one_client_pages_back_through_their_history(api, therapist):
+    alice, bob = await signed_up(api, "client"), await signed_up(api, "client")
+    for day in (5, 3, 4):
+        booked = await api.post("/api/v1/appointments", json=_book(therapist, _at(day, 10)), headers=alice.headers)
+        assert booked.status_code == 201
+    await api.post("/api/v1/appointments", json=_book(therapist, _at(6, 10)), headers=bob.headers)
+
+    query = f"client_id={alice.id}&order=newest_first&limit=2"
+    page1 = (await api.get(f"/api/v1/appointments?{query}", headers=therapist.headers)).json()
+    page2 = (
+        await api.get(f"/api/v1/appointments?{query}&cursor={page1['next_cursor']}", headers=therapist.headers)
+    ).json()
+    starts = [a["start"] for a in page1["items"] + page2["items"]]
+    assert starts == [_at(5, 10), _at(4, 10), _at(3, 10)] and page2["next_cursor"] is None
+    assert {a["client_id"] for a in page1["items"] + page2["items"]} == {alice.id}
+    # A client's filter never widens their view to someone else's sessions.
+    assert (await api.get(f"/api/v1/appointments?client_id={bob.id}", headers=alice.headers)).json()["items"] == []

@@ -67,7 +67,11 @@ function AccountForm({ me }: { me: Me }) {
       />
       <TimeZoneField
         name="timezone"
-        hint="Appointment times and reminders are shown in this zone."
+        hint={
+          me.role === 'therapist'
+            ? 'Appointment times and reminders are shown in this zone, in your calendar too. Your office hours keep their own zone.'
+            : 'Appointment times and reminders are shown in this zone.'
+        }
         value={timezone}
         onChange={(zone) => {
           setTimezone(zone);

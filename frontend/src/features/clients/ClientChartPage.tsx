@@ -11,7 +11,7 @@ import { PlanTab } from '../plans/PlanEditor';
 import { ProgressTab } from '../plans/ProgressHistory';
 import { clientLabel, modalityLabel } from '../scheduling/labels';
 import { StatusBadge } from '../scheduling/MyAppointmentsPage';
-import { useAppointments, useTherapistZone } from '../scheduling/queries';
+import { useAppointmentPages, useTherapistZone } from '../scheduling/queries';
 
 const TABS: Tab[] = [
   { id: 'plan', label: 'Plan' },
@@ -56,10 +56,9 @@ export function ClientChartPage() {
 
 function SessionsTab({ clientId, zone }: { clientId: string; zone: string }) {
   const me = useMe().data;
-  const appointments = useAppointments({});
-  const sessions = (appointments.data ?? [])
-    .filter((a) => a.client_id === clientId && a.therapist_id === me?.id)
-    .sort((a, b) => b.start.localeCompare(a.start));
+  // Newest first and a page at a time: a long history must not push the latest sessions past what is loaded.
+  const appointments = useAppointmentPages({ clientId, therapistId: me?.id, order: 'newest_first' }, !!me);
+  const sessions = appointments.data?.pages.flatMap((page) => page.items) ?? [];
   return (
     <>
       <QueryState isPending={appointments.isPending} error={appointments.error} what="the sessions" />
@@ -89,6 +88,15 @@ function SessionsTab({ clientId, zone }: { clientId: string; zone: string }) {
             ))}
           </ul>
         ))}
+      {appointments.hasNextPage && (
+        <button
+          type="button"
+          onClick={() => void appointments.fetchNextPage()}
+          disabled={appointments.isFetchingNextPage}
+        >
+          {appointments.isFetchingNextPage ? 'Loading…' : 'Show earlier sessions'}
+        </button>
+      )}
     </>
   );
 }

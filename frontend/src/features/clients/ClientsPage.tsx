@@ -1,68 +1,53 @@
+import { useInfiniteQuery } from '@tanstack/react-query';
 import { Link } from 'react-router';
 import { QueryState } from '../../components/QueryState';
 import { formatDayLong, formatTime } from '../../lib/time';
-import { useMe } from '../auth/useAuth';
-import { clientLabel, isCancelled } from '../scheduling/labels';
-import { useAppointments, useTherapistZone } from '../scheduling/queries';
-import type { Appointment } from '../scheduling/types';
+import { useTherapistZone } from '../scheduling/queries';
+import { fetchClients } from './clientsApi';
 
-export interface ClientSummary {
-  clientId: string;
-  sessions: Appointment[];
-  last: Appointment | undefined;
-  next: Appointment | undefined;
-}
-
-/** The therapist's clients, derived from their sessions (the API has no client list of its own yet). */
-export function summarizeClients(appointments: Appointment[], therapistId: string | undefined, now: number): ClientSummary[] {
-  const byClient = new Map<string, Appointment[]>();
-  for (const a of appointments) {
-    if (a.therapist_id !== therapistId) continue;
-    byClient.set(a.client_id, [...(byClient.get(a.client_id) ?? []), a]);
-  }
-  return [...byClient.entries()]
-    .map(([clientId, sessions]) => {
-      const active = sessions.filter((a) => !isCancelled(a.status)).sort((a, b) => a.start.localeCompare(b.start));
-      return {
-        clientId,
-        sessions,
-        last: active.filter((a) => Date.parse(a.start) <= now).at(-1),
-        next: active.find((a) => Date.parse(a.start) > now),
-      };
-    })
-    .sort((a, b) => (b.last?.start ?? b.next?.start ?? '').localeCompare(a.last?.start ?? a.next?.start ?? ''));
-}
+export const clientsKey = ['clients'] as const;
 
 export function ClientsPage() {
-  const me = useMe().data;
   const zone = useTherapistZone();
-  const appointments = useAppointments({});
-  const clients = summarizeClients(appointments.data ?? [], me?.id, Date.now());
-  const when = (a: Appointment) => `${formatDayLong(a.start, zone)}, ${formatTime(a.start, zone)}`;
+  // From care relationships, not sessions: a client who chose this therapist through matching has none booked yet.
+  const clients = useInfiniteQuery({
+    queryKey: clientsKey,
+    queryFn: ({ pageParam }) => fetchClients(pageParam),
+    initialPageParam: null as string | null,
+    getNextPageParam: (page) => page.next_cursor,
+  });
+  const items = clients.data?.pages.flatMap((page) => page.items) ?? [];
   return (
     <>
       <title>Clients · Hearth</title>
       <h1>Clients</h1>
-      <p>Everyone you have had or booked a session with. Open a client for their plan, progress, measures and notes.</p>
-      <QueryState isPending={appointments.isPending} error={appointments.error} what="your clients" />
-      {appointments.data &&
-        (clients.length === 0 ? (
-          <p>No clients yet: they appear here once they book a session with you.</p>
+      <p>Everyone in your care, booked or not. Open a client for their plan, progress, measures, notes and sessions.</p>
+      <QueryState isPending={clients.isPending} error={clients.error} what="your clients" />
+      {clients.data &&
+        (items.length === 0 ? (
+          <p>No clients yet: they appear here once they choose you or book a session with you.</p>
         ) : (
           <ul className="cards" aria-label="Clients">
-            {clients.map((c) => (
-              <li key={c.clientId} className="card">
+            {items.map((c) => (
+              <li key={c.client_id} className="card">
                 <h2 className="card-title">
-                  <Link to={`/therapist/clients/${c.clientId}`}>{clientLabel(c.clientId)}</Link>
+                  <Link to={`/therapist/clients/${c.client_id}`}>{c.display_name}</Link>
                 </h2>
                 <p>
-                  {c.last ? `Last session ${when(c.last)}` : 'No past session'} ·{' '}
-                  {c.next ? `next ${when(c.next)}` : 'nothing booked'}
+                  In your care since {formatDayLong(c.since, zone)} ·{' '}
+                  {c.next_appointment
+                    ? `next session ${formatDayLong(c.next_appointment.start, zone)}, ${formatTime(c.next_appointment.start, zone)}`
+                    : 'nothing booked'}
                 </p>
               </li>
             ))}
           </ul>
         ))}
+      {clients.hasNextPage && (
+        <button type="button" onClick={() => void clients.fetchNextPage()} disabled={clients.isFetchingNextPage}>
+          {clients.isFetchingNextPage ? 'Loading…' : 'Show more clients'}
+        </button>
+      )}
     </>
   );
 }

@@ -1,6 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState, type ReactNode } from 'react';
 import { useNavigate } from 'react-router';
+import { ApiError } from '../../api/problem';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { QueryState } from '../../components/QueryState';
 import { SelectField } from '../../components/SelectField';
@@ -19,18 +20,23 @@ function toggle<T>(list: T[] | null | undefined, value: T, on: boolean): T[] {
   return on ? [...rest, value] : rest;
 }
 
-function Checkboxes({ legend, options, values, onChange }: {
+function Checkboxes({ legend, options, values, onChange, id, error }: {
   legend: string;
   options: { value: string; label: string }[];
   values: string[];
   onChange: (values: string[]) => void;
+  /** Given to the first box, so an error can move focus to the question. */
+  id?: string;
+  error?: string;
 }) {
+  const errorId = error && id ? `${id}-error` : undefined;
   return (
-    <fieldset>
+    <fieldset aria-describedby={errorId} aria-invalid={error ? true : undefined}>
       <legend>{legend}</legend>
-      {options.map((option) => (
+      {options.map((option, index) => (
         <label key={option.value} className="checkbox">
           <input
+            id={index === 0 ? id : undefined}
             type="checkbox"
             checked={values.includes(option.value)}
             onChange={(event) => onChange(toggle(values, option.value, event.target.checked))}
@@ -38,8 +44,94 @@ function Checkboxes({ legend, options, values, onChange }: {
           {option.label}
         </label>
       ))}
+      {error && (
+        <p className="field-error" id={errorId}>
+          {error}
+        </p>
+      )}
     </fieldset>
   );
+}
+
+/** The step each answer is asked on, so an answer the server refuses takes the client back to its question. */
+const STEP_OF: Record<string, number> = {
+  concerns: 0,
+  prior_therapy: 0,
+  modalities: 1,
+  session_minutes: 1,
+  language: 1,
+  therapist_gender: 1,
+  faith_based: 1,
+  lgbtq_affirming: 1,
+  days: 2,
+  times: 2,
+  timezone: 2,
+  residence: 3,
+  payment: 3,
+  consent_to_match: 4,
+};
+
+/** Our own words for a refused answer: the server's are written for developers (field names, validator terms). */
+const HUMAN: Record<string, string> = {
+  concerns: 'Choose at least one thing you would like help with.',
+  residence: 'Enter where you live as a code such as "US-OH" or "GB".',
+  language: 'Enter a language tag such as "en" or "es".',
+  timezone: 'Enter a time zone such as "America/New_York".',
+  times: 'Check the times: "From" must be before "Until".',
+  modalities: 'Choose at least one way to meet.',
+  payment: 'Check how you will pay.',
+  consent_to_match: 'Tick the box to agree to be matched before sending.',
+};
+
+/** Each question as the client sees it, to say in the alert which ones need another look. */
+const QUESTION: Record<string, string> = {
+  concerns: 'What would you like help with?',
+  prior_therapy: 'Have you had therapy before?',
+  modalities: 'Ways to meet',
+  session_minutes: 'Session length',
+  language: 'Language',
+  therapist_gender: 'Therapist gender',
+  faith_based: 'Faith-based approach',
+  lgbtq_affirming: 'LGBTQ+-affirming therapist',
+  days: 'Days that suit you',
+  times: 'Times that suit you',
+  timezone: 'Your time zone',
+  residence: 'Where you live',
+  payment: 'How you will pay',
+  consent_to_match: 'Agreement to be matched',
+};
+
+function summary(problems: Problems): string {
+  const questions = Object.keys(problems)
+    .sort((a, b) => (STEP_OF[a] ?? 0) - (STEP_OF[b] ?? 0))
+    .map((field) => `${QUESTION[field] ?? field} (step ${(STEP_OF[field] ?? 0) + 1})`);
+  return `Please check ${questions.length > 1 ? 'these answers' : 'this answer'}: ${questions.join('; ')}.`;
+}
+
+/** Where focus goes for each question that can be refused. */
+const FIELD_ID: Record<string, string> = { concerns: 'intake-concerns', residence: 'intake-residence' };
+
+type Problems = Record<string, string>;
+
+/** The required answers missing on `step`: the server refuses an intake without them, so the step cannot be left. */
+function missingOn(step: number, answers: DraftAnswers): Problems {
+  if (step === 0 && (answers.concerns ?? []).length === 0) return { concerns: HUMAN.concerns! };
+  if (step === 3 && (answers.residence ?? '').trim().length < 2) return { residence: HUMAN.residence! };
+  return {};
+}
+
+/** A refused intake as problems per field in our words, or null when the error is not about the answers. */
+function problemsFrom(error: unknown): Problems | null {
+  if (!(error instanceof ApiError) || error.fieldProblems.length === 0) return null;
+  const problems: Problems = {};
+  for (const { field } of error.fieldProblems) {
+    if (field in STEP_OF) problems[field] ??= HUMAN[field] ?? 'Check this answer.';
+  }
+  return Object.keys(problems).length > 0 ? problems : null;
+}
+
+function firstStepOf(problems: Problems): number {
+  return Math.min(...Object.keys(problems).map((field) => STEP_OF[field] ?? 0));
 }
 
 /** The whole answer the server validates, from a draft: defaults where the client left a question open. */
@@ -73,6 +165,20 @@ export function IntakeWizardPage() {
   const [step, setStep] = useState(0);
   const [loaded, setLoaded] = useState(false);
   const [saved, setSaved] = useState('');
+  const [problems, setProblems] = useState<Problems>({});
+  // Focus the first refused question once its step is on screen.
+  const [focusField, setFocusField] = useState<string | null>(null);
+  useEffect(() => {
+    if (!focusField) return;
+    document.getElementById(FIELD_ID[focusField] ?? '')?.focus();
+    setFocusField(null);
+  }, [focusField, step]);
+
+  const showProblems = (found: Problems, at: number) => {
+    setProblems(found);
+    setStep(at);
+    setFocusField(Object.keys(found).find((field) => STEP_OF[field] === at) ?? null);
+  };
 
   useEffect(() => {
     if (intake.data && !loaded) {
@@ -89,6 +195,10 @@ export function IntakeWizardPage() {
       setSaved(message ?? '');
       void queryClient.invalidateQueries({ queryKey: intakeKey });
     },
+    onError: (error) => {
+      const found = problemsFrom(error);
+      if (found) showProblems(found, firstStepOf(found));
+    },
   });
   const submit = useMutation({
     mutationFn: () => submitIntake(complete(answers, zone)),
@@ -96,11 +206,19 @@ export function IntakeWizardPage() {
       await queryClient.invalidateQueries({ queryKey: intakeKey });
       void navigate('/client/match');
     },
+    onError: (error) => {
+      const found = problemsFrom(error);
+      if (found) showProblems(found, firstStepOf(found));
+    },
   });
 
   if (!intake.data || !loaded) return <QueryState isPending={intake.isPending} error={intake.error} what="your intake" />;
   const questionnaire = intake.data.questionnaire;
-  const set = (patch: Partial<DraftAnswers>) => setAnswers((current) => ({ ...current, ...patch }));
+  const set = (patch: Partial<DraftAnswers>) => {
+    setAnswers((current) => ({ ...current, ...patch }));
+    // An answered question is no longer refused.
+    setProblems((current) => Object.fromEntries(Object.entries(current).filter(([field]) => !(field in patch))));
+  };
   const payment = answers.payment;
   const paymentKind: PaymentKind = payment ? payment.kind : 'none';
   const window = answers.times?.[0];
@@ -108,7 +226,9 @@ export function IntakeWizardPage() {
   const pages: ReactNode[] = [
     <>
       <Checkboxes
-        legend="What would you like help with?"
+        legend="What would you like help with? (required)"
+        id={FIELD_ID.concerns}
+        error={problems.concerns}
         options={questionnaire.concerns}
         values={answers.concerns ?? []}
         onChange={(values) => set({ concerns: values as DraftAnswers['concerns'] })}
@@ -201,7 +321,10 @@ export function IntakeWizardPage() {
     </>,
     <>
       <TextField
-        label="Where you live"
+        label="Where you live (required)"
+        id={FIELD_ID.residence}
+        aria-required="true"
+        error={problems.residence}
         name="residence"
         hint='A code such as "US-OH" (a US state) or "GB" (a country): therapists must be licensed there'
         value={answers.residence ?? ''}
@@ -277,6 +400,11 @@ export function IntakeWizardPage() {
       <form
         onSubmit={(event) => {
           event.preventDefault();
+          // Sending checks every step (a draft may have skipped one); moving on checks only this one.
+          const checked = last ? [0, 1, 2, 3, 4] : [step];
+          const found = Object.assign({}, ...checked.map((s) => missingOn(s, answers))) as Problems;
+          if (Object.keys(found).length > 0) return showProblems(found, firstStepOf(found));
+          setProblems({});
           if (last) submit.mutate();
           else save.mutate({ to: step + 1 });
         }}
@@ -301,7 +429,13 @@ export function IntakeWizardPage() {
         </div>
       </form>
       <p role="status">{saved}</p>
-      <ErrorAlert error={save.error ?? submit.error} />
+      <ErrorAlert
+        error={
+          Object.keys(problems).length > 0
+            ? new Error(summary(problems))
+            : [save.error, submit.error].find((error) => error && !problemsFrom(error))
+        }
+      />
     </>
   );
 }

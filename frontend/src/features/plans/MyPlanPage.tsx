@@ -1,4 +1,4 @@
-import { useQueries } from '@tanstack/react-query';
+import { useQueries, useQuery } from '@tanstack/react-query';
 import { ApiError } from '../../api/problem';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { QueryState } from '../../components/QueryState';
@@ -6,7 +6,9 @@ import { StatusMessage } from '../../components/StatusMessage';
 import { formatDateTime } from '../../lib/time';
 import { useMe } from '../auth/useAuth';
 import { useViewerZone } from '../auth/useViewerZone';
-import { useAppointments, useTherapists } from '../scheduling/queries';
+import { fetchConversations } from '../messaging/messagingApi';
+import { messagingKeys } from '../messaging/queries';
+import { useTherapists } from '../scheduling/queries';
 import { fetchPlan, type VersionedPlan } from './plansApi';
 import { PlanSummary } from './PlanSummary';
 import { planKeys, useAcknowledgePlan, usePlan } from './queries';
@@ -17,8 +19,10 @@ export function MyPlanPage() {
   const clientId = me?.id;
   // The plan the server returns without a therapist: the one acknowledgements apply to.
   const main = usePlan(clientId);
-  const appointments = useAppointments({});
-  const therapistIds = [...new Set((appointments.data ?? []).map((a) => a.therapist_id))];
+  // Everyone the client has been in care with: a conversation opens when care starts (a match or a first booking),
+  // and the list is complete, unlike a capped page of sessions.
+  const conversations = useQuery({ queryKey: messagingKeys.conversations, queryFn: fetchConversations });
+  const therapistIds = [...new Set((conversations.data ?? []).map((c) => c.therapist_id))];
   const therapists = useTherapists(therapistIds);
   // A client with several therapists has a plan with each: read the others by therapist.
   const others = useQueries({

@@ -4,23 +4,27 @@ import { QueryState } from '../../components/QueryState';
 import { formatDayLong, formatTime, localDate, zoneCity } from '../../lib/time';
 import { useMe } from '../auth/useAuth';
 import { isCancelled, modalityLabel, statusLabel } from './labels';
-import { useAppointments, useTherapists } from './queries';
+import { useAppointmentPages, useTherapists } from './queries';
 import type { Appointment, PublicProfile } from './types';
 
 export function StatusBadge({ status }: { status: Appointment['status'] }) {
   return <span className={`badge status-${status}`}>{statusLabel(status)}</span>;
 }
 
+/** How far back the upcoming list starts, so a session under way (started, not yet ended) is still upcoming. */
+const LONGEST_SESSION_MS = 24 * 3_600_000;
+
 export function MyAppointmentsPage() {
   const me = useMe().data;
   const zone = me?.timezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
-  const appointments = useAppointments({});
-  const therapists = useTherapists((appointments.data ?? []).map((a) => a.therapist_id));
   const [now] = useState(() => Date.now());
-
-  const all = appointments.data ?? [];
-  const upcoming = all.filter((a) => Date.parse(a.end) > now).sort((a, b) => a.start.localeCompare(b.start));
-  const past = all.filter((a) => Date.parse(a.end) <= now).sort((a, b) => b.start.localeCompare(a.start));
+  // Two lists paged from where the eye starts (the next session, the latest past one), so a long history never
+  // pushes either out of what is loaded.
+  const ahead = useAppointmentPages({ start: new Date(now - LONGEST_SESSION_MS).toISOString(), order: 'oldest_first' });
+  const behind = useAppointmentPages({ end: new Date(now).toISOString(), order: 'newest_first' });
+  const upcoming = (ahead.data?.pages.flatMap((page) => page.items) ?? []).filter((a) => Date.parse(a.end) > now);
+  const past = (behind.data?.pages.flatMap((page) => page.items) ?? []).filter((a) => Date.parse(a.end) <= now);
+  const therapists = useTherapists([...upcoming, ...past].map((a) => a.therapist_id));
 
   return (
     <>
@@ -29,8 +33,12 @@ export function MyAppointmentsPage() {
       <p>
         Times are in your time zone ({zone}). <Link to="/client/therapists">Book a session</Link>
       </p>
-      <QueryState isPending={appointments.isPending} error={appointments.error} what="your appointments" />
-      {appointments.data && (
+      <QueryState
+        isPending={ahead.isPending || behind.isPending}
+        error={ahead.error ?? behind.error}
+        what="your appointments"
+      />
+      {ahead.data && behind.data && (
         <>
           <section aria-labelledby="upcoming-heading">
             <h2 id="upcoming-heading">Upcoming</h2>
@@ -39,11 +47,21 @@ export function MyAppointmentsPage() {
             ) : (
               <AppointmentList appointments={upcoming} zone={zone} therapists={therapists} label="Upcoming sessions" />
             )}
+            {ahead.hasNextPage && (
+              <button type="button" onClick={() => void ahead.fetchNextPage()} disabled={ahead.isFetchingNextPage}>
+                {ahead.isFetchingNextPage ? 'Loading…' : 'Show later sessions'}
+              </button>
+            )}
           </section>
           {past.length > 0 && (
             <section aria-labelledby="past-heading">
               <h2 id="past-heading">Past</h2>
               <AppointmentList appointments={past} zone={zone} therapists={therapists} label="Past sessions" />
+              {behind.hasNextPage && (
+                <button type="button" onClick={() => void behind.fetchNextPage()} disabled={behind.isFetchingNextPage}>
+                  {behind.isFetchingNextPage ? 'Loading…' : 'Show earlier sessions'}
+                </button>
+              )}
             </section>
           )}
         </>

@@ -278,7 +278,7 @@ function ProfileForm({ loaded, onReload }: { loaded: VersionedProfile; onReload:
         <legend>Practice</legend>
         <TimeZoneField
           name="timezone"
-          hint="Clients see it; your calendar is shown in it."
+          hint="Your practice’s zone, shown to clients. Your own calendar uses the time zone in your settings."
           value={draft.timezone}
           onChange={(zone) => set('timezone', zone)}
           error={fieldMessage(error, 'timezone')}

@@ -15,7 +15,7 @@ import {
 } from '../../lib/time';
 import { useMe } from '../auth/useAuth';
 import { clientLabel, isCancelled, modalityLabel, statusLabel } from './labels';
-import { useAppointments, useMyOfficeHours, useMyProfile, useTherapistZone } from './queries';
+import { useAppointments, useMyOfficeHours, useTherapistZone } from './queries';
 import type { Appointment, OfficeHours } from './types';
 
 /** Short sessions are drawn at least this tall so their text fits; overlap is judged on the drawn size. */
@@ -76,9 +76,9 @@ function officeRangesFor(hours: OfficeHours | undefined, day: string): { start: 
 }
 
 export function WeekCalendarPage() {
-  const profile = useMyProfile();
-  // Wait for the profile: its zone decides where each week starts and ends.
-  if (profile.isPending) return <p role="status">Loading your calendar…</p>;
+  const me = useMe();
+  // Wait for the account: its zone decides where each week starts and ends.
+  if (me.isPending) return <p role="status">Loading your calendar…</p>;
   return <WeekCalendar />;
 }
 

@@ -1,5 +1,14 @@
-import { keepPreviousData, useMutation, useQueries, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
-import { meKey, useMe } from '../auth/useAuth';
+import {
+  keepPreviousData,
+  useInfiniteQuery,
+  useMutation,
+  useQueries,
+  useQuery,
+  useQueryClient,
+  type QueryClient,
+} from '@tanstack/react-query';
+import { meKey } from '../auth/useAuth';
+import { useViewerZone } from '../auth/useViewerZone';
 import { messagingKeys } from '../messaging/queries';
 import {
   cancelAppointment,
@@ -10,6 +19,7 @@ import {
   joinWaitlist,
   leaveWaitlist,
   fetchAppointment,
+  fetchAppointmentPage,
   fetchMyOfficeHours,
   fetchMyProfile,
   fetchSlots,
@@ -18,6 +28,7 @@ import {
   rescheduleAppointment,
   saveMyOfficeHours,
   saveMyProfile,
+  type AppointmentFilter,
   type SlotQuery,
   type VersionedProfile,
 } from './schedulingApi';
@@ -31,6 +42,7 @@ export const schedulingKeys = {
   slots: ['slots'] as const,
   appointments: ['appointments'] as const,
   appointmentList: (start?: string, end?: string) => ['appointments', 'list', start ?? null, end ?? null] as const,
+  appointmentPages: (filter: AppointmentFilter) => ['appointments', 'pages', filter] as const,
   appointment: (id: string) => ['appointments', 'one', id] as const,
   waitlist: ['waitlist'] as const,
   offers: ['waitlist', 'offers'] as const,
@@ -40,11 +52,12 @@ export function useMyProfile() {
   return useQuery({ queryKey: schedulingKeys.myProfile, queryFn: fetchMyProfile });
 }
 
-/** The therapist's own zone: their profile's, else their account's. Calendars and details are shown in it. */
+/**
+ * The zone a therapist's own views are shown in: their account's (Settings), as for every user. The profile's zone is
+ * the practice's, which clients see; a therapist travelling or working across zones reads times in their own.
+ */
 export function useTherapistZone(): string {
-  const me = useMe().data;
-  const profile = useMyProfile();
-  return profile.data?.profile.timezone ?? me?.timezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
+  return useViewerZone();
 }
 
 export function useSaveMyProfile() {
@@ -113,6 +126,17 @@ export function useAppointments(range: { start?: string; end?: string }) {
   });
 }
 
+/** An open-ended list (a history, everything ahead) a page at a time, in the order the view shows it. */
+export function useAppointmentPages(filter: AppointmentFilter, enabled = true) {
+  return useInfiniteQuery({
+    queryKey: schedulingKeys.appointmentPages(filter),
+    queryFn: ({ pageParam }) => fetchAppointmentPage(filter, pageParam),
+    initialPageParam: null as string | null,
+    getNextPageParam: (page) => page.next_cursor,
+    enabled,
+  });
+}
+
 export function useAppointment(appointmentId: string | undefined) {
   return useQuery({
     queryKey: schedulingKeys.appointment(appointmentId ?? ''),
@@ -137,6 +161,8 @@ function useAppointmentChanged() {
     queryClient.setQueryData(schedulingKeys.appointment(appointment.id), appointment);
     void queryClient.invalidateQueries({ queryKey: schedulingKeys.appointments });
     void queryClient.invalidateQueries({ queryKey: schedulingKeys.slots });
+    // The therapist's client list shows each client's next session.
+    void queryClient.invalidateQueries({ queryKey: ['clients'], exact: true });
   };
 }
 

@@ -93,23 +93,50 @@ export function bookAppointment(booking: Booking, idempotencyKey: string): Promi
   return unwrap(api.POST('/api/v1/appointments', { body: booking, params: { header: { 'Idempotency-Key': idempotencyKey } } }));
 }
 
-/** The most pages one listing follows: 10 × 200 sessions, far more than a week or a client's history holds. */
-const MAX_PAGES = 10;
+export type AppointmentOrder = 'oldest_first' | 'newest_first';
 
-/** Every appointment starting in [start, end) visible to the user, following the cursor. */
+export interface AppointmentFilter {
+  start?: string;
+  end?: string;
+  clientId?: string;
+  therapistId?: string;
+  order?: AppointmentOrder;
+}
+
+/** One page of appointments visible to the user; pass back `next_cursor` for the next one. */
+export function fetchAppointmentPage(
+  filter: AppointmentFilter,
+  cursor: string | null,
+): Promise<{ items: Appointment[]; next_cursor: string | null }> {
+  return unwrap(
+    api.GET('/api/v1/appointments', {
+      params: {
+        query: {
+          ...(filter.start && { start: filter.start }),
+          ...(filter.end && { end: filter.end }),
+          ...(filter.clientId && { client_id: filter.clientId }),
+          ...(filter.therapistId && { therapist_id: filter.therapistId }),
+          ...(filter.order && { order: filter.order }),
+          limit: 200,
+          ...(cursor && { cursor }),
+        },
+      },
+    }),
+  );
+}
+
+/**
+ * Every appointment starting in [start, end), following the cursor to the end. Only for bounded views (a week, the
+ * days ahead): an open-ended history is paged instead (`fetchAppointmentPage`), so nothing is dropped at a cap.
+ */
 export async function listAppointments(range: { start?: string; end?: string }): Promise<Appointment[]> {
   const items: Appointment[] = [];
   let cursor: string | null = null;
-  for (let page = 0; page < MAX_PAGES; page += 1) {
-    const result: { items: Appointment[]; next_cursor: string | null } = await unwrap(
-      api.GET('/api/v1/appointments', {
-        params: { query: { ...range, limit: 200, ...(cursor && { cursor }) } },
-      }),
-    );
-    items.push(...result.items);
-    cursor = result.next_cursor;
-    if (!cursor) break;
-  }
+  do {
+    const page = await fetchAppointmentPage(range, cursor);
+    items.push(...page.items);
+    cursor = page.next_cursor;
+  } while (cursor);
   return items;
 }
 
