@@ -47,7 +47,7 @@ test('a held video session from home is coded 90834-95 POS 10, paid by card and 
   await expect(row).toContainText('F41.1, F32.0');
   await expect(row).toContainText('(overridden)');
   await staffNav.getByRole('link', { name: 'Clients' }).click();
-  await staff.getByRole('link', { name: `Client ${seed!.client_id.slice(0, 6)}` }).click();
+  await staff.getByRole('list', { name: 'Clients' }).getByRole('link', { name: client.displayName }).click();
   await staff.getByRole('tab', { name: 'Billing' }).click();
   await expect(staff.getByLabel('Diagnoses (ICD-10-CM)')).toHaveValue('F41.1');
   await expect(staff.getByLabel('Date of birth')).toHaveValue('1990-04-02');
