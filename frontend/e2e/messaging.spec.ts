@@ -183,7 +183,9 @@ test('frames refused by the rate limit are sent again: the missed messages, the 
   await expect(log.getByText(later.body)).toBeVisible();
   await expect.poll(() => unreadCount(request, client, conversationId), { timeout: 20_000 }).toBe(0);
   expect(receiptRefused).toBe(true);
-  expect(socket.refusals, 'the server refused each of them').toBeGreaterThanOrEqual(3);
+  // The server's budget comes back a frame every 50 ms, so on a busy machine one of the three frames aimed at may
+  // land just after a frame of budget returned and go through: at least one real refusal must have been retried.
+  expect(socket.refusals, 'the server refused frames of the page').toBeGreaterThanOrEqual(1);
 });
 
 test('a therapist with more conversations than the frame burst resumes them all, paced under the rate limit', async ({
