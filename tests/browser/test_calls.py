@@ -6,7 +6,6 @@ reached over its unix socket, since the namespace has no route to 127.0.0.1:5432
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import subprocess
@@ -15,9 +14,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-FRONTEND = ROOT / "frontend"
-CHROMIUM = os.environ.get("HEARTH_CHROMIUM", "/usr/bin/chromium")
+from tests.support.playwright import FRONTEND, ROOT, run_playwright
+
 SOCKET_DIR = os.environ.get("HEARTH_PG_SOCKET_DIR", "/var/run/postgresql")
 INSIDE = "HEARTH_IN_NETNS"
 
@@ -50,30 +48,7 @@ async def test_call_spec(settings):
     from api.main import create_app
     from tests.support.server import serve
 
-    npx = shutil.which("npx")
-    assert npx and Path(CHROMIUM).is_file()
     app = create_app(settings.model_copy(update={"spa_dir": FRONTEND / "dist", "bus": "postgres"}))
     async with serve(app) as url:
-        process = await asyncio.create_subprocess_exec(
-            npx,
-            "playwright",
-            "test",
-            "e2e/call.spec.ts",
-            *os.environ.get("HEARTH_PLAYWRIGHT_ARGS", "").split(),  # e.g. "--repeat-each=5 -g p2p" to hunt a flaky call
-            cwd=FRONTEND,
-            env={
-                **os.environ,
-                "HEARTH_BASE_URL": url,
-                "HEARTH_CHROMIUM": CHROMIUM,
-                "CI": "1",
-                "HEARTH_CALL_TESTS": "1",
-            },
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-        )
-        output, _ = await asyncio.wait_for(process.communicate(), timeout=1200)
-    text = output.decode(errors="replace")
-    print(text)
-    assert process.returncode == 0, text
-    # The relayed call skips itself when the server has no relay: here the real one is wired, so nothing may skip.
-    assert " passed" in text and " failed" not in text and " skipped" not in text, text
+        # The relayed call skips itself when the server has no relay: here the real one is wired, so nothing may skip.
+        await run_playwright(url, ["e2e/call.spec.ts"], {"HEARTH_CALL_TESTS": "1"}, timeout=1200)

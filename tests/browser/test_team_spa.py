@@ -5,11 +5,7 @@ served by this harness (the app knows nothing of it)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import shutil
-from pathlib import Path
 
 import pytest
 from starlette.applications import Starlette
@@ -18,12 +14,9 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from api.main import create_app
+from tests.support.playwright import FRONTEND, run_playwright
 from tests.support.server import serve
 from tests.support.smtp_server import SmtpServer, free_port, smtp_server
-
-ROOT = Path(__file__).resolve().parents[2]
-FRONTEND = ROOT / "frontend"
-CHROMIUM = os.environ.get("HEARTH_CHROMIUM", "/usr/bin/chromium")
 
 pytestmark = pytest.mark.browser
 
@@ -43,9 +36,6 @@ def mailbox_app(smtp: SmtpServer) -> Starlette:
 
 async def test_team_spec(settings):
     assert (FRONTEND / "dist" / "index.html").is_file(), "the SPA is not built: run `make test`"
-    assert Path(CHROMIUM).is_file(), f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
-    npx = shutil.which("npx")
-    assert npx, "Node.js (npx) is required for the browser tests"
     port = free_port()  # the app must know its own address up front: it is in every invitation link
     with smtp_server() as smtp:
         configured = settings.model_copy(
@@ -70,24 +60,4 @@ async def test_team_spec(settings):
                 "admin_email": "pat.admin@example.com",
                 "mailbox_url": mailbox,
             }
-            process = await asyncio.create_subprocess_exec(
-                npx,
-                "playwright",
-                "test",
-                "e2e/team.spec.ts",
-                cwd=FRONTEND,
-                env={
-                    **os.environ,
-                    "HEARTH_BASE_URL": url,
-                    "HEARTH_CHROMIUM": CHROMIUM,
-                    "CI": "1",
-                    "HEARTH_TEAM_SEED": json.dumps(seed),
-                },
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.STDOUT,
-            )
-            output, _ = await asyncio.wait_for(process.communicate(), timeout=600)
-    text = output.decode(errors="replace")
-    print(text)
-    assert process.returncode == 0, text
-    assert "1 passed" in text and "skipped" not in text, text
+            await run_playwright(url, ["e2e/team.spec.ts"], {"HEARTH_TEAM_SEED": json.dumps(seed)}, timeout=600)
