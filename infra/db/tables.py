@@ -342,7 +342,7 @@ idempotency_keys = sa.Table(
     sa.Column("operation", sa.String(120), primary_key=True),
     sa.Column("request_hash", sa.String(64), nullable=False),
     sa.Column("status_code", sa.Integer, nullable=True),
-    # Plain answers written before revision 0016, still replayed; the expiry sweep seals them. Never written now.
+    # Plain answers written before revision 0017, still replayed; the expiry sweep seals them. Never written now.
     sa.Column("response", JSONB, nullable=True),
     sa.Column("sealed_response", sa.LargeBinary, nullable=True),
     sa.Column("data_key_id", UUID(as_uuid=True), sa.ForeignKey("data_keys.id"), nullable=True),

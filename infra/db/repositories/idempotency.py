@@ -133,7 +133,7 @@ class SqlIdempotencyStore:
             if row.status_code is None:
                 return StoredRow(row.request_hash, None, None)
             if row.sealed_response is None:
-                # Written in plain text before revision 0016; the next sweep seals it.
+                # Written in plain text before revision 0017; the next sweep seals it.
                 return StoredRow(row.request_hash, row.status_code, row.response)
             plain = self._cipher.open(
                 row.sealed_response,
@@ -170,7 +170,7 @@ class SqlIdempotencyStore:
 
     async def sweep(self, now: datetime, *, batch: int = 500) -> SweepReport:
         """Delete the rows whose retention period is over, with their data keys; seal the plain answers left from
-        before revision 0016. In batches, each its own transaction."""
+        before revision 0017. In batches, each its own transaction."""
         purged = sealed = 0
         while True:
             async with self._engine.begin() as conn:
