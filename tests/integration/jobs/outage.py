@@ -15,7 +15,10 @@ class OutageProxy:
     def __init__(self, upstream_url: str) -> None:
         url = make_url(upstream_url)
         self._upstream = (url.host or "127.0.0.1", url.port or 5432)
-        self._url = url
+        # The embedded PostgreSQL of `make test` without DATABASE_URL is reached over its unix socket.
+        socket_dir = url.query.get("host")
+        self._unix = f"{socket_dir}/.s.PGSQL.{url.port or 5432}" if isinstance(socket_dir, str) else None
+        self._url = url.difference_update_query(["host"])
         self._server: asyncio.Server | None = None
         self._sockets: set[asyncio.StreamWriter] = set()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -45,7 +48,10 @@ class OutageProxy:
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
-            up_reader, up_writer = await asyncio.open_connection(*self._upstream)
+            if self._unix is not None:
+                up_reader, up_writer = await asyncio.open_unix_connection(self._unix)
+            else:
+                up_reader, up_writer = await asyncio.open_connection(*self._upstream)
         except OSError:
             writer.transport.abort()
             return

@@ -11,6 +11,7 @@ from datetime import timedelta
 import asyncpg
 import httpx
 import pytest
+from sqlalchemy.engine import make_url
 from structlog.testing import capture_logs
 
 from api.bootstrap import Settings
@@ -79,7 +80,8 @@ async def test_the_worker_serves_again_after_the_database_was_down(proxy: Outage
 
 async def test_a_killed_listen_connection_is_replaced(database_url: str, queue: JobQueue):
     # Only the worker's connections carry this name, so the test can kill them all, LISTEN included.
-    pool = await create_pool(database_url + "?application_name=hearth_worker_under_test", max_size=4)
+    named = make_url(database_url).update_query_dict({"application_name": "hearth_worker_under_test"})
+    pool = await create_pool(named.render_as_string(hide_password=False), max_size=4)
     handler = Recorder()
     worker = JobWorker(pool, {"ping": handler}, **{**QUICK, "poll_interval": timedelta(seconds=60)})
     admin = await asyncpg.connect(database_url)
