@@ -404,6 +404,9 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
     async def charge_missed(unit: SchedulingUnitOfWork, appointment: Appointment) -> None:
         await billing.missed_in(cast(SqlUnitOfWork, unit), appointment)
 
+    async def late_fee(unit: SchedulingUnitOfWork, appointment: Appointment) -> Money | None:
+        return await billing.late_fee_in(cast(SqlUnitOfWork, unit), appointment)
+
     media_relay = build_media_relay(settings)
     live = SessionService(
         uow,
@@ -432,6 +435,7 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
         on_freed=offer_freed,
         on_care=open_conversation,
         on_missed=charge_missed,
+        late_fee=late_fee,
         booked_jobs=lambda appointment: (live.no_show_check(appointment),),
         client_came=client_came,
         join_opens=lambda appointment: live.rules.window(appointment).opens,

@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.schemas.billing import LateFeeProblem
 from domain.billing.errors import (
     InvalidWebhook,
     PaymentActionRequired,
@@ -20,6 +21,7 @@ from domain.billing.errors import (
     PaymentRejected,
 )
 from domain.media.relay import RelayUnavailable
+from domain.scheduling.policy import LateFeeNotAccepted
 from domain.shared.errors import (
     AuthenticationFailed,
     Conflict,
@@ -105,6 +107,7 @@ def problem(
     *,
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
+    extensions: dict[str, Any] | None = None,
 ) -> JSONResponse:
     body: dict[str, Any] = {
         "type": PROBLEM_BASE + code,
@@ -117,6 +120,7 @@ def problem(
     }
     if errors is not None:
         body["errors"] = errors
+    body.update(extensions or {})
     headers = dict(headers or {})
     if body["request_id"]:
         headers["X-Request-ID"] = body["request_id"]
@@ -154,7 +158,10 @@ def install_error_handlers(app: FastAPI) -> None:
         errors = None
         if isinstance(exc, ValidationFailed) and exc.field:
             errors = [{"loc": ["body", exc.field], "msg": exc.detail, "type": exc.code}]
-        return problem(request, status, exc.code, exc.detail or None, errors=errors, headers=headers)
+        extensions = LateFeeProblem.extensions(exc) if isinstance(exc, LateFeeNotAccepted) else None
+        return problem(
+            request, status, exc.code, exc.detail or None, errors=errors, headers=headers, extensions=extensions
+        )
 
     @app.exception_handler(ApiProblem)
     async def _api(request: Request, exc: ApiProblem) -> JSONResponse:

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from api.deps import Container_, CurrentPrincipal, Scheduling, Series_
 from api.idempotency import IdempotencyKey, run_idempotent
 from api.pagination import parse_time_id_cursor, time_id_cursor
+from api.schemas.billing import LateFeeProblem
 from api.schemas.scheduling import (
     AppointmentOut,
     AppointmentPage,
@@ -119,8 +120,21 @@ async def get_appointment(
     "/{appointment_id}/cancel",
     summary="Cancel a session",
     description="Inside the therapist's cancellation window a client's cancellation is `late_cancelled` "
-    "(recorded for billing). The freed time is offered to the waitlist.",
-    responses={**_NOT_FOUND, 409: {"description": "Not cancellable in its state (`invalid_state`)"}},
+    "(recorded for billing, with the fee of the policy the client accepted at booking). When that fee is not "
+    "zero the client must accept it: send the fee shown (`GET .../cancellation-terms`) as `accept_late_fee`. "
+    "Without it, or with another amount or currency (the window closed meanwhile, say), the answer is "
+    "`409 late_fee_not_accepted` whose body carries the fee due (`late_fee`) and the current "
+    "`cancellation_terms`: show them and send again with that fee. A cancellation that is not late, costs "
+    'nothing or is made by the therapist needs no acceptance. With `scope: "this_and_following"` the fee due '
+    "is the sum over the late occurrences. The freed time is offered to the waitlist.",
+    responses={
+        **_NOT_FOUND,
+        409: {
+            "model": LateFeeProblem,
+            "description": "Not cancellable in its state (`invalid_state`), or a late cancellation whose fee the "
+            "client has not accepted (`late_fee_not_accepted`)",
+        },
+    },
 )
 async def cancel(
     appointment_id: uuid.UUID,
@@ -129,10 +143,11 @@ async def cancel(
     scheduling: Scheduling,
     series: Series_,
 ) -> AppointmentOut:
+    accepted = body.accept_late_fee.money() if body.accept_late_fee else None
     if body.scope == "this_and_following":
-        cancelled = await series.cancel_following(principal, appointment_id, body.reason)
+        cancelled = await series.cancel_following(principal, appointment_id, body.reason, accepted)
         return AppointmentOut.of(next(a for a in cancelled if a.id == appointment_id))
-    return AppointmentOut.of(await scheduling.cancel(principal, appointment_id, body.reason))
+    return AppointmentOut.of(await scheduling.cancel(principal, appointment_id, body.reason, accepted))
 
 
 @router.post(

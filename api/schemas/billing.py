@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.schemas.problem import Problem
 from api.schemas.types import MAX_INT, IsoDate, RequestModel
 from domain.billing.coding import Coding
 from domain.billing.fees import CancellationPolicy, FeeRule, MonthlyStatement, PlatformFeeMode, PlatformFeePlan
 from domain.billing.invoices import Invoice
 from domain.billing.money import Money
-from domain.billing.service import CancellationTerms, ChargeView, InvoiceView
+from domain.billing.service import ChargeView, InvoiceView
 from domain.billing.storage import BillingSettings, ClaimRecord
+from domain.scheduling.policy import CancellationTerms, LateFeeNotAccepted
 
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["USD"])]
 AmountMinor = Annotated[int, Field(strict=True, ge=0, le=100_000_000, description="Minor units (cents)")]
@@ -158,6 +160,27 @@ class CancellationTermsOut(BaseModel):
             late_now=t.late_now,
             late_cancellation_fee=MoneyOut.of(t.late_cancellation_fee) if t.late_cancellation_fee else None,
         )
+
+
+class LateFeeProblem(Problem):
+    """A refused cancel: `late_fee_not_accepted` carries what to show the client before they try again."""
+
+    late_fee: MoneyOut | None = Field(
+        default=None,
+        description="`late_fee_not_accepted`: the fee this cancellation would charge now; send it back as "
+        "`accept_late_fee` once the client accepts it",
+    )
+    cancellation_terms: CancellationTermsOut | None = Field(
+        default=None, description="`late_fee_not_accepted`: the appointment's current cancellation terms"
+    )
+
+    @classmethod
+    def extensions(cls, refused: LateFeeNotAccepted) -> dict[str, Any]:
+        """The problem body's fields beyond RFC 9457's, as JSON."""
+        return {
+            "late_fee": MoneyOut.of(refused.fee_due).model_dump(mode="json"),
+            "cancellation_terms": CancellationTermsOut.of(refused.terms).model_dump(mode="json"),
+        }
 
 
 class PolicyOut(BaseModel):

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.schemas.billing import AmountMinor, Currency
 from api.schemas.types import MAX_INT, IsoDate, RequestModel, Rfc3339
 from domain.scheduling.model import (
     Appointment,
@@ -324,8 +325,32 @@ class BookAppointment(Strict):
     )
 
 
+class AcceptedFee(Strict):
+    amount_minor: AmountMinor
+    currency: Currency
+
+    def money(self) -> Money:
+        return Money(self.amount_minor, self.currency)
+
+
 class CancelAppointment(Strict):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"reason": "Travelling", "accept_late_fee": {"amount_minor": 5000, "currency": "USD"}},
+            ]
+        },
+    )
+
     reason: str | None = Field(default=None, max_length=500)
+    accept_late_fee: AcceptedFee | None = Field(
+        default=None,
+        description="The late-cancellation fee the client was shown (`late_cancellation_fee` of the "
+        "cancellation-terms, or `late_fee` of a `late_fee_not_accepted` problem) and accepts. A client's late "
+        "cancellation that costs a fee needs exactly that amount and currency here, else `409 "
+        "late_fee_not_accepted` and nothing changes. Ignored when no fee is due.",
+    )
 
 
 class RescheduleAppointment(Strict):

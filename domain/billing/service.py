@@ -68,7 +68,7 @@ from domain.scheduling.model import (
     CancelledBy,
     Modality,
 )
-from domain.scheduling.policy import is_late_cancellation
+from domain.scheduling.policy import CancellationTerms, is_late_cancellation
 from domain.shared.cipher import AadContext, PayloadCipher
 from domain.shared.errors import Conflict, InvalidState, NotFound, StaleVersion, ValidationFailed
 from domain.shared.ports import Clock, IdGenerator
@@ -105,18 +105,6 @@ class PaymentOutcome:
 
     invoice: InvoiceView
     client_secret: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class CancellationTerms:
-    """What cancelling an appointment means for its client, under the policy version they accepted."""
-
-    appointment_id: uuid.UUID
-    policy_version: int | None  # None: the client accepted no policy, so no fee is ever due
-    window_hours: int
-    late_from: datetime  # a client's cancellation from this moment on is late
-    late_now: bool  # the caller cancelling now would make a late cancellation
-    late_cancellation_fee: Money | None  # what a late cancellation costs the client, or None
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,14 +216,7 @@ class BillingService:
                 window = profile.cancellation_window_hours if profile is not None else DEFAULT_CANCELLATION_WINDOW_HOURS
             fee = None
             if policy is not None:
-                settings = await self._settings(uow, appointment.therapist_id)
-                fee = missed_session_fee(
-                    status=AppointmentStatus.LATE_CANCELLED,
-                    therapist_id=appointment.therapist_id,
-                    accepted_policy_version=appointment.policy_version,
-                    accepted_policy=policy,
-                    session_price=self._price(settings, appointment) or zero(settings.card.currency),
-                )
+                fee = await self._fee_in(uow, appointment, AppointmentStatus.LATE_CANCELLED, policy)
         by = CancelledBy.CLIENT if principal.role is Role.CLIENT else CancelledBy.THERAPIST
         return CancellationTerms(
             appointment_id=appointment.id,
@@ -425,14 +406,7 @@ class BillingService:
             return None
         policy = await uow.cancellation_policies.version(appointment.therapist_id, appointment.policy_version)
         settings = await self._settings(uow, appointment.therapist_id)
-        price = self._price(settings, appointment) or zero(settings.card.currency)
-        fee = missed_session_fee(
-            status=appointment.status,
-            therapist_id=appointment.therapist_id,
-            accepted_policy_version=appointment.policy_version,
-            accepted_policy=policy,
-            session_price=price,
-        )
+        fee = await self._fee_in(uow, appointment, appointment.status, policy, settings)
         if fee is None:
             return None
         timezone = await self._therapist_zone(uow, appointment.therapist_id)
@@ -446,6 +420,33 @@ class BillingService:
             policy_version=appointment.policy_version,
             settings=settings,
             at=self._clock.now(),
+        )
+
+    async def late_fee_in(self, uow: BillingUnitOfWork, appointment: Appointment) -> Money | None:
+        """Inside the caller's transaction: what late-cancelling `appointment` would charge its client (the fee
+        `missed_in` then adds), or None. Scheduling asks before a client's late cancellation, which needs the
+        client's acceptance of exactly this fee."""
+        if appointment.policy_version is None:
+            return None
+        policy = await uow.cancellation_policies.version(appointment.therapist_id, appointment.policy_version)
+        return await self._fee_in(uow, appointment, AppointmentStatus.LATE_CANCELLED, policy)
+
+    async def _fee_in(
+        self,
+        uow: BillingUnitOfWork,
+        appointment: Appointment,
+        status: AppointmentStatus,
+        policy: CancellationPolicy | None,
+        settings: BillingSettings | None = None,
+    ) -> Money | None:
+        """The fee for `appointment` missed as `status`, under `policy` (the accepted version, as loaded)."""
+        settings = settings or await self._settings(uow, appointment.therapist_id)
+        return missed_session_fee(
+            status=status,
+            therapist_id=appointment.therapist_id,
+            accepted_policy_version=appointment.policy_version,
+            accepted_policy=policy,
+            session_price=self._price(settings, appointment) or zero(settings.card.currency),
         )
 
     def _price(self, settings: BillingSettings, appointment: Appointment) -> Money | None:

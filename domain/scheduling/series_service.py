@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from domain.scheduling.access import can_manage, visible_or_404
-from domain.scheduling.model import Appointment, AppointmentStatus, Modality
+from domain.scheduling.model import Appointment, AppointmentStatus, Modality, Money
+from domain.scheduling.policy import require_fee_accepted
 from domain.scheduling.ports import SchedulingUnitOfWork
 from domain.scheduling.recurrence import (
     Occurrence,
@@ -20,10 +21,13 @@ from domain.scheduling.recurrence import (
     new_series,
     occurrences,
 )
-from domain.scheduling.service import BookingRequest, Freed, SchedulingService
-from domain.shared.errors import DomainError, Forbidden, InvalidState, NotFound
+from domain.scheduling.service import BookingRequest, Freed, SchedulingService, fee_due
+from domain.shared.errors import DomainError, Forbidden, InvalidState, NotFound, ValidationFailed
 from domain.shared.ports import Clock, IdGenerator
 from domain.shared.principal import Principal, Role
+
+# Only booked occurrences are cancelled with their series (one checked in or under way is left alone).
+_CANCELLED_WITH_SERIES = frozenset({AppointmentStatus.BOOKED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,21 +167,65 @@ class SeriesService:
         return SeriesResult(change.new_series, results)
 
     async def cancel_following(
-        self, principal: Principal, appointment_id: uuid.UUID, reason: str | None = None
+        self,
+        principal: Principal,
+        appointment_id: uuid.UUID,
+        reason: str | None = None,
+        accepted_fee: Money | None = None,
     ) -> list[Appointment]:
         """Each occurrence is cancelled as a plain cancel would be: inside the policy's window a client's is late
-        (and billed), the reason is kept, the freed times are offered to the waitlist."""
+        (and billed), the reason is kept, the freed times are offered to the waitlist. The late ones' fees
+        together need the client's acceptance (`accepted_fee`), as a plain cancel's fee does."""
         freed: list[Freed] = []
         async with self._uow() as uow:
             target, series, members = await self._load(uow, principal, appointment_id)
-            change = cancel_this_and_following(series, members, target, now=self._clock.now())
-            cancelled = await self._cancel(uow, principal, members, change, reason=reason, freed=freed)
+            now = self._clock.now()
+            change = cancel_this_and_following(series, members, target, now=now)
+            await self._require_fees_accepted(uow, principal, target, members, change, accepted_fee, now)
+            cancelled = await self._cancel(uow, principal, members, change, reason=reason, freed=freed, now=now)
             if all(a.id != target.id for a in cancelled):
                 raise InvalidState(f"A session that is {target.status.value} cannot be cancelled with its series.")
             await uow.commit()
         for interval in freed:
             await self._scheduling.released(interval)
         return cancelled
+
+    async def _require_fees_accepted(
+        self,
+        uow: SchedulingUnitOfWork,
+        principal: Principal,
+        target: Appointment,
+        members: list[Appointment],
+        change: SeriesChange,
+        accepted: Money | None,
+        now: datetime,
+    ) -> None:
+        """Refuse (`LateFeeNotAccepted`, with the target's terms) unless the client accepted exactly the sum of
+        the late-cancellation fees this cancel would charge."""
+        if target.status not in _CANCELLED_WITH_SERIES:
+            return  # refused as `invalid_state` by the caller; nothing to accept
+        by_id = {a.id: a for a in members}
+        due: list[Money] = []
+        target_terms = None
+        for appointment_id in change.cancel:
+            appointment = by_id[appointment_id]
+            if appointment.status not in _CANCELLED_WITH_SERIES:
+                continue
+            terms = await self._scheduling.terms_in(uow, principal, appointment, now)
+            if appointment.id == target.id:
+                target_terms = terms
+            fee = fee_due(terms)
+            if fee is not None:
+                due.append(fee)
+        if not due:
+            return
+        assert target_terms is not None  # the target is the first occurrence cancelled
+        currency = due[0].currency
+        if any(fee.currency != currency for fee in due):
+            raise ValidationFailed(
+                "These sessions' fees differ in currency: cancel them one by one.", code="currency_mismatch"
+            )
+        require_fee_accepted(Money(sum(fee.amount_minor for fee in due), currency), accepted, target_terms)
 
     async def _load(
         self, uow: SchedulingUnitOfWork, principal: Principal, appointment_id: uuid.UUID
@@ -199,6 +247,7 @@ class SeriesService:
         *,
         reason: str | None = None,
         freed: list[Freed] | None = None,
+        now: datetime | None = None,
     ) -> list[Appointment]:
         """Without `freed`, the occurrences are replaced (a move of the series): never a late cancellation,
         whoever edits the series. With it, they are abandoned, each as a plain cancel would be, times into `freed`."""
@@ -206,10 +255,11 @@ class SeriesService:
         cancelled = []
         for appointment_id in change.cancel:
             appointment = by_id[appointment_id]
-            if appointment.status is not AppointmentStatus.BOOKED:
+            if appointment.status not in _CANCELLED_WITH_SERIES:
                 continue
             if freed is not None:
-                freed.append(await self._scheduling.abandon_in(uow, principal, appointment, reason))
+                moment = now or self._clock.now()
+                freed.append(await self._scheduling.abandon_in(uow, principal, appointment, reason, now=moment))
             else:
                 self._scheduling.cancel_in(uow, principal, appointment, "Series changed", 0)
                 await uow.appointments.save(appointment)

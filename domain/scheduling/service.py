@@ -16,6 +16,7 @@ from domain.scheduling.model import (
     AppointmentStatus,
     CancelledBy,
     Modality,
+    Money,
     OfficeHours,
     TherapistProfile,
     check_offered,
@@ -24,6 +25,7 @@ from domain.scheduling.model import (
     validate_office_hours,
     validate_profile,
 )
+from domain.scheduling.policy import CancellationTerms, is_late_cancellation, require_fee_accepted
 from domain.scheduling.policy import cancel as apply_cancel
 from domain.scheduling.ports import AppointmentQuery, ClientInCare, NewReminder, SchedulingUnitOfWork
 from domain.scheduling.reminders import DEFAULT_REMINDER_OFFSETS, reminder_due_times
@@ -103,6 +105,7 @@ class SchedulingService:
         on_missed: Callable[[SchedulingUnitOfWork, Appointment], Awaitable[object]] | None = None,
         booked_jobs: Callable[[Appointment], Sequence[JobRequest]] | None = None,
         client_came: Callable[[SchedulingUnitOfWork, Appointment], Awaitable[bool]] | None = None,
+        late_fee: Callable[[SchedulingUnitOfWork, Appointment], Awaitable[Money | None]] | None = None,
         *,
         join_opens: Callable[[Appointment], datetime],
         took_place: Callable[[SchedulingUnitOfWork, Appointment], Awaitable[bool]],
@@ -116,6 +119,9 @@ class SchedulingService:
         # Called inside the transaction that late-cancels or marks a no-show: billing adds the policy's fee there,
         # so the fee exists exactly when the status does.
         self._on_missed = on_missed
+        # What late-cancelling an appointment would charge its client (billing's fee, the one `on_missed` adds):
+        # a client's late cancellation needs their acceptance of exactly that fee.
+        self._late_fee = late_fee
         # Jobs other areas want for a new appointment (live sessions: the no-show check), queued in the booking's
         # single enqueue.
         self._booked_jobs = booked_jobs
@@ -391,21 +397,59 @@ class SchedulingService:
 
     # ------------------------------------------------------------------------------------ changes
 
-    async def cancel(self, principal: Principal, appointment_id: uuid.UUID, reason: str | None) -> Appointment:
+    async def cancel(
+        self,
+        principal: Principal,
+        appointment_id: uuid.UUID,
+        reason: str | None,
+        accepted_fee: Money | None = None,
+    ) -> Appointment:
+        """`accepted_fee`: the late-cancellation fee the client was shown and accepts. A late cancellation that
+        costs a fee needs exactly that fee accepted, else `LateFeeNotAccepted` and nothing changes."""
         async with self._uow() as uow:
             appointment = await self._managed(uow, principal, appointment_id)
-            freed = await self.abandon_in(uow, principal, appointment, reason)
+            now = self._clock.now()
+            terms = await self.terms_in(uow, principal, appointment, now)
+            require_fee_accepted(fee_due(terms), accepted_fee, terms)
+            freed = await self.abandon_in(uow, principal, appointment, reason, now=now)
             await uow.commit()
         await self._freed(freed)
         return appointment
 
+    async def terms_in(
+        self, uow: SchedulingUnitOfWork, principal: Principal, appointment: Appointment, now: datetime
+    ) -> CancellationTerms:
+        """The terms `principal` cancelling `appointment` at `now` follows. A status that cannot be cancelled is
+        `InvalidState` first: there is no fee to accept for a cancel that cannot happen."""
+        ensure_transition(appointment.status, AppointmentStatus.CANCELLED)
+        window = await self._window(uow, appointment)
+        by = _cancelled_by(principal)
+        late = is_late_cancellation(start=appointment.start, now=now, window_hours=window, by=by)
+        fee = await self._late_fee(uow, appointment) if self._late_fee is not None else None
+        return CancellationTerms(
+            appointment_id=appointment.id,
+            policy_version=appointment.policy_version,
+            window_hours=window,
+            late_from=appointment.start - timedelta(hours=window),
+            late_now=late,
+            late_cancellation_fee=fee,
+        )
+
     async def abandon_in(
-        self, uow: SchedulingUnitOfWork, principal: Principal, appointment: Appointment, reason: str | None
+        self,
+        uow: SchedulingUnitOfWork,
+        principal: Principal,
+        appointment: Appointment,
+        reason: str | None,
+        *,
+        now: datetime,
     ) -> Freed:
-        """Inside the caller's transaction: `appointment` cancelled by `principal` and saved. Inside the policy's
-        window a client's cancellation is late (and billed), pending reminders go, it is audited. The caller offers
-        the returned time to the waitlist after its commit (see `released`)."""
-        freed = self.cancel_in(uow, principal, appointment, reason, await self._window(uow, appointment))
+        """Inside the caller's transaction: `appointment` cancelled by `principal` at `now` (the moment its fee,
+        if any, was accepted for) and saved. Inside the policy's window a client's cancellation is late (and
+        billed), pending reminders go, it is audited. The caller offers the returned time to the waitlist after
+        its commit (see `released`)."""
+        window = await self._window(uow, appointment)
+        freed = self.cancel_in(uow, principal, appointment, reason, window, now=now)
         await uow.appointments.save(appointment)
         await uow.reminders.cancel_pending(appointment.id)
         await uow.audit.append(self._event(principal, "appointment.cancel", "appointment", appointment.id))
@@ -413,10 +457,22 @@ class SchedulingService:
         return freed
 
     def cancel_in(
-        self, uow: SchedulingUnitOfWork, principal: Principal, appointment: Appointment, reason: str | None, window: int
+        self,
+        uow: SchedulingUnitOfWork,
+        principal: Principal,
+        appointment: Appointment,
+        reason: str | None,
+        window: int,
+        *,
+        now: datetime | None = None,
     ) -> Freed:
-        by = CancelledBy.CLIENT if principal.role is Role.CLIENT else CancelledBy.THERAPIST
-        apply_cancel(appointment, by=by, reason=reason, now=self._clock.now(), window_hours=window)
+        apply_cancel(
+            appointment,
+            by=_cancelled_by(principal),
+            reason=reason,
+            now=now or self._clock.now(),
+            window_hours=window,
+        )
         return Freed(
             appointment.therapist_id, appointment.start, appointment.end, appointment.modality, appointment.client_id
         )
@@ -562,6 +618,15 @@ class SchedulingService:
 
     def _event(self, principal: Principal, action: str, object_type: str, object_id: uuid.UUID) -> AuditEvent:
         return event_by(principal, action, object_type, object_id, self._clock.now())
+
+
+def fee_due(terms: CancellationTerms) -> Money | None:
+    """What cancelling under `terms` charges now: the fee when the cancellation is late, else nothing."""
+    return terms.late_cancellation_fee if terms.late_now else None
+
+
+def _cancelled_by(principal: Principal) -> CancelledBy:
+    return CancelledBy.CLIENT if principal.role is Role.CLIENT else CancelledBy.THERAPIST
 
 
 def _require(principal: Principal, role: Role) -> None:

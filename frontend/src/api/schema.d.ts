@@ -73,7 +73,7 @@ export interface paths {
         put?: never;
         /**
          * Cancel a session
-         * @description Inside the therapist's cancellation window a client's cancellation is `late_cancelled` (recorded for billing). The freed time is offered to the waitlist.
+         * @description Inside the therapist's cancellation window a client's cancellation is `late_cancelled` (recorded for billing, with the fee of the policy the client accepted at booking). When that fee is not zero the client must accept it: send the fee shown (`GET .../cancellation-terms`) as `accept_late_fee`. Without it, or with another amount or currency (the window closed meanwhile, say), the answer is `409 late_fee_not_accepted` whose body carries the fee due (`late_fee`) and the current `cancellation_terms`: show them and send again with that fee. A cancellation that is not late, costs nothing or is made by the therapist needs no acceptance. With `scope: "this_and_following"` the fee due is the sum over the late occurrences. The freed time is offered to the waitlist.
          */
         post: operations["appointments-cancel"];
         delete?: never;
@@ -1792,6 +1792,19 @@ export interface components {
              */
             timezone: string;
         };
+        /** AcceptedFee */
+        AcceptedFee: {
+            /**
+             * Amount Minor
+             * @description Minor units (cents)
+             */
+            amount_minor: number;
+            /**
+             * Currency
+             * @example USD
+             */
+            currency: string;
+        };
         /**
          * AckFrame
          * @description The answer to `send`, once the message is committed. It stands for the stored message on the socket that
@@ -2251,8 +2264,19 @@ export interface components {
              */
             type: "call_offer";
         };
-        /** CancelSeriesAppointment */
+        /**
+         * CancelSeriesAppointment
+         * @example {
+         *       "accept_late_fee": {
+         *         "amount_minor": 5000,
+         *         "currency": "USD"
+         *       },
+         *       "reason": "Travelling"
+         *     }
+         */
         CancelSeriesAppointment: {
+            /** @description The late-cancellation fee the client was shown (`late_cancellation_fee` of the cancellation-terms, or `late_fee` of a `late_fee_not_accepted` problem) and accepts. A client's late cancellation that costs a fee needs exactly that amount and currency here, else `409 late_fee_not_accepted` and nothing changes. Ignored when no fee is due. */
+            accept_late_fee?: components["schemas"]["AcceptedFee"] | null;
             /** Reason */
             reason?: string | null;
             /**
@@ -3201,6 +3225,40 @@ export interface components {
              * Format: date-time
              */
             opens_at: string;
+        };
+        /**
+         * LateFeeProblem
+         * @description A refused cancel: `late_fee_not_accepted` carries what to show the client before they try again.
+         */
+        LateFeeProblem: {
+            /** @description `late_fee_not_accepted`: the appointment's current cancellation terms */
+            cancellation_terms?: components["schemas"]["CancellationTermsOut"] | null;
+            /**
+             * Code
+             * @description Stable machine-readable error code
+             * @example not_found
+             */
+            code: string;
+            /** Detail */
+            detail?: string | null;
+            /** Errors */
+            errors?: components["schemas"]["FieldProblem"][] | null;
+            /** Instance */
+            instance?: string | null;
+            /** @description `late_fee_not_accepted`: the fee this cancellation would charge now; send it back as `accept_late_fee` once the client accepts it */
+            late_fee?: components["schemas"]["MoneyOut"] | null;
+            /** Request Id */
+            request_id?: string | null;
+            /** Status */
+            status: number;
+            /** Title */
+            title: string;
+            /**
+             * Type
+             * @default about:blank
+             * @example https://hearth.dev/problems/slot_taken
+             */
+            type?: string;
         };
         /** LocalRange */
         LocalRange: {
@@ -5761,7 +5819,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not cancellable in its state (`invalid_state`) */
+            /** @description Not cancellable in its state (`invalid_state`), or a late cancellation whose fee the client has not accepted (`late_fee_not_accepted`) */
             409: {
                 headers: {
                     [name: string]: unknown;
