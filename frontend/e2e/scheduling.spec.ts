@@ -493,7 +493,7 @@ test('booking shows the cancellation policy the client accepts, and asks again w
   expect(booked!.policy_version).toBe(2);
 });
 
-test('a client cancelling inside the window is told the fee and confirms it before anything is charged', async ({
+test('a client cancelling inside the window is told the fee and confirms it before anything is charged, also when the window closed meanwhile', async ({
   page,
   request,
 }) => {
@@ -517,8 +517,27 @@ test('a client cancelling inside the window is told the fee and confirms it befo
   await expect(cancel.getByRole('button', { name: 'Cancel session' })).toBeVisible();
   expect((await getAppointment(request, client, session.id)).status).toBe('booked');
 
+  // The terms the page reads say "not late yet" (read just before the window closed): the cancel goes out without
+  // an accepted fee, the server refuses it (409 late_fee_not_accepted) and the page asks again with its fee.
+  const terms = `**/api/v1/appointments/${session.id}/cancellation-terms`;
+  await page.route(terms, async (route) => {
+    const response = await route.fetch();
+    await route.fulfill({ response, json: { ...(await response.json()), late_now: false } });
+  });
+  const refused = page.waitForResponse((r) => r.url().endsWith(`/appointments/${session.id}/cancel`));
   await cancel.getByRole('button', { name: 'Cancel session' }).click();
+  expect((await refused).status()).toBe(409);
+  await expect(cancel.getByRole('heading', { name: 'Cancel this late?' })).toBeFocused();
+  await expect(cancel).toContainText('Nothing was cancelled yet: the cancellation window has closed since you looked.');
+  await expect(cancel).toContainText('it costs $90.00');
+  await expect(cancel.getByRole('alert')).toHaveText('');
+  expect((await getAppointment(request, client, session.id)).status).toBe('booked');
+  await page.unroute(terms);
+
+  // Confirming sends the fee shown as accepted: the server late-cancels only with exactly that fee accepted.
+  const accepted = page.waitForResponse((r) => r.url().endsWith(`/appointments/${session.id}/cancel`));
   await cancel.getByRole('button', { name: 'Cancel and pay $90.00' }).click();
+  expect((await accepted).status()).toBe(200);
   await expect(page.getByRole('status').filter({ hasText: 'recorded as a late cancellation' })).toBeVisible();
   expect((await getAppointment(request, client, session.id)).status).toBe('late_cancelled');
   const invoices = await request.get('/api/v1/invoices', { headers: { Authorization: `Bearer ${client.token}` } });

@@ -11,13 +11,22 @@ export class ApiError extends Error {
   readonly status: number;
   readonly code: string | null;
   readonly fieldProblems: FieldProblem[];
+  /** The whole problem body, for the fields some codes add (e.g. `late_fee_not_accepted`'s `late_fee`). */
+  readonly body: Record<string, unknown>;
 
-  constructor(status: number, message: string, code: string | null, fieldProblems: FieldProblem[]) {
+  constructor(
+    status: number,
+    message: string,
+    code: string | null,
+    fieldProblems: FieldProblem[],
+    body: Record<string, unknown> = {},
+  ) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
     this.fieldProblems = fieldProblems;
+    this.body = body;
   }
 
   /** The server's message for one form field, if it sent one. */
@@ -70,7 +79,7 @@ export function toApiError(body: unknown, response: Response): ApiError {
   const title = typeof body.title === 'string' && body.title ? body.title : null;
   const code = typeof body.code === 'string' ? body.code : null;
   const message = detail ?? title ?? `The server answered ${response.status}`;
-  return new ApiError(response.status, message, code, readFieldProblems(body.errors));
+  return new ApiError(response.status, message, code, readFieldProblems(body.errors), body);
 }
 
 /** The server's message for one form field of a failed call, if the error came from the API. */

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { QueryState } from '../../components/QueryState';
@@ -27,6 +27,7 @@ import {
   useTherapist,
   useTherapistZone,
 } from './queries';
+import { lateFeeRefusal } from './schedulingApi';
 import { SlotPicker } from './SlotPicker';
 import type { Appointment, ChangeScope, Slot, StaffStatus } from './types';
 
@@ -354,27 +355,43 @@ function CancelForm({
   const [scope, setScope] = useState<ChangeScope>('this');
   // Only a client's cancellation can be late (and cost them a fee).
   const terms = useCancellationTerms(a.id, viewer === 'client');
-  // A late cancellation waiting for the client to accept its fee.
-  const [pending, setPending] = useState<{ reason: string; terms: CancellationTerms } | null>(null);
+  // A late cancellation waiting for the client to accept its fee: the fee shown is the one sent as accepted.
+  // `refused`: the server asked (the window closed, or the fee changed, since the client last looked).
+  const [pending, setPending] = useState<{
+    reason: string;
+    terms: CancellationTerms;
+    fee: CancellationTerms['late_cancellation_fee'];
+    refused: boolean;
+  } | null>(null);
   const confirmHeading = useRef<HTMLHeadingElement>(null);
+  const confirmText = useId();
 
+  // Focus moves to the confirmation whenever it opens or the server changes what it asks (a new object); the
+  // heading is described by the terms, so they are read out with it.
   useEffect(() => {
     if (pending) confirmHeading.current?.focus();
   }, [pending]);
 
-  function send(reason: string) {
+  function send(reason: string, acceptLateFee: CancellationTerms['late_cancellation_fee'] = null) {
     cancel.mutate(
-      { id: a.id, reason, scope },
+      { id: a.id, reason, scope, acceptLateFee },
       {
-        onSuccess: (cancelled) =>
+        onSuccess: (cancelled) => {
+          setPending(null);
           onDone(
             scope === 'this_and_following'
               ? 'This session and all later sessions of the series are cancelled.'
               : cancelled.late_cancellation
                 ? 'Session cancelled. It was inside the cancellation window, so it is recorded as a late cancellation.'
                 : 'Session cancelled.',
-          ),
-        onSettled: () => setPending(null),
+          );
+        },
+        onError: (error) => {
+          // Late now, at a fee the client has not accepted: show that fee and ask again, nothing was cancelled.
+          const refusal = lateFeeRefusal(error);
+          if (refusal) setPending({ reason, terms: refusal.terms, fee: refusal.fee, refused: true });
+          else setPending(null);
+        },
       },
     );
   }
@@ -389,29 +406,33 @@ function CancelForm({
     // Asked now, not when the page opened: the window may have been crossed since.
     const fresh = await terms.refetch();
     if (!fresh.data) return; // the error is shown
-    if (fresh.data.late_now) setPending({ reason, terms: fresh.data });
-    else send(reason);
+    if (fresh.data.late_now) {
+      setPending({ reason, terms: fresh.data, fee: fresh.data.late_cancellation_fee, refused: false });
+    } else send(reason);
   }
 
-  const fee = pending?.terms.late_cancellation_fee;
+  const fee = pending?.fee;
+  // The refusal that opened the confirmation is not an error to show: the confirmation says what it means.
+  const error = lateFeeRefusal(cancel.error) ? null : cancel.error;
   return (
     <section aria-labelledby="cancel-heading">
       <h2 id="cancel-heading">Cancel</h2>
       {pending ? (
         <div className="confirm">
-          <h3 ref={confirmHeading} tabIndex={-1}>
+          <h3 ref={confirmHeading} tabIndex={-1} aria-describedby={confirmText}>
             Cancel this late?
           </h3>
-          <p>
+          <p id={confirmText}>
+            {pending.refused && 'Nothing was cancelled yet: the cancellation window has closed since you looked. '}
             It is less than {pending.terms.window_hours} {pending.terms.window_hours === 1 ? 'hour' : 'hours'} before
             the session, so this is a late cancellation.{' '}
             {fee
               ? `Under the cancellation policy you accepted when booking, it costs ${money(fee)}: an invoice for it is sent to you.`
               : 'The policy you accepted charges no fee for it.'}
           </p>
-          <ErrorAlert error={cancel.error} />
+          <ErrorAlert error={error} />
           <div className="actions">
-            <button type="button" className="danger" disabled={cancel.isPending} onClick={() => send(pending.reason)}>
+            <button type="button" className="danger" disabled={cancel.isPending} onClick={() => send(pending.reason, fee)}>
               {cancel.isPending ? 'Cancelling…' : fee ? `Cancel and pay ${money(fee)}` : 'Cancel late'}
             </button>
             <button
@@ -437,7 +458,7 @@ function CancelForm({
             rows={2}
             hint="Kept with the session's record."
           />
-          <ErrorAlert error={cancel.error ?? terms.error} />
+          <ErrorAlert error={error ?? terms.error} />
           <button type="submit" className="danger" disabled={cancel.isPending || terms.isFetching}>
             {cancel.isPending ? 'Cancelling…' : scope === 'this' ? 'Cancel session' : 'Cancel these sessions'}
           </button>

@@ -169,8 +169,17 @@ function useAppointmentChanged() {
 export function useCancelAppointment() {
   const changed = useAppointmentChanged();
   return useMutation({
-    mutationFn: ({ id, reason, scope }: { id: string; reason: string; scope?: ChangeScope }) =>
-      cancelAppointment(id, reason, scope),
+    mutationFn: ({
+      id,
+      reason,
+      scope,
+      acceptLateFee,
+    }: {
+      id: string;
+      reason: string;
+      scope?: ChangeScope;
+      acceptLateFee?: Parameters<typeof cancelAppointment>[3];
+    }) => cancelAppointment(id, reason, scope, acceptLateFee),
     onSuccess: changed,
   });
 }

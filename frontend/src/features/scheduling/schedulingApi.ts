@@ -1,6 +1,8 @@
 import { api } from '../../api/client';
-import { toApiError } from '../../api/problem';
+import { ApiError, toApiError } from '../../api/problem';
 import { ensureOk, unwrap } from '../../api/result';
+import type { components } from '../../api/schema';
+import type { CancellationTerms } from '../billing/types';
 import type {
   Appointment,
   Booking,
@@ -20,6 +22,9 @@ import type {
   StaffStatus,
   TherapistPage,
 } from './types';
+
+type Money = components['schemas']['MoneyOut'];
+type LateFeeProblem = components['schemas']['LateFeeProblem'];
 
 /** A profile with the ETag to send back as If-Match. */
 export interface VersionedProfile {
@@ -144,13 +149,41 @@ export function fetchAppointment(appointmentId: string): Promise<Appointment> {
   return unwrap(api.GET('/api/v1/appointments/{appointment_id}', { params: { path: { appointment_id: appointmentId } } }));
 }
 
-export function cancelAppointment(appointmentId: string, reason: string, scope: ChangeScope = 'this'): Promise<Appointment> {
+/**
+ * Cancels a session. `acceptLateFee` is the late-cancellation fee the client was shown and confirmed: the server
+ * refuses a late cancellation that costs a fee without exactly that fee (`409 late_fee_not_accepted`, see
+ * `lateFeeRefusal`).
+ */
+export function cancelAppointment(
+  appointmentId: string,
+  reason: string,
+  scope: ChangeScope = 'this',
+  acceptLateFee: Money | null = null,
+): Promise<Appointment> {
   return unwrap(
     api.POST('/api/v1/appointments/{appointment_id}/cancel', {
       params: { path: { appointment_id: appointmentId } },
-      body: { reason: reason || null, ...(scope !== 'this' && { scope }) },
+      body: {
+        reason: reason || null,
+        ...(scope !== 'this' && { scope }),
+        ...(acceptLateFee && { accept_late_fee: acceptLateFee }),
+      },
     }),
   );
+}
+
+/** A late cancellation's fee and terms as the server gave them when it refused a cancel without the fee accepted. */
+export interface LateFeeRefusal {
+  fee: Money;
+  terms: CancellationTerms;
+}
+
+/** The fee to confirm, when `error` is the server refusing a late cancellation the client has not accepted. */
+export function lateFeeRefusal(error: unknown): LateFeeRefusal | null {
+  if (!(error instanceof ApiError) || error.code !== 'late_fee_not_accepted') return null;
+  const problem = error.body as Partial<LateFeeProblem>;
+  if (!problem.late_fee || !problem.cancellation_terms) return null;
+  return { fee: problem.late_fee, terms: problem.cancellation_terms };
 }
 
 /** Moves a session; with 'this_and_following' a recurring series is split here and the rest follow. */
