@@ -105,8 +105,10 @@ def problem(
     *,
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
+    extensions: dict[str, Any] | None = None,
 ) -> JSONResponse:
     body: dict[str, Any] = {
+        **(extensions or {}),
         "type": PROBLEM_BASE + code,
         "title": HTTPStatus(status).phrase,
         "status": status,
@@ -154,7 +156,9 @@ def install_error_handlers(app: FastAPI) -> None:
         errors = None
         if isinstance(exc, ValidationFailed) and exc.field:
             errors = [{"loc": ["body", exc.field], "msg": exc.detail, "type": exc.code}]
-        return problem(request, status, exc.code, exc.detail or None, errors=errors, headers=headers)
+        return problem(
+            request, status, exc.code, exc.detail or None, errors=errors, headers=headers, extensions=exc.extensions
+        )
 
     @app.exception_handler(ApiProblem)
     async def _api(request: Request, exc: ApiProblem) -> JSONResponse:
