@@ -93,6 +93,7 @@ class StaffService:
             member.deactivated_at = now
             await uow.staff.deactivate(member.id, now, principal.user_id)
             revoked = await uow.sessions.revoke_all(member.id, now, "deactivated")
+            await uow.calendar_feeds.revoke_all(member.id, now)  # the feed's address is a credential too
             await uow.audit.append(event_by(principal, "user.deactivate", "user", member.id, now))
             await uow.commit()
         return Removal(member, handed.ended, handed.queued, len(revoked))

@@ -145,7 +145,11 @@ async def test_a_therapist_with_booked_sessions_stays_until_they_are_moved(app, 
             f"/api/v1/appointments/{appointment_id}/cancel", json={"reason": "Moving"}, headers=busy.headers
         )
         assert cancelled.status_code == 200, cancelled.text
+    feed = await api.post("/api/v1/calendar-feeds", headers=busy.headers)
+    feed_path = "/api/v1/" + feed.json()["url"].split("/api/v1/", 1)[1]
+    assert (await api.get(feed_path)).status_code == 200
     assert (await _deactivate(api, group, busy.id)).status_code == 200
+    assert (await api.get(feed_path)).status_code == 404, "the feed's address stops working too"
     late = await api.post(
         "/api/v1/appointments",
         json={"therapist_id": busy.id, "start": "2026-12-03T15:00:00Z", "duration_minutes": 50, "modality": "video"},
