@@ -27,6 +27,7 @@ from domain.identity.invitations import GroupInvite, InvitationService
 from domain.identity.model import SessionPolicies, SessionPolicy
 from domain.identity.ports import AccessTokens
 from domain.identity.service import IdentityService, ThrottleRules
+from domain.identity.staff import StaffService
 from domain.identity.throttle import ThrottleRule
 from domain.identity.tickets import TicketService
 from domain.matching.scoring import Weights, validate_weights
@@ -133,6 +134,7 @@ class Container:
     reminders: ReminderService
     measures: MeasuresService
     matching: MatchingService
+    staff: StaffService
     plans: PlansService
     notes: NotesService
     messaging: MessagingService
@@ -512,6 +514,9 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
         settings,
         on_give_up={SEND_REMINDER_JOB: give_up_reminder},
     )
+    matching = MatchingService(
+        uow, cipher, clock, ids, scheduling, messaging, ScipyAssigner(), matching_weights(settings.matching_weights)
+    )
     hub = Hub(messaging, identity, live)
     bus = bus_from_settings(settings, on_gap=hub.on_gap)
     messaging.attach_bus(bus)
@@ -530,9 +535,8 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
         reminders=reminders,
         measures=measures,
         plans=plans,
-        matching=MatchingService(
-            uow, cipher, clock, ids, scheduling, messaging, ScipyAssigner(), matching_weights(settings.matching_weights)
-        ),
+        matching=matching,
+        staff=StaffService(uow, matching, clock),
         notes=NotesService(uow, cipher, clock, ids, plans),
         messaging=messaging,
         sessions=live,

@@ -11,6 +11,7 @@ from api.security import authorize
 from domain.billing.service import BillingService
 from domain.identity.invitations import InvitationService
 from domain.identity.service import IdentityService
+from domain.identity.staff import StaffService
 from domain.matching.service import MatchingService
 from domain.measures.service import MeasuresService
 from domain.messaging.service import MessagingService
@@ -78,6 +79,10 @@ async def matching_service(request: Request) -> MatchingService:
     return _container(request).matching
 
 
+async def staff_service(request: Request) -> StaffService:
+    return _container(request).staff
+
+
 async def billing_service(request: Request) -> BillingService:
     return _container(request).billing
 
@@ -113,6 +118,7 @@ Plans = Annotated[PlansService, Depends(plans_service)]
 Notes = Annotated[NotesService, Depends(notes_service)]
 Messaging = Annotated[MessagingService, Depends(messaging_service)]
 Matching = Annotated[MatchingService, Depends(matching_service)]
+Staff = Annotated[StaffService, Depends(staff_service)]
 Billing = Annotated[BillingService, Depends(billing_service)]
 Sessions = Annotated[SessionService, Depends(session_service)]
 Container_ = Annotated[Container, Depends(container)]

@@ -110,6 +110,7 @@ def problem(
     extensions: dict[str, Any] | None = None,
 ) -> JSONResponse:
     body: dict[str, Any] = {
+        **(extensions or {}),
         "type": PROBLEM_BASE + code,
         "title": HTTPStatus(status).phrase,
         "status": status,
@@ -158,7 +159,7 @@ def install_error_handlers(app: FastAPI) -> None:
         errors = None
         if isinstance(exc, ValidationFailed) and exc.field:
             errors = [{"loc": ["body", exc.field], "msg": exc.detail, "type": exc.code}]
-        extensions = LateFeeProblem.extensions(exc) if isinstance(exc, LateFeeNotAccepted) else None
+        extensions = LateFeeProblem.extensions(exc) if isinstance(exc, LateFeeNotAccepted) else exc.extensions
         return problem(
             request, status, exc.code, exc.detail or None, errors=errors, headers=headers, extensions=extensions
         )

@@ -44,6 +44,9 @@ POLICY: dict[tuple[str, str], Access] = {
     ("POST", "/api/v1/practices/{practice_id}/invitations"): ADMINS,
     ("GET", "/api/v1/practices/{practice_id}/invitations"): ADMINS,
     ("DELETE", "/api/v1/practices/{practice_id}/invitations/{invitation_id}"): ADMINS,
+    # its members (the same object rule; ADR 18)
+    ("GET", "/api/v1/practices/{practice_id}/members"): ADMINS,
+    ("POST", "/api/v1/practices/{practice_id}/members/{user_id}/deactivate"): ADMINS,
     ("GET", "/api/v1/invitations/{token}"): PUBLIC,
     ("POST", "/api/v1/invitations/{token}/accept"): PUBLIC,
     ("GET", "/api/v1/me"): ANY_USER,

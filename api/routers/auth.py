@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-import uuid
 from datetime import timedelta
 from typing import Annotated
 
@@ -13,12 +11,11 @@ from pydantic import ConfigDict, Field
 from api.deps import ClientAddress, Identity, OptionalPrincipal, RequestId
 from api.schemas.identity import LogoutRequest, RefreshRequest, RegisterRequest, TokenResponse, UserOut
 from api.schemas.types import RequestModel
+from api.session_end import ring_session_end
 from domain.identity.service import Me, Registration, TokenPair
-from domain.messaging.bus import BusEvent
 from domain.shared.errors import AuthenticationFailed, SessionRevoked
 from domain.shared.principal import Role
 
-log = logging.getLogger("hearth.auth")
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
 REFRESH_COOKIE = "hearth_refresh"
@@ -119,7 +116,7 @@ async def refresh(
         pair = await identity.refresh(raw, request_id=request_id, idle_for=idle_for)
     except SessionRevoked as revoked:
         # As at logout: the session's live sockets (the thief's too) re-check it and close with 4401 at once.
-        await _ring_session_end(request, revoked.user_id)
+        await ring_session_end(request, revoked.user_id)
         raise
     _set_refresh_cookie(request, response, pair)
     return TokenResponse.of(pair)
@@ -143,16 +140,7 @@ async def logout(
     await identity.logout(principal=principal, refresh_token=raw, request_id=request_id)
     if principal is not None:
         # Live sockets of this user re-check their session and close with 4401 if it was this one.
-        await _ring_session_end(request, principal.user_id)
+        await ring_session_end(request, principal.user_id)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     response.delete_cookie(REFRESH_COOKIE, path=COOKIE_PATH, httponly=True, samesite="strict")
     return response
-
-
-async def _ring_session_end(request: Request, user_id: uuid.UUID) -> None:
-    """Tell every process that a login session of `user_id` ended. The session is revoked already: a bus that
-    cannot ring must not fail the request (each socket's own check closes it within SESSION_CHECK_SECONDS)."""
-    try:
-        await request.app.state.container.bus.publish(BusEvent("session_end", user_id=user_id))
-    except Exception:
-        log.warning("bus publish of session_end failed", exc_info=True)

@@ -112,7 +112,7 @@ def practice_name(name: str) -> str:
     return cleaned
 
 
-def _admin_of(principal: Principal, practice_id: uuid.UUID) -> None:
+def require_admin_of(principal: Principal, practice_id: uuid.UUID) -> None:
     # Other practices' staff (and everyone else) cannot tell a foreign practice from a missing one.
     if principal.role is not Role.PRACTICE_ADMIN or principal.practice_id != practice_id:
         raise NotFound("No such practice.")
@@ -184,7 +184,7 @@ class InvitationService:
     # ------------------------------------------------------------------------------------ admins
 
     async def invite(self, principal: Principal, practice_id: uuid.UUID, email: str, role: Role) -> InvitationView:
-        _admin_of(principal, practice_id)
+        require_admin_of(principal, practice_id)
         if role not in INVITABLE_ROLES:
             raise ValidationFailed("Invite therapists or practice admins.", code="role_not_allowed", field="role")
         email = normalize_email(email)
@@ -213,14 +213,14 @@ class InvitationService:
         limit: int = 50,
     ) -> list[InvitationView]:
         """Invitations not yet accepted nor revoked; expired ones too, so an admin sees whom to invite again."""
-        _admin_of(principal, practice_id)
+        require_admin_of(principal, practice_id)
         async with self._uow() as uow:
             found = await uow.invitations.open_page(practice_id, after=after, limit=limit)
         now = self._clock.now()
         return [InvitationView(i, i.status(now)) for i in found]
 
     async def revoke(self, principal: Principal, practice_id: uuid.UUID, invitation_id: uuid.UUID) -> None:
-        _admin_of(principal, practice_id)
+        require_admin_of(principal, practice_id)
         now = self._clock.now()
         async with self._uow() as uow:
             invitation = await uow.invitations.get(invitation_id, for_update=True)

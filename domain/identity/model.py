@@ -36,6 +36,12 @@ class User:
     practice_id: uuid.UUID | None
     created_at: datetime
     phone: str | None = None  # E.164; SMS reminders go here when set
+    # Removed from their group practice by an admin (ADR 18): the account cannot sign in; its records stay.
+    deactivated_at: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.deactivated_at is None
 
 
 class InvitationStatus(StrEnum):

@@ -14,7 +14,8 @@ from domain.shared.principal import Principal
 
 
 class UserRepository(Protocol):
-    async def get(self, user_id: uuid.UUID) -> User | None: ...
+    async def get(self, user_id: uuid.UUID, *, for_update: bool = False) -> User | None:
+        """`for_update` serialises sign-ins with the account's removal (ADR 18)."""
 
     async def by_email(self, email: str) -> User | None: ...
 
@@ -58,12 +59,30 @@ class InvitationRepository(Protocol):
         the (created_at, id) of the previous page's last one."""
 
 
+class StaffRepository(Protocol):
+    """A group practice's staff as its admins see it (ADR 18)."""
+
+    async def page(self, practice_id: uuid.UUID, *, after: tuple[datetime, uuid.UUID] | None, limit: int) -> list[User]:
+        """The practice's therapists and admins, deactivated ones included, oldest account first, after the
+        (created_at, id) of the previous page's last one."""
+
+    async def active_admins(self, practice_id: uuid.UUID) -> int: ...
+
+    async def deactivate(self, user_id: uuid.UUID, at: datetime, by: uuid.UUID) -> None: ...
+
+    async def upcoming_appointments(self, therapist_id: uuid.UUID, now: datetime) -> int:
+        """The therapist's sessions that have not ended and are still to be held (booked, checked in, under way)."""
+
+
 class SessionRepository(Protocol):
     async def add_session(self, session: LoginSession) -> None: ...
 
     async def get_session(self, session_id: uuid.UUID, *, for_update: bool = False) -> LoginSession | None: ...
 
     async def save_session(self, session: LoginSession) -> None: ...
+
+    async def revoke_all(self, user_id: uuid.UUID, now: datetime, reason: str) -> list[uuid.UUID]:
+        """Revoke every live login session (refresh-token family) of the user; their ids."""
 
     async def add_token(self, token: RefreshToken) -> None: ...
 

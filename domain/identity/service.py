@@ -23,6 +23,7 @@ from domain.shared.principal import Principal, Role
 
 _LOGIN_FAILED = "The email or password is incorrect."
 _SESSION_ENDED = "The session has ended; please log in again."
+_DEACTIVATED = "This account was deactivated by its practice; ask the practice's admin."
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +166,11 @@ class IdentityService:
         valid = await self._hasher.verify(candidate, password) and user is not None
         now = self._clock.now()
         async with self._uow() as uow:
-            if not valid:
+            if valid and user is not None:
+                # Under the account's row lock: a removal committing meanwhile is seen, and one that comes after
+                # this commit revokes the session made here (ADR 18).
+                user = await uow.users.get(user.id, for_update=True)
+            if not valid or user is None or not user.active:
                 await uow.audit.append(
                     AuditEvent(
                         action="auth.login",
@@ -174,14 +179,16 @@ class IdentityService:
                         actor_id=None,
                         actor_role=None,
                         practice_id=None,
-                        outcome=Outcome.FAILURE,
+                        outcome=Outcome.DENIED if valid else Outcome.FAILURE,
                         occurred_at=now,
                         request_id=request_id,
                     )
                 )
                 await uow.commit()
+                if valid:
+                    # Only to whoever knows the password: the account exists and its practice removed it.
+                    raise AuthenticationFailed(_DEACTIVATED, code="account_deactivated")
                 raise AuthenticationFailed(_LOGIN_FAILED, code="invalid_credentials")
-            assert user is not None
             # The account's earlier failures were guesses at this very account, which its owner has now proven to
             # know: they all go. The address's may have been aimed at other accounts: only this attempt goes.
             await uow.throttle.clear(account_key)
@@ -218,6 +225,11 @@ class IdentityService:
             user = await uow.users.get(session.user_id) if session else None
             if session is None or user is None:
                 raise AuthenticationFailed(_SESSION_ENDED, code="invalid_refresh_token")
+            if not user.active:
+                session.revoke(now, "deactivated")
+                await uow.sessions.save_session(session)
+                await uow.commit()
+                raise AuthenticationFailed(_DEACTIVATED, code="account_deactivated")
             if token.used_at is not None:
                 # A spent token came back: it was stolen or replayed, so nobody keeps this family.
                 session.revoke(now, "refresh_token_reused")

@@ -135,6 +135,12 @@ class MatchingRepository(Protocol):
 
     async def end_care(self, client_id: uuid.UUID, therapist_id: uuid.UUID, now: datetime) -> None: ...
 
+    async def clients_in_care(self, therapist_id: uuid.UUID) -> list[uuid.UUID]:
+        """The clients in active care with the therapist, oldest relationship first."""
+
+    async def pending(self, client_id: uuid.UUID) -> bool:
+        """Whether the client has open suggestions or waits in a queue."""
+
     async def move_plan(
         self, client_id: uuid.UUID, from_therapist: uuid.UUID, to_therapist: uuid.UUID, to_practice: uuid.UUID
     ) -> bool:

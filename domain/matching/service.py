@@ -111,6 +111,14 @@ class QueueEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class HandedBack:
+    """What ending a departing therapist's care did: relationships ended, clients put back in the queue."""
+
+    ended: int
+    queued: int
+
+
+@dataclass(frozen=True, slots=True)
 class BatchResult:
     plan: BatchPlan
     entries: tuple[QueueEntry, ...]  # in the order of `plan.placements`
@@ -469,6 +477,48 @@ class MatchingService:
         names = {p.candidate.therapist_id: p.candidate.profile.display_name for p in pool.values()}
         return BatchResult(plan, tuple(entries), names, confirm)
 
+    async def hand_back(
+        self, uow: MatchingUnitOfWork, actor: Principal, therapist_id: uuid.UUID, practice_id: uuid.UUID
+    ) -> HandedBack:
+        """Inside the caller's transaction (a therapist leaves the group practice, ADR 18): end every care
+        relationship of the therapist; each conversation becomes read-only. A client left with no therapist who
+        has a submitted intake and no matching request of their own waits in the practice's queue again, and the
+        plan follows them to whoever the batch assigns (`previous_therapist_id`, `records_transferred`). The
+        caller has refused the removal while the therapist had sessions booked ahead."""
+        now = self._clock.now()
+        ended = queued = 0
+        for client_id in await uow.matching.clients_in_care(therapist_id):
+            await uow.matching.end_care(client_id, therapist_id, now)
+            await self._messaging.close_in(uow, client_id, therapist_id)
+            ended += 1
+            await uow.audit.append(
+                replace(
+                    self._event(actor, "care.end", "care_relationship", f"{client_id}:{therapist_id}"),
+                    practice_id=practice_id,
+                )
+            )
+            stored = await uow.matching.latest_submitted(client_id)
+            if stored is None or await uow.matching.active_care(client_id) or await uow.matching.pending(client_id):
+                continue
+            record = MatchRecord(
+                id=self._ids.new(),
+                client_id=client_id,
+                intake_id=stored.id,
+                intake_submitted_at=stored.submitted_at or now,
+                mode=MatchMode.QUEUE,
+                status=MatchStatus.QUEUED,
+                created_at=now,
+                queue_practice_id=practice_id,
+                previous_therapist_id=therapist_id,
+                records_transferred=True,
+            )
+            await uow.matching.add_match(record)
+            queued += 1
+            await uow.audit.append(
+                replace(self._event(actor, "match.queue", "match", record.id), practice_id=practice_id)
+            )
+        return HandedBack(ended, queued)
+
     async def _entries(self, uow: MatchingUnitOfWork, records: list[MatchRecord]) -> list[QueueEntry]:
         entries = []
         for record in records:
@@ -544,6 +594,17 @@ class MatchingService:
                         self._event(actor, "records.transfer", "client", client_id),
                         practice_id=practice_id,
                     )
+                )
+        handed_back = record.previous_therapist_id
+        if previous is None and handed_back is not None and record.queue_practice_id == practice_id:
+            # Queued again when their therapist left the practice (`hand_back`): the plan stays in the practice.
+            previous = handed_back
+            if record.records_transferred and await uow.matching.move_plan(
+                client_id, handed_back, therapist_id, practice_id
+            ):
+                transferred = True
+                await uow.audit.append(
+                    replace(self._event(actor, "records.transfer", "client", client_id), practice_id=practice_id)
                 )
         await uow.care.ensure(client_id, therapist_id, practice_id, now)
         await self._messaging.open_in(uow, client_id, therapist_id, practice_id)

@@ -242,7 +242,12 @@ class SchedulingService:
         now = self._clock.now()
         client_id = await self._booking_client(uow, principal, request)
         therapist = await uow.users.get(request.therapist_id)
-        if therapist is None or therapist.role is not Role.THERAPIST or therapist.practice_id is None:
+        if (
+            therapist is None
+            or therapist.role is not Role.THERAPIST
+            or therapist.practice_id is None
+            or not therapist.active  # removed from their practice (ADR 18)
+        ):
             raise NotFound("No such therapist.")
         profile = await self._profile(uow, therapist.id)
         check_offered(profile, request.duration_minutes, request.modality)
@@ -257,6 +262,10 @@ class SchedulingService:
         if request.policy_version is not None and request.policy_version != current_version:
             raise Conflict("The cancellation policy has changed; review it and book again.", code="policy_changed")
         await uow.appointments.lock_therapist(therapist.id)
+        relocked = await uow.users.get(therapist.id)
+        if relocked is None or not relocked.active:
+            # Removed from the practice while this booking waited for the lock (a removal takes it too).
+            raise NotFound("No such therapist.")
         hours = await self._hours_under_lock(uow, therapist.id)
         busy = await uow.appointments.blocking_for_therapist(
             therapist.id, request.start - _DAY_MARGIN, request.start + _DAY_MARGIN

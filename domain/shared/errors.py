@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 
 
 class DomainError(Exception):
     code = "domain_error"
 
-    def __init__(self, detail: str = "", *, code: str | None = None) -> None:
+    def __init__(
+        self, detail: str = "", *, code: str | None = None, extensions: Mapping[str, int | str] | None = None
+    ) -> None:
         super().__init__(detail or self.__class__.__name__)
         self.detail = detail
+        # Machine-readable facts beside `code` (a count, an id): extension members of the problem body.
+        self.extensions = dict(extensions or {})
         if code is not None:
             self.code = code
 

@@ -2,8 +2,9 @@ import { expect, test, type APIRequestContext, type Page } from '@playwright/tes
 
 /**
  * A group practice is staffed through invitations: the admin the operator invited joins from their email, invites
- * a therapist from the Team page (and withdraws another invitation), the therapist joins from theirs, and the
- * admin sees the practice's matching queue with the new therapist taking the waiting client.
+ * a therapist from the Team page (and withdraws another invitation), the therapist joins from theirs, the admin
+ * assigns the practice's waiting client to them, and when the therapist leaves the admin removes them from the
+ * Team page (the last admin cannot be), their client waiting in the queue again.
  *
  * The operator's step (`hearth practice create-group`) and the email server are in tests/browser/test_team_spa.py,
  * which passes the practice and a read-only mailbox in HEARTH_TEAM_SEED. Run alone, this spec is skipped.
@@ -191,4 +192,36 @@ test('the operator’s admin joins, invites a therapist who joins, and assigns t
   await admin.getByRole('button', { name: 'Preview assignment' }).click();
   const placement = admin.getByRole('row').filter({ hasText: clientName });
   await expect(placement).toContainText(therapistName);
+  const assigned = admin.waitForResponse((r) => r.url().endsWith('/match-queue/assignments'));
+  await admin.getByRole('button', { name: 'Confirm assignment' }).click();
+  expect((await assigned).status()).toBe(201);
+
+  // The therapist leaves. The last admin cannot be removed: the server's reason is shown.
+  await admin.getByRole('navigation', { name: 'Practice admin area' }).getByRole('link', { name: 'Team' }).click();
+  const members = admin.getByRole('table', { name: 'Members' });
+  await expect(members.getByRole('row').filter({ hasText: therapistName })).toContainText('Active');
+  await expect(members.getByRole('row').filter({ hasText: adminName })).toContainText('Practice admin');
+  await admin.getByRole('button', { name: `Remove ${adminName} from the practice` }).click();
+  await expect(admin.getByText('You will be signed out everywhere at once')).toBeVisible();
+  await admin.getByRole('button', { name: `Remove ${adminName}`, exact: true }).click();
+  await expect(admin.getByRole('alert').filter({ hasText: 'last admin' })).toContainText(
+    "This is the practice's last admin",
+  );
+  await admin.getByRole('button', { name: 'Keep them' }).click();
+
+  // The therapist is removed after a confirmation that says what happens; their client waits in the queue again.
+  await admin.getByRole('button', { name: `Remove ${therapistName} from the practice` }).click();
+  await expect(admin.getByRole('heading', { name: `Remove ${therapistName}?` })).toBeFocused();
+  await expect(admin.getByText('clients with no other therapist wait in the practice')).toBeVisible();
+  await admin.getByRole('button', { name: `Remove ${therapistName}`, exact: true }).click();
+  await expect(admin.getByRole('status').filter({ hasText: 'was removed' })).toHaveText(
+    `${therapistName} was removed from the practice. 1 care relationship ended; 1 client waits in the matching queue.`,
+  );
+  await expect(members.getByRole('row').filter({ hasText: therapistName })).toContainText('Removed');
+  await expect(admin.getByRole('button', { name: `Remove ${therapistName} from the practice` })).toHaveCount(0);
+  const refused = await request.post('/api/v1/auth/token', { form: { username: therapistEmail, password } });
+  expect(refused.status()).toBe(401);
+  expect(((await refused.json()) as { code: string }).code).toBe('account_deactivated');
+  await admin.getByRole('navigation', { name: 'Practice admin area' }).getByRole('link', { name: 'Matching queue' }).click();
+  await expect(admin.getByRole('list', { name: 'Waiting clients' })).toContainText(clientName);
 });

@@ -41,8 +41,12 @@ users = sa.Table(
     sa.Column("practice_id", UUID(as_uuid=True), sa.ForeignKey("practices.id"), nullable=True, index=True),
     sa.Column("created_at", TS, nullable=False),
     sa.Column("phone", sa.String(16), nullable=True),
+    # Staff whom their group practice's admins removed (ADR 18): the account stays, it can no longer sign in.
+    sa.Column("deactivated_at", TS, nullable=True),
+    sa.Column("deactivated_by", UUID(as_uuid=True), sa.ForeignKey("users.id"), nullable=True),
     sa.CheckConstraint("role IN ('client', 'therapist', 'practice_admin')", name="role"),
     sa.CheckConstraint("role = 'client' OR practice_id IS NOT NULL", name="staff_have_practice"),
+    sa.CheckConstraint("deactivated_at IS NULL OR role <> 'client'", name="deactivated_staff"),
 )
 
 # An offer of a staff account in a group practice (ADR 16). Only the token's hash is kept; the token is in the
@@ -178,6 +182,10 @@ therapist_profiles = sa.Table(
     sa.Column("faith_based", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("lgbtq_affirming", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("insurance_payers", ARRAY(sa.String(100)), nullable=False, server_default="{}"),
+)
+# Profiles of therapists still on their practice's staff: a deactivated one (ADR 18) is not listed, matched or booked.
+STAFFED_PROFILE = therapist_profiles.c.therapist_id.not_in(
+    sa.select(users.c.id).where(users.c.deactivated_at.is_not(None))
 )
 
 office_hours = sa.Table(

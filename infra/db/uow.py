@@ -21,6 +21,7 @@ from domain.identity.ports import (
     InvitationRepository,
     PracticeRepository,
     SessionRepository,
+    StaffRepository,
     ThrottleRepository,
     UserRepository,
 )
@@ -70,6 +71,7 @@ from infra.db.repositories.identity import (
     SqlInvitationRepository,
     SqlPracticeRepository,
     SqlSessionRepository,
+    SqlStaffRepository,
     SqlThrottleRepository,
     SqlTicketRepository,
     SqlUserRepository,
@@ -105,6 +107,7 @@ class SqlUnitOfWork:
         self.practices: PracticeRepository = SqlPracticeRepository(session)
         self.invitations: InvitationRepository = SqlInvitationRepository(session)
         self.sessions: SessionRepository = SqlSessionRepository(session)
+        self.staff: StaffRepository = SqlStaffRepository(session)
         self.throttle: ThrottleRepository = SqlThrottleRepository(session)
         self.audit: AuditLog = SqlAuditLog(session)
         self.profiles: ProfileRepository = SqlProfileRepository(session)

@@ -55,7 +55,7 @@ class _Users:
     def __init__(self, s: Store) -> None:
         self.s = s
 
-    async def get(self, user_id):
+    async def get(self, user_id, *, for_update=False):
         return self.s.users.get(user_id)
 
     async def by_email(self, email):

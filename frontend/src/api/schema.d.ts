@@ -1286,6 +1286,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/practices/{practice_id}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The practice's therapists and admins, deactivated ones included, oldest account first */
+        get: operations["members-list-members"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/practices/{practice_id}/members/{user_id}/deactivate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Remove a member from the practice: they can no longer sign in
+         * @description Every login session of the member ends at once (refresh tokens stop working, live WebSockets close with 4401); access tokens already issued expire within minutes. Nothing the practice recorded is deleted. A therapist's care relationships end: their conversations become read-only, and clients with no other therapist wait in the practice's matching queue again, their plan going to whoever is assigned. Removing a removed member again changes nothing.
+         */
+        post: operations["members-deactivate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/practices/{practice_id}/time-to-match": {
         parameters: {
             query?: never;
@@ -2657,6 +2694,28 @@ export interface components {
             items: components["schemas"]["CrisisResourceOut"][];
         };
         /**
+         * DeactivationOut
+         * @description The removed member and what their removal changed.
+         */
+        DeactivationOut: {
+            /**
+             * Care Ended
+             * @description The therapist's care relationships that ended (their conversations stay, read-only)
+             */
+            care_ended: number;
+            /**
+             * Clients Queued
+             * @description Of those clients, how many wait in the practice's matching queue again
+             */
+            clients_queued: number;
+            member: components["schemas"]["MemberOut"];
+            /**
+             * Sessions Revoked
+             * @description Login sessions ended; their live connections close with code 4401
+             */
+            sessions_revoked: number;
+        };
+        /**
          * DraftAnswers
          * @description Answers so far: every question is optional in a draft.
          */
@@ -3356,6 +3415,46 @@ export interface components {
              * @default false
              */
             transfer_records?: boolean;
+        };
+        /**
+         * MemberOut
+         * @description A therapist or admin of the practice, as its admins see them.
+         */
+        MemberOut: {
+            /** Deactivated At */
+            deactivated_at: string | null;
+            /** Display Name */
+            display_name: string;
+            /** Email */
+            email: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Joined At
+             * Format: date-time
+             */
+            joined_at: string;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "therapist" | "practice_admin";
+            /**
+             * Status
+             * @description A deactivated member was removed from the practice: they cannot sign in; their records stay
+             * @enum {string}
+             */
+            status: "active" | "deactivated";
+        };
+        /** MemberPage */
+        MemberPage: {
+            /** Items */
+            items: components["schemas"]["MemberOut"][];
+            /** Next Cursor */
+            next_cursor: string | null;
         };
         /** MessageFrame */
         MessageFrame: {
@@ -12176,6 +12275,171 @@ export interface operations {
             };
             /** @description No such practice (or not yours) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (`validation_failed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; only a request id is given */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "members-list-members": {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string | null;
+            };
+            header?: never;
+            path: {
+                practice_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberPage"];
+                };
+            };
+            /** @description Missing, invalid or expired access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not use this operation */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such practice (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (`validation_failed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; only a request id is given */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "members-deactivate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                practice_id: string;
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeactivationOut"];
+                };
+            };
+            /** @description Missing, invalid or expired access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not use this operation */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such member of this practice (or not your practice) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `last_admin`: the practice would have no admin left; `has_upcoming_appointments`: the therapist still has sessions to hold (their number in `upcoming_appointments`): reschedule or cancel them first */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

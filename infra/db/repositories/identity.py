@@ -17,6 +17,7 @@ from domain.shared.errors import Conflict
 from domain.shared.principal import Principal, Role
 from infra.db import fast
 from infra.db.tables import (
+    appointments,
     auth_throttle,
     care_relationships,
     invitations,
@@ -39,6 +40,7 @@ def _user(row: Any) -> User:
         practice_id=row.practice_id,
         created_at=row.created_at,
         phone=row.phone,
+        deactivated_at=row.deactivated_at,
     )
 
 
@@ -50,8 +52,11 @@ class SqlUserRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
 
-    async def get(self, user_id: uuid.UUID) -> User | None:
-        row = await fast.fetchrow(self._s, _USER_BY_ID, id=user_id)
+    async def get(self, user_id: uuid.UUID, *, for_update: bool = False) -> User | None:
+        if for_update:
+            row = (await self._s.execute(sa.select(users).where(users.c.id == user_id).with_for_update())).first()
+        else:
+            row = await fast.fetchrow(self._s, _USER_BY_ID, id=user_id)
         return _user(row) if row else None
 
     async def by_email(self, email: str) -> User | None:
@@ -85,6 +90,46 @@ class SqlUserRepository:
             if "uq_users_email" in str(exc.orig):
                 raise Conflict("An account with this email already exists.", code="email_taken") from None
             raise
+
+
+_STAFF_ROLES = ("therapist", "practice_admin")
+# What a therapist still has to hold: not cancelled, not over (a no-show is marked only after the start).
+_UPCOMING_STATUSES = ("booked", "checked_in", "in_progress")
+
+
+class SqlStaffRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def page(self, practice_id: uuid.UUID, *, after: tuple[datetime, uuid.UUID] | None, limit: int) -> list[User]:
+        query = sa.select(users).where(users.c.practice_id == practice_id, users.c.role.in_(_STAFF_ROLES))
+        if after is not None:
+            query = query.where(sa.tuple_(users.c.created_at, users.c.id) > sa.tuple_(*after))
+        query = query.order_by(users.c.created_at, users.c.id).limit(limit)
+        return [_user(row) for row in await self._s.execute(query)]
+
+    async def active_admins(self, practice_id: uuid.UUID) -> int:
+        found = await self._s.execute(
+            sa.select(sa.func.count()).where(
+                users.c.practice_id == practice_id,
+                users.c.role == "practice_admin",
+                users.c.deactivated_at.is_(None),
+            )
+        )
+        return int(found.scalar_one())
+
+    async def deactivate(self, user_id: uuid.UUID, at: datetime, by: uuid.UUID) -> None:
+        await self._s.execute(users.update().where(users.c.id == user_id).values(deactivated_at=at, deactivated_by=by))
+
+    async def upcoming_appointments(self, therapist_id: uuid.UUID, now: datetime) -> int:
+        found = await self._s.execute(
+            sa.select(sa.func.count()).where(
+                appointments.c.therapist_id == therapist_id,
+                appointments.c.end_at > now,
+                appointments.c.status.in_(_UPCOMING_STATUSES),
+            )
+        )
+        return int(found.scalar_one())
 
 
 class SqlPracticeRepository:
@@ -248,6 +293,15 @@ class SqlSessionRepository:
             query = query.with_for_update()
         row = (await self._s.execute(query)).first()
         return _session(row) if row else None
+
+    async def revoke_all(self, user_id: uuid.UUID, now: datetime, reason: str) -> list[uuid.UUID]:
+        rows = await self._s.execute(
+            login_sessions.update()
+            .where(login_sessions.c.user_id == user_id, login_sessions.c.revoked_at.is_(None))
+            .values(revoked_at=now, revoked_reason=reason)
+            .returning(login_sessions.c.id)
+        )
+        return list(rows.scalars())
 
     async def save_session(self, session: LoginSession) -> None:
         await self._s.execute(

@@ -26,6 +26,7 @@ from domain.shared.errors import Conflict
 from infra.db.repositories.scheduling import office_hours_of, profile_of
 from infra.db.tables import (
     ACTIVE_APPOINTMENT_SQL,
+    STAFFED_PROFILE,
     appointments,
     care_relationships,
     intakes,
@@ -226,7 +227,11 @@ class SqlMatchingRepository:
             .where(care_relationships.c.ended_at.is_(None))
             .scalar_subquery()
         )
-        query = sa.select(therapist_profiles, caseload.label("caseload")).order_by(therapist_profiles.c.therapist_id)
+        query = (
+            sa.select(therapist_profiles, caseload.label("caseload"))
+            .where(STAFFED_PROFILE)
+            .order_by(therapist_profiles.c.therapist_id)
+        )
         if therapist_ids is not None:
             query = query.where(therapist_profiles.c.therapist_id.in_(therapist_ids))
         else:
@@ -272,7 +277,9 @@ class SqlMatchingRepository:
 
     async def practice_therapists(self, practice_id: uuid.UUID) -> list[uuid.UUID]:
         rows = await self._s.execute(
-            sa.select(therapist_profiles.c.therapist_id).where(therapist_profiles.c.practice_id == practice_id)
+            sa.select(therapist_profiles.c.therapist_id).where(
+                therapist_profiles.c.practice_id == practice_id, STAFFED_PROFILE
+            )
         )
         return [r.therapist_id for r in rows.all()]
 
@@ -294,6 +301,20 @@ class SqlMatchingRepository:
             )
             .values(ended_at=now)
         )
+
+    async def clients_in_care(self, therapist_id: uuid.UUID) -> list[uuid.UUID]:
+        rows = await self._s.execute(
+            sa.select(care_relationships.c.client_id)
+            .where(care_relationships.c.therapist_id == therapist_id, care_relationships.c.ended_at.is_(None))
+            .order_by(care_relationships.c.started_at, care_relationships.c.client_id)
+        )
+        return list(rows.scalars())
+
+    async def pending(self, client_id: uuid.UUID) -> bool:
+        found = await self._s.execute(
+            sa.select(sa.literal(1)).where(matches.c.client_id == client_id, matches.c.status.in_(("open", "queued")))
+        )
+        return found.first() is not None
 
     async def move_plan(
         self, client_id: uuid.UUID, from_therapist: uuid.UUID, to_therapist: uuid.UUID, to_practice: uuid.UUID

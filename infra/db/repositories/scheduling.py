@@ -36,6 +36,7 @@ from domain.shared.errors import Conflict
 from infra.db import fast
 from infra.db.tables import (
     ACTIVE_APPOINTMENT_SQL,
+    STAFFED_PROFILE,
     appointment_series,
     appointments,
     calendar_feeds,
@@ -134,7 +135,7 @@ class SqlProfileRepository:
     async def list_accepting(self, *, after: uuid.UUID | None, limit: int) -> list[TherapistProfile]:
         query = (
             sa.select(therapist_profiles)
-            .where(therapist_profiles.c.accepting_new_clients.is_(True))
+            .where(therapist_profiles.c.accepting_new_clients.is_(True), STAFFED_PROFILE)
             .order_by(therapist_profiles.c.therapist_id)
             .limit(limit)
         )

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
+import asyncpg
 import httpx
 import pytest
 
@@ -110,3 +111,11 @@ async def invite(api: httpx.AsyncClient, group: Group, email: str, role: str = "
         json={"email": email, "role": role},
         headers={**group.admin.headers, **headers},
     )
+
+
+async def rows(database_url: str, query: str, *args):
+    conn = await asyncpg.connect(database_url)
+    try:
+        return await conn.fetch(query, *args)
+    finally:
+        await conn.close()

@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 
-import asyncpg
-
 from tests.e2e.matching.conftest import answers
 from tests.e2e.practices.conftest import (
     PUBLIC_URL,
@@ -16,18 +14,11 @@ from tests.e2e.practices.conftest import (
     invite,
     joined,
     links_to,
+    rows,
     token_of,
 )
 from tests.support.scheduling import publish_hours, publish_profile
 from tests.support.users import relogin, signed_up
-
-
-async def _rows(database_url: str, query: str, *args):
-    conn = await asyncpg.connect(database_url)
-    try:
-        return await conn.fetch(query, *args)
-    finally:
-        await conn.close()
 
 
 async def test_an_admin_invites_a_therapist_who_joins_and_is_assigned_from_the_queue(app, api, smtp, database_url):
@@ -36,7 +27,7 @@ async def test_an_admin_invites_a_therapist_who_joins_and_is_assigned_from_the_q
     practice_id = str(made.practice.id)
     admin_link = made.issued.link
     assert links_to(smtp, "pat@example.com") == [admin_link], "the operator's link is the one emailed"
-    kinds = await _rows(database_url, "SELECT kind FROM practices WHERE id = $1", made.practice.id)
+    kinds = await rows(database_url, "SELECT kind FROM practices WHERE id = $1", made.practice.id)
     assert [r["kind"] for r in kinds] == ["group"]
 
     preview = await api.get(f"/api/v1/invitations/{token_of(admin_link)}")
@@ -69,7 +60,7 @@ async def test_an_admin_invites_a_therapist_who_joins_and_is_assigned_from_the_q
     assert [i["id"] for i in listed.json()["items"]] == [body["id"]]
     assert listed.json()["next_cursor"] is None
 
-    stored = await _rows(database_url, "SELECT token_hash FROM invitations WHERE id = $1::uuid", body["id"])
+    stored = await rows(database_url, "SELECT token_hash FROM invitations WHERE id = $1::uuid", body["id"])
     assert stored[0]["token_hash"] == hashlib.sha256(token_of(link).encode()).hexdigest(), "kept only as a hash"
 
     therapist = await joined(api, link, "sam.okafor@example.com", display_name="Dr. Sam Okafor")
@@ -96,7 +87,7 @@ async def test_an_admin_invites_a_therapist_who_joins_and_is_assigned_from_the_q
     assert plan.status_code == 200, plan.text
     assert [p["therapist_id"] for p in plan.json()["placements"]] == [therapist.id]
 
-    trail = await _rows(
+    trail = await rows(
         database_url,
         "SELECT action, actor_id, actor_role FROM audit_events WHERE practice_id = $1"
         " AND action IN ('practice.create', 'invitation.create', 'invitation.accept', 'user.register') ORDER BY seq",
@@ -155,7 +146,7 @@ async def test_two_accepts_of_one_link_make_one_account(app, api, smtp, database
     statuses = sorted(a.status_code for a in answers_)
     assert statuses == [201, 410, 410, 410], [a.text for a in answers_]
     assert {a.json()["code"] for a in answers_ if a.status_code == 410} == {"invitation_used"}
-    accounts = await _rows(database_url, "SELECT id FROM users WHERE email = 'twice@example.com'")
+    accounts = await rows(database_url, "SELECT id FROM users WHERE email = 'twice@example.com'")
     assert len(accounts) == 1
     again = await accept(api, link, "twice@example.com")
     assert again.status_code == 410 and again.json()["code"] == "invitation_used"
@@ -231,7 +222,7 @@ async def test_a_withdrawn_invitation_stops_working(app, api, smtp, database_url
     [link] = links_to(smtp, "maybe@example.com")
     path = f"/api/v1/practices/{group.practice_id}/invitations/{sent.json()['id']}"
     assert (await api.delete(path, headers=group.admin.headers)).status_code == 204
-    trail = await _rows(database_url, "SELECT actor_id, object_id FROM audit_events WHERE action = 'invitation.revoke'")
+    trail = await rows(database_url, "SELECT actor_id, object_id FROM audit_events WHERE action = 'invitation.revoke'")
     assert [(str(r["actor_id"]), r["object_id"]) for r in trail] == [(group.admin.id, sent.json()["id"])]
     gone = await accept(api, link, "maybe@example.com")
     assert gone.status_code == 410 and gone.json()["code"] == "invitation_revoked"

@@ -10,14 +10,19 @@ import { randomUuid } from '../../lib/uuid';
 import { useMe } from '../auth/useAuth';
 import { useViewerZone } from '../auth/useViewerZone';
 import { ROLE_LABEL } from './labels';
+import { MembersSection } from './MembersSection';
 import { invite, listInvitations, withdraw } from './teamApi';
 import type { Invitation, InvitedRole } from './types';
 
 const ROLES: InvitedRole[] = ['therapist', 'practice_admin'];
 
-/** A practice admin's team: invite therapists and admins by email, see the open invitations, withdraw them. */
+/**
+ * A practice admin's team: the members, removing one who leaves; inviting therapists and admins by email, the open
+ * invitations, withdrawing them.
+ */
 export function TeamPage() {
-  const practiceId = useMe().data?.practice_id ?? '';
+  const me = useMe().data;
+  const practiceId = me?.practice_id ?? '';
   const zone = useViewerZone();
   const queryClient = useQueryClient();
   const listKey = ['team', 'invitations', practiceId];
@@ -85,6 +90,7 @@ export function TeamPage() {
       <title>Team · Hearth</title>
       <h1>Team</h1>
       <StatusMessage>{status}</StatusMessage>
+      <MembersSection practiceId={practiceId} myId={me?.id ?? ''} zone={zone} onStatus={setStatus} />
       <section aria-labelledby="invite-heading">
         <h2 id="invite-heading">Invite someone</h2>
         <p>They get an email with a link to create their account in your practice. The link works once, for 7 days.</p>

@@ -6,3 +6,5 @@ export type Invitation = Schemas['InvitationOut'];
 export type InvitedRole = Invitation['role'];
 export type InvitationPreview = Schemas['InvitationPreviewOut'];
 export type Acceptance = Schemas['AcceptInvitation'];
+export type Member = Schemas['MemberOut'];
+export type Deactivation = Schemas['DeactivationOut'];

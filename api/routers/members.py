@@ -1,0 +1,62 @@
+"""A group practice's staff: its admins list the members and remove those who leave (ADR 18)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+
+from api.deps import CurrentPrincipal, Staff
+from api.pagination import parse_time_id_cursor, time_id_cursor
+from api.schemas.members import DeactivationOut, MemberOut, MemberPage
+from api.session_end import ring_session_end
+
+router = APIRouter(prefix="/api/v1/practices/{practice_id}/members", tags=["members"])
+
+
+@router.get(
+    "",
+    summary="The practice's therapists and admins, deactivated ones included, oldest account first",
+    responses={404: {"description": "No such practice (or not yours)"}},
+)
+async def list_members(
+    practice_id: uuid.UUID,
+    principal: CurrentPrincipal,
+    staff: Staff,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=300)] = None,
+) -> MemberPage:
+    found = await staff.members(principal, practice_id, after=parse_time_id_cursor(cursor), limit=limit + 1)
+    items = found[:limit]
+    last = items[-1] if items else None
+    return MemberPage(
+        items=[MemberOut.of(u) for u in items],
+        next_cursor=time_id_cursor(last.created_at, last.id) if last and len(found) > limit else None,
+    )
+
+
+@router.post(
+    "/{user_id}/deactivate",
+    summary="Remove a member from the practice: they can no longer sign in",
+    description="Every login session of the member ends at once (refresh tokens stop working, live WebSockets "
+    "close with 4401); access tokens already issued expire within minutes. Nothing the practice recorded is "
+    "deleted. A therapist's care relationships end: their conversations become read-only, and clients with no "
+    "other therapist wait in the practice's matching queue again, their plan going to whoever is assigned. "
+    "Removing a removed member again changes nothing.",
+    responses={
+        404: {"description": "No such member of this practice (or not your practice)"},
+        409: {
+            "description": "`last_admin`: the practice would have no admin left; `has_upcoming_appointments`: the "
+            "therapist still has sessions to hold (their number in `upcoming_appointments`): reschedule or cancel "
+            "them first"
+        },
+    },
+)
+async def deactivate(
+    practice_id: uuid.UUID, user_id: uuid.UUID, principal: CurrentPrincipal, staff: Staff, request: Request
+) -> DeactivationOut:
+    removal = await staff.deactivate(principal, practice_id, user_id)
+    if removal.sessions_revoked:
+        await ring_session_end(request, removal.member.id)
+    return DeactivationOut.of(removal)

@@ -1,0 +1,21 @@
+"""Telling every API process that login sessions of a user ended, so their live sockets close at once."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from fastapi import Request
+
+from domain.messaging.bus import BusEvent
+
+log = logging.getLogger("hearth.auth")
+
+
+async def ring_session_end(request: Request, user_id: uuid.UUID) -> None:
+    """Tell every process that a login session of `user_id` ended. The session is revoked already: a bus that
+    cannot ring must not fail the request (each socket's own check closes it within SESSION_CHECK_SECONDS)."""
+    try:
+        await request.app.state.container.bus.publish(BusEvent("session_end", user_id=user_id))
+    except Exception:
+        log.warning("bus publish of session_end failed", exc_info=True)

@@ -1,0 +1,193 @@
+"""Removing staff from a group practice over the real API, database and WebSocket (ADR 18): the removed account
+cannot sign in or refresh, its live sockets close with 4401, its clients go back to the practice's queue with
+their conversation kept read-only, and the guards (last admin, booked sessions, other practices, roles) hold."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+import websockets
+from websockets.exceptions import ConnectionClosed
+
+from tests.e2e.matching.conftest import answers
+from tests.e2e.practices.conftest import Group, group_practice, invite, joined, links_to, rows
+from tests.support.scheduling import publish_hours, publish_profile
+from tests.support.users import LoggedIn, login, signed_up
+
+TIMEOUT = 10
+
+
+async def _staff(api, smtp, group: Group, email: str, role: str = "therapist") -> LoggedIn:
+    sent = await invite(api, group, email, role)
+    assert sent.status_code == 201, sent.text
+    return await joined(api, links_to(smtp, email)[-1], email)
+
+
+def _deactivate(api, group: Group, user_id: str, by: LoggedIn | None = None):
+    return api.post(
+        f"/api/v1/practices/{group.practice_id}/members/{user_id}/deactivate", headers=(by or group.admin).headers
+    )
+
+
+async def _client_in_care(api, group: Group, therapist: LoggedIn, name: str) -> LoggedIn:
+    """A client assigned to `therapist` from the practice's queue: care started, their conversation open."""
+    client = await signed_up(api, "client", display_name=name)
+    assert (await api.post("/api/v1/intake", json=answers(), headers=client.headers)).status_code == 201
+    queued = await api.post(
+        "/api/v1/matches", json={"mode": "queue", "practice_id": group.practice_id}, headers=client.headers
+    )
+    assert queued.status_code == 201, queued.text
+    assigned = await api.post(
+        f"/api/v1/practices/{group.practice_id}/match-queue/assignments", headers=group.admin.headers
+    )
+    assert assigned.status_code == 201, assigned.text
+    assert [p["therapist_id"] for p in assigned.json()["placements"]] == [therapist.id]
+    return client
+
+
+async def test_a_removed_therapist_is_signed_out_everywhere_and_their_clients_wait_again(app, api, smtp, database_url):
+    group = await group_practice(app, api, "Willow Group", "willow-admin@example.com")
+    leaving = await _staff(api, smtp, group, "leaving@example.com")
+    await publish_profile(api, leaving, display_name="Dr. Leaving", licenses=["US-OH"])
+    await publish_hours(api, leaving)
+    client = await _client_in_care(api, group, leaving, "Ann Cared-For")
+    [conversation] = (await api.get("/api/v1/conversations", headers=client.headers)).json()["items"]
+
+    ticket = (await api.post("/api/v1/ws-tickets", headers=leaving.headers)).json()["ticket"]
+    socket = await websockets.connect(f"{app[1].replace('http://', 'ws://')}/api/v1/ws?ticket={ticket}")
+    await socket.send(json.dumps({"type": "ping"}))
+    assert json.loads(await asyncio.wait_for(socket.recv(), TIMEOUT))["type"] == "pong"
+
+    removed = await _deactivate(api, group, leaving.id)
+    assert removed.status_code == 200, removed.text
+    body = removed.json()
+    assert body["member"]["status"] == "deactivated" and body["member"]["id"] == leaving.id
+    assert (body["care_ended"], body["clients_queued"], body["sessions_revoked"]) == (1, 1, 1)
+
+    with pytest.raises(ConnectionClosed) as closed:
+        await asyncio.wait_for(socket.recv(), 5)  # well inside the 15 s between the socket's own checks
+    assert closed.value.rcvd.code == 4401
+    refresh = await api.post("/api/v1/auth/refresh", json={"refresh_token": leaving.refresh_token})
+    assert refresh.status_code == 401 and refresh.json()["code"] == "account_deactivated"
+    signin = await login(api, leaving.email)
+    assert signin.status_code == 401 and signin.json()["code"] == "account_deactivated"
+    wrong = await login(api, leaving.email, "not-the-password-at-all")
+    assert wrong.status_code == 401 and wrong.json()["code"] == "invalid_credentials", "says nothing without it"
+
+    # The practice's records stay; the client waits in the practice's queue and may read, not send.
+    assert (await api.get("/api/v1/therapists", headers=client.headers)).json()["items"] == []
+    queue = await api.get(f"/api/v1/practices/{group.practice_id}/match-queue", headers=group.admin.headers)
+    assert [i["client_name"] for i in queue.json()["items"]] == ["Ann Cared-For"]
+    path = f"/api/v1/conversations/{conversation['id']}/messages"
+    assert (await api.get(path, headers=client.headers)).status_code == 200
+    refused = await api.post(path, json={"client_message_id": "after", "body": "Hello?"}, headers=client.headers)
+    assert refused.status_code == 409 and refused.json()["code"] == "conversation_closed"
+    kept = await rows(
+        database_url, "SELECT deactivated_at IS NOT NULL AS off FROM users WHERE id = $1::uuid", leaving.id
+    )
+    assert [r["off"] for r in kept] == [True], "the account is kept, not deleted"
+    members = await api.get(f"/api/v1/practices/{group.practice_id}/members", headers=group.admin.headers)
+    assert {m["email"]: (m["role"], m["status"]) for m in members.json()["items"]} == {
+        "willow-admin@example.com": ("practice_admin", "active"),
+        "leaving@example.com": ("therapist", "deactivated"),
+    }
+
+    # Whoever the practice assigns next takes the client.
+    successor = await _staff(api, smtp, group, "successor@example.com")
+    await publish_profile(api, successor, display_name="Dr. Next", licenses=["US-OH"])
+    await publish_hours(api, successor)
+    assigned = await api.post(
+        f"/api/v1/practices/{group.practice_id}/match-queue/assignments", headers=group.admin.headers
+    )
+    assert [p["therapist_id"] for p in assigned.json()["placements"]] == [successor.id]
+
+    again = await _deactivate(api, group, leaving.id)
+    assert again.status_code == 200 and again.json()["sessions_revoked"] == 0, "removing again changes nothing"
+    trail = await rows(
+        database_url,
+        "SELECT action, actor_id, object_id FROM audit_events WHERE practice_id = $1::uuid"
+        " AND action IN ('user.deactivate', 'care.end') ORDER BY seq",
+        group.practice_id,
+    )
+    assert [(r["action"], str(r["actor_id"])) for r in trail] == [
+        ("care.end", group.admin.id),
+        ("user.deactivate", group.admin.id),
+    ]
+    assert trail[1]["object_id"] == leaving.id
+
+
+async def test_a_therapist_with_booked_sessions_stays_until_they_are_moved(app, api, smtp):
+    group = await group_practice(app, api, "Birch Group", "birch-admin@example.com")
+    busy = await _staff(api, smtp, group, "busy@example.com")
+    await publish_profile(api, busy, display_name="Dr. Busy", licenses=["US-OH"])
+    await publish_hours(api, busy)
+    client = await _client_in_care(api, group, busy, "Booked Client")
+    ids = []
+    for start in ("2026-12-01T15:00:00Z", "2026-12-02T15:00:00Z"):
+        booked = await api.post(
+            "/api/v1/appointments",
+            json={"therapist_id": busy.id, "start": start, "duration_minutes": 50, "modality": "video"},
+            headers=client.headers,
+        )
+        assert booked.status_code == 201, booked.text
+        ids.append(booked.json()["id"])
+
+    refused = await _deactivate(api, group, busy.id)
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["code"] == "has_upcoming_appointments"
+    assert refused.json()["upcoming_appointments"] == 2
+    assert (await login(api, busy.email)).status_code == 200, "nothing changed"
+
+    for appointment_id in ids:
+        cancelled = await api.post(
+            f"/api/v1/appointments/{appointment_id}/cancel", json={"reason": "Moving"}, headers=busy.headers
+        )
+        assert cancelled.status_code == 200, cancelled.text
+    feed = await api.post("/api/v1/calendar-feeds", headers=busy.headers)
+    feed_path = "/api/v1/" + feed.json()["url"].split("/api/v1/", 1)[1]
+    assert (await api.get(feed_path)).status_code == 200
+    assert (await _deactivate(api, group, busy.id)).status_code == 200
+    assert (await api.get(feed_path)).status_code == 404, "the feed's address stops working too"
+    late = await api.post(
+        "/api/v1/appointments",
+        json={"therapist_id": busy.id, "start": "2026-12-03T15:00:00Z", "duration_minutes": 50, "modality": "video"},
+        headers=client.headers,
+    )
+    assert late.status_code == 404, "a removed therapist cannot be booked"
+
+
+async def test_the_last_admin_cannot_be_removed(app, api, smtp):
+    group = await group_practice(app, api, "Cedar Group", "cedar-admin@example.com")
+    alone = await _deactivate(api, group, group.admin.id)
+    assert alone.status_code == 409 and alone.json()["code"] == "last_admin", alone.text
+
+    second = await _staff(api, smtp, group, "second-admin@example.com", role="practice_admin")
+    by_second = await _deactivate(api, group, group.admin.id, by=second)
+    assert by_second.status_code == 200, by_second.text
+    itself = await _deactivate(api, group, second.id, by=second)
+    assert itself.status_code == 409 and itself.json()["code"] == "last_admin", "nor remove themself as the last"
+    assert (await login(api, second.email)).status_code == 200
+
+
+async def test_other_practices_and_other_roles_are_refused(app, api, smtp):
+    group = await group_practice(app, api, "Maple Group", "maple-admin@example.com")
+    other = await group_practice(app, api, "Elm Group", "elm-admin@example.com")
+    therapist = await _staff(api, smtp, group, "maple-therapist@example.com")
+    client = await signed_up(api, "client")
+    members = f"/api/v1/practices/{group.practice_id}/members"
+    deactivate = f"{members}/{therapist.id}/deactivate"
+    for method, path in (("GET", members), ("POST", deactivate)):
+        foreign = await api.request(method, path, headers=other.admin.headers)
+        assert foreign.status_code == 404 and foreign.json()["code"] == "not_found", (method, foreign.text)
+        staff = await api.request(method, path, headers=therapist.headers)
+        assert staff.status_code == 403 and staff.json()["code"] == "forbidden", (method, staff.text)
+        assert (await api.request(method, path, headers=client.headers)).status_code == 403
+        assert (await api.request(method, path)).status_code == 401
+    # Their own practice in the path does not reach another practice's member, nor a client.
+    crossed = await _deactivate(api, other, therapist.id)
+    assert crossed.status_code == 404, crossed.text
+    not_staff = await _deactivate(api, group, client.id)
+    assert not_staff.status_code == 404, not_staff.text
+    assert (await login(api, therapist.email)).status_code == 200
