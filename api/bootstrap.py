@@ -436,6 +436,7 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
         client_came=client_came,
         join_opens=lambda appointment: live.rules.window(appointment).opens,
         took_place=took_place,
+        complete=live.complete,
     )
     waitlist = WaitlistService(uow, scheduling, clock, ids, email, settings.public_url)
     waitlist_box.append(waitlist)

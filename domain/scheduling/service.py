@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from domain.audit.events import AuditEvent, event_by
 from domain.identity.model import User
-from domain.scheduling.access import can_manage, visible_or_404
+from domain.scheduling.access import managed_or_refused, staff_managed, visible_or_404
 from domain.scheduling.model import (
     Appointment,
     AppointmentStatus,
@@ -106,7 +106,11 @@ class SchedulingService:
         *,
         join_opens: Callable[[Appointment], datetime],
         took_place: Callable[[SchedulingUnitOfWork, Appointment], Awaitable[bool]],
+        complete: Callable[[Principal, uuid.UUID], Awaitable[Appointment]],
     ) -> None:
+        # A completion by hand is settled by the live session, in one code path with its end: without it, a
+        # session marked completed was never billed.
+        self._complete = complete
         # The live session's join window (its rule, configurable) and its attendance. Required, unlike the hooks
         # below: without them a staff status change could start a session days ahead, or one nobody attended.
         self._join_opens = join_opens
@@ -477,14 +481,13 @@ class SchedulingService:
     async def transition(
         self, principal: Principal, appointment_id: uuid.UUID, target: AppointmentStatus
     ) -> Appointment:
-        """Staff-driven state changes (the live-session flow drives the rest of the machine)."""
-        if principal.role is Role.CLIENT:
-            raise NotFound("No such appointment.")
+        """Staff-driven state changes (the live-session flow drives the rest of the machine). A completion is the
+        live session's: it settles the session as its end does (attendance, the charge, the audit)."""
+        if target is AppointmentStatus.COMPLETED:
+            return await self._complete(principal, appointment_id)
         async with self._uow() as uow:
-            appointment = await self._managed(uow, principal, appointment_id)
-            if target in (AppointmentStatus.NO_SHOW, AppointmentStatus.COMPLETED) and (
-                self._clock.now() < appointment.start
-            ):
+            appointment = staff_managed(principal, await uow.appointments.get(appointment_id, for_update=True))
+            if target is AppointmentStatus.NO_SHOW and self._clock.now() < appointment.start:
                 raise ValidationFailed("The session has not started yet.", code="session_not_started")
             if (
                 target is AppointmentStatus.NO_SHOW
@@ -526,10 +529,7 @@ class SchedulingService:
             )
 
     async def _managed(self, uow: SchedulingUnitOfWork, principal: Principal, appointment_id: uuid.UUID) -> Appointment:
-        appointment = visible_or_404(principal, await uow.appointments.get(appointment_id, for_update=True))
-        if not can_manage(principal, appointment):
-            raise Forbidden("Only the session's participants can change it.", code="forbidden")
-        return appointment
+        return managed_or_refused(principal, await uow.appointments.get(appointment_id, for_update=True))
 
     async def missed_in(self, uow: SchedulingUnitOfWork, appointment: Appointment) -> None:
         """Tell billing about a late cancellation or a no-show, inside the caller's transaction."""
