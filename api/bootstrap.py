@@ -364,8 +364,8 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
     )
     waitlist_box: list[WaitlistService] = []
 
-    async def offer_freed(freed: Freed) -> None:
-        await waitlist_box[0].offer_freed(freed)
+    async def offer_freed(unit: SchedulingUnitOfWork, freed: Freed) -> None:
+        await waitlist_box[0].offer_in(unit, freed)
 
     messaging = MessagingService(
         uow,

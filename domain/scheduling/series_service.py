@@ -20,7 +20,7 @@ from domain.scheduling.recurrence import (
     new_series,
     occurrences,
 )
-from domain.scheduling.service import BookingRequest, Freed, SchedulingService
+from domain.scheduling.service import BookingRequest, SchedulingService
 from domain.shared.errors import DomainError, Forbidden, InvalidState, NotFound
 from domain.shared.ports import Clock, IdGenerator
 from domain.shared.principal import Principal, Role
@@ -167,16 +167,13 @@ class SeriesService:
     ) -> list[Appointment]:
         """Each occurrence is cancelled as a plain cancel would be: inside the policy's window a client's is late
         (and billed), the reason is kept, the freed times are offered to the waitlist."""
-        freed: list[Freed] = []
         async with self._uow() as uow:
             target, series, members = await self._load(uow, principal, appointment_id)
             change = cancel_this_and_following(series, members, target, now=self._clock.now())
-            cancelled = await self._cancel(uow, principal, members, change, reason=reason, freed=freed)
+            cancelled = await self._cancel(uow, principal, members, change, reason=reason, abandon=True)
             if all(a.id != target.id for a in cancelled):
                 raise InvalidState(f"A session that is {target.status.value} cannot be cancelled with its series.")
             await uow.commit()
-        for interval in freed:
-            await self._scheduling.released(interval)
         return cancelled
 
     async def _load(
@@ -198,18 +195,19 @@ class SeriesService:
         change: SeriesChange,
         *,
         reason: str | None = None,
-        freed: list[Freed] | None = None,
+        abandon: bool = False,
     ) -> list[Appointment]:
-        """Without `freed`, the occurrences are replaced (a move of the series): never a late cancellation,
-        whoever edits the series. With it, they are abandoned, each as a plain cancel would be, times into `freed`."""
+        """Without `abandon`, the occurrences are replaced (a move of the series): never a late cancellation,
+        whoever edits the series. With it, they are abandoned, each as a plain cancel would be (times offered to the
+        waitlist)."""
         by_id = {a.id: a for a in members}
         cancelled = []
         for appointment_id in change.cancel:
             appointment = by_id[appointment_id]
             if appointment.status is not AppointmentStatus.BOOKED:
                 continue
-            if freed is not None:
-                freed.append(await self._scheduling.abandon_in(uow, principal, appointment, reason))
+            if abandon:
+                await self._scheduling.abandon_in(uow, principal, appointment, reason)
             else:
                 self._scheduling.cancel_in(uow, principal, appointment, "Series changed", 0)
                 await uow.appointments.save(appointment)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
@@ -32,8 +31,6 @@ from domain.shared.errors import Conflict, Forbidden, InvalidState, NotFound, St
 from domain.shared.jobs import JobRequest
 from domain.shared.ports import Clock, IdGenerator
 from domain.shared.principal import Principal, Role
-
-log = logging.getLogger("hearth.scheduling")
 
 # Busy time is loaded this far around a requested start: enough for buffers and the local day's limit.
 _DAY_MARGIN = timedelta(days=2)
@@ -98,7 +95,7 @@ class SchedulingService:
         clock: Clock,
         ids: IdGenerator,
         reminder_offsets: tuple[timedelta, ...] = DEFAULT_REMINDER_OFFSETS,
-        on_freed: Callable[[Freed], Awaitable[None]] | None = None,
+        on_freed: Callable[[SchedulingUnitOfWork, Freed], Awaitable[object]] | None = None,
         on_care: Callable[[SchedulingUnitOfWork, uuid.UUID, uuid.UUID, uuid.UUID], Awaitable[object]] | None = None,
         on_missed: Callable[[SchedulingUnitOfWork, Appointment], Awaitable[object]] | None = None,
         booked_jobs: Callable[[Appointment], Sequence[JobRequest]] | None = None,
@@ -129,6 +126,8 @@ class SchedulingService:
         self._clock = clock
         self._ids = ids
         self._reminder_offsets = reminder_offsets
+        # Called inside the transaction that frees time (a cancel, a move, a switch of therapist): the waitlist's
+        # offers and their email jobs are written with it, so both happen or neither does.
         self._on_freed = on_freed
 
     # ------------------------------------------------------------------------------------ profiles
@@ -398,23 +397,22 @@ class SchedulingService:
     async def cancel(self, principal: Principal, appointment_id: uuid.UUID, reason: str | None) -> Appointment:
         async with self._uow() as uow:
             appointment = await self._managed(uow, principal, appointment_id)
-            freed = await self.abandon_in(uow, principal, appointment, reason)
+            await self.abandon_in(uow, principal, appointment, reason)
             await uow.commit()
-        await self._freed(freed)
         return appointment
 
     async def abandon_in(
         self, uow: SchedulingUnitOfWork, principal: Principal, appointment: Appointment, reason: str | None
-    ) -> Freed:
+    ) -> None:
         """Inside the caller's transaction: `appointment` cancelled by `principal` and saved. Inside the policy's
-        window a client's cancellation is late (and billed), pending reminders go, it is audited. The caller offers
-        the returned time to the waitlist after its commit (see `released`)."""
+        window a client's cancellation is late (and billed), pending reminders go, it is audited, its time is
+        offered to the waitlist."""
         freed = self.cancel_in(uow, principal, appointment, reason, await self._window(uow, appointment))
         await uow.appointments.save(appointment)
         await uow.reminders.cancel_pending(appointment.id)
         await uow.audit.append(self._event(principal, "appointment.cancel", "appointment", appointment.id))
         await self.missed_in(uow, appointment)
-        return freed
+        await self.release_in(uow, freed)
 
     def cancel_in(
         self, uow: SchedulingUnitOfWork, principal: Principal, appointment: Appointment, reason: str | None, window: int
@@ -443,8 +441,8 @@ class SchedulingService:
                 appointment.client_id,
             )
             await self.move_in(uow, principal, appointment, new_start, duration_minutes)
+            await self.release_in(uow, old)
             await uow.commit()
-        await self._freed(old)
         return appointment
 
     @staticmethod
@@ -545,20 +543,12 @@ class SchedulingService:
                 return hours
         return (await self._profile(uow, appointment.therapist_id)).cancellation_window_hours
 
-    async def released(self, freed: Freed) -> None:
-        """After another area's own commit (a switch of therapist cancels sessions): offer the freed time to
-        the waitlist, as a cancellation here does."""
-        await self._freed(freed)
-
-    async def _freed(self, freed: Freed) -> None:
-        # After commit, in its own transaction: a failure to offer the time never undoes the cancellation, and
-        # must not answer an error for a change that did happen (a retry would then meet `409 invalid_state`).
-        if self._on_freed is None:
-            return
-        try:
-            await self._on_freed(freed)
-        except Exception:
-            log.warning("offering freed time to the waitlist failed after commit", exc_info=True)
+    async def release_in(self, uow: SchedulingUnitOfWork, freed: Freed) -> None:
+        """Inside the transaction that freed the time (here or in another area: a switch of therapist cancels
+        sessions): offer it to the waitlist. A failure fails that transaction, so a cancellation is never committed
+        without its offers, and the caller's retry finds the appointment as it was."""
+        if self._on_freed is not None:
+            await self._on_freed(uow, freed)
 
     def _event(self, principal: Principal, action: str, object_type: str, object_id: uuid.UUID) -> AuditEvent:
         return event_by(principal, action, object_type, object_id, self._clock.now())
