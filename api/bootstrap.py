@@ -366,8 +366,8 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
     )
     waitlist_box: list[WaitlistService] = []
 
-    async def offer_freed(freed: Freed) -> None:
-        await waitlist_box[0].offer_freed(freed)
+    async def offer_freed(unit: SchedulingUnitOfWork, freed: Freed) -> None:
+        await waitlist_box[0].offer_in(unit, freed)
 
     messaging = MessagingService(
         uow,
@@ -442,6 +442,7 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
         client_came=client_came,
         join_opens=lambda appointment: live.rules.window(appointment).opens,
         took_place=took_place,
+        complete=live.complete,
     )
     waitlist = WaitlistService(uow, scheduling, clock, ids, email, settings.public_url)
     waitlist_box.append(waitlist)

@@ -46,7 +46,7 @@ from domain.messaging.service import MessagingService
 from domain.plans import jsondoc as j
 from domain.scheduling.model import TherapistProfile
 from domain.scheduling.ports import AppointmentQuery
-from domain.scheduling.service import Freed, SchedulingService
+from domain.scheduling.service import SchedulingService
 from domain.shared.cipher import AadContext, PayloadCipher
 from domain.shared.data_keys import data_key, new_data_key
 from domain.shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -299,7 +299,6 @@ class MatchingService:
         practice; ValidationFailed `practice_required` (queue)."""
         _client(principal)
         now = self._clock.now()
-        freed: list[Freed] = []
         async with self._uow() as uow:
             stored, intake = await self._submitted(uow, principal.user_id)
             current = await uow.matching.active_care(principal.user_id)
@@ -358,13 +357,11 @@ class MatchingService:
                     best.match.score,
                     transfer_records,
                     now,
-                    freed,
                 )
             else:
                 await uow.matching.add_match(record)
                 await uow.audit.append(self._event(principal, "match.suggest", "match", record.id))
             await uow.commit()
-        await self._release(freed)
         return MatchResult(record, suggestions)
 
     async def get(self, principal: Principal, match_id: uuid.UUID) -> MatchRecord:
@@ -380,7 +377,6 @@ class MatchingService:
         """Choose one of the suggested therapists: care starts (and the current one ends: a switch)."""
         _client(principal)
         now = self._clock.now()
-        freed: list[Freed] = []
         async with self._uow() as uow:
             record = await uow.matching.match(match_id, for_update=True)
             if record is None or record.client_id != principal.user_id:
@@ -394,10 +390,9 @@ class MatchingService:
             _, intake = await self._submitted(uow, principal.user_id)
             chosen = await self._still_fits(uow, intake, therapist_id, now)
             record = await self._start(
-                uow, principal, record, therapist_id, chosen.practice_id, None, transfer_records, now, freed
+                uow, principal, record, therapist_id, chosen.practice_id, None, transfer_records, now
             )
             await uow.commit()
-        await self._release(freed)
         return record
 
     async def _still_fits(
@@ -416,10 +411,6 @@ class MatchingService:
             raise Conflict(f"This therapist can no longer take you: {why}.", code="therapist_unavailable")
         return chosen
 
-    async def _release(self, freed: list[Freed]) -> None:
-        for interval in freed:
-            await self._scheduling.released(interval)
-
     # ------------------------------------------------------------------------------------ the queue
 
     async def queue(self, principal: Principal, practice_id: uuid.UUID) -> list[QueueEntry]:
@@ -434,7 +425,6 @@ class MatchingService:
         if principal.role is not Role.PRACTICE_ADMIN:
             raise Forbidden("Batch assignment is for practice admins.", code="forbidden")
         now = self._clock.now()
-        freed: list[Freed] = []
         async with self._uow() as uow:
             records = await uow.matching.queued(practice_id, for_update=confirm)
             queue: list[QueuedClient] = []
@@ -465,7 +455,6 @@ class MatchingService:
                         match.score,
                         record.records_transferred,
                         now,
-                        freed,
                         actor=principal,
                     )
                 await uow.audit.append(self._event(principal, "match.batch_confirm", "practice", practice_id))
@@ -473,7 +462,6 @@ class MatchingService:
                 await uow.audit.append(self._event(principal, "match.batch_preview", "practice", practice_id))
             entries = await self._entries(uow, records)
             await uow.commit()
-        await self._release(freed)
         names = {p.candidate.therapist_id: p.candidate.profile.display_name for p in pool.values()}
         return BatchResult(plan, tuple(entries), names, confirm)
 
@@ -563,7 +551,6 @@ class MatchingService:
         score: float | None,
         transfer_records: bool,
         now: datetime,
-        freed: list[Freed],
         *,
         actor: Principal | None = None,
     ) -> MatchRecord:
@@ -576,7 +563,7 @@ class MatchingService:
             if old_therapist == therapist_id:
                 continue
             previous = old_therapist
-            freed.extend(await self._cancel_future(uow, actor, client_id, old_therapist, now))
+            await self._cancel_future(uow, actor, client_id, old_therapist, now)
             await uow.matching.end_care(client_id, old_therapist, now)
             await self._messaging.close_in(uow, client_id, old_therapist)
             await uow.audit.append(
@@ -624,10 +611,9 @@ class MatchingService:
 
     async def _cancel_future(
         self, uow: MatchingUnitOfWork, actor: Principal, client_id: uuid.UUID, therapist_id: uuid.UUID, now: datetime
-    ) -> list[Freed]:
-        """Cancel the client's future sessions with the therapist by the policy; the freed times, for the
-        waitlist once committed."""
-        released: list[Freed] = []
+    ) -> None:
+        """Cancel the client's future sessions with the therapist by the policy, their times offered to the waitlist
+        in the same transaction."""
         upcoming = await uow.appointments.find(
             AppointmentQuery(client_id=client_id, therapist_id=therapist_id, start=now, limit=500)
         )
@@ -636,11 +622,11 @@ class MatchingService:
         for appointment in upcoming:
             if appointment.status.value != "booked" or appointment.start <= now:
                 continue
-            released.append(self._scheduling.cancel_in(uow, actor, appointment, SWITCH_REASON, window))
+            freed = self._scheduling.cancel_in(uow, actor, appointment, SWITCH_REASON, window)
             await uow.appointments.save(appointment)
             await uow.reminders.cancel_pending(appointment.id)
             await uow.audit.append(self._event(actor, "appointment.cancel", "appointment", appointment.id))
-        return released
+            await self._scheduling.release_in(uow, freed)
 
     async def _transfer(
         self,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from domain.scheduling.model import Appointment
-from domain.shared.errors import NotFound
+from domain.shared.errors import Forbidden, NotFound
 from domain.shared.principal import Principal, Role
 
 
@@ -26,3 +26,20 @@ def visible_or_404(principal: Principal, appointment: Appointment | None) -> App
     if appointment is None or not can_see(principal, appointment):
         raise NotFound("No such appointment.")
     return appointment
+
+
+def managed_or_refused(principal: Principal, appointment: Appointment | None) -> Appointment:
+    """The appointment `principal` may change: anything not visible is `NotFound`, a visible one they may not
+    manage (another therapist's in the practice) `Forbidden`."""
+    appointment = visible_or_404(principal, appointment)
+    if not can_manage(principal, appointment):
+        raise Forbidden("Only the session's participants can change it.", code="forbidden")
+    return appointment
+
+
+def staff_managed(principal: Principal, appointment: Appointment | None) -> Appointment:
+    """For a staff change of a session's progress (check-in, start, completion, no-show by hand): clients do not
+    see these changes (`NotFound`), otherwise as `managed_or_refused`."""
+    if principal.role is Role.CLIENT:
+        raise NotFound("No such appointment.")
+    return managed_or_refused(principal, appointment)

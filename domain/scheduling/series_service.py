@@ -21,7 +21,7 @@ from domain.scheduling.recurrence import (
     new_series,
     occurrences,
 )
-from domain.scheduling.service import BookingRequest, Freed, SchedulingService, fee_due
+from domain.scheduling.service import BookingRequest, SchedulingService, fee_due
 from domain.shared.errors import DomainError, Forbidden, InvalidState, NotFound, ValidationFailed
 from domain.shared.ports import Clock, IdGenerator
 from domain.shared.principal import Principal, Role
@@ -176,18 +176,15 @@ class SeriesService:
         """Each occurrence is cancelled as a plain cancel would be: inside the policy's window a client's is late
         (and billed), the reason is kept, the freed times are offered to the waitlist. The late ones' fees
         together need the client's acceptance (`accepted_fee`), as a plain cancel's fee does."""
-        freed: list[Freed] = []
         async with self._uow() as uow:
             target, series, members = await self._load(uow, principal, appointment_id)
             now = self._clock.now()
             change = cancel_this_and_following(series, members, target, now=now)
             await self._require_fees_accepted(uow, principal, target, members, change, accepted_fee, now)
-            cancelled = await self._cancel(uow, principal, members, change, reason=reason, freed=freed, now=now)
+            cancelled = await self._cancel(uow, principal, members, change, reason=reason, abandon_at=now)
             if all(a.id != target.id for a in cancelled):
                 raise InvalidState(f"A session that is {target.status.value} cannot be cancelled with its series.")
             await uow.commit()
-        for interval in freed:
-            await self._scheduling.released(interval)
         return cancelled
 
     async def _require_fees_accepted(
@@ -246,20 +243,19 @@ class SeriesService:
         change: SeriesChange,
         *,
         reason: str | None = None,
-        freed: list[Freed] | None = None,
-        now: datetime | None = None,
+        abandon_at: datetime | None = None,
     ) -> list[Appointment]:
-        """Without `freed`, the occurrences are replaced (a move of the series): never a late cancellation,
-        whoever edits the series. With it, they are abandoned, each as a plain cancel would be, times into `freed`."""
+        """Without `abandon_at`, the occurrences are replaced (a move of the series): never a late cancellation,
+        whoever edits the series. With it, they are abandoned at that moment, each as a plain cancel would be
+        (times offered to the waitlist)."""
         by_id = {a.id: a for a in members}
         cancelled = []
         for appointment_id in change.cancel:
             appointment = by_id[appointment_id]
             if appointment.status not in _CANCELLED_WITH_SERIES:
                 continue
-            if freed is not None:
-                moment = now or self._clock.now()
-                freed.append(await self._scheduling.abandon_in(uow, principal, appointment, reason, now=moment))
+            if abandon_at is not None:
+                await self._scheduling.abandon_in(uow, principal, appointment, reason, now=abandon_at)
             else:
                 self._scheduling.cancel_in(uow, principal, appointment, "Series changed", 0)
                 await uow.appointments.save(appointment)

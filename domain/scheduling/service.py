@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
@@ -10,7 +9,7 @@ from datetime import datetime, timedelta
 
 from domain.audit.events import AuditEvent, event_by
 from domain.identity.model import User
-from domain.scheduling.access import can_manage, visible_or_404
+from domain.scheduling.access import managed_or_refused, staff_managed, visible_or_404
 from domain.scheduling.model import (
     Appointment,
     AppointmentStatus,
@@ -34,8 +33,6 @@ from domain.shared.errors import Conflict, Forbidden, InvalidState, NotFound, St
 from domain.shared.jobs import JobRequest
 from domain.shared.ports import Clock, IdGenerator
 from domain.shared.principal import Principal, Role
-
-log = logging.getLogger("hearth.scheduling")
 
 # Busy time is loaded this far around a requested start: enough for buffers and the local day's limit.
 _DAY_MARGIN = timedelta(days=2)
@@ -100,7 +97,7 @@ class SchedulingService:
         clock: Clock,
         ids: IdGenerator,
         reminder_offsets: tuple[timedelta, ...] = DEFAULT_REMINDER_OFFSETS,
-        on_freed: Callable[[Freed], Awaitable[None]] | None = None,
+        on_freed: Callable[[SchedulingUnitOfWork, Freed], Awaitable[object]] | None = None,
         on_care: Callable[[SchedulingUnitOfWork, uuid.UUID, uuid.UUID, uuid.UUID], Awaitable[object]] | None = None,
         on_missed: Callable[[SchedulingUnitOfWork, Appointment], Awaitable[object]] | None = None,
         booked_jobs: Callable[[Appointment], Sequence[JobRequest]] | None = None,
@@ -109,7 +106,11 @@ class SchedulingService:
         *,
         join_opens: Callable[[Appointment], datetime],
         took_place: Callable[[SchedulingUnitOfWork, Appointment], Awaitable[bool]],
+        complete: Callable[[Principal, uuid.UUID], Awaitable[Appointment]],
     ) -> None:
+        # A completion by hand is settled by the live session, in one code path with its end: without it, a
+        # session marked completed was never billed.
+        self._complete = complete
         # The live session's join window (its rule, configurable) and its attendance. Required, unlike the hooks
         # below: without them a staff status change could start a session days ahead, or one nobody attended.
         self._join_opens = join_opens
@@ -131,6 +132,8 @@ class SchedulingService:
         self._clock = clock
         self._ids = ids
         self._reminder_offsets = reminder_offsets
+        # Called inside the transaction that frees time (a cancel, a move, a switch of therapist): the waitlist's
+        # offers and their email jobs are written with it, so both happen or neither does.
         self._on_freed = on_freed
 
     # ------------------------------------------------------------------------------------ profiles
@@ -420,9 +423,8 @@ class SchedulingService:
             now = self._clock.now()
             terms = await self.terms_in(uow, principal, appointment, now)
             require_fee_accepted(fee_due(terms), accepted_fee, terms)
-            freed = await self.abandon_in(uow, principal, appointment, reason, now=now)
+            await self.abandon_in(uow, principal, appointment, reason, now=now)
             await uow.commit()
-        await self._freed(freed)
         return appointment
 
     async def terms_in(
@@ -452,18 +454,16 @@ class SchedulingService:
         reason: str | None,
         *,
         now: datetime,
-    ) -> Freed:
+    ) -> None:
         """Inside the caller's transaction: `appointment` cancelled by `principal` at `now` (the moment its fee,
         if any, was accepted for) and saved. Inside the policy's window a client's cancellation is late (and
-        billed), pending reminders go, it is audited. The caller offers the returned time to the waitlist after
-        its commit (see `released`)."""
-        window = await self._window(uow, appointment)
-        freed = self.cancel_in(uow, principal, appointment, reason, window, now=now)
+        billed), pending reminders go, it is audited, its time is offered to the waitlist."""
+        freed = self.cancel_in(uow, principal, appointment, reason, await self._window(uow, appointment), now=now)
         await uow.appointments.save(appointment)
         await uow.reminders.cancel_pending(appointment.id)
         await uow.audit.append(self._event(principal, "appointment.cancel", "appointment", appointment.id))
         await self.missed_in(uow, appointment)
-        return freed
+        await self.release_in(uow, freed)
 
     def cancel_in(
         self,
@@ -504,8 +504,8 @@ class SchedulingService:
                 appointment.client_id,
             )
             await self.move_in(uow, principal, appointment, new_start, duration_minutes)
+            await self.release_in(uow, old)
             await uow.commit()
-        await self._freed(old)
         return appointment
 
     @staticmethod
@@ -542,14 +542,13 @@ class SchedulingService:
     async def transition(
         self, principal: Principal, appointment_id: uuid.UUID, target: AppointmentStatus
     ) -> Appointment:
-        """Staff-driven state changes (the live-session flow drives the rest of the machine)."""
-        if principal.role is Role.CLIENT:
-            raise NotFound("No such appointment.")
+        """Staff-driven state changes (the live-session flow drives the rest of the machine). A completion is the
+        live session's: it settles the session as its end does (attendance, the charge, the audit)."""
+        if target is AppointmentStatus.COMPLETED:
+            return await self._complete(principal, appointment_id)
         async with self._uow() as uow:
-            appointment = await self._managed(uow, principal, appointment_id)
-            if target in (AppointmentStatus.NO_SHOW, AppointmentStatus.COMPLETED) and (
-                self._clock.now() < appointment.start
-            ):
+            appointment = staff_managed(principal, await uow.appointments.get(appointment_id, for_update=True))
+            if target is AppointmentStatus.NO_SHOW and self._clock.now() < appointment.start:
                 raise ValidationFailed("The session has not started yet.", code="session_not_started")
             if (
                 target is AppointmentStatus.NO_SHOW
@@ -591,10 +590,7 @@ class SchedulingService:
             )
 
     async def _managed(self, uow: SchedulingUnitOfWork, principal: Principal, appointment_id: uuid.UUID) -> Appointment:
-        appointment = visible_or_404(principal, await uow.appointments.get(appointment_id, for_update=True))
-        if not can_manage(principal, appointment):
-            raise Forbidden("Only the session's participants can change it.", code="forbidden")
-        return appointment
+        return managed_or_refused(principal, await uow.appointments.get(appointment_id, for_update=True))
 
     async def missed_in(self, uow: SchedulingUnitOfWork, appointment: Appointment) -> None:
         """Tell billing about a late cancellation or a no-show, inside the caller's transaction."""
@@ -610,20 +606,12 @@ class SchedulingService:
                 return hours
         return (await self._profile(uow, appointment.therapist_id)).cancellation_window_hours
 
-    async def released(self, freed: Freed) -> None:
-        """After another area's own commit (a switch of therapist cancels sessions): offer the freed time to
-        the waitlist, as a cancellation here does."""
-        await self._freed(freed)
-
-    async def _freed(self, freed: Freed) -> None:
-        # After commit, in its own transaction: a failure to offer the time never undoes the cancellation, and
-        # must not answer an error for a change that did happen (a retry would then meet `409 invalid_state`).
-        if self._on_freed is None:
-            return
-        try:
-            await self._on_freed(freed)
-        except Exception:
-            log.warning("offering freed time to the waitlist failed after commit", exc_info=True)
+    async def release_in(self, uow: SchedulingUnitOfWork, freed: Freed) -> None:
+        """Inside the transaction that freed the time (here or in another area: a switch of therapist cancels
+        sessions): offer it to the waitlist. A failure fails that transaction, so a cancellation is never committed
+        without its offers, and the caller's retry finds the appointment as it was."""
+        if self._on_freed is not None:
+            await self._on_freed(uow, freed)
 
     def _event(self, principal: Principal, action: str, object_type: str, object_id: uuid.UUID) -> AuditEvent:
         return event_by(principal, action, object_type, object_id, self._clock.now())

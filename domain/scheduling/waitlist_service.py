@@ -24,8 +24,8 @@ from domain.shared.notify import EmailMessage, EmailSender
 from domain.shared.ports import Clock, IdGenerator
 from domain.shared.principal import Principal, Role
 
-# One email per offer, queued in the transaction that stores the offers: the queue retries a refused email, and the
-# cancellation or move that freed the time never waits for (or fails with) the mail server.
+# One email per offer, queued in the transaction that stores the offers (the one that freed the time): the queue
+# retries a refused email, and the cancellation or move never waits for (or fails with) the mail server.
 OFFER_EMAIL_JOB = "waitlist.offer_email"
 
 
@@ -99,32 +99,31 @@ class WaitlistService:
         async with self._uow() as uow:
             return await uow.waitlist.open_offers_for_client(principal.user_id, self._clock.now())
 
-    async def offer_freed(self, freed: Freed) -> list[StoredOffer]:
-        """Offer a freed interval to matching waitlisted clients; each offer's email is a job (see `email_offer`)."""
+    async def offer_in(self, uow: SchedulingUnitOfWork, freed: Freed) -> list[StoredOffer]:
+        """Inside the transaction that freed the interval (see `SchedulingService.release_in`): offer it to
+        matching waitlisted clients; each offer's email is a job (see `email_offer`), queued in that transaction."""
         now = self._clock.now()
         if freed.end <= now:
             return []
+        entries = await uow.waitlist.entries_for_therapist(freed.therapist_id)
+        offers = match_freed_interval(
+            entries,
+            therapist_id=freed.therapist_id,
+            freed_start=freed.start,
+            freed_end=freed.end,
+            freed_modality=freed.modality,
+            now=now,
+            claim_window=self._claim_window,
+            exclude_client_id=freed.client_id,
+        )
         stored: list[StoredOffer] = []
-        async with self._uow() as uow:
-            entries = await uow.waitlist.entries_for_therapist(freed.therapist_id)
-            offers = match_freed_interval(
-                entries,
-                therapist_id=freed.therapist_id,
-                freed_start=freed.start,
-                freed_end=freed.end,
-                freed_modality=freed.modality,
-                now=now,
-                claim_window=self._claim_window,
-                exclude_client_id=freed.client_id,
-            )
-            for offer in offers:
-                item = StoredOffer(id=self._ids.new(), therapist_id=freed.therapist_id, offer=offer)
-                await uow.waitlist.add_offer(item, now)
-                stored.append(item)
-            await uow.jobs.enqueue_many(
-                [JobRequest(OFFER_EMAIL_JOB, {"offer_id": str(o.id)}, o.offer.valid_from) for o in stored]
-            )
-            await uow.commit()
+        for offer in offers:
+            item = StoredOffer(id=self._ids.new(), therapist_id=freed.therapist_id, offer=offer)
+            await uow.waitlist.add_offer(item, now)
+            stored.append(item)
+        await uow.jobs.enqueue_many(
+            [JobRequest(OFFER_EMAIL_JOB, {"offer_id": str(o.id)}, o.offer.valid_from) for o in stored]
+        )
         return stored
 
     async def email_offer(self, offer_id: uuid.UUID) -> bool:

@@ -18,6 +18,7 @@ from typing import Any
 
 from domain.audit.events import AuditEvent, Outcome, event_by
 from domain.media.relay import MediaRelay, RelayAnswer
+from domain.scheduling.access import staff_managed
 from domain.scheduling.model import Appointment, AppointmentStatus, Modality
 from domain.sessions.attendance import (
     came_to_chat,
@@ -98,6 +99,17 @@ class Signal:
     sender_id: uuid.UUID
     kind: str
     payload: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class _Settled:
+    """A session just ended (see `SessionService._settle`): what its charge is made of."""
+
+    appointment: Appointment
+    events: list[SessionEvent]
+    minutes: dict[Modality, int]
+    at_home: bool | None
+    ended_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -390,50 +402,83 @@ class SessionService:
             _therapist_only(principal, appointment)
             if session.ended_at is not None:
                 raise InvalidState("The session has already ended.", code="session_ended")
-            events = await uow.live_sessions.events(appointment.id)
-            if appointment.status is AppointmentStatus.CHECKED_IN and came_to_chat(
-                events, start_modality=appointment.modality, client_id=appointment.client_id
-            ):
-                # A chat session starts with nobody joining a call: the client came by checking in to it.
-                appointment.transition(AppointmentStatus.IN_PROGRESS)
-            if appointment.status is not AppointmentStatus.IN_PROGRESS:
-                raise InvalidState(
-                    "The session has not started: both of you have not joined.", code="session_not_started"
-                )
-            if not _took_place(events, appointment):
-                # Refused rather than completed at no charge: `completed` is the record that the session happened
-                # (notes, superbills and the therapist's statements follow it), and a client who never came is a
-                # no-show, whose fee is the one the client accepted at booking, not a free completion.
-                raise InvalidState(
-                    "This session did not take place: both of you must have joined the call, or the phone call "
-                    "must have connected. A client who never came is recorded as a no-show.",
-                    code="session_not_held",
-                )
-            appointment.transition(AppointmentStatus.COMPLETED)
-            await uow.appointments.save(appointment)
-            session.ended_at = now
-            await self._event(uow, appointment.id, EventKind.ENDED, principal.user_id, now, session.modality)
-            await uow.live_sessions.save(session)
-            await uow.live_sessions.drop_signals(appointment.id)
-            events = await uow.live_sessions.events(appointment.id)
-            minutes = connected_minutes(
-                events,
-                start_modality=appointment.modality,
-                participants=frozenset({appointment.therapist_id, appointment.client_id}),
-                until=now,
-            )
-            check_in = await self._check_in(uow, session)
-            await uow.audit.append(event_by(principal, "session.end", "appointment", appointment.id, now))
-            view = await self._view(uow, principal, appointment, session, events)
+            settled = await self._settle(uow, principal, appointment, session, now)
+            view = await self._view(uow, principal, appointment, session, settled.events)
             await uow.commit()
+        await self._after_settling(settled)
+        return view
+
+    async def complete(self, principal: Principal, appointment_id: uuid.UUID) -> Appointment:
+        """Staff mark the session completed by hand (the status route): it is settled as its end settles it, with
+        the same attendance rules, charge and audit. A session already completed is left as it is and charged
+        nothing more: marking it completed again is no change."""
+        now = self._clock.now()
+        async with self._uow() as uow:
+            appointment = staff_managed(principal, await uow.appointments.get(appointment_id, for_update=True))
+            if appointment.status is AppointmentStatus.COMPLETED:
+                return appointment
+            if appointment.status not in _LIVE:
+                raise InvalidState(f"An appointment that is {appointment.status.value} cannot become completed.")
+            session = await self._ensure(uow, appointment, for_update=True)
+            settled = await self._settle(uow, principal, appointment, session, now)
+            await uow.commit()
+        await self._after_settling(settled)
+        return appointment
+
+    async def _settle(
+        self,
+        uow: SessionsUnitOfWork,
+        principal: Principal,
+        appointment: Appointment,
+        session: LiveSession,
+        now: datetime,
+    ) -> _Settled:
+        """Inside the caller's transaction, with the appointment and its session locked: the session ends and the
+        appointment is completed, only if it took place. What billing needs is returned for `_after_settling`."""
+        events = await uow.live_sessions.events(appointment.id)
+        if appointment.status is AppointmentStatus.CHECKED_IN and came_to_chat(
+            events, start_modality=appointment.modality, client_id=appointment.client_id
+        ):
+            # A chat session starts with nobody joining a call: the client came by checking in to it.
+            appointment.transition(AppointmentStatus.IN_PROGRESS)
+        if appointment.status is not AppointmentStatus.IN_PROGRESS:
+            raise InvalidState("The session has not started: both of you have not joined.", code="session_not_started")
+        if not _took_place(events, appointment):
+            # Refused rather than completed at no charge: `completed` is the record that the session happened
+            # (notes, superbills and the therapist's statements follow it), and a client who never came is a
+            # no-show, whose fee is the one the client accepted at booking, not a free completion.
+            raise InvalidState(
+                "This session did not take place: both of you must have joined the call, or the phone call "
+                "must have connected. A client who never came is recorded as a no-show.",
+                code="session_not_held",
+            )
+        appointment.transition(AppointmentStatus.COMPLETED)
+        await uow.appointments.save(appointment)
+        session.ended_at = now
+        await self._event(uow, appointment.id, EventKind.ENDED, principal.user_id, now, session.modality)
+        await uow.live_sessions.save(session)
+        await uow.live_sessions.drop_signals(appointment.id)
+        events = await uow.live_sessions.events(appointment.id)
+        minutes = connected_minutes(
+            events,
+            start_modality=appointment.modality,
+            participants=frozenset({appointment.therapist_id, appointment.client_id}),
+            until=now,
+        )
+        check_in = await self._check_in(uow, session)
+        await uow.audit.append(event_by(principal, "session.end", "appointment", appointment.id, now))
+        return _Settled(appointment, events, minutes, check_in.at_home if check_in else None, now)
+
+    async def _after_settling(self, settled: _Settled) -> None:
+        """After the commit of `_settle`: the relay's room closes, billing charges the session, both are told."""
+        appointment = settled.appointment
         if self.relay is not None:
             await self._quietly(self.relay.close_room(str(appointment.id)))
         if self.outcomes is not None:
             await self.outcomes.record_completed_session(
-                appointment.id, minutes, check_in.at_home if check_in else None, now
+                appointment.id, settled.minutes, settled.at_home, settled.ended_at
             )
         await self._changed(appointment)
-        return view
 
     async def minutes(self, principal: Principal, appointment_id: uuid.UUID) -> dict[Modality, int]:
         view = await self.view(principal, appointment_id)

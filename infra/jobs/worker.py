@@ -38,6 +38,7 @@ from pgqueuer.domain import models
 from pgqueuer.domain.errors import RetryRequested
 from pgqueuer.domain.types import Channel, QueueExecutionMode
 
+from infra.jobs.current import running
 from infra.jobs.queue import decode_payload, release_due, requeue_interrupted
 from infra.jobs.schema import JOBS_CHANNEL, make_queries
 from infra.redact import mask_contacts
@@ -112,7 +113,8 @@ class _Executor(AbstractEntrypointExecutor):
                 payload = decode_payload(job.payload)
             except ValueError as exc:
                 raise PermanentJobError("the job's payload is not a JSON object") from exc
-            await self.handler(payload)
+            with running(int(job.id), job.created):
+                await self.handler(payload)
         except asyncio.CancelledError:
             task = asyncio.current_task()
             if task is not None and task.cancelling():

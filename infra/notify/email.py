@@ -18,6 +18,7 @@ import structlog
 
 from domain.shared.notify import DeliveryFailed, EmailMessage
 from domain.shared.ports import Clock, SystemClock
+from infra.jobs.current import next_message_key
 from infra.redact import mask_addresses
 
 __all__ = ["ConsoleEmailSender", "SmtpConfig", "SmtpEmailSender", "SmtpSecurity", "build_mime_message"]
@@ -53,9 +54,12 @@ def _addr_spec(value: str, *, what: str) -> str:
     return spec
 
 
-def build_mime_message(message: EmailMessage, *, from_address: str, clock: Clock) -> MimeMessage:
+def build_mime_message(
+    message: EmailMessage, *, from_address: str, clock: Clock, message_key: str | None = None
+) -> MimeMessage:
     """The MIME form of `message`: text/plain, or multipart/alternative (text, then HTML) when it has HTML,
-    with From, To, Subject, Date, Message-ID and `Auto-Submitted: auto-generated` (RFC 3834: no auto-replies)."""
+    with From, To, Subject, Date, Message-ID and `Auto-Submitted: auto-generated` (RFC 3834: no auto-replies).
+    With `message_key` the Message-ID is `<key@sender's domain>`, the same each time; without, a random one."""
     to = _addr_spec(message.to, what="recipient")
     sender = _addr_spec(from_address, what="sender")
     mime = MimeMessage()
@@ -67,7 +71,8 @@ def build_mime_message(message: EmailMessage, *, from_address: str, clock: Clock
         # Not chained: the cause quotes the raw header, address included, into every traceback that shows it.
         raise DeliveryFailed(f"invalid header: {mask_addresses(str(exc))}", permanent=True) from None
     mime["Date"] = format_datetime(clock.now())
-    mime["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2])
+    domain = sender.rpartition("@")[2]
+    mime["Message-ID"] = f"<{message_key}@{domain}>" if message_key else make_msgid(domain=domain)
     mime["Auto-Submitted"] = "auto-generated"
     mime.set_content(message.text)
     if message.html is not None:
@@ -85,7 +90,11 @@ class SmtpEmailSender:
 
     async def send(self, message: EmailMessage) -> None:
         cfg = self._config
-        mime = build_mime_message(message, from_address=cfg.from_address, clock=self._clock)
+        # Sent by a job: the same Message-ID on every run of it, so a resend after a worker died between the
+        # server's acceptance and the job's completion can be recognised (and dropped) by the receiving side.
+        mime = build_mime_message(
+            message, from_address=cfg.from_address, clock=self._clock, message_key=next_message_key()
+        )
         recipient = str(mime["To"])
         # Failures are raised `from None`: aiosmtplib's exceptions carry the recipient (in their args), and a chained
         # cause is printed with every traceback that shows ours, the job log's included.

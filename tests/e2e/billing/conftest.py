@@ -130,17 +130,13 @@ async def set_diagnoses(api, care: Care, codes: list[str], born: str | None = "1
 
 
 async def hold_session(api, clock, care: Care, at: datetime = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)) -> None:
-    """Move the clock to the session, have both attend it, and mark it `completed` through the staff status route
-    (the tests then bill it with the minutes they choose)."""
+    """Move the clock to the session and have both attend it: it is in progress, and the tests bill it with the
+    minutes they choose (`complete`). Ending it, or marking it completed, would bill the minutes really connected."""
     clock.set(at)
     await relogin(api, care.therapist, care.client)
     await attend(api, care.appointment["id"], care.therapist, care.client)
-    response = await api.post(
-        f"/api/v1/appointments/{care.appointment['id']}/status",
-        json={"status": "completed"},
-        headers=care.therapist.headers,
-    )
-    assert response.status_code == 200, response.text
+    appointment = await api.get(f"/api/v1/appointments/{care.appointment['id']}", headers=care.therapist.headers)
+    assert appointment.json()["status"] == "in_progress", appointment.text
 
 
 async def complete(container, care: Care, minutes: Mapping[Modality, int], *, at_home: bool | None = True) -> object:

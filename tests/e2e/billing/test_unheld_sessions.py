@@ -10,6 +10,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
+import pytest
 
 from tests.e2e.billing.conftest import Care, set_diagnoses
 from tests.support.sessions import CHECK_IN, connect, recv, send
@@ -99,6 +100,9 @@ async def test_a_session_left_checked_in_or_in_progress_by_hand_still_cannot_sta
     await _force_status(database_url, aid, "in_progress")
     ended = await _end(api, care)
     assert ended.status_code == 409 and ended.json()["code"] == "session_not_held", ended.text
+    # Marked completed by hand, it is refused alike: a completion by hand is the same settlement as the end.
+    completed = await _status(api, care, "completed")
+    assert completed.status_code == 409 and completed.json()["code"] == "session_not_held", completed.text
     assert (await _appointment(api, care))["status"] == "in_progress"
     await _nothing_billed(api, care)
 
@@ -124,8 +128,8 @@ async def test_a_call_where_the_two_never_overlapped_ends_at_no_charge(api, cloc
     assert (await api.get("/api/v1/invoices", headers=care.client.headers)).json()["items"] == []
 
 
-async def test_a_session_both_attended_is_coded_from_its_minutes_and_invoiced(api, clock, care):
-    await set_diagnoses(api, care, ["F41.1"])
+async def _held_for_fifty_minutes(api, clock, care: Care) -> None:
+    """The client checks in, both are in the call from the start for 50 minutes, then hang up."""
     aid = care.appointment["id"]
     await _at(api, clock, START - timedelta(minutes=2), care)
     check_in = await api.post(f"/api/v1/appointments/{aid}/check-in", json=CHECK_IN, headers=care.client.headers)
@@ -140,13 +144,69 @@ async def test_a_session_both_attended_is_coded_from_its_minutes_and_invoiced(ap
             await recv(socket, "session_joined")
         assert (await _appointment(api, care))["status"] == "in_progress"
         await _at(api, clock, START + timedelta(minutes=50), care)
-        ended = await _end(api, care)
-        assert ended.status_code == 200, ended.text
     finally:
         for socket in sockets:
             await socket.close()
+
+
+async def _audited(database_url: str, appointment_id: str) -> list[str]:
+    conn = await asyncpg.connect(database_url)
+    try:
+        rows = await conn.fetch(
+            "SELECT action FROM audit_events WHERE object_id = $1 AND action IN ($2, $3)",
+            appointment_id,
+            "session.end",
+            "appointment.completed",
+        )
+    finally:
+        await conn.close()
+    return [r["action"] for r in rows]
+
+
+@pytest.mark.parametrize("how", ["live end", "marked completed"])
+async def test_a_session_both_attended_is_coded_from_its_minutes_and_invoiced(api, clock, care, database_url, how):
+    """Ended in the session or marked completed by hand, a held session is settled alike: one charge coded from
+    the connected minutes, one invoice, one `session.end` in the audit trail."""
+    await set_diagnoses(api, care, ["F41.1"])
+    await _held_for_fifty_minutes(api, clock, care)
+    done = await (_end(api, care) if how == "live end" else _status(api, care, "completed"))
+    assert done.status_code == 200, done.text
+    assert (await _appointment(api, care))["status"] == "completed"
+    session = await api.get(f"/api/v1/appointments/{care.appointment['id']}/session", headers=care.therapist.headers)
+    assert session.json()["ended_at"] is not None, session.text
     [charge] = (await api.get("/api/v1/charges", headers=care.therapist.headers)).json()["items"]
     assert charge["coding"]["procedure"] == "90834-95" and charge["coding"]["psychotherapy_minutes"] == 50
     [invoice] = (await api.get("/api/v1/invoices", headers=care.client.headers)).json()["items"]
     assert invoice["status"] == "open" and invoice["amount"]["amount_minor"] == 15000
     assert invoice["service_date"] == "2026-12-01"
+    assert await _audited(database_url, care.appointment["id"]) == ["session.end"]
+
+
+@pytest.mark.parametrize("first", ["live end", "marked completed"])
+async def test_marking_an_ended_session_completed_again_charges_nothing_more(api, clock, care, first):
+    await _held_for_fifty_minutes(api, clock, care)
+    done = await (_end(api, care) if first == "live end" else _status(api, care, "completed"))
+    assert done.status_code == 200, done.text
+    await _at(api, clock, START + timedelta(minutes=55), care)
+    again = await _status(api, care, "completed")
+    assert again.status_code == 200 and again.json()["status"] == "completed", again.text
+    ended = await _end(api, care)
+    assert ended.status_code == 409 and ended.json()["code"] == "session_ended", ended.text
+    [charge] = (await api.get("/api/v1/charges", headers=care.therapist.headers)).json()["items"]
+    assert charge["coding"]["psychotherapy_minutes"] == 50
+    assert len((await api.get("/api/v1/invoices", headers=care.client.headers)).json()["items"]) == 1
+
+
+async def test_a_chat_session_the_client_checked_in_to_is_completed_by_hand_as_its_end_would(api, clock, care):
+    """Chat has no call to join: the client who checked in came, and the session completes from `checked_in`."""
+    aid = care.appointment["id"]
+    await _at(api, clock, START - timedelta(minutes=2), care)
+    not_alone = {**CHECK_IN, "private": False}  # "not alone today": the session becomes chat
+    check_in = await api.post(f"/api/v1/appointments/{aid}/check-in", json=not_alone, headers=care.client.headers)
+    assert check_in.status_code == 200, check_in.text
+    await _at(api, clock, START + timedelta(minutes=30), care)
+    assert (await _appointment(api, care))["status"] == "checked_in"
+    done = await _status(api, care, "completed")
+    assert done.status_code == 200 and done.json()["status"] == "completed", done.text
+    [charge] = (await api.get("/api/v1/charges", headers=care.therapist.headers)).json()["items"]
+    assert charge["coding"]["chat_minutes"] == 32, charge

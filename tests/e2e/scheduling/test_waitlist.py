@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
+import asyncpg
 import httpx
 import pytest
 
 from api.main import create_app
+from infra.db.repositories.scheduling import SqlWaitlistRepository
 from tests.e2e.scheduling.conftest import booking
 from tests.support.server import serve
 from tests.support.smtp_server import smtp_server
@@ -110,20 +112,61 @@ async def test_a_refused_offer_email_fails_neither_the_change_nor_the_offer(
     assert await _run_jobs(application, clock) == 0, "each sent once"
 
 
-async def test_a_failure_to_offer_the_freed_time_does_not_fail_the_committed_cancellation(
-    api, application, therapist, monkeypatch
+@pytest.mark.parametrize("change", ["cancel", "reschedule"])
+async def test_offers_are_made_in_the_changes_transaction_so_a_failure_loses_neither(
+    api, application, clock, therapist, smtp, database_url, monkeypatch, change
 ):
-    async def broken(freed):
-        raise ConnectionResetError("the database went away after the cancellation committed")
-
-    monkeypatch.setattr(application.state.container.waitlist, "offer_freed", broken)
+    """The offers and their email jobs are written in the transaction of the change that freed the time: when
+    writing them fails (here the second offer's insert, after the first went in), the change is refused and
+    nothing of it stays; the retry then makes the change, the offers and the emails. Before, the change committed
+    first and the offers, made afterwards in their own transaction, were lost with only a log line."""
     holder = await signed_up(api, "client")
+    first, second = await signed_up(api, "client"), await signed_up(api, "client")
+    await _join(api, therapist, first)
+    await _join(api, therapist, second)
     booked = (
         await api.post("/api/v1/appointments", json=booking(therapist, "2026-12-10T15:00:00Z"), headers=holder.headers)
     ).json()
-    cancelled = await api.post(f"/api/v1/appointments/{booked['id']}/cancel", json={}, headers=holder.headers)
-    assert cancelled.status_code == 200, cancelled.text
-    assert cancelled.json()["status"] == "cancelled"
+    real_add_offer = SqlWaitlistRepository.add_offer
+    calls = []
+
+    async def failing_second(self, offer, now):
+        calls.append(offer.id)
+        if len(calls) == 2:
+            raise ConnectionResetError("the database went away while the offers were written")
+        await real_add_offer(self, offer, now)
+
+    monkeypatch.setattr(SqlWaitlistRepository, "add_offer", failing_second)
+
+    async def make_change():
+        if change == "cancel":
+            return await api.post(f"/api/v1/appointments/{booked['id']}/cancel", json={}, headers=holder.headers)
+        return await api.post(
+            f"/api/v1/appointments/{booked['id']}/reschedule",
+            json={"start": "2026-12-11T15:00:00Z"},
+            headers=holder.headers,
+        )
+
+    failed = await make_change()
+    assert failed.status_code == 500 and failed.json()["code"] == "internal_error", failed.text
+    assert len(calls) == 2, "the first offer was written before the failure"
+    appointment = (await api.get(f"/api/v1/appointments/{booked['id']}", headers=holder.headers)).json()
+    assert (appointment["status"], appointment["start"]) == ("booked", "2026-12-10T15:00:00Z"), "the change rolled back"
+    conn = await asyncpg.connect(database_url)
+    try:
+        assert await conn.fetchval("SELECT count(*) FROM waitlist_offers") == 0
+    finally:
+        await conn.close()
+    assert await _run_jobs(application, clock) == 0, "no email job for an offer that does not exist"
+
+    monkeypatch.setattr(SqlWaitlistRepository, "add_offer", real_add_offer)
+    retried = await make_change()
+    assert retried.status_code == 200, retried.text
+    for client in (first, second):
+        offers = (await api.get("/api/v1/waitlist/offers", headers=client.headers)).json()["items"]
+        assert [o["start"] for o in offers] == ["2026-12-10T15:00:00Z"]
+    assert await _run_jobs(application, clock) == 2
+    assert sorted(r.rcpt_tos[0] for r in smtp.received) == sorted([first.email, second.email])
 
 
 async def test_an_offer_expired_before_its_email_went_out_is_not_emailed(api, application, clock, therapist, smtp):
@@ -156,8 +199,6 @@ async def test_two_clients_claim_at_once_and_one_wins(api, therapist, database_u
     assert sorted(c.status_code for c in claims) == [201, 409]
     loser = next(c for c in claims if c.status_code == 409)
     assert loser.json()["code"] == "slot_taken"
-    import asyncpg
-
     conn = await asyncpg.connect(database_url)
     try:
         assert await conn.fetchval("SELECT count(*) FROM appointments WHERE status = 'booked'") == 1

@@ -109,3 +109,41 @@ async def test_a_greylisted_address_never_reaches_the_job_log_or_the_logs(
     }
     for where, text in traces.items():
         assert "jane.doe" not in text, f"{where}: {text}"
+
+
+async def test_every_run_of_a_job_sends_the_same_message_id_and_other_jobs_other_ones(
+    job_pool: asyncpg.Pool, clock: FakeClock
+):
+    """A worker that dies after the server accepted the message, before the job is done, runs it again: the resent
+    message must be recognisable as the same one (same Message-ID), and another job's message, or the second message
+    of one job, must not be taken for it."""
+    runs: list[str] = []
+    queue = JobQueue(job_pool, clock=clock)
+    with smtp_server() as server:
+        sender = SmtpEmailSender(
+            SmtpConfig(host="127.0.0.1", port=server.port, security="none", from_address="no-reply@hearth.test"),
+            clock=clock,
+        )
+
+        async def send_then_die_once(payload: dict[str, Any]) -> None:
+            await sender.send(OUTBOX[payload["reminder"]])
+            runs.append(payload["reminder"])
+            if runs.count("r-ada") == 1 and payload["reminder"] == "r-ada":
+                raise ConnectionResetError("the worker lost the database after the mail server took the message")
+
+        async def send_two(payload: dict[str, Any]) -> None:
+            for n in (1, 2):
+                await sender.send(EmailMessage(to="carol@example.org", subject=f"Digest part {n}", text="..."))
+
+        worker = JobWorker(job_pool, {"reminders.send": send_then_die_once, "digest": send_two}, retry=NO_WAIT)
+        await queue.enqueue("reminders.send", {"reminder": "r-ada"})
+        await queue.enqueue("reminders.send", {"reminder": "r-bob"})
+        await queue.enqueue("digest", {})
+        assert await worker.drain() == 4, "Ada's job ran twice"
+    sent: dict[str, list[str]] = {}
+    for received in server.received:
+        sent.setdefault(received.rcpt_tos[0], []).append(str(received.message["Message-ID"]))
+    ada, bob, carol = sent["ada@example.org"], sent["bob@example.org"], sent["carol@example.org"]
+    assert len(ada) == 2 and ada[0] == ada[1], "the retried run resends the same Message-ID"
+    assert ada[0].startswith("<hearth.job.") and ada[0].endswith("@hearth.test>")
+    assert len({ada[0], *bob, *carol}) == 4, "each other message, the same job's second one too, has its own"

@@ -161,13 +161,15 @@ function StatusActions({ appointment: a, onDone }: { appointment: Appointment; o
   const targets = STAFF_TRANSITIONS[a.status];
   const started = Date.now() >= Date.parse(a.start);
   if (targets.length === 0) return null;
-  const needsStart = (status: StaffStatus) => status === 'no_show' || status === 'completed';
+  // A completion is the session's end (the server settles and bills it as the live end does), which needs only
+  // the session to be in progress; a no-show waits for the start.
+  const needsStart = (status: StaffStatus) => status === 'no_show';
   return (
     <section aria-labelledby="status-heading">
       <h2 id="status-heading">Record progress</h2>
       {!started && targets.some(needsStart) && (
         <p className="hint" id="status-hint">
-          A no-show or a completed session can be recorded once the session has started.
+          A no-show can be recorded once the session has started.
         </p>
       )}
       <ErrorAlert error={change.error} />
