@@ -639,7 +639,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Acknowledge the plan (the client) */
+        /**
+         * Acknowledge the plan (the client)
+         * @description `201` with the new acknowledgement; `200` with the existing one when this version was acknowledged already (nothing new is recorded).
+         */
         post: operations["plans-acknowledge-plan"];
         delete?: never;
         options?: never;
@@ -8597,6 +8600,15 @@ export interface operations {
             };
         };
         responses: {
+            /** @description This version was acknowledged already: that acknowledgement */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AcknowledgementOut"];
+                };
+            };
             /** @description Successful Response */
             201: {
                 headers: {
