@@ -128,6 +128,19 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+def domain_problem(request: Request, exc: DomainError) -> JSONResponse:
+    """The problem+json answer to a domain failure (what an `Idempotency-Key` replays of it, too)."""
+    status = status_for(exc)
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else {}
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    errors = None
+    if isinstance(exc, ValidationFailed) and exc.field:
+        errors = [{"loc": ["body", exc.field], "msg": exc.detail, "type": exc.code}]
+    extensions = LateFeeProblem.extensions(exc) if isinstance(exc, LateFeeNotAccepted) else exc.extensions
+    return problem(request, status, exc.code, exc.detail or None, errors=errors, headers=headers, extensions=extensions)
+
+
 def status_for(error: DomainError) -> int:
     for kind, status in _STATUS_BY_ERROR:
         if isinstance(error, kind):
@@ -152,17 +165,7 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
-        status = status_for(exc)
-        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else {}
-        if status == 401:
-            headers["WWW-Authenticate"] = "Bearer"
-        errors = None
-        if isinstance(exc, ValidationFailed) and exc.field:
-            errors = [{"loc": ["body", exc.field], "msg": exc.detail, "type": exc.code}]
-        extensions = LateFeeProblem.extensions(exc) if isinstance(exc, LateFeeNotAccepted) else exc.extensions
-        return problem(
-            request, status, exc.code, exc.detail or None, errors=errors, headers=headers, extensions=extensions
-        )
+        return domain_problem(request, exc)
 
     @app.exception_handler(ApiProblem)
     async def _api(request: Request, exc: ApiProblem) -> JSONResponse:

@@ -11,11 +11,11 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any, Protocol
 
-from fastapi import Header
+from fastapi import Header, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
-from api.errors import ApiProblem, status_for
+from api.errors import PROBLEM_JSON, ApiProblem, domain_problem, status_for
 from domain.shared.errors import DomainError
 from domain.shared.principal import Principal
 
@@ -42,7 +42,9 @@ class StoredResponse(Protocol):
         """None while the first request is still running."""
 
     @property
-    def body(self) -> Any: ...
+    def body(self) -> Any:
+        """The answer's JSON; for an error, `{"problem": <its body as sent>, "headers": {...}}` (an error stored
+        before that shape is `{"code", "detail"}`)."""
 
 
 class IdempotencyStore(Protocol):
@@ -72,7 +74,13 @@ def request_hash(body: BaseModel) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+# Per response, not part of the answer: a replay has its own.
+_NOT_REPLAYED = frozenset({"content-length", "content-type", "x-request-id"})
+REPLAYED = {"Idempotent-Replayed": "true"}
+
+
 async def run_idempotent(
+    request: Request,
     store: IdempotencyStore,
     now: datetime,
     principal: Principal,
@@ -96,21 +104,32 @@ async def run_idempotent(
                 409, "idempotency_in_progress", "A request with this key is still running.", {"Retry-After": "1"}
             )
         if stored.status_code >= 400:
-            raise ApiProblem(stored.status_code, stored.body["code"], stored.body["detail"])
-        return JSONResponse(stored.body, status_code=stored.status_code, headers={"Idempotent-Replayed": "true"})
+            return _replayed_problem(stored.status_code, stored.body)
+        return JSONResponse(stored.body, status_code=stored.status_code, headers=REPLAYED)
     try:
         result = await create()
     except DomainError as exc:
         status = status_for(exc)
-        if status < 500 and status != 429:
-            problem = {"code": exc.code, "detail": exc.detail}
-            await store.finish(principal.user_id, key, operation, digest, status, problem, now)
-        else:
+        if status >= 500 or status == 429:  # passing: a retry should run again
             await store.abandon(principal.user_id, key, operation)
-        raise
+            raise
+        # The whole answer, as sent: its body byte for byte (`errors`, the first request's id) and its headers.
+        answer = domain_problem(request, exc)
+        headers = {name: value for name, value in answer.headers.items() if name not in _NOT_REPLAYED}
+        stored_problem = {"problem": bytes(answer.body).decode(), "headers": headers}
+        await store.finish(principal.user_id, key, operation, digest, status, stored_problem, now)
+        return answer
     except BaseException:
         await store.abandon(principal.user_id, key, operation)
         raise
     payload = result.model_dump(mode="json")
     await store.finish(principal.user_id, key, operation, digest, status_code, payload, now)
     return JSONResponse(payload, status_code=status_code)
+
+
+def _replayed_problem(status: int, stored: dict[str, Any]) -> Response:
+    if "problem" not in stored:  # stored before whole answers were: its code and detail only
+        raise ApiProblem(status, stored["code"], stored["detail"], dict(REPLAYED))
+    return Response(
+        stored["problem"], status_code=status, media_type=PROBLEM_JSON, headers={**stored["headers"], **REPLAYED}
+    )

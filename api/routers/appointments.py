@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import Response
 
 from api.deps import Container_, CurrentPrincipal, Scheduling, Series_
@@ -48,6 +48,7 @@ async def create(
     principal: CurrentPrincipal,
     scheduling: Scheduling,
     container: Container_,
+    request: Request,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     async def book() -> AppointmentOut:
@@ -65,6 +66,7 @@ async def create(
         return AppointmentOut.of(appointment)
 
     return await run_idempotent(
+        request,
         container.idempotency,
         container.clock.now(),
         principal,

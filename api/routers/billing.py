@@ -325,6 +325,7 @@ async def pay_invoice(
     principal: CurrentPrincipal,
     billing: Billing,
     container: Container_,
+    request: Request,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     async def pay() -> PaymentOut:
@@ -336,6 +337,7 @@ async def pay_invoice(
         )
 
     return await run_idempotent(
+        request,
         container.idempotency,
         container.clock.now(),
         principal,
@@ -365,6 +367,7 @@ async def refund_invoice(
     principal: CurrentPrincipal,
     billing: Billing,
     container: Container_,
+    request: Request,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     async def refund() -> InvoiceOut:
@@ -378,6 +381,7 @@ async def refund_invoice(
         return InvoiceOut.view(invoice)
 
     return await run_idempotent(
+        request,
         container.idempotency,
         container.clock.now(),
         principal,

@@ -86,12 +86,24 @@ async def get_plan_version(
     "/acknowledgement",
     status_code=status.HTTP_201_CREATED,
     summary="Acknowledge the plan (the client)",
-    responses={**_NOT_FOUND, 412: {"description": "The plan changed since you read it"}},
+    description="`201` with the new acknowledgement; `200` with the existing one when this version was acknowledged "
+    "already (nothing new is recorded).",
+    responses={
+        200: {
+            "model": AcknowledgementOut,
+            "description": "This version was acknowledged already: that acknowledgement",
+        },
+        **_NOT_FOUND,
+        412: {"description": "The plan changed since you read it"},
+    },
 )
 async def acknowledge_plan(
-    client_id: uuid.UUID, body: Acknowledge, principal: CurrentPrincipal, plans: Plans
+    client_id: uuid.UUID, body: Acknowledge, principal: CurrentPrincipal, plans: Plans, response: Response
 ) -> AcknowledgementOut:
-    ack = await plans.acknowledge(principal, client_id, body.version)
+    done = await plans.acknowledge(principal, client_id, body.version)
+    if not done.created:
+        response.status_code = status.HTTP_200_OK
+    ack = done.acknowledgement
     return AcknowledgementOut(plan_id=ack.plan_id, version=ack.version, acknowledged_at=ack.acknowledged_at)
 
 

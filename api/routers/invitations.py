@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from api.deps import Container_, CurrentPrincipal, Invitations, RequestId
 from api.idempotency import IdempotencyKey, run_idempotent
@@ -56,6 +56,7 @@ async def create(
     body: InviteRequest,
     principal: CurrentPrincipal,
     container: Container_,
+    request: Request,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     async def invite() -> InvitationOut:
@@ -63,6 +64,7 @@ async def create(
         return InvitationOut.of(view)
 
     return await run_idempotent(
+        request,
         container.idempotency,
         container.clock.now(),
         principal,

@@ -62,8 +62,14 @@ async def submit_intake(body: IntakeAnswers, principal: CurrentPrincipal, matchi
     description="Therapists who fail a hard rule are never suggested; the current therapist is left out (a "
     "switch). `automatic` for a client in care switches at once, as a choice does: the old care ends, its future "
     "sessions are cancelled by the policy, and the plan moves only with `transfer_records: true`. "
-    "`409 intake_required` before an intake is submitted; `409 no_match` when automatic assignment finds nobody.",
-    responses={409: {"description": "`intake_required`, `no_match`, `already_queued`"}},
+    "`409 intake_required` before an intake is submitted; `409 no_match` when automatic assignment finds nobody. "
+    "`queue` waits for a group practice's admins to assign it: `422 practice_without_queue` for any other practice "
+    "(an independent one, or a group practice without an admin).",
+    responses={
+        404: {"description": "`not_found`: no such practice (`queue`)"},
+        409: {"description": "`intake_required`, `no_match`, `already_queued`"},
+        422: {"description": "`practice_required`, `practice_without_queue` (`queue`), `validation_failed`"},
+    },
 )
 async def request_match(body: MatchRequest, principal: CurrentPrincipal, matching: Matching) -> MatchOut:
     result = await matching.request(

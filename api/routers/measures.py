@@ -47,7 +47,7 @@ async def list_instruments(principal: CurrentPrincipal) -> Instruments:
 async def assign_measure(
     client_id: uuid.UUID, body: AssignMeasure, principal: CurrentPrincipal, measures: Measures, container: Container_
 ) -> AssignmentOut:
-    assignment = await measures.assign(
+    assignment, due = await measures.assign(
         principal,
         AssignRequest(
             client_id=client_id,
@@ -58,8 +58,7 @@ async def assign_measure(
             lead_hours=body.lead_hours,
         ),
     )
-    now = container.clock.now()
-    return AssignmentOut.of(assignment, None, now)
+    return AssignmentOut.of(assignment, due, container.clock.now())
 
 
 @router.get("/clients/{client_id}/measures", summary="A client's questionnaires and what is due", responses=_NOT_FOUND)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
 from fastapi.responses import Response
 
 from api.deps import Container_, CurrentPrincipal, Series_
@@ -57,6 +57,7 @@ async def create_series(
     principal: CurrentPrincipal,
     series: Series_,
     container: Container_,
+    request: Request,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     async def create() -> SeriesOut:
@@ -75,6 +76,7 @@ async def create_series(
         return series_out(result)
 
     return await run_idempotent(
+        request,
         container.idempotency,
         container.clock.now(),
         principal,

@@ -38,6 +38,9 @@ class PracticeRepository(Protocol):
     async def client_practice(self, client_id: uuid.UUID) -> uuid.UUID | None:
         """The practice of the client's current care relationship, if any."""
 
+    async def has_admin(self, practice_id: uuid.UUID) -> bool:
+        """Whether a practice admin belongs to the practice."""
+
 
 class InvitationRepository(Protocol):
     async def add(self, invitation: Invitation) -> None: ...

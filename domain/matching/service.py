@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from domain.audit.events import AuditEvent, event_by
+from domain.identity.model import PracticeKind
 from domain.matching.assignment import Assigner
 from domain.matching.batch import BatchPlan, QueuedClient, build_problem, plan_batch
 from domain.matching.intake import INTAKE_VERSION, Intake, validate_intake
@@ -296,7 +297,8 @@ class MatchingService:
     ) -> MatchResult:
         """Suggestions (the top 3 with reasons), an automatic assignment, or a place in a practice's queue.
         Raises Conflict: `intake_required`, `no_match` (automatic, nobody fits); NotFound for an unknown
-        practice; ValidationFailed `practice_required` (queue)."""
+        practice; ValidationFailed `practice_required`, `practice_without_queue` (queue: a group practice with an
+        admin)."""
         _client(principal)
         now = self._clock.now()
         async with self._uow() as uow:
@@ -319,8 +321,17 @@ class MatchingService:
                     raise ValidationFailed(
                         "Name the practice to wait for.", code="practice_required", field="practice_id"
                     )
-                if await uow.practices.get(practice_id) is None:
+                practice = await uow.practices.get(practice_id)
+                if practice is None:
                     raise NotFound("No such practice.")
+                if practice.kind is not PracticeKind.GROUP or not await uow.practices.has_admin(practice.id):
+                    # Only a group practice's admins assign its queue: anywhere else the client would wait for good.
+                    raise ValidationFailed(
+                        "This practice has no waiting queue: only a group practice with an admin assigns one. Ask "
+                        "for suggestions instead.",
+                        code="practice_without_queue",
+                        field="practice_id",
+                    )
                 record = replace(record, status=MatchStatus.QUEUED, queue_practice_id=practice_id)
                 await uow.matching.add_match(record)
                 await uow.audit.append(self._event(principal, "match.queue", "match", record.id))

@@ -22,7 +22,7 @@ from domain.measures.schedule import Assignment, DueMeasure, Frequency, end_assi
 from domain.measures.scoring import Score, ScoredResponse, complete_response
 from domain.measures.trend import Trend, trend
 from domain.plans.service import PlansService
-from domain.scheduling.model import AppointmentStatus
+from domain.scheduling.model import Appointment, AppointmentStatus
 from domain.scheduling.ports import AppointmentQuery
 from domain.shared.cipher import AadContext, PayloadCipher
 from domain.shared.errors import Conflict, NotFound
@@ -107,10 +107,12 @@ class MeasuresService:
         self._base_url = base_url.rstrip("/")
         self._on_alert = on_alert
 
-    async def assign(self, principal: Principal, request: AssignRequest) -> Assignment:
+    async def assign(self, principal: Principal, request: AssignRequest) -> tuple[Assignment, DueMeasure | None]:
+        """The new assignment, with what is pending for it as `assignments` shows it."""
         if principal.role is not Role.THERAPIST or principal.practice_id is None:
             raise NotFound("No such client.")
         instrument = get_instrument(request.instrument_code)
+        now = self._clock.now()
         async with self._uow() as uow:
             if not await uow.care.is_active(request.client_id, principal.user_id):
                 raise NotFound("No such client.")
@@ -121,15 +123,16 @@ class MeasuresService:
                 therapist_id=principal.user_id,
                 instrument=instrument,
                 frequency=request.frequency,
-                created_at=self._clock.now(),
+                created_at=now,
                 starts_at=request.starts_at,
                 interval_days=request.interval_days,
                 lead_hours=request.lead_hours,
             )
             await uow.measures.add_assignment(assignment)
             await uow.audit.append(self._event(principal, "measure.assign", "measure_assignment", assignment.id))
+            due = await self._due(uow, assignment, await self._sessions(uow, request.client_id, now), now)
             await uow.commit()
-        return assignment
+        return assignment, due
 
     async def end(self, principal: Principal, assignment_id: uuid.UUID) -> Assignment:
         async with self._uow() as uow:
@@ -153,29 +156,39 @@ class MeasuresService:
                 for a in await uow.measures.assignments_for_client(client_id)
                 if principal.role is Role.CLIENT or a.therapist_id == principal.user_id
             ]
-            sessions = await uow.appointments.find(
-                AppointmentQuery(
-                    client_id=client_id, start=now - timedelta(days=30), end=now + timedelta(days=60), limit=500
-                )
-            )
+            sessions = await self._sessions(uow, client_id, now)
             caring = {t for t in {a.therapist_id for a in found} if await uow.care.is_active(client_id, t)}
             result: list[tuple[Assignment, DueMeasure | None]] = []
             for assignment in found:
                 if assignment.therapist_id not in caring:
                     result.append((assignment, None))  # care ended: nothing is due (see submit)
                     continue
-                starts = [
-                    s.start
-                    for s in sessions
-                    if s.therapist_id == assignment.therapist_id
-                    and s.status is not AppointmentStatus.CANCELLED
-                    and s.status is not AppointmentStatus.LATE_CANCELLED
-                ]
-                last = await uow.measures.last_completed(assignment.id)
-                result.append(
-                    (assignment, next_due(assignment, now=now, last_completed_at=last, session_starts=starts))
-                )
+                result.append((assignment, await self._due(uow, assignment, sessions, now)))
         return result
+
+    @staticmethod
+    async def _sessions(uow: MeasuresUnitOfWork, client_id: uuid.UUID, now: datetime) -> list[Appointment]:
+        """The client's sessions around now, which the before-every-session assignments are due ahead of."""
+        return await uow.appointments.find(
+            AppointmentQuery(
+                client_id=client_id, start=now - timedelta(days=30), end=now + timedelta(days=60), limit=500
+            )
+        )
+
+    @staticmethod
+    async def _due(
+        uow: MeasuresUnitOfWork, assignment: Assignment, sessions: list[Appointment], now: datetime
+    ) -> DueMeasure | None:
+        """What is pending for an assignment whose care goes on."""
+        starts = [
+            s.start
+            for s in sessions
+            if s.therapist_id == assignment.therapist_id
+            and s.status is not AppointmentStatus.CANCELLED
+            and s.status is not AppointmentStatus.LATE_CANCELLED
+        ]
+        last = await uow.measures.last_completed(assignment.id)
+        return next_due(assignment, now=now, last_completed_at=last, session_starts=starts)
 
     async def submit(
         self,

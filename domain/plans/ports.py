@@ -49,7 +49,8 @@ class PlanRepository(Protocol):
 
     async def versions(self, plan_id: uuid.UUID) -> list[PlanVersionRow]: ...
 
-    async def add_acknowledgement(self, ack: Acknowledgement) -> None: ...
+    async def add_acknowledgement(self, ack: Acknowledgement) -> bool:
+        """False when the version was acknowledged already (by a concurrent request): nothing is written."""
 
     async def acknowledgements(self, plan_id: uuid.UUID) -> list[Acknowledgement]: ...
 

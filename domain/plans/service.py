@@ -41,6 +41,12 @@ class PlanView:
     progress: dict[uuid.UUID, tuple[ProgressEntry, ...]]
 
 
+@dataclass(frozen=True, slots=True)
+class Acknowledged:
+    acknowledgement: Acknowledgement
+    created: bool  # False: the version was acknowledged already, and this one wrote nothing
+
+
 def _version_aad(plan_id: uuid.UUID, version: int) -> AadContext:
     return AadContext.of("therapy_plan_versions", plan_id, "body", version=version)
 
@@ -124,18 +130,24 @@ class PlansService:
             await uow.commit()
         return plan
 
-    async def acknowledge(self, principal: Principal, client_id: uuid.UUID, version: int) -> Acknowledgement:
+    async def acknowledge(self, principal: Principal, client_id: uuid.UUID, version: int) -> Acknowledged:
+        """The client acknowledges the plan's current version. Again for a version already acknowledged: that
+        acknowledgement, and nothing is written."""
         now = self._clock.now()
         async with self._uow() as uow:
             row = await self._row(uow, principal, client_id, None)
             key = await record_key(uow, self._cipher, self._ids.new, row.client_id, row.practice_id, now)
             plan = acknowledgeable_plan_or_404(principal, await self._load(uow, row, key, row.version))
             ack = acknowledge(plan, client_id=principal.user_id, version=version, at=now)
-            if acknowledgement_of(plan, await uow.plans.acknowledgements(plan.id)) is None:
-                await uow.plans.add_acknowledgement(ack)
-            await uow.audit.append(self._event(principal, "plan.acknowledge", plan.id))
-            await uow.commit()
-        return ack
+            existing = acknowledgement_of(plan, await uow.plans.acknowledgements(plan.id))
+            if existing is None and await uow.plans.add_acknowledgement(ack):
+                await uow.audit.append(self._event(principal, "plan.acknowledge", plan.id))
+                await uow.commit()
+                return Acknowledged(ack, created=True)
+            if existing is None:  # a concurrent request acknowledged it first, and has committed
+                existing = acknowledgement_of(plan, await uow.plans.acknowledgements(plan.id))
+                assert existing is not None
+        return Acknowledged(existing, created=False)
 
     async def record_progress_in(
         self,

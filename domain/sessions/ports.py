@@ -72,6 +72,12 @@ class PhoneCalls(Protocol):
     """Step-down to the phone: the telephony service calls the therapist, then the client, and bridges them
     (neither sees the other's number). Its call status comes back through `SessionService.record_phone_status`."""
 
+    async def check_call_for_session(
+        self, appointment_id: uuid.UUID, therapist_id: uuid.UUID, client_id: uuid.UUID
+    ) -> None:
+        """Raises the refusal that `call_for_session` would give now (a number missing, outside the call window, a
+        call already live), placing nothing."""
+
     async def call_for_session(
         self, appointment_id: uuid.UUID, therapist_id: uuid.UUID, client_id: uuid.UUID
     ) -> object: ...

@@ -328,6 +328,11 @@ class SessionService:
             appointment, session = await self._open(uow, principal, appointment_id, for_update=True)
             self._check_open(appointment, session, now)
             session.step_down(target)
+            if target is Modality.PHONE and self.phone_calls is not None:
+                # Asked before anything is written: a step-down never backs up, so a refused one must not happen.
+                await self.phone_calls.check_call_for_session(
+                    appointment.id, appointment.therapist_id, appointment.client_id
+                )
             await self._event(uow, appointment.id, EventKind.MODALITY_CHANGED, principal.user_id, now, target)
             await uow.live_sessions.save(session)
             await uow.audit.append(
@@ -335,9 +340,13 @@ class SessionService:
             )
             view = await self._view(uow, principal, appointment, session)
             await uow.commit()
-        if target is Modality.PHONE and self.phone_calls is not None:
-            await self.phone_calls.call_for_session(appointment.id, appointment.therapist_id, appointment.client_id)
-        await self._changed(appointment)
+        try:
+            if target is Modality.PHONE and self.phone_calls is not None:
+                # A provider that fails now leaves a phone session without its call: the therapist's "call client"
+                # places it again (`call_phone`).
+                await self.phone_calls.call_for_session(appointment.id, appointment.therapist_id, appointment.client_id)
+        finally:
+            await self._changed(appointment)  # committed: both participants hear of it, whatever the call did
         return view
 
     async def call_phone(self, principal: Principal, appointment_id: uuid.UUID) -> None:

@@ -123,23 +123,9 @@ class TelephonyService:
         now = self._clock.now()
         async with self._uow() as uow:
             # The row lock serialises two presses of the button (the unique index is the backstop).
-            appointment = await uow.appointments.get(appointment_id, for_update=True)
-            if appointment is None or (appointment.therapist_id, appointment.client_id) != (therapist_id, client_id):
-                raise NotFound("No such appointment.")
-            self._check_callable(appointment, now)
-            therapist, client = await uow.users.get(therapist_id), await uow.users.get(client_id)
-            if therapist is None or not therapist.phone:
-                raise ValidationFailed(
-                    "Add your phone number in your settings first: the platform calls you, then your client.",
-                    code="therapist_phone_missing",
-                    field="phone",
-                )
-            if client is None or not client.phone:
-                raise ValidationFailed(
-                    "Your client has no phone number on file; ask them to add one in their settings.",
-                    code="client_phone_missing",
-                    field="phone",
-                )
+            appointment, first, second = await self._callable(
+                uow, appointment_id, therapist_id, client_id, now, for_update=True
+            )
             if trigger is CallTrigger.SCHEDULED and await self._called_in_window(uow, appointment):
                 raise _SessionAlreadyCalled
             latest = await uow.phone_calls.latest_for_appointment(appointment.id)
@@ -147,12 +133,8 @@ class TelephonyService:
             if latest is not None and abandoned:
                 latest.fail(now)  # its placing was cut off; left live, it would block this call for good
                 await uow.phone_calls.save(latest)
-            elif latest is not None and latest.unconfirmed:
-                raise CallBeingPlaced(
-                    "A call for this session is being placed; try again in a minute if it does not ring."
-                )
-            elif latest is not None and latest.live:
-                raise CallAlreadyLive("A call for this session is already under way; hang it up first.")
+            else:
+                _check_no_live_call(latest)
             call = PhoneCall(
                 id=self._ids.new(),
                 appointment_id=appointment.id,
@@ -166,7 +148,6 @@ class TelephonyService:
             await uow.phone_calls.add(call)
             await uow.audit.append(self._audit(principal, "phone_call.place", call, now))
             await uow.commit()
-            first, second = therapist.phone, client.phone
         if abandoned:
             await self._notify(call.appointment_id, CallStatus.FAILED, now)
         await self._notify(call.appointment_id, CallStatus.QUEUED, now)
@@ -188,6 +169,48 @@ class TelephonyService:
                 await uow.phone_calls.save(stored)
                 await uow.commit()
             return stored
+
+    async def check_call_for_session(
+        self, appointment_id: uuid.UUID, therapist_id: uuid.UUID, client_id: uuid.UUID
+    ) -> None:
+        """Raises the refusal `call_for_session` would give now, and places nothing: the step-down to phone asks
+        first, so that a refused step-down changes nothing (it never backs up)."""
+        now = self._clock.now()
+        async with self._uow() as uow:
+            appointment, _, _ = await self._callable(uow, appointment_id, therapist_id, client_id, now)
+            latest = await uow.phone_calls.latest_for_appointment(appointment.id)
+            if latest is not None and not latest.abandoned(now):
+                _check_no_live_call(latest)
+
+    async def _callable(
+        self,
+        uow: TelephonyUnitOfWork,
+        appointment_id: uuid.UUID,
+        therapist_id: uuid.UUID,
+        client_id: uuid.UUID,
+        now: datetime,
+        *,
+        for_update: bool = False,
+    ) -> tuple[Appointment, str, str]:
+        """The session, the therapist's and the client's numbers, once it is a session that can be called now."""
+        appointment = await uow.appointments.get(appointment_id, for_update=for_update)
+        if appointment is None or (appointment.therapist_id, appointment.client_id) != (therapist_id, client_id):
+            raise NotFound("No such appointment.")
+        self._check_callable(appointment, now)
+        therapist, client = await uow.users.get(therapist_id), await uow.users.get(client_id)
+        if therapist is None or not therapist.phone:
+            raise ValidationFailed(
+                "Add your phone number in your settings first: the platform calls you, then your client.",
+                code="therapist_phone_missing",
+                field="phone",
+            )
+        if client is None or not client.phone:
+            raise ValidationFailed(
+                "Your client has no phone number on file; ask them to add one in their settings.",
+                code="client_phone_missing",
+                field="phone",
+            )
+        return appointment, therapist.phone, client.phone
 
     async def current_call(self, principal: Principal, appointment_id: uuid.UUID) -> PhoneCall:
         async with self._uow() as uow:
@@ -354,3 +377,11 @@ class TelephonyService:
             outcome=Outcome.SUCCESS,
             occurred_at=at,
         )
+
+
+def _check_no_live_call(latest: PhoneCall | None) -> None:
+    """A session has one call at a time (an abandoned one is failed by the caller before this)."""
+    if latest is not None and latest.unconfirmed:
+        raise CallBeingPlaced("A call for this session is being placed; try again in a minute if it does not ring.")
+    if latest is not None and latest.live:
+        raise CallAlreadyLive("A call for this session is already under way; hang it up first.")

@@ -54,6 +54,11 @@ class FakeMediaRelay:
 class FakePhoneCalls:
     calls: list[tuple[uuid.UUID, uuid.UUID, uuid.UUID]] = field(default_factory=list)
 
+    async def check_call_for_session(
+        self, appointment_id: uuid.UUID, therapist_id: uuid.UUID, client_id: uuid.UUID
+    ) -> None:
+        return None
+
     async def call_for_session(self, appointment_id: uuid.UUID, therapist_id: uuid.UUID, client_id: uuid.UUID) -> None:
         self.calls.append((appointment_id, therapist_id, client_id))
 

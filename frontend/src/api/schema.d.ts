@@ -639,7 +639,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Acknowledge the plan (the client) */
+        /**
+         * Acknowledge the plan (the client)
+         * @description `201` with the new acknowledgement; `200` with the existing one when this version was acknowledged already (nothing new is recorded).
+         */
         post: operations["plans-acknowledge-plan"];
         delete?: never;
         options?: never;
@@ -962,7 +965,7 @@ export interface paths {
         put?: never;
         /**
          * Ask to be matched: top 3 suggestions, automatic assignment, or a practice's queue
-         * @description Therapists who fail a hard rule are never suggested; the current therapist is left out (a switch). `automatic` for a client in care switches at once, as a choice does: the old care ends, its future sessions are cancelled by the policy, and the plan moves only with `transfer_records: true`. `409 intake_required` before an intake is submitted; `409 no_match` when automatic assignment finds nobody.
+         * @description Therapists who fail a hard rule are never suggested; the current therapist is left out (a switch). `automatic` for a client in care switches at once, as a choice does: the old care ends, its future sessions are cancelled by the policy, and the plan moves only with `transfer_records: true`. `409 intake_required` before an intake is submitted; `409 no_match` when automatic assignment finds nobody. `queue` waits for a group practice's admins to assign it: `422 practice_without_queue` for any other practice (an independent one, or a group practice without an admin).
          */
         post: operations["matching-request-match"];
         delete?: never;
@@ -8754,6 +8757,15 @@ export interface operations {
             };
         };
         responses: {
+            /** @description This version was acknowledged already: that acknowledgement */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AcknowledgementOut"];
+                };
+            };
             /** @description Successful Response */
             201: {
                 headers: {
@@ -10556,6 +10568,15 @@ export interface operations {
             };
             /** @description The caller's role may not use this operation */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: no such practice (`queue`) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

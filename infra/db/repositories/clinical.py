@@ -311,14 +311,16 @@ class SqlPlanRepository:
         )
         return [_version_row(r) for r in rows.all()]
 
-    async def add_acknowledgement(self, ack: Acknowledgement) -> None:
-        await self._s.execute(
+    async def add_acknowledgement(self, ack: Acknowledgement) -> bool:
+        inserted = await self._s.execute(
             pg_insert(plan_acknowledgements)
             .values(
                 plan_id=ack.plan_id, version=ack.version, client_id=ack.client_id, acknowledged_at=ack.acknowledged_at
             )
             .on_conflict_do_nothing()
+            .returning(plan_acknowledgements.c.plan_id)
         )
+        return inserted.first() is not None
 
     async def acknowledgements(self, plan_id: uuid.UUID) -> list[Acknowledgement]:
         rows = await self._s.execute(sa.select(plan_acknowledgements).where(plan_acknowledgements.c.plan_id == plan_id))

@@ -166,6 +166,12 @@ class SqlPracticeRepository:
             return None
         return Practice(id=row.id, name=row.name, kind=PracticeKind(row.kind), created_at=row.created_at)
 
+    async def has_admin(self, practice_id: uuid.UUID) -> bool:
+        query = sa.select(
+            sa.exists().where(users.c.practice_id == practice_id, users.c.role == Role.PRACTICE_ADMIN.value)
+        )
+        return bool((await self._s.execute(query)).scalar())
+
     async def client_practice(self, client_id: uuid.UUID) -> uuid.UUID | None:
         return (
             await self._s.execute(

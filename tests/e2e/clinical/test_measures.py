@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import asyncpg
 import pytest
 
@@ -52,6 +54,17 @@ async def test_client_answers_and_gets_a_scored_band(api, care, smtp):
         headers=care.client.headers,
     )
     assert again.status_code == 409 and again.json()["code"] == "already_completed"
+
+
+async def test_a_new_assignment_answers_what_is_due_as_the_list_does(api, care, clock):
+    once = await _assign(api, care)
+    later = (clock.now() + timedelta(days=3)).isoformat().replace("+00:00", "Z")
+    every = await _assign(api, care, "gad7", "every_n_days", interval_days=14, starts_at=later)
+    listed = (await api.get(f"/api/v1/clients/{care.client.id}/measures", headers=care.therapist.headers)).json()
+    by_id = {a["id"]: a for a in listed["items"]}
+    assert once == by_id[once["id"]] and every == by_id[every["id"]]
+    assert (once["due_at"], once["due_now"]) == (once["starts_at"], True)
+    assert (every["due_at"], every["due_now"]) == (later, False)
 
 
 @pytest.mark.parametrize(

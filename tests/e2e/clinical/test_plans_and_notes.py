@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+import asyncpg
 import pytest
 
 from tests.e2e.clinical.conftest import Care, in_care
@@ -103,6 +104,27 @@ async def test_plan_versions_and_client_acknowledgement(api, care):
     assert (await api.get(f"/api/v1/clients/{care.client.id}/plan", headers=care.client.headers)).json()[
         "acknowledged_at"
     ]
+
+
+async def test_acknowledging_a_version_again_returns_the_first_acknowledgement(api, care, clock, database_url):
+    await _plan(api, care)
+    url = f"/api/v1/clients/{care.client.id}/plan/acknowledgement"
+    first = await api.post(url, json={"version": 1}, headers=care.client.headers)
+    assert first.status_code == 201, first.text
+    clock.advance(minutes=5)
+    await relogin(api, care.client)
+    again = await api.post(url, json={"version": 1}, headers=care.client.headers)
+    assert again.status_code == 200, again.text
+    assert again.json() == first.json(), "the existing acknowledgement, its time included"
+    conn = await asyncpg.connect(database_url)
+    try:
+        acks = await conn.fetchval("SELECT count(*) FROM plan_acknowledgements")
+        audited = await conn.fetchval("SELECT count(*) FROM audit_events WHERE action = 'plan.acknowledge'")
+    finally:
+        await conn.close()
+    assert (acks, audited) == (1, 1), "nothing new is written"
+    plan = (await api.get(f"/api/v1/clients/{care.client.id}/plan", headers=care.client.headers)).json()
+    assert plan["acknowledged_at"] == first.json()["acknowledged_at"]
 
 
 async def test_a_signed_note_is_locked_and_feeds_the_plan(api, care, clock):

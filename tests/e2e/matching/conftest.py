@@ -77,9 +77,10 @@ async def choose(api: httpx.AsyncClient, client: LoggedIn, match: dict, therapis
 
 
 async def into_practice(database_url: str, practice_id: str, *users: LoggedIn, role: str | None = None) -> None:
-    """Move staff into one group practice (and make them admins when `role` says so), then log in again."""
+    """Make the practice a group one and move staff into it (admins when `role` says so); log them in again."""
     conn = await asyncpg.connect(database_url)
     try:
+        await conn.execute("UPDATE practices SET kind = 'group' WHERE id = $1", uuid.UUID(practice_id))
         for user in users:
             await conn.execute(
                 "UPDATE users SET practice_id = $1, role = coalesce($2, role) WHERE id = $3",

@@ -85,6 +85,7 @@ async def test_queue_access_is_the_practice_admins_only(api, database_url):
     other = await therapist(api, "Dr. Other")
     admin = await signed_up(api, "therapist", display_name="Other Admin")
     await into_practice(database_url, other.practice_id, admin, role="practice_admin")
+    await into_practice(database_url, owner.practice_id, await signed_up(api, "therapist"), role="practice_admin")
     admin = await fresh_login(api, admin, role="practice_admin")
     client = await _queued(api, owner.practice_id, "Dee")
 
@@ -108,3 +109,28 @@ async def test_queue_access_is_the_practice_admins_only(api, database_url):
         "/api/v1/matches", json={"mode": "queue", "practice_id": str(uuid.uuid4())}, headers=client.headers
     )
     assert unknown.status_code == 404
+
+
+async def test_only_a_group_practice_with_an_admin_takes_a_queue(api, database_url):
+    """Nobody but a group practice's admins assigns a queue: elsewhere the client would wait for good."""
+    solo = await therapist(api, "Dr. Solo")
+    group = await therapist(api, "Dr. Grouped")
+    await into_practice(database_url, group.practice_id, group)  # a group practice, but nobody to assign it yet
+    client = await signed_up(api, "client", display_name="Eve")
+    await submitted(api, client)
+
+    for practice in (solo.practice_id, group.practice_id):
+        refused = await api.post(
+            "/api/v1/matches", json={"mode": "queue", "practice_id": practice}, headers=client.headers
+        )
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["code"] == "practice_without_queue"
+    conn = await asyncpg.connect(database_url)
+    try:
+        assert await conn.fetchval("SELECT count(*) FROM matches WHERE client_id = $1", uuid.UUID(client.id)) == 0
+    finally:
+        await conn.close()
+
+    admin = await signed_up(api, "therapist", display_name="Gil Admin")
+    await into_practice(database_url, group.practice_id, admin, role="practice_admin")
+    await _queued(api, group.practice_id, "Fay")

@@ -151,6 +151,21 @@ async def test_idempotent_conflict_is_replayed_too(api, therapist):
     assert again.status_code == 409 and again.json()["code"] == "slot_taken"
 
 
+async def test_a_replayed_error_is_the_first_answer_byte_for_byte(api, therapist):
+    client = await signed_up(api, "client")
+    headers = {**client.headers, "Idempotency-Key": "not-offered-1"}
+    body = _book(therapist, _at(8, 10), minutes=45)  # not a length the therapist offers
+    first = await api.post("/api/v1/appointments", json=body, headers=headers)
+    assert first.status_code == 422, first.text
+    assert first.json()["errors"][0]["loc"] == ["body", "duration_minutes"]
+    assert "idempotent-replayed" not in first.headers
+    again = await api.post("/api/v1/appointments", json=body, headers=headers)
+    assert again.status_code == 422 and again.headers.get("idempotent-replayed") == "true"
+    assert again.content == first.content, "the whole problem, `errors` and the first request's id included"
+    assert again.headers["content-type"] == first.headers["content-type"] == "application/problem+json"
+    assert again.headers["x-request-id"] != first.headers["x-request-id"], "the replay is a request of its own"
+
+
 async def test_clients_see_only_their_own_appointments(api, therapist):
     alice, bob = await signed_up(api, "client"), await signed_up(api, "client")
     booked = (await api.post("/api/v1/appointments", json=_book(therapist, _at(3, 10)), headers=alice.headers)).json()

@@ -63,6 +63,25 @@ async def test_a_plain_answer_from_before_sealing_still_replays(api, db):
     assert again.json() == first.json()
 
 
+async def test_an_error_stored_before_whole_answers_were_still_replays(api, db):
+    therapist = await signed_up(api, "therapist")
+    await bookable_therapist(api, therapist)
+    client = await signed_up(api, "client")
+    headers = {**client.headers, "Idempotency-Key": "refused-last-week"}
+    body = booking(therapist, ny(3, 10), minutes=45)
+    first = await api.post(URL, json=body, headers=headers)
+    assert first.status_code == 422, first.text
+    # An error as the code before kept it: its code and detail only.
+    legacy = {"code": first.json()["code"], "detail": first.json()["detail"]}
+    await db.execute(
+        "UPDATE idempotency_keys SET response = $1::jsonb, sealed_response = NULL, data_key_id = NULL",
+        json.dumps(legacy),
+    )
+    again = await api.post(URL, json=body, headers=headers)
+    assert again.status_code == 422 and again.headers.get("idempotent-replayed") == "true"
+    assert {k: again.json()[k] for k in legacy} == legacy
+
+
 async def _booked(api, key: str, days: int = 3) -> tuple[LoggedIn, LoggedIn, httpx.Response]:
     therapist = await signed_up(api, "therapist")
     await bookable_therapist(api, therapist)

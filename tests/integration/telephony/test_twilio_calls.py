@@ -24,6 +24,7 @@ from tests.integration.telephony.conftest import (
 from tests.integration.telephony.fake_twilio_voice import ACCOUNT_SID, AUTH_TOKEN, CALLER_ID, sign
 from tests.support.scheduling import bookable_therapist
 from tests.support.server import serve
+from tests.support.sessions import CHECK_IN, connect, update_until
 from tests.support.users import relogin, signed_up
 
 
@@ -227,6 +228,63 @@ async def test_missing_numbers_and_a_live_call_have_clear_codes(api, twilio, ses
     again = await api.post(session.call_path, headers=session.therapist.headers)
     assert again.status_code == 409 and again.json()["code"] == "call_already_live"
     assert len(fake.calls) == 1
+
+
+async def test_a_refused_step_down_to_phone_changes_nothing_and_an_accepted_one_reaches_the_other(
+    api, app, twilio, session
+):
+    fake, _ = twilio
+    aid = session.appointment["id"]
+    session_path = f"/api/v1/appointments/{aid}/session"
+    check_in = await api.post(f"/api/v1/appointments/{aid}/check-in", json=CHECK_IN, headers=session.client.headers)
+    assert check_in.status_code == 200, check_in.text
+
+    # The therapist has no number: the step-down is refused, and the session stays a video one (it could never
+    # step back up from phone).
+    refused = await api.post(f"{session_path}/modality", json={"modality": "phone"}, headers=session.client.headers)
+    assert refused.status_code == 422 and refused.json()["code"] == "therapist_phone_missing"
+    state = (await api.get(session_path, headers=session.client.headers)).json()
+    assert state["modality"] == "video"
+    assert [e for e in state["events"] if e["kind"] == "modality_changed"] == []
+    assert fake.calls == {}
+
+    await set_phone(api, session.therapist, THERAPIST_PHONE)
+    await set_phone(api, session.client, CLIENT_PHONE)
+    therapist_ws = await connect(api, app[1], session.therapist)
+    try:
+        accepted = await api.post(
+            f"{session_path}/modality", json={"modality": "phone"}, headers=session.client.headers
+        )
+        assert accepted.status_code == 200 and accepted.json()["modality"] == "phone"
+        assert len(fake.calls) == 1
+        # The therapist hears of it, as of any other change of modality.
+        await update_until(therapist_ws, aid, lambda s: s["modality"] == "phone")
+    finally:
+        await therapist_ws.close()
+    state = (await api.get(session_path, headers=session.therapist.headers)).json()
+    assert [e["modality"] for e in state["events"] if e["kind"] == "modality_changed"] == ["phone"]
+
+
+async def test_a_step_down_whose_call_the_provider_fails_stays_phone_and_both_hear_of_it(
+    api, app, twilio, with_numbers
+):
+    fake, _ = twilio
+    session = with_numbers
+    aid = session.appointment["id"]
+    check_in = await api.post(f"/api/v1/appointments/{aid}/check-in", json=CHECK_IN, headers=session.client.headers)
+    assert check_in.status_code == 200, check_in.text
+    therapist_ws = await connect(api, app[1], session.therapist)
+    try:
+        fake.fail_next.append(503)
+        response = await api.post(
+            f"/api/v1/appointments/{aid}/session/modality", json={"modality": "phone"}, headers=session.client.headers
+        )
+        assert response.status_code == 503 and response.json()["code"] == "telephony_unavailable"
+        # The step-down was accepted and committed; only the call failed, and "call client" places it again.
+        await update_until(therapist_ws, aid, lambda s: s["modality"] == "phone")
+    finally:
+        await therapist_ws.close()
+    assert (await place(api, session))["status"] == "queued"
 
 
 async def test_a_provider_failure_is_503_and_the_call_is_recorded_failed(api, twilio, with_numbers):
