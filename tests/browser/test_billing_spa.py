@@ -17,7 +17,7 @@ from pydantic import SecretStr
 
 from api.main import create_app
 from domain.scheduling.model import Modality
-from tests.integration.payments.fake_stripe import SECRET_KEY, WEBHOOK_SECRET, FakeStripe
+from tests.integration.payments.fake_stripe import PUBLISHABLE_KEY, SECRET_KEY, WEBHOOK_SECRET, FakeStripe
 from tests.support.clock import FakeClock
 from tests.support.playwright import FRONTEND, run_playwright
 from tests.support.scheduling import bookable_therapist
@@ -97,6 +97,7 @@ async def test_billing_spec(settings, database_url):
                 "payments_backend": "stripe",
                 "stripe_secret_key": SecretStr(SECRET_KEY),
                 "stripe_webhook_secret": SecretStr(WEBHOOK_SECRET),
+                "stripe_publishable_key": PUBLISHABLE_KEY,
                 "stripe_base_url": stripe_url,
             }
         )

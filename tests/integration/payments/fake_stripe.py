@@ -54,6 +54,7 @@ from tests.support.clock import FakeClock
 
 SECRET_KEY = "sk_test_" + "51Hearth" + "0123456789abcdef" * 3
 WEBHOOK_SECRET = "whsec_" + "fakeSigningSecret0123456789abcdef"
+PUBLISHABLE_KEY = "pk_test_" + "51Hearth" + "fedcba9876543210" * 3
 CUSTOMER = "cus_Hearth0Client1"
 OTHER_CUSTOMER = "cus_Hearth0Client2"
 PM_VISA = "pm_card_visa"
