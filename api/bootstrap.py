@@ -225,11 +225,14 @@ def matching_weights(overrides: dict[str, float]) -> Weights:
     return weights
 
 
-def _payment_gateway(settings: Settings, clock: Clock) -> StripeGateway | None:
+def payment_gateway_from_settings(settings: Settings, clock: Clock) -> StripeGateway | None:
     if settings.payments_backend != "stripe":
         return None
     if settings.stripe_secret_key is None or settings.stripe_webhook_secret is None:
         raise RuntimeError("HEARTH_STRIPE_SECRET_KEY and HEARTH_STRIPE_WEBHOOK_SECRET are needed for Stripe")
+    if not (settings.stripe_publishable_key or "").startswith("pk_"):
+        # Served to every browser: a secret key here would be published, so only a pk_ key is taken.
+        raise RuntimeError("HEARTH_STRIPE_PUBLISHABLE_KEY (pk_...) is needed for Stripe's card form in the browser")
     config = StripeConfig(
         secret_key=settings.stripe_secret_key.get_secret_value(),
         webhook_secret=settings.stripe_webhook_secret.get_secret_value(),
@@ -307,6 +310,7 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
         raise RuntimeError("DATABASE_URL is not set (the CLI starts an embedded PostgreSQL for you)")
     configure_logging(settings.log_level, settings.log_json)
     clock = clock or SystemClock()
+    payments = payment_gateway_from_settings(settings, clock)  # refuses an incomplete Stripe setup before any I/O
     engine = create_engine(
         settings.database_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow
     )
@@ -385,7 +389,6 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
     ) -> None:
         await messaging.open_in(cast(SqlUnitOfWork, unit), client_id, therapist_id, practice_id)
 
-    payments = _payment_gateway(settings, clock)
     billing = BillingService(
         uow,
         cipher,

@@ -160,6 +160,8 @@ POLICY: dict[tuple[str, str], Access] = {
     ("GET", "/api/v1/clients/{client_id}/superbill"): Access(roles=frozenset({Role.CLIENT, Role.THERAPIST})),
     # The provider signs its webhook (verified over the raw body); it has no user token.
     ("POST", "/api/v1/payments/stripe/webhook"): PUBLIC,
+    # The provider and its publishable key are public by design (the SPA loads Stripe.js with it).
+    ("GET", "/api/v1/payments/config"): PUBLIC,
     # live sessions (object rule: only the appointment's therapist and client; anyone else gets 404)
     ("GET", "/api/v1/appointments/{appointment_id}/session"): Access(roles=frozenset({Role.CLIENT, Role.THERAPIST})),
     ("POST", "/api/v1/appointments/{appointment_id}/check-in"): CLIENTS,

@@ -115,6 +115,8 @@ class Settings(BaseSettings):
     payments_backend: Literal["none", "stripe"] = "none"
     stripe_secret_key: SecretStr | None = None
     stripe_webhook_secret: SecretStr | None = None
+    # The publishable key (pk_...) the SPA loads Stripe.js with; public by design (served to every browser).
+    stripe_publishable_key: str | None = None
     stripe_base_url: str = "https://api.stripe.com"
     stripe_api_version: str | None = None
     stripe_webhook_tolerance_seconds: int = Field(default=300, ge=1, le=3600)

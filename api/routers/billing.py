@@ -31,6 +31,7 @@ from api.schemas.billing import (
     IssuedOut,
     PayIn,
     PaymentOut,
+    PaymentsConfigOut,
     PolicyIn,
     PolicyOut,
     RefundIn,
@@ -391,6 +392,19 @@ async def refund_invoice(
         status.HTTP_201_CREATED,
         refund,
     )
+
+
+@router.get(
+    "/payments/config",
+    summary="Which card payment provider the browser uses, with its public key (no user token)",
+    description="`stripe`: load Stripe.js with `publishable_key`, turn the card into a PaymentMethod and pay "
+    "with its id; `none`: this server takes no card payments.",
+)
+async def payments_config(container: Container_) -> PaymentsConfigOut:
+    settings = container.settings
+    if settings.payments_backend != "stripe":
+        return PaymentsConfigOut(provider="none")
+    return PaymentsConfigOut(provider="stripe", publishable_key=settings.stripe_publishable_key)
 
 
 @router.post(

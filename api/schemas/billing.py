@@ -415,6 +415,13 @@ class RefundIn(RequestModel):
     reason: Literal["requested_by_customer", "duplicate", "fraudulent"] = "requested_by_customer"
 
 
+class PaymentsConfigOut(BaseModel):
+    provider: Literal["stripe", "none"] = Field(description="`none`: this server takes no card payments")
+    publishable_key: str | None = Field(
+        default=None, description="Stripe's publishable key (pk_...) to load Stripe.js with; null without a provider"
+    )
+
+
 class WebhookAck(BaseModel):
     received: bool
     outcome: str

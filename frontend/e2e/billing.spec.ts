@@ -1,21 +1,25 @@
 import { readFile } from 'node:fs/promises';
-import { expect, test } from '@playwright/test';
+import { expect, test, type Locator } from '@playwright/test';
+import { fakeStripe, nextActions } from './fakes/stripe';
 import { bookFirstSlot, bookableTherapist, CLIENT_ZONE, logIn, registerViaApi } from './scheduling';
 import type { TestUser } from './users';
 
 /**
  * A completed 50-minute video session from home yields 90834-95 POS 10 on the invoice; the client pays it by card
- * (the fake payment provider's test Visa); the superbill lists it.
+ * in Stripe's card form (here a local fake of Stripe.js, frontend/e2e/fakes, in front of the local fake Stripe API
+ * the server uses); the superbill lists it.
  *
- * Holding the session needs the live-session work, so tests/browser/test_billing_spa.py seeds it from Python
- * (recording the completed session through BillingService) and passes the people and the date in
- * HEARTH_BILLING_SEED. Run alone (the plain Playwright suite has no seed), this spec is skipped.
+ * Holding the sessions needs the live-session work, so tests/browser/test_billing_spa.py seeds two from Python
+ * (recording the completed sessions through BillingService) and passes the people, the dates and the fake Stripe
+ * API's address in HEARTH_BILLING_SEED. Run alone (the plain Playwright suite has no seed), these tests are skipped.
  */
 interface Seed {
   therapist: TestUser;
   client: TestUser;
   client_id: string;
   service_date: string;
+  second_service_date: string;
+  stripe_api: string;
 }
 
 const raw = process.env.HEARTH_BILLING_SEED;
@@ -55,18 +59,22 @@ test('a held video session from home is coded 90834-95 POS 10, paid by card and 
   await expect(staff.getByLabel('Price of rate 1')).toHaveValue('150.00');
   await expect(staff.getByLabel('NPI')).toHaveValue('1234567893');
 
-  // The client pays the invoice with the provider's test card.
+  // The client pays the invoice with a card that goes through, typed into the card form.
   const page = await browser.newPage();
+  await fakeStripe(page, seed!.stripe_api);
   await logIn(page, client);
   await page.getByRole('navigation', { name: 'Client area' }).getByRole('link', { name: 'Invoices' }).click();
   const invoice = page.getByRole('listitem', { name: `Session on ${day}` });
   await expect(invoice).toContainText('90834-95 · POS 10 (home) · F41.1, F32.0');
   await expect(invoice).toContainText('Due');
-  await invoice.getByLabel('Card', { exact: true }).selectOption('pm_card_visa');
-  await invoice.getByLabel('Keep this card for late-cancellation and no-show fees').check();
-  await invoice.getByRole('button', { name: 'Pay $150.00' }).click();
+  const payButton = invoice.getByRole('button', { name: 'Pay $150.00' });
+  await expect(payButton).toBeDisabled(); // until the card form holds a whole card
+  await typeCard(invoice, '4242424242424242');
+  await expect(payButton).toBeEnabled();
+  await payButton.click();
   await expect(invoice).toContainText('Paid');
   await expect(invoice.getByRole('button', { name: /Pay/ })).toHaveCount(0);
+  expect(await nextActions(page)).toEqual([]); // no authentication was asked for
 
   // The superbill for that day lists the session with its codes and what was paid.
   const superbill = page.getByRole('form', { name: 'Superbill' });
@@ -90,6 +98,55 @@ test('a held video session from home is coded 90834-95 POS 10, paid by card and 
   await expect(statementRow).toContainText('$150.00');
   await expect(statementRow).toContainText('$4.50');
   await expect(statementRow).toContainText('$145.50');
+});
+
+test('a declined card is told so; a card whose bank asks for 3-D Secure is authenticated and the invoice paid', async ({ browser }) => {
+  test.skip(seed === null, 'seeded by tests/browser/test_billing_spa.py');
+  const { client, second_service_date: day, stripe_api: stripeApi } = seed!;
+
+  // Without a payment provider on the server, the form says so instead of offering a card form.
+  const unconfigured = await browser.newPage();
+  await unconfigured.route('**/api/v1/payments/config', (route) => route.fulfill({ json: { provider: 'none', publishable_key: null } }));
+  await logIn(unconfigured, client);
+  await unconfigured.getByRole('navigation', { name: 'Client area' }).getByRole('link', { name: 'Invoices' }).click();
+  const unpayable = unconfigured.getByRole('listitem', { name: `Session on ${day}` });
+  await expect(unpayable).toContainText('Card payments are not set up for this practice.');
+  await expect(unpayable.getByRole('button', { name: /Pay/ })).toHaveCount(0);
+  await unconfigured.close();
+
+  const page = await browser.newPage();
+  await fakeStripe(page, stripeApi);
+  await logIn(page, client);
+  await page.getByRole('navigation', { name: 'Client area' }).getByRole('link', { name: 'Invoices' }).click();
+  const invoice = page.getByRole('listitem', { name: `Session on ${day}` });
+  await expect(invoice).toContainText('Due');
+  const problem = invoice.getByRole('alert');
+
+  // Stripe's own message for a mistyped number appears in the form's alert, and goes when it is corrected.
+  await typeCard(invoice, '4242424242424241');
+  await expect(problem).toHaveText('Your card number is invalid.');
+
+  // A card the bank declines: the decline is told, and the invoice can be paid again.
+  await typeCard(invoice, '4000000000000002');
+  await expect(problem).toHaveText('');
+  await invoice.getByRole('button', { name: 'Pay $150.00' }).click();
+  await expect(problem).toContainText('Your card was declined.');
+  await expect(invoice).toContainText('Payment failed');
+
+  // A card whose bank asks the client to authenticate: the server answers requires_action with the
+  // PaymentIntent's client secret, Stripe.js runs 3-D Secure with it, and the provider's webhook pays the invoice.
+  await typeCard(invoice, '4000002760003184');
+  await invoice.getByLabel('Keep this card for late-cancellation and no-show fees').check();
+  const paying = page.waitForResponse(
+    (response) => response.request().method() === 'POST' && /\/api\/v1\/invoices\/[^/]+\/payments$/.test(response.url()),
+  );
+  await invoice.getByRole('button', { name: 'Pay $150.00' }).click();
+  const answer = (await (await paying).json()) as { requires_action: boolean; client_secret: string | null };
+  expect(answer.requires_action).toBe(true);
+  expect(answer.client_secret).toMatch(/^pi_\w+_secret_\w+$/);
+  await expect(invoice).toContainText('Paid');
+  await expect(invoice.getByRole('button', { name: /Pay/ })).toHaveCount(0);
+  expect(await nextActions(page)).toEqual([answer.client_secret]);
 });
 
 test('a therapist is told that rates, the policy and a client\'s billing record were saved', async ({ page, request }) => {
@@ -122,3 +179,13 @@ test('a therapist is told that rates, the policy and a client\'s billing record 
   await expect(page.getByRole('status').filter({ hasText: 'Billing record saved.' })).toBeVisible();
   await expect(page.getByLabel('Diagnoses (ICD-10-CM)')).toHaveValue('F41.1');
 });
+
+/**
+ * Types a card number into the payment provider's card form (its own frame) of an invoice's pay form. The form is
+ * scrolled into view first: headless Chromium routes a click made right after scrolling to where a cross-site
+ * frame was before the scroll, so a click on the Pay button that needed a scroll would land in the card frame.
+ */
+async function typeCard(invoice: Locator, number: string): Promise<void> {
+  await invoice.getByRole('form').scrollIntoViewIfNeeded();
+  await invoice.getByRole('group', { name: 'Card', exact: true }).frameLocator('iframe').getByLabel('Card number').fill(number);
+}

@@ -1138,6 +1138,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/payments/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Which card payment provider the browser uses, with its public key (no user token)
+         * @description `stripe`: load Stripe.js with `publishable_key`, turn the card into a PaymentMethod and pay with its id; `none`: this server takes no card payments.
+         */
+        get: operations["billing-payments-config"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/payments/stripe/webhook": {
         parameters: {
             query?: never;
@@ -3831,6 +3851,20 @@ export interface components {
             invoice: components["schemas"]["InvoiceOut"];
             /** Requires Action */
             requires_action: boolean;
+        };
+        /** PaymentsConfigOut */
+        PaymentsConfigOut: {
+            /**
+             * Provider
+             * @description `none`: this server takes no card payments
+             * @enum {string}
+             */
+            provider: "stripe" | "none";
+            /**
+             * Publishable Key
+             * @description Stripe's publishable key (pk_...) to load Stripe.js with; null without a provider
+             */
+            publishable_key?: string | null;
         };
         /** PeerAnswerFrame */
         PeerAnswerFrame: {
@@ -11467,6 +11501,44 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; only a request id is given */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "billing-payments-config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentsConfigOut"];
                 };
             };
             /** @description Too many requests; see Retry-After */

@@ -14,7 +14,7 @@ from pydantic import SecretStr
 
 from api.main import create_app
 from domain.scheduling.model import Modality
-from tests.integration.payments.fake_stripe import SECRET_KEY, WEBHOOK_SECRET, FakeStripe
+from tests.integration.payments.fake_stripe import PUBLISHABLE_KEY, SECRET_KEY, WEBHOOK_SECRET, FakeStripe
 from tests.support.scheduling import bookable_therapist
 from tests.support.server import serve
 from tests.support.sessions import attend
@@ -51,6 +51,7 @@ async def app(settings, clock, stripe):
             "payments_backend": "stripe",
             "stripe_secret_key": SecretStr(SECRET_KEY),
             "stripe_webhook_secret": SecretStr(WEBHOOK_SECRET),
+            "stripe_publishable_key": PUBLISHABLE_KEY,
             "stripe_base_url": stripe[1],
             "platform_fee_percent_bp": 300,
         }

@@ -26,6 +26,16 @@ Endpoints: `POST /v1/payment_intents`, `POST /v1/payment_intents/{id}/cancel`, `
   (`Idempotent-Replayed: true`) for the same key and parameters; the same key on another endpoint or with other
   parameters -> 400 `idempotency_error`. Requests refused before executing (auth, validation) save nothing.
 
+What Stripe.js does in the client's browser, authenticated with the publishable key as the `key` parameter (no
+Authorization header, so a browser sends it cross-origin without a preflight; answered with
+`Access-Control-Allow-Origin: *`): `POST /v1/payment_methods` (`type=card`, `card[number]`, `card[exp_month]`,
+`card[exp_year]`, `card[cvc]`) turns one of Stripe's test card numbers into a `pm_...` that behaves like the
+matching test PaymentMethod above (4242424242424242 succeeds, 4000000000000002 and 4000000000009995 are
+declined, 4000002760003184 and 4000002500003155 need 3-D Secure); `GET /v1/payment_intents/{id}` with the
+intent's `client_secret` reads it; `POST /v1/payment_intents/{id}/authenticate` with the `client_secret` is the
+client completing the 3-D Secure challenge (`authenticate`). With `webhook_url` set, every event is delivered
+there, signed, in order, after the answer of the request that caused it (as Stripe does, asynchronously).
+
 Every executed money movement is in `charges` / `refunds_made`; every state change emits an Event in `events`,
 which `signed()` turns into a webhook body and `Stripe-Signature` header. `fail_next` answers the next requests
 with a status without executing them; `slow_next` executes the next requests but answers only after
@@ -47,6 +57,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
+import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
@@ -54,6 +65,7 @@ from tests.support.clock import FakeClock
 
 SECRET_KEY = "sk_test_" + "51Hearth" + "0123456789abcdef" * 3
 WEBHOOK_SECRET = "whsec_" + "fakeSigningSecret0123456789abcdef"
+PUBLISHABLE_KEY = "pk_test_" + "51Hearth" + "fedcba9876543210" * 3
 CUSTOMER = "cus_Hearth0Client1"
 OTHER_CUSTOMER = "cus_Hearth0Client2"
 PM_VISA = "pm_card_visa"
@@ -78,11 +90,23 @@ _INTENT_PARAMS = {
     "description",
     "setup_future_usage",
 }
+# Stripe's test card numbers (https://docs.stripe.com/testing) and the test PaymentMethod each behaves like.
+TEST_CARDS = {
+    "4242424242424242": PM_VISA,
+    "4000000000000002": PM_DECLINED,
+    "4000000000009995": PM_INSUFFICIENT,
+    "4000002760003184": PM_AUTH_REQUIRED,
+    "4000002500003155": PM_AUTH_REQUIRED,
+}
+_PAYMENT_METHOD_PARAMS = {"key", "type", "card", "billing_details", "metadata"}
+_CLIENT_SECRET_PARAMS = {"key", "client_secret"}
 _REFUND_PARAMS = {"payment_intent", "amount", "reason", "metadata"}
 _CUSTOMER_PARAMS = {"metadata", "description"}
 _REFUND_REASONS = {"duplicate", "fraudulent", "requested_by_customer"}
 _CANCEL_PARAMS = {"cancellation_reason"}
 _CANCEL_PATH = re.compile(r"/v1/payment_intents/([^/]+)/cancel")
+_INTENT_PATH = re.compile(r"/v1/payment_intents/([^/]+)")
+_AUTHENTICATE_PATH = re.compile(r"/v1/payment_intents/([^/]+)/authenticate")
 _CANCELLATION_REASONS = {"abandoned", "duplicate", "fraudulent", "requested_by_customer"}
 # Stripe cancels these; `processing` only in rare cases (`cancel_processing`), never `succeeded` nor `canceled`.
 _CANCELABLE = ("requires_payment_method", "requires_capture", "requires_confirmation", "requires_action")
@@ -132,6 +156,8 @@ class Saved:
 class FakeStripe:
     clock: FakeClock
     secret_key: str = SECRET_KEY
+    publishable_key: str = PUBLISHABLE_KEY
+    webhook_url: str | None = None
     customers: dict[str, set[str]] = field(
         default_factory=lambda: {
             CUSTOMER: {PM_VISA, PM_DECLINED, PM_INSUFFICIENT, PM_AUTH_REQUIRED},
@@ -149,6 +175,10 @@ class FakeStripe:
     slow_seconds: float = 0.0
     lose_next: int = 0
     cancel_processing: bool = False
+    # PaymentMethods made from card numbers (Stripe.js): their id -> the test PaymentMethod they behave like.
+    payment_methods: dict[str, str] = field(default_factory=dict)
+    delivered: list[tuple[str, int]] = field(default_factory=list)  # (event id, the app's HTTP status)
+    _delivering: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     # ------------------------------------------------------------------ HTTP
 
@@ -160,6 +190,8 @@ class FakeStripe:
             body = await request.body()
             content_type = request.headers.get("content-type", "")
             pairs = parse_qsl(body.decode(), keep_blank_values=True) if content_type.startswith(_FORM) else []
+            if request.method == "GET":
+                pairs = parse_qsl(request.url.query, keep_blank_values=True)
             seen = SeenRequest(
                 request.method,
                 request.url.path,
@@ -180,14 +212,36 @@ class FakeStripe:
             headers = {"Request-Id": "req_" + secrets.token_hex(7)}
             if replayed:
                 headers["Idempotent-Replayed"] = "true"
+            if _publishable(seen):
+                headers["Access-Control-Allow-Origin"] = "*"
+            if self.webhook_url is not None:
+                asyncio.get_running_loop().create_task(self.deliver())
             return JSONResponse(payload, status_code=status, headers=headers)
 
         return app
+
+    async def deliver(self) -> None:
+        """Send every event not yet sent to `webhook_url`, signed, in the order they happened."""
+        assert self.webhook_url is not None
+        async with self._delivering, httpx.AsyncClient(timeout=30) as http:
+            for event in self.events[len(self.delivered) :]:
+                body, signature = self.signed(event)
+                answer = await http.post(
+                    self.webhook_url,
+                    content=body,
+                    headers={"Content-Type": "application/json", "Stripe-Signature": signature},
+                )
+                self.delivered.append((event["id"], answer.status_code))
 
     def handle(self, req: SeenRequest) -> tuple[int, dict[str, Any], bool]:
         if self.fail_next:
             status = self.fail_next.pop(0)
             return status, {"error": {"type": "api_error", "message": "An unknown error occurred."}}, False
+        if _publishable(req):
+            try:
+                return *self._handle_publishable(req), False
+            except StripeError as exc:
+                return exc.status, {"error": exc.error}, False
         try:
             self._authenticate(req.authorization)
             endpoint, allowed = self._route(req.path)
@@ -226,6 +280,50 @@ class FakeStripe:
             intent_id = cancel.group(1)
             return (lambda p, key: self._cancel_intent(intent_id, p, key)), _CANCEL_PARAMS
         return None, set()
+
+    # ------------------------------------------------------------------ Stripe.js (publishable key)
+
+    def _handle_publishable(self, req: SeenRequest) -> tuple[int, dict[str, Any]]:
+        key = dict(req.pairs).get("key")
+        if key != self.publishable_key:
+            raise invalid(f"Invalid API Key provided: {(key or '')[:8]}{'*' * 12}{(key or '')[-4:]}", status=401)
+        if req.path == "/v1/payment_methods" and req.method == "POST":
+            return self._create_payment_method(self._params(req.pairs, _PAYMENT_METHOD_PARAMS))
+        authenticate = _AUTHENTICATE_PATH.fullmatch(req.path)
+        read = _INTENT_PATH.fullmatch(req.path)
+        if (authenticate and req.method == "POST") or (read and req.method == "GET"):
+            params = self._params(req.pairs, _CLIENT_SECRET_PARAMS)
+            intent_id = (authenticate or read).group(1)  # type: ignore[union-attr]
+            intent = self.intents.get(intent_id)
+            if intent is None or params.get("client_secret") != intent["client_secret"]:
+                raise invalid(f"No such payment_intent: '{intent_id}'", code="resource_missing", status=404)
+            if authenticate:
+                return self.authenticate(intent_id)
+            return 200, _copy(intent)
+        raise invalid(f"Unrecognized request URL ({req.method}: {req.path}).", status=404)
+
+    def _create_payment_method(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if p.get("type") != "card":
+            raise invalid("Only card PaymentMethods are enabled on this fake.", param="type")
+        card = p.get("card")
+        if not isinstance(card, dict) or not card.get("number"):
+            raise invalid("Missing required param: card[number].", code="parameter_missing", param="card[number]")
+        behaves_like = TEST_CARDS.get(card["number"])
+        if behaves_like is None:
+            error = {"type": "card_error", "code": "incorrect_number", "message": "Your card number is incorrect."}
+            raise StripeError(402, {**error, "param": "number"})
+        method_id = "pm_" + secrets.token_hex(12)
+        self.payment_methods[method_id] = behaves_like
+        method = {
+            "id": method_id,
+            "object": "payment_method",
+            "type": "card",
+            "card": {"brand": "visa", "last4": card["number"][-4:], "exp_month": card.get("exp_month")},
+            "created": self._now(),
+            "customer": None,
+            "livemode": False,
+        }
+        return 200, method
 
     def _authenticate(self, header: str | None) -> None:
         key = None
@@ -343,9 +441,10 @@ class FakeStripe:
         if intent["status"] not in _CONFIRMABLE:
             return _unexpected_state(intent, "confirm")
         intent["payment_method"] = method
-        if method in _DECLINES or (method == PM_AUTH_REQUIRED and off_session):
+        behaves_like = self.payment_methods.get(method, method)
+        if behaves_like in _DECLINES or (behaves_like == PM_AUTH_REQUIRED and off_session):
             code, decline, message = _DECLINES.get(
-                method,
+                behaves_like,
                 (
                     "authentication_required",
                     "authentication_required",
@@ -364,7 +463,7 @@ class FakeStripe:
             intent["last_payment_error"] = error
             self._emit("payment_intent.payment_failed", intent, key)
             return 402, {"error": {**error, "payment_intent": _copy(intent)}}
-        if method == PM_AUTH_REQUIRED:  # on-session: the browser must run 3-D Secure
+        if behaves_like == PM_AUTH_REQUIRED:  # on-session: the browser must run 3-D Secure
             intent["status"] = "requires_action"
             intent["next_action"] = {"type": "use_stripe_sdk"}
             self._emit("payment_intent.requires_action", intent, key)
@@ -534,6 +633,11 @@ class FakeStripe:
 
 
 _FORM = "application/x-www-form-urlencoded"
+
+
+def _publishable(req: SeenRequest) -> bool:
+    """A request Stripe.js makes in the browser: authenticated with the publishable key, not the secret one."""
+    return req.authorization is None and dict(req.pairs).get("key", "").startswith("pk_")
 
 
 def _boolean(p: dict[str, Any], name: str) -> bool:

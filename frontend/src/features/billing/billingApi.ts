@@ -10,6 +10,7 @@ import type {
   CodingOverride,
   Invoice,
   Payment,
+  PaymentsConfig,
   Policy,
   PolicyInput,
   Statements,
@@ -57,6 +58,15 @@ export function overrideCoding(chargeId: string, body: CodingOverride): Promise<
 
 export async function fetchInvoices(): Promise<Invoice[]> {
   return (await unwrap(api.GET('/api/v1/invoices', { params: { query: { limit: 200 } } }))).items;
+}
+
+export function fetchInvoice(invoiceId: string): Promise<Invoice> {
+  return unwrap(api.GET('/api/v1/invoices/{invoice_id}', { params: { path: { invoice_id: invoiceId } } }));
+}
+
+/** Which payment provider's card form to load, with its publishable key. */
+export function fetchPaymentsConfig(): Promise<PaymentsConfig> {
+  return unwrap(api.GET('/api/v1/payments/config'));
 }
 
 /** Pays with a card payment method; the key makes a retried click replay the first answer. */

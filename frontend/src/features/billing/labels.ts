@@ -30,14 +30,9 @@ export function posLabel(code: string): string {
   return PLACE_OF_SERVICE[code] ?? `POS ${code}`;
 }
 
-/**
- * Test cards of the payment provider's test mode. Live card entry belongs to the provider's own card form
- * (Stripe Elements), which turns a card into a payment method id in the browser; Hearth never sees card numbers.
- */
-export const TEST_CARDS = [
-  { value: 'pm_card_visa', label: 'Test Visa (succeeds)' },
-  { value: 'pm_card_chargeDeclined', label: 'Test card that is declined' },
-];
+export const CARD_FORM_UNAVAILABLE = 'The card form could not be loaded. Check your connection and reload the page.';
+export const CARD_REFUSED = 'This card could not be used. Check it or try another card.';
+export const PAYMENT_FAILED = 'Your payment did not go through. Try again or use another card.';
 
 /** "2026-11" for a Date, in the viewer's calendar. */
 export function monthOf(date: Date): string {

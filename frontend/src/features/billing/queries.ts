@@ -1,10 +1,13 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useEffect, useState } from 'react';
 import type { Versioned } from '../../api/result';
 import {
   fetchBillingSettings,
   fetchCancellationTerms,
   fetchCharges,
+  fetchInvoice,
   fetchInvoices,
+  fetchPaymentsConfig,
   fetchPolicy,
   fetchStatements,
   overrideCoding,
@@ -20,6 +23,8 @@ export const billingKeys = {
   cancellationTerms: (appointmentId: string) => ['billing', 'cancellation-terms', appointmentId] as const,
   charges: ['billing', 'charges'] as const,
   invoices: ['billing', 'invoices'] as const,
+  invoice: (invoiceId: string) => ['billing', 'invoices', invoiceId] as const,
+  paymentsConfig: ['billing', 'payments-config'] as const,
   statements: (from: string, to: string) => ['billing', 'statements', from, to] as const,
 };
 
@@ -75,6 +80,47 @@ export function useOverrideCoding() {
 
 export function useInvoices() {
   return useQuery({ queryKey: billingKeys.invoices, queryFn: fetchInvoices });
+}
+
+/** The server's payment provider and publishable key: fixed while the server runs. */
+export function usePaymentsConfig() {
+  return useQuery({ queryKey: billingKeys.paymentsConfig, queryFn: fetchPaymentsConfig, staleTime: Infinity });
+}
+
+// An invoice waits for the provider's webhook: after the client's bank confirmed the payment (`open` until the
+// webhook arrives), or while the payment is `processing`.
+const UNSETTLED = new Set(['open', 'processing']);
+const SETTLE_POLL_MS = 1500;
+const SETTLE_WAIT_MS = 120_000;
+
+/**
+ * While a payment `attempt` (any token unique to it) awaits the provider, reads the invoice again and again until
+ * it no longer does (paid, failed, ...), then refreshes the invoice list so the page shows the outcome. Gives up
+ * after two minutes (`timedOut`). A null attempt reads nothing.
+ */
+export function useSettlingInvoice(invoiceId: string, attempt: string | null) {
+  const client = useQueryClient();
+  const [timedOut, setTimedOut] = useState<string | null>(null);
+  const waiting = attempt !== null && timedOut !== attempt;
+  const query = useQuery({
+    queryKey: [...billingKeys.invoice(invoiceId), 'settling', attempt] as const,
+    queryFn: () => fetchInvoice(invoiceId),
+    enabled: waiting,
+    staleTime: 0,
+    gcTime: 0,
+    refetchInterval: (q) => (UNSETTLED.has(q.state.data?.status ?? 'open') ? SETTLE_POLL_MS : false),
+  });
+  const status = attempt !== null ? query.data?.status : undefined;
+  const settled = status !== undefined && !UNSETTLED.has(status);
+  useEffect(() => {
+    if (attempt === null || settled) return undefined;
+    const timer = window.setTimeout(() => setTimedOut(attempt), SETTLE_WAIT_MS);
+    return () => window.clearTimeout(timer);
+  }, [attempt, settled]);
+  useEffect(() => {
+    if (settled) void client.invalidateQueries({ queryKey: billingKeys.invoices, exact: true });
+  }, [settled, client]);
+  return { status, settled, timedOut: attempt !== null && timedOut === attempt && !settled };
 }
 
 export function usePayInvoice() {

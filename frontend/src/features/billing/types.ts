@@ -11,6 +11,7 @@ export type Charge = Json<paths['/api/v1/charges']['get']['responses'][200]>['it
 export type CodingOverride = RequestBody<paths['/api/v1/charges/{charge_id}/coding-overrides']['post']>;
 export type Invoice = Json<paths['/api/v1/invoices']['get']['responses'][200]>['items'][number];
 export type Payment = Json<paths['/api/v1/invoices/{invoice_id}/payments']['post']['responses'][201]>;
+export type PaymentsConfig = Json<paths['/api/v1/payments/config']['get']['responses'][200]>;
 export type Statements = Json<paths['/api/v1/therapists/me/statements']['get']['responses'][200]>;
 export type Statement = Statements['months'][number];
 export type ClaimRecord = Json<paths['/api/v1/clients/{client_id}/billing-record']['get']['responses'][200]>;
