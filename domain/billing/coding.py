@@ -44,7 +44,7 @@ from enum import Enum, StrEnum
 
 from domain.scheduling.localtime import ensure_utc
 from domain.scheduling.model import Modality
-from domain.shared.errors import ValidationFailed
+from domain.shared.errors import ValidationFailed, quoted
 
 PSYCHOTHERAPY_30 = "90832"
 PSYCHOTHERAPY_45 = "90834"
@@ -156,7 +156,7 @@ def normalize_diagnosis(code: str) -> str:
         text = f"{text[:3]}.{text[3:]}"
     if not _ICD10.match(text):
         raise ValidationFailed(
-            f"{code!r} is not an ICD-10-CM code such as 'F41.1'.", code="invalid_diagnosis", field="diagnoses"
+            f"{quoted(code)} is not an ICD-10-CM code such as 'F41.1'.", code="invalid_diagnosis", field="diagnoses"
         )
     return text
 
@@ -179,7 +179,7 @@ def _validate_minutes(minutes: Mapping[Modality, int]) -> dict[Modality, int]:
     checked: dict[Modality, int] = {}
     for modality, value in minutes.items():
         if not isinstance(modality, Modality):
-            raise ValidationFailed(f"Unknown modality {modality!r}.", code="invalid_minutes", field="minutes")
+            raise ValidationFailed(f"Unknown modality {quoted(modality)}.", code="invalid_minutes", field="minutes")
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SESSION_MINUTES:
             raise ValidationFailed(
                 f"Connected minutes are whole numbers from 0 to {MAX_SESSION_MINUTES}.",
@@ -241,7 +241,7 @@ def _check_procedure(value: str | None) -> str | None:
         return None
     text = value.strip().upper()
     if not _PROCEDURE.match(text):
-        raise _bad(f"{value!r} is not a CPT or HCPCS code such as '90834'.", CodingField.CPT)
+        raise _bad(f"{quoted(value)} is not a CPT or HCPCS code such as '90834'.", CodingField.CPT)
     return text
 
 
@@ -250,14 +250,14 @@ def _check_modifier(value: str | None) -> str | None:
         return None
     text = value.strip().upper()
     if not _MODIFIER.match(text):
-        raise _bad(f"{value!r} is not a two-character modifier such as '95'.", CodingField.MODIFIER)
+        raise _bad(f"{quoted(value)} is not a two-character modifier such as '95'.", CodingField.MODIFIER)
     return text
 
 
 def _check_pos(value: str) -> str:
     text = value.strip() if isinstance(value, str) else ""
     if not _POS.match(text) or text == "00":
-        raise _bad(f"{value!r} is not a two-digit place of service such as '10'.", CodingField.PLACE_OF_SERVICE)
+        raise _bad(f"{quoted(value)} is not a two-digit place of service such as '10'.", CodingField.PLACE_OF_SERVICE)
     return text
 
 

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable
 
 from domain.scheduling.model import Money
-from domain.shared.errors import ValidationFailed
+from domain.shared.errors import ValidationFailed, quoted
 
 __all__ = [
     "BASIS_POINTS_PER_WHOLE",
@@ -44,7 +44,7 @@ def check_currency(currency: str, *, field: str = "currency") -> str:
     """`currency` if it is an upper-case ISO 4217 code, else `ValidationFailed(code="invalid_currency")`."""
     if not isinstance(currency, str) or not _CURRENCY.match(currency):
         raise ValidationFailed(
-            f"Currency {currency!r} is not an ISO 4217 code such as 'USD'.", code="invalid_currency", field=field
+            f"Currency {quoted(currency)} is not an ISO 4217 code such as 'USD'.", code="invalid_currency", field=field
         )
     return currency
 

@@ -29,7 +29,7 @@ from enum import StrEnum
 from domain.plans import jsondoc as j
 from domain.scheduling.localtime import load_zone
 from domain.scheduling.model import Modality, TimeRange, validate_duration, validate_ranges
-from domain.shared.errors import ValidationFailed
+from domain.shared.errors import ValidationFailed, quoted
 
 INTAKE_VERSION = 1
 MAX_PAYER_LENGTH = 100
@@ -202,10 +202,12 @@ def validate_intake(intake: Intake) -> None:
         raise _bad("Choose at least one way to meet, each once.", "invalid_modalities", "modalities")
     validate_duration(intake.session_minutes, field="session_minutes")
     if not isinstance(intake.language, str) or not LANGUAGE_PATTERN.match(intake.language):
-        raise _bad(f"Language {intake.language!r} is not a tag such as 'en'.", "invalid_language", "language")
+        raise _bad(f"Language {quoted(intake.language)} is not a tag such as 'en'.", "invalid_language", "language")
     if not isinstance(intake.residence, str) or not REGION_PATTERN.match(intake.residence):
         raise _bad(
-            f"Residence {intake.residence!r} is not a code such as 'US-OH' or 'GB'.", "invalid_residence", "residence"
+            f"Residence {quoted(intake.residence)} is not a code such as 'US-OH' or 'GB'.",
+            "invalid_residence",
+            "residence",
         )
     load_zone(intake.timezone)
     if not isinstance(intake.therapist_gender, GenderPreference):
@@ -245,7 +247,9 @@ def _validate_payment(payment: Payment) -> None:
                 f"A budget is 0 to {MAX_BUDGET_MINOR} in minor units.", "invalid_budget", "payment.max_amount_minor"
             )
         if not isinstance(payment.currency, str) or not CURRENCY_PATTERN.match(payment.currency):
-            raise _bad(f"Currency {payment.currency!r} is not an ISO 4217 code.", "invalid_budget", "payment.currency")
+            raise _bad(
+                f"Currency {quoted(payment.currency)} is not an ISO 4217 code.", "invalid_budget", "payment.currency"
+            )
         return
     if isinstance(payment, Insurance):
         payer = payment.payer
@@ -283,7 +287,7 @@ def _load_wall(value: object, path: str) -> time:
     except ValueError:
         parsed = None
     if parsed is None or _dump_wall(parsed) != text or parsed.second or parsed.microsecond or parsed.tzinfo:
-        raise j.DocumentError(f"{text!r} is not a local time as HH:MM", path=path)
+        raise j.DocumentError(f"{quoted(text)} is not a local time as HH:MM", path=path)
     return parsed
 
 
@@ -309,7 +313,7 @@ def _load_payment(value: object, path: str) -> Payment:
         raise j.DocumentError("missing key(s) kind", path=path)
     kind = j.string(value["kind"], j.join(path, "kind"))
     if kind not in _PAYMENT_KEYS:
-        raise j.DocumentError(f"{kind!r} is not one of {', '.join(_PAYMENT_KEYS)}", path=j.join(path, "kind"))
+        raise j.DocumentError(f"{quoted(kind)} is not one of {', '.join(_PAYMENT_KEYS)}", path=j.join(path, "kind"))
     d = j.obj(value, path, _PAYMENT_KEYS[kind])
     if kind == "budget":
         return Budget(

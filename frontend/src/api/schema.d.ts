@@ -3394,7 +3394,7 @@ export interface components {
         NoteDocumentIO: {
             /**
              * Fields
-             * @description soap: subjective, objective, assessment, plan; dap: data, assessment, plan; birp: behavior, intervention, response, plan; free: text
+             * @description soap: subjective, objective, assessment, plan; dap: data, assessment, plan; birp: behavior, intervention, response, plan; free: text (at most 50000 characters; a field of the other templates at most 20000)
              */
             fields: {
                 [key: string]: string;
@@ -4081,7 +4081,7 @@ export interface components {
             lgbtq_affirming?: boolean;
             /**
              * Licenses
-             * @description Codes such as "US-NY" or "GB"
+             * @description ISO 3166 codes such as "US-NY" or "GB"
              */
             licenses?: string[];
             /** Modalities */
