@@ -17,8 +17,18 @@ from domain.billing.money import Money
 from domain.billing.service import CancellationTerms, ChargeView, InvoiceView
 from domain.billing.storage import BillingSettings, ClaimRecord
 
-Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["USD"])]
-AmountMinor = Annotated[int, Field(strict=True, ge=0, le=100_000_000, description="Minor units (cents)")]
+Currency = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Z]{3}$",
+        examples=["USD"],
+        description="An ISO 4217 code whose minor unit has 0 or 2 decimals (else 422 invalid_currency)",
+    ),
+]
+AmountMinor = Annotated[
+    int,
+    Field(strict=True, ge=0, le=100_000_000, description="Minor units in the currency's ISO 4217 exponent"),
+]
 Minutes = Annotated[int, Field(strict=True, ge=10, le=60, multiple_of=5)]
 ModalityName = Literal["video", "audio", "phone", "chat"]
 

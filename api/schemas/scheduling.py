@@ -39,9 +39,11 @@ Strict = RequestModel
 class Rate(Strict):
     duration_minutes: BodyMinutes
     amount_minor: int = Field(
-        strict=True, ge=0, le=10_000_000, description="Price in the currency's minor units (cents)"
+        strict=True, ge=0, le=10_000_000, description="Price in the currency's minor units (cents, yen)"
     )
-    currency: str = Field(pattern="^[A-Z]{3}$", examples=["USD"])
+    currency: str = Field(
+        pattern="^[A-Z]{3}$", examples=["USD"], description="An ISO 4217 code whose minor unit has 0 or 2 decimals"
+    )
 
 
 class ProfileIn(Strict):

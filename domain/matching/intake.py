@@ -30,6 +30,7 @@ from domain.plans import jsondoc as j
 from domain.scheduling.localtime import load_zone
 from domain.scheduling.model import Modality, TimeRange, validate_duration, validate_ranges
 from domain.shared.errors import ValidationFailed, quoted
+from domain.shared.iso import check_currency
 
 INTAKE_VERSION = 1
 MAX_PAYER_LENGTH = 100
@@ -37,7 +38,6 @@ MAX_BUDGET_MINOR = 10_000_000
 
 REGION_PATTERN = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")  # the same shape as a therapist's licence
 LANGUAGE_PATTERN = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
-CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")
 
 
 class Concern(StrEnum):
@@ -246,10 +246,7 @@ def _validate_payment(payment: Payment) -> None:
             raise _bad(
                 f"A budget is 0 to {MAX_BUDGET_MINOR} in minor units.", "invalid_budget", "payment.max_amount_minor"
             )
-        if not isinstance(payment.currency, str) or not CURRENCY_PATTERN.match(payment.currency):
-            raise _bad(
-                f"Currency {quoted(payment.currency)} is not an ISO 4217 code.", "invalid_budget", "payment.currency"
-            )
+        check_currency(payment.currency, field="payment.currency")
         return
     if isinstance(payment, Insurance):
         payer = payment.payer

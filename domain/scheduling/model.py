@@ -14,6 +14,7 @@ from types import MappingProxyType
 
 from domain.scheduling.localtime import ensure_utc, load_zone, minutes_of_day
 from domain.shared.errors import InvalidState, ValidationFailed, quoted
+from domain.shared.iso import check_currency
 
 MIN_DURATION_MINUTES = 10
 MAX_DURATION_MINUTES = 60
@@ -330,7 +331,6 @@ class TherapistProfile:
 
 
 _LICENSE = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 MAX_CANCELLATION_WINDOW_HOURS = 168
 MAX_CASELOAD = 1000
@@ -372,8 +372,7 @@ def validate_profile(profile: TherapistProfile) -> None:
             raise _bad_profile(f"A rate for {minutes} minutes, a length not offered.", "rates", "invalid_rate")
         if isinstance(price.amount_minor, bool) or not isinstance(price.amount_minor, int) or price.amount_minor < 0:
             raise _bad_profile("Rates are non-negative integers in minor units.", "rates", "invalid_rate")
-        if not _CURRENCY.match(price.currency):
-            raise _bad_profile(f"Currency {quoted(price.currency)} is not an ISO 4217 code.", "rates", "invalid_rate")
+        check_currency(price.currency, field="rates")
     if len({price.currency for price in profile.rates.values()}) > 1:
         raise _bad_profile("All rates use one currency.", "rates", "invalid_rate")
     if not 0 <= profile.caseload_capacity <= MAX_CASELOAD:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from tests.support.scheduling import put_minimal_profile
 from tests.support.users import signed_up
 
 SPEC = json.loads((Path(__file__).parents[2] / "openapi.json").read_text())
@@ -16,18 +17,7 @@ def _schema(name: str) -> dict:
 
 async def test_a_huge_licence_gets_a_small_422(api):
     therapist = await signed_up(api, "therapist")
-    current = await api.get("/api/v1/therapists/me/profile", headers=therapist.headers)
-    response = await api.put(
-        "/api/v1/therapists/me/profile",
-        json={
-            "display_name": "Dr. Dana Reyes",
-            "licenses": ["x" * 900_000],
-            "modalities": ["video"],
-            "session_lengths": [50],
-            "timezone": "America/New_York",
-        },
-        headers={**therapist.headers, "If-Match": current.headers["etag"]},
-    )
+    response = await put_minimal_profile(api, therapist, licenses=["x" * 900_000])
     assert response.status_code == 422, response.text[:500]
     assert response.headers["content-type"] == "application/problem+json"
     assert len(response.content) < 2_000

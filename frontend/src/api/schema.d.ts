@@ -2095,6 +2095,7 @@ export interface components {
             check_in_amount_minor?: number | null;
             /**
              * Currency
+             * @description An ISO 4217 code whose minor unit has 0 or 2 decimals (else 422 invalid_currency)
              * @example USD
              */
             currency: string;
@@ -4322,11 +4323,12 @@ export interface components {
         Rate: {
             /**
              * Amount Minor
-             * @description Price in the currency's minor units (cents)
+             * @description Price in the currency's minor units (cents, yen)
              */
             amount_minor: number;
             /**
              * Currency
+             * @description An ISO 4217 code whose minor unit has 0 or 2 decimals
              * @example USD
              */
             currency: string;
@@ -4337,7 +4339,7 @@ export interface components {
         RateIO: {
             /**
              * Amount Minor
-             * @description Minor units (cents)
+             * @description Minor units in the currency's ISO 4217 exponent
              */
             amount_minor: number;
             /** Minutes */
@@ -4872,7 +4874,7 @@ export interface components {
         SlidingScaleIO: {
             /**
              * Amount Minor
-             * @description Minor units (cents)
+             * @description Minor units in the currency's ISO 4217 exponent
              */
             amount_minor: number;
             /**

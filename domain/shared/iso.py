@@ -1,0 +1,66 @@
+"""ISO 4217 currencies with their minor units.
+
+The table comes from a maintained plain-data package (no framework, no I/O beyond reading its bundled file):
+`iso4217`, the ISO 4217 list with each code's minor-unit exponent. It is read once, on first use.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from types import MappingProxyType
+
+import iso4217
+
+from domain.shared.errors import ValidationFailed, quoted
+
+__all__ = ["BILLABLE_EXPONENTS", "check_currency", "currency_exponent", "decimal_amount", "is_currency"]
+
+
+@functools.cache
+def _exponents() -> Mapping[str, int | None]:
+    return MappingProxyType({currency.code: currency.exponent for currency in iso4217.Currency})
+
+
+def is_currency(code: str) -> bool:
+    """True for a current ISO 4217 alphabetic code ("USD", "JPY"), false for "QQQ" or "usd"."""
+    return code in _exponents()
+
+
+def currency_exponent(code: str) -> int | None:
+    """The ISO 4217 minor-unit exponent of a current currency: USD 2, JPY 0, KWD 3; None for a code without
+    minor units (gold XAU, special drawing rights XDR, the test code XTS) or one that is not a currency."""
+    return _exponents().get(code)
+
+
+def decimal_amount(amount_minor: int, currency: str) -> str:
+    """Minor units as a decimal in the currency's own exponent: 12000 USD -> "120.00", 1500 JPY -> "1500",
+    -5 EUR -> "-0.05". A code without an exponent is shown as its minor units."""
+    digits = currency_exponent(currency) or 0
+    sign = "-" if amount_minor < 0 else ""
+    whole, fraction = divmod(abs(amount_minor), 10**digits)
+    return f"{sign}{whole}.{fraction:0{digits}d}" if digits else f"{sign}{whole}"
+
+
+# Hearth bills in whole units or cents: every amount is integer minor units, entered and shown with the
+# currency's ISO exponent. Three-decimal dinars (BHD, KWD, ...) and four-decimal units of account (CLF) are not
+# supported yet: the payment provider wants their last digit zero and the SPA's number formats disagree for some.
+BILLABLE_EXPONENTS = frozenset({0, 2})
+
+
+def check_currency(currency: object, *, field: str = "currency") -> str:
+    """`currency` if it is a current ISO 4217 code whose minor unit Hearth bills in (0 or 2 decimals), else
+    `ValidationFailed(code="invalid_currency")` saying which."""
+    if not isinstance(currency, str) or not is_currency(currency):
+        raise ValidationFailed(
+            f"Currency {quoted(currency)} is not an ISO 4217 code such as 'USD'.", code="invalid_currency", field=field
+        )
+    exponent = currency_exponent(currency)
+    if exponent not in BILLABLE_EXPONENTS:
+        places = "no minor unit" if exponent is None else f"{exponent} decimal places"
+        raise ValidationFailed(
+            f"Currency {currency} has {places}; Hearth bills only in currencies with 0 or 2 (such as JPY or USD).",
+            code="invalid_currency",
+            field=field,
+        )
+    return currency

@@ -1,0 +1,28 @@
+"""ISO 4217 look-ups and amounts in a currency's own minor unit."""
+
+from __future__ import annotations
+
+import pytest
+
+from domain.matching.labels import format_money
+from domain.shared.iso import currency_exponent, decimal_amount, is_currency
+
+
+def test_currencies_and_their_exponents() -> None:
+    assert is_currency("USD") and is_currency("JPY") and not is_currency("QQQ") and not is_currency("usd")
+    assert (currency_exponent("USD"), currency_exponent("JPY"), currency_exponent("KWD")) == (2, 0, 3)
+    assert currency_exponent("XAU") is None and currency_exponent("QQQ") is None
+
+
+@pytest.mark.parametrize(
+    ("minor", "currency", "text"),
+    [(12000, "USD", "120.00"), (5, "EUR", "0.05"), (-5, "EUR", "-0.05"), (1500, "JPY", "1500"), (1234, "KWD", "1.234")],
+)
+def test_decimal_amount(minor: int, currency: str, text: str) -> None:
+    assert decimal_amount(minor, currency) == text
+
+
+def test_matching_explanations_show_zero_decimal_currencies_whole() -> None:
+    # XAF (Central African franc) has no minor unit but was missing from the hand-written list: "150.00 XAF".
+    assert format_money(15000, "XAF") == "15000 XAF"
+    assert format_money(12000, "USD") == "$120.00"
