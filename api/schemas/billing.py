@@ -365,7 +365,9 @@ class CodingOverrideIn(RequestModel):
     )
     reason: str = Field(min_length=1, max_length=500)
     cpt: str | None = Field(default=None, max_length=5)
-    modifier: str | None = Field(default=None, max_length=2)
+    modifier: str | None = Field(
+        default=None, max_length=2, description="A telehealth modifier: 95, 93, GT or FQ (else 422 invalid_coding)"
+    )
     place_of_service: str | None = Field(default=None, max_length=2)
     diagnoses: list[Annotated[str, Field(min_length=3, max_length=8)]] | None = Field(default=None, max_length=4)
     expected_version: int | None = Field(

@@ -30,7 +30,7 @@ from domain.plans import jsondoc as j
 from domain.scheduling.localtime import load_zone
 from domain.scheduling.model import Modality, TimeRange, validate_duration, validate_ranges
 from domain.shared.errors import ValidationFailed, quoted
-from domain.shared.iso import check_currency
+from domain.shared.iso import check_currency, is_location
 
 INTAKE_VERSION = 1
 MAX_PAYER_LENGTH = 100
@@ -203,7 +203,8 @@ def validate_intake(intake: Intake) -> None:
     validate_duration(intake.session_minutes, field="session_minutes")
     if not isinstance(intake.language, str) or not LANGUAGE_PATTERN.match(intake.language):
         raise _bad(f"Language {quoted(intake.language)} is not a tag such as 'en'.", "invalid_language", "language")
-    if not isinstance(intake.residence, str) or not REGION_PATTERN.match(intake.residence):
+    residence = intake.residence
+    if not isinstance(residence, str) or not REGION_PATTERN.match(residence) or not is_location(residence):
         raise _bad(
             f"Residence {quoted(intake.residence)} is not a code such as 'US-OH' or 'GB'.",
             "invalid_residence",

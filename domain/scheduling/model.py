@@ -14,7 +14,7 @@ from types import MappingProxyType
 
 from domain.scheduling.localtime import ensure_utc, load_zone, minutes_of_day
 from domain.shared.errors import InvalidState, ValidationFailed, quoted
-from domain.shared.iso import check_currency
+from domain.shared.iso import check_currency, is_location
 
 MIN_DURATION_MINUTES = 10
 MAX_DURATION_MINUTES = 60
@@ -352,8 +352,10 @@ def validate_profile(profile: TherapistProfile) -> None:
         raise _bad_profile("bio is at most 5000 characters.", "bio")
     load_zone(profile.timezone)
     for lic in profile.licenses:
-        if not _LICENSE.match(lic):
-            raise _bad_profile(f"Licence {quoted(lic)} is not a code such as 'US-NY'.", "licenses", "invalid_license")
+        if not _LICENSE.match(lic) or not is_location(lic):
+            raise _bad_profile(
+                f"Licence {quoted(lic)} is not an ISO 3166 code such as 'US-NY' or 'GB'.", "licenses", "invalid_license"
+            )
     if len(set(profile.licenses)) != len(profile.licenses):
         raise _bad_profile("Duplicate licence.", "licenses", "invalid_license")
     for lang in profile.languages:

@@ -1,7 +1,8 @@
-"""ISO 4217 currencies with their minor units.
+"""ISO 4217 currencies with their minor units, and ISO 3166-1 countries with their ISO 3166-2 subdivisions.
 
-The table comes from a maintained plain-data package (no framework, no I/O beyond reading its bundled file):
-`iso4217`, the ISO 4217 list with each code's minor-unit exponent. It is read once, on first use.
+The tables come from two maintained plain-data packages (no framework, no I/O beyond reading their bundled
+files): `iso4217` (the ISO 4217 list with each code's minor-unit exponent) and `pycountry` (ISO 3166-1 and
+3166-2 from Debian's iso-codes). Each is read once, on first use.
 """
 
 from __future__ import annotations
@@ -11,15 +12,51 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 import iso4217
+import pycountry
 
 from domain.shared.errors import ValidationFailed, quoted
 
-__all__ = ["BILLABLE_EXPONENTS", "check_currency", "currency_exponent", "decimal_amount", "is_currency"]
+__all__ = [
+    "BILLABLE_EXPONENTS",
+    "check_currency",
+    "currency_exponent",
+    "decimal_amount",
+    "is_country",
+    "is_currency",
+    "is_location",
+    "is_subdivision",
+]
 
 
 @functools.cache
 def _exponents() -> Mapping[str, int | None]:
     return MappingProxyType({currency.code: currency.exponent for currency in iso4217.Currency})
+
+
+@functools.cache
+def _countries() -> frozenset[str]:
+    return frozenset(str(country.alpha_2) for country in pycountry.countries)
+
+
+@functools.cache
+def _subdivisions() -> frozenset[str]:
+    return frozenset(str(subdivision.code) for subdivision in pycountry.subdivisions)
+
+
+def is_country(code: str) -> bool:
+    """True for an ISO 3166-1 alpha-2 code ("GB", "US"), false for "ZZ" or "gb"."""
+    return code in _countries()
+
+
+def is_subdivision(country: str, region: str) -> bool:
+    """True when `region` is an ISO 3166-2 subdivision of `country`: ("US", "NY"), ("GB", "ENG"); not ("GB", "NY")."""
+    return is_country(country) and f"{country}-{region}" in _subdivisions()
+
+
+def is_location(code: str) -> bool:
+    """True for a country ("GB") or one of its subdivisions ("US-NY"), as licences and residences are written."""
+    country, _, region = code.partition("-")
+    return is_subdivision(country, region) if region else is_country(country)
 
 
 def is_currency(code: str) -> bool:

@@ -2503,7 +2503,10 @@ export interface components {
              * @description The charge version read
              */
             expected_version?: number | null;
-            /** Modifier */
+            /**
+             * Modifier
+             * @description A telehealth modifier: 95, 93, GT or FQ (else 422 invalid_coding)
+             */
             modifier?: string | null;
             /** Place Of Service */
             place_of_service?: string | null;

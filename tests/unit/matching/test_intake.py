@@ -175,6 +175,9 @@ def test_a_complete_intake_is_valid() -> None:
         ({"language": "English"}, "invalid_language", "language"),
         ({"residence": "Ohio"}, "invalid_residence", "residence"),
         ({"residence": "us-oh"}, "invalid_residence", "residence"),
+        ({"residence": "ZZ-99"}, "invalid_residence", "residence"),
+        ({"residence": "ZZ"}, "invalid_residence", "residence"),
+        ({"residence": "GB-OH"}, "invalid_residence", "residence"),  # Ohio is a US state
         ({"timezone": "Mars/Olympus"}, "invalid_timezone", "timezone"),
         ({"therapist_gender": "woman"}, "invalid_gender_preference", "therapist_gender"),
         ({"faith_based": "yes"}, "invalid_preference", "faith_based"),

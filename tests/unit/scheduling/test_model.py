@@ -261,6 +261,8 @@ def test_good_profile_passes() -> None:
         ({"display_name": "  "}, "invalid_profile", "display_name"),
         ({"timezone": "Nowhere/Town"}, "invalid_timezone", "timezone"),
         ({"licenses": ("new york",)}, "invalid_license", "licenses"),
+        ({"licenses": ("US-ZZ",)}, "invalid_license", "licenses"),
+        ({"licenses": ("ZZ",)}, "invalid_license", "licenses"),
         ({"session_lengths": (20, 45, 70)}, "invalid_duration", "session_lengths"),
         ({"session_lengths": ()}, "invalid_profile", "session_lengths"),
         ({"modalities": ()}, "invalid_profile", "modalities"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from domain.matching.labels import format_money
-from domain.shared.iso import currency_exponent, decimal_amount, is_currency
+from domain.shared.iso import currency_exponent, decimal_amount, is_country, is_currency, is_location, is_subdivision
 
 
 def test_currencies_and_their_exponents() -> None:
@@ -26,3 +26,14 @@ def test_matching_explanations_show_zero_decimal_currencies_whole() -> None:
     # XAF (Central African franc) has no minor unit but was missing from the hand-written list: "150.00 XAF".
     assert format_money(15000, "XAF") == "15000 XAF"
     assert format_money(12000, "USD") == "$120.00"
+
+
+def test_countries_and_their_subdivisions() -> None:
+    assert is_country("GB") and is_country("US") and not is_country("ZZ") and not is_country("gb")
+    assert is_subdivision("US", "NY") and is_subdivision("GB", "ENG") and is_subdivision("US", "DC")
+    assert not is_subdivision("GB", "NY") and not is_subdivision("US", "ZZZ") and not is_subdivision("ZZ", "99")
+
+
+@pytest.mark.parametrize(("code", "known"), [("GB", True), ("US-NY", True), ("CA-ON", True), ("US-ZZ", False)])
+def test_locations_as_licences_and_residences_write_them(code: str, known: bool) -> None:
+    assert is_location(code) is known
