@@ -18,6 +18,7 @@ from domain.shared.errors import ValidationFailed, quoted
 
 __all__ = [
     "BILLABLE_EXPONENTS",
+    "billable_currencies",
     "check_currency",
     "currency_exponent",
     "decimal_amount",
@@ -83,6 +84,11 @@ def decimal_amount(amount_minor: int, currency: str) -> str:
 # currency's ISO exponent. Three-decimal dinars (BHD, KWD, ...) and four-decimal units of account (CLF) are not
 # supported yet: the payment provider wants their last digit zero and the SPA's number formats disagree for some.
 BILLABLE_EXPONENTS = frozenset({0, 2})
+
+
+def billable_currencies() -> dict[str, int]:
+    """Every currency `check_currency` accepts, with its exponent, by code: {"AED": 2, ..., "JPY": 0, ...}."""
+    return {code: digits for code, digits in sorted(_exponents().items()) if digits in BILLABLE_EXPONENTS}
 
 
 def check_currency(currency: object, *, field: str = "currency") -> str:

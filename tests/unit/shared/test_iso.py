@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from domain.matching.labels import format_money
-from domain.shared.iso import currency_exponent, decimal_amount, is_country, is_currency, is_location, is_subdivision
+from domain.shared.iso import (
+    billable_currencies,
+    currency_exponent,
+    decimal_amount,
+    is_country,
+    is_currency,
+    is_location,
+    is_subdivision,
+)
 
 
 def test_currencies_and_their_exponents() -> None:
@@ -37,3 +45,9 @@ def test_countries_and_their_subdivisions() -> None:
 @pytest.mark.parametrize(("code", "known"), [("GB", True), ("US-NY", True), ("CA-ON", True), ("US-ZZ", False)])
 def test_locations_as_licences_and_residences_write_them(code: str, known: bool) -> None:
     assert is_location(code) is known
+
+
+def test_the_billable_table_published_to_the_spa() -> None:
+    table = billable_currencies()
+    assert (table["USD"], table["JPY"], table["HUF"]) == (2, 0, 2)
+    assert "KWD" not in table and "XAU" not in table and list(table) == sorted(table)
