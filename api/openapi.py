@@ -15,6 +15,7 @@ from api.policy import access_for
 from api.routes import iter_routes
 from api.schemas.messaging import ClientFrame, ServerFrame
 from api.schemas.problem import Problem
+from domain.shared.iso import billable_currencies
 
 
 def operation_id(route: APIRoute) -> str:
@@ -50,6 +51,8 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
     components["securitySchemes"] = {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
+    # The currencies the server bills in and the ISO 4217 exponent of each: amounts are minor units in it.
+    spec["x-currency-minor-units"] = billable_currencies()
 
     for entry in iter_routes(app):
         route = entry.route

@@ -5,8 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from domain.shared.errors import ValidationFailed
+from domain.shared.iso import check_currency
 
 
 class Settings(BaseSettings):
@@ -146,6 +149,14 @@ class Settings(BaseSettings):
     turn_urls: list[str] = []
     turn_secret: SecretStr | None = None
     turn_ttl_seconds: int = Field(default=3600, ge=60, le=86400)
+
+    @field_validator("billing_currency")
+    @classmethod
+    def _billable_currency(cls, value: str) -> str:
+        try:
+            return check_currency(value, field="billing_currency")
+        except ValidationFailed as exc:
+            raise ValueError(exc.detail) from None
 
     @model_validator(mode="after")
     def _production_needs_real_keys(self) -> Settings:

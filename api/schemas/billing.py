@@ -19,8 +19,18 @@ from domain.billing.service import ChargeView, InvoiceView
 from domain.billing.storage import BillingSettings, ClaimRecord
 from domain.scheduling.policy import CancellationTerms, LateFeeNotAccepted
 
-Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["USD"])]
-AmountMinor = Annotated[int, Field(strict=True, ge=0, le=100_000_000, description="Minor units (cents)")]
+Currency = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Z]{3}$",
+        examples=["USD"],
+        description="An ISO 4217 code whose minor unit has 0 or 2 decimals (else 422 invalid_currency)",
+    ),
+]
+AmountMinor = Annotated[
+    int,
+    Field(strict=True, ge=0, le=100_000_000, description="Minor units in the currency's ISO 4217 exponent"),
+]
 Minutes = Annotated[int, Field(strict=True, ge=10, le=60, multiple_of=5)]
 ModalityName = Literal["video", "audio", "phone", "chat"]
 
@@ -378,7 +388,9 @@ class CodingOverrideIn(RequestModel):
     )
     reason: str = Field(min_length=1, max_length=500)
     cpt: str | None = Field(default=None, max_length=5)
-    modifier: str | None = Field(default=None, max_length=2)
+    modifier: str | None = Field(
+        default=None, max_length=2, description="A telehealth modifier: 95, 93, GT or FQ (else 422 invalid_coding)"
+    )
     place_of_service: str | None = Field(default=None, max_length=2)
     diagnoses: list[Annotated[str, Field(min_length=3, max_length=8)]] | None = Field(default=None, max_length=4)
     expected_version: int | None = Field(

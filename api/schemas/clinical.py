@@ -5,14 +5,22 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
 from api.schemas.types import MAX_INT, IsoDate, RequestModel
-from domain.notes.model import NoteDocument, NoteTodo, ProgressNote, Template, validate_document
+from domain.notes.model import (
+    MAX_FIELD,
+    MAX_FREE_TEXT,
+    NoteDocument,
+    NoteTodo,
+    ProgressNote,
+    Template,
+    validate_document,
+)
 from domain.notes.psychotherapy import PsychotherapyNote
-from domain.plans.model import GoalRating, PlanDocument, ProgressEntry, ProgressRating, TherapyPlan
+from domain.plans.model import MAX_TEXT, GoalRating, PlanDocument, ProgressEntry, ProgressRating, TherapyPlan
 
 Status = Literal["not_started", "in_progress", "achieved", "revised", "discontinued"]
 Rating = Literal["progressing", "maintained", "regressed", "not_addressed"]
@@ -46,7 +54,7 @@ class InterventionIO(RequestModel):
 
 
 class PlanDocumentIO(RequestModel):
-    problems: list[str] = Field(default_factory=list, max_length=20)
+    problems: list[Annotated[str, Field(max_length=MAX_TEXT)]] = Field(default_factory=list, max_length=20)
     goals: list[GoalIO] = Field(default_factory=list, max_length=20)
     interventions: list[InterventionIO] = Field(default_factory=list, max_length=30)
     review_date: IsoDate | None = None
@@ -135,10 +143,11 @@ class NoteDocumentIO(RequestModel):
     }
 
     template: Literal["soap", "dap", "birp", "free"]
-    fields: dict[str, str] = Field(
+    fields: dict[Annotated[str, Field(max_length=20)], Annotated[str, Field(max_length=MAX_FREE_TEXT)]] = Field(
         max_length=4,
         description="soap: subjective, objective, assessment, plan; dap: data, assessment, plan; "
-        "birp: behavior, intervention, response, plan; free: text",
+        f"birp: behavior, intervention, response, plan; free: text (at most {MAX_FREE_TEXT} characters; "
+        f"a field of the other templates at most {MAX_FIELD})",
     )
     ratings: list[GoalRatingIO] = Field(default_factory=list, max_length=20)
 

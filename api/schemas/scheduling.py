@@ -40,9 +40,11 @@ Strict = RequestModel
 class Rate(Strict):
     duration_minutes: BodyMinutes
     amount_minor: int = Field(
-        strict=True, ge=0, le=10_000_000, description="Price in the currency's minor units (cents)"
+        strict=True, ge=0, le=10_000_000, description="Price in the currency's minor units (cents, yen)"
     )
-    currency: str = Field(pattern="^[A-Z]{3}$", examples=["USD"])
+    currency: str = Field(
+        pattern="^[A-Z]{3}$", examples=["USD"], description="An ISO 4217 code whose minor unit has 0 or 2 decimals"
+    )
 
 
 class ProfileIn(Strict):
@@ -70,7 +72,9 @@ class ProfileIn(Strict):
 
     display_name: str = Field(min_length=1, max_length=100)
     bio: str = Field(default="", max_length=5000)
-    licenses: list[str] = Field(default_factory=list, max_length=60, description='Codes such as "US-NY" or "GB"')
+    licenses: list[Annotated[str, Field(min_length=2, max_length=6)]] = Field(
+        default_factory=list, max_length=60, description='ISO 3166 codes such as "US-NY" or "GB"'
+    )
     specialties: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(default_factory=list, max_length=50)
     languages: list[Annotated[str, Field(min_length=2, max_length=20)]] = Field(default_factory=list, max_length=20)
     modalities: list[ModalityName] = Field(min_length=1, max_length=4)

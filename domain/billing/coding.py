@@ -28,7 +28,7 @@ Rules (constants below; decisions marked *):
   (telehealth other than in the patient's home).
 * **Modifier** from the modality used for most of the psychotherapy minutes: video -> "95"; audio or phone
   (both audio-only) -> "93". *A tie goes to "93"*: "95" asserts the service was mostly audio-video, which a tie
-  does not show.
+  does not show. *An override may choose only a synchronous telehealth modifier* (`TELEHEALTH_MODIFIERS`).
 * **Diagnoses**: 1 to 4 ICD-10-CM codes (the diagnosis pointers one claim line can carry), the first primary,
   no duplicates, normalised to upper case with the dot after the category ("f411" -> "F41.1").
 """
@@ -44,7 +44,7 @@ from enum import Enum, StrEnum
 
 from domain.scheduling.localtime import ensure_utc
 from domain.scheduling.model import Modality
-from domain.shared.errors import ValidationFailed
+from domain.shared.errors import ValidationFailed, quoted
 
 PSYCHOTHERAPY_30 = "90832"
 PSYCHOTHERAPY_45 = "90834"
@@ -57,6 +57,12 @@ POS_HOME = "10"
 POS_ELSEWHERE = "02"
 MODIFIER_VIDEO = "95"
 MODIFIER_AUDIO_ONLY = "93"
+# What a therapist may put in the telehealth modifier by override. The coded services are real-time only (chat
+# and anything asynchronous never count), so the list is the synchronous telehealth modifiers: CPT 95
+# (audio-video) and 93 (audio-only), HCPCS GT (audio-video, the older form some payers and Medicaid plans still
+# require) and FQ (audio-only, HCPCS's form of 93). GQ (asynchronous store-and-forward) is refused: no coded
+# service is asynchronous.
+TELEHEALTH_MODIFIERS: frozenset[str] = frozenset({MODIFIER_VIDEO, MODIFIER_AUDIO_ONLY, "GT", "FQ"})
 MAX_DIAGNOSES = 4
 MAX_SESSION_MINUTES = 24 * 60
 MAX_REASON_LENGTH = 500
@@ -66,7 +72,6 @@ AUDIO_ONLY_MODALITIES: frozenset[Modality] = frozenset({Modality.AUDIO, Modality
 
 _ICD10 = re.compile(r"^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$")
 _PROCEDURE = re.compile(r"^([0-9]{4}[0-9A-Z]|[A-Z][0-9]{4})$")  # CPT I (5 digits), II/III (4 digits + F/T), HCPCS
-_MODIFIER = re.compile(r"^[0-9A-Z]{2}$")
 _POS = re.compile(r"^[0-9]{2}$")
 
 
@@ -156,7 +161,7 @@ def normalize_diagnosis(code: str) -> str:
         text = f"{text[:3]}.{text[3:]}"
     if not _ICD10.match(text):
         raise ValidationFailed(
-            f"{code!r} is not an ICD-10-CM code such as 'F41.1'.", code="invalid_diagnosis", field="diagnoses"
+            f"{quoted(code)} is not an ICD-10-CM code such as 'F41.1'.", code="invalid_diagnosis", field="diagnoses"
         )
     return text
 
@@ -179,7 +184,7 @@ def _validate_minutes(minutes: Mapping[Modality, int]) -> dict[Modality, int]:
     checked: dict[Modality, int] = {}
     for modality, value in minutes.items():
         if not isinstance(modality, Modality):
-            raise ValidationFailed(f"Unknown modality {modality!r}.", code="invalid_minutes", field="minutes")
+            raise ValidationFailed(f"Unknown modality {quoted(modality)}.", code="invalid_minutes", field="minutes")
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SESSION_MINUTES:
             raise ValidationFailed(
                 f"Connected minutes are whole numbers from 0 to {MAX_SESSION_MINUTES}.",
@@ -241,7 +246,7 @@ def _check_procedure(value: str | None) -> str | None:
         return None
     text = value.strip().upper()
     if not _PROCEDURE.match(text):
-        raise _bad(f"{value!r} is not a CPT or HCPCS code such as '90834'.", CodingField.CPT)
+        raise _bad(f"{quoted(value)} is not a CPT or HCPCS code such as '90834'.", CodingField.CPT)
     return text
 
 
@@ -249,15 +254,16 @@ def _check_modifier(value: str | None) -> str | None:
     if value is None:
         return None
     text = value.strip().upper()
-    if not _MODIFIER.match(text):
-        raise _bad(f"{value!r} is not a two-character modifier such as '95'.", CodingField.MODIFIER)
+    if text not in TELEHEALTH_MODIFIERS:
+        allowed = ", ".join(sorted(TELEHEALTH_MODIFIERS))
+        raise _bad(f"{quoted(value)} is not a telehealth modifier ({allowed}).", CodingField.MODIFIER)
     return text
 
 
 def _check_pos(value: str) -> str:
     text = value.strip() if isinstance(value, str) else ""
     if not _POS.match(text) or text == "00":
-        raise _bad(f"{value!r} is not a two-digit place of service such as '10'.", CodingField.PLACE_OF_SERVICE)
+        raise _bad(f"{quoted(value)} is not a two-digit place of service such as '10'.", CodingField.PLACE_OF_SERVICE)
     return text
 
 

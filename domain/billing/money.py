@@ -9,11 +9,11 @@ Percentages are basis points (1 bp = 0.01 %, 10 000 bp = 100 %). The only roundi
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from domain.scheduling.model import Money
 from domain.shared.errors import ValidationFailed
+from domain.shared.iso import check_currency
 
 __all__ = [
     "BASIS_POINTS_PER_WHOLE",
@@ -33,20 +33,10 @@ __all__ = [
 
 BASIS_POINTS_PER_WHOLE = 10_000
 MAX_AMOUNT_MINOR = 100_000_000  # one million in a two-decimal currency: far above any session
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
 def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
-
-
-def check_currency(currency: str, *, field: str = "currency") -> str:
-    """`currency` if it is an upper-case ISO 4217 code, else `ValidationFailed(code="invalid_currency")`."""
-    if not isinstance(currency, str) or not _CURRENCY.match(currency):
-        raise ValidationFailed(
-            f"Currency {currency!r} is not an ISO 4217 code such as 'USD'.", code="invalid_currency", field=field
-        )
-    return currency
 
 
 def validate_money(value: Money, *, field: str = "amount", positive: bool = False) -> Money:

@@ -16,6 +16,7 @@ from datetime import date
 from typing import Protocol
 
 from domain.billing.money import Money, total
+from domain.shared.iso import decimal_amount
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,13 +61,8 @@ class Superbill:
 
 
 def format_money(value: Money) -> str:
-    """ "USD 150.00": minor units shown with two decimals (every currency Hearth's provider adapter accepts but
-    JPY has two; JPY is shown without)."""
-    if value.currency == "JPY":
-        return f"{value.currency} {value.amount_minor}"
-    sign = "-" if value.amount_minor < 0 else ""
-    whole, cents = divmod(abs(value.amount_minor), 100)
-    return f"{value.currency} {sign}{whole}.{cents:02d}"
+    """ "USD 150.00", "JPY 15000": minor units shown in the currency's ISO 4217 exponent."""
+    return f"{value.currency} {decimal_amount(value.amount_minor, value.currency)}"
 
 
 def diagnosis_pointers(lines: Sequence[SuperbillLine]) -> tuple[str, ...]:

@@ -29,7 +29,8 @@ from enum import StrEnum
 from domain.plans import jsondoc as j
 from domain.scheduling.localtime import load_zone
 from domain.scheduling.model import Modality, TimeRange, validate_duration, validate_ranges
-from domain.shared.errors import ValidationFailed
+from domain.shared.errors import ValidationFailed, quoted
+from domain.shared.iso import check_currency, is_location
 
 INTAKE_VERSION = 1
 MAX_PAYER_LENGTH = 100
@@ -37,7 +38,6 @@ MAX_BUDGET_MINOR = 10_000_000
 
 REGION_PATTERN = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")  # the same shape as a therapist's licence
 LANGUAGE_PATTERN = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
-CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")
 
 
 class Concern(StrEnum):
@@ -202,10 +202,13 @@ def validate_intake(intake: Intake) -> None:
         raise _bad("Choose at least one way to meet, each once.", "invalid_modalities", "modalities")
     validate_duration(intake.session_minutes, field="session_minutes")
     if not isinstance(intake.language, str) or not LANGUAGE_PATTERN.match(intake.language):
-        raise _bad(f"Language {intake.language!r} is not a tag such as 'en'.", "invalid_language", "language")
-    if not isinstance(intake.residence, str) or not REGION_PATTERN.match(intake.residence):
+        raise _bad(f"Language {quoted(intake.language)} is not a tag such as 'en'.", "invalid_language", "language")
+    residence = intake.residence
+    if not isinstance(residence, str) or not REGION_PATTERN.match(residence) or not is_location(residence):
         raise _bad(
-            f"Residence {intake.residence!r} is not a code such as 'US-OH' or 'GB'.", "invalid_residence", "residence"
+            f"Residence {quoted(intake.residence)} is not a code such as 'US-OH' or 'GB'.",
+            "invalid_residence",
+            "residence",
         )
     load_zone(intake.timezone)
     if not isinstance(intake.therapist_gender, GenderPreference):
@@ -244,8 +247,7 @@ def _validate_payment(payment: Payment) -> None:
             raise _bad(
                 f"A budget is 0 to {MAX_BUDGET_MINOR} in minor units.", "invalid_budget", "payment.max_amount_minor"
             )
-        if not isinstance(payment.currency, str) or not CURRENCY_PATTERN.match(payment.currency):
-            raise _bad(f"Currency {payment.currency!r} is not an ISO 4217 code.", "invalid_budget", "payment.currency")
+        check_currency(payment.currency, field="payment.currency")
         return
     if isinstance(payment, Insurance):
         payer = payment.payer
@@ -283,7 +285,7 @@ def _load_wall(value: object, path: str) -> time:
     except ValueError:
         parsed = None
     if parsed is None or _dump_wall(parsed) != text or parsed.second or parsed.microsecond or parsed.tzinfo:
-        raise j.DocumentError(f"{text!r} is not a local time as HH:MM", path=path)
+        raise j.DocumentError(f"{quoted(text)} is not a local time as HH:MM", path=path)
     return parsed
 
 
@@ -309,7 +311,7 @@ def _load_payment(value: object, path: str) -> Payment:
         raise j.DocumentError("missing key(s) kind", path=path)
     kind = j.string(value["kind"], j.join(path, "kind"))
     if kind not in _PAYMENT_KEYS:
-        raise j.DocumentError(f"{kind!r} is not one of {', '.join(_PAYMENT_KEYS)}", path=j.join(path, "kind"))
+        raise j.DocumentError(f"{quoted(kind)} is not one of {', '.join(_PAYMENT_KEYS)}", path=j.join(path, "kind"))
     d = j.obj(value, path, _PAYMENT_KEYS[kind])
     if kind == "budget":
         return Budget(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from types import MappingProxyType
 
+from domain.shared.iso import decimal_amount
+
 _US_STATES = {
     "AL": "Alabama", "AK": "Alaska", "AZ": "Arizona", "AR": "Arkansas", "CA": "California", "CO": "Colorado",
     "CT": "Connecticut", "DE": "Delaware", "DC": "the District of Columbia", "FL": "Florida", "GA": "Georgia",
@@ -43,8 +45,6 @@ _LANGUAGES = MappingProxyType(
         "ht": "Haitian Creole", "el": "Greek", "tr": "Turkish", "nl": "Dutch", "sv": "Swedish", "ase": "ASL",
     }
 )  # fmt: skip
-# ISO 4217 currencies without minor units; everything else is shown with two decimals.
-_ZERO_DECIMAL = frozenset({"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "VND", "VUV"})
 _SYMBOLS = MappingProxyType({"USD": "$", "CAD": "CA$", "AUD": "A$", "NZD": "NZ$", "EUR": "€", "GBP": "£"})
 
 
@@ -65,11 +65,7 @@ def language_name(tag: str) -> str:
 
 def format_money(amount_minor: int, currency: str) -> str:
     """12000 USD -> "$120.00"; 1500 JPY -> "1500 JPY"; 9950 CHF -> "99.50 CHF"."""
-    if currency in _ZERO_DECIMAL:
-        text = f"{amount_minor}"
-    else:
-        whole, cents = divmod(amount_minor, 100)
-        text = f"{whole}.{cents:02d}"
+    text = decimal_amount(amount_minor, currency)
     symbol = _SYMBOLS.get(currency)
     return f"{symbol}{text}" if symbol else f"{text} {currency}"
 

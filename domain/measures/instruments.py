@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
 
-from domain.shared.errors import NotFound
+from domain.shared.errors import NotFound, quoted
 
 
 class InstrumentCode(StrEnum):
@@ -248,12 +248,12 @@ class InstrumentRegistry:
         """The instrument `code` at `version` (the newest when `None`); `NotFound(code="unknown_instrument")`."""
         versions = self._by_code.get(code) if isinstance(code, str) else None
         if not versions:
-            raise NotFound(f"Unknown questionnaire {code!r}.", code="unknown_instrument")
+            raise NotFound(f"Unknown questionnaire {quoted(code)}.", code="unknown_instrument")
         if version is None:
             return versions[max(versions)]
         instrument = versions.get(version)
         if instrument is None:
-            raise NotFound(f"Questionnaire {code!r} has no version {version!r}.", code="unknown_instrument")
+            raise NotFound(f"Questionnaire {quoted(code)} has no version {quoted(version)}.", code="unknown_instrument")
         return instrument
 
     def codes(self) -> tuple[str, ...]:

@@ -15,7 +15,7 @@ from typing import TypeGuard
 
 from domain.measures.instruments import Instrument, RiskFlag, Severity
 from domain.scheduling.localtime import ensure_utc
-from domain.shared.errors import ValidationFailed
+from domain.shared.errors import ValidationFailed, quoted
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +78,7 @@ def score_response(instrument: Instrument, answers: Mapping[str, object], *, dif
     unknown = sorted(str(key) for key in answers if key not in keys)
     if unknown:
         raise ValidationFailed(
-            f"{instrument.name} has no item {unknown[0]!r}.", code="invalid_answer", field=f"answers.{unknown[0]}"
+            f"{instrument.name} has no item {quoted(unknown[0])}.", code="invalid_answer", field=f"answers.{unknown[0]}"
         )
     values: list[tuple[str, int]] = []
     for item in instrument.items:

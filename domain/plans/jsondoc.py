@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import TypeVar
 
-from domain.shared.errors import ValidationFailed
+from domain.shared.errors import ValidationFailed, quoted
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -59,7 +59,9 @@ def obj(value: object, path: str, keys: Collection[str]) -> Mapping[str, object]
 def versioned(value: object, path: str, keys: Collection[str], *, version: int = 1) -> Mapping[str, object]:
     """A top-level document: an object with `v == version` and exactly `keys` besides `v`."""
     if isinstance(value, dict) and "v" in value and value["v"] != version:
-        raise DocumentError(f"unsupported document version {value['v']!r} (expected {version})", path=join(path, "v"))
+        raise DocumentError(
+            f"unsupported document version {quoted(value['v'])} (expected {version})", path=join(path, "v")
+        )
     data = obj(value, path, {"v", *keys})
     integer(data["v"], join(path, "v"))
     return data
@@ -94,7 +96,7 @@ def uid(value: object, path: str) -> uuid.UUID:
     except ValueError:
         parsed = None
     if parsed is None or str(parsed) != text:
-        raise DocumentError(f"{text!r} is not a canonical uuid", path=path)
+        raise DocumentError(f"{quoted(text)} is not a canonical uuid", path=path)
     return parsed
 
 
@@ -105,7 +107,7 @@ def day(value: object, path: str) -> date:
     except ValueError:
         parsed = None
     if parsed is None or parsed.isoformat() != text:
-        raise DocumentError(f"{text!r} is not a date as YYYY-MM-DD", path=path)
+        raise DocumentError(f"{quoted(text)} is not a date as YYYY-MM-DD", path=path)
     return parsed
 
 
@@ -120,7 +122,7 @@ def instant(value: object, path: str) -> datetime:
     except ValueError:
         parsed = None
     if parsed is None or parsed.utcoffset() is None or dump_instant(parsed) != text:
-        raise DocumentError(f"{text!r} is not a UTC instant in ISO 8601", path=path)
+        raise DocumentError(f"{quoted(text)} is not a UTC instant in ISO 8601", path=path)
     return parsed
 
 
@@ -130,7 +132,7 @@ def choice(value: object, enum: type[E], path: str) -> E:
         return enum(text)
     except ValueError:
         allowed = ", ".join(member.value for member in enum)
-        raise DocumentError(f"{text!r} is not one of {allowed}", path=path) from None
+        raise DocumentError(f"{quoted(text)} is not one of {allowed}", path=path) from None
 
 
 def dump_uuid(value: uuid.UUID) -> str:

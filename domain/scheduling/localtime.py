@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from domain.shared.errors import ValidationFailed
+from domain.shared.errors import ValidationFailed, quoted
 
 _ONE_SECOND = timedelta(seconds=1)
 
@@ -25,7 +25,9 @@ _ONE_SECOND = timedelta(seconds=1)
 def load_zone(name: str, *, field: str = "timezone") -> ZoneInfo:
     """The IANA zone `name`, or `ValidationFailed(code="invalid_timezone")`."""
     unknown = ValidationFailed(
-        f"Unknown time zone {name!r}; use an IANA name such as Europe/London.", code="invalid_timezone", field=field
+        f"Unknown time zone {quoted(name)}; use an IANA name such as Europe/London.",
+        code="invalid_timezone",
+        field=field,
     )
     if not name or name != name.strip() or len(name) > 64:
         raise unknown

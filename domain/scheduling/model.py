@@ -13,7 +13,8 @@ from itertools import pairwise
 from types import MappingProxyType
 
 from domain.scheduling.localtime import ensure_utc, load_zone, minutes_of_day
-from domain.shared.errors import InvalidState, ValidationFailed
+from domain.shared.errors import InvalidState, ValidationFailed, quoted
+from domain.shared.iso import check_currency, is_location
 
 MIN_DURATION_MINUTES = 10
 MAX_DURATION_MINUTES = 60
@@ -330,7 +331,6 @@ class TherapistProfile:
 
 
 _LICENSE = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 MAX_CANCELLATION_WINDOW_HOURS = 168
 MAX_CASELOAD = 1000
@@ -352,13 +352,15 @@ def validate_profile(profile: TherapistProfile) -> None:
         raise _bad_profile("bio is at most 5000 characters.", "bio")
     load_zone(profile.timezone)
     for lic in profile.licenses:
-        if not _LICENSE.match(lic):
-            raise _bad_profile(f"Licence {lic!r} is not a code such as 'US-NY'.", "licenses", "invalid_license")
+        if not _LICENSE.match(lic) or not is_location(lic):
+            raise _bad_profile(
+                f"Licence {quoted(lic)} is not an ISO 3166 code such as 'US-NY' or 'GB'.", "licenses", "invalid_license"
+            )
     if len(set(profile.licenses)) != len(profile.licenses):
         raise _bad_profile("Duplicate licence.", "licenses", "invalid_license")
     for lang in profile.languages:
         if not _LANGUAGE.match(lang):
-            raise _bad_profile(f"Language {lang!r} is not a tag such as 'en'.", "languages")
+            raise _bad_profile(f"Language {quoted(lang)} is not a tag such as 'en'.", "languages")
     if any(not s.strip() or len(s) > 100 for s in profile.specialties) or len(profile.specialties) > 50:
         raise _bad_profile("Up to 50 specialties of 1 to 100 characters.", "specialties")
     if not profile.modalities or len(set(profile.modalities)) != len(profile.modalities):
@@ -372,8 +374,7 @@ def validate_profile(profile: TherapistProfile) -> None:
             raise _bad_profile(f"A rate for {minutes} minutes, a length not offered.", "rates", "invalid_rate")
         if isinstance(price.amount_minor, bool) or not isinstance(price.amount_minor, int) or price.amount_minor < 0:
             raise _bad_profile("Rates are non-negative integers in minor units.", "rates", "invalid_rate")
-        if not _CURRENCY.match(price.currency):
-            raise _bad_profile(f"Currency {price.currency!r} is not an ISO 4217 code.", "rates", "invalid_rate")
+        check_currency(price.currency, field="rates")
     if len({price.currency for price in profile.rates.values()}) > 1:
         raise _bad_profile("All rates use one currency.", "rates", "invalid_rate")
     if not 0 <= profile.caseload_capacity <= MAX_CASELOAD:

@@ -10,6 +10,7 @@ from enum import StrEnum
 
 from domain.scheduling.model import Appointment, Modality
 from domain.shared.errors import InvalidState, ValidationFailed
+from domain.shared.iso import is_country, is_subdivision
 
 
 class MediaPath(StrEnum):
@@ -121,10 +122,16 @@ class CheckIn:
 
 
 def validate_check_in(check_in: CheckIn) -> None:
-    if not _COUNTRY.match(check_in.country):
+    if not _COUNTRY.match(check_in.country) or not is_country(check_in.country):
         raise ValidationFailed("country is an ISO 3166 code such as 'US'.", code="invalid_check_in", field="country")
-    if check_in.region is not None and not _REGION.match(check_in.region):
-        raise ValidationFailed("region is a code such as 'NY'.", code="invalid_check_in", field="region")
+    if check_in.region is not None and (
+        not _REGION.match(check_in.region) or not is_subdivision(check_in.country, check_in.region)
+    ):
+        raise ValidationFailed(
+            f"region is an ISO 3166-2 subdivision of {check_in.country}, such as 'NY' in the US.",
+            code="invalid_check_in",
+            field="region",
+        )
     if check_in.country == "US" and not check_in.region:
         raise ValidationFailed("In the US, give the state you are in.", code="invalid_check_in", field="region")
     contact = check_in.emergency_contact

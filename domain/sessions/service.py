@@ -175,6 +175,10 @@ class SessionService:
             if principal.user_id != appointment.client_id:
                 raise Forbidden("Only the client checks in.", code="client_only")
             self._check_open(appointment, session, now)
+            if await self._check_in(uow, session) == check_in:
+                # The same answers again (a retry, a second tab, a double click): nothing to record or announce.
+                # CheckIn equality leaves out submitted_at; a different answer (moved, or now alone) still updates.
+                return await self._view(uow, principal, appointment, session)
             check_in = replace(check_in, submitted_at=now)
             key = await data_key(uow, session.data_key_id)
             session.check_in = self._cipher.seal(_encode_check_in(check_in), key, _check_in_aad(appointment.id))

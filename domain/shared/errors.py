@@ -5,6 +5,18 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 
+# How much of a rejected value an error message quotes: a 900,000-character "licence" must not come back whole.
+MAX_QUOTED = 40
+
+
+def quoted(value: object, limit: int = MAX_QUOTED) -> str:
+    """`repr(value)` for an error message, cut to about `limit` characters: "'xxxxxxxx…' (900000 characters)"."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    size = f" ({len(value)} characters)" if isinstance(value, str) else ""
+    return f"{text[:limit]}…{size}"
+
 
 class DomainError(Exception):
     code = "domain_error"

@@ -1,15 +1,10 @@
 import { expect, test, type APIRequestContext } from '@playwright/test';
 import { messageLog, openConversation } from './messaging';
+import { uniqueRegion } from './regions';
 import { getAppointment, logIn, pickFirstTimeOfSecondDay, registerViaApi, THERAPIST_ZONE, type ApiUser } from './scheduling';
 import { expectSignedIn, newUser, registerThroughForm } from './users';
 
 test.describe.configure({ timeout: 90_000 });
-
-/** A licence code no other run uses, so only this test's therapists can be suggested. */
-function uniqueRegion(): string {
-  const letters = 'ABCDEFGHJKLMNPQRSTUVWXYZ0123456789';
-  return `US-${Array.from({ length: 3 }, () => letters[Math.floor(Math.random() * letters.length)]).join('')}`;
-}
 
 /** A therapist licensed in `region`, open every day around the clock, published through the public API. */
 async function matchableTherapist(request: APIRequestContext, region: string, specialties: string[]): Promise<ApiUser> {

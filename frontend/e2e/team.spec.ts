@@ -1,4 +1,5 @@
 import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
+import { uniqueRegion } from './regions';
 
 /**
  * A group practice is staffed through invitations: the admin the operator invited joins from their email, invites
@@ -20,12 +21,6 @@ const raw = process.env.HEARTH_TEAM_SEED;
 const seed: Seed | null = raw ? (JSON.parse(raw) as Seed) : null;
 
 test.describe.configure({ timeout: 90_000 });
-
-/** A licence code no other run uses, so only this test's therapist can take the client. */
-function uniqueRegion(): string {
-  const letters = 'ABCDEFGHJKLMNPQRSTUVWXYZ0123456789';
-  return `US-${Array.from({ length: 3 }, () => letters[Math.floor(Math.random() * letters.length)]).join('')}`;
-}
 
 function unique(): string {
   return `${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;

@@ -36,6 +36,20 @@ async def publish_profile(api: httpx.AsyncClient, therapist: LoggedIn, **overrid
     return response.json()
 
 
+async def put_minimal_profile(api: httpx.AsyncClient, therapist: LoggedIn, **overrides) -> httpx.Response:
+    """PUT a small profile (for tests of what it refuses): the response, whatever its status."""
+    current = await api.get("/api/v1/therapists/me/profile", headers=therapist.headers)
+    body = {
+        "display_name": "Dr. Dana Reyes",
+        "modalities": ["video"],
+        "session_lengths": [50],
+        "timezone": "America/New_York",
+        **overrides,
+    }
+    headers = {**therapist.headers, "If-Match": current.headers["etag"]}
+    return await api.put("/api/v1/therapists/me/profile", json=body, headers=headers)
+
+
 async def publish_hours(api: httpx.AsyncClient, therapist: LoggedIn, **overrides) -> dict:
     body = {
         "timezone": "America/New_York",

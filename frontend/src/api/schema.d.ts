@@ -1856,11 +1856,12 @@ export interface components {
         AcceptedFee: {
             /**
              * Amount Minor
-             * @description Minor units (cents)
+             * @description Minor units in the currency's ISO 4217 exponent
              */
             amount_minor: number;
             /**
              * Currency
+             * @description An ISO 4217 code whose minor unit has 0 or 2 decimals (else 422 invalid_currency)
              * @example USD
              */
             currency: string;
@@ -2168,6 +2169,7 @@ export interface components {
             check_in_amount_minor?: number | null;
             /**
              * Currency
+             * @description An ISO 4217 code whose minor unit has 0 or 2 decimals (else 422 invalid_currency)
              * @example USD
              */
             currency: string;
@@ -2586,7 +2588,10 @@ export interface components {
              * @description The charge version read
              */
             expected_version?: number | null;
-            /** Modifier */
+            /**
+             * Modifier
+             * @description A telehealth modifier: 95, 93, GT or FQ (else 422 invalid_coding)
+             */
             modifier?: string | null;
             /** Place Of Service */
             place_of_service?: string | null;
@@ -3574,7 +3579,7 @@ export interface components {
         NoteDocumentIO: {
             /**
              * Fields
-             * @description soap: subjective, objective, assessment, plan; dap: data, assessment, plan; birp: behavior, intervention, response, plan; free: text
+             * @description soap: subjective, objective, assessment, plan; dap: data, assessment, plan; birp: behavior, intervention, response, plan; free: text (at most 50000 characters; a field of the other templates at most 20000)
              */
             fields: {
                 [key: string]: string;
@@ -4275,7 +4280,7 @@ export interface components {
             lgbtq_affirming?: boolean;
             /**
              * Licenses
-             * @description Codes such as "US-NY" or "GB"
+             * @description ISO 3166 codes such as "US-NY" or "GB"
              */
             licenses?: string[];
             /** Modalities */
@@ -4516,11 +4521,12 @@ export interface components {
         Rate: {
             /**
              * Amount Minor
-             * @description Price in the currency's minor units (cents)
+             * @description Price in the currency's minor units (cents, yen)
              */
             amount_minor: number;
             /**
              * Currency
+             * @description An ISO 4217 code whose minor unit has 0 or 2 decimals
              * @example USD
              */
             currency: string;
@@ -4531,7 +4537,7 @@ export interface components {
         RateIO: {
             /**
              * Amount Minor
-             * @description Minor units (cents)
+             * @description Minor units in the currency's ISO 4217 exponent
              */
             amount_minor: number;
             /** Minutes */
@@ -5066,7 +5072,7 @@ export interface components {
         SlidingScaleIO: {
             /**
              * Amount Minor
-             * @description Minor units (cents)
+             * @description Minor units in the currency's ISO 4217 exponent
              */
             amount_minor: number;
             /**

@@ -58,6 +58,9 @@ async def test_the_operator_sets_a_practices_fee(api, care, settings, database_u
     assert unknown.returncode == 1 and "No such practice" in unknown.stderr
     too_much = await _set_fee(settings, database_url, care.therapist.practice_id, "--percent-bp", "10001")
     assert too_much.returncode == 1
+    made_up = ("--monthly-minor", "100", "--currency", "QQQ")
+    not_iso = await _set_fee(settings, database_url, care.therapist.practice_id, *made_up)
+    assert not_iso.returncode == 1 and "not an ISO 4217 code" in not_iso.stderr
 
 
 class TestAEuroDeployment:

@@ -17,6 +17,8 @@ from tests.support.users import signed_up
     [
         ({"consent_to_match": False}, "consent_required"),
         ({"residence": "Ohio"}, "invalid_residence"),
+        ({"residence": "ZZ-99"}, "invalid_residence"),  # the shape of a region, but none (was 201)
+        ({"payment": {"kind": "budget", "max_amount_minor": 9000, "currency": "QQQ"}}, "invalid_currency"),
         ({"timezone": "Mars/Olympus"}, "invalid_timezone"),
         ({"days": [3, 1]}, "invalid_days"),
         ({"times": [{"start": "18:00", "end": "09:00"}]}, "invalid_times"),

@@ -222,3 +222,39 @@ async def test_the_last_emergency_contact_is_offered_for_confirmation(api, app, 
     assert offered["known_emergency_contact"] == contact and offered["check_in"] is None
     therapist_view = (await api.get(f"/api/v1/appointments/{nid}/session", headers=care.therapist.headers)).json()
     assert therapist_view["known_emergency_contact"] is None
+
+
+async def test_a_repeated_check_in_is_recorded_once_and_a_changed_one_again(api, care, clock):
+    aid = care.appointment["id"]
+    url = f"/api/v1/appointments/{aid}/check-in"
+    await at(api, clock, START - timedelta(minutes=8), care.therapist, care.client)
+    first = await api.post(url, json=CHECK_IN, headers=care.client.headers)
+    assert first.status_code == 200, first.text
+    await at(api, clock, START - timedelta(minutes=6), care.therapist, care.client)
+    for _ in range(4):  # a retry, a second tab, a double click
+        again = await api.post(url, json=CHECK_IN, headers=care.client.headers)
+        assert again.status_code == 200, again.text
+    body = again.json()
+    assert [e["kind"] for e in body["events"]].count("checked_in") == 1
+    assert body["check_in"]["submitted_at"] == first.json()["check_in"]["submitted_at"]
+
+    moved = await api.post(url, json={**CHECK_IN, "region": "NJ"}, headers=care.client.headers)
+    assert moved.status_code == 200, moved.text
+    assert [e["kind"] for e in moved.json()["events"]].count("checked_in") == 2
+    assert moved.json()["check_in"]["region"] == "NJ"
+
+
+async def test_a_check_in_location_is_a_real_country_and_one_of_its_regions(api, care, clock):
+    aid = care.appointment["id"]
+    await at(api, clock, START - timedelta(minutes=8), care.therapist, care.client)
+    for place, field in (
+        ({"country": "ZZ", "region": None}, "country"),
+        ({"country": "US", "region": "ZZZ"}, "region"),
+        ({"country": "GB", "region": "NY"}, "region"),
+    ):
+        refused = await api.post(
+            f"/api/v1/appointments/{aid}/check-in", json={**CHECK_IN, **place}, headers=care.client.headers
+        )
+        assert refused.status_code == 422, (place, refused.text)
+        assert refused.json()["code"] == "invalid_check_in"
+        assert refused.json()["errors"][0]["loc"] == ["body", field]

@@ -42,7 +42,16 @@ def test_a_claim_record_round_trips(born):
 
 @pytest.mark.parametrize(
     ("minor", "currency", "text"),
-    [(15000, "USD", "USD 150.00"), (5, "EUR", "EUR 0.05"), (-2900, "USD", "USD -29.00"), (1200, "JPY", "JPY 1200")],
+    [
+        (15000, "USD", "USD 150.00"),
+        (5, "EUR", "EUR 0.05"),
+        (-2900, "USD", "USD -29.00"),
+        (1200, "JPY", "JPY 1200"),
+        # Zero-decimal currencies other than JPY were shown as cents: KRW 15000 came out as "KRW 150.00".
+        (15000, "KRW", "KRW 15000"),
+        (9000, "CLP", "CLP 9000"),
+        (-500, "ISK", "ISK -500"),
+    ],
 )
 def test_money_on_a_superbill(minor, currency, text):
     assert format_money(Money(minor, currency)) == text

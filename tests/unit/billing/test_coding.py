@@ -241,6 +241,8 @@ def test_an_override_that_changes_nothing_is_refused() -> None:
         ({"cpt": "9083"}, "invalid_coding"),
         ({"cpt": "ABCDE"}, "invalid_coding"),
         ({"modifier": "9"}, "invalid_coding"),
+        ({"modifier": "ZZ"}, "invalid_coding"),  # two characters, but no modifier ("90834-ZZ" was accepted)
+        ({"modifier": "GQ"}, "invalid_coding"),  # asynchronous store-and-forward: no coded service is
         ({"place_of_service": "1"}, "invalid_coding"),
         ({"place_of_service": "00"}, "invalid_coding"),
         ({"cpt": None}, "invalid_coding"),  # leaves modifier 95 without a code
@@ -257,6 +259,12 @@ def test_override_needs_an_aware_instant() -> None:
     with pytest.raises(ValidationFailed) as err:
         override_coding(base(), reason="r", by=THERAPIST, at=datetime(2026, 3, 9, 16), cpt="90837")
     assert err.value.code == "invalid_datetime"
+
+
+@pytest.mark.parametrize("modifier", ["93", "GT", "fq"])
+def test_the_synchronous_telehealth_modifiers_are_accepted(modifier: str) -> None:
+    coding, _ = override_coding(base(), reason="The payer's form", by=THERAPIST, at=AT, modifier=modifier)
+    assert coding.procedure == f"90834-{modifier.upper()}"
 
 
 def test_codes_are_upper_cased_on_override() -> None:

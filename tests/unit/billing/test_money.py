@@ -69,6 +69,9 @@ def test_arithmetic_refuses_mixed_currencies() -> None:
         (True, "USD", "invalid_amount"),
         (100, "usd", "invalid_currency"),
         (100, "US", "invalid_currency"),
+        (100, "QQQ", "invalid_currency"),  # three capital letters, but no ISO 4217 currency
+        (100, "XAU", "invalid_currency"),  # gold: an ISO code without a minor unit
+        (100, "KWD", "invalid_currency"),  # three decimals: refused rather than mis-shown
     ],
 )
 def test_money_is_validated(amount: int, currency: str, code: str) -> None:

@@ -124,6 +124,11 @@ def check_in(country="US", region="NY", phone="+12125550100") -> CheckIn:
     return CheckIn(country, region, True, EmergencyContact("Robin", phone), False, True)
 
 
+@pytest.mark.parametrize(("country", "region"), [("US", "NY"), ("US", "DC"), ("GB", "ENG"), ("GB", None), ("CA", "ON")])
+def test_real_locations_check_in(country, region):
+    validate_check_in(check_in(country=country, region=region))
+
+
 def test_licences_for_states_and_countries():
     assert licensed_for(("US-NY",), check_in())
     assert not licensed_for(("US-NY",), check_in(region="CA"))
@@ -137,6 +142,9 @@ def test_licences_for_states_and_countries():
     ("value", "field"),
     [
         (check_in(country="usa"), "country"),
+        (check_in(country="ZZ", region=None), "country"),  # the shape of a country, but none
+        (check_in(country="US", region="ZZZ"), "region"),
+        (check_in(country="GB", region="NY"), "region"),  # New York is not in Great Britain
         (check_in(region=None), "region"),
         (check_in(phone="2125550100"), "emergency_contact.phone"),
         (CheckIn("US", "NY", True, EmergencyContact(" ", "+12125550100"), False, True), "emergency_contact.name"),

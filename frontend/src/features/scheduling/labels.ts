@@ -1,3 +1,4 @@
+import { MINOR_UNITS } from '../../api/currencies';
 import type { AppointmentStatus, Modality, StaffStatus } from './types';
 
 export const MODALITIES: { value: Modality; label: string }[] = [
@@ -63,7 +64,11 @@ export function clientLabel(clientId: string): string {
   return `Client ${clientId.slice(0, 6)}`;
 }
 
+/** The currency's ISO 4217 exponent as the server uses it (amounts are minor units in it); Intl's data only for a
+ * code the server does not bill in, since Intl disagrees for some (HUF, COP, IDR, PKR). */
 export function minorUnitDigits(currency: string): number {
+  const iso = MINOR_UNITS[currency];
+  if (iso !== undefined) return iso;
   try {
     return new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
   } catch {
