@@ -1964,7 +1964,7 @@ export interface components {
             /** Cancelled At */
             cancelled_at: string | null;
             /** Cancelled By */
-            cancelled_by: ("client" | "therapist") | null;
+            cancelled_by: ("client" | "therapist" | "practice") | null;
             /**
              * Client Id
              * Format: uuid
