@@ -44,7 +44,7 @@ from domain.scheduling.ports import SchedulingUnitOfWork
 from domain.scheduling.reminder_service import ReminderService
 from domain.scheduling.series_service import SeriesService
 from domain.scheduling.service import PHONE_SESSION_CALL_JOB, SEND_REMINDER_JOB, Freed, SchedulingService
-from domain.scheduling.waitlist_service import OFFER_EMAIL_JOB, WaitlistService
+from domain.scheduling.waitlist_service import CLOSED_EMAIL_JOB, OFFER_EMAIL_JOB, WaitlistService
 from domain.sessions.ice import IceConfig
 from domain.sessions.model import WindowRules
 from domain.sessions.notify import BusSessionNotifier
@@ -472,6 +472,9 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
     async def email_offer(payload: dict[str, Any]) -> None:
         await waitlist.email_offer(uuid.UUID(payload["offer_id"]))
 
+    async def email_waitlist_closed(payload: dict[str, Any]) -> None:
+        await waitlist.email_closed(uuid.UUID(payload["client_id"]), uuid.UUID(payload["therapist_id"]))
+
     async def send_reminder(payload: dict[str, Any]) -> None:
         await reminders.send(uuid.UUID(payload["reminder_id"]))
 
@@ -531,6 +534,7 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
             NO_SHOW_JOB: check_no_show,
             ALERT_EMAIL_JOB: email_alert,
             OFFER_EMAIL_JOB: email_offer,
+            CLOSED_EMAIL_JOB: email_waitlist_closed,
             SWEEP_JOB: periodic.periodic(jobs, SWEEP_JOB, SWEEP_EVERY, clock, sweep_idempotency),
         },
         settings,
@@ -558,7 +562,7 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
         measures=measures,
         plans=plans,
         matching=matching,
-        staff=StaffService(uow, matching, clock),
+        staff=StaffService(uow, matching, waitlist, clock),
         notes=NotesService(uow, cipher, clock, ids, plans),
         messaging=messaging,
         sessions=live,
