@@ -11,6 +11,7 @@ import pytest
 import websockets
 from websockets.exceptions import ConnectionClosed
 
+from tests.e2e.clinical.test_plans_and_notes import plan_body
 from tests.e2e.matching.conftest import answers
 from tests.e2e.practices.conftest import Group, group_practice, invite, joined, links_to, rows
 from tests.support.scheduling import publish_hours, publish_profile
@@ -253,3 +254,40 @@ async def test_a_removed_therapists_waitlist_closes_and_each_waiting_client_is_t
     assert "Cara" not in text and "Wren" not in text, "names only the therapist: nothing about anyone's care"
     assert _emails_to(smtp, cared_for.email) == [], "a client not on the waitlist is not told"
 
+
+async def test_a_requeued_clients_plan_moves_to_the_therapist_the_batch_assigns(app, api, smtp, database_url):
+    group = await group_practice(app, api, "Poplar Group", "poplar-admin@example.com")
+    leaving = await _staff(api, smtp, group, "leaving-plan@example.com")
+    await publish_profile(api, leaving, display_name="Dr. Former", licenses=["US-OH"])
+    await publish_hours(api, leaving)
+    client = await _client_in_care(api, group, leaving, "Pat Planned")
+    plan = await api.put(
+        f"/api/v1/clients/{client.id}/plan", json=plan_body(), headers={**leaving.headers, "If-Match": '"v0"'}
+    )
+    assert plan.status_code == 200, plan.text
+    assert (await _deactivate(api, group, leaving.id)).status_code == 200
+
+    successor = await _staff(api, smtp, group, "successor-plan@example.com")
+    await publish_profile(api, successor, display_name="Dr. Successor", licenses=["US-OH"])
+    await publish_hours(api, successor)
+    before = await api.get(f"/api/v1/clients/{client.id}/plan", headers=successor.headers)
+    assert before.status_code == 404, "not their client yet"
+    assigned = await api.post(
+        f"/api/v1/practices/{group.practice_id}/match-queue/assignments", headers=group.admin.headers
+    )
+    assert assigned.status_code == 201, assigned.text
+    assert [p["therapist_id"] for p in assigned.json()["placements"]] == [successor.id]
+
+    moved = await api.get(f"/api/v1/clients/{client.id}/plan", headers=successor.headers)
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["document"]["goals"][0]["text"] == "Sleep through the night"
+    mine = await api.get(f"/api/v1/clients/{client.id}/plan", headers=client.headers)
+    assert mine.status_code == 200 and mine.json()["document"]["goals"][0]["text"] == "Sleep through the night"
+    transfers = await rows(
+        database_url,
+        "SELECT actor_id FROM audit_events WHERE practice_id = $1::uuid AND action = 'records.transfer'"
+        " AND object_id = $2",
+        group.practice_id,
+        client.id,
+    )
+    assert [str(r["actor_id"]) for r in transfers] == [group.admin.id], "the move is audited, by the admin"
