@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
@@ -39,16 +39,16 @@ from domain.messaging.service import NOTIFY_UNREAD_JOB, MessagingService
 from domain.notes.service import NotesService
 from domain.plans.service import PlansService
 from domain.scheduling.calendar_service import CalendarService
-from domain.scheduling.model import Appointment
+from domain.scheduling.model import Appointment, Modality
 from domain.scheduling.ports import SchedulingUnitOfWork
 from domain.scheduling.reminder_service import ReminderService
 from domain.scheduling.series_service import SeriesService
 from domain.scheduling.service import PHONE_SESSION_CALL_JOB, SEND_REMINDER_JOB, Freed, SchedulingService
-from domain.scheduling.waitlist_service import OFFER_EMAIL_JOB, WaitlistService
+from domain.scheduling.waitlist_service import CLOSED_EMAIL_JOB, OFFER_EMAIL_JOB, WaitlistService
 from domain.sessions.ice import IceConfig
 from domain.sessions.model import WindowRules
 from domain.sessions.notify import BusSessionNotifier
-from domain.sessions.ports import PhoneCalls, SessionOutcomes
+from domain.sessions.ports import PhoneCalls, SessionOutcomes, SessionsUnitOfWork
 from domain.sessions.service import NO_SHOW_JOB, SessionService
 from domain.shared.data_keys import KeyRotation, RotationReport
 from domain.shared.ports import Clock, SystemClock, UuidGenerator
@@ -210,6 +210,27 @@ class Container:
             await self.payments.aclose()
         await self.job_pool.close()
         await self.engine.dispose()
+
+
+class BillingOutcomes:
+    """`SessionOutcomes` by billing, in the live session's own transaction (one unit of work serves both)."""
+
+    def __init__(self, billing: BillingService) -> None:
+        self._billing = billing
+
+    async def completed_in(
+        self,
+        uow: SessionsUnitOfWork,
+        appointment: Appointment,
+        connected_minutes: Mapping[Modality, int],
+        at_home: bool | None,
+        ended_at: datetime,
+    ) -> object:
+        unit = cast(SqlUnitOfWork, uow)
+        return await self._billing.completed_session_in(unit, appointment, connected_minutes, at_home, ended_at)
+
+    async def no_show_in(self, uow: SessionsUnitOfWork, appointment: Appointment, at: datetime) -> object:
+        return await self._billing.missed_in(cast(SqlUnitOfWork, uow), appointment, at)
 
 
 def matching_weights(overrides: dict[str, float]) -> Weights:
@@ -430,7 +451,7 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
             turn_ttl=timedelta(seconds=settings.turn_ttl_seconds),
         ),
         relay=media_relay,
-        outcomes=billing,  # a completed session becomes a coded charge; a no-show its policy fee
+        outcomes=BillingOutcomes(billing),  # a completed session becomes a coded charge; a no-show its policy fee
     )
 
     scheduling = SchedulingService(
@@ -453,6 +474,9 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
 
     async def email_offer(payload: dict[str, Any]) -> None:
         await waitlist.email_offer(uuid.UUID(payload["offer_id"]))
+
+    async def email_waitlist_closed(payload: dict[str, Any]) -> None:
+        await waitlist.email_closed(uuid.UUID(payload["client_id"]), uuid.UUID(payload["therapist_id"]))
 
     async def send_reminder(payload: dict[str, Any]) -> None:
         await reminders.send(uuid.UUID(payload["reminder_id"]))
@@ -513,6 +537,7 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
             NO_SHOW_JOB: check_no_show,
             ALERT_EMAIL_JOB: email_alert,
             OFFER_EMAIL_JOB: email_offer,
+            CLOSED_EMAIL_JOB: email_waitlist_closed,
             SWEEP_JOB: periodic.periodic(jobs, SWEEP_JOB, SWEEP_EVERY, clock, sweep_idempotency),
         },
         settings,
@@ -540,7 +565,7 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
         measures=measures,
         plans=plans,
         matching=matching,
-        staff=StaffService(uow, matching, clock),
+        staff=StaffService(uow, matching, waitlist, clock),
         notes=NotesService(uow, cipher, clock, ids, plans),
         messaging=messaging,
         sessions=live,

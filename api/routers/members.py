@@ -43,7 +43,8 @@ async def list_members(
     "close with 4401); access tokens already issued expire within minutes. Nothing the practice recorded is "
     "deleted. A therapist's care relationships end: their conversations become read-only, and clients with no "
     "other therapist wait in the practice's matching queue again, their plan going to whoever is assigned. "
-    "Removing a removed member again changes nothing.",
+    "The therapist's waitlist closes: each waiting client's entry ends (open offers of their time are withdrawn) "
+    "and the client is told by email. Removing a removed member again changes nothing.",
     responses={
         404: {"description": "No such member of this practice (or not your practice)"},
         409: {

@@ -53,6 +53,9 @@ class DeactivationOut(BaseModel):
     )
     clients_queued: int = Field(description="Of those clients, how many wait in the practice's matching queue again")
     sessions_revoked: int = Field(description="Login sessions ended; their live connections close with code 4401")
+    waitlist_entries_closed: int = Field(
+        description="Clients who were on the therapist's waitlist: their entries closed, each told by email"
+    )
 
     @classmethod
     def of(cls, removal: Removal) -> DeactivationOut:
@@ -61,4 +64,5 @@ class DeactivationOut(BaseModel):
             care_ended=removal.care_ended,
             clients_queued=removal.clients_queued,
             sessions_revoked=removal.sessions_revoked,
+            waitlist_entries_closed=removal.waitlist_entries_closed,
         )

@@ -373,7 +373,7 @@ class AppointmentOut(BaseModel):
     modality: ModalityName
     status: AppointmentStatusName
     series_id: uuid.UUID | None
-    cancelled_by: Literal["client", "therapist"] | None
+    cancelled_by: Literal["client", "therapist", "practice"] | None
     cancelled_at: datetime | None
     cancel_reason: str | None
     late_cancellation: bool

@@ -324,7 +324,8 @@ class BillingService:
         at_home: bool | None,
         ended_at: datetime,
     ) -> ChargeView:
-        """The coded charge of a session that took place (called by the live session when it ends).
+        """The coded charge of a session that took place, in a transaction of its own (the live session's end
+        makes it in its own transaction instead, through `completed_session_in`).
 
         The coding follows the real connected minutes and the check-in (`at_home` None: the client gave no
         location, so not known to be home: "02"); the price follows what was booked, except that a session
@@ -332,7 +333,6 @@ class BillingService:
         one, and a session with no connected minute at all costs nothing. Idempotent per appointment: a second
         call returns the first charge. A zero price (no rate for the session, or nothing connected): the charge
         is recorded at zero and no invoice is made (the therapist can see it and bill by hand)."""
-        ended = ensure_utc(ended_at, field="ended_at")
         async with self._uow() as uow:
             appointment = await uow.appointments.get(appointment_id, for_update=True)
             if appointment is None:
@@ -342,39 +342,54 @@ class BillingService:
                     f"An appointment that is {appointment.status.value} has no session to bill.",
                     code="session_not_held",
                 )
-            existing = await uow.charges.for_appointment(appointment.id, ChargeKind.SESSION)
-            if existing is not None:
-                return await self._view(uow, existing)
-            claim = await self._claim(uow, appointment.client_id, appointment.practice_id)
-            home = bool(at_home)
-            if claim.diagnoses:
-                coding = code_session(connected_minutes, at_home=home, diagnoses=claim.diagnoses)
-            else:
-                coding = code_session_without_diagnoses(connected_minutes, at_home=home)
-            settings = await self._settings(uow, appointment.therapist_id)
-            if coding.psychotherapy_minutes == 0 and coding.chat_minutes == 0:
-                # Not one minute connected (the two never overlapped on the call, or the phone bridge dropped at
-                # once): nothing was delivered, so the held-session rate is not owed. A missed session is the
-                # no-show's business, with the fee the client accepted; this charge only keeps the record.
-                price = zero(settings.card.currency)
-            elif coding.basis is CodingBasis.BRIEF_CHECK_IN and settings.check_in_price is not None:
-                price = settings.check_in_price
-            else:
-                price = self._price(settings, appointment) or zero(settings.card.currency)
-            timezone = await self._therapist_zone(uow, appointment.therapist_id)
-            view = await self._add_charge(
-                uow,
-                appointment,
-                kind=ChargeKind.SESSION,
-                service_date=_local_date(appointment.start, timezone),
-                amount=price,
-                coding=coding,
-                policy_version=None,
-                settings=settings,
-                at=ended,
-            )
+            view = await self.completed_session_in(uow, appointment, connected_minutes, at_home, ended_at)
             await uow.commit()
         return view
+
+    async def completed_session_in(
+        self,
+        uow: BillingUnitOfWork,
+        appointment: Appointment,
+        connected_minutes: Mapping[Modality, int],
+        at_home: bool | None,
+        ended_at: datetime,
+    ) -> ChargeView:
+        """Inside the caller's transaction, with `appointment` locked (the live session's end, which completes it):
+        the session's charge as `record_completed_session` makes it, committed with the completion, so no
+        failure after that commit can leave a held session unbilled. Database work only: a session invoice is paid
+        by the client, never charged to a saved card here."""
+        ended = ensure_utc(ended_at, field="ended_at")
+        existing = await uow.charges.for_appointment(appointment.id, ChargeKind.SESSION)
+        if existing is not None:
+            return await self._view(uow, existing)
+        claim = await self._claim(uow, appointment.client_id, appointment.practice_id)
+        home = bool(at_home)
+        if claim.diagnoses:
+            coding = code_session(connected_minutes, at_home=home, diagnoses=claim.diagnoses)
+        else:
+            coding = code_session_without_diagnoses(connected_minutes, at_home=home)
+        settings = await self._settings(uow, appointment.therapist_id)
+        if coding.psychotherapy_minutes == 0 and coding.chat_minutes == 0:
+            # Not one minute connected (the two never overlapped on the call, or the phone bridge dropped at
+            # once): nothing was delivered, so the held-session rate is not owed. A missed session is the
+            # no-show's business, with the fee the client accepted; this charge only keeps the record.
+            price = zero(settings.card.currency)
+        elif coding.basis is CodingBasis.BRIEF_CHECK_IN and settings.check_in_price is not None:
+            price = settings.check_in_price
+        else:
+            price = self._price(settings, appointment) or zero(settings.card.currency)
+        timezone = await self._therapist_zone(uow, appointment.therapist_id)
+        return await self._add_charge(
+            uow,
+            appointment,
+            kind=ChargeKind.SESSION,
+            service_date=_local_date(appointment.start, timezone),
+            amount=price,
+            coding=coding,
+            policy_version=None,
+            settings=settings,
+            at=ended,
+        )
 
     async def record_no_show(self, appointment_id: uuid.UUID, at: datetime) -> ChargeView | None:
         """The no-show fee of an appointment already marked `no_show`, if the policy the client accepted has
@@ -390,9 +405,12 @@ class BillingService:
             await uow.commit()
         return view
 
-    async def missed_in(self, uow: BillingUnitOfWork, appointment: Appointment) -> ChargeView | None:
+    async def missed_in(
+        self, uow: BillingUnitOfWork, appointment: Appointment, at: datetime | None = None
+    ) -> ChargeView | None:
         """Inside the caller's transaction: the fee for a late cancellation or a no-show, computed only from the
-        policy version the client accepted at booking (no accepted policy or no such fee: None)."""
+        policy version the client accepted at booking (no accepted policy or no such fee: None), charged `at`
+        (default now)."""
         if appointment.status is AppointmentStatus.LATE_CANCELLED:
             kind = ChargeKind.LATE_CANCELLATION
         elif appointment.status is AppointmentStatus.NO_SHOW:
@@ -419,7 +437,7 @@ class BillingService:
             coding=None,
             policy_version=appointment.policy_version,
             settings=settings,
-            at=self._clock.now(),
+            at=at or self._clock.now(),
         )
 
     async def late_fee_in(self, uow: BillingUnitOfWork, appointment: Appointment) -> Money | None:

@@ -2,7 +2,8 @@
 
 A removed account stays, with everything the practice recorded under it; it can no longer sign in, and every
 login session it had ends at once. A therapist's booked sessions must be reassigned or cancelled first; their
-clients' care ends and those with no therapist left wait in the practice's queue again.
+clients' care ends and those with no therapist left wait in the practice's queue again; their waitlist closes
+(each waiting client is told by email).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from domain.identity.model import PracticeKind, User
 from domain.identity.ports import SessionRepository, StaffRepository, UserRepository
 from domain.matching.ports import MatchingUnitOfWork
 from domain.matching.service import HandedBack, MatchingService
+from domain.scheduling.waitlist import WaitlistEntry
+from domain.scheduling.waitlist_service import WaitlistService
 from domain.shared.errors import Conflict, NotFound
 from domain.shared.ports import Clock
 from domain.shared.principal import Principal, Role
@@ -36,12 +39,16 @@ class Removal:
     care_ended: int  # care relationships of the therapist that ended
     clients_queued: int  # of their clients, those put back in the practice's queue
     sessions_revoked: int  # login sessions (refresh-token families) ended
+    waitlist_entries_closed: int = 0  # clients waiting for the therapist's time, closed and told by email
 
 
 class StaffService:
-    def __init__(self, uow: Callable[[], StaffUnitOfWork], matching: MatchingService, clock: Clock) -> None:
+    def __init__(
+        self, uow: Callable[[], StaffUnitOfWork], matching: MatchingService, waitlist: WaitlistService, clock: Clock
+    ) -> None:
         self._uow = uow
         self._matching = matching
+        self._waitlist = waitlist
         self._clock = clock
 
     async def members(
@@ -79,6 +86,7 @@ class StaffService:
                     code="last_admin",
                 )
             handed = HandedBack(0, 0)
+            closed: list[WaitlistEntry] = []
             if member.role is Role.THERAPIST:
                 await uow.appointments.lock_therapist(member.id)  # no booking slips in after the count
                 upcoming = await uow.staff.upcoming_appointments(member.id, now)
@@ -90,10 +98,11 @@ class StaffService:
                         extensions={"upcoming_appointments": upcoming},
                     )
                 handed = await self._matching.hand_back(uow, principal, member.id, practice_id)
+                closed = await self._waitlist.close_for_therapist_in(uow, member.id, now)
             member.deactivated_at = now
             await uow.staff.deactivate(member.id, now, principal.user_id)
             revoked = await uow.sessions.revoke_all(member.id, now, "deactivated")
             await uow.calendar_feeds.revoke_all(member.id, now)  # the feed's address is a credential too
             await uow.audit.append(event_by(principal, "user.deactivate", "user", member.id, now))
             await uow.commit()
-        return Removal(member, handed.ended, handed.queued, len(revoked))
+        return Removal(member, handed.ended, handed.queued, len(revoked), len(closed))

@@ -9,9 +9,9 @@ Decisions:
 * **One request at a time.** A new matching request closes the client's open suggestions and queued request.
 * **Choosing is a switch when the client is in care.** The current therapists are left out of suggestions and
   assignments; choosing ends their relationships in the same transaction: future sessions are cancelled by the
-  cancellation policy (as if the client cancelled; by the practice in a batch), the conversation becomes
-  read-only, and the therapy plan moves to the new therapist only when the client said so
-  (`transfer_records`, audited as `records.transfer`).
+  practice (`cancelled`, never `late_cancelled` nor charged: a switch is not a missed session), their times
+  offered to the waitlist; the conversation becomes read-only, and the therapy plan moves to the new therapist
+  only when the client said so (`transfer_records`, audited as `records.transfer`).
 * **Hard rules are checked again at choice time** (room may have gone since the suggestions):
   `therapist_unavailable` (409) with the rule's reason.
 * **Batch assignment** works on one practice's queue and that practice's therapists; the preview changes
@@ -45,7 +45,7 @@ from domain.matching.rules import RuleCode, first_failure
 from domain.matching.scoring import DEFAULT_WEIGHTS, Match, Weights, suggest
 from domain.messaging.service import MessagingService
 from domain.plans import jsondoc as j
-from domain.scheduling.model import TherapistProfile
+from domain.scheduling.model import CancelledBy, TherapistProfile
 from domain.scheduling.ports import AppointmentQuery
 from domain.scheduling.service import SchedulingService
 from domain.shared.cipher import AadContext, PayloadCipher
@@ -55,7 +55,6 @@ from domain.shared.ports import Clock, IdGenerator
 from domain.shared.principal import Principal, Role
 
 MAX_STEP = 50
-DEFAULT_WINDOW_HOURS = 24  # a therapist who never saved a profile has the default cancellation window
 SWITCH_REASON = "The client switched therapist."
 _BUSY_MARGIN = timedelta(days=2)
 
@@ -623,17 +622,18 @@ class MatchingService:
     async def _cancel_future(
         self, uow: MatchingUnitOfWork, actor: Principal, client_id: uuid.UUID, therapist_id: uuid.UUID, now: datetime
     ) -> None:
-        """Cancel the client's future sessions with the therapist by the policy, their times offered to the waitlist
-        in the same transaction."""
+        """Cancel the client's future sessions with the therapist, by the practice: a switch is not the client
+        missing a session, so none is late (nor charged) whatever the window. Their times are offered to the
+        waitlist in the same transaction."""
         upcoming = await uow.appointments.find(
             AppointmentQuery(client_id=client_id, therapist_id=therapist_id, start=now, limit=500)
         )
-        profile = await uow.profiles.get(therapist_id)
-        window = profile.cancellation_window_hours if profile is not None else DEFAULT_WINDOW_HOURS
         for appointment in upcoming:
             if appointment.status.value != "booked" or appointment.start <= now:
                 continue
-            freed = self._scheduling.cancel_in(uow, actor, appointment, SWITCH_REASON, window)
+            freed = self._scheduling.cancel_in(
+                uow, actor, appointment, SWITCH_REASON, 0, now=now, by=CancelledBy.PRACTICE
+            )
             await uow.appointments.save(appointment)
             await uow.reminders.cancel_pending(appointment.id)
             await uow.audit.append(self._event(actor, "appointment.cancel", "appointment", appointment.id))

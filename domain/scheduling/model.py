@@ -29,10 +29,13 @@ class Modality(StrEnum):
 
 
 class CancelledBy(StrEnum):
-    """Which side cancelled. A practice admin acting for the therapist counts as the therapist."""
+    """Which side cancelled. A practice admin acting for the therapist counts as the therapist; `practice`: the
+    practice's own doing, not a person's decision about the session (a switch of therapist). Only a client's
+    cancellation can be late."""
 
     CLIENT = "client"
     THERAPIST = "therapist"
+    PRACTICE = "practice"
 
 
 class AppointmentStatus(StrEnum):

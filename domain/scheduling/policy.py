@@ -55,7 +55,7 @@ def require_fee_accepted(fee_due: Money | None, accepted: Money | None, terms: C
 
 
 def is_late_cancellation(*, start: datetime, now: datetime, window_hours: int, by: CancelledBy) -> bool:
-    if by is CancelledBy.THERAPIST:
+    if by is not CancelledBy.CLIENT:
         return False
     return ensure_utc(start, field="start") - ensure_utc(now, field="now") < timedelta(hours=window_hours)
 

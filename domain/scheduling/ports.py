@@ -133,6 +133,12 @@ class WaitlistRepository(Protocol):
 
     async def mark_claimed(self, offer_id: uuid.UUID, appointment_id: uuid.UUID) -> None: ...
 
+    async def close_for_therapist(self, therapist_id: uuid.UUID, now: datetime) -> list[WaitlistEntry]:
+        """Remove every active entry for the therapist (as `remove_entry`); returns those it removed."""
+
+    async def withdraw_offers(self, therapist_id: uuid.UUID, now: datetime) -> int:
+        """End every unclaimed offer of the therapist's time still open (or yet to open) at `now`."""
+
 
 class ReminderChannel:
     EMAIL = "email"

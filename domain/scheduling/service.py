@@ -474,10 +474,13 @@ class SchedulingService:
         window: int,
         *,
         now: datetime | None = None,
+        by: CancelledBy | None = None,
     ) -> Freed:
+        """`appointment` cancelled in place by `principal` (or `by`, when the cancellation is not the principal's
+        side's: a switch of therapist is the practice's); the caller saves it and releases what it returns."""
         apply_cancel(
             appointment,
-            by=_cancelled_by(principal),
+            by=by or _cancelled_by(principal),
             reason=reason,
             now=now or self._clock.now(),
             window_hours=window,

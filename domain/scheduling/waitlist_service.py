@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from domain.scheduling.model import Appointment, Modality, TimeRange
 from domain.scheduling.ports import SchedulingUnitOfWork, StoredOffer
@@ -27,6 +27,8 @@ from domain.shared.principal import Principal, Role
 # One email per offer, queued in the transaction that stores the offers (the one that freed the time): the queue
 # retries a refused email, and the cancellation or move never waits for (or fails with) the mail server.
 OFFER_EMAIL_JOB = "waitlist.offer_email"
+# One email per entry closed because its therapist left the practice, queued in the removal's transaction.
+CLOSED_EMAIL_JOB = "waitlist.closed_email"
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +63,7 @@ class WaitlistService:
         async with self._uow() as uow:
             therapist = await uow.users.get(request.therapist_id)
             client = await uow.users.get(principal.user_id)
-            if therapist is None or therapist.role is not Role.THERAPIST or client is None:
+            if therapist is None or therapist.role is not Role.THERAPIST or not therapist.active or client is None:
                 raise NotFound("No such therapist.")
             entry = WaitlistEntry(
                 id=self._ids.new(),
@@ -125,6 +127,47 @@ class WaitlistService:
             [JobRequest(OFFER_EMAIL_JOB, {"offer_id": str(o.id)}, o.offer.valid_from) for o in stored]
         )
         return stored
+
+    async def close_for_therapist_in(
+        self, uow: SchedulingUnitOfWork, therapist_id: uuid.UUID, now: datetime
+    ) -> list[WaitlistEntry]:
+        """Inside the caller's transaction (the therapist leaves the group practice, ADR 18): every waiting entry
+        for them is closed, as if its client had left the waitlist, and offers of their time still open are
+        withdrawn; each client is told by an email job (see `email_closed`) queued in that transaction."""
+        closed = await uow.waitlist.close_for_therapist(therapist_id, now)
+        await uow.waitlist.withdraw_offers(therapist_id, now)
+        await uow.jobs.enqueue_many(
+            [
+                JobRequest(CLOSED_EMAIL_JOB, {"client_id": str(e.client_id), "therapist_id": str(therapist_id)}, now)
+                for e in closed
+            ]
+        )
+        return closed
+
+    async def email_closed(self, client_id: uuid.UUID, therapist_id: uuid.UUID) -> bool:
+        """The closed-entry email job: the client is no longer waiting for this therapist's time, and may look for
+        another. Names and a link only, nothing private. A transient delivery failure is raised (the queue
+        retries); True when it was sent."""
+        async with self._uow() as uow:
+            client = await uow.users.get(client_id)
+            therapist = await uow.users.get(therapist_id)
+            profile = await uow.profiles.get(therapist_id)  # the name the client saw in the directory
+        if client is None or therapist is None:
+            return False
+        name = first_name(profile.display_name if profile else therapist.display_name) or "Your therapist"
+        await self._email.send(
+            EmailMessage(
+                to=client.email,
+                subject="A waitlist you were on has closed",
+                text=(
+                    f"{name} can no longer be booked, so you are no longer on their waitlist and will not be "
+                    "offered their times.\n\n"
+                    f"You can find another therapist, or join another waitlist, in Hearth: "
+                    f"{self._base_url}/client/therapists\n"
+                ),
+            )
+        )
+        return True
 
     async def email_offer(self, offer_id: uuid.UUID) -> bool:
         """The offer-email job: tell the client their offer is open (no clinical content). True when it was sent.

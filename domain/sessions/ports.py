@@ -10,7 +10,7 @@ from typing import Protocol
 
 from domain.audit.events import AuditLog
 from domain.identity.ports import UserRepository
-from domain.scheduling.model import Modality
+from domain.scheduling.model import Appointment, Modality
 from domain.scheduling.ports import AppointmentRepository, ProfileRepository
 from domain.sessions.model import LiveSession, SessionEvent
 from domain.shared.data_keys import DataKeyUnitOfWork
@@ -84,17 +84,20 @@ class PhoneCalls(Protocol):
 
 
 class SessionOutcomes(Protocol):
-    """Told when a session completes or the client does not show (billing listens)."""
+    """Told, inside the transaction that records it (the caller's `uow`, the appointment locked), when a session
+    completes or the client does not show (billing listens): the charge commits with the outcome or not at all,
+    so no failure after the commit can lose it. Database work only; a provider call is a job of its own."""
 
-    async def record_completed_session(
+    async def completed_in(
         self,
-        appointment_id: uuid.UUID,
+        uow: SessionsUnitOfWork,
+        appointment: Appointment,
         connected_minutes: Mapping[Modality, int],
         at_home: bool | None,
         ended_at: datetime,
     ) -> object: ...
 
-    async def record_no_show(self, appointment_id: uuid.UUID, at: datetime) -> object: ...
+    async def no_show_in(self, uow: SessionsUnitOfWork, appointment: Appointment, at: datetime) -> object: ...
 
 
 class SessionNotifier(Protocol):

@@ -102,17 +102,6 @@ class Signal:
 
 
 @dataclass(frozen=True, slots=True)
-class _Settled:
-    """A session just ended (see `SessionService._settle`): what its charge is made of."""
-
-    appointment: Appointment
-    events: list[SessionEvent]
-    minutes: dict[Modality, int]
-    at_home: bool | None
-    ended_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
 class Joined:
     view: SessionView
     signal_cursor: int  # signals up to here are stale; live ones follow
@@ -415,10 +404,10 @@ class SessionService:
             _therapist_only(principal, appointment)
             if session.ended_at is not None:
                 raise InvalidState("The session has already ended.", code="session_ended")
-            settled = await self._settle(uow, principal, appointment, session, now)
-            view = await self._view(uow, principal, appointment, session, settled.events)
+            events = await self._settle(uow, principal, appointment, session, now)
+            view = await self._view(uow, principal, appointment, session, events)
             await uow.commit()
-        await self._after_settling(settled)
+        await self._after_settling(appointment)
         return view
 
     async def complete(self, principal: Principal, appointment_id: uuid.UUID) -> Appointment:
@@ -433,9 +422,9 @@ class SessionService:
             if appointment.status not in _LIVE:
                 raise InvalidState(f"An appointment that is {appointment.status.value} cannot become completed.")
             session = await self._ensure(uow, appointment, for_update=True)
-            settled = await self._settle(uow, principal, appointment, session, now)
+            await self._settle(uow, principal, appointment, session, now)
             await uow.commit()
-        await self._after_settling(settled)
+        await self._after_settling(appointment)
         return appointment
 
     async def _settle(
@@ -445,9 +434,10 @@ class SessionService:
         appointment: Appointment,
         session: LiveSession,
         now: datetime,
-    ) -> _Settled:
+    ) -> list[SessionEvent]:
         """Inside the caller's transaction, with the appointment and its session locked: the session ends and the
-        appointment is completed, only if it took place. What billing needs is returned for `_after_settling`."""
+        appointment is completed, only if it took place, and billing records its charge in the same transaction
+        (a crash after the commit cannot lose it). Returns the session's events, the end included."""
         events = await uow.live_sessions.events(appointment.id)
         if appointment.status is AppointmentStatus.CHECKED_IN and came_to_chat(
             events, start_modality=appointment.modality, client_id=appointment.client_id
@@ -480,17 +470,14 @@ class SessionService:
         )
         check_in = await self._check_in(uow, session)
         await uow.audit.append(event_by(principal, "session.end", "appointment", appointment.id, now))
-        return _Settled(appointment, events, minutes, check_in.at_home if check_in else None, now)
+        if self.outcomes is not None:
+            await self.outcomes.completed_in(uow, appointment, minutes, check_in.at_home if check_in else None, now)
+        return events
 
-    async def _after_settling(self, settled: _Settled) -> None:
-        """After the commit of `_settle`: the relay's room closes, billing charges the session, both are told."""
-        appointment = settled.appointment
+    async def _after_settling(self, appointment: Appointment) -> None:
+        """After the commit of `_settle` (which charged the session): the relay's room closes, both are told."""
         if self.relay is not None:
             await self._quietly(self.relay.close_room(str(appointment.id)))
-        if self.outcomes is not None:
-            await self.outcomes.record_completed_session(
-                appointment.id, settled.minutes, settled.at_home, settled.ended_at
-            )
         await self._changed(appointment)
 
     async def minutes(self, principal: Principal, appointment_id: uuid.UUID) -> dict[Modality, int]:
@@ -524,7 +511,6 @@ class SessionService:
     async def check_no_show(self, appointment_id: uuid.UUID) -> AppointmentStatus | None:
         """The no-show job. A moved appointment re-schedules its check; a cancelled or finished one is left alone."""
         now = self._clock.now()
-        no_show = False
         async with self._uow() as uow:
             appointment = await uow.appointments.get(appointment_id, for_update=True)
             if appointment is None or appointment.status not in (
@@ -544,7 +530,10 @@ class SessionService:
                 await uow.appointments.save(appointment)
                 await self._event(uow, appointment.id, EventKind.NO_SHOW, appointment.client_id, now)
                 await uow.audit.append(_system_event("appointment.no_show", appointment, now))
-                no_show = True
+                if self.outcomes is not None:
+                    # Its fee commits with the no-show: a job retried after this commit finds the appointment a
+                    # no-show already and would not charge it again.
+                    await self.outcomes.no_show_in(uow, appointment, now)
             elif (
                 not ever_joined(events, appointment.therapist_id)
                 # In chat nobody joins a call: the therapist's absence cannot be told from the timeline.
@@ -555,8 +544,6 @@ class SessionService:
                 await uow.audit.append(_system_event("session.therapist_no_show", appointment, now))
             await uow.live_sessions.save(session)
             await uow.commit()
-        if no_show and self.outcomes is not None:
-            await self.outcomes.record_no_show(appointment.id, now)
         await self._changed(appointment)
         return appointment.status
 

@@ -22,6 +22,7 @@ export interface Appointment {
   modality: string;
   status: string;
   policy_version?: number | null;
+  cancelled_by?: string | null;
 }
 
 const bearer = (user: ApiUser) => ({ Authorization: `Bearer ${user.token}` });

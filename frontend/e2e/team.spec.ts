@@ -208,6 +208,7 @@ test('the operator’s admin joins, invites a therapist who joins, and assigns t
   await admin.getByRole('button', { name: `Remove ${therapistName} from the practice` }).click();
   await expect(admin.getByRole('heading', { name: `Remove ${therapistName}?` })).toBeFocused();
   await expect(admin.getByText('clients with no other therapist wait in the practice')).toBeVisible();
+  await expect(admin.getByText('Their waitlist closes, and each client on it is told by email.')).toBeVisible();
   await admin.getByRole('button', { name: `Remove ${therapistName}`, exact: true }).click();
   await expect(admin.getByRole('status').filter({ hasText: 'was removed' })).toHaveText(
     `${therapistName} was removed from the practice. 1 care relationship ended; 1 client waits in the matching queue.`,

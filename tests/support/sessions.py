@@ -14,7 +14,7 @@ import httpx
 import websockets
 
 from domain.media.relay import ROOM_LIMIT, RelayAnswer, RoomFull
-from domain.scheduling.model import Modality
+from domain.scheduling.model import Appointment, Modality
 from tests.support.users import LoggedIn
 
 TIMEOUT = 10
@@ -65,20 +65,31 @@ class FakePhoneCalls:
 
 @dataclass
 class RecordingOutcomes:
+    """Records what the live session tells billing, inside its transaction (`SessionOutcomes`)."""
+
     completed: list[tuple[uuid.UUID, dict[Modality, int], bool | None, datetime]] = field(default_factory=list)
     no_shows: list[tuple[uuid.UUID, datetime]] = field(default_factory=list)
+    fail_once: bool = False  # the next call raises (billing failed), as the transaction it runs in then does
 
-    async def record_completed_session(
+    async def completed_in(
         self,
-        appointment_id: uuid.UUID,
+        uow: object,
+        appointment: Appointment,
         connected_minutes: Mapping[Modality, int],
         at_home: bool | None,
         ended_at: datetime,
     ) -> None:
-        self.completed.append((appointment_id, dict(connected_minutes), at_home, ended_at))
+        self._maybe_fail()
+        self.completed.append((appointment.id, dict(connected_minutes), at_home, ended_at))
 
-    async def record_no_show(self, appointment_id: uuid.UUID, at: datetime) -> None:
-        self.no_shows.append((appointment_id, at))
+    async def no_show_in(self, uow: object, appointment: Appointment, at: datetime) -> None:
+        self._maybe_fail()
+        self.no_shows.append((appointment.id, at))
+
+    def _maybe_fail(self) -> None:
+        if self.fail_once:
+            self.fail_once = False
+            raise RuntimeError("billing failed")
 
 
 CHECK_IN = {

@@ -1337,7 +1337,7 @@ export interface paths {
         put?: never;
         /**
          * Remove a member from the practice: they can no longer sign in
-         * @description Every login session of the member ends at once (refresh tokens stop working, live WebSockets close with 4401); access tokens already issued expire within minutes. Nothing the practice recorded is deleted. A therapist's care relationships end: their conversations become read-only, and clients with no other therapist wait in the practice's matching queue again, their plan going to whoever is assigned. Removing a removed member again changes nothing.
+         * @description Every login session of the member ends at once (refresh tokens stop working, live WebSockets close with 4401); access tokens already issued expire within minutes. Nothing the practice recorded is deleted. A therapist's care relationships end: their conversations become read-only, and clients with no other therapist wait in the practice's matching queue again, their plan going to whoever is assigned. The therapist's waitlist closes: each waiting client's entry ends (open offers of their time are withdrawn) and the client is told by email. Removing a removed member again changes nothing.
          */
         post: operations["members-deactivate"];
         delete?: never;
@@ -1988,7 +1988,7 @@ export interface components {
             /** Cancelled At */
             cancelled_at: string | null;
             /** Cancelled By */
-            cancelled_by: ("client" | "therapist") | null;
+            cancelled_by: ("client" | "therapist" | "practice") | null;
             /**
              * Client Id
              * Format: uuid
@@ -2742,6 +2742,11 @@ export interface components {
              * @description Login sessions ended; their live connections close with code 4401
              */
             sessions_revoked: number;
+            /**
+             * Waitlist Entries Closed
+             * @description Clients who were on the therapist's waitlist: their entries closed, each told by email
+             */
+            waitlist_entries_closed: number;
         };
         /**
          * DraftAnswers

@@ -674,6 +674,27 @@ class SqlWaitlistRepository:
             .values(claimed_appointment_id=appointment_id)
         )
 
+    async def close_for_therapist(self, therapist_id: uuid.UUID, now: datetime) -> list[WaitlistEntry]:
+        rows = await self._s.execute(
+            waitlist_entries.update()
+            .where(waitlist_entries.c.therapist_id == therapist_id, waitlist_entries.c.removed_at.is_(None))
+            .values(removed_at=now)
+            .returning(*waitlist_entries.c)
+        )
+        return sorted((_entry(r) for r in rows.all()), key=lambda e: (e.created_at, e.id))
+
+    async def withdraw_offers(self, therapist_id: uuid.UUID, now: datetime) -> int:
+        result = await self._s.execute(
+            waitlist_offers.update()
+            .where(
+                waitlist_offers.c.therapist_id == therapist_id,
+                waitlist_offers.c.claimed_appointment_id.is_(None),
+                waitlist_offers.c.expires_at > now,
+            )
+            .values(valid_from=sa.func.least(waitlist_offers.c.valid_from, now), expires_at=now)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
 
 # --- reminders ---------------------------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import pytest
 
+from domain.scheduling.model import Modality
 from tests.e2e.billing.conftest import Care, set_diagnoses
 from tests.support.sessions import CHECK_IN, connect, recv, send
 from tests.support.users import LoggedIn, relogin
@@ -210,3 +211,38 @@ async def test_a_chat_session_the_client_checked_in_to_is_completed_by_hand_as_i
     assert done.status_code == 200 and done.json()["status"] == "completed", done.text
     [charge] = (await api.get("/api/v1/charges", headers=care.therapist.headers)).json()["items"]
     assert charge["coding"]["chat_minutes"] == 32, charge
+
+
+@pytest.mark.parametrize("how", ["live end", "marked completed"])
+async def test_a_crash_right_after_the_settling_commit_still_leaves_the_session_charged(
+    api, clock, care, container, monkeypatch, how
+):
+    """The charge commits with the completion: a failure once the end is committed (here the first thing after
+    the commit raises) cannot leave a held session unbilled, and nothing retried later bills it twice."""
+    await _held_for_fifty_minutes(api, clock, care)
+    crashes: list[str] = []
+
+    async def crash(*_: object) -> None:
+        crashes.append("after the commit")
+        raise RuntimeError("the process died right after the commit")
+
+    monkeypatch.setattr(container.sessions, "_after_settling", crash)
+    done = await (_end(api, care) if how == "live end" else _status(api, care, "completed"))
+    assert done.status_code == 500 and crashes == ["after the commit"], done.text
+    monkeypatch.undo()
+    assert (await _appointment(api, care))["status"] == "completed"
+    [charge] = (await api.get("/api/v1/charges", headers=care.therapist.headers)).json()["items"]
+    assert charge["coding"]["psychotherapy_minutes"] == 50 and charge["amount"]["amount_minor"] == 15000
+    [invoice] = (await api.get("/api/v1/invoices", headers=care.client.headers)).json()["items"]
+    assert invoice["status"] == "open" and invoice["amount"]["amount_minor"] == 15000
+
+    # Whatever is retried after the crash charges nothing more: marking it completed again, and billing's own
+    # recording of the session (twice).
+    again = await _status(api, care, "completed")
+    assert again.status_code == 200, again.text
+    aid = uuid.UUID(care.appointment["id"])
+    for _ in range(2):
+        view = await container.billing.record_completed_session(aid, {Modality.VIDEO: 50}, True, clock.now())
+        assert str(view.charge.id) == charge["id"] and str(view.invoice.id) == invoice["id"]
+    assert len((await api.get("/api/v1/charges", headers=care.therapist.headers)).json()["items"]) == 1
+    assert len((await api.get("/api/v1/invoices", headers=care.client.headers)).json()["items"]) == 1

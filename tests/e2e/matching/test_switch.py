@@ -1,6 +1,6 @@
 """Switching therapist in one step: the current therapist is left out of new suggestions; choosing another ends
-the old relationship (future sessions cancelled by the policy, the conversation read-only) and moves the therapy
-plan only with the client's explicit consent (audited)."""
+the old relationship (future sessions cancelled by the practice, never late; the conversation read-only) and
+moves the therapy plan only with the client's explicit consent (audited)."""
 
 from __future__ import annotations
 
@@ -62,11 +62,13 @@ async def test_switch_ends_the_old_care_and_moves_records_only_with_consent(api,
     assert me["practice_id"] == second.practice_id, "the client is now in the new therapist's practice"
 
     old = (await api.get(f"/api/v1/appointments/{appointment['id']}", headers=client.headers)).json()
-    assert old["status"] == "cancelled", "a future session with the old therapist is cancelled (outside the window)"
-    late = (await api.get(f"/api/v1/appointments/{soon['id']}", headers=client.headers)).json()
-    assert late["status"] == "late_cancelled", "inside the 24-hour window the policy makes it a late cancellation"
+    assert (old["status"], old["cancelled_by"]) == ("cancelled", "practice"), "the old therapist's future session"
+    inside = (await api.get(f"/api/v1/appointments/{soon['id']}", headers=client.headers)).json()
+    assert (inside["status"], inside["cancelled_by"]) == ("cancelled", "practice"), (
+        "inside the 24-hour window too: a switch is not the client missing a session"
+    )
     offers = (await api.get("/api/v1/waitlist/offers", headers=waiting.headers)).json()["items"]
-    assert appointment["start"] in [o["start"] for o in offers], "the freed time goes to the waitlist"
+    assert {appointment["start"], soon["start"]} <= {o["start"] for o in offers}, "the freed times go to the waitlist"
 
     conversations = (await api.get("/api/v1/conversations", headers=client.headers)).json()["items"]
     by_therapist = {c["therapist_id"]: c for c in conversations}

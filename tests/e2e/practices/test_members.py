@@ -11,6 +11,7 @@ import pytest
 import websockets
 from websockets.exceptions import ConnectionClosed
 
+from tests.e2e.clinical.test_plans_and_notes import plan_body
 from tests.e2e.matching.conftest import answers
 from tests.e2e.practices.conftest import Group, group_practice, invite, joined, links_to, rows
 from tests.support.scheduling import publish_hours, publish_profile
@@ -191,3 +192,102 @@ async def test_other_practices_and_other_roles_are_refused(app, api, smtp):
     not_staff = await _deactivate(api, group, client.id)
     assert not_staff.status_code == 404, not_staff.text
     assert (await login(api, therapist.email)).status_code == 200
+
+
+def _emails_to(smtp, email: str) -> list:
+    return [r.message for r in smtp.received if email in r.rcpt_tos]
+
+
+async def test_a_removed_therapists_waitlist_closes_and_each_waiting_client_is_told(app, api, smtp, database_url):
+    group = await group_practice(app, api, "Aspen Group", "aspen-admin@example.com")
+    leaving = await _staff(api, smtp, group, "leaving-wl@example.com")
+    await publish_profile(api, leaving, display_name="Dr. Lee Leaving", licenses=["US-OH"])
+    await publish_hours(api, leaving)
+    cared_for = await _client_in_care(api, group, leaving, "Cara Cared-For")
+    staying = await _staff(api, smtp, group, "staying-wl@example.com")
+    waiting = await signed_up(api, "client", display_name="Wren Waiting")
+    entries = {}
+    for therapist in (leaving, staying):
+        joined_list = await api.post(
+            f"/api/v1/therapists/{therapist.id}/waitlist", json={"durations": [50]}, headers=waiting.headers
+        )
+        assert joined_list.status_code == 201, joined_list.text
+        entries[therapist.id] = joined_list.json()["id"]
+    # A session with the leaving therapist is cancelled: its time is offered to the waiting client.
+    booked = await api.post(
+        "/api/v1/appointments",
+        json={"therapist_id": leaving.id, "start": "2026-12-01T15:00:00Z", "duration_minutes": 50, "modality": "video"},
+        headers=cared_for.headers,
+    )
+    assert booked.status_code == 201, booked.text
+    cancelled = await api.post(
+        f"/api/v1/appointments/{booked.json()['id']}/cancel", json={"reason": None}, headers=cared_for.headers
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    [offer] = (await api.get("/api/v1/waitlist/offers", headers=waiting.headers)).json()["items"]
+
+    removed = await _deactivate(api, group, leaving.id)
+    assert removed.status_code == 200, removed.text
+    assert removed.json()["waitlist_entries_closed"] == 1
+
+    left = (await api.get("/api/v1/waitlist", headers=waiting.headers)).json()["items"]
+    assert [e["id"] for e in left] == [entries[staying.id]], "only the removed therapist's entry closes"
+    assert (await api.get("/api/v1/waitlist/offers", headers=waiting.headers)).json()["items"] == []
+    claim = await api.post(f"/api/v1/waitlist/offers/{offer['id']}/claim", headers=waiting.headers)
+    assert claim.status_code == 409 and claim.json()["code"] == "offer_expired", claim.text
+    rejoin = await api.post(
+        f"/api/v1/therapists/{leaving.id}/waitlist", json={"durations": [50]}, headers=waiting.headers
+    )
+    assert rejoin.status_code == 404, "a removed therapist's waitlist cannot be joined again"
+    closed = await rows(
+        database_url,
+        "SELECT removed_at IS NOT NULL AS closed FROM waitlist_entries WHERE therapist_id = $1::uuid",
+        leaving.id,
+    )
+    assert [r["closed"] for r in closed] == [True], "closed, not deleted"
+
+    await app[0].state.container.worker.drain(until=app[0].state.container.clock.now())
+    [told] = _emails_to(smtp, waiting.email)  # the withdrawn offer's email is not sent
+    assert told["Subject"] == "A waitlist you were on has closed"
+    text = told.get_content()
+    assert "Lee can no longer be booked" in text and "https://hearth.example/client/therapists" in text
+    assert "Cara" not in text and "Wren" not in text, "names only the therapist: nothing about anyone's care"
+    assert _emails_to(smtp, cared_for.email) == [], "a client not on the waitlist is not told"
+
+
+async def test_a_requeued_clients_plan_moves_to_the_therapist_the_batch_assigns(app, api, smtp, database_url):
+    group = await group_practice(app, api, "Poplar Group", "poplar-admin@example.com")
+    leaving = await _staff(api, smtp, group, "leaving-plan@example.com")
+    await publish_profile(api, leaving, display_name="Dr. Former", licenses=["US-OH"])
+    await publish_hours(api, leaving)
+    client = await _client_in_care(api, group, leaving, "Pat Planned")
+    plan = await api.put(
+        f"/api/v1/clients/{client.id}/plan", json=plan_body(), headers={**leaving.headers, "If-Match": '"v0"'}
+    )
+    assert plan.status_code == 200, plan.text
+    assert (await _deactivate(api, group, leaving.id)).status_code == 200
+
+    successor = await _staff(api, smtp, group, "successor-plan@example.com")
+    await publish_profile(api, successor, display_name="Dr. Successor", licenses=["US-OH"])
+    await publish_hours(api, successor)
+    before = await api.get(f"/api/v1/clients/{client.id}/plan", headers=successor.headers)
+    assert before.status_code == 404, "not their client yet"
+    assigned = await api.post(
+        f"/api/v1/practices/{group.practice_id}/match-queue/assignments", headers=group.admin.headers
+    )
+    assert assigned.status_code == 201, assigned.text
+    assert [p["therapist_id"] for p in assigned.json()["placements"]] == [successor.id]
+
+    moved = await api.get(f"/api/v1/clients/{client.id}/plan", headers=successor.headers)
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["document"]["goals"][0]["text"] == "Sleep through the night"
+    mine = await api.get(f"/api/v1/clients/{client.id}/plan", headers=client.headers)
+    assert mine.status_code == 200 and mine.json()["document"]["goals"][0]["text"] == "Sleep through the night"
+    transfers = await rows(
+        database_url,
+        "SELECT actor_id FROM audit_events WHERE practice_id = $1::uuid AND action = 'records.transfer'"
+        " AND object_id = $2",
+        group.practice_id,
+        client.id,
+    )
+    assert [str(r["actor_id"]) for r in transfers] == [group.admin.id], "the move is audited, by the admin"

@@ -36,6 +36,20 @@ async def test_client_not_joined_15_minutes_after_start_is_a_no_show(api, app, c
     assert [e["kind"] for e in session["events"]] == ["no_show"]
 
 
+async def test_a_no_show_whose_fee_failed_is_retried_and_recorded_once(api, app, care, clock, ports):
+    """The no-show and its fee commit together: billing failing once fails the job, whose retry marks the no-show
+    and records its fee (a no-show committed without its fee would be skipped by the retry, its fee lost)."""
+    aid = care.appointment["id"]
+    ports.outcomes.fail_once = True
+    await at(api, clock, START + timedelta(minutes=15), care.therapist, care.client)
+    await _drain(app, clock)  # the clinical app retries at once: one drain runs both tries
+    assert ports.outcomes.fail_once is False, "billing was asked, and failed once"
+    assert await _status(api, care) == "no_show"
+    assert [(str(a), t) for a, t in ports.outcomes.no_shows] == [(aid, START + timedelta(minutes=15))]
+    session = (await api.get(f"/api/v1/appointments/{aid}/session", headers=care.therapist.headers)).json()
+    assert [e["kind"] for e in session["events"]] == ["no_show"], "the failed try left nothing behind"
+
+
 async def test_a_checked_in_client_who_never_joins_is_a_no_show_too(api, app, care, clock, ports):
     await at(api, clock, START - timedelta(minutes=3), care.therapist, care.client)
     await api.post(

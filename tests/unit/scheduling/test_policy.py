@@ -33,13 +33,12 @@ def test_after_the_start_is_late_for_a_client() -> None:
     )
 
 
+@pytest.mark.parametrize("by", [CancelledBy.THERAPIST, CancelledBy.PRACTICE])
 @pytest.mark.parametrize("hours_before", [0, 1, 23, 25, 100])
-def test_a_therapist_cancelling_is_never_late(hours_before: int) -> None:
+def test_a_therapist_or_the_practice_cancelling_is_never_late(hours_before: int, by: CancelledBy) -> None:
     now = START - timedelta(hours=hours_before)
-    assert not is_late_cancellation(start=START, now=now, window_hours=WINDOW, by=CancelledBy.THERAPIST)
-    assert cancellation_status(start=START, now=now, window_hours=WINDOW, by=CancelledBy.THERAPIST) is (
-        AppointmentStatus.CANCELLED
-    )
+    assert not is_late_cancellation(start=START, now=now, window_hours=WINDOW, by=by)
+    assert cancellation_status(start=START, now=now, window_hours=WINDOW, by=by) is AppointmentStatus.CANCELLED
 
 
 def test_zero_window_means_never_late_before_the_start() -> None:

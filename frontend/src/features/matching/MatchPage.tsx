@@ -182,7 +182,7 @@ export function MatchPage() {
 
 /**
  * Says what a switch does before it happens, with the choice to move the plan: care with the current therapist
- * ends, their future sessions are cancelled (late ones under the accepted policy) and the conversation closes.
+ * ends, their future sessions are cancelled by the practice (never late, no fee) and the conversation closes.
  */
 function ConfirmSwitch({
   target,
@@ -219,7 +219,7 @@ function ConfirmSwitch({
             ? 'Checking your upcoming sessions…'
             : upcoming.length === 0
               ? 'You have no upcoming sessions to cancel.'
-              : `${upcoming.length === 1 ? 'Your upcoming session' : `Your ${upcoming.length} upcoming sessions`} will be cancelled; one inside the cancellation window counts as a late cancellation, with the fee of the policy you accepted.`}
+              : `${upcoming.length === 1 ? 'Your upcoming session' : `Your ${upcoming.length} upcoming sessions`} will be cancelled, at no charge: a switch is never a late cancellation.`}
         </li>
       </ul>
       {upcoming.length > 0 && (

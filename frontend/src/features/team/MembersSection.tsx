@@ -17,15 +17,20 @@ function consequences(member: Member, self: boolean): string {
   return (
     `${common} Their clients' care with them ends: their conversations stay readable but closed, and clients with ` +
     `no other therapist wait in the practice's matching queue again, their plan going to whoever you assign. ` +
+    `Their waitlist closes, and each client on it is told by email. ` +
     `${records} Sessions still booked with them must be moved or cancelled first.`
   );
 }
 
 function removedMessage(result: Deactivation): string {
-  const { member, care_ended: ended, clients_queued: queued } = result;
+  const { member, care_ended: ended, clients_queued: queued, waitlist_entries_closed: closed } = result;
+  const waitlist =
+    closed > 0
+      ? ` ${closed} waitlist ${closed === 1 ? 'entry' : 'entries'} closed; ${closed === 1 ? 'the client is' : 'each client is'} told by email.`
+      : '';
   const care =
     member.role === 'therapist'
-      ? ` ${ended} care ${ended === 1 ? 'relationship' : 'relationships'} ended; ${queued} ${queued === 1 ? 'client waits' : 'clients wait'} in the matching queue.`
+      ? ` ${ended} care ${ended === 1 ? 'relationship' : 'relationships'} ended; ${queued} ${queued === 1 ? 'client waits' : 'clients wait'} in the matching queue.${waitlist}`
       : '';
   return `${member.display_name} was removed from the practice.${care}`;
 }
