@@ -12,6 +12,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.routes import allowed_methods
+from api.spa import is_api_path
 from domain.billing.errors import (
     InvalidWebhook,
     PaymentActionRequired,
@@ -173,9 +175,15 @@ def install_error_handlers(app: FastAPI) -> None:
             return problem(request, 422, "validation_failed", "The request body could not be parsed as JSON.")
         code = _CODE_BY_STATUS.get(exc.status_code, "http_error")
         detail = exc.detail if isinstance(exc.detail, str) else None
+        headers = dict(getattr(exc, "headers", None) or {})
         if exc.status_code == 404:
             detail = "Not found."
-        return problem(request, exc.status_code, code, detail, headers=getattr(exc, "headers", None))
+        if exc.status_code == 405 and is_api_path(request.url.path):
+            # Starlette names the methods of the first route whose path matched; GET and PUT of one path are two
+            # routes, so `Allow` would leave one out.
+            headers["Allow"] = ", ".join(allowed_methods(request.app, request.scope))
+            detail = f"{request.method} is not allowed here; see Allow."
+        return problem(request, exc.status_code, code, detail, headers=headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
