@@ -3,11 +3,13 @@ below is the only place that knows which HTTP status each domain failure means."
 
 from __future__ import annotations
 
+import email.message
+import re
 from http import HTTPStatus
 from typing import Any
 
 import structlog
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, params
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -146,6 +148,35 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return out
 
 
+_FIELD_PART = re.compile(r"\[(\d+)\]|([^.\[\]]+)")
+
+
+def field_loc(field: str) -> list[str | int]:
+    """A domain error's field path as pydantic's `loc` parts: "goals[0].objectives[1].text" is
+    ["goals", 0, "objectives", 1, "text"]."""
+    return [int(index) if index else name for index, name in _FIELD_PART.findall(field)]
+
+
+def is_json_media_type(content_type: str | None) -> bool:
+    if not content_type:
+        return False
+    message = email.message.Message()
+    message["content-type"] = content_type
+    subtype = message.get_content_subtype()
+    return message.get_content_maintype() == "application" and (subtype == "json" or subtype.endswith("+json"))
+
+
+def _json_body_of_another_type(request: Request) -> bool:
+    """A JSON operation was sent a body under another (or no) Content-Type: FastAPI then validates the raw bytes,
+    which can only fail. That is a 415, not the caller's fields being wrong."""
+    route = request.scope.get("route")
+    body_field = getattr(route, "body_field", None)
+    if body_field is None or isinstance(body_field.field_info, params.Form):
+        return False
+    has_body = request.headers.get("content-length", "0") != "0" or "transfer-encoding" in request.headers
+    return has_body and not is_json_media_type(request.headers.get("content-type"))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
@@ -155,7 +186,7 @@ def install_error_handlers(app: FastAPI) -> None:
             headers["WWW-Authenticate"] = "Bearer"
         errors = None
         if isinstance(exc, ValidationFailed) and exc.field:
-            errors = [{"loc": ["body", exc.field], "msg": exc.detail, "type": exc.code}]
+            errors = [{"loc": ["body", *field_loc(exc.field)], "msg": exc.detail, "type": exc.code}]
         return problem(request, status, exc.code, exc.detail or None, errors=errors, headers=headers)
 
     @app.exception_handler(ApiProblem)
@@ -164,6 +195,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        if _json_body_of_another_type(request):
+            return problem(
+                request, 415, "unsupported_media_type", "Send the body as JSON, with Content-Type: application/json."
+            )
         return problem(
             request, 422, "validation_failed", "The request is not valid; see `errors`.", errors=_field_errors(exc)
         )

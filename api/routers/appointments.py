@@ -165,11 +165,11 @@ async def reschedule(
     "session the client joined is never a no-show (`409 client_attended`). Check-in and start follow the clock: "
     "not before the session's join window opens (`422 outside_join_window`); a start needs both to have joined the "
     "call or the phone call to have connected (`409 session_not_held`). A no-show or a completion needs the session "
-    "to have started (`422 session_not_started`).",
+    "to have started (`409 session_not_started`, as on ending a session).",
     responses={
         **_NOT_FOUND,
-        409: {"description": "`invalid_state`, `client_attended` or `session_not_held`"},
-        422: {"description": "`outside_join_window` or `session_not_started`"},
+        409: {"description": "`invalid_state`, `client_attended`, `session_not_held` or `session_not_started`"},
+        422: {"description": "`outside_join_window`"},
     },
 )
 async def change_status(

@@ -485,7 +485,7 @@ class SchedulingService:
             if target in (AppointmentStatus.NO_SHOW, AppointmentStatus.COMPLETED) and (
                 self._clock.now() < appointment.start
             ):
-                raise ValidationFailed("The session has not started yet.", code="session_not_started")
+                raise InvalidState("The session has not started yet.", code="session_not_started")
             if (
                 target is AppointmentStatus.NO_SHOW
                 and self._client_came is not None

@@ -352,7 +352,7 @@ export interface paths {
         put?: never;
         /**
          * Record a session's progress (staff)
-         * @description Marks check-in, start, completion or a no-show. Illegal transitions are `409 invalid_state`; a session the client joined is never a no-show (`409 client_attended`). Check-in and start follow the clock: not before the session's join window opens (`422 outside_join_window`); a start needs both to have joined the call or the phone call to have connected (`409 session_not_held`). A no-show or a completion needs the session to have started (`422 session_not_started`).
+         * @description Marks check-in, start, completion or a no-show. Illegal transitions are `409 invalid_state`; a session the client joined is never a no-show (`409 client_attended`). Check-in and start follow the clock: not before the session's join window opens (`422 outside_join_window`); a start needs both to have joined the call or the phone call to have connected (`409 session_not_held`). A no-show or a completion needs the session to have started (`409 session_not_started`, as on ending a session).
          */
         post: operations["appointments-change-status"];
         delete?: never;
@@ -7173,7 +7173,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `invalid_state`, `client_attended` or `session_not_held` */
+            /** @description `invalid_state`, `client_attended`, `session_not_held` or `session_not_started` */
             409: {
                 headers: {
                     [name: string]: unknown;
