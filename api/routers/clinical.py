@@ -9,6 +9,7 @@ from fastapi import APIRouter, Header, Path, Query, Response, status
 
 from api.deps import CurrentPrincipal, Notes, Plans
 from api.etags import etag, parse_if_match
+from api.pagination import Cursor, Limit, page_in_order
 from api.schemas.clinical import (
     Acknowledge,
     AcknowledgementOut,
@@ -145,9 +146,16 @@ async def add_addendum(note_id: uuid.UUID, body: AddAddendum, principal: Current
     return NoteOut.of(await notes.add_addendum(principal, note_id, body.text))
 
 
-@notes_router.get("/notes/todo", summary="Completed sessions whose note is missing or unsigned after 72 hours")
-async def notes_todo(principal: CurrentPrincipal, notes: Notes) -> Todos:
-    return Todos(items=[TodoOut.of(t) for t in await notes.todo(principal)])
+@notes_router.get(
+    "/notes/todo",
+    summary="Completed sessions whose note is missing or unsigned after 72 hours",
+    description="Oldest session first.",
+)
+async def notes_todo(principal: CurrentPrincipal, notes: Notes, limit: Limit = 50, cursor: Cursor = None) -> Todos:
+    page, next_cursor = page_in_order(
+        await notes.todo(principal), lambda t: (t.ended_at, t.appointment_id), cursor, limit
+    )
+    return Todos(items=[TodoOut.of(t) for t in page], next_cursor=next_cursor)
 
 
 @notes_router.post(
@@ -164,14 +172,18 @@ async def create_psychotherapy_note(
 
 
 @notes_router.get(
-    "/clients/{client_id}/psychotherapy-notes", summary="My psychotherapy notes about a client", responses=_NOT_FOUND
+    "/clients/{client_id}/psychotherapy-notes",
+    summary="My psychotherapy notes about a client",
+    description="Oldest first.",
+    responses=_NOT_FOUND,
 )
 async def list_psychotherapy_notes(
-    client_id: uuid.UUID, principal: CurrentPrincipal, notes: Notes
+    client_id: uuid.UUID, principal: CurrentPrincipal, notes: Notes, limit: Limit = 50, cursor: Cursor = None
 ) -> PsychotherapyList:
-    return PsychotherapyList(
-        items=[PsychotherapyOut.of(n) for n in await notes.list_psychotherapy(principal, client_id)]
+    page, next_cursor = page_in_order(
+        await notes.list_psychotherapy(principal, client_id), lambda n: (n.created_at, n.id), cursor, limit
     )
+    return PsychotherapyList(items=[PsychotherapyOut.of(n) for n in page], next_cursor=next_cursor)
 
 
 @notes_router.get("/psychotherapy-notes/{note_id}", summary="One of my psychotherapy notes", responses=_NOT_FOUND)

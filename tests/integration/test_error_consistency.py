@@ -3,16 +3,11 @@ own errors, domain field errors point into the body like pydantic's, and a non-J
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime
-
 import httpx
 import pytest
 
-from api.main import create_app
 from tests.e2e.matching.conftest import answers
 from tests.support.scheduling import bookable_therapist
-from tests.support.server import serve
 from tests.support.users import signed_up
 
 REGISTER = {
@@ -24,13 +19,6 @@ REGISTER = {
 }
 
 
-@pytest.fixture
-async def api(settings, clock) -> AsyncIterator[httpx.AsyncClient]:
-    clock.set(datetime(2026, 11, 27, 15, 0, tzinfo=UTC))
-    async with serve(create_app(settings, clock=clock)) as url, httpx.AsyncClient(base_url=url, timeout=30) as client:
-        yield client
-
-
 def _problem(response: httpx.Response, status: int, code: str) -> dict:
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == "application/problem+json"
@@ -39,27 +27,27 @@ def _problem(response: httpx.Response, status: int, code: str) -> dict:
     return body
 
 
-async def test_session_not_started_is_409_wherever_it_is_answered(api):
-    therapist = await signed_up(api, "therapist")
-    await bookable_therapist(api, therapist)
-    client = await signed_up(api, "client")
+async def test_session_not_started_is_409_wherever_it_is_answered(clocked_api):
+    therapist = await signed_up(clocked_api, "therapist")
+    await bookable_therapist(clocked_api, therapist)
+    client = await signed_up(clocked_api, "client")
     slot = {"therapist_id": therapist.id, "start": "2026-12-02T15:00:00Z", "duration_minutes": 50, "modality": "video"}
-    booked = await api.post("/api/v1/appointments", json=slot, headers=client.headers)
+    booked = await clocked_api.post("/api/v1/appointments", json=slot, headers=client.headers)
     assert booked.status_code == 201, booked.text
     url = f"/api/v1/appointments/{booked.json()['id']}"
     for status in ("completed", "no_show"):
-        early = await api.post(f"{url}/status", json={"status": status}, headers=therapist.headers)
+        early = await clocked_api.post(f"{url}/status", json={"status": status}, headers=therapist.headers)
         _problem(early, 409, "session_not_started")
     # Ending the live session before it started: the same code, the same status.
-    ended = await api.post(f"{url}/session/end", headers=therapist.headers)
+    ended = await clocked_api.post(f"{url}/session/end", headers=therapist.headers)
     _problem(ended, 409, "session_not_started")
 
 
-async def test_a_bad_waitlist_time_range_is_the_waitlists_own_error(api):
-    therapist = await signed_up(api, "therapist")
-    await bookable_therapist(api, therapist)
-    client = await signed_up(api, "client")
-    joined = await api.post(
+async def test_a_bad_waitlist_time_range_is_the_waitlists_own_error(clocked_api):
+    therapist = await signed_up(clocked_api, "therapist")
+    await bookable_therapist(clocked_api, therapist)
+    client = await signed_up(clocked_api, "client")
+    joined = await clocked_api.post(
         f"/api/v1/therapists/{therapist.id}/waitlist",
         json={"durations": [50], "time_ranges": [{"start": "12:00", "end": "11:00"}]},
         headers=client.headers,
@@ -68,29 +56,31 @@ async def test_a_bad_waitlist_time_range_is_the_waitlists_own_error(api):
     assert body["errors"][0]["loc"] == ["body", "time_ranges"]
 
 
-async def test_domain_field_errors_split_their_path_like_pydantic(api):
-    client = await signed_up(api, "client")
+async def test_domain_field_errors_split_their_path_like_pydantic(clocked_api):
+    client = await signed_up(clocked_api, "client")
     intake = answers(payment={"kind": "insurance", "payer": " Padded Insurer "})
-    sent = await api.post("/api/v1/intake", json=intake, headers=client.headers)
+    sent = await clocked_api.post("/api/v1/intake", json=intake, headers=client.headers)
     body = _problem(sent, 422, "invalid_insurance")
     assert body["errors"][0]["loc"] == ["body", "payment", "payer"]
 
 
 @pytest.mark.parametrize("content_type", ["application/xml", "text/plain", "application/x-www-form-urlencoded", None])
-async def test_a_json_operation_refuses_other_media_types_with_415(api, content_type):
+async def test_a_json_operation_refuses_other_media_types_with_415(clocked_api, content_type):
     headers = {"content-type": content_type} if content_type else {}
-    response = await api.post("/api/v1/auth/register", content=b'{"email": "x"}', headers=headers)
+    response = await clocked_api.post("/api/v1/auth/register", content=b'{"email": "x"}', headers=headers)
     _problem(response, 415, "unsupported_media_type")
 
 
-async def test_json_media_types_and_form_operations_are_unchanged(api):
-    plain = await api.post("/api/v1/auth/register", json={**REGISTER, "display_name": ""})
+async def test_json_media_types_and_form_operations_are_unchanged(clocked_api):
+    plain = await clocked_api.post("/api/v1/auth/register", json={**REGISTER, "display_name": ""})
     _problem(plain, 422, "validation_failed")
-    charset = await api.post(
+    charset = await clocked_api.post(
         "/api/v1/auth/register",
         content=b'{"email": "x"}',
         headers={"content-type": "application/json; charset=utf-8"},
     )
     _problem(charset, 422, "validation_failed")
     # The token endpoint takes a form: JSON there stays a validation error of its fields.
-    _problem(await api.post("/api/v1/auth/token", json={"username": "x", "password": "y"}), 422, "validation_failed")
+    _problem(
+        await clocked_api.post("/api/v1/auth/token", json={"username": "x", "password": "y"}), 422, "validation_failed"
+    )

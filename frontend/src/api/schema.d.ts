@@ -564,7 +564,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A client's scored questionnaires */
+        /**
+         * A client's scored questionnaires
+         * @description Oldest first.
+         */
         get: operations["measures-list-responses"];
         put?: never;
         post?: never;
@@ -671,7 +674,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** My psychotherapy notes about a client */
+        /**
+         * My psychotherapy notes about a client
+         * @description Oldest first.
+         */
         get: operations["notes-list-psychotherapy-notes"];
         put?: never;
         /**
@@ -709,7 +715,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** My conversations, with unread counts */
+        /**
+         * My conversations, with unread counts
+         * @description Newest conversation first, an order new messages do not change (sort by `last_message_at` yourself for an inbox).
+         */
         get: operations["conversations-list-conversations"];
         put?: never;
         /**
@@ -732,7 +741,7 @@ export interface paths {
         };
         /**
          * Messages after a sequence number, in order
-         * @description `after_seq` is a gap-free cursor: pass the last seq you have to get exactly what you missed.
+         * @description `after_seq` is a gap-free cursor: pass the last seq you have to get exactly what you missed. `cursor` takes the `next_cursor` of the previous page (the same position); give one or the other.
          */
         get: operations["conversations-list-messages"];
         put?: never;
@@ -1088,7 +1097,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Completed sessions whose note is missing or unsigned after 72 hours */
+        /**
+         * Completed sessions whose note is missing or unsigned after 72 hours
+         * @description Oldest session first.
+         */
         get: operations["notes-notes-todo"];
         put?: never;
         post?: never;
@@ -1236,7 +1248,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The practice's waiting queue */
+        /**
+         * The practice's waiting queue
+         * @description Longest waiting first.
+         */
         get: operations["matching-get-queue"];
         put?: never;
         post?: never;
@@ -1328,7 +1343,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** My open safety alerts (therapists) */
+        /**
+         * My open safety alerts (therapists)
+         * @description Oldest first.
+         */
         get: operations["measures-list-alerts"];
         put?: never;
         post?: never;
@@ -1643,7 +1661,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** My waitlist entries (clients) or my waitlist (therapists) */
+        /**
+         * My waitlist entries (clients) or my waitlist (therapists)
+         * @description Oldest first.
+         */
         get: operations["waitlist-list-waitlist"];
         put?: never;
         post?: never;
@@ -1660,7 +1681,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Open offers of freed time for me */
+        /**
+         * Open offers of freed time for me
+         * @description Soonest time first.
+         */
         get: operations["waitlist-list-offers"];
         put?: never;
         post?: never;
@@ -1906,6 +1930,11 @@ export interface components {
         Alerts: {
             /** Items */
             items: components["schemas"]["AlertOut"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page; null at the end
+             */
+            next_cursor: string | null;
         };
         /** AppointmentOut */
         AppointmentOut: {
@@ -2042,6 +2071,11 @@ export interface components {
         Assignments: {
             /** Items */
             items: components["schemas"]["AssignmentOut"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page; null at the end
+             */
+            next_cursor: string | null;
         };
         /** AutoAdmit */
         AutoAdmit: {
@@ -2539,8 +2573,11 @@ export interface components {
         Conversations: {
             /** Items */
             items: components["schemas"]["ConversationOut"][];
-            /** Next Cursor */
-            next_cursor?: string | null;
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page; null at the end
+             */
+            next_cursor: string | null;
         };
         /**
          * CreateSeries
@@ -3349,7 +3386,7 @@ export interface components {
             items: components["schemas"]["MessageOut"][];
             /**
              * Next Cursor
-             * @description Pass as after_seq for the next page; null at the end
+             * @description Pass as `cursor` (or, being the last seq, as `after_seq`) for the next page; null at the end
              */
             next_cursor: string | null;
         };
@@ -3532,6 +3569,11 @@ export interface components {
         Offers: {
             /** Items */
             items: components["schemas"]["OfferOut"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page; null at the end
+             */
+            next_cursor: string | null;
         };
         /**
          * OfficeHoursIO
@@ -4195,6 +4237,11 @@ export interface components {
         PsychotherapyList: {
             /** Items */
             items: components["schemas"]["PsychotherapyOut"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page; null at the end
+             */
+            next_cursor: string | null;
         };
         /** PsychotherapyOut */
         PsychotherapyOut: {
@@ -4292,6 +4339,11 @@ export interface components {
         Queue: {
             /** Items */
             items: components["schemas"]["QueueItem"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page; null at the end
+             */
+            next_cursor: string | null;
         };
         /** QueueItem */
         QueueItem: {
@@ -4618,6 +4670,11 @@ export interface components {
         Scores: {
             /** Items */
             items: components["schemas"]["ScoreOut"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page; null at the end
+             */
+            next_cursor: string | null;
         };
         /** SendFrame */
         SendFrame: {
@@ -5115,6 +5172,11 @@ export interface components {
         Todos: {
             /** Items */
             items: components["schemas"]["TodoOut"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page; null at the end
+             */
+            next_cursor: string | null;
         };
         /** TokenForm */
         TokenForm: {
@@ -5272,6 +5334,11 @@ export interface components {
         WaitlistEntries: {
             /** Items */
             items: components["schemas"]["WaitlistEntryOut"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page; null at the end
+             */
+            next_cursor: string | null;
         };
         /** WaitlistEntryOut */
         WaitlistEntryOut: {
@@ -8075,7 +8142,12 @@ export interface operations {
     };
     "measures-list-responses": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Items per page */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page */
+                cursor?: string | null;
+            };
             header?: never;
             path: {
                 client_id: string;
@@ -8151,7 +8223,12 @@ export interface operations {
     };
     "measures-list-measures": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Items per page */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page */
+                cursor?: string | null;
+            };
             header?: never;
             path: {
                 client_id: string;
@@ -8759,7 +8836,12 @@ export interface operations {
     };
     "notes-list-psychotherapy-notes": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Items per page */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page */
+                cursor?: string | null;
+            };
             header?: never;
             path: {
                 client_id: string;
@@ -9005,7 +9087,12 @@ export interface operations {
     };
     "conversations-list-conversations": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Items per page */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page */
+                cursor?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -9032,6 +9119,15 @@ export interface operations {
             };
             /** @description The caller's role may not use this operation */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (`validation_failed`) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9149,8 +9245,11 @@ export interface operations {
     "conversations-list-messages": {
         parameters: {
             query?: {
-                after_seq?: number;
+                /** @description The last seq you have; 0 for all */
+                after_seq?: number | null;
                 limit?: number;
+                /** @description The `next_cursor` of the previous page */
+                cursor?: string | null;
             };
             header?: never;
             path: {
@@ -11062,7 +11161,12 @@ export interface operations {
     };
     "notes-notes-todo": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Items per page */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page */
+                cursor?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -11089,6 +11193,15 @@ export interface operations {
             };
             /** @description The caller's role may not use this operation */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (`validation_failed`) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11928,7 +12041,12 @@ export interface operations {
     };
     "matching-get-queue": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Items per page */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page */
+                cursor?: string | null;
+            };
             header?: never;
             path: {
                 practice_id: string;
@@ -12418,7 +12536,12 @@ export interface operations {
     };
     "measures-list-alerts": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Items per page */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page */
+                cursor?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -12445,6 +12568,15 @@ export interface operations {
             };
             /** @description The caller's role may not use this operation */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (`validation_failed`) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14019,7 +14151,12 @@ export interface operations {
     };
     "waitlist-list-waitlist": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Items per page */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page */
+                cursor?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -14053,6 +14190,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The request is not valid (`validation_failed`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Too many requests; see Retry-After */
             429: {
                 headers: {
@@ -14075,7 +14221,12 @@ export interface operations {
     };
     "waitlist-list-offers": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Items per page */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page */
+                cursor?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -14102,6 +14253,15 @@ export interface operations {
             };
             /** @description The caller's role may not use this operation */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (`validation_failed`) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

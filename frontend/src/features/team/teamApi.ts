@@ -1,5 +1,6 @@
 import { api, publicClient } from '../../api/client';
 import { ensureOk, unwrap } from '../../api/result';
+import { allPages } from '../../api/pages';
 import type { Acceptance, Invitation, InvitationPreview, InvitedRole } from './types';
 
 /** The most pages one listing follows: 10 × 200 open invitations, far more than a practice sends. */
@@ -16,20 +17,11 @@ export function invite(practiceId: string, email: string, role: InvitedRole, ide
 }
 
 /** The practice's open invitations (pending or expired), newest first, following the cursor. */
-export async function listInvitations(practiceId: string): Promise<Invitation[]> {
-  const items: Invitation[] = [];
-  let cursor: string | null = null;
-  for (let page = 0; page < MAX_PAGES; page += 1) {
-    const found: { items: Invitation[]; next_cursor: string | null } = await unwrap(
-      api.GET('/api/v1/practices/{practice_id}/invitations', {
-        params: { path: { practice_id: practiceId }, query: { limit: 200, ...(cursor && { cursor }) } },
-      }),
-    );
-    items.push(...found.items);
-    cursor = found.next_cursor;
-    if (!cursor) break;
-  }
-  return items;
+export function listInvitations(practiceId: string): Promise<Invitation[]> {
+  return allPages(
+    (query) => unwrap(api.GET('/api/v1/practices/{practice_id}/invitations', { params: { path: { practice_id: practiceId }, query } })),
+    MAX_PAGES,
+  );
 }
 
 export function withdraw(practiceId: string, invitationId: string): Promise<void> {
