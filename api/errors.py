@@ -41,6 +41,7 @@ from domain.telephony.errors import TelephonyUnavailable
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://hearth.dev/problems/"
+UNAVAILABLE_RETRY_AFTER_SECONDS = 30
 
 _STATUS_BY_ERROR: list[tuple[type[DomainError], int]] = [
     # Before AuthenticationFailed: a bad webhook is a bad request, not a user to log in.
@@ -182,6 +183,9 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
         status = status_for(exc)
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else {}
+        if status == 503:
+            # A provider (telephony, payments, media relay, email) is down: worth a retry, not at once.
+            headers["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER_SECONDS)
         if status == 401:
             headers["WWW-Authenticate"] = "Bearer"
         errors = None

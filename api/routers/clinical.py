@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Path, Query, Response, status
 
 from api.deps import CurrentPrincipal, Notes, Plans
-from api.etags import etag, parse_if_match
+from api.etags import etag, parse_if_match, sets_etag
 from api.pagination import Cursor, Limit, page_in_order
 from api.schemas.clinical import (
     Acknowledge,
@@ -41,6 +41,7 @@ _VERSIONED: dict[int | str, dict[str, Any]] = {
 
 
 @plans_router.get("", summary="A client's therapy plan (current version)", responses=_NOT_FOUND)
+@sets_etag
 async def get_plan(
     client_id: uuid.UUID,
     principal: CurrentPrincipal,
@@ -63,6 +64,7 @@ async def get_plan(
     description='Send If-Match "v0" to create the plan, else the ETag you read. Every version stays readable.',
     responses=_VERSIONED,
 )
+@sets_etag
 async def put_plan(
     client_id: uuid.UUID,
     body: PlanDocumentIO,
@@ -97,6 +99,7 @@ async def acknowledge_plan(
 
 
 @notes_router.get("/appointments/{appointment_id}/note", summary="The session's progress note", responses=_NOT_FOUND)
+@sets_etag
 async def get_note(appointment_id: uuid.UUID, principal: CurrentPrincipal, notes: Notes, response: Response) -> NoteOut:
     note = await notes.get(principal, appointment_id)
     response.headers["ETag"] = etag(note.version)
@@ -109,6 +112,7 @@ async def get_note(appointment_id: uuid.UUID, principal: CurrentPrincipal, notes
     description="A completed session only. A signed note cannot change (`409 note_signed`): add an addendum.",
     responses={**_VERSIONED, 409: {"description": "`note_signed`, `session_not_completed`, `note_exists`"}},
 )
+@sets_etag
 async def put_note(
     appointment_id: uuid.UUID,
     body: NoteDocumentIO,
@@ -128,6 +132,7 @@ async def put_note(
     description="Records the content hash and signer; the note's goal ratings join the plan's progress.",
     responses={**_NOT_FOUND, 409: {"description": "`note_signed`"}, 412: {"description": "Stale If-Match"}},
 )
+@sets_etag
 async def sign_note(
     note_id: uuid.UUID, principal: CurrentPrincipal, notes: Notes, response: Response, if_match: IfMatch = None
 ) -> NoteOut:
@@ -187,6 +192,7 @@ async def list_psychotherapy_notes(
 
 
 @notes_router.get("/psychotherapy-notes/{note_id}", summary="One of my psychotherapy notes", responses=_NOT_FOUND)
+@sets_etag
 async def get_psychotherapy_note(
     note_id: uuid.UUID, principal: CurrentPrincipal, notes: Notes, response: Response
 ) -> PsychotherapyOut:
@@ -196,6 +202,7 @@ async def get_psychotherapy_note(
 
 
 @notes_router.put("/psychotherapy-notes/{note_id}", summary="Edit one of my psychotherapy notes", responses=_VERSIONED)
+@sets_etag
 async def put_psychotherapy_note(
     note_id: uuid.UUID,
     body: PsychotherapyEdit,

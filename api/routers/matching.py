@@ -64,7 +64,10 @@ async def submit_intake(body: IntakeAnswers, principal: CurrentPrincipal, matchi
     "switch). `automatic` for a client in care switches at once, as a choice does: the old care ends, its future "
     "sessions are cancelled by the policy, and the plan moves only with `transfer_records: true`. "
     "`409 intake_required` before an intake is submitted; `409 no_match` when automatic assignment finds nobody.",
-    responses={409: {"description": "`intake_required`, `no_match`, `already_queued`"}},
+    responses={
+        404: {"description": "`queue` with a `practice_id` that names no practice"},
+        409: {"description": "`intake_required`, `no_match`, `already_queued`"},
+    },
 )
 async def request_match(body: MatchRequest, principal: CurrentPrincipal, matching: Matching) -> MatchOut:
     result = await matching.request(

@@ -91,8 +91,9 @@ async def end_measure(
     status_code=status.HTTP_201_CREATED,
     summary="Answer a questionnaire",
     description="Every item must be answered (0-3); an incomplete form is `422 incomplete_response`. A positive "
-    "answer on PHQ-9 item 9 alerts the therapist at once and returns crisis resources.",
-    responses=_NOT_FOUND,
+    "answer on PHQ-9 item 9 alerts the therapist at once and returns crisis resources. A questionnaire already "
+    "answered for this round is `409 already_completed`.",
+    responses={**_NOT_FOUND, 409: {"description": "`already_completed`"}},
 )
 async def submit_response(
     assignment_id: uuid.UUID, body: SubmitResponse, principal: CurrentPrincipal, measures: Measures
