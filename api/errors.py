@@ -3,16 +3,20 @@ below is the only place that knows which HTTP status each domain failure means."
 
 from __future__ import annotations
 
+import email.message
+import re
 from http import HTTPStatus
 from typing import Any
 
 import structlog
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, params
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.routes import allowed_methods
 from api.schemas.billing import LateFeeProblem
+from api.spa import is_api_path
 from domain.billing.errors import (
     InvalidWebhook,
     PaymentActionRequired,
@@ -39,6 +43,7 @@ from domain.telephony.errors import TelephonyUnavailable
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://hearth.dev/problems/"
+UNAVAILABLE_RETRY_AFTER_SECONDS = 30
 
 _STATUS_BY_ERROR: list[tuple[type[DomainError], int]] = [
     # Before AuthenticationFailed: a bad webhook is a bad request, not a user to log in.
@@ -132,11 +137,14 @@ def domain_problem(request: Request, exc: DomainError) -> JSONResponse:
     """The problem+json answer to a domain failure (what an `Idempotency-Key` replays of it, too)."""
     status = status_for(exc)
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else {}
+    if status == 503:
+        # A provider (telephony, payments, media relay, email) is down: worth a retry, not at once.
+        headers["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER_SECONDS)
     if status == 401:
         headers["WWW-Authenticate"] = "Bearer"
     errors = None
     if isinstance(exc, ValidationFailed) and exc.field:
-        errors = [{"loc": ["body", exc.field], "msg": exc.detail, "type": exc.code}]
+        errors = [{"loc": ["body", *field_loc(exc.field)], "msg": exc.detail, "type": exc.code}]
     extensions = LateFeeProblem.extensions(exc) if isinstance(exc, LateFeeNotAccepted) else exc.extensions
     return problem(request, status, exc.code, exc.detail or None, errors=errors, headers=headers, extensions=extensions)
 
@@ -162,6 +170,35 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return out
 
 
+_FIELD_PART = re.compile(r"\[(\d+)\]|([^.\[\]]+)")
+
+
+def field_loc(field: str) -> list[str | int]:
+    """A domain error's field path as pydantic's `loc` parts: "goals[0].objectives[1].text" is
+    ["goals", 0, "objectives", 1, "text"]."""
+    return [int(index) if index else name for index, name in _FIELD_PART.findall(field)]
+
+
+def is_json_media_type(content_type: str | None) -> bool:
+    if not content_type:
+        return False
+    message = email.message.Message()
+    message["content-type"] = content_type
+    subtype = message.get_content_subtype()
+    return message.get_content_maintype() == "application" and (subtype == "json" or subtype.endswith("+json"))
+
+
+def _json_body_of_another_type(request: Request) -> bool:
+    """A JSON operation was sent a body under another (or no) Content-Type: FastAPI then validates the raw bytes,
+    which can only fail. That is a 415, not the caller's fields being wrong."""
+    route = request.scope.get("route")
+    body_field = getattr(route, "body_field", None)
+    if body_field is None or isinstance(body_field.field_info, params.Form):
+        return False
+    has_body = request.headers.get("content-length", "0") != "0" or "transfer-encoding" in request.headers
+    return has_body and not is_json_media_type(request.headers.get("content-type"))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
@@ -173,6 +210,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        if _json_body_of_another_type(request):
+            return problem(
+                request, 415, "unsupported_media_type", "Send the body as JSON, with Content-Type: application/json."
+            )
         return problem(
             request, 422, "validation_failed", "The request is not valid; see `errors`.", errors=_field_errors(exc)
         )
@@ -184,9 +225,15 @@ def install_error_handlers(app: FastAPI) -> None:
             return problem(request, 422, "validation_failed", "The request body could not be parsed as JSON.")
         code = _CODE_BY_STATUS.get(exc.status_code, "http_error")
         detail = exc.detail if isinstance(exc.detail, str) else None
+        headers = dict(getattr(exc, "headers", None) or {})
         if exc.status_code == 404:
             detail = "Not found."
-        return problem(request, exc.status_code, code, detail, headers=getattr(exc, "headers", None))
+        if exc.status_code == 405 and is_api_path(request.url.path):
+            # Starlette names the methods of the first route whose path matched; GET and PUT of one path are two
+            # routes, so `Allow` would leave one out.
+            headers["Allow"] = ", ".join(allowed_methods(request.app, request.scope))
+            detail = f"{request.method} is not allowed here; see Allow."
+        return problem(request, exc.status_code, code, detail, headers=headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -2,8 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from api.errors import ApiProblem
 from api.schemas.types import MAX_INT
+
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+
+
+def sets_etag(endpoint: Endpoint) -> Endpoint:
+    """Marks an operation whose success answer carries an `ETag` header, so that the published contract
+    declares it (api/openapi.py). Put it under the route decorator."""
+    setattr(endpoint, "sets_etag", True)  # noqa: B010  (a function has no such attribute to type)
+    return endpoint
+
+
+def declares_etag(endpoint: Callable[..., Any]) -> bool:
+    return getattr(endpoint, "sets_etag", False) is True
 
 
 def etag(version: int) -> str:

@@ -37,7 +37,7 @@ from api.routers import (
 )
 from api.routes import iter_routes
 from api.security import authorize
-from api.spa import SpaFiles, spa_available
+from api.spa import spa_available, spa_mount
 from api.ws import endpoint as ws_endpoint
 from domain.shared.ports import Clock
 
@@ -147,7 +147,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     app.add_middleware(RequestContextMiddleware)
 
     if spa_available(settings.spa_dir):
-        app.mount("/", SpaFiles(directory=settings.spa_dir, html=True), name="spa")
+        app.router.routes.append(spa_mount(settings.spa_dir))
     return app
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, params
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 from pydantic import TypeAdapter
 
 from api.errors import PROBLEM_JSON
+from api.etags import declares_etag
 from api.policy import access_for
 from api.routes import iter_routes
 from api.schemas.messaging import ClientFrame, ServerFrame
@@ -27,6 +28,50 @@ _PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 
 def _problem(description: str) -> dict[str, Any]:
     return {"description": description, "content": {PROBLEM_JSON: {"schema": _PROBLEM_REF}}}
+
+
+# Response headers, declared once (components) and referenced where they are sent.
+HEADERS: dict[str, dict[str, Any]] = {
+    "X-Request-ID": {
+        "description": "The request's id (yours when you sent a valid one, else made up); quote it when reporting",
+        "schema": {"type": "string", "maxLength": 64},
+    },
+    "ETag": {
+        "description": 'The version read or written, such as `"v3"`: send it back as If-Match to update',
+        "schema": {"type": "string"},
+    },
+    "Idempotent-Replayed": {
+        "description": "`true` when this is the stored answer to an earlier request with the same Idempotency-Key",
+        "schema": {"type": "string", "enum": ["true"]},
+    },
+    "Retry-After": {
+        "description": "Seconds to wait before trying again",
+        "schema": {"type": "integer", "minimum": 0},
+    },
+}
+
+
+def _header(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/headers/{name}"}
+
+
+def _declare_headers(op: dict[str, Any], *, etag: bool) -> None:
+    """Every response names the headers it carries: X-Request-ID always; Retry-After on 429 and on a problem 503;
+    on success,
+    ETag where the operation sets one and Idempotent-Replayed where it takes an Idempotency-Key."""
+    idempotent = any(p.get("in") == "header" and p["name"] == "Idempotency-Key" for p in op.get("parameters", []))
+    for status, response in op["responses"].items():
+        headers = response.setdefault("headers", {})
+        headers["X-Request-ID"] = _header("X-Request-ID")
+        if status == "429" or (status == "503" and PROBLEM_JSON in response.get("content", {})):
+            headers["Retry-After"] = _header("Retry-After")
+        if status == "409" and idempotent:  # `idempotency_in_progress`: the first request is still running
+            headers["Retry-After"] = _header("Retry-After")
+        if status.startswith("2"):
+            if etag:
+                headers["ETag"] = _header("ETag")
+            if idempotent:
+                headers["Idempotent-Replayed"] = _header("Idempotent-Replayed")
 
 
 def build_openapi(app: FastAPI) -> dict[str, Any]:
@@ -53,6 +98,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     components["securitySchemes"] = {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
     # The currencies the server bills in and the ISO 4217 exponent of each: amounts are minor units in it.
     spec["x-currency-minor-units"] = billable_currencies()
+    components["headers"] = HEADERS
 
     for entry in iter_routes(app):
         route = entry.route
@@ -73,7 +119,10 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
             responses["422"] = _problem("The request is not valid (`validation_failed`)")
         if route.body_field is not None:
             responses.setdefault("413", _problem("The body is too large (`payload_too_large`)"))
+            if not isinstance(route.body_field.field_info, params.Form):
+                responses.setdefault("415", _problem("The body is not JSON (`unsupported_media_type`)"))
         responses.setdefault("429", _problem("Too many requests; see Retry-After"))
         responses.setdefault("500", _problem("Unexpected error; only a request id is given"))
+        _declare_headers(op, etag=declares_etag(route.endpoint))
     app.openapi_schema = spec
     return spec

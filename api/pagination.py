@@ -5,9 +5,19 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from typing import Annotated, TypeVar
+
+from fastapi import Query
 
 from api.errors import ApiProblem
+from api.schemas.types import MAX_BIGINT
+
+T = TypeVar("T")
+
+Limit = Annotated[int, Query(ge=1, le=200, description="Items per page")]
+Cursor = Annotated[str | None, Query(max_length=300, description="The `next_cursor` of the previous page")]
 
 
 def encode(*parts: str) -> str:
@@ -55,3 +65,24 @@ def parse_id_cursor(cursor: str | None) -> uuid.UUID | None:
         return uuid.UUID(decode(cursor, 1)[0])
     except ValueError:
         raise ApiProblem(422, "invalid_cursor", "The cursor is not one this API gave out.") from None
+
+
+def page_in_order(
+    items: Iterable[T], key: Callable[[T], tuple[datetime, uuid.UUID]], cursor: str | None, limit: int
+) -> tuple[list[T], str | None]:
+    """One page of a list the service reads whole (a caseload's worth: waitlists, alerts, a client's scores),
+    ascending by `key`, and the cursor of the next page (None at the end). The cursor is the last item's key, so
+    an item that goes away between pages (an alert acknowledged) neither repeats nor hides another."""
+    after = parse_time_id_cursor(cursor)
+    ordered = sorted(items, key=key)
+    if after is not None:
+        ordered = [item for item in ordered if key(item) > after]
+    page = ordered[:limit]
+    return page, time_id_cursor(*key(page[-1])) if len(ordered) > limit else None
+
+
+def parse_seq_cursor(cursor: str) -> int:
+    """A message cursor is the last seq seen, in decimal: the same thing `after_seq` takes."""
+    if not (cursor.isascii() and cursor.isdigit()) or len(cursor) > 19 or int(cursor) > MAX_BIGINT:
+        raise ApiProblem(422, "invalid_cursor", "The cursor is not one this API gave out.")
+    return int(cursor)

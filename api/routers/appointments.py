@@ -182,13 +182,13 @@ async def reschedule(
     "session the client joined is never a no-show (`409 client_attended`). Check-in and start follow the clock: "
     "not before the session's join window opens (`422 outside_join_window`); a start needs both to have joined the "
     "call or the phone call to have connected (`409 session_not_held`). A no-show needs the session to have "
-    "started (`422 session_not_started`). A completion ends the session as `POST .../session/end` does, with its "
+    "started (`409 session_not_started`). A completion ends the session as `POST .../session/end` does, with its "
     "rules (`409 session_not_started`, `409 session_not_held`), its charge and its audit; marking a completed "
     "session completed again changes nothing and charges nothing.",
     responses={
         **_NOT_FOUND,
         409: {"description": "`invalid_state`, `client_attended`, `session_not_started` or `session_not_held`"},
-        422: {"description": "`outside_join_window` or `session_not_started`"},
+        422: {"description": "`outside_join_window`"},
     },
 )
 async def change_status(

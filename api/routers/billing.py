@@ -13,7 +13,7 @@ from fastapi import APIRouter, Header, Query, Request, Response, status
 
 from api.deps import Billing, Container_, CurrentPrincipal
 from api.errors import ApiProblem
-from api.etags import etag, parse_if_match
+from api.etags import etag, parse_if_match, sets_etag
 from api.idempotency import IdempotencyKey, run_idempotent
 from api.pagination import parse_time_id_cursor, time_id_cursor
 from api.schemas.billing import (
@@ -63,6 +63,7 @@ _VERSIONED: dict[int | str, dict[str, Any]] = {
 
 
 @router.get("/therapists/me/billing-settings", summary="My rates, check-in rate, sliding scale and invoicing")
+@sets_etag
 async def get_settings(principal: CurrentPrincipal, billing: Billing, response: Response) -> BillingSettingsOut:
     settings = await billing.settings(principal)
     response.headers["ETag"] = etag(settings.version)
@@ -77,6 +78,7 @@ async def get_settings(principal: CurrentPrincipal, billing: Billing, response: 
     "(one of your clients) and win over rates.",
     responses={**_VERSIONED, 404: {"description": "A sliding-scale client is not yours"}},
 )
+@sets_etag
 async def put_settings(
     body: BillingSettingsIn, principal: CurrentPrincipal, billing: Billing, response: Response, if_match: IfMatch = None
 ) -> BillingSettingsOut:
@@ -113,6 +115,7 @@ async def put_settings(
     summary="A therapist's current cancellation policy (what a client accepts by booking)",
     responses={404: {"description": "No such therapist, or no policy (`no_policy`)"}},
 )
+@sets_etag
 async def get_policy(
     therapist_id: uuid.UUID, principal: CurrentPrincipal, billing: Billing, response: Response
 ) -> PolicyOut:
@@ -143,6 +146,7 @@ async def cancellation_terms(
     "version their client accepted; fees are charged only from that version.",
     responses=_VERSIONED,
 )
+@sets_etag
 async def put_policy(
     body: PolicyIn, principal: CurrentPrincipal, billing: Billing, response: Response, if_match: IfMatch = None
 ) -> PolicyOut:
@@ -167,6 +171,7 @@ async def put_policy(
     summary="A client's diagnoses (ICD-10-CM) and date of birth for claims",
     responses=_NOT_FOUND,
 )
+@sets_etag
 async def get_claim_record(
     client_id: uuid.UUID, principal: CurrentPrincipal, billing: Billing, response: Response
 ) -> ClaimRecordOut:
@@ -180,6 +185,7 @@ async def get_claim_record(
     summary="Set a client's diagnoses and date of birth (their therapist)",
     responses={**_NOT_FOUND, **_VERSIONED},
 )
+@sets_etag
 async def put_claim_record(
     client_id: uuid.UUID,
     body: ClaimRecordIn,

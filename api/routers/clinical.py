@@ -8,7 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Path, Query, Response, status
 
 from api.deps import CurrentPrincipal, Notes, Plans
-from api.etags import etag, parse_if_match
+from api.etags import etag, parse_if_match, sets_etag
+from api.pagination import Cursor, Limit, page_in_order
 from api.schemas.clinical import (
     Acknowledge,
     AcknowledgementOut,
@@ -40,6 +41,7 @@ _VERSIONED: dict[int | str, dict[str, Any]] = {
 
 
 @plans_router.get("", summary="A client's therapy plan (current version)", responses=_NOT_FOUND)
+@sets_etag
 async def get_plan(
     client_id: uuid.UUID,
     principal: CurrentPrincipal,
@@ -62,6 +64,7 @@ async def get_plan(
     description='Send If-Match "v0" to create the plan, else the ETag you read. Every version stays readable.',
     responses=_VERSIONED,
 )
+@sets_etag
 async def put_plan(
     client_id: uuid.UUID,
     body: PlanDocumentIO,
@@ -108,6 +111,7 @@ async def acknowledge_plan(
 
 
 @notes_router.get("/appointments/{appointment_id}/note", summary="The session's progress note", responses=_NOT_FOUND)
+@sets_etag
 async def get_note(appointment_id: uuid.UUID, principal: CurrentPrincipal, notes: Notes, response: Response) -> NoteOut:
     note = await notes.get(principal, appointment_id)
     response.headers["ETag"] = etag(note.version)
@@ -120,6 +124,7 @@ async def get_note(appointment_id: uuid.UUID, principal: CurrentPrincipal, notes
     description="A completed session only. A signed note cannot change (`409 note_signed`): add an addendum.",
     responses={**_VERSIONED, 409: {"description": "`note_signed`, `session_not_completed`, `note_exists`"}},
 )
+@sets_etag
 async def put_note(
     appointment_id: uuid.UUID,
     body: NoteDocumentIO,
@@ -139,6 +144,7 @@ async def put_note(
     description="Records the content hash and signer; the note's goal ratings join the plan's progress.",
     responses={**_NOT_FOUND, 409: {"description": "`note_signed`"}, 412: {"description": "Stale If-Match"}},
 )
+@sets_etag
 async def sign_note(
     note_id: uuid.UUID, principal: CurrentPrincipal, notes: Notes, response: Response, if_match: IfMatch = None
 ) -> NoteOut:
@@ -157,9 +163,16 @@ async def add_addendum(note_id: uuid.UUID, body: AddAddendum, principal: Current
     return NoteOut.of(await notes.add_addendum(principal, note_id, body.text))
 
 
-@notes_router.get("/notes/todo", summary="Completed sessions whose note is missing or unsigned after 72 hours")
-async def notes_todo(principal: CurrentPrincipal, notes: Notes) -> Todos:
-    return Todos(items=[TodoOut.of(t) for t in await notes.todo(principal)])
+@notes_router.get(
+    "/notes/todo",
+    summary="Completed sessions whose note is missing or unsigned after 72 hours",
+    description="Oldest session first.",
+)
+async def notes_todo(principal: CurrentPrincipal, notes: Notes, limit: Limit = 50, cursor: Cursor = None) -> Todos:
+    page, next_cursor = page_in_order(
+        await notes.todo(principal), lambda t: (t.ended_at, t.appointment_id), cursor, limit
+    )
+    return Todos(items=[TodoOut.of(t) for t in page], next_cursor=next_cursor)
 
 
 @notes_router.post(
@@ -176,17 +189,22 @@ async def create_psychotherapy_note(
 
 
 @notes_router.get(
-    "/clients/{client_id}/psychotherapy-notes", summary="My psychotherapy notes about a client", responses=_NOT_FOUND
+    "/clients/{client_id}/psychotherapy-notes",
+    summary="My psychotherapy notes about a client",
+    description="Oldest first.",
+    responses=_NOT_FOUND,
 )
 async def list_psychotherapy_notes(
-    client_id: uuid.UUID, principal: CurrentPrincipal, notes: Notes
+    client_id: uuid.UUID, principal: CurrentPrincipal, notes: Notes, limit: Limit = 50, cursor: Cursor = None
 ) -> PsychotherapyList:
-    return PsychotherapyList(
-        items=[PsychotherapyOut.of(n) for n in await notes.list_psychotherapy(principal, client_id)]
+    page, next_cursor = page_in_order(
+        await notes.list_psychotherapy(principal, client_id), lambda n: (n.created_at, n.id), cursor, limit
     )
+    return PsychotherapyList(items=[PsychotherapyOut.of(n) for n in page], next_cursor=next_cursor)
 
 
 @notes_router.get("/psychotherapy-notes/{note_id}", summary="One of my psychotherapy notes", responses=_NOT_FOUND)
+@sets_etag
 async def get_psychotherapy_note(
     note_id: uuid.UUID, principal: CurrentPrincipal, notes: Notes, response: Response
 ) -> PsychotherapyOut:
@@ -196,6 +214,7 @@ async def get_psychotherapy_note(
 
 
 @notes_router.put("/psychotherapy-notes/{note_id}", summary="Edit one of my psychotherapy notes", responses=_VERSIONED)
+@sets_etag
 async def put_psychotherapy_note(
     note_id: uuid.UUID,
     body: PsychotherapyEdit,

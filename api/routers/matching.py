@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, status
 
 from api.deps import CurrentPrincipal, Matching
+from api.pagination import Cursor, Limit, page_in_order
 from api.schemas.matching import (
     BatchOut,
     ChoiceIn,
@@ -103,9 +104,19 @@ async def choose_match(
     return MatchOut.of(record)
 
 
-@router.get("/practices/{practice_id}/match-queue", summary="The practice's waiting queue", responses=_PRACTICE_404)
-async def get_queue(practice_id: uuid.UUID, principal: CurrentPrincipal, matching: Matching) -> Queue:
-    return Queue(items=[QueueItem.of(e) for e in await matching.queue(principal, practice_id)])
+@router.get(
+    "/practices/{practice_id}/match-queue",
+    summary="The practice's waiting queue",
+    description="Longest waiting first.",
+    responses=_PRACTICE_404,
+)
+async def get_queue(
+    practice_id: uuid.UUID, principal: CurrentPrincipal, matching: Matching, limit: Limit = 50, cursor: Cursor = None
+) -> Queue:
+    page, next_cursor = page_in_order(
+        await matching.queue(principal, practice_id), lambda e: (e.record.created_at, e.record.id), cursor, limit
+    )
+    return Queue(items=[QueueItem.of(e) for e in page], next_cursor=next_cursor)
 
 
 @router.post(

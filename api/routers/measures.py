@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, status
 
 from api.deps import Container_, CurrentPrincipal, Measures
+from api.pagination import Cursor, Limit, page_in_order
 from api.schemas.measures import (
     AlertOut,
     Alerts,
@@ -63,12 +64,18 @@ async def assign_measure(
 
 @router.get("/clients/{client_id}/measures", summary="A client's questionnaires and what is due", responses=_NOT_FOUND)
 async def list_measures(
-    client_id: uuid.UUID, principal: CurrentPrincipal, measures: Measures, container: Container_
+    client_id: uuid.UUID,
+    principal: CurrentPrincipal,
+    measures: Measures,
+    container: Container_,
+    limit: Limit = 50,
+    cursor: Cursor = None,
 ) -> Assignments:
     now = container.clock.now()
-    return Assignments(
-        items=[AssignmentOut.of(a, due, now) for a, due in await measures.assignments(principal, client_id)]
+    page, next_cursor = page_in_order(
+        await measures.assignments(principal, client_id), lambda ad: (ad[0].created_at, ad[0].id), cursor, limit
     )
+    return Assignments(items=[AssignmentOut.of(a, due, now) for a, due in page], next_cursor=next_cursor)
 
 
 @router.post("/measure-assignments/{assignment_id}/end", summary="Stop sending a questionnaire", responses=_NOT_FOUND)
@@ -83,8 +90,9 @@ async def end_measure(
     status_code=status.HTTP_201_CREATED,
     summary="Answer a questionnaire",
     description="Every item must be answered (0-3); an incomplete form is `422 incomplete_response`. A positive "
-    "answer on PHQ-9 item 9 alerts the therapist at once and returns crisis resources.",
-    responses=_NOT_FOUND,
+    "answer on PHQ-9 item 9 alerts the therapist at once and returns crisis resources. A questionnaire already "
+    "answered for this round is `409 already_completed`.",
+    responses={**_NOT_FOUND, 409: {"description": "`already_completed`"}},
 )
 async def submit_response(
     assignment_id: uuid.UUID, body: SubmitResponse, principal: CurrentPrincipal, measures: Measures
@@ -96,9 +104,19 @@ async def submit_response(
     )
 
 
-@router.get("/clients/{client_id}/measure-responses", summary="A client's scored questionnaires", responses=_NOT_FOUND)
-async def list_responses(client_id: uuid.UUID, principal: CurrentPrincipal, measures: Measures) -> Scores:
-    return Scores(items=[ScoreOut.of(r) for r in await measures.responses(principal, client_id)])
+@router.get(
+    "/clients/{client_id}/measure-responses",
+    summary="A client's scored questionnaires",
+    description="Oldest first.",
+    responses=_NOT_FOUND,
+)
+async def list_responses(
+    client_id: uuid.UUID, principal: CurrentPrincipal, measures: Measures, limit: Limit = 50, cursor: Cursor = None
+) -> Scores:
+    page, next_cursor = page_in_order(
+        await measures.responses(principal, client_id), lambda r: (r.completed_at, r.id), cursor, limit
+    )
+    return Scores(items=[ScoreOut.of(r) for r in page], next_cursor=next_cursor)
 
 
 @router.get("/clients/{client_id}/measures/{instrument}/trend", summary="Scores over time", responses=_NOT_FOUND)
@@ -112,9 +130,14 @@ async def get_trend(
     return TrendOut.of(await measures.trend(principal, client_id, instrument, cutoff))
 
 
-@router.get("/safety-alerts", summary="My open safety alerts (therapists)")
-async def list_alerts(principal: CurrentPrincipal, measures: Measures) -> Alerts:
-    return Alerts(items=[AlertOut.of(a) for a in await measures.open_alerts(principal)])
+@router.get("/safety-alerts", summary="My open safety alerts (therapists)", description="Oldest first.")
+async def list_alerts(
+    principal: CurrentPrincipal, measures: Measures, limit: Limit = 50, cursor: Cursor = None
+) -> Alerts:
+    page, next_cursor = page_in_order(
+        await measures.open_alerts(principal), lambda a: (a.created_at, a.id), cursor, limit
+    )
+    return Alerts(items=[AlertOut.of(a) for a in page], next_cursor=next_cursor)
 
 
 @router.post("/safety-alerts/{alert_id}/acknowledge", summary="Acknowledge a safety alert", responses=_NOT_FOUND)

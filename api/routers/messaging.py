@@ -9,6 +9,8 @@ from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import JSONResponse
 
 from api.deps import CurrentPrincipal, Messaging
+from api.errors import ApiProblem
+from api.pagination import Cursor, Limit, parse_seq_cursor, parse_time_id_cursor, time_id_cursor
 from api.schemas.messaging import (
     Away,
     ConversationOut,
@@ -29,9 +31,22 @@ router = APIRouter(prefix="/api/v1", tags=["conversations"])
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such conversation (or not yours)"}}
 
 
-@router.get("/conversations", summary="My conversations, with unread counts")
-async def list_conversations(principal: CurrentPrincipal, messaging: Messaging) -> Conversations:
-    return Conversations(items=[ConversationOut.of(s) for s in await messaging.conversations(principal)])
+@router.get(
+    "/conversations",
+    summary="My conversations, with unread counts",
+    description="Newest conversation first, an order new messages do not change (sort by `last_message_at` "
+    "yourself for an inbox).",
+)
+async def list_conversations(
+    principal: CurrentPrincipal, messaging: Messaging, limit: Limit = 50, cursor: Cursor = None
+) -> Conversations:
+    found = await messaging.conversations(principal, after=parse_time_id_cursor(cursor), limit=limit + 1)
+    items = found[:limit]
+    last = items[-1].conversation if items else None
+    return Conversations(
+        items=[ConversationOut.of(s) for s in items],
+        next_cursor=time_id_cursor(last.created_at, last.id) if last and len(found) > limit else None,
+    )
 
 
 @router.post(
@@ -51,17 +66,22 @@ async def start_conversation(
 @router.get(
     "/conversations/{conversation_id}/messages",
     summary="Messages after a sequence number, in order",
-    description="`after_seq` is a gap-free cursor: pass the last seq you have to get exactly what you missed.",
+    description="`after_seq` is a gap-free cursor: pass the last seq you have to get exactly what you missed. "
+    "`cursor` takes the `next_cursor` of the previous page (the same position); give one or the other.",
     responses=_NOT_FOUND,
 )
 async def list_messages(
     conversation_id: uuid.UUID,
     principal: CurrentPrincipal,
     messaging: Messaging,
-    after_seq: Annotated[int, Query(ge=0, le=MAX_BIGINT)] = 0,
+    after_seq: Annotated[int | None, Query(ge=0, le=MAX_BIGINT, description="The last seq you have; 0 for all")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=20, description="The `next_cursor` of the previous page")] = None,
 ) -> MessagePage:
-    found = await messaging.messages(principal, conversation_id, after_seq, limit + 1)
+    if cursor is not None and after_seq is not None:
+        raise ApiProblem(422, "invalid_cursor", "Give cursor or after_seq, not both.")
+    start = parse_seq_cursor(cursor) if cursor is not None else after_seq or 0
+    found = await messaging.messages(principal, conversation_id, start, limit + 1)
     items = found[:limit]
     more = len(found) > limit
     return MessagePage(items=[MessageOut.of(m) for m in items], next_cursor=str(items[-1].seq) if more else None)

@@ -12,7 +12,7 @@ from typing_extensions import TypedDict  # pydantic needs it on Python < 3.12
 
 from api.deps import CurrentPrincipal, Scheduling
 from api.errors import ApiProblem
-from api.etags import etag, parse_if_match
+from api.etags import etag, parse_if_match, sets_etag
 from api.pagination import id_cursor, parse_id_cursor
 from api.schemas.scheduling import (
     Minutes,
@@ -34,6 +34,7 @@ _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such the
 
 
 @router.get("/me/profile", summary="My therapist profile", response_description="The profile; ETag header")
+@sets_etag
 async def get_my_profile(principal: CurrentPrincipal, scheduling: Scheduling, response: Response) -> ProfileOut:
     profile = await scheduling.my_profile(principal)
     response.headers["ETag"] = etag(profile.version)
@@ -46,6 +47,7 @@ async def get_my_profile(principal: CurrentPrincipal, scheduling: Scheduling, re
     description="Send `If-Match` with the ETag from GET; a stale write is `412 precondition_failed`.",
     responses={412: {"description": "The profile changed since it was read"}, 428: {"description": "No If-Match"}},
 )
+@sets_etag
 async def put_my_profile(
     body: ProfileIn,
     principal: CurrentPrincipal,

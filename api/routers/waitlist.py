@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Response, status
 
 from api.deps import CurrentPrincipal, Waitlist
+from api.pagination import Cursor, Limit, page_in_order
 from api.schemas.scheduling import (
     AppointmentOut,
     JoinWaitlistIn,
@@ -65,9 +66,14 @@ async def join_waitlist(
     return entry_out(entry)
 
 
-@router.get("/waitlist", summary="My waitlist entries (clients) or my waitlist (therapists)")
-async def list_waitlist(principal: CurrentPrincipal, waitlist: Waitlist) -> WaitlistEntries:
-    return WaitlistEntries(items=[entry_out(e) for e in await waitlist.entries(principal)])
+@router.get(
+    "/waitlist", summary="My waitlist entries (clients) or my waitlist (therapists)", description="Oldest first."
+)
+async def list_waitlist(
+    principal: CurrentPrincipal, waitlist: Waitlist, limit: Limit = 50, cursor: Cursor = None
+) -> WaitlistEntries:
+    page, next_cursor = page_in_order(await waitlist.entries(principal), lambda e: (e.created_at, e.id), cursor, limit)
+    return WaitlistEntries(items=[entry_out(e) for e in page], next_cursor=next_cursor)
 
 
 @router.delete(
@@ -81,9 +87,13 @@ async def leave_waitlist(entry_id: uuid.UUID, principal: CurrentPrincipal, waitl
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/waitlist/offers", summary="Open offers of freed time for me")
-async def list_offers(principal: CurrentPrincipal, waitlist: Waitlist) -> Offers:
+@router.get("/waitlist/offers", summary="Open offers of freed time for me", description="Soonest time first.")
+async def list_offers(
+    principal: CurrentPrincipal, waitlist: Waitlist, limit: Limit = 50, cursor: Cursor = None
+) -> Offers:
+    page, next_cursor = page_in_order(await waitlist.offers(principal), lambda o: (o.offer.start, o.id), cursor, limit)
     return Offers(
+        next_cursor=next_cursor,
         items=[
             OfferOut(
                 id=o.id,
@@ -94,8 +104,8 @@ async def list_offers(principal: CurrentPrincipal, waitlist: Waitlist) -> Offers
                 modality=o.offer.modality.value,
                 expires_at=o.offer.expires_at,
             )
-            for o in await waitlist.offers(principal)
-        ]
+            for o in page
+        ],
     )
 
 

@@ -223,6 +223,7 @@ class TodoOut(BaseModel):
 
 class Todos(BaseModel):
     items: list[TodoOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at the end")
 
 
 class PsychotherapyIn(RequestModel):
@@ -258,3 +259,4 @@ class PsychotherapyOut(BaseModel):
 
 class PsychotherapyList(BaseModel):
     items: list[PsychotherapyOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at the end")

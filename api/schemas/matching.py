@@ -286,6 +286,7 @@ class QueueItem(BaseModel):
 
 class Queue(BaseModel):
     items: list[QueueItem]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at the end")
 
 
 class PlacementOut(BaseModel):

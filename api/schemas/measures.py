@@ -100,6 +100,7 @@ class AssignmentOut(BaseModel):
 
 class Assignments(BaseModel):
     items: list[AssignmentOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at the end")
 
 
 class SubmitResponse(RequestModel):
@@ -163,6 +164,7 @@ class SubmittedOut(ScoreOut):
 
 class Scores(BaseModel):
     items: list[ScoreOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at the end")
 
 
 class TrendPointOut(BaseModel):
@@ -222,6 +224,7 @@ class AlertOut(BaseModel):
 
 class Alerts(BaseModel):
     items: list[AlertOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at the end")
 
 
 class CrisisResourceIn(RequestModel):

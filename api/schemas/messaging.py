@@ -39,7 +39,7 @@ class ConversationOut(BaseModel):
 
 class Conversations(BaseModel):
     items: list[ConversationOut]
-    next_cursor: str | None = None
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at the end")
 
 
 class StartConversation(RequestModel):
@@ -86,7 +86,9 @@ class MessageOut(BaseModel):
 
 class MessagePage(BaseModel):
     items: list[MessageOut]
-    next_cursor: str | None = Field(description="Pass as after_seq for the next page; null at the end")
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` (or, being the last seq, as `after_seq`) for the next page; null at the end"
+    )
 
 
 class MarkRead(RequestModel):

@@ -511,6 +511,7 @@ class WaitlistEntryOut(BaseModel):
 
 class WaitlistEntries(BaseModel):
     items: list[WaitlistEntryOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at the end")
 
 
 class OfferOut(BaseModel):
@@ -525,6 +526,7 @@ class OfferOut(BaseModel):
 
 class Offers(BaseModel):
     items: list[OfferOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at the end")
 
 
 # --- calendar feeds ----------------------------------------------------------------------------------------

@@ -82,7 +82,10 @@ class ConversationRepository(Protocol):
 
     async def close(self, conversation_id: uuid.UUID, at: datetime) -> None: ...
 
-    async def for_user(self, user_id: uuid.UUID) -> list[ConversationSummary]: ...
+    async def for_user(
+        self, user_id: uuid.UUID, *, after: tuple[datetime, uuid.UUID] | None = None, limit: int | None = None
+    ) -> list[ConversationSummary]:
+        """Newest first by (created_at, id), only those before `after` when given, at most `limit`."""
 
     async def messages_after(self, conversation_id: uuid.UUID, after_seq: int, limit: int) -> list[StoredMessage]: ...
 

@@ -185,9 +185,12 @@ class MessagingService:
             await uow.commit()
         return conversation
 
-    async def conversations(self, principal: Principal) -> list[ConversationSummary]:
+    async def conversations(
+        self, principal: Principal, *, after: tuple[datetime, uuid.UUID] | None = None, limit: int | None = None
+    ) -> list[ConversationSummary]:
+        """Newest first by (created_at, id), after that key when given; every one when `limit` is None."""
         async with self._uow() as uow:
-            return await uow.conversations.for_user(principal.user_id)
+            return await uow.conversations.for_user(principal.user_id, after=after, limit=limit)
 
     async def conversation(self, principal: Principal, conversation_id: uuid.UUID) -> Conversation:
         async with self._uow() as uow:

@@ -236,27 +236,28 @@ MAX_RANGES_PER_DAY = 12
 MAX_EXCEPTIONS = 400
 
 
-def _bad_hours(detail: str, field: str) -> ValidationFailed:
-    return ValidationFailed(detail, code="invalid_office_hours", field=field)
+def _bad_hours(detail: str, field: str, code: str = "invalid_office_hours") -> ValidationFailed:
+    return ValidationFailed(detail, code=code, field=field)
 
 
-def validate_ranges(ranges: Iterable[TimeRange], *, field: str) -> None:
-    """Whole-minute ranges with end after start (end 00:00 = 24:00) that do not overlap (touching is fine)."""
+def validate_ranges(ranges: Iterable[TimeRange], *, field: str, code: str = "invalid_office_hours") -> None:
+    """Whole-minute ranges with end after start (end 00:00 = 24:00) that do not overlap (touching is fine);
+    otherwise `ValidationFailed` with `code` (the caller's own: office hours, a waitlist entry...)."""
     spans: list[tuple[int, int]] = []
     for r in ranges:
         for wall in (r.start, r.end):
             if wall.second or wall.microsecond or wall.tzinfo is not None:
-                raise _bad_hours("Times are whole minutes of local wall-clock time.", field)
+                raise _bad_hours("Times are whole minutes of local wall-clock time.", field, code)
         lo, hi = minutes_of_day(r.start), minutes_of_day(r.end, end=True)
         if hi <= lo:
-            raise _bad_hours(f"The range {r.start:%H:%M}-{r.end:%H:%M} ends before it starts.", field)
+            raise _bad_hours(f"The range {r.start:%H:%M}-{r.end:%H:%M} ends before it starts.", field, code)
         spans.append((lo, hi))
     if len(spans) > MAX_RANGES_PER_DAY:
-        raise _bad_hours(f"At most {MAX_RANGES_PER_DAY} ranges a day.", field)
+        raise _bad_hours(f"At most {MAX_RANGES_PER_DAY} ranges a day.", field, code)
     spans.sort()
     for (_, prev_end), (next_start, _) in pairwise(spans):
         if next_start < prev_end:
-            raise _bad_hours("Ranges on the same day overlap.", field)
+            raise _bad_hours("Ranges on the same day overlap.", field, code)
 
 
 def validate_weekly(rules: Iterable[WeeklyRule], *, field: str) -> None:

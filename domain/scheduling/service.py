@@ -552,7 +552,7 @@ class SchedulingService:
         async with self._uow() as uow:
             appointment = staff_managed(principal, await uow.appointments.get(appointment_id, for_update=True))
             if target is AppointmentStatus.NO_SHOW and self._clock.now() < appointment.start:
-                raise ValidationFailed("The session has not started yet.", code="session_not_started")
+                raise InvalidState("The session has not started yet.", code="session_not_started")
             if (
                 target is AppointmentStatus.NO_SHOW
                 and self._client_came is not None

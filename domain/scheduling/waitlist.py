@@ -57,8 +57,8 @@ class WaitlistOffer:
 
 
 def validate_waitlist_entry(entry: WaitlistEntry) -> None:
-    """Raise `ValidationFailed`: `invalid_timezone`, `invalid_duration`, `invalid_waitlist_entry`, or
-    `invalid_office_hours` for malformed time ranges."""
+    """Raise `ValidationFailed`: `invalid_timezone`, `invalid_duration`, or `invalid_waitlist_entry` (malformed
+    time ranges too)."""
     load_zone(entry.timezone)
     if not entry.durations or len(entry.durations) > 11:
         raise ValidationFailed("Give one to 11 durations.", code="invalid_waitlist_entry", field="durations")
@@ -66,7 +66,7 @@ def validate_waitlist_entry(entry: WaitlistEntry) -> None:
         validate_duration(minutes, field="durations")
     if any(isinstance(d, bool) or d not in range(1, 8) for d in entry.weekdays):
         raise ValidationFailed("weekdays are ISO: Monday = 1 ... Sunday = 7.", code="invalid_waitlist_entry")
-    validate_ranges(entry.time_ranges, field="time_ranges")
+    validate_ranges(entry.time_ranges, field="time_ranges", code="invalid_waitlist_entry")
 
 
 def _fits_preferences(entry: WaitlistEntry, start: datetime, end: datetime) -> bool:

@@ -210,7 +210,9 @@ class SqlConversationRepository:
             .values(closed_at=at)
         )
 
-    async def for_user(self, user_id: uuid.UUID) -> list[ConversationSummary]:
+    async def for_user(
+        self, user_id: uuid.UUID, *, after: tuple[datetime, uuid.UUID] | None = None, limit: int | None = None
+    ) -> list[ConversationSummary]:
         read = conversation_reads.alias("r")
         unread = (
             sa.select(sa.func.count())
@@ -222,12 +224,17 @@ class SqlConversationRepository:
             )
             .scalar_subquery()
         )
-        rows = await self._s.execute(
+        key = (conversations.c.created_at, conversations.c.id)
+        query = (
             sa.select(conversations, unread.label("unread"))
             .outerjoin(read, sa.and_(read.c.conversation_id == conversations.c.id, read.c.user_id == user_id))
             .where(sa.or_(conversations.c.client_id == user_id, conversations.c.therapist_id == user_id))
-            .order_by(conversations.c.last_message_at.desc().nulls_last())
+            .order_by(*(column.desc() for column in key))
+            .limit(limit)
         )
+        if after is not None:
+            query = query.where(sa.tuple_(*key) < sa.tuple_(*after))
+        rows = await self._s.execute(query)
         return [ConversationSummary(_conversation(r), int(r.unread)) for r in rows.all()]
 
     async def messages_after(self, conversation_id: uuid.UUID, after_seq: int, limit: int) -> list[StoredMessage]:

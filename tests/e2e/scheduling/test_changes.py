@@ -79,7 +79,7 @@ async def test_state_machine_over_http(api, therapist, clock):
     appt = await _booked(api, therapist, client, ny(1, 10))
     url = f"/api/v1/appointments/{appt['id']}/status"
     early = await api.post(url, json={"status": "no_show"}, headers=therapist.headers)
-    assert early.status_code == 422 and early.json()["code"] == "session_not_started"
+    assert early.status_code == 409 and early.json()["code"] == "session_not_started"
     skip = await api.post(url, json={"status": "in_progress"}, headers=therapist.headers)
     assert skip.status_code == 409 and skip.json()["code"] == "invalid_state"
     # Check-in and start follow the clock: the session opens 10 minutes before its start (14:50 UTC).

@@ -192,6 +192,7 @@ async def test_a_create_call_timeout_without_a_call_is_a_failure_to_retry(api, t
 
     response = await api.post(session.call_path, headers=session.therapist.headers)
     assert response.status_code == 503 and response.json()["code"] == "telephony_unavailable"
+    assert response.headers["retry-after"] == "30", "a provider outage says when to try again"
     assert THERAPIST_PHONE not in response.text
     # Only once Twilio showed it has no such call (dialled or queued).
     assert [r.query.get("Status") for r in fake.requests if r.method == "GET"] == [None, ["queued"]]

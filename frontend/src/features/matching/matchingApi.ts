@@ -1,5 +1,6 @@
 import { api } from '../../api/client';
 import { unwrap } from '../../api/result';
+import { allPages } from '../../api/pages';
 import type { BatchOut, DraftAnswers, IntakeAnswers, IntakeState, MatchMode, MatchOut, QueueItem, TimeToMatch } from './types';
 
 export function fetchIntake(): Promise<IntakeState> {
@@ -28,10 +29,11 @@ export function chooseTherapist(matchId: string, therapistId: string, transferRe
   );
 }
 
-export async function fetchQueue(practiceId: string): Promise<QueueItem[]> {
-  return (
-    await unwrap(api.GET('/api/v1/practices/{practice_id}/match-queue', { params: { path: { practice_id: practiceId } } }))
-  ).items;
+/** The whole queue, longest waiting first: the batch screen assigns all of it. */
+export function fetchQueue(practiceId: string): Promise<QueueItem[]> {
+  return allPages((query) =>
+    unwrap(api.GET('/api/v1/practices/{practice_id}/match-queue', { params: { path: { practice_id: practiceId }, query } })),
+  );
 }
 
 export function previewBatch(practiceId: string): Promise<BatchOut> {

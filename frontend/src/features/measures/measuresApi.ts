@@ -1,13 +1,14 @@
 import { api } from '../../api/client';
 import { unwrap } from '../../api/result';
+import { allPages } from '../../api/pages';
 import type { AssignMeasure, Assignment, Instrument, InstrumentCode, SafetyAlert, Score, SubmitResponse, Submitted, Trend } from './types';
 
 export async function fetchInstruments(): Promise<Instrument[]> {
   return (await unwrap(api.GET('/api/v1/instruments'))).items;
 }
 
-export async function fetchAssignments(clientId: string): Promise<Assignment[]> {
-  return (await unwrap(api.GET('/api/v1/clients/{client_id}/measures', { params: { path: { client_id: clientId } } }))).items;
+export function fetchAssignments(clientId: string): Promise<Assignment[]> {
+  return allPages((query) => unwrap(api.GET('/api/v1/clients/{client_id}/measures', { params: { path: { client_id: clientId }, query } })));
 }
 
 export function assignMeasure(clientId: string, body: AssignMeasure): Promise<Assignment> {
@@ -24,9 +25,10 @@ export function submitResponse(assignmentId: string, body: SubmitResponse): Prom
   );
 }
 
-export async function fetchScores(clientId: string): Promise<Score[]> {
-  return (await unwrap(api.GET('/api/v1/clients/{client_id}/measure-responses', { params: { path: { client_id: clientId } } })))
-    .items;
+export function fetchScores(clientId: string): Promise<Score[]> {
+  return allPages((query) =>
+    unwrap(api.GET('/api/v1/clients/{client_id}/measure-responses', { params: { path: { client_id: clientId }, query } })),
+  );
 }
 
 export function fetchTrend(clientId: string, instrument: InstrumentCode, cutoff: number): Promise<Trend> {
@@ -37,8 +39,8 @@ export function fetchTrend(clientId: string, instrument: InstrumentCode, cutoff:
   );
 }
 
-export async function fetchSafetyAlerts(): Promise<SafetyAlert[]> {
-  return (await unwrap(api.GET('/api/v1/safety-alerts'))).items;
+export function fetchSafetyAlerts(): Promise<SafetyAlert[]> {
+  return allPages((query) => unwrap(api.GET('/api/v1/safety-alerts', { params: { query } })));
 }
 
 export function acknowledgeSafetyAlert(alertId: string): Promise<SafetyAlert> {

@@ -1,9 +1,11 @@
 import { api } from '../../api/client';
 import { unwrap } from '../../api/result';
+import { allPages } from '../../api/pages';
 import type { Conversation, Message } from './types';
 
-export async function fetchConversations(): Promise<Conversation[]> {
-  return (await unwrap(api.GET('/api/v1/conversations'))).items;
+/** Every conversation (the inbox sorts them by latest message itself). */
+export function fetchConversations(): Promise<Conversation[]> {
+  return allPages((query) => unwrap(api.GET('/api/v1/conversations', { params: { query } })));
 }
 
 const PAGE = 200;

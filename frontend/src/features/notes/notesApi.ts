@@ -1,5 +1,6 @@
 import { api } from '../../api/client';
 import { unwrap, unwrapVersioned, unwrapVersionedOrNull, type Versioned } from '../../api/result';
+import { allPages } from '../../api/pages';
 import type { NewPsychotherapyNote, Note, NoteDocument, PsychotherapyNote, Todo } from './types';
 
 export type VersionedNote = Versioned<Note>;
@@ -27,12 +28,14 @@ export function addAddendum(noteId: string, text: string): Promise<VersionedNote
   return unwrapVersioned(api.POST('/api/v1/notes/{note_id}/addenda', { params: { path: { note_id: noteId } }, body: { text } }));
 }
 
-export async function fetchTodo(): Promise<Todo[]> {
-  return (await unwrap(api.GET('/api/v1/notes/todo'))).items;
+export function fetchTodo(): Promise<Todo[]> {
+  return allPages((query) => unwrap(api.GET('/api/v1/notes/todo', { params: { query } })));
 }
 
-export async function fetchPsychotherapyNotes(clientId: string): Promise<PsychotherapyNote[]> {
-  return (await unwrap(api.GET('/api/v1/clients/{client_id}/psychotherapy-notes', { params: { path: { client_id: clientId } } }))).items;
+export function fetchPsychotherapyNotes(clientId: string): Promise<PsychotherapyNote[]> {
+  return allPages((query) =>
+    unwrap(api.GET('/api/v1/clients/{client_id}/psychotherapy-notes', { params: { path: { client_id: clientId }, query } })),
+  );
 }
 
 export function createPsychotherapyNote(clientId: string, body: NewPsychotherapyNote): Promise<PsychotherapyNote> {

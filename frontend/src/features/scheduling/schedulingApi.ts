@@ -1,6 +1,7 @@
 import { api } from '../../api/client';
 import { ApiError, toApiError } from '../../api/problem';
 import { ensureOk, unwrap } from '../../api/result';
+import { allPages } from '../../api/pages';
 import type { components } from '../../api/schema';
 import type { CancellationTerms } from '../billing/types';
 import type {
@@ -213,16 +214,16 @@ export function joinWaitlist(therapistId: string, entry: JoinWaitlist): Promise<
 }
 
 /** A client's own entries, or the waitlist of the signed-in therapist. */
-export async function fetchWaitlist(): Promise<WaitlistEntry[]> {
-  return (await unwrap(api.GET('/api/v1/waitlist'))).items;
+export function fetchWaitlist(): Promise<WaitlistEntry[]> {
+  return allPages((query) => unwrap(api.GET('/api/v1/waitlist', { params: { query } })));
 }
 
 export function leaveWaitlist(entryId: string): Promise<void> {
   return ensureOk(api.DELETE('/api/v1/waitlist/{entry_id}', { params: { path: { entry_id: entryId } } }));
 }
 
-export async function fetchOffers(): Promise<Offer[]> {
-  return (await unwrap(api.GET('/api/v1/waitlist/offers'))).items;
+export function fetchOffers(): Promise<Offer[]> {
+  return allPages((query) => unwrap(api.GET('/api/v1/waitlist/offers', { params: { query } })));
 }
 
 export function claimOffer(offerId: string): Promise<Appointment> {

@@ -1,8 +1,9 @@
 import { api, publicClient } from '../../api/client';
 import { ensureOk, unwrap } from '../../api/result';
+import { allPages } from '../../api/pages';
 import type { Acceptance, Deactivation, Invitation, InvitationPreview, InvitedRole, Member } from './types';
 
-/** The most pages one listing follows: 10 × 200 open invitations, far more than a practice sends. */
+/** The most pages one listing follows: 10 × 200 invitations or members, far more than a practice has. */
 const MAX_PAGES = 10;
 
 /** Emails the link; the same `idempotencyKey` again replays the first answer instead of sending a second email. */
@@ -15,43 +16,19 @@ export function invite(practiceId: string, email: string, role: InvitedRole, ide
   );
 }
 
-interface Page<T> {
-  items: T[];
-  next_cursor: string | null;
-}
-
-/** Every item of a cursor-paginated listing, up to MAX_PAGES pages. */
-async function allPages<T>(fetchPage: (cursor: string | null) => Promise<Page<T>>): Promise<T[]> {
-  const items: T[] = [];
-  let cursor: string | null = null;
-  for (let page = 0; page < MAX_PAGES; page += 1) {
-    const found: Page<T> = await fetchPage(cursor);
-    items.push(...found.items);
-    cursor = found.next_cursor;
-    if (!cursor) break;
-  }
-  return items;
-}
-
 /** The practice's open invitations (pending or expired), newest first. */
 export function listInvitations(practiceId: string): Promise<Invitation[]> {
-  return allPages((cursor) =>
-    unwrap(
-      api.GET('/api/v1/practices/{practice_id}/invitations', {
-        params: { path: { practice_id: practiceId }, query: { limit: 200, ...(cursor && { cursor }) } },
-      }),
-    ),
+  return allPages(
+    (query) => unwrap(api.GET('/api/v1/practices/{practice_id}/invitations', { params: { path: { practice_id: practiceId }, query } })),
+    MAX_PAGES,
   );
 }
 
 /** The practice's therapists and admins, removed ones included, oldest account first. */
 export function listMembers(practiceId: string): Promise<Member[]> {
-  return allPages((cursor) =>
-    unwrap(
-      api.GET('/api/v1/practices/{practice_id}/members', {
-        params: { path: { practice_id: practiceId }, query: { limit: 200, ...(cursor && { cursor }) } },
-      }),
-    ),
+  return allPages(
+    (query) => unwrap(api.GET('/api/v1/practices/{practice_id}/members', { params: { path: { practice_id: practiceId }, query } })),
+    MAX_PAGES,
   );
 }
 

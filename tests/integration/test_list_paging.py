@@ -1,0 +1,134 @@
+"""Lists page with `?limit=&cursor=` and answer `next_cursor`; the cursor handed out is the one accepted, and a
+cursor the API never gave is `422 invalid_cursor`."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+
+from tests.e2e.clinical.conftest import in_care
+from tests.support.scheduling import bookable_therapist
+from tests.support.users import LoggedIn, signed_up
+
+BAD_CURSORS = ("zzz", "-1", "1e3", "eyJ4Ijog")
+
+
+def _invalid_cursor(response: httpx.Response) -> None:
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["code"] == "invalid_cursor"
+
+
+async def _walk(
+    api: httpx.AsyncClient, path: str, user: LoggedIn, limit: int, key: str = "id", cursor: str | None = None
+) -> list[list]:
+    """Every page of a list (from `cursor` when given), as lists of `key`, following next_cursor to the end."""
+    pages: list[list] = []
+    params: dict = {"limit": limit, **({"cursor": cursor} if cursor else {})}
+    for _ in range(20):  # a cursor that is ignored would walk the same page for ever
+        response = await api.get(path, params=params, headers=user.headers)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        pages.append([item[key] for item in body["items"]])
+        if body["next_cursor"] is None:
+            return pages
+        params = {"limit": limit, "cursor": body["next_cursor"]}
+    raise AssertionError(f"{path}: still a next_cursor after 20 pages: {pages[:3]}")
+
+
+async def test_the_message_cursor_handed_out_is_the_one_accepted(clocked_api):
+    api = clocked_api
+    care = await in_care(api)
+    conversation = (await api.get("/api/v1/conversations", headers=care.client.headers)).json()["items"][0]
+    url = f"/api/v1/conversations/{conversation['id']}/messages"
+    for n in range(3):
+        sent = await api.post(
+            url, json={"client_message_id": str(uuid.uuid4()), "body": f"hello {n}"}, headers=care.client.headers
+        )
+        assert sent.status_code == 201, sent.text
+    every = [m["seq"] for m in (await api.get(url, headers=care.client.headers)).json()["items"]]
+    assert len(every) >= 3
+
+    pages = await _walk(api, url, care.client, limit=2, key="seq")
+    assert [seq for page in pages for seq in page] == every
+    assert all(len(page) == 2 for page in pages[:-1]) and len(pages) > 1
+    # after_seq stays the documented resume point: the last seq you have.
+    resumed = await api.get(url, params={"after_seq": every[1], "limit": 2}, headers=care.client.headers)
+    assert [m["seq"] for m in resumed.json()["items"]] == every[2:4]
+
+    for bad in BAD_CURSORS:
+        _invalid_cursor(await api.get(url, params={"cursor": bad}, headers=care.client.headers))
+    _invalid_cursor(await api.get(url, params={"cursor": "2", "after_seq": 2}, headers=care.client.headers))
+
+
+async def test_conversations_page_in_an_order_new_messages_do_not_change(clocked_api):
+    api = clocked_api
+    therapist = await signed_up(api, "therapist")
+    await bookable_therapist(api, therapist)
+    for day in (1, 2, 3):
+        client = await signed_up(api, "client")
+        booked = await api.post(
+            "/api/v1/appointments",
+            json={"therapist_id": therapist.id, "start": f"2026-12-0{day}T15:00:00Z", "duration_minutes": 50}
+            | {"modality": "video"},
+            headers=client.headers,
+        )
+        assert booked.status_code == 201, booked.text
+    path = "/api/v1/conversations"
+    first = (await api.get(path, params={"limit": 1}, headers=therapist.headers)).json()
+    assert len(first["items"]) == 1 and first["next_cursor"]
+    # A message in the oldest conversation mid-walk must not move it ahead of the cursor (skipped) or repeat it.
+    everything = (await api.get(path, headers=therapist.headers)).json()["items"]
+    oldest = everything[-1]["id"]
+    sent = await api.post(
+        f"{path}/{oldest}/messages",
+        json={"client_message_id": str(uuid.uuid4()), "body": "hi"},
+        headers=therapist.headers,
+    )
+    assert sent.status_code == 201, sent.text
+    rest = await _walk(api, path, therapist, limit=1, cursor=first["next_cursor"])
+    walked = [first["items"][0]["id"], *(i for page in rest for i in page)]
+    assert sorted(walked) == sorted(c["id"] for c in everything) and len(walked) == 3
+
+    for bad in BAD_CURSORS:
+        _invalid_cursor(await api.get(path, params={"limit": 1, "cursor": bad}, headers=therapist.headers))
+
+
+async def test_waitlist_and_psychotherapy_notes_page(clocked_api):
+    api = clocked_api
+    care = await in_care(api)
+    for n in range(3):
+        waiting = await signed_up(api, "client")
+        joined = await api.post(
+            f"/api/v1/therapists/{care.therapist.id}/waitlist", json={"durations": [50]}, headers=waiting.headers
+        )
+        assert joined.status_code == 201, joined.text
+        note = await api.post(
+            f"/api/v1/clients/{care.client.id}/psychotherapy-notes",
+            json={"text": f"n{n}"},
+            headers=care.therapist.headers,
+        )
+        assert note.status_code == 201, note.text
+    for path in ("/api/v1/waitlist", f"/api/v1/clients/{care.client.id}/psychotherapy-notes"):
+        pages = await _walk(api, path, care.therapist, limit=2)
+        assert [len(page) for page in pages] == [2, 1], path
+        assert len({i for page in pages for i in page}) == 3, path
+
+
+async def test_every_other_list_answers_next_cursor_and_refuses_a_foreign_cursor(clocked_api):
+    api = clocked_api
+    care = await in_care(api)
+    therapist_lists = (
+        "/api/v1/safety-alerts",
+        "/api/v1/notes/todo",
+        f"/api/v1/clients/{care.client.id}/measure-responses",
+        f"/api/v1/clients/{care.client.id}/measures",
+        f"/api/v1/clients/{care.client.id}/psychotherapy-notes",
+        "/api/v1/waitlist",
+    )
+    for path, user in [*((p, care.therapist) for p in therapist_lists), ("/api/v1/waitlist/offers", care.client)]:
+        plain = await api.get(path, params={"limit": 1}, headers=user.headers)
+        assert plain.status_code == 200 and plain.json()["next_cursor"] is None, (path, plain.text)
+        for bad in BAD_CURSORS:
+            _invalid_cursor(await api.get(path, params={"cursor": bad}, headers=user.headers))
