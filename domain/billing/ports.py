@@ -107,6 +107,10 @@ class PaymentEvent:
     `event_id` is the provider's event id (the idempotency key of webhook processing). `amount` is the amount
     received for `succeeded`, the payment's amount for the other payment kinds, and the refund's amount for
     `refunded` (then `refund_id` is set). `invoice_id` comes from the metadata Hearth attached, when present.
+
+    For the payment kinds, `customer_id` and `payment_method_id` are the payment's provider customer and card
+    (None when it has none), and `keeps_method_off_session` says the provider keeps that card on that customer
+    for later off-session payments once the payment succeeds (Stripe's `setup_future_usage=off_session`).
     """
 
     event_id: str
@@ -117,6 +121,9 @@ class PaymentEvent:
     invoice_id: uuid.UUID | None = None
     refund_id: str | None = None
     failure_code: str | None = None
+    customer_id: str | None = None
+    payment_method_id: str | None = None
+    keeps_method_off_session: bool = False
 
 
 class PaymentGateway(Protocol):

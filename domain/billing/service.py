@@ -48,7 +48,14 @@ from domain.billing.fees import (
 )
 from domain.billing.invoices import ChargeKind, Invoice, InvoiceStatus
 from domain.billing.money import Money, check_currency, validate_money, zero
-from domain.billing.ports import IntentStatus, PaymentEvent, PaymentGateway, PaymentIntent, RefundReason
+from domain.billing.ports import (
+    IntentStatus,
+    PaymentEvent,
+    PaymentEventKind,
+    PaymentGateway,
+    PaymentIntent,
+    RefundReason,
+)
 from domain.billing.storage import (
     BillingSettings,
     BillingUnitOfWork,
@@ -786,7 +793,9 @@ class BillingService:
     ) -> PaymentOutcome:
         """The client pays an invoice with a card payment method made by the provider's card form; with
         `save_for_fees` the card is kept (at the provider, on the client's customer) for later late-cancellation
-        and no-show fees, charged off-session.
+        and no-show fees, charged off-session. It is recorded here when the payment succeeds at once; when the bank
+        wants the client to authenticate first, the payment's log remembers the request and the provider's
+        webhook records the card once the payment succeeds (`apply_event`).
 
         The provider call uses the invoice's current attempt key: retrying after a lost answer replays the
         first result (never a second charge); a new attempt (a new key) starts only after a failed payment."""
@@ -827,10 +836,14 @@ class BillingService:
             await self._apply_decline(invoice.id, declined)
             raise
         now = self._clock.now()
+        keep_card = save_for_fees and customer_id is not None
         async with self._uow() as uow:
-            updated = await self._record_intent(uow, invoice, intent, now)
-            if save_for_fees and customer_id and intent.status is IntentStatus.SUCCEEDED:
-                await uow.payment_profiles.save(PaymentProfile(invoice.client_id, customer_id, payment_method_id), now)
+            updated = await self._record_intent(uow, invoice, intent, now, keep_card=keep_card)
+            if keep_card and customer_id and intent.status is IntentStatus.SUCCEEDED:
+                # Paid at once: the card is kept now. After 3-D Secure, the webhook records it (`_keep_card`).
+                await uow.payment_profiles.keep_card(
+                    invoice.client_id, customer_id, payment_method_id, kept_at=now, now=now
+                )
             await uow.audit.append(self._event(principal, "billing.invoice.pay", "invoice", invoice.id))
             view = await self._invoice_view(uow, updated)
             await uow.commit()
@@ -872,16 +885,23 @@ class BillingService:
             await uow.commit()
 
     async def _record_intent(
-        self, uow: BillingUnitOfWork, invoice: Invoice, intent: PaymentIntent, now: datetime
+        self, uow: BillingUnitOfWork, invoice: Invoice, intent: PaymentIntent, now: datetime, *, keep_card: bool = False
     ) -> Invoice:
-        """What the provider answered for this payment attempt, on the invoice (as it is now) and in its log."""
+        """What the provider answered for this payment attempt, on the invoice (as it is now) and in its log;
+        `keep_card`: the client asked to keep the card for fees."""
         current = await uow.invoices.get(invoice.id, for_update=True)
         assert current is not None
         updated = inv.record_intent(current, intent, at=now)
         if updated is not current:
             await self._save(uow, updated, current.version)
         await uow.invoices.record_payment(
-            current.id, intent.payment_id, invoice.payment_attempts, intent.status.value, intent.amount, now
+            current.id,
+            intent.payment_id,
+            invoice.payment_attempts,
+            intent.status.value,
+            intent.amount,
+            now,
+            keep_card=keep_card,
         )
         return updated
 
@@ -979,8 +999,29 @@ class BillingService:
                 await self._refund_later(uow, invoice, event, now)
             elif result.invoice.status is not invoice.status or result.outcome is inv.EventOutcome.APPLIED:
                 await self._save(uow, result.invoice, invoice.version)
+            if result.outcome is inv.EventOutcome.APPLIED and event.kind is PaymentEventKind.SUCCEEDED:
+                await self._keep_card(uow, invoice, event, now)
             await uow.commit()
         return WebhookOutcome(result.outcome.value, invoice.id)
+
+    async def _keep_card(self, uow: BillingUnitOfWork, invoice: Invoice, event: PaymentEvent, now: datetime) -> None:
+        """A payment that kept its card for off-session fees succeeded after the client authenticated (3-D
+        Secure), so `pay` could not record the card: record it now, in the event's transaction (a redelivered
+        event is claimed already and never gets here). Only when the provider kept the card off-session on the
+        customer stored for this invoice's client, and Hearth started this very payment of this invoice with the
+        client asking to keep the card. A card kept by a later payment replaces the recorded one (the last card
+        the client chose is the one they expect to be charged); a late event for an older card does not
+        (`event.occurred_at` orders them)."""
+        if not (event.keeps_method_off_session and event.customer_id and event.payment_method_id):
+            return
+        if not await uow.invoices.keeps_card(invoice.id, event.payment_id):
+            return
+        kept = await uow.payment_profiles.keep_card(
+            invoice.client_id, event.customer_id, event.payment_method_id, kept_at=event.occurred_at, now=now
+        )
+        if kept:  # audited on the invoice whose payment kept the card
+            action = "billing.payment_profile.card_kept"
+            await uow.audit.append(self._invoice_event(action, invoice, Outcome.SUCCESS, actor_role="provider"))
 
     async def _refund_later(self, uow: BillingUnitOfWork, invoice: Invoice, event: PaymentEvent, now: datetime) -> None:
         """Money for a void invoice: kept in the payments log and audited, and refunded by a job committed with the

@@ -175,8 +175,21 @@ class InvoiceRepository(Protocol):
         """Invoices paid or issued in [start, end)."""
 
     async def record_payment(
-        self, invoice_id: uuid.UUID, payment_id: str, attempt: int, status: str, amount: Money, now: datetime
-    ) -> None: ...
+        self,
+        invoice_id: uuid.UUID,
+        payment_id: str,
+        attempt: int,
+        status: str,
+        amount: Money,
+        now: datetime,
+        *,
+        keep_card: bool = False,
+    ) -> None:
+        """Log what the provider answered for a payment Hearth started. `keep_card`: the client asked to keep its
+        card for fees (remembered when the payment is first logged, so a webhook can record the card later)."""
+
+    async def keeps_card(self, invoice_id: uuid.UUID, payment_id: str) -> bool:
+        """Whether Hearth started `payment_id` for `invoice_id` with the client asking to keep the card."""
 
     async def claim_event(
         self, event_id: str, invoice_id: uuid.UUID | None, kind: str, outcome: str, now: datetime
@@ -196,6 +209,13 @@ class PaymentProfileRepository(Protocol):
 
     async def save(self, profile: PaymentProfile, now: datetime) -> None:
         """Insert or replace (a customer id, once stored, is kept)."""
+
+    async def keep_card(
+        self, client_id: uuid.UUID, customer_id: str, payment_method_id: str, *, kept_at: datetime, now: datetime
+    ) -> bool:
+        """Record the card the client kept for fees on their stored customer `customer_id`, unless a card kept at
+        a later `kept_at` is recorded already (a late webhook must not bring back a card since replaced). False
+        when nothing changed: no profile, another customer, or a newer card."""
 
 
 class PlatformFeeRepository(Protocol):

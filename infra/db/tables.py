@@ -804,6 +804,9 @@ billing_payments = sa.Table(
     sa.Column("status", sa.String(30), nullable=False),
     sa.Column("amount_minor", sa.Integer, nullable=False),
     sa.Column("currency", sa.String(3), nullable=False),
+    # The client asked to keep the card for fees (setup_future_usage=off_session): a webhook saying the payment
+    # succeeded then records the card, when the bank made the client authenticate first.
+    sa.Column("keep_card", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("created_at", TS, nullable=False),
     sa.Column("updated_at", TS, nullable=False),
 )
@@ -836,6 +839,8 @@ billing_payment_profiles = sa.Table(
     sa.Column("client_id", UUID(as_uuid=True), sa.ForeignKey("users.id"), primary_key=True),
     sa.Column("customer_id", sa.String(255), nullable=False),
     sa.Column("payment_method_id", sa.String(255), nullable=True),
+    # When the payment that kept `payment_method_id` succeeded: a card kept later replaces it, an earlier one not.
+    sa.Column("card_kept_at", TS, nullable=True),
     sa.Column("updated_at", TS, nullable=False),
 )
 

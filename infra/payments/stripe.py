@@ -28,7 +28,9 @@ unit, currencies lower-case on the wire.
   compared in constant time with each `v1` (several during secret rolling; other schemes such as `v0` are
   ignored). A timestamp more than `webhook_tolerance_seconds` (300) away from now is rejected, so a captured
   request cannot be replayed later; within the tolerance a redelivery is caught by the domain's event-id
-  idempotency.
+  idempotency. A payment event also carries the PaymentIntent's `customer`, `payment_method` (ids or null) and
+  `setup_future_usage`, so a card kept for fees after 3-D Secure is recorded from the webhook; a field of another
+  shape (an id that is not one, an unknown usage) makes the event `bad_event`, like a missing one.
 
 Nothing clinical is sent to Stripe: only the invoice id as metadata. The secret key is never logged.
 """
@@ -39,6 +41,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -86,6 +89,9 @@ _PAYMENT_EVENTS: Mapping[str, PaymentEventKind] = {
 }
 _REFUND_EVENTS = frozenset({"refund.created", "refund.updated", "charge.refund.updated"})
 _COUNTED_REFUNDS = frozenset({"pending", "succeeded"})
+_FUTURE_USAGES = frozenset({"on_session", "off_session"})
+_ID = re.compile(r"[A-Za-z0-9_]+")
+_MAX_ID = 255
 
 
 @dataclass(frozen=True, slots=True)
@@ -383,6 +389,28 @@ def _str(obj: Mapping[str, Any], key: str) -> str:
     return value
 
 
+def _id(obj: Mapping[str, Any], key: str) -> str:
+    """A Stripe object id (`evt_...`, `pi_...`, `cus_...`, `pm_...`): letters, digits and underscores, at most
+    255 characters (what Hearth's columns hold), so a strange one is a bad event rather than a database error."""
+    value = _str(obj, key)
+    if len(value) > _MAX_ID or not _ID.fullmatch(value):
+        raise ValueError(f"{key} is not a Stripe id")
+    return value
+
+
+def _optional_id(obj: Mapping[str, Any], key: str) -> str | None:
+    """An id that may be absent or null (a PaymentIntent's `customer`, `payment_method`); webhooks never expand
+    them into objects, so anything but a string or null is a bad event."""
+    return None if obj.get(key) is None else _id(obj, key)
+
+
+def _keeps_method_off_session(obj: Mapping[str, Any]) -> bool:
+    usage = obj.get("setup_future_usage")
+    if usage is not None and usage not in _FUTURE_USAGES:
+        raise ValueError("setup_future_usage is not on_session, off_session or null")
+    return usage == "off_session"
+
+
 def _int(obj: Mapping[str, Any], key: str) -> int:
     value = obj[key]
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
@@ -430,7 +458,7 @@ def _intent(obj: Mapping[str, Any]) -> PaymentIntent:
 def _event(event: Mapping[str, Any]) -> PaymentEvent | None:
     if event.get("object") != "event":
         raise ValueError("not an event")
-    event_id = _str(event, "id")
+    event_id = _id(event, "id")
     kind = _str(event, "type")
     occurred_at = datetime.fromtimestamp(_int(event, "created"), UTC)
     data = event["data"]
@@ -444,11 +472,14 @@ def _event(event: Mapping[str, Any]) -> PaymentEvent | None:
         return PaymentEvent(
             event_id=event_id,
             kind=payment_kind,
-            payment_id=_str(obj, "id"),
+            payment_id=_id(obj, "id"),
             amount=_money(obj, amount_key),
             occurred_at=occurred_at,
             invoice_id=_invoice_id(obj),
             failure_code=failure if isinstance(failure, str) else None,
+            customer_id=_optional_id(obj, "customer"),
+            payment_method_id=_optional_id(obj, "payment_method"),
+            keeps_method_off_session=_keeps_method_off_session(obj),
         )
     if kind in _REFUND_EVENTS:
         if obj.get("status") not in _COUNTED_REFUNDS or not isinstance(obj.get("payment_intent"), str):
@@ -456,10 +487,10 @@ def _event(event: Mapping[str, Any]) -> PaymentEvent | None:
         return PaymentEvent(
             event_id=event_id,
             kind=PaymentEventKind.REFUNDED,
-            payment_id=_str(obj, "payment_intent"),
+            payment_id=_id(obj, "payment_intent"),
             amount=_money(obj, "amount"),
             occurred_at=occurred_at,
             invoice_id=_invoice_id(obj),
-            refund_id=_str(obj, "id"),
+            refund_id=_id(obj, "id"),
         )
     return None

@@ -1181,7 +1181,7 @@ export interface paths {
         put?: never;
         /**
          * Stripe's webhook (signed; no user token)
-         * @description Verified with the `Stripe-Signature` header over the raw body; a bad signature or a timestamp outside the tolerance (a replay) is `400 invalid_webhook`. The same event twice changes nothing. A payment that succeeded for a void invoice is not applied: it is refunded in full (outcome `refund`).
+         * @description Verified with the `Stripe-Signature` header over the raw body; a bad signature or a timestamp outside the tolerance (a replay) is `400 invalid_webhook`. The same event twice changes nothing. A payment that succeeded for a void invoice is not applied: it is refunded in full (outcome `refund`). A payment the client asked to keep their card with (`save_for_fees`) that succeeded after 3-D Secure records that card for late-cancellation and no-show fees. A signed body that is not a Stripe event of the expected shape (a field Hearth reads missing or of another type) is `400` with code `bad_event`.
          */
         post: operations["billing-stripe-webhook"];
         delete?: never;

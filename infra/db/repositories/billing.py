@@ -541,7 +541,15 @@ class SqlInvoiceRepository:
         return [_invoice(r) for r in (await self._s.execute(select)).all()]
 
     async def record_payment(
-        self, invoice_id: uuid.UUID, payment_id: str, attempt: int, status: str, amount: Money, now: datetime
+        self,
+        invoice_id: uuid.UUID,
+        payment_id: str,
+        attempt: int,
+        status: str,
+        amount: Money,
+        now: datetime,
+        *,
+        keep_card: bool = False,
     ) -> None:
         statement = pg_insert(billing_payments).values(
             payment_id=payment_id,
@@ -550,15 +558,23 @@ class SqlInvoiceRepository:
             status=status,
             amount_minor=amount.amount_minor,
             currency=amount.currency,
+            keep_card=keep_card,
             created_at=now,
             updated_at=now,
         )
+        # `keep_card` is what the first request said: a retry of the attempt is the same request (the provider
+        # refuses the same key with other parameters), and later updates (a void's cancel) do not know it.
         await self._s.execute(
             statement.on_conflict_do_update(
                 index_elements=[billing_payments.c.payment_id],
                 set_={"status": statement.excluded.status, "updated_at": statement.excluded.updated_at},
             )
         )
+
+    async def keeps_card(self, invoice_id: uuid.UUID, payment_id: str) -> bool:
+        t = billing_payments
+        select = sa.select(t.c.keep_card).where(t.c.payment_id == payment_id, t.c.invoice_id == invoice_id)
+        return bool((await self._s.execute(select)).scalar_one_or_none())
 
     async def claim_event(
         self, event_id: str, invoice_id: uuid.UUID | None, kind: str, outcome: str, now: datetime
@@ -627,3 +643,19 @@ class SqlPaymentProfileRepository:
                 set_={"payment_method_id": statement.excluded.payment_method_id, "updated_at": now},
             )
         )
+
+    async def keep_card(
+        self, client_id: uuid.UUID, customer_id: str, payment_method_id: str, *, kept_at: datetime, now: datetime
+    ) -> bool:
+        t = billing_payment_profiles
+        updated = await self._s.execute(
+            t.update()
+            .where(
+                t.c.client_id == client_id,
+                t.c.customer_id == customer_id,
+                sa.or_(t.c.card_kept_at.is_(None), t.c.card_kept_at <= kept_at),
+            )
+            .values(payment_method_id=payment_method_id, card_kept_at=kept_at, updated_at=now)
+            .returning(t.c.client_id)
+        )
+        return updated.first() is not None

@@ -20,6 +20,7 @@ from tests.support.server import serve
 from tests.support.sessions import attend
 from tests.support.users import LoggedIn, relogin, signed_up
 
+WEBHOOK = "/api/v1/payments/stripe/webhook"
 START = "2026-12-01T15:00:00Z"  # 10:00 in New York, the therapist's zone
 RATES = {
     "currency": "USD",
@@ -65,6 +66,14 @@ async def app(settings, clock, stripe):
 async def api(app):
     async with httpx.AsyncClient(base_url=app[1], timeout=30) as client:
         yield client
+
+
+async def deliver(api, fake: FakeStripe, event: dict, **signing) -> httpx.Response:
+    """Stripe delivering `event` to Hearth's webhook, signed (`secret`, `timestamp`: see `FakeStripe.signed`)."""
+    payload, signature = fake.signed(event, **signing)
+    return await api.post(
+        WEBHOOK, content=payload, headers={"Stripe-Signature": signature, "Content-Type": "application/json"}
+    )
 
 
 @pytest.fixture

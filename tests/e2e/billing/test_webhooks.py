@@ -10,10 +10,9 @@ import asyncpg
 import httpx
 
 from domain.scheduling.model import Modality
-from tests.e2e.billing.conftest import complete, hold_session
+from tests.e2e.billing.conftest import WEBHOOK, complete, hold_session
+from tests.e2e.billing.conftest import deliver as _deliver
 from tests.integration.payments.fake_stripe import PM_VISA, SECRET_KEY
-
-WEBHOOK = "/api/v1/payments/stripe/webhook"
 
 
 async def _open_invoice(api, clock, care, container) -> dict:
@@ -41,13 +40,6 @@ async def _pay_in_browser(stripe_url: str, invoice: dict) -> dict:
         )
     assert response.status_code == 200, response.text
     return response.json()
-
-
-async def _deliver(api, fake, event, **signing) -> httpx.Response:
-    payload, signature = fake.signed(event, **signing)
-    return await api.post(
-        WEBHOOK, content=payload, headers={"Stripe-Signature": signature, "Content-Type": "application/json"}
-    )
 
 
 async def test_a_payment_learnt_from_the_webhook_once_even_when_delivered_twice(
@@ -128,6 +120,23 @@ async def test_a_replay_outside_the_tolerance_and_a_bad_signature_are_refused(
 
     within = await _deliver(api, fake, succeeded, timestamp=now - 299)
     assert within.status_code == 200 and within.json()["outcome"] == "applied"
+
+
+async def test_a_signed_payment_event_with_a_card_field_of_the_wrong_shape_is_a_bad_event(
+    api, clock, care, container, fake, stripe
+):
+    invoice = await _open_invoice(api, clock, care, container)
+    await _pay_in_browser(stripe[1], invoice)
+    [succeeded] = fake.events_of("payment_intent.succeeded")
+    intent = succeeded["data"]["object"]
+    for fields in ({"customer": 7}, {"payment_method": {"id": PM_VISA}}, {"setup_future_usage": "always"}):
+        bad = {**succeeded, "data": {"object": {**intent, **fields}}}
+        response = await _deliver(api, fake, bad)
+        assert response.status_code == 400 and response.json()["code"] == "bad_event", (fields, response.text)
+        assert response.headers["content-type"].startswith("application/problem+json")
+    got = (await api.get(f"/api/v1/invoices/{invoice['id']}", headers=care.client.headers)).json()
+    assert got["status"] == "open"
+    assert (await _deliver(api, fake, succeeded)).json()["outcome"] == "applied"
 
 
 async def test_an_event_hearth_does_not_act_on_is_acknowledged(api, fake, clock):

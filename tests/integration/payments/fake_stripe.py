@@ -12,8 +12,11 @@ Endpoints: `POST /v1/payment_intents`, `POST /v1/payment_intents/{id}/cancel`, `
   payment method attached to `customer` (`resource_missing`). Test payment methods behave like Stripe's:
   `pm_card_visa` succeeds, `pm_card_chargeDeclined` and `pm_card_chargeDeclinedInsufficientFunds` are declined
   (402 `card_error`, `card_declined`), `pm_card_authenticationRequired` declines off-session with
-  `authentication_required`. Declines still create the PaymentIntent (status `requires_payment_method`, with
-  `last_payment_error`), returned in `error.payment_intent`;
+  `authentication_required` (on-session it waits for 3-D Secure), and so does
+  `pm_card_authenticationRequiredOnSetup` until a payment kept it for off-session use
+  (`setup_future_usage=off_session`, after 3-D Secure): off-session payments with it then succeed. Declines
+  still create the PaymentIntent (status `requires_payment_method`, with `last_payment_error`), returned in
+  `error.payment_intent`;
 * cancel: only `cancellation_reason` (`abandoned`, `duplicate`, `fraudulent`, `requested_by_customer`); an unknown
   intent -> 404 `resource_missing`; an intent that is `succeeded` or `canceled`, or `processing` (unless
   `cancel_processing`: Stripe stops a processing payment only in rare cases) -> 400
@@ -31,10 +34,11 @@ Authorization header, so a browser sends it cross-origin without a preflight; an
 `Access-Control-Allow-Origin: *`): `POST /v1/payment_methods` (`type=card`, `card[number]`, `card[exp_month]`,
 `card[exp_year]`, `card[cvc]`) turns one of Stripe's test card numbers into a `pm_...` that behaves like the
 matching test PaymentMethod above (4242424242424242 succeeds, 4000000000000002 and 4000000000009995 are
-declined, 4000002760003184 and 4000002500003155 need 3-D Secure); `GET /v1/payment_intents/{id}` with the
-intent's `client_secret` reads it; `POST /v1/payment_intents/{id}/authenticate` with the `client_secret` is the
-client completing the 3-D Secure challenge (`authenticate`). With `webhook_url` set, every event is delivered
-there, signed, in order, after the answer of the request that caused it (as Stripe does, asynchronously).
+declined, 4000002760003184 needs 3-D Secure every time, 4000002500003155 unless kept for off-session use);
+`GET /v1/payment_intents/{id}` with the intent's `client_secret` reads it;
+`POST /v1/payment_intents/{id}/authenticate` with the `client_secret` is the client completing the 3-D Secure
+challenge (`authenticate`). With `webhook_url` set, every event is delivered there, signed, in order, after the
+answer of the request that caused it (as Stripe does, asynchronously).
 
 Every executed money movement is in `charges` / `refunds_made`; every state change emits an Event in `events`,
 which `signed()` turns into a webhook body and `Stripe-Signature` header. `fail_next` answers the next requests
@@ -72,6 +76,7 @@ PM_VISA = "pm_card_visa"
 PM_DECLINED = "pm_card_chargeDeclined"
 PM_INSUFFICIENT = "pm_card_chargeDeclinedInsufficientFunds"
 PM_AUTH_REQUIRED = "pm_card_authenticationRequired"
+PM_AUTH_ON_SETUP = "pm_card_authenticationRequiredOnSetup"
 API_VERSION = "2024-06-20"
 MINIMUM_CHARGE = {"usd": 50, "eur": 50, "gbp": 30, "cad": 50, "aud": 50, "jpy": 50}
 _DECLINES = {
@@ -96,7 +101,7 @@ TEST_CARDS = {
     "4000000000000002": PM_DECLINED,
     "4000000000009995": PM_INSUFFICIENT,
     "4000002760003184": PM_AUTH_REQUIRED,
-    "4000002500003155": PM_AUTH_REQUIRED,
+    "4000002500003155": PM_AUTH_ON_SETUP,
 }
 _PAYMENT_METHOD_PARAMS = {"key", "type", "card", "billing_details", "metadata"}
 _CLIENT_SECRET_PARAMS = {"key", "client_secret"}
@@ -160,7 +165,7 @@ class FakeStripe:
     webhook_url: str | None = None
     customers: dict[str, set[str]] = field(
         default_factory=lambda: {
-            CUSTOMER: {PM_VISA, PM_DECLINED, PM_INSUFFICIENT, PM_AUTH_REQUIRED},
+            CUSTOMER: {PM_VISA, PM_DECLINED, PM_INSUFFICIENT, PM_AUTH_REQUIRED, PM_AUTH_ON_SETUP},
             OTHER_CUSTOMER: set(),
         }
     )
@@ -177,6 +182,8 @@ class FakeStripe:
     cancel_processing: bool = False
     # PaymentMethods made from card numbers (Stripe.js): their id -> the test PaymentMethod they behave like.
     payment_methods: dict[str, str] = field(default_factory=dict)
+    # Payment methods a succeeded payment kept for off-session use (`setup_future_usage=off_session`).
+    set_up_off_session: set[str] = field(default_factory=set)
     delivered: list[tuple[str, int]] = field(default_factory=list)  # (event id, the app's HTTP status)
     _delivering: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -442,6 +449,8 @@ class FakeStripe:
             return _unexpected_state(intent, "confirm")
         intent["payment_method"] = method
         behaves_like = self.payment_methods.get(method, method)
+        if behaves_like == PM_AUTH_ON_SETUP:
+            behaves_like = PM_VISA if off_session and method in self.set_up_off_session else PM_AUTH_REQUIRED
         if behaves_like in _DECLINES or (behaves_like == PM_AUTH_REQUIRED and off_session):
             code, decline, message = _DECLINES.get(
                 behaves_like,
@@ -508,6 +517,8 @@ class FakeStripe:
         )
         if intent.get("setup_future_usage") and intent.get("customer"):
             self.customers[intent["customer"]].add(intent["payment_method"])
+            if intent["setup_future_usage"] == "off_session":
+                self.set_up_off_session.add(intent["payment_method"])
         self._emit("payment_intent.succeeded", intent, key)
         return 200, _copy(intent)
 

@@ -67,6 +67,30 @@ async def test_a_correctly_signed_event_is_parsed(stripe, make_gateway):
     assert event.amount == Money(14000, "USD")
     assert event.invoice_id == invoice.id
     assert event.occurred_at == datetime.fromtimestamp(succeeded["created"], UTC)
+    assert (event.customer_id, event.payment_method_id) == (CUSTOMER, PM_VISA)
+    assert event.keeps_method_off_session is False
+
+
+async def test_a_payment_that_keeps_its_card_off_session_says_so_with_its_customer_and_card(stripe, make_gateway):
+    fake, _ = stripe
+    gateway = make_gateway()
+    request = inv.payment_request(open_invoice(), customer_id=CUSTOMER)
+    await gateway.pay_with_method(request, payment_method_id=PM_VISA, idempotency_key="keep", save_for_fees=True)
+    (succeeded,) = fake.events_of("payment_intent.succeeded")
+
+    event = gateway.parse_webhook(*fake.signed(succeeded))
+
+    assert event is not None and event.keeps_method_off_session is True
+    assert (event.customer_id, event.payment_method_id) == (CUSTOMER, PM_VISA)
+    on_session = {**succeeded, "data": {"object": {**succeeded["data"]["object"], "setup_future_usage": "on_session"}}}
+    parsed = gateway.parse_webhook(*fake.signed(on_session))
+    assert parsed is not None and parsed.keeps_method_off_session is False
+    without = {
+        **succeeded,
+        "data": {"object": {**succeeded["data"]["object"], "customer": None, "payment_method": None}},
+    }
+    parsed = gateway.parse_webhook(*fake.signed(without))
+    assert parsed is not None and (parsed.customer_id, parsed.payment_method_id) == (None, None)
 
 
 def test_signature_is_hmac_sha256_of_timestamp_dot_body_keyed_with_the_secret():
@@ -163,6 +187,40 @@ async def test_a_signed_body_of_the_wrong_shape_is_a_bad_event(stripe, make_gate
     payload, header = fake.signed(event)  # type: ignore[arg-type]
     with pytest.raises(InvalidWebhook) as caught:
         make_gateway().parse_webhook(payload, header)
+    assert caught.value.code == "bad_event"
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"customer": 7},
+        {"customer": {"id": "cus_1", "object": "customer"}},
+        {"customer": ""},
+        {"customer": "cus_1; DROP"},
+        {"payment_method": "pm_" + "a" * 253},
+        {"payment_method": ["pm_card_visa"]},
+        {"setup_future_usage": "forever"},
+        {"setup_future_usage": True},
+        {"id": "pi_" + "1" * 300},
+    ],
+    ids=[
+        "customer-number",
+        "customer-object",
+        "customer-empty",
+        "customer-not-an-id",
+        "method-too-long",
+        "method-list",
+        "usage-unknown",
+        "usage-boolean",
+        "payment-id-too-long",
+    ],
+)
+async def test_a_payment_event_with_fields_of_the_wrong_shape_is_a_bad_event(stripe, make_gateway, fields):
+    fake, _ = stripe
+    event = fake_event()
+    event["data"] = {"object": {**event["data"]["object"], **fields}}  # type: ignore[index]
+    with pytest.raises(InvalidWebhook) as caught:
+        make_gateway().parse_webhook(*fake.signed(event))
     assert caught.value.code == "bad_event"
 
 
