@@ -122,8 +122,8 @@ def _header(scope: Scope, name: bytes) -> Any:
     return None
 
 
-# Stripe.js and its frames come from these origins (https://docs.stripe.com/security/guide#content-security-policy);
-# the card form's calls go to api.stripe.com.
+# Stripe.js and its frames come from these origins (the CSP section of Stripe's integration security guide,
+# https://docs.stripe.com/security/guide); the card form's calls go to api.stripe.com.
 _STRIPE_SCRIPTS = "https://js.stripe.com https://*.js.stripe.com"
 _STRIPE_FRAMES = f"{_STRIPE_SCRIPTS} https://hooks.stripe.com"
 # FastAPI's /docs (Swagger UI) and /redoc load their bundles from this CDN (ADR 19).
