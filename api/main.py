@@ -12,7 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from api.bootstrap import Settings, container_lifespan, load_settings
 from api.errors import install_error_handlers
-from api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware, SecurityHeadersMiddleware
 from api.openapi import build_openapi, operation_id
 from api.policy import access_for
 from api.routers import (
@@ -144,6 +144,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match", "X-Request-ID"],
             expose_headers=["ETag", "X-Request-ID", "Retry-After"],
         )
+    app.add_middleware(SecurityHeadersMiddleware, https_only=settings.public_url.startswith("https://"))
     app.add_middleware(RequestContextMiddleware)
 
     if spa_available(settings.spa_dir):

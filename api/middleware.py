@@ -1,7 +1,9 @@
-"""ASGI middleware: request ids, an access log without URLs' secrets, and the body size limit."""
+"""ASGI middleware: request ids, an access log without URLs' secrets, the body size limit, security headers."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 import time
 import uuid
@@ -118,3 +120,139 @@ def _header(scope: Scope, name: bytes) -> Any:
         if key.lower() == name:
             return value.decode("latin-1")
     return None
+
+
+# Stripe.js and its frames come from these origins (the CSP section of Stripe's integration security guide,
+# https://docs.stripe.com/security/guide); the card form's calls go to api.stripe.com.
+_STRIPE_SCRIPTS = "https://js.stripe.com https://*.js.stripe.com"
+_STRIPE_FRAMES = f"{_STRIPE_SCRIPTS} https://hooks.stripe.com"
+# FastAPI's /docs (Swagger UI) and /redoc load their bundles from this CDN (ADR 19).
+_DOCS_CDN = "https://cdn.jsdelivr.net"
+_DOCS_FAVICON = "https://fastapi.tiangolo.com"
+_COMMON_CSP = "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+# API answers are data, never documents: nothing in them may load or run anything, nor be framed.
+_API_CSP = "default-src 'none'; frame-ancestors 'none'"
+_VALID_HOST = re.compile(r"^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$")
+_INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
+_IMMUTABLE = "public, max-age=31536000, immutable"
+_HSTS = "max-age=31536000"
+
+
+class SecurityHeadersMiddleware:
+    """The protective headers on every HTTP response (ADR 19).
+
+    Everywhere: no sniffing, no referrer (invitation and calendar-feed addresses carry their token), no framing,
+    camera and microphone for this origin only, a browsing context of its own, and HSTS when `https_only` (the
+    public URL is https). The SPA's pages get its Content-Security-Policy (scripts from itself and Stripe only,
+    nothing inline), /docs and /redoc a policy of their own for FastAPI's CDN-hosted pages, API answers one that
+    lets them load nothing. Caching, unless the handler chose: API answers `no-store` (private data; the ETag and
+    If-Match of versioned resources still work), the SPA's content-hashed /assets/ a year, everything else
+    `no-cache` (index.html is revalidated, so a deploy shows at once)."""
+
+    def __init__(self, app: ASGIApp, https_only: bool) -> None:
+        self.app = app
+        self.https_only = https_only
+        self._docs_csp: dict[tuple[int, str], str] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        # Read before the app runs: routing and mounts rewrite parts of the scope.
+        path: str = scope["path"]
+        csp = self._csp(scope, path)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": self._headers(path, csp, message)}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+    def _headers(self, path: str, csp: str, start: Message) -> list[tuple[bytes, bytes]]:
+        headers: list[tuple[bytes, bytes]] = list(start.get("headers", []))
+        present = {key.lower() for key, _ in headers}
+        added = {
+            "x-content-type-options": "nosniff",
+            "referrer-policy": "no-referrer",
+            "x-frame-options": "DENY",
+            "permissions-policy": "camera=(self), microphone=(self), geolocation=(), payment=(), usb=()",
+            "cross-origin-opener-policy": "same-origin",
+            "content-security-policy": csp,
+            "cache-control": _cache_control(path, start["status"]),
+        }
+        if self.https_only:
+            added["strict-transport-security"] = _HSTS
+        headers.extend((name.encode(), value.encode()) for name, value in added.items() if name.encode() not in present)
+        return headers
+
+    def _csp(self, scope: Scope, path: str) -> str:
+        if path.startswith("/api/"):
+            return _API_CSP
+        app = scope.get("app")
+        if app is not None and path == getattr(app, "docs_url", None):
+            return self._swagger_csp(app, scope.get("root_path", ""))
+        if app is not None and path == getattr(app, "redoc_url", None):
+            return (
+                f"default-src 'self'; script-src {_DOCS_CDN}; worker-src blob:; "
+                "style-src 'unsafe-inline' https://fonts.googleapis.com; font-src https://fonts.gstatic.com; "
+                f"img-src 'self' data: {_DOCS_FAVICON}; connect-src 'self'; {_COMMON_CSP}"
+            )
+        return (
+            f"default-src 'self'; script-src 'self' {_STRIPE_SCRIPTS}; style-src 'self'; "
+            f"img-src 'self' data: blob:; media-src 'self' blob:; "
+            f"connect-src 'self' {self._socket_origin(scope)} https://api.stripe.com; "
+            f"frame-src {_STRIPE_FRAMES}; {_COMMON_CSP}"
+        )
+
+    def _socket_origin(self, scope: Scope) -> str:
+        """The live socket's origin, spelled out: CSP Level 3 lets 'self' match ws(s) of the same host, browsers
+        before it (Safari < 15.4) do not. The page's own Host, when it is a plain host[:port]."""
+        host = _header(scope, b"host")
+        if not host or not _VALID_HOST.match(host):
+            return ""
+        secure = self.https_only or scope.get("scheme") == "https"
+        return f"{'wss' if secure else 'ws'}://{host}"
+
+    def _swagger_csp(self, app: Any, root_path: str) -> str:
+        """Swagger UI's page starts it with an inline script: allowed by its hash, nothing else inline runs."""
+        key = (id(app), root_path)
+        if key not in self._docs_csp:
+            hashes = " ".join(
+                f"'sha256-{_sha256(script)}'" for script in _INLINE_SCRIPT.findall(_swagger_html(app, root_path))
+            )
+            self._docs_csp[key] = (
+                f"default-src 'self'; script-src {_DOCS_CDN} {hashes}; "
+                # Swagger UI sets inline styles (swagger-api/swagger-ui#3370); its page shows no private data.
+                f"style-src {_DOCS_CDN} 'unsafe-inline'; img-src 'self' data: {_DOCS_FAVICON}; connect-src 'self'; "
+                f"{_COMMON_CSP}"
+            )
+        return self._docs_csp[key]
+
+
+def _swagger_html(app: Any, root_path: str) -> str:
+    """The page FastAPI serves at docs_url, rendered with the same arguments (fastapi.applications.setup)."""
+    from fastapi.openapi.docs import get_swagger_ui_html
+
+    root = root_path.rstrip("/")
+    redirect = app.swagger_ui_oauth2_redirect_url
+    page = get_swagger_ui_html(
+        openapi_url=root + app.openapi_url,
+        title=f"{app.title} - Swagger UI",
+        oauth2_redirect_url=root + redirect if redirect else None,
+        init_oauth=app.swagger_ui_init_oauth,
+        swagger_ui_parameters=app.swagger_ui_parameters,
+    )
+    return bytes(page.body).decode()
+
+
+def _sha256(text: str) -> str:
+    return base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
+
+
+def _cache_control(path: str, status: int) -> str:
+    if path.startswith("/api/"):
+        return "no-store"
+    if path.startswith("/assets/") and (200 <= status < 300 or status == 304):
+        return _IMMUTABLE
+    return "no-cache"

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { expect, test, type Locator } from '@playwright/test';
+import { cspViolations, expectInlineScriptsRefused } from './csp';
 import { fakeStripe, nextActions } from './fakes/stripe';
 import { bookFirstSlot, bookableTherapist, CLIENT_ZONE, logIn, registerViaApi } from './scheduling';
 import type { TestUser } from './users';
@@ -61,6 +62,8 @@ test('a held video session from home is coded 90834-95 POS 10, paid by card and 
 
   // The client pays the invoice with a card that goes through, typed into the card form.
   const page = await browser.newPage();
+  // Stripe.js, its card frame and its API (the fakes stand in at Stripe's own addresses) pass the SPA's CSP.
+  const violations = await cspViolations(page);
   await fakeStripe(page, seed!.stripe_api);
   await logIn(page, client);
   await page.getByRole('navigation', { name: 'Client area' }).getByRole('link', { name: 'Invoices' }).click();
@@ -90,6 +93,7 @@ test('a held video session from home is coded 90834-95 POS 10, paid by card and 
     expect(pdf, text).toContain(text);
   }
   await expect(page.getByRole('status').filter({ hasText: 'Superbill downloaded.' })).toBeVisible();
+  await expectInlineScriptsRefused(page, violations);
 
   // The statement shows the month's gross, the platform fee and the net.
   await staffNav.getByRole('link', { name: 'Statement' }).click();
@@ -115,6 +119,7 @@ test('a declined card is told so; a card whose bank asks for 3-D Secure is authe
   await unconfigured.close();
 
   const page = await browser.newPage();
+  const violations = await cspViolations(page);
   await fakeStripe(page, stripeApi);
   await logIn(page, client);
   await page.getByRole('navigation', { name: 'Client area' }).getByRole('link', { name: 'Invoices' }).click();
@@ -147,6 +152,7 @@ test('a declined card is told so; a card whose bank asks for 3-D Secure is authe
   await expect(invoice).toContainText('Paid');
   await expect(invoice.getByRole('button', { name: /Pay/ })).toHaveCount(0);
   expect(await nextActions(page)).toEqual([answer.client_secret]);
+  expect(violations).toEqual([]);
 });
 
 test('a therapist is told that rates, the policy and a client\'s billing record were saved', async ({ page, request }) => {

@@ -2,6 +2,7 @@
 // private network namespace (media stays on loopback). Therapist and client book a session that starts in a few
 // minutes, check in, get admitted and call each other.
 import { expect, test, type APIRequestContext, type Browser, type Page } from '@playwright/test';
+import { cspViolations, expectInlineScriptsRefused } from './csp';
 import { bookableTherapist, CLIENT_ZONE, logIn, registerViaApi, type ApiUser } from './scheduling';
 
 test.use({
@@ -37,9 +38,13 @@ async function sessionSoon(
   return { therapist, client, id: ((await booked.json()) as { id: string }).id };
 }
 
+/** The Content-Security-Policy violations of each page openSession opened. */
+const violationsOf = new Map<Page, string[]>();
+
 async function openSession(browser: Browser, user: ApiUser, id: string, options: { recordMedia?: boolean } = {}): Promise<Page> {
   const context = await browser.newContext();
   const page = await context.newPage();
+  violationsOf.set(page, await cspViolations(page));
   if (options.recordMedia) await page.addInitScript(recordMediaTracks);
   await logIn(page, user);
   await page.goto(`/${user.role}/appointments/${id}/session`);
@@ -188,6 +193,9 @@ test('therapist and client complete a p2p video call, then step down to audio', 
 
   await therapistPage.getByRole('button', { name: 'End session' }).click();
   await expect(therapistPage.getByText('This session has ended.')).toBeVisible();
+  // Camera, microphone, the signaling socket and the streams shown all pass the SPA's CSP.
+  expect(violationsOf.get(therapistPage)).toEqual([]);
+  await expectInlineScriptsRefused(clientPage, violationsOf.get(clientPage)!);
 });
 
 test('a client who is not alone turns the session into chat', async ({ browser, request }) => {

@@ -1,4 +1,5 @@
 import { expect, test } from '@playwright/test';
+import { cspViolations, expectInlineScriptsRefused } from './csp';
 import {
   bookedPair,
   clientLabelOf,
@@ -22,6 +23,9 @@ test('client and therapist exchange messages live, with typing and read receipts
   const { therapist, client, conversationId } = await bookedPair(request);
   const therapistContext = await browser.newContext();
   const therapistPage = await therapistContext.newPage();
+  // Both run under the SPA's Content-Security-Policy (live socket included) without breaking it.
+  const clientViolations = await cspViolations(page);
+  const therapistViolations = await cspViolations(therapistPage);
   try {
     await logIn(page, client);
     await openConversation(page, 'client', therapist.displayName);
@@ -50,6 +54,8 @@ test('client and therapist exchange messages live, with typing and read receipts
     const stored = await storedMessages(request, therapist, conversationId);
     expect(stored.filter((m) => m.body === question)).toHaveLength(1);
     expect(stored.filter((m) => m.body === answer)).toHaveLength(1);
+    expect(therapistViolations).toEqual([]);
+    await expectInlineScriptsRefused(page, clientViolations);
   } finally {
     await therapistContext.close();
   }
