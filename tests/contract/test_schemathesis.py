@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from tests.support.users import signed_up
 
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
+CONFIG = Path(__file__).with_name("schemathesis.toml")
 
 # positive_data_acceptance is left out on purpose: the contract is looser than the domain rules
 # (a 1-character password and any timezone string are schema-valid, the domain answers 422), so
@@ -38,6 +39,7 @@ async def test_api_conforms_to_its_openapi_document(live_url, api, tmp_path):
 
     process = await asyncio.create_subprocess_exec(
         str(SCHEMATHESIS),
+        f"--config-file={CONFIG}",
         "run",
         f"{live_url}/openapi.json",
         f"--checks={','.join(CHECKS)}",
