@@ -91,6 +91,7 @@ _REFUND_EVENTS = frozenset({"refund.created", "refund.updated", "charge.refund.u
 _COUNTED_REFUNDS = frozenset({"pending", "succeeded"})
 _FUTURE_USAGES = frozenset({"on_session", "off_session"})
 _ID = re.compile(r"[A-Za-z0-9_]+")
+_REASON_CODE = re.compile(r"[a-z0-9_]{1,100}")
 _MAX_ID = 255
 
 
@@ -435,8 +436,13 @@ def _failure_code(obj: Mapping[str, Any]) -> str | None:
     error = obj.get("last_payment_error")
     if not isinstance(error, dict):
         return None
-    code = error.get("decline_code") or error.get("code")
-    return code if isinstance(code, str) else None
+    return _reason_code(error.get("decline_code") or error.get("code"))
+
+
+def _reason_code(value: object) -> str | None:
+    """Stripe's decline, error and cancellation codes are short snake_case words. Anything else is dropped rather
+    than stored: the event itself still counts, and the column holds 100 characters."""
+    return value if isinstance(value, str) and _REASON_CODE.fullmatch(value) else None
 
 
 def _intent(obj: Mapping[str, Any]) -> PaymentIntent:
@@ -468,7 +474,11 @@ def _event(event: Mapping[str, Any]) -> PaymentEvent | None:
     if kind in _PAYMENT_EVENTS:
         payment_kind = _PAYMENT_EVENTS[kind]
         amount_key = "amount_received" if payment_kind is PaymentEventKind.SUCCEEDED else "amount"
-        failure = obj.get("cancellation_reason") if payment_kind is PaymentEventKind.CANCELED else _failure_code(obj)
+        failure = (
+            _reason_code(obj.get("cancellation_reason"))
+            if payment_kind is PaymentEventKind.CANCELED
+            else _failure_code(obj)
+        )
         return PaymentEvent(
             event_id=event_id,
             kind=payment_kind,
@@ -476,7 +486,7 @@ def _event(event: Mapping[str, Any]) -> PaymentEvent | None:
             amount=_money(obj, amount_key),
             occurred_at=occurred_at,
             invoice_id=_invoice_id(obj),
-            failure_code=failure if isinstance(failure, str) else None,
+            failure_code=failure,
             customer_id=_optional_id(obj, "customer"),
             payment_method_id=_optional_id(obj, "payment_method"),
             keeps_method_off_session=_keeps_method_off_session(obj),

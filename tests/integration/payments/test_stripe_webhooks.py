@@ -342,3 +342,21 @@ def fake_event() -> dict[str, object]:
         "request": {"id": None, "idempotency_key": None},
         "type": "payment_intent.succeeded",
     }
+
+
+async def test_a_failure_code_of_an_unexpected_shape_is_dropped_and_the_event_still_counts(stripe, make_gateway):
+    # The column holds 100 characters: storing a longer code would fail the webhook's transaction with a 500.
+    fake, _ = stripe
+    gateway = make_gateway()
+    await client_pays_on_session(fake, gateway, open_invoice(), PM_DECLINED)
+    (failed,) = fake.events_of("payment_intent.payment_failed")
+    parsed = gateway.parse_webhook(*fake.signed(failed))
+    assert parsed is not None and parsed.failure_code == "generic_decline"
+
+    obj = failed["data"]["object"]
+    for odd in ("x" * 101, "Card Declined!", 42):
+        error = {**obj["last_payment_error"], "decline_code": odd}
+        event = {**failed, "data": {"object": {**obj, "last_payment_error": error}}}
+        parsed = gateway.parse_webhook(*fake.signed(event))
+        assert parsed is not None and parsed.kind is PaymentEventKind.FAILED
+        assert parsed.failure_code is None
