@@ -155,10 +155,16 @@ class _PoolDriver(AsyncpgPoolDriver):
         try:
             await super().__aexit__(*exc)
         except (asyncpg.InterfaceError, asyncpg.PostgresError, OSError):
-            listener, self._listener_connection = self._listener_connection, None
-            if listener is not None:
-                with contextlib.suppress(Exception):
-                    await self._pool.release(listener)  # a no-op when asyncpg already took it back
+            await self.release_listener()
+
+    async def release_listener(self) -> None:
+        """Hands the LISTEN connection back to the pool if this driver still holds it. The worker calls it after
+        every run: a run that ends on a lost connection may skip the driver's exit (pgqueuer counts its entries),
+        and a connection never handed back makes the pool's close wait forever at shutdown."""
+        listener, self._listener_connection = self._listener_connection, None
+        if listener is not None:
+            with contextlib.suppress(Exception):
+                await self._pool.release(listener)  # a no-op when asyncpg already took it back
 
 
 class _QueueManager(QueueManager):
@@ -290,8 +296,8 @@ class JobWorker:
     def names(self) -> list[str]:
         return sorted(self._handlers)
 
-    def _new_manager(self) -> _QueueManager:
-        manager = _QueueManager(make_queries(_PoolDriver(self._pool)), channel=Channel(JOBS_CHANNEL))
+    def _new_manager(self, driver: _PoolDriver) -> _QueueManager:
+        manager = _QueueManager(make_queries(driver), channel=Channel(JOBS_CHANNEL))
         manager.listener_check = self._listener_check
         manager.job_pool = self._pool
         manager.on_beat = self._beat  # type: ignore[method-assign]
@@ -361,7 +367,8 @@ class JobWorker:
 
     async def _serve(self) -> BaseException | None:
         """One run of pgqueuer's loop; returns why it ended when the LISTEN connection was lost."""
-        manager = self._manager = self._new_manager()
+        driver = _PoolDriver(self._pool)
+        manager = self._manager = self._new_manager(driver)
         manager.end_on_listener_loss = True
         log.info("jobs.worker_started", handlers=self.names, concurrency=self._concurrency)
         try:
@@ -374,6 +381,7 @@ class JobWorker:
             )
         finally:
             self._manager = None
+            await driver.release_listener()
             log.info("jobs.worker_stopped")
         return manager.listener_lost
 
@@ -431,19 +439,23 @@ class JobWorker:
         (see `JobQueue.release_due`), for tests that move a fake clock."""
         if until is not None:
             await release_due(self._pool, until)
-        manager = self._new_manager()
+        driver = _PoolDriver(self._pool)
+        manager = self._new_manager(driver)
         before = self._runs
-        await asyncio.wait_for(
-            manager.run(
-                dequeue_timeout=timedelta(milliseconds=100),
-                batch_size=self._batch_size,
-                mode=QueueExecutionMode.drain,
-                max_concurrent_tasks=self._concurrency,
-                heartbeat_timeout=self._heartbeat_timeout,
-                log_aggregation_interval=timedelta(0),
-            ),
-            max_seconds,
-        )
+        try:
+            await asyncio.wait_for(
+                manager.run(
+                    dequeue_timeout=timedelta(milliseconds=100),
+                    batch_size=self._batch_size,
+                    mode=QueueExecutionMode.drain,
+                    max_concurrent_tasks=self._concurrency,
+                    heartbeat_timeout=self._heartbeat_timeout,
+                    log_aggregation_interval=timedelta(0),
+                ),
+                max_seconds,
+            )
+        finally:
+            await driver.release_listener()
         return self._runs - before
 
 

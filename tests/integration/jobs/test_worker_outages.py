@@ -104,7 +104,8 @@ async def test_a_killed_listen_connection_is_replaced(database_url: str, queue: 
     finally:
         await admin.close()
         await worker.stop(grace_seconds=5)
-        await pool.close()
+        # Bounded: a connection the worker never handed back (its LISTEN one, lost mid-run) made this wait forever.
+        await asyncio.wait_for(pool.close(), 10)
 
 
 async def test_a_worker_that_cannot_start_keeps_trying_reports_it_and_still_stops(pg_admin_url: str):
