@@ -5,8 +5,8 @@ An access token names its login session, and a revoked session is never issued a
 needs keeping only until the last token issued for it has expired, `keep` after its revocation. The set so holds
 the revocations of the last few minutes, and checking a request costs a dictionary lookup, never a query.
 
-Each process fills it from the database at start-up, adds what it revokes itself right after the commit, and
-re-reads a user's revocations when the `session_end` bell rings for them (another process revoked something).
+Each process fills it from the database at start-up (and again after its bus lost events), adds what it revokes
+itself right after the commit, and re-reads a user's revocations when the `session_end` bell rings for them.
 """
 
 from __future__ import annotations
