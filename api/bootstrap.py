@@ -26,6 +26,7 @@ from domain.billing.service import CHARGE_FEE_JOB, ISSUE_MONTH_JOB, REFUND_VOID_
 from domain.identity.invitations import GroupInvite, InvitationService
 from domain.identity.model import SessionPolicies, SessionPolicy
 from domain.identity.ports import AccessTokens
+from domain.identity.revocations import RevokedSessions
 from domain.identity.service import IdentityService, ThrottleRules
 from domain.identity.staff import StaffService
 from domain.identity.throttle import ThrottleRule
@@ -34,7 +35,7 @@ from domain.matching.scoring import Weights, validate_weights
 from domain.matching.service import MatchingService
 from domain.measures.service import ALERT_EMAIL_JOB, MeasuresService
 from domain.media.relay import MediaRelay
-from domain.messaging.bus import MessageBus
+from domain.messaging.bus import BusEvent, MessageBus
 from domain.messaging.service import NOTIFY_UNREAD_JOB, MessagingService
 from domain.notes.service import NotesService
 from domain.plans.service import PlansService
@@ -125,6 +126,7 @@ class Container:
     engine: AsyncEngine
     clock: Clock
     tokens: AccessTokens
+    revoked_sessions: RevokedSessions
     identity: IdentityService
     invitations: InvitationService
     scheduling: SchedulingService
@@ -187,6 +189,12 @@ class Container:
             return await migrate.at_head(self.engine, self.migration_heads)
         except Exception:
             return False
+
+    async def on_bus_event(self, event: BusEvent) -> None:
+        await self.hub.on_event(event)
+        if event.kind == "session_end" and event.user_id is not None:
+            # The bell names the user only: their revocations are read back (one query per bell, not per request).
+            await self.revoked_sessions.load(event.user_id)
 
     async def start_upkeep(self) -> None:
         """Start the periodic jobs (the expiry of idempotency keys) where a worker runs them; idempotent."""
@@ -342,6 +350,10 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
         parallelism=settings.argon2_parallelism,
     )
     tokens = _access_tokens(settings, clock)
+    # Kept a minute past the tokens' life: their `exp` leeway, and the clocks of the processes that revoked them.
+    revoked_sessions = RevokedSessions(
+        lambda: SqlUnitOfWork(sessions), clock, timedelta(minutes=settings.access_token_minutes + 1)
+    )
     identity = IdentityService(
         uow=lambda: SqlUnitOfWork(sessions),
         hasher=hasher,
@@ -371,6 +383,7 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
             ),
         ),
         dummy_hash=await asyncio.to_thread(hasher.hash_sync, "hearth-timing-equaliser-not-a-password"),
+        revoked=revoked_sessions,
     )
     # Refuses to start in production without a configured key-encryption key.
     cipher = NaclPayloadCipher(keyring_from_settings(settings), cache_size=settings.payload_key_cache_size)
@@ -547,7 +560,12 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
         uow, cipher, clock, ids, scheduling, messaging, ScipyAssigner(), matching_weights(settings.matching_weights)
     )
     hub = Hub(messaging, identity, live)
-    bus = bus_from_settings(settings, on_gap=hub.on_gap)
+
+    async def on_gap() -> None:
+        await hub.on_gap()
+        await revoked_sessions.load()  # a `session_end` bell may have been lost too
+
+    bus = bus_from_settings(settings, on_gap=on_gap)
     messaging.attach_bus(bus)
     live.notifier = BusSessionNotifier(bus)
     return Container(
@@ -555,6 +573,7 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
         engine=engine,
         clock=clock,
         tokens=tokens,
+        revoked_sessions=revoked_sessions,
         identity=identity,
         invitations=invitations,
         scheduling=scheduling,
@@ -565,7 +584,7 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
         measures=measures,
         plans=plans,
         matching=matching,
-        staff=StaffService(uow, matching, waitlist, clock),
+        staff=StaffService(uow, matching, waitlist, clock, revoked_sessions),
         notes=NotesService(uow, cipher, clock, ids, plans),
         messaging=messaging,
         sessions=live,
@@ -590,7 +609,9 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
 @asynccontextmanager
 async def container_lifespan(settings: Settings, clock: Clock | None = None) -> AsyncIterator[Container]:
     container = await build_container(settings, clock)
-    await container.bus.start(container.hub.on_event)
+    await container.bus.start(container.on_bus_event)
+    # After the bus listens: a revocation committed before this read is in it, one after it rings a bell heard.
+    await container.revoked_sessions.load()
     if settings.jobs_in_process:
         await container.start_upkeep()
         container.worker.start()

@@ -113,7 +113,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
                 responses[status] = _problem(resp.get("description", "Error"))
         if access is not None and not access.public:
             op["security"] = [{"bearerAuth": []}]
-            responses.setdefault("401", _problem("Missing, invalid or expired access token"))
+            responses.setdefault("401", _problem("Missing, invalid or expired access token, or its session ended"))
             responses.setdefault("403", _problem("The caller's role may not use this operation"))
         if route.body_field is not None or route.dependant.query_params or route.dependant.path_params:
             responses["422"] = _problem("The request is not valid (`validation_failed`)")

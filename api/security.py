@@ -28,7 +28,9 @@ def optional_principal(request: Request) -> Principal | None:
     token = bearer_token(request)
     if token is None:
         return None
-    principal: Principal = request.app.state.container.tokens.verify(token)
+    container = request.app.state.container
+    principal: Principal = container.tokens.verify(token)
+    container.revoked_sessions.check(principal)  # signed out or removed: refused before the token expires
     principal = Principal(
         user_id=principal.user_id,
         role=principal.role,

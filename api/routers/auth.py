@@ -115,7 +115,8 @@ async def refresh(
     try:
         pair = await identity.refresh(raw, request_id=request_id, idle_for=idle_for)
     except SessionRevoked as revoked:
-        # As at logout: the session's live sockets (the thief's too) re-check it and close with 4401 at once.
+        # As at logout: every process refuses the session's access tokens, and its live sockets (the thief's too)
+        # re-check it and close with 4401 at once.
         await ring_session_end(request, revoked.user_id)
         raise
     _set_refresh_cookie(request, response, pair)
@@ -126,7 +127,8 @@ async def refresh(
     "/logout",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="End the login session",
-    description="Revokes the refresh-token family of the session (from the access token, the body or the cookie).",
+    description="Revokes the refresh-token family of the session (from the access token, the body or the cookie); "
+    "its access tokens stop working at once.",
 )
 async def logout(
     request: Request,
@@ -137,10 +139,11 @@ async def logout(
     hearth_refresh: Annotated[str | None, Cookie(include_in_schema=False)] = None,
 ) -> Response:
     raw = (body.refresh_token if body else None) or hearth_refresh
-    await identity.logout(principal=principal, refresh_token=raw, request_id=request_id)
-    if principal is not None:
-        # Live sockets of this user re-check their session and close with 4401 if it was this one.
-        await ring_session_end(request, principal.user_id)
+    ended_for = await identity.logout(principal=principal, refresh_token=raw, request_id=request_id)
+    if ended_for is not None:
+        # Every process refuses the session's access tokens; the user's live sockets re-check their session and
+        # close with 4401 if it was this one.
+        await ring_session_end(request, ended_for)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     response.delete_cookie(REFRESH_COOKIE, path=COOKIE_PATH, httponly=True, samesite="strict")
     return response

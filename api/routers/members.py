@@ -40,7 +40,7 @@ async def list_members(
     "/{user_id}/deactivate",
     summary="Remove a member from the practice: they can no longer sign in",
     description="Every login session of the member ends at once (refresh tokens stop working, live WebSockets "
-    "close with 4401); access tokens already issued expire within minutes. Nothing the practice recorded is "
+    "close with 4401, access tokens already issued stop working). Nothing the practice recorded is "
     "deleted. A therapist's care relationships end: their conversations become read-only, and clients with no "
     "other therapist wait in the practice's matching queue again, their plan going to whoever is assigned. "
     "The therapist's waitlist closes: each waiting client's entry ends (open offers of their time are withdrawn) "

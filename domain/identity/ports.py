@@ -87,6 +87,11 @@ class SessionRepository(Protocol):
     async def revoke_all(self, user_id: uuid.UUID, now: datetime, reason: str) -> list[uuid.UUID]:
         """Revoke every live login session (refresh-token family) of the user; their ids."""
 
+    async def revoked_since(
+        self, since: datetime, *, user_id: uuid.UUID | None = None
+    ) -> list[tuple[uuid.UUID, datetime]]:
+        """(id, revoked_at) of the login sessions revoked at `since` or later, only `user_id`'s when given."""
+
     async def add_token(self, token: RefreshToken) -> None: ...
 
     async def token_by_hash(self, token_hash: str, *, for_update: bool = False) -> RefreshToken | None: ...

@@ -14,6 +14,7 @@ from domain.audit.events import AuditEvent, Outcome
 from domain.identity.model import LoginSession, Practice, PracticeKind, RefreshToken, SessionPolicies, User
 from domain.identity.passwords import check_password
 from domain.identity.ports import AccessTokens, IdentityUnitOfWork, PasswordHasher
+from domain.identity.revocations import RevokedSessions
 from domain.identity.throttle import CountedAttempt, ThrottleRule, blocked_for, count_attempt, take_back
 from domain.scheduling.localtime import load_zone
 from domain.shared.errors import AuthenticationFailed, NotFound, RateLimited, SessionRevoked, ValidationFailed
@@ -78,6 +79,7 @@ class IdentityService:
         policies: SessionPolicies,
         throttle: ThrottleRules,
         dummy_hash: str,
+        revoked: RevokedSessions,
     ) -> None:
         self._uow = uow
         self._hasher = hasher
@@ -88,6 +90,9 @@ class IdentityService:
         self._throttle = throttle
         # Verified against when the email is unknown, so both failures cost the same time.
         self._dummy_hash = dummy_hash
+        # Every revocation goes in right after its commit: this process refuses the session's access tokens at once,
+        # before the `session_end` bell (rung by the caller) reaches the others.
+        self._revoked = revoked
 
     async def register(self, cmd: Registration, request_id: str | None = None) -> User:
         if cmd.role is Role.PRACTICE_ADMIN:
@@ -229,6 +234,7 @@ class IdentityService:
                 session.revoke(now, "deactivated")
                 await uow.sessions.save_session(session)
                 await uow.commit()
+                self._revoked.add(session.id, session.revoked_at or now)
                 raise AuthenticationFailed(_DEACTIVATED, code="account_deactivated")
             if token.used_at is not None:
                 # A spent token came back: it was stolen or replayed, so nobody keeps this family.
@@ -238,6 +244,7 @@ class IdentityService:
                     self._event("auth.refresh_reuse", user, user.practice_id, Outcome.DENIED, request_id)
                 )
                 await uow.commit()
+                self._revoked.add(session.id, session.revoked_at or now)
                 raise SessionRevoked(_SESSION_ENDED, code="refresh_token_reused", user_id=user.id)
             policy = self._policies.for_role(user.role)
             # Declared activity can move the idle deadline up to now at most, never past it.
@@ -247,6 +254,8 @@ class IdentityService:
                     session.revoke(now, "expired")
                     await uow.sessions.save_session(session)
                     await uow.commit()
+                    self._revoked.add(session.id, now)
+                    raise SessionRevoked(_SESSION_ENDED, code="session_expired", user_id=user.id)
                 raise AuthenticationFailed(_SESSION_ENDED, code="session_expired")
             token.used_at = now
             await uow.sessions.mark_used(token)
@@ -261,7 +270,9 @@ class IdentityService:
 
     async def logout(
         self, *, principal: Principal | None, refresh_token: str | None, request_id: str | None = None
-    ) -> None:
+    ) -> uuid.UUID | None:
+        """Revoke the session of the access token, else of the refresh token; its user's id, None when no session
+        ended here."""
         now = self._clock.now()
         async with self._uow() as uow:
             session_id = principal.session_id if principal else None
@@ -269,18 +280,20 @@ class IdentityService:
                 token = await uow.sessions.token_by_hash(hash_refresh_token(refresh_token))
                 session_id = token.session_id if token else None
             if session_id is None:
-                return
+                return None
             session = await uow.sessions.get_session(session_id, for_update=True)
             if session is None or session.revoked_at is not None:
-                return
+                return None
             if principal is not None and session.user_id != principal.user_id:
-                return
+                return None
             session.revoke(now, "logout")
             await uow.sessions.save_session(session)
             user = await uow.users.get(session.user_id)
             if user is not None:
                 await uow.audit.append(self._event("auth.logout", user, user.practice_id, Outcome.SUCCESS, request_id))
             await uow.commit()
+        self._revoked.add(session.id, now)
+        return session.user_id
 
     async def update_contact(self, principal: Principal, *, display_name: str, timezone: str, phone: str | None) -> Me:
         display_name = display_name.strip()

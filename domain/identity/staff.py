@@ -18,6 +18,7 @@ from domain.audit.events import event_by
 from domain.identity.invitations import require_admin_of
 from domain.identity.model import PracticeKind, User
 from domain.identity.ports import SessionRepository, StaffRepository, UserRepository
+from domain.identity.revocations import RevokedSessions
 from domain.matching.ports import MatchingUnitOfWork
 from domain.matching.service import HandedBack, MatchingService
 from domain.scheduling.waitlist import WaitlistEntry
@@ -44,12 +45,18 @@ class Removal:
 
 class StaffService:
     def __init__(
-        self, uow: Callable[[], StaffUnitOfWork], matching: MatchingService, waitlist: WaitlistService, clock: Clock
+        self,
+        uow: Callable[[], StaffUnitOfWork],
+        matching: MatchingService,
+        waitlist: WaitlistService,
+        clock: Clock,
+        revoked: RevokedSessions,
     ) -> None:
         self._uow = uow
         self._matching = matching
         self._waitlist = waitlist
         self._clock = clock
+        self._revoked = revoked
 
     async def members(
         self,
@@ -105,4 +112,6 @@ class StaffService:
             await uow.calendar_feeds.revoke_all(member.id, now)  # the feed's address is a credential too
             await uow.audit.append(event_by(principal, "user.deactivate", "user", member.id, now))
             await uow.commit()
+        for session_id in revoked:  # refused here at once; the caller's bell tells the other processes
+            self._revoked.add(session_id, now)
         return Removal(member, handed.ended, handed.queued, len(revoked), len(closed))

@@ -69,7 +69,8 @@ class AuthenticationFailed(DomainError):
 
 
 class SessionRevoked(AuthenticationFailed):
-    """A whole login session was just revoked (a spent refresh token came back): its live sockets must close."""
+    """A whole login session was just revoked (a spent refresh token came back, or a refresh found it past its
+    limits): its live sockets must close, and every process must refuse its access tokens."""
 
     def __init__(self, detail: str, *, code: str, user_id: uuid.UUID) -> None:
         super().__init__(detail, code=code)

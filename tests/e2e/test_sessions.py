@@ -1,14 +1,31 @@
-"""Refresh-token rotation, reuse detection, logout and session timeouts."""
+"""Refresh-token rotation, reuse detection, logout and session timeouts; a revoked session's access tokens are
+refused at once, by every process (ADR 20)."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import time
+import uuid
 
-from tests.support.users import login, register, signed_up
+import httpx
+import pytest
+
+from api.main import create_app
+from tests.support.server import serve
+from tests.support.users import PASSWORD, LoggedIn, login, register, signed_up
 
 
 async def _refresh(api, token: str):
     return await api.post("/api/v1/auth/refresh", json={"refresh_token": token})
+
+
+def _revoked(response: httpx.Response) -> bool:
+    return (
+        response.status_code == 401
+        and response.headers["content-type"] == "application/problem+json"
+        and response.json()["code"] == "session_revoked"
+    )
 
 
 async def test_rotation_gives_a_new_pair_each_time(api):
@@ -26,12 +43,14 @@ async def test_reused_refresh_token_revokes_the_whole_family(api):
     # An attacker replays the spent token...
     replay = await _refresh(api, user.refresh_token)
     assert replay.status_code == 401 and replay.json()["code"] == "refresh_token_reused"
-    # ...and the legitimate holder's newer token dies with the family.
+    # ...and the legitimate holder's newer token dies with the family, its access tokens at once.
     after = await _refresh(api, rotated)
     assert after.status_code == 401
+    assert _revoked(await api.get("/api/v1/me", headers=user.headers))
     # Another login session of the same user is untouched.
-    other = (await login(api, user.email)).json()["refresh_token"]
-    assert (await _refresh(api, other)).status_code == 200
+    other = (await login(api, user.email)).json()
+    assert (await _refresh(api, other["refresh_token"])).status_code == 200
+    assert (await api.get("/api/v1/me", headers={"Authorization": f"Bearer {other['access_token']}"})).is_success
 
 
 async def test_concurrent_use_of_one_refresh_token_yields_one_winner(api):
@@ -54,11 +73,20 @@ async def test_cookie_refresh_for_the_spa(api):
     assert refreshed.cookies.get("hearth_refresh") == refreshed.json()["refresh_token"] != cookie
 
 
-async def test_logout_revokes_the_session(api):
+async def test_logout_revokes_the_session_and_its_access_token_at_once(api):
     user = await signed_up(api)
+    other = await signed_up(api)
     out = await api.post("/api/v1/auth/logout", headers=user.headers)
     assert out.status_code == 204
     assert (await _refresh(api, user.refresh_token)).status_code == 401
+    assert _revoked(await api.get("/api/v1/me", headers=user.headers))
+    assert _revoked(await api.post("/api/v1/ws-tickets", headers=user.headers)), "no socket either"
+    assert (await api.get("/api/v1/me", headers=other.headers)).is_success
+    # A public route ignores the stale token: the user can sign in again from the same tab.
+    again = await api.post(
+        "/api/v1/auth/token", data={"username": user.email, "password": PASSWORD}, headers=user.headers
+    )
+    assert again.status_code == 200
 
 
 async def test_logout_with_refresh_token_in_body(api):
@@ -66,8 +94,41 @@ async def test_logout_with_refresh_token_in_body(api):
     out = await api.post("/api/v1/auth/logout", json={"refresh_token": user.refresh_token})
     assert out.status_code == 204
     assert (await _refresh(api, user.refresh_token)).status_code == 401
+    assert _revoked(await api.get("/api/v1/me", headers=user.headers))
 
 
 async def test_refresh_without_token_is_401(api):
     response = await api.post("/api/v1/auth/refresh", json={})
     assert response.status_code == 401 and response.json()["code"] == "invalid_refresh_token"
+
+
+async def _refused_soon(api: httpx.AsyncClient, user: LoggedIn, seconds: float = 5) -> bool:
+    """Whether `api` refuses the user's access token within `seconds` (another process hears the bell)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if _revoked(await api.get("/api/v1/me", headers=user.headers)):
+            return True
+        await asyncio.sleep(0.02)
+    return False
+
+
+@pytest.mark.parametrize("bus", ["postgres", "redis"])
+async def test_every_process_refuses_a_revoked_session_from_its_start_and_after_the_bell(settings, bus):
+    configured = settings.model_copy(
+        update={
+            "bus": bus,
+            "bus_channel": f"hearth_t_{uuid.uuid4().hex[:16]}",
+            "redis_url": os.environ.get("HEARTH_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"),
+        }
+    )
+    async with serve(create_app(configured)) as url, httpx.AsyncClient(base_url=url, timeout=30) as one:
+        before, after, kept = await signed_up(one), await signed_up(one), await signed_up(one)
+        assert (await one.post("/api/v1/auth/logout", headers=before.headers)).status_code == 204
+        async with serve(create_app(configured)) as url_two, httpx.AsyncClient(base_url=url_two, timeout=30) as two:
+            # Started after that sign-out: it read the revocation from the database.
+            assert _revoked(await two.get("/api/v1/me", headers=before.headers))
+            assert (await two.get("/api/v1/me", headers=after.headers)).is_success
+            assert (await one.post("/api/v1/auth/logout", headers=after.headers)).status_code == 204
+            assert _revoked(await one.get("/api/v1/me", headers=after.headers)), "at once where it happened"
+            assert await _refused_soon(two, after), "the other process heard the bell"
+            assert (await two.get("/api/v1/me", headers=kept.headers)).is_success

@@ -97,6 +97,13 @@ class _Sessions:
     async def save_session(self, session):
         self.s.sessions[session.id] = replace(session)
 
+    async def revoked_since(self, since, *, user_id=None):
+        return [
+            (x.id, x.revoked_at)
+            for x in self.s.sessions.values()
+            if x.revoked_at is not None and x.revoked_at >= since and user_id in (None, x.user_id)
+        ]
+
     async def add_token(self, token):
         self.s.tokens[token.token_hash] = token
 

@@ -309,6 +309,14 @@ class SqlSessionRepository:
         )
         return list(rows.scalars())
 
+    async def revoked_since(
+        self, since: datetime, *, user_id: uuid.UUID | None = None
+    ) -> list[tuple[uuid.UUID, datetime]]:
+        query = sa.select(login_sessions.c.id, login_sessions.c.revoked_at).where(login_sessions.c.revoked_at >= since)
+        if user_id is not None:
+            query = query.where(login_sessions.c.user_id == user_id)
+        return [(row.id, row.revoked_at) for row in await self._s.execute(query)]
+
     async def save_session(self, session: LoginSession) -> None:
         await self._s.execute(
             login_sessions.update()

@@ -70,6 +70,9 @@ async def test_a_removed_therapist_is_signed_out_everywhere_and_their_clients_wa
     with pytest.raises(ConnectionClosed) as closed:
         await asyncio.wait_for(socket.recv(), 5)  # well inside the 15 s between the socket's own checks
     assert closed.value.rcvd.code == 4401
+    for method, path in (("GET", "/api/v1/me"), ("POST", "/api/v1/ws-tickets")):
+        refused = await api.request(method, path, headers=leaving.headers)  # an access token issued before
+        assert refused.status_code == 401 and refused.json()["code"] == "session_revoked", (path, refused.text)
     refresh = await api.post("/api/v1/auth/refresh", json={"refresh_token": leaving.refresh_token})
     assert refresh.status_code == 401 and refresh.json()["code"] == "account_deactivated"
     signin = await login(api, leaving.email)
@@ -160,6 +163,8 @@ async def test_a_therapist_with_booked_sessions_stays_until_they_are_moved(app, 
 
 
 async def test_the_last_admin_cannot_be_removed(app, api, smtp):
+    # Nothing here needs the bus; without it, only the removal itself can make this process refuse a token.
+    await app[0].state.container.bus.stop()
     group = await group_practice(app, api, "Cedar Group", "cedar-admin@example.com")
     alone = await _deactivate(api, group, group.admin.id)
     assert alone.status_code == 409 and alone.json()["code"] == "last_admin", alone.text
@@ -167,6 +172,8 @@ async def test_the_last_admin_cannot_be_removed(app, api, smtp):
     second = await _staff(api, smtp, group, "second-admin@example.com", role="practice_admin")
     by_second = await _deactivate(api, group, group.admin.id, by=second)
     assert by_second.status_code == 200, by_second.text
+    removed = await api.get("/api/v1/me", headers=group.admin.headers)
+    assert removed.status_code == 401 and removed.json()["code"] == "session_revoked", "at once, with no bell"
     itself = await _deactivate(api, group, second.id, by=second)
     assert itself.status_code == 409 and itself.json()["code"] == "last_admin", "nor remove themself as the last"
     assert (await login(api, second.email)).status_code == 200

@@ -7,9 +7,10 @@ from datetime import timedelta
 import pytest
 
 from domain.identity.model import SessionPolicies, SessionPolicy
+from domain.identity.revocations import RevokedSessions
 from domain.identity.service import IdentityService, Registration, ThrottleRules
 from domain.identity.throttle import ThrottleRule
-from domain.shared.errors import AuthenticationFailed, RateLimited, ValidationFailed
+from domain.shared.errors import AuthenticationFailed, RateLimited, SessionRevoked, ValidationFailed
 from domain.shared.principal import Role
 from tests.support.clock import FakeClock
 from tests.support.fakes import FakeTokens, FakeUnitOfWork, PlainHasher, SequentialIds, Store
@@ -28,7 +29,12 @@ def clock():
 
 
 @pytest.fixture
-def service(store, clock):
+def revoked(store, clock):
+    return RevokedSessions(lambda: FakeUnitOfWork(store), clock, timedelta(minutes=11))
+
+
+@pytest.fixture
+def service(store, clock, revoked):
     return IdentityService(
         uow=lambda: FakeUnitOfWork(store),
         hasher=PlainHasher(),
@@ -44,6 +50,7 @@ def service(store, clock):
             address=ThrottleRule(10, timedelta(minutes=15), timedelta(minutes=15)),
         ),
         dummy_hash="plain$nobody",
+        revoked=revoked,
     )
 
 
@@ -136,3 +143,24 @@ async def test_logout_ignores_someone_elses_session(service, store):
     await service.logout(principal=eve_principal, refresh_token=dana.refresh_token)
     assert store.sessions[dana.session_id].revoked_at is None
     assert store.sessions[eve.session_id].revoked_at is not None
+
+
+async def test_each_revocation_is_refused_by_this_process_as_soon_as_it_commits(service, revoked, store, clock):
+    """Without waiting for the `session_end` bell (ADR 20): the caller rings it only after this returns."""
+    await service.register(_reg())
+    idle = await service.login("dana@example.com", PASSWORD, "10.0.0.1")
+    clock.advance(minutes=31)
+    with pytest.raises(SessionRevoked) as expired:
+        await service.refresh(idle.refresh_token)
+    assert expired.value.code == "session_expired" and expired.value.user_id == store.sessions[idle.session_id].user_id
+
+    out = await service.login("dana@example.com", PASSWORD, "10.0.0.1")
+    ended_for = await service.logout(principal=None, refresh_token=out.refresh_token)
+    assert ended_for == store.sessions[out.session_id].user_id
+    assert await service.logout(principal=None, refresh_token=out.refresh_token) is None, "nothing ended twice"
+    reused = await service.login("dana@example.com", PASSWORD, "10.0.0.1")
+    await service.refresh(reused.refresh_token)
+    with pytest.raises(SessionRevoked):
+        await service.refresh(reused.refresh_token)
+    kept = await service.login("dana@example.com", PASSWORD, "10.0.0.1")
+    assert [revoked.is_revoked(p.session_id) for p in (idle, out, reused, kept)] == [True, True, True, False]

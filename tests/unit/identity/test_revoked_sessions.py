@@ -1,0 +1,74 @@
+"""The in-memory set of revoked login sessions (ADR 20): what it refuses, and that it forgets what no live token
+can name any more."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+
+from domain.identity.model import LoginSession
+from domain.identity.revocations import RevokedSessions
+from domain.shared.errors import AuthenticationFailed
+from domain.shared.principal import Principal, Role
+from tests.support.clock import FakeClock
+from tests.support.fakes import FakeUnitOfWork, Store
+
+KEEP = timedelta(minutes=11)
+
+
+def _principal(session_id: uuid.UUID) -> Principal:
+    return Principal(user_id=uuid.uuid4(), role=Role.THERAPIST, practice_id=None, session_id=session_id)
+
+
+def _session(store: Store, clock: FakeClock, user_id: uuid.UUID, revoked_ago: timedelta | None) -> uuid.UUID:
+    now = clock.now()
+    session = LoginSession(
+        id=uuid.uuid4(),
+        user_id=user_id,
+        created_at=now - timedelta(hours=1),
+        last_used_at=now,
+        absolute_expires_at=now + timedelta(hours=1),
+        last_active_at=now,
+        revoked_at=None if revoked_ago is None else now - revoked_ago,
+    )
+    store.sessions[session.id] = session
+    return session.id
+
+
+def test_a_revoked_session_is_refused_until_no_token_of_it_can_be_live():
+    clock = FakeClock()
+    revoked = RevokedSessions(lambda: FakeUnitOfWork(Store()), clock, KEEP)
+    gone, other = uuid.uuid4(), uuid.uuid4()
+    revoked.add(gone, clock.now())
+    with pytest.raises(AuthenticationFailed) as refused:
+        revoked.check(_principal(gone))
+    assert refused.value.code == "session_revoked"
+    revoked.check(_principal(other))
+    revoked.check(Principal(user_id=uuid.uuid4(), role=Role.CLIENT, practice_id=None, session_id=None))
+
+    clock.advance(minutes=11)
+    assert not revoked.is_revoked(gone)
+    revoked.add(other, clock.now() - timedelta(minutes=12))  # revoked before any of its tokens could still live
+    assert not revoked.is_revoked(other)
+    assert len(revoked) == 0, "what no live token can name is forgotten"
+
+
+async def test_load_reads_the_recent_revocations_all_or_one_users():
+    store, clock = Store(), FakeClock()
+    dana, eve = uuid.uuid4(), uuid.uuid4()
+    recent = _session(store, clock, dana, timedelta(minutes=3))
+    old = _session(store, clock, dana, timedelta(minutes=30))
+    live = _session(store, clock, dana, None)
+    eves = _session(store, clock, eve, timedelta(minutes=1))
+
+    one = RevokedSessions(lambda: FakeUnitOfWork(store), clock, KEEP)
+    await one.load(dana)
+    assert [one.is_revoked(s) for s in (recent, old, live, eves)] == [True, False, False, False]
+
+    every = RevokedSessions(lambda: FakeUnitOfWork(store), clock, KEEP)
+    await every.load()
+    assert [every.is_revoked(s) for s in (recent, old, live, eves)] == [True, False, False, True]
+    clock.advance(minutes=8, seconds=1)
+    assert [every.is_revoked(s) for s in (recent, eves)] == [False, True], "each kept from its own revocation"
