@@ -11,6 +11,7 @@ from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from api.bootstrap import Settings, container_lifespan, load_settings
+from api.docs import docs_router
 from api.errors import install_error_handlers
 from api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware, SecurityHeadersMiddleware
 from api.openapi import build_openapi, operation_id
@@ -70,6 +71,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         description=API_DESCRIPTION,
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
+        # Hearth serves its own /docs and /redoc (api/docs.py): FastAPI's load Swagger UI and ReDoc from a CDN.
+        docs_url=None,
+        redoc_url=None,
         openapi_tags=[
             {"name": "auth", "description": "Accounts, login and tokens"},
             {"name": "me", "description": "The signed-in user"},
@@ -125,6 +129,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     )
     for router in routers:
         app.include_router(router, dependencies=[Depends(authorize)])
+    app.include_router(docs_router(settings.spa_dir), dependencies=[Depends(authorize)])
     app.include_router(ws_endpoint.router)
     _check_policy_coverage(app)
     install_error_handlers(app)

@@ -13,6 +13,7 @@ import structlog
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.docs import DOCS_URL, REDOC_URL, swagger_page
 from api.errors import problem
 
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -126,9 +127,6 @@ def _header(scope: Scope, name: bytes) -> Any:
 # https://docs.stripe.com/security/guide); the card form's calls go to api.stripe.com.
 _STRIPE_SCRIPTS = "https://js.stripe.com https://*.js.stripe.com"
 _STRIPE_FRAMES = f"{_STRIPE_SCRIPTS} https://hooks.stripe.com"
-# FastAPI's /docs (Swagger UI) and /redoc load their bundles from this CDN (ADR 19).
-_DOCS_CDN = "https://cdn.jsdelivr.net"
-_DOCS_FAVICON = "https://fastapi.tiangolo.com"
 _COMMON_CSP = "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 # API answers are data, never documents: nothing in them may load or run anything, nor be framed.
 _API_CSP = "default-src 'none'; frame-ancestors 'none'"
@@ -144,10 +142,10 @@ class SecurityHeadersMiddleware:
     Everywhere: no sniffing, no referrer (invitation and calendar-feed addresses carry their token), no framing,
     camera and microphone for this origin only, a browsing context of its own, and HSTS when `https_only` (the
     public URL is https). The SPA's pages get its Content-Security-Policy (scripts from itself and Stripe only,
-    nothing inline), /docs and /redoc a policy of their own for FastAPI's CDN-hosted pages, API answers one that
-    lets them load nothing. Caching, unless the handler chose: API answers `no-store` (private data; the ETag and
-    If-Match of versioned resources still work), the SPA's content-hashed /assets/ a year, everything else
-    `no-cache` (index.html is revalidated, so a deploy shows at once)."""
+    nothing inline), /docs and /redoc a policy of their own (Swagger UI and ReDoc, from this origin too), API
+    answers one that lets them load nothing. Caching, unless the handler chose: API answers `no-store` (private
+    data; the ETag and If-Match of versioned resources still work), the SPA's content-hashed /assets/ a year,
+    everything else `no-cache` (index.html is revalidated, so a deploy shows at once)."""
 
     def __init__(self, app: ASGIApp, https_only: bool) -> None:
         self.app = app
@@ -190,13 +188,13 @@ class SecurityHeadersMiddleware:
         if path.startswith("/api/"):
             return _API_CSP
         app = scope.get("app")
-        if app is not None and path == getattr(app, "docs_url", None):
+        if app is not None and path == DOCS_URL:
             return self._swagger_csp(app, scope.get("root_path", ""))
-        if app is not None and path == getattr(app, "redoc_url", None):
+        if path == REDOC_URL:
+            # ReDoc's styles are injected <style> elements (styled-components), its search runs in a blob: worker.
             return (
-                f"default-src 'self'; script-src {_DOCS_CDN}; worker-src blob:; "
-                "style-src 'unsafe-inline' https://fonts.googleapis.com; font-src https://fonts.gstatic.com; "
-                f"img-src 'self' data: {_DOCS_FAVICON}; connect-src 'self'; {_COMMON_CSP}"
+                "default-src 'self'; script-src 'self'; worker-src blob:; style-src 'self' 'unsafe-inline'; "
+                f"img-src 'self' data:; connect-src 'self'; {_COMMON_CSP}"
             )
         return (
             f"default-src 'self'; script-src 'self' {_STRIPE_SCRIPTS}; style-src 'self'; "
@@ -215,35 +213,18 @@ class SecurityHeadersMiddleware:
         return f"{'wss' if secure else 'ws'}://{host}"
 
     def _swagger_csp(self, app: Any, root_path: str) -> str:
-        """Swagger UI's page starts it with an inline script: allowed by its hash, nothing else inline runs."""
+        """Swagger UI's page starts it with an inline script: allowed by its hash, nothing else inline runs. Its
+        files are Hearth's own (ADR 22): no other origin is allowed."""
         key = (id(app), root_path)
         if key not in self._docs_csp:
-            hashes = " ".join(
-                f"'sha256-{_sha256(script)}'" for script in _INLINE_SCRIPT.findall(_swagger_html(app, root_path))
-            )
+            page = bytes(swagger_page(app, root_path).body).decode()
+            hashes = " ".join(f"'sha256-{_sha256(script)}'" for script in _INLINE_SCRIPT.findall(page))
             self._docs_csp[key] = (
-                f"default-src 'self'; script-src {_DOCS_CDN} {hashes}; "
+                f"default-src 'self'; script-src 'self' {hashes}; "
                 # Swagger UI sets inline styles (swagger-api/swagger-ui#3370); its page shows no private data.
-                f"style-src {_DOCS_CDN} 'unsafe-inline'; img-src 'self' data: {_DOCS_FAVICON}; connect-src 'self'; "
-                f"{_COMMON_CSP}"
+                f"style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; {_COMMON_CSP}"
             )
         return self._docs_csp[key]
-
-
-def _swagger_html(app: Any, root_path: str) -> str:
-    """The page FastAPI serves at docs_url, rendered with the same arguments (fastapi.applications.setup)."""
-    from fastapi.openapi.docs import get_swagger_ui_html
-
-    root = root_path.rstrip("/")
-    redirect = app.swagger_ui_oauth2_redirect_url
-    page = get_swagger_ui_html(
-        openapi_url=root + app.openapi_url,
-        title=f"{app.title} - Swagger UI",
-        oauth2_redirect_url=root + redirect if redirect else None,
-        init_oauth=app.swagger_ui_init_oauth,
-        swagger_ui_parameters=app.swagger_ui_parameters,
-    )
-    return bytes(page.body).decode()
 
 
 def _sha256(text: str) -> str:

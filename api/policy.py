@@ -32,7 +32,6 @@ POLICY: dict[tuple[str, str], Access] = {
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/openapi.json"): PUBLIC,
     ("GET", "/docs"): PUBLIC,
-    ("GET", "/docs/oauth2-redirect"): PUBLIC,
     ("GET", "/redoc"): PUBLIC,
     ("GET", "/readyz"): PUBLIC,
     ("POST", "/api/v1/auth/register"): PUBLIC,

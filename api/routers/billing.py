@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 
-from api.deps import Billing, Container_, CurrentPrincipal
+from api.deps import Billing, Container_, CurrentPrincipal, Scheduling
 from api.errors import ApiProblem
 from api.etags import etag, parse_if_match, sets_etag
 from api.idempotency import IdempotencyKey, run_idempotent
@@ -134,9 +134,10 @@ async def get_policy(
     responses=_NOT_FOUND,
 )
 async def cancellation_terms(
-    appointment_id: uuid.UUID, principal: CurrentPrincipal, billing: Billing
+    appointment_id: uuid.UUID, principal: CurrentPrincipal, scheduling: Scheduling
 ) -> CancellationTermsOut:
-    return CancellationTermsOut.of(await billing.cancellation_terms(principal, appointment_id))
+    # Scheduling's terms, not a copy in billing: the cancel checks the fee it accepts against these same terms.
+    return CancellationTermsOut.of(await scheduling.cancellation_terms(principal, appointment_id))
 
 
 @router.put(

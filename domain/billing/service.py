@@ -16,7 +16,7 @@ import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from domain.audit.events import AuditEvent, Outcome, event_by
 from domain.billing import invoices as inv
@@ -66,16 +66,12 @@ from domain.billing.storage import (
     StoredCharge,
 )
 from domain.billing.superbill import Superbill, SuperbillLine, SuperbillProvider, SuperbillRenderer
-from domain.scheduling.access import visible_or_404
 from domain.scheduling.localtime import ensure_utc, load_zone
 from domain.scheduling.model import (
-    DEFAULT_CANCELLATION_WINDOW_HOURS,
     Appointment,
     AppointmentStatus,
-    CancelledBy,
     Modality,
 )
-from domain.scheduling.policy import CancellationTerms, is_late_cancellation
 from domain.shared.cipher import AadContext, PayloadCipher
 from domain.shared.errors import Conflict, InvalidState, NotFound, StaleVersion, ValidationFailed
 from domain.shared.ports import Clock, IdGenerator
@@ -204,35 +200,6 @@ class BillingService:
             if therapist is None or therapist.role is not Role.THERAPIST:
                 raise NotFound("No such therapist.")
             return await uow.cancellation_policies.current(therapist_id)
-
-    async def cancellation_terms(self, principal: Principal, appointment_id: uuid.UUID) -> CancellationTerms:
-        """The terms a cancellation would follow, so a client is told the fee before they cancel: the same window
-        scheduling applies when cancelling (the accepted version's, else the profile's) and the same fee billing
-        charges then (from the accepted version only)."""
-        async with self._uow() as uow:
-            appointment = visible_or_404(principal, await uow.appointments.get(appointment_id))
-            policy = (
-                await uow.cancellation_policies.version(appointment.therapist_id, appointment.policy_version)
-                if appointment.policy_version is not None
-                else None
-            )
-            if policy is not None:
-                window = policy.window_hours
-            else:
-                profile = await uow.profiles.get(appointment.therapist_id)
-                window = profile.cancellation_window_hours if profile is not None else DEFAULT_CANCELLATION_WINDOW_HOURS
-            fee = None
-            if policy is not None:
-                fee = await self._fee_in(uow, appointment, AppointmentStatus.LATE_CANCELLED, policy)
-        by = CancelledBy.CLIENT if principal.role is Role.CLIENT else CancelledBy.THERAPIST
-        return CancellationTerms(
-            appointment_id=appointment.id,
-            policy_version=appointment.policy_version,
-            window_hours=window,
-            late_from=appointment.start - timedelta(hours=window),
-            late_now=is_late_cancellation(start=appointment.start, now=self._clock.now(), window_hours=window, by=by),
-            late_cancellation_fee=fee,
-        )
 
     async def set_policy(
         self,

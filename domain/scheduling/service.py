@@ -427,12 +427,27 @@ class SchedulingService:
             await uow.commit()
         return appointment
 
+    async def cancellation_terms(self, principal: Principal, appointment_id: uuid.UUID) -> CancellationTerms:
+        """The terms `principal` cancelling the appointment now would follow, for anyone who may see it, so a
+        client is told the fee before they cancel. Computed by `_terms_at`, as the cancel computes them: the fee
+        quoted is exactly the fee a cancel then accepts (one computation, so the two cannot drift apart)."""
+        async with self._uow() as uow:
+            appointment = visible_or_404(principal, await uow.appointments.get(appointment_id))
+            return await self._terms_at(uow, principal, appointment, self._clock.now())
+
     async def terms_in(
         self, uow: SchedulingUnitOfWork, principal: Principal, appointment: Appointment, now: datetime
     ) -> CancellationTerms:
         """The terms `principal` cancelling `appointment` at `now` follows. A status that cannot be cancelled is
         `InvalidState` first: there is no fee to accept for a cancel that cannot happen."""
         ensure_transition(appointment.status, AppointmentStatus.CANCELLED)
+        return await self._terms_at(uow, principal, appointment, now)
+
+    async def _terms_at(
+        self, uow: SchedulingUnitOfWork, principal: Principal, appointment: Appointment, now: datetime
+    ) -> CancellationTerms:
+        """The window of the accepted policy (else the profile's), whether `principal` cancelling at `now` is late,
+        and the fee a late cancellation charges (billing's, through the `late_fee` hook that `on_missed` matches)."""
         window = await self._window(uow, appointment)
         by = _cancelled_by(principal)
         late = is_late_cancellation(start=appointment.start, now=now, window_hours=window, by=by)

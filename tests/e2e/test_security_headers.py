@@ -1,6 +1,7 @@
 """The protective headers over real HTTP (ADR 19): on API answers, the SPA's index and its client routes, a hashed
-asset, and FastAPI's /docs and /redoc. The browser side (the SPA runs under its policy with no violation) is in the
-Playwright specs: messaging, billing and call (tests/browser)."""
+asset, and the /docs and /redoc pages with the copies of Swagger UI and ReDoc they load (ADR 22). The browser side
+(the SPA runs under its policy with no violation) is in the Playwright specs: messaging, billing and call
+(tests/browser)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from starlette.routing import Route
 from api.bootstrap import Settings
 from api.main import create_app
 from api.middleware import SecurityHeadersMiddleware
+from tests.support.playwright import FRONTEND
 from tests.support.server import serve
 from tests.support.users import signed_up
 
@@ -158,23 +160,51 @@ async def test_a_forged_host_header_cannot_add_directives(web: httpx.AsyncClient
     assert "evil.example" not in policy and "script-src *" not in policy
 
 
-async def test_swagger_ui_runs_its_own_inline_script_only(web: httpx.AsyncClient):
-    docs = await web.get("/docs")
-    assert docs.status_code == 200
-    _assert_everywhere(docs)
-    csp = _directives(docs)
-    inline = re.findall(r"<script>(.*?)</script>", docs.text, re.DOTALL)
-    assert len(inline) == 1
-    digest = base64.b64encode(hashlib.sha256(inline[0].encode()).digest()).decode()
-    assert csp["script-src"] == ["https://cdn.jsdelivr.net", f"'sha256-{digest}'"]
-    for src in re.findall(r'<script src="([^"]+)"', docs.text) + re.findall(r'stylesheet" href="([^"]+)"', docs.text):
-        assert src.startswith("https://cdn.jsdelivr.net/"), src
-    assert csp["connect-src"] == ["'self'"]  # "Try it out" calls this API only
-    assert "'unsafe-inline'" not in csp["script-src"]
+async def test_the_docs_pages_load_only_hearths_own_copies_of_swagger_ui_and_redoc(settings: Settings):
+    """ADR 22: /docs and /redoc load Swagger UI and ReDoc from the built SPA's api-docs/, on this origin, and their
+    policy names no other host; Swagger UI's one inline script runs by its hash."""
+    dist = FRONTEND / "dist"
+    assert (dist / "index.html").is_file(), "the SPA is not built: run `make test`"
+    async for web in _client(settings, dist):
+        docs = await web.get("/docs")
+        assert docs.status_code == 200 and "text/html" in docs.headers["content-type"], docs.text
+        _assert_everywhere(docs)
+        csp = _directives(docs)
+        inline = re.findall(r"<script>(.*?)</script>", docs.text, re.DOTALL)
+        assert len(inline) == 1
+        digest = base64.b64encode(hashlib.sha256(inline[0].encode()).digest()).decode()
+        assert csp["script-src"] == ["'self'", f"'sha256-{digest}'"]
+        assert csp["style-src"] == ["'self'", "'unsafe-inline'"]  # Swagger UI's inline styles
+        assert csp["connect-src"] == ["'self'"]  # "Try it out" calls this API only
+        redoc = await web.get("/redoc")
+        assert redoc.status_code == 200 and "text/html" in redoc.headers["content-type"], redoc.text
+        assert _directives(redoc)["script-src"] == ["'self'"]
 
-    redoc = await web.get("/redoc")
-    assert _directives(redoc)["script-src"] == ["https://cdn.jsdelivr.net"]
-    assert re.findall(r'<script src="([^"]+)"', redoc.text)[0].startswith("https://cdn.jsdelivr.net/")
+        kinds = {".js": "text/javascript", ".css": "text/css", ".png": "image/png"}
+        loaded = set()
+        for page in (docs, redoc):
+            policy = page.headers["content-security-policy"]
+            assert not re.search(r"https?:|\*|cdn|fonts\.", policy), policy  # no host, no wildcard
+            sources = re.findall(r'<script src="([^"]+)"', page.text) + re.findall(
+                r'<link [^>]*href="([^"]+)"', page.text
+            )
+            assert sources, page.text
+            for source in sources:
+                assert source.startswith("/api-docs/"), source  # same origin, not protocol-relative either
+                asset = await web.get(source)
+                assert asset.status_code == 200, source
+                assert asset.headers["content-type"].startswith(kinds[Path(source).suffix]), source
+                loaded.add(source)
+        assert len(loaded) == 4  # Swagger UI's script and styles, ReDoc's script, the favicon they share
+
+
+async def test_without_a_built_spa_the_docs_pages_say_so(web: httpx.AsyncClient):
+    for path in ("/docs", "/redoc"):
+        missing = await web.get(path)  # the miniature SPA has no api-docs/
+        assert missing.status_code == 404, path
+        assert missing.headers["content-type"].startswith("application/problem+json")
+        assert missing.json()["code"] == "docs_not_built" and "make spa" in missing.json()["detail"]
+    assert (await web.get("/openapi.json")).status_code == 200, "the contract itself needs no SPA"
 
 
 async def test_hsts_only_when_the_public_url_is_https(settings: Settings, spa_dir: Path):

@@ -312,6 +312,12 @@ def _insert_reminders(rows: int) -> fast.FastStatement:
     )
 
 
+def therapist_lock_key(therapist_id: uuid.UUID) -> int:
+    """The transaction-level advisory lock that serialises a therapist's bookings (and whatever must not race
+    them: a change of hours, their removal from the practice)."""
+    return zlib.crc32(b"appointments:" + therapist_id.bytes)
+
+
 _BLOCKING = _active_between(*_APPOINTMENT_COLUMNS)
 _BUSY = _active_between(appointments.c.start_at, appointments.c.end_at)
 _INSERT_APPOINTMENT = fast.FastStatement(
@@ -324,8 +330,7 @@ class SqlAppointmentRepository:
         self._s = session
 
     async def lock_therapist(self, therapist_id: uuid.UUID) -> None:
-        key = zlib.crc32(b"appointments:" + therapist_id.bytes)
-        await fast.fetchval(self._s, fast.ADVISORY_XACT_LOCK, key=key)
+        await fast.fetchval(self._s, fast.ADVISORY_XACT_LOCK, key=therapist_lock_key(therapist_id))
 
     async def add(self, appointment: Appointment, *, recoverable: bool = True) -> None:
         values = {"id": appointment.id, **_appointment_values(appointment)}

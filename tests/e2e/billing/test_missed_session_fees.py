@@ -214,6 +214,37 @@ async def test_the_cancellation_terms_tell_the_client_the_fee_before_they_cancel
     assert (invoice["appointment_id"], invoice["amount"]) == (soon["id"], terms["late_cancellation_fee"])
 
 
+async def test_the_terms_quoted_are_the_terms_the_cancel_applies(api, people, clock):
+    """Whatever the endpoint quotes, the cancel follows: sending the quoted fee (or nothing, when the quote costs
+    nothing now) cancels with the status it named and charges exactly that fee, and a late cancel without the fee
+    is refused with the very terms quoted. The endpoint and the cancel share one computation, so a window or a fee
+    worked out differently on one side fails here."""
+    await put_policy(api, people.therapist, window_hours=48, late_cancellation={"percent_bp": 5000})
+    late = await book(api, people.therapist, people.client, SOON, policy_version=1)
+    on_time = await book(api, people.therapist, people.client, "2026-12-03T15:00:00Z", policy_version=1)
+    by_therapist = await book(api, people.therapist, people.client, "2026-11-28T17:00:00Z", policy_version=1)
+    # A newer version (shorter window, another fee) must not leak into the terms of sessions booked under 1.
+    await put_policy(api, people.therapist, window_hours=2, late_cancellation={"flat_amount_minor": 9000})
+    cases = [
+        (people.client, late, "late_cancelled"),
+        (people.client, on_time, "cancelled"),
+        (people.client, people.appointment, "cancelled"),  # booked before any policy: the profile's window
+        (people.therapist, by_therapist, "cancelled"),  # inside the window, but never late for the client
+    ]
+    charged = []
+    for user, appointment, status in cases:
+        terms = await _terms(api, user, appointment)
+        assert terms["late_now"] is (status == "late_cancelled")
+        fee = terms["late_cancellation_fee"] if terms["late_now"] else None
+        if fee is not None:
+            refused = await _refused(api, user, appointment)
+            assert (refused["late_fee"], refused["cancellation_terms"]) == (fee, terms)
+            charged.append((appointment["id"], fee))
+        assert (await _cancel(api, user, appointment, fee))["status"] == status
+    assert charged == [(late["id"], _usd(7500))]
+    assert [(i["appointment_id"], i["amount"]) for i in await _invoices(api, people.client)] == charged
+
+
 async def test_a_series_records_the_policy_version_shown_and_refuses_a_stale_one(api, people, clock):
     await put_policy(api, people.therapist, late_cancellation={"flat_amount_minor": 5000})
     await put_policy(api, people.therapist, late_cancellation={"flat_amount_minor": 9000})

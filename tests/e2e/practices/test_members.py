@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 
 import pytest
 import websockets
 from websockets.exceptions import ConnectionClosed
 
+from infra.db.repositories.scheduling import therapist_lock_key
 from tests.e2e.clinical.test_plans_and_notes import plan_body
 from tests.e2e.matching.conftest import answers
 from tests.e2e.practices.conftest import Group, group_practice, invite, joined, links_to, rows
+from tests.support.locks import held
 from tests.support.scheduling import publish_hours, publish_profile
 from tests.support.users import LoggedIn, login, signed_up
 
@@ -177,6 +180,57 @@ async def test_the_last_admin_cannot_be_removed(app, api, smtp):
     itself = await _deactivate(api, group, second.id, by=second)
     assert itself.status_code == 409 and itself.json()["code"] == "last_admin", "nor remove themself as the last"
     assert (await login(api, second.email)).status_code == 200
+
+
+async def test_two_admins_removing_each_other_at_once_leave_one(app, api, smtp, database_url):
+    """ADR 18: the practice row's lock serialises staff changes. Both removals are held in flight at once, before
+    either counts the admins (we hold the practice row, and the two accounts too, so they would wait there if the
+    code took no practice lock), then let go together: the first to wait removes the other; the second then finds
+    the admin it removes to be the last (it was authenticated before the first removal committed)."""
+    group = await group_practice(app, api, "Aspen Group", "aspen-admin@example.com")
+    first = group.admin
+    second = await _staff(api, smtp, group, "aspen-second@example.com", role="practice_admin")
+    async with held(
+        database_url,
+        ("SELECT 1 FROM practices WHERE id = $1 FOR UPDATE", uuid.UUID(group.practice_id)),
+        ("SELECT 1 FROM users WHERE id = ANY($1::uuid[]) FOR UPDATE", [uuid.UUID(first.id), uuid.UUID(second.id)]),
+    ) as locks:
+        removing_second = asyncio.create_task(_deactivate(api, group, second.id, by=first))
+        await locks.waiting(1)
+        removing_first = asyncio.create_task(_deactivate(api, group, first.id, by=second))
+        await locks.waiting(2)
+    won, lost = await removing_second, await removing_first
+    assert won.status_code == 200, won.text
+    assert lost.status_code == 409 and lost.json()["code"] == "last_admin", lost.text
+    members = await api.get(f"/api/v1/practices/{group.practice_id}/members", headers=first.headers)
+    assert members.status_code == 200, members.text
+    assert {(m["id"], m["status"]) for m in members.json()["items"]} == {
+        (first.id, "active"),
+        (second.id, "deactivated"),
+    }
+
+
+async def test_a_booking_that_waited_on_a_therapists_removal_finds_them_gone(app, api, smtp, database_url):
+    """ADR 18: the removal takes the booking lock before it counts the therapist's sessions, and a booking re-reads
+    the therapist under that lock. We hold the lock while the removal, then a booking that has already seen the
+    therapist active, queue for it: the removal goes first and the booking must then refuse, not book a session
+    past the count for a therapist who is gone."""
+    group = await group_practice(app, api, "Alder Group", "alder-admin@example.com")
+    leaving = await _staff(api, smtp, group, "alder-leaving@example.com")
+    await publish_profile(api, leaving, display_name="Dr. Alder", licenses=["US-OH"])
+    await publish_hours(api, leaving)
+    client = await signed_up(api, "client")
+    booking = {"therapist_id": leaving.id, "start": "2026-12-01T15:00:00Z", "duration_minutes": 50, "modality": "video"}
+    key = therapist_lock_key(uuid.UUID(leaving.id))
+    async with held(database_url, ("SELECT pg_advisory_xact_lock($1)", key)) as locks:
+        removal = asyncio.create_task(_deactivate(api, group, leaving.id))
+        await locks.waiting(1)
+        booked = asyncio.create_task(api.post("/api/v1/appointments", json=booking, headers=client.headers))
+        await locks.waiting(2)
+    removed, refused = await removal, await booked
+    assert removed.status_code == 200, removed.text
+    assert refused.status_code == 404 and refused.json()["code"] == "not_found", refused.text
+    assert await rows(database_url, "SELECT id FROM appointments WHERE therapist_id = $1", uuid.UUID(leaving.id)) == []
 
 
 async def test_other_practices_and_other_roles_are_refused(app, api, smtp):
