@@ -82,11 +82,11 @@ async def reactivate(
 @router.put(
     "/{user_id}/role",
     summary="Make a member a therapist or a practice admin",
-    description="An account has one role, and the member's tokens carry it: every login session of theirs ends "
-    "(live WebSockets close with 4401) and the new role holds from their next sign-in; access tokens already issued "
-    "keep the old one until they expire, within minutes. A therapist made an admin is no longer listed, matched or "
-    "bookable, and their waitlist closes (each waiting client is told by email). The role the member has already "
-    "changes nothing.",
+    description="An account has one role, and the member's tokens carry it: every login session of theirs ends at "
+    "once (refresh tokens and access tokens already issued stop working, live WebSockets close with 4401) and the "
+    "new role holds from their next sign-in. A therapist made an admin is no longer listed, matched or bookable, "
+    "and their waitlist closes (each waiting client is told by email). The role the member has already changes "
+    "nothing.",
     responses={
         404: {"description": "No such member of this practice (or not your practice)"},
         409: {

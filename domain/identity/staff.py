@@ -6,8 +6,9 @@ login session it had ends at once. A therapist's booked sessions must be reassig
 clients' care ends and those with no therapist left wait in the practice's queue again; their waitlist closes
 (each waiting client is told by email). Bringing a member back restores the sign-in, not what the removal ended.
 
-An account has one role. Access tokens carry it, so a role change ends the member's login sessions: the new role
-holds from their next sign-in. A therapist who has had clients keeps that role: their records need a therapist.
+An account has one role. Access tokens carry it, so a role change ends the member's login sessions (their tokens
+are refused at once, ADR 20): the new role holds from their next sign-in. A therapist who has had clients keeps
+that role: their records need a therapist.
 """
 
 from __future__ import annotations
@@ -174,6 +175,8 @@ class StaffService:
             revoked = await uow.sessions.revoke_all(member.id, now, "role_changed")
             await uow.audit.append(event_by(principal, f"user.role_change.{role.value}", "user", member.id, now))
             await uow.commit()
+        for session_id in revoked:  # their tokens carry the old role: refused here at once, elsewhere on the bell
+            self._revoked.add(session_id, now)
         return RoleChange(member, len(revoked), len(closed))
 
     @staticmethod

@@ -1391,7 +1391,7 @@ export interface paths {
         get?: never;
         /**
          * Make a member a therapist or a practice admin
-         * @description An account has one role, and the member's tokens carry it: every login session of theirs ends (live WebSockets close with 4401) and the new role holds from their next sign-in; access tokens already issued keep the old one until they expire, within minutes. A therapist made an admin is no longer listed, matched or bookable, and their waitlist closes (each waiting client is told by email). The role the member has already changes nothing.
+         * @description An account has one role, and the member's tokens carry it: every login session of theirs ends at once (refresh tokens and access tokens already issued stop working, live WebSockets close with 4401) and the new role holds from their next sign-in. A therapist made an admin is no longer listed, matched or bookable, and their waitlist closes (each waiting client is told by email). The role the member has already changes nothing.
          */
         put: operations["members-change-role"];
         post?: never;
@@ -13904,7 +13904,7 @@ export interface operations {
                     "application/json": components["schemas"]["MemberOut"];
                 };
             };
-            /** @description Missing, invalid or expired access token */
+            /** @description Missing, invalid or expired access token, or its session ended */
             401: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
@@ -13993,7 +13993,7 @@ export interface operations {
                     "application/json": components["schemas"]["RoleChangeOut"];
                 };
             };
-            /** @description Missing, invalid or expired access token */
+            /** @description Missing, invalid or expired access token, or its session ended */
             401: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];

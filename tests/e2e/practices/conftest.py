@@ -127,6 +127,14 @@ def deactivate(api, group: Group, user_id: str, by: LoggedIn | None = None):
     )
 
 
+def change_role(api, group: Group, user_id: str, role: str, by: LoggedIn | None = None):
+    return api.put(
+        f"/api/v1/practices/{group.practice_id}/members/{user_id}/role",
+        json={"role": role},
+        headers=(by or group.admin).headers,
+    )
+
+
 async def client_in_care(api, group: Group, therapist: LoggedIn, name: str) -> LoggedIn:
     """A client assigned to `therapist` from the practice's queue: care started, their conversation open."""
     client = await signed_up(api, "client", display_name=name)

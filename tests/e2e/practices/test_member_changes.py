@@ -1,7 +1,7 @@
 """Bringing a removed member back and changing a member's role over the real API, database and WebSocket (ADR 21):
 the member signs in afresh (a role change ends their sessions, whose tokens carry the old role), a therapist is
 found and booked again or no longer, what a removal ended stays ended, and the guards (last admin, a therapist's
-clients, a removed member) hold. Authorization is with ADR 18's in test_members.py."""
+clients, a removed member) hold. Authorization and the race with a booking are with ADR 18's in test_members.py."""
 
 from __future__ import annotations
 
@@ -12,7 +12,15 @@ import pytest
 import websockets
 from websockets.exceptions import ConnectionClosed
 
-from tests.e2e.practices.conftest import Group, client_in_care, deactivate, group_practice, join_staff, rows
+from tests.e2e.practices.conftest import (
+    Group,
+    change_role,
+    client_in_care,
+    deactivate,
+    group_practice,
+    join_staff,
+    rows,
+)
 from tests.support.scheduling import publish_hours, publish_profile
 from tests.support.users import LoggedIn, login, signed_up
 
@@ -21,14 +29,6 @@ TIMEOUT = 10
 
 def _reactivate(api, group: Group, user_id: str):
     return api.post(f"/api/v1/practices/{group.practice_id}/members/{user_id}/reactivate", headers=group.admin.headers)
-
-
-def _set_role(api, group: Group, user_id: str, role: str, by: LoggedIn | None = None):
-    return api.put(
-        f"/api/v1/practices/{group.practice_id}/members/{user_id}/role",
-        json={"role": role},
-        headers=(by or group.admin).headers,
-    )
 
 
 async def _signed_in(api, member: LoggedIn) -> LoggedIn:
@@ -123,7 +123,7 @@ async def test_a_role_change_signs_the_member_out_and_the_new_role_holds_from_th
     )
     assert on_list.status_code == 201, on_list.text
 
-    alone = await _set_role(api, group, group.admin.id, "therapist")
+    alone = await change_role(api, group, group.admin.id, "therapist")
     assert alone.status_code == 409 and alone.json()["code"] == "last_admin", alone.text
 
     ticket = (await api.post("/api/v1/ws-tickets", headers=invited.headers)).json()["ticket"]
@@ -131,13 +131,15 @@ async def test_a_role_change_signs_the_member_out_and_the_new_role_holds_from_th
     await socket.send(json.dumps({"type": "ping"}))
     assert json.loads(await asyncio.wait_for(socket.recv(), TIMEOUT))["type"] == "pong"
 
-    made = await _set_role(api, group, invited.id, "practice_admin")
+    made = await change_role(api, group, invited.id, "practice_admin")
     assert made.status_code == 200, made.text
     assert made.json()["member"]["role"] == "practice_admin"
     assert (made.json()["sessions_revoked"], made.json()["waitlist_entries_closed"]) == (1, 1)
     with pytest.raises(ConnectionClosed) as closed:
         await asyncio.wait_for(socket.recv(), 5)
     assert closed.value.rcvd.code == 4401
+    stale = await api.get("/api/v1/therapists/me/profile", headers=invited.headers)
+    assert stale.status_code == 401 and stale.json()["code"] == "session_revoked", "the old role's token, at once"
     old = await api.post("/api/v1/auth/refresh", json={"refresh_token": invited.refresh_token})
     assert old.status_code == 401, "the token of the old role cannot be refreshed"
     assert (await api.get("/api/v1/waitlist", headers=waiting.headers)).json()["items"] == []
@@ -149,17 +151,17 @@ async def test_a_role_change_signs_the_member_out_and_the_new_role_holds_from_th
     assert new_admin.role == "practice_admin"
     listed = await api.get(f"/api/v1/practices/{group.practice_id}/members", headers=new_admin.headers)
     assert listed.status_code == 200, listed.text
-    same = await _set_role(api, group, invited.id, "practice_admin")
+    same = await change_role(api, group, invited.id, "practice_admin")
     assert same.status_code == 200 and same.json()["sessions_revoked"] == 0, "the role they have changes nothing"
     assert (await api.get("/api/v1/me", headers=new_admin.headers)).status_code == 200, "still signed in"
 
     # The first admin hands over and becomes a therapist; the new admin, now the last, cannot.
-    handed = await _set_role(api, group, group.admin.id, "therapist", by=new_admin)
+    handed = await change_role(api, group, group.admin.id, "therapist", by=new_admin)
     assert handed.status_code == 200 and handed.json()["sessions_revoked"] == 1, handed.text
     first = await _signed_in(api, group.admin)
     assert first.role == "therapist"
     assert (await api.get("/api/v1/therapists/me/profile", headers=first.headers)).status_code == 200
-    last = await _set_role(api, group, invited.id, "therapist", by=new_admin)
+    last = await change_role(api, group, invited.id, "therapist", by=new_admin)
     assert last.status_code == 409 and last.json()["code"] == "last_admin", last.text
 
     assert await _actions(database_url, group.practice_id, "user.role_change.%") == [
@@ -175,18 +177,18 @@ async def test_a_therapist_who_has_had_clients_keeps_the_role_and_a_removed_memb
     await publish_hours(api, treating)
     await client_in_care(api, group, treating, "Kit Cared-For")
 
-    refused = await _set_role(api, group, treating.id, "practice_admin")
+    refused = await change_role(api, group, treating.id, "practice_admin")
     assert refused.status_code == 409 and refused.json()["code"] == "has_client_records", refused.text
     still = await api.post("/api/v1/auth/refresh", json={"refresh_token": treating.refresh_token})
     assert still.status_code == 200, "nothing changed: their session goes on"
 
     assert (await deactivate(api, group, treating.id)).status_code == 200
-    removed = await _set_role(api, group, treating.id, "practice_admin")
+    removed = await change_role(api, group, treating.id, "practice_admin")
     assert removed.status_code == 409 and removed.json()["code"] == "member_deactivated", removed.text
     assert (await _reactivate(api, group, treating.id)).status_code == 200
-    ended = await _set_role(api, group, treating.id, "practice_admin")
+    ended = await change_role(api, group, treating.id, "practice_admin")
     assert ended.status_code == 409 and ended.json()["code"] == "has_client_records", "care that ended counts too"
     members = await api.get(f"/api/v1/practices/{group.practice_id}/members", headers=group.admin.headers)
     assert {m["email"]: m["role"] for m in members.json()["items"]}["treating@example.com"] == "therapist"
-    bad = await _set_role(api, group, treating.id, "client")
+    bad = await change_role(api, group, treating.id, "client")
     assert bad.status_code == 422, bad.text

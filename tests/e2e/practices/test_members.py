@@ -14,7 +14,14 @@ from websockets.exceptions import ConnectionClosed
 
 from infra.db.repositories.scheduling import therapist_lock_key
 from tests.e2e.clinical.test_plans_and_notes import plan_body
-from tests.e2e.practices.conftest import client_in_care, deactivate, group_practice, join_staff, rows
+from tests.e2e.practices.conftest import (
+    change_role,
+    client_in_care,
+    deactivate,
+    group_practice,
+    join_staff,
+    rows,
+)
 from tests.support.locks import held
 from tests.support.scheduling import publish_hours, publish_profile
 from tests.support.users import login, signed_up
@@ -181,11 +188,16 @@ async def test_two_admins_removing_each_other_at_once_leave_one(app, api, smtp, 
     }
 
 
-async def test_a_booking_that_waited_on_a_therapists_removal_finds_them_gone(app, api, smtp, database_url):
-    """ADR 18: the removal takes the booking lock before it counts the therapist's sessions, and a booking re-reads
-    the therapist under that lock. We hold the lock while the removal, then a booking that has already seen the
-    therapist active, queue for it: the removal goes first and the booking must then refuse, not book a session
-    past the count for a therapist who is gone."""
+@pytest.mark.parametrize("change", ["removal", "promotion"])
+async def test_a_booking_that_waited_on_a_therapists_removal_or_promotion_finds_no_therapist(
+    app, api, smtp, database_url, change
+):
+    """ADR 18 and 21: the removal, and making the therapist an admin, take the booking lock before they count the
+    therapist's sessions (or look for clients), and a booking re-reads the therapist under that lock. We hold the
+    lock while the change, then a booking that has already seen the therapist, queue for it: the change goes first
+    and the booking must then refuse, not book a session for a therapist who is gone or an admin now. The bus is
+    stopped: only the change itself can make this process refuse the member's token, and it does at once."""
+    await app[0].state.container.bus.stop()
     group = await group_practice(app, api, "Alder Group", "alder-admin@example.com")
     leaving = await join_staff(api, smtp, group, "alder-leaving@example.com")
     await publish_profile(api, leaving, display_name="Dr. Alder", licenses=["US-OH"])
@@ -194,14 +206,20 @@ async def test_a_booking_that_waited_on_a_therapists_removal_finds_them_gone(app
     booking = {"therapist_id": leaving.id, "start": "2026-12-01T15:00:00Z", "duration_minutes": 50, "modality": "video"}
     key = therapist_lock_key(uuid.UUID(leaving.id))
     async with held(database_url, ("SELECT pg_advisory_xact_lock($1)", key)) as locks:
-        removal = asyncio.create_task(deactivate(api, group, leaving.id))
+        changing = asyncio.create_task(
+            deactivate(api, group, leaving.id)
+            if change == "removal"
+            else change_role(api, group, leaving.id, "practice_admin")
+        )
         await locks.waiting(1)
         booked = asyncio.create_task(api.post("/api/v1/appointments", json=booking, headers=client.headers))
         await locks.waiting(2)
-    removed, refused = await removal, await booked
-    assert removed.status_code == 200, removed.text
+    changed, refused = await changing, await booked
+    assert changed.status_code == 200, changed.text
     assert refused.status_code == 404 and refused.json()["code"] == "not_found", refused.text
     assert await rows(database_url, "SELECT id FROM appointments WHERE therapist_id = $1", uuid.UUID(leaving.id)) == []
+    stale = await api.get("/api/v1/me", headers=leaving.headers)
+    assert stale.status_code == 401 and stale.json()["code"] == "session_revoked", "at once, with no bell"
 
 
 async def test_other_practices_and_other_roles_are_refused(app, api, smtp):
