@@ -43,9 +43,11 @@ POLICY: dict[tuple[str, str], Access] = {
     ("POST", "/api/v1/practices/{practice_id}/invitations"): ADMINS,
     ("GET", "/api/v1/practices/{practice_id}/invitations"): ADMINS,
     ("DELETE", "/api/v1/practices/{practice_id}/invitations/{invitation_id}"): ADMINS,
-    # its members (the same object rule; ADR 18)
+    # its members (the same object rule; ADR 18, ADR 21)
     ("GET", "/api/v1/practices/{practice_id}/members"): ADMINS,
     ("POST", "/api/v1/practices/{practice_id}/members/{user_id}/deactivate"): ADMINS,
+    ("POST", "/api/v1/practices/{practice_id}/members/{user_id}/reactivate"): ADMINS,
+    ("PUT", "/api/v1/practices/{practice_id}/members/{user_id}/role"): ADMINS,
     ("GET", "/api/v1/invitations/{token}"): PUBLIC,
     ("POST", "/api/v1/invitations/{token}/accept"): PUBLIC,
     ("GET", "/api/v1/me"): ANY_USER,

@@ -1,4 +1,4 @@
-"""Contract models for a group practice's staff (ADR 18)."""
+"""Contract models for a group practice's staff (ADR 18, ADR 21)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.invitations import InvitedRole
+from api.schemas.types import RequestModel
 from domain.identity.model import User
-from domain.identity.staff import Removal
+from domain.identity.staff import Removal, RoleChange
 
 
 class MemberOut(BaseModel):
@@ -65,4 +66,32 @@ class DeactivationOut(BaseModel):
             clients_queued=removal.clients_queued,
             sessions_revoked=removal.sessions_revoked,
             waitlist_entries_closed=removal.waitlist_entries_closed,
+        )
+
+
+class RoleChangeIn(RequestModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"role": "practice_admin"}]})
+
+    role: InvitedRole = Field(description="The member's one role from now on")
+
+
+class RoleChangeOut(BaseModel):
+    """The member in their new role and what the change ended."""
+
+    member: MemberOut
+    sessions_revoked: int = Field(
+        description="Login sessions ended (their tokens carry the old role); the member signs in again to use the new "
+        "one. 0 when the member had the role already"
+    )
+    waitlist_entries_closed: int = Field(
+        description="A therapist made an admin can no longer be booked: the clients on their waitlist, whose entries "
+        "closed, each told by email"
+    )
+
+    @classmethod
+    def of(cls, change: RoleChange) -> RoleChangeOut:
+        return cls(
+            member=MemberOut.of(change.member),
+            sessions_revoked=change.sessions_revoked,
+            waitlist_entries_closed=change.waitlist_entries_closed,
         )

@@ -10,7 +10,7 @@ from typing import Protocol
 from domain.audit.events import AuditLog
 from domain.identity.model import Invitation, LoginSession, Practice, RefreshToken, User
 from domain.shared.ports import UnitOfWork
-from domain.shared.principal import Principal
+from domain.shared.principal import Principal, Role
 
 
 class UserRepository(Protocol):
@@ -72,6 +72,14 @@ class StaffRepository(Protocol):
     async def active_admins(self, practice_id: uuid.UUID) -> int: ...
 
     async def deactivate(self, user_id: uuid.UUID, at: datetime, by: uuid.UUID) -> None: ...
+
+    async def reactivate(self, user_id: uuid.UUID) -> None:
+        """Clears the removal (when and by whom): the audit trail keeps both."""
+
+    async def set_role(self, user_id: uuid.UUID, role: Role) -> None: ...
+
+    async def has_client_records(self, therapist_id: uuid.UUID) -> bool:
+        """Whether the therapist ever had a client: a care relationship or an appointment, ended ones included."""
 
     async def upcoming_appointments(self, therapist_id: uuid.UUID, now: datetime) -> int:
         """The therapist's sessions that have not ended and are still to be held (booked, checked in, under way)."""

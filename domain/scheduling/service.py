@@ -266,8 +266,8 @@ class SchedulingService:
             raise Conflict("The cancellation policy has changed; review it and book again.", code="policy_changed")
         await uow.appointments.lock_therapist(therapist.id)
         relocked = await uow.users.get(therapist.id)
-        if relocked is None or not relocked.active:
-            # Removed from the practice while this booking waited for the lock (a removal takes it too).
+        if relocked is None or not relocked.active or relocked.role is not Role.THERAPIST:
+            # Removed from the practice, or made an admin, while this booking waited for the lock (both take it).
             raise NotFound("No such therapist.")
         hours = await self._hours_under_lock(uow, therapist.id)
         busy = await uow.appointments.blocking_for_therapist(

@@ -5,7 +5,8 @@ import { uniqueRegion } from './regions';
  * A group practice is staffed through invitations: the admin the operator invited joins from their email, invites
  * a therapist from the Team page (and withdraws another invitation), the therapist joins from theirs, the admin
  * assigns the practice's waiting client to them, and when the therapist leaves the admin removes them from the
- * Team page (the last admin cannot be), their client waiting in the queue again.
+ * Team page (the last admin cannot be), their client waiting in the queue again. The therapist comes back: the admin
+ * reactivates them and they can sign in, but having had a client they cannot be made an admin.
  *
  * The operator's step (`hearth practice create-group`) and the email server are in tests/browser/test_team_spa.py,
  * which passes the practice and a read-only mailbox in HEARTH_TEAM_SEED. Run alone, this spec is skipped.
@@ -220,4 +221,26 @@ test('the operator’s admin joins, invites a therapist who joins, and assigns t
   expect(((await refused.json()) as { code: string }).code).toBe('account_deactivated');
   await admin.getByRole('navigation', { name: 'Practice admin area' }).getByRole('link', { name: 'Matching queue' }).click();
   await expect(admin.getByRole('list', { name: 'Waiting clients' })).toContainText(clientName);
+
+  // The therapist comes back: reactivated after a confirmation that says what it does not undo, they sign in again.
+  await admin.getByRole('navigation', { name: 'Practice admin area' }).getByRole('link', { name: 'Team' }).click();
+  await admin.getByRole('button', { name: `Reactivate ${therapistName}’s account` }).click();
+  await expect(admin.getByRole('heading', { name: `Reactivate ${therapistName}?` })).toBeFocused();
+  await expect(admin.getByText('The care relationships and the waitlist entries their removal ended stay ended')).toBeVisible();
+  await admin.getByRole('button', { name: `Reactivate ${therapistName}`, exact: true }).click();
+  await expect(admin.getByRole('status').filter({ hasText: 'can sign in again' })).toHaveText(
+    `${therapistName} can sign in again. They are listed and bookable again.`,
+  );
+  await expect(members.getByRole('row').filter({ hasText: therapistName })).toContainText('Active');
+  await accessToken(request, therapistEmail, password);
+
+  // Having had a client, they cannot be made an admin: the server's reason is shown.
+  await admin.getByRole('button', { name: `Change the role of ${therapistName} to practice admin` }).click();
+  await expect(admin.getByRole('heading', { name: `Make ${therapistName} a practice admin?` })).toBeFocused();
+  await admin.getByRole('button', { name: `Make ${therapistName} a practice admin`, exact: true }).click();
+  await expect(admin.getByRole('alert').filter({ hasText: 'has had clients' })).toContainText(
+    'This therapist has had clients or sessions',
+  );
+  await admin.getByRole('button', { name: 'Keep their role' }).click();
+  await expect(members.getByRole('row').filter({ hasText: therapistName })).toContainText('Therapist');
 });

@@ -183,9 +183,10 @@ therapist_profiles = sa.Table(
     sa.Column("lgbtq_affirming", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("insurance_payers", ARRAY(sa.String(100)), nullable=False, server_default="{}"),
 )
-# Profiles of therapists still on their practice's staff: a deactivated one (ADR 18) is not listed, matched or booked.
-STAFFED_PROFILE = therapist_profiles.c.therapist_id.not_in(
-    sa.select(users.c.id).where(users.c.deactivated_at.is_not(None))
+# Profiles of therapists still on their practice's staff, as therapists: one removed (ADR 18) or made an admin (ADR
+# 21) is not listed, matched or booked; brought back, or made a therapist again, the same profile is.
+STAFFED_PROFILE = therapist_profiles.c.therapist_id.in_(
+    sa.select(users.c.id).where(users.c.role == "therapist", users.c.deactivated_at.is_(None))
 )
 
 office_hours = sa.Table(

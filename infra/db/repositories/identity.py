@@ -121,6 +121,21 @@ class SqlStaffRepository:
     async def deactivate(self, user_id: uuid.UUID, at: datetime, by: uuid.UUID) -> None:
         await self._s.execute(users.update().where(users.c.id == user_id).values(deactivated_at=at, deactivated_by=by))
 
+    async def reactivate(self, user_id: uuid.UUID) -> None:
+        await self._s.execute(
+            users.update().where(users.c.id == user_id).values(deactivated_at=None, deactivated_by=None)
+        )
+
+    async def set_role(self, user_id: uuid.UUID, role: Role) -> None:
+        await self._s.execute(users.update().where(users.c.id == user_id).values(role=str(role)))
+
+    async def has_client_records(self, therapist_id: uuid.UUID) -> bool:
+        # Every clinical or billing record of a therapist (notes, plans, measures, conversations, invoices) hangs
+        # off a care relationship or an appointment, so these two say whether any exists.
+        care = sa.exists().where(care_relationships.c.therapist_id == therapist_id)
+        sessions = sa.exists().where(appointments.c.therapist_id == therapist_id)
+        return bool((await self._s.execute(sa.select(sa.or_(care, sessions)))).scalar_one())
+
     async def upcoming_appointments(self, therapist_id: uuid.UUID, now: datetime) -> int:
         found = await self._s.execute(
             sa.select(sa.func.count()).where(

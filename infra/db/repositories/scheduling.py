@@ -262,8 +262,13 @@ def _appointment_values(a: Appointment) -> dict[str, Any]:
 
 # --- hot statements (see infra/db/fast.py) ------------------------------------------------------------------
 
+# A profile is a therapist's: an admin who was one keeps theirs (ADR 21) but shows none, so nobody reads their
+# slots or profile as a therapist's while they are not one.
 _PROFILE = fast.FastStatement(
-    sa.select(therapist_profiles).where(therapist_profiles.c.therapist_id == sa.bindparam("id"))
+    sa.select(therapist_profiles).where(
+        therapist_profiles.c.therapist_id == sa.bindparam("id"),
+        sa.exists().where(users.c.id == therapist_profiles.c.therapist_id, users.c.role == "therapist"),
+    )
 )
 _OFFICE_HOURS = fast.FastStatement(sa.select(office_hours).where(office_hours.c.therapist_id == sa.bindparam("id")))
 

@@ -13,9 +13,10 @@ import httpx
 import pytest
 
 from api.main import create_app
+from tests.e2e.matching.conftest import answers
 from tests.support.server import serve
 from tests.support.smtp_server import SmtpServer, smtp_server
-from tests.support.users import PASSWORD, LoggedIn, login
+from tests.support.users import PASSWORD, LoggedIn, login, signed_up
 
 NOW = datetime(2026, 11, 30, 14, 0, tzinfo=UTC)  # a Monday, 09:00 in New York
 PUBLIC_URL = "https://hearth.example"
@@ -111,6 +112,43 @@ async def invite(api: httpx.AsyncClient, group: Group, email: str, role: str = "
         json={"email": email, "role": role},
         headers={**group.admin.headers, **headers},
     )
+
+
+async def join_staff(api, smtp, group: Group, email: str, role: str = "therapist") -> LoggedIn:
+    """A member who joined from the emailed invitation, signed in."""
+    sent = await invite(api, group, email, role)
+    assert sent.status_code == 201, sent.text
+    return await joined(api, links_to(smtp, email)[-1], email)
+
+
+def deactivate(api, group: Group, user_id: str, by: LoggedIn | None = None):
+    return api.post(
+        f"/api/v1/practices/{group.practice_id}/members/{user_id}/deactivate", headers=(by or group.admin).headers
+    )
+
+
+def change_role(api, group: Group, user_id: str, role: str, by: LoggedIn | None = None):
+    return api.put(
+        f"/api/v1/practices/{group.practice_id}/members/{user_id}/role",
+        json={"role": role},
+        headers=(by or group.admin).headers,
+    )
+
+
+async def client_in_care(api, group: Group, therapist: LoggedIn, name: str) -> LoggedIn:
+    """A client assigned to `therapist` from the practice's queue: care started, their conversation open."""
+    client = await signed_up(api, "client", display_name=name)
+    assert (await api.post("/api/v1/intake", json=answers(), headers=client.headers)).status_code == 201
+    queued = await api.post(
+        "/api/v1/matches", json={"mode": "queue", "practice_id": group.practice_id}, headers=client.headers
+    )
+    assert queued.status_code == 201, queued.text
+    assigned = await api.post(
+        f"/api/v1/practices/{group.practice_id}/match-queue/assignments", headers=group.admin.headers
+    )
+    assert assigned.status_code == 201, assigned.text
+    assert [p["therapist_id"] for p in assigned.json()["placements"]] == [therapist.id]
+    return client
 
 
 async def rows(database_url: str, query: str, *args):

@@ -14,49 +14,27 @@ from websockets.exceptions import ConnectionClosed
 
 from infra.db.repositories.scheduling import therapist_lock_key
 from tests.e2e.clinical.test_plans_and_notes import plan_body
-from tests.e2e.matching.conftest import answers
-from tests.e2e.practices.conftest import Group, group_practice, invite, joined, links_to, rows
+from tests.e2e.practices.conftest import (
+    change_role,
+    client_in_care,
+    deactivate,
+    group_practice,
+    join_staff,
+    rows,
+)
 from tests.support.locks import held
 from tests.support.scheduling import publish_hours, publish_profile
-from tests.support.users import LoggedIn, login, signed_up
+from tests.support.users import login, signed_up
 
 TIMEOUT = 10
 
 
-async def _staff(api, smtp, group: Group, email: str, role: str = "therapist") -> LoggedIn:
-    sent = await invite(api, group, email, role)
-    assert sent.status_code == 201, sent.text
-    return await joined(api, links_to(smtp, email)[-1], email)
-
-
-def _deactivate(api, group: Group, user_id: str, by: LoggedIn | None = None):
-    return api.post(
-        f"/api/v1/practices/{group.practice_id}/members/{user_id}/deactivate", headers=(by or group.admin).headers
-    )
-
-
-async def _client_in_care(api, group: Group, therapist: LoggedIn, name: str) -> LoggedIn:
-    """A client assigned to `therapist` from the practice's queue: care started, their conversation open."""
-    client = await signed_up(api, "client", display_name=name)
-    assert (await api.post("/api/v1/intake", json=answers(), headers=client.headers)).status_code == 201
-    queued = await api.post(
-        "/api/v1/matches", json={"mode": "queue", "practice_id": group.practice_id}, headers=client.headers
-    )
-    assert queued.status_code == 201, queued.text
-    assigned = await api.post(
-        f"/api/v1/practices/{group.practice_id}/match-queue/assignments", headers=group.admin.headers
-    )
-    assert assigned.status_code == 201, assigned.text
-    assert [p["therapist_id"] for p in assigned.json()["placements"]] == [therapist.id]
-    return client
-
-
 async def test_a_removed_therapist_is_signed_out_everywhere_and_their_clients_wait_again(app, api, smtp, database_url):
     group = await group_practice(app, api, "Willow Group", "willow-admin@example.com")
-    leaving = await _staff(api, smtp, group, "leaving@example.com")
+    leaving = await join_staff(api, smtp, group, "leaving@example.com")
     await publish_profile(api, leaving, display_name="Dr. Leaving", licenses=["US-OH"])
     await publish_hours(api, leaving)
-    client = await _client_in_care(api, group, leaving, "Ann Cared-For")
+    client = await client_in_care(api, group, leaving, "Ann Cared-For")
     [conversation] = (await api.get("/api/v1/conversations", headers=client.headers)).json()["items"]
 
     ticket = (await api.post("/api/v1/ws-tickets", headers=leaving.headers)).json()["ticket"]
@@ -64,7 +42,7 @@ async def test_a_removed_therapist_is_signed_out_everywhere_and_their_clients_wa
     await socket.send(json.dumps({"type": "ping"}))
     assert json.loads(await asyncio.wait_for(socket.recv(), TIMEOUT))["type"] == "pong"
 
-    removed = await _deactivate(api, group, leaving.id)
+    removed = await deactivate(api, group, leaving.id)
     assert removed.status_code == 200, removed.text
     body = removed.json()
     assert body["member"]["status"] == "deactivated" and body["member"]["id"] == leaving.id
@@ -102,7 +80,7 @@ async def test_a_removed_therapist_is_signed_out_everywhere_and_their_clients_wa
     }
 
     # Whoever the practice assigns next takes the client.
-    successor = await _staff(api, smtp, group, "successor@example.com")
+    successor = await join_staff(api, smtp, group, "successor@example.com")
     await publish_profile(api, successor, display_name="Dr. Next", licenses=["US-OH"])
     await publish_hours(api, successor)
     assigned = await api.post(
@@ -110,7 +88,7 @@ async def test_a_removed_therapist_is_signed_out_everywhere_and_their_clients_wa
     )
     assert [p["therapist_id"] for p in assigned.json()["placements"]] == [successor.id]
 
-    again = await _deactivate(api, group, leaving.id)
+    again = await deactivate(api, group, leaving.id)
     assert again.status_code == 200 and again.json()["sessions_revoked"] == 0, "removing again changes nothing"
     trail = await rows(
         database_url,
@@ -127,10 +105,10 @@ async def test_a_removed_therapist_is_signed_out_everywhere_and_their_clients_wa
 
 async def test_a_therapist_with_booked_sessions_stays_until_they_are_moved(app, api, smtp):
     group = await group_practice(app, api, "Birch Group", "birch-admin@example.com")
-    busy = await _staff(api, smtp, group, "busy@example.com")
+    busy = await join_staff(api, smtp, group, "busy@example.com")
     await publish_profile(api, busy, display_name="Dr. Busy", licenses=["US-OH"])
     await publish_hours(api, busy)
-    client = await _client_in_care(api, group, busy, "Booked Client")
+    client = await client_in_care(api, group, busy, "Booked Client")
     ids = []
     for start in ("2026-12-01T15:00:00Z", "2026-12-02T15:00:00Z"):
         booked = await api.post(
@@ -141,7 +119,7 @@ async def test_a_therapist_with_booked_sessions_stays_until_they_are_moved(app, 
         assert booked.status_code == 201, booked.text
         ids.append(booked.json()["id"])
 
-    refused = await _deactivate(api, group, busy.id)
+    refused = await deactivate(api, group, busy.id)
     assert refused.status_code == 409, refused.text
     assert refused.json()["code"] == "has_upcoming_appointments"
     assert refused.json()["upcoming_appointments"] == 2
@@ -155,7 +133,7 @@ async def test_a_therapist_with_booked_sessions_stays_until_they_are_moved(app, 
     feed = await api.post("/api/v1/calendar-feeds", headers=busy.headers)
     feed_path = "/api/v1/" + feed.json()["url"].split("/api/v1/", 1)[1]
     assert (await api.get(feed_path)).status_code == 200
-    assert (await _deactivate(api, group, busy.id)).status_code == 200
+    assert (await deactivate(api, group, busy.id)).status_code == 200
     assert (await api.get(feed_path)).status_code == 404, "the feed's address stops working too"
     late = await api.post(
         "/api/v1/appointments",
@@ -169,15 +147,15 @@ async def test_the_last_admin_cannot_be_removed(app, api, smtp):
     # Nothing here needs the bus; without it, only the removal itself can make this process refuse a token.
     await app[0].state.container.bus.stop()
     group = await group_practice(app, api, "Cedar Group", "cedar-admin@example.com")
-    alone = await _deactivate(api, group, group.admin.id)
+    alone = await deactivate(api, group, group.admin.id)
     assert alone.status_code == 409 and alone.json()["code"] == "last_admin", alone.text
 
-    second = await _staff(api, smtp, group, "second-admin@example.com", role="practice_admin")
-    by_second = await _deactivate(api, group, group.admin.id, by=second)
+    second = await join_staff(api, smtp, group, "second-admin@example.com", role="practice_admin")
+    by_second = await deactivate(api, group, group.admin.id, by=second)
     assert by_second.status_code == 200, by_second.text
     removed = await api.get("/api/v1/me", headers=group.admin.headers)
     assert removed.status_code == 401 and removed.json()["code"] == "session_revoked", "at once, with no bell"
-    itself = await _deactivate(api, group, second.id, by=second)
+    itself = await deactivate(api, group, second.id, by=second)
     assert itself.status_code == 409 and itself.json()["code"] == "last_admin", "nor remove themself as the last"
     assert (await login(api, second.email)).status_code == 200
 
@@ -189,15 +167,15 @@ async def test_two_admins_removing_each_other_at_once_leave_one(app, api, smtp, 
     the admin it removes to be the last (it was authenticated before the first removal committed)."""
     group = await group_practice(app, api, "Aspen Group", "aspen-admin@example.com")
     first = group.admin
-    second = await _staff(api, smtp, group, "aspen-second@example.com", role="practice_admin")
+    second = await join_staff(api, smtp, group, "aspen-second@example.com", role="practice_admin")
     async with held(
         database_url,
         ("SELECT 1 FROM practices WHERE id = $1 FOR UPDATE", uuid.UUID(group.practice_id)),
         ("SELECT 1 FROM users WHERE id = ANY($1::uuid[]) FOR UPDATE", [uuid.UUID(first.id), uuid.UUID(second.id)]),
     ) as locks:
-        removing_second = asyncio.create_task(_deactivate(api, group, second.id, by=first))
+        removing_second = asyncio.create_task(deactivate(api, group, second.id, by=first))
         await locks.waiting(1)
-        removing_first = asyncio.create_task(_deactivate(api, group, first.id, by=second))
+        removing_first = asyncio.create_task(deactivate(api, group, first.id, by=second))
         await locks.waiting(2)
     won, lost = await removing_second, await removing_first
     assert won.status_code == 200, won.text
@@ -210,49 +188,67 @@ async def test_two_admins_removing_each_other_at_once_leave_one(app, api, smtp, 
     }
 
 
-async def test_a_booking_that_waited_on_a_therapists_removal_finds_them_gone(app, api, smtp, database_url):
-    """ADR 18: the removal takes the booking lock before it counts the therapist's sessions, and a booking re-reads
-    the therapist under that lock. We hold the lock while the removal, then a booking that has already seen the
-    therapist active, queue for it: the removal goes first and the booking must then refuse, not book a session
-    past the count for a therapist who is gone."""
+@pytest.mark.parametrize("change", ["removal", "promotion"])
+async def test_a_booking_that_waited_on_a_therapists_removal_or_promotion_finds_no_therapist(
+    app, api, smtp, database_url, change
+):
+    """ADR 18 and 21: the removal, and making the therapist an admin, take the booking lock before they count the
+    therapist's sessions (or look for clients), and a booking re-reads the therapist under that lock. We hold the
+    lock while the change, then a booking that has already seen the therapist, queue for it: the change goes first
+    and the booking must then refuse, not book a session for a therapist who is gone or an admin now. The bus is
+    stopped: only the change itself can make this process refuse the member's token, and it does at once."""
+    await app[0].state.container.bus.stop()
     group = await group_practice(app, api, "Alder Group", "alder-admin@example.com")
-    leaving = await _staff(api, smtp, group, "alder-leaving@example.com")
+    leaving = await join_staff(api, smtp, group, "alder-leaving@example.com")
     await publish_profile(api, leaving, display_name="Dr. Alder", licenses=["US-OH"])
     await publish_hours(api, leaving)
     client = await signed_up(api, "client")
     booking = {"therapist_id": leaving.id, "start": "2026-12-01T15:00:00Z", "duration_minutes": 50, "modality": "video"}
     key = therapist_lock_key(uuid.UUID(leaving.id))
     async with held(database_url, ("SELECT pg_advisory_xact_lock($1)", key)) as locks:
-        removal = asyncio.create_task(_deactivate(api, group, leaving.id))
+        changing = asyncio.create_task(
+            deactivate(api, group, leaving.id)
+            if change == "removal"
+            else change_role(api, group, leaving.id, "practice_admin")
+        )
         await locks.waiting(1)
         booked = asyncio.create_task(api.post("/api/v1/appointments", json=booking, headers=client.headers))
         await locks.waiting(2)
-    removed, refused = await removal, await booked
-    assert removed.status_code == 200, removed.text
+    changed, refused = await changing, await booked
+    assert changed.status_code == 200, changed.text
     assert refused.status_code == 404 and refused.json()["code"] == "not_found", refused.text
     assert await rows(database_url, "SELECT id FROM appointments WHERE therapist_id = $1", uuid.UUID(leaving.id)) == []
+    stale = await api.get("/api/v1/me", headers=leaving.headers)
+    assert stale.status_code == 401 and stale.json()["code"] == "session_revoked", "at once, with no bell"
 
 
 async def test_other_practices_and_other_roles_are_refused(app, api, smtp):
     group = await group_practice(app, api, "Maple Group", "maple-admin@example.com")
     other = await group_practice(app, api, "Elm Group", "elm-admin@example.com")
-    therapist = await _staff(api, smtp, group, "maple-therapist@example.com")
+    therapist = await join_staff(api, smtp, group, "maple-therapist@example.com")
     client = await signed_up(api, "client")
     members = f"/api/v1/practices/{group.practice_id}/members"
-    deactivate = f"{members}/{therapist.id}/deactivate"
-    for method, path in (("GET", members), ("POST", deactivate)):
-        foreign = await api.request(method, path, headers=other.admin.headers)
-        assert foreign.status_code == 404 and foreign.json()["code"] == "not_found", (method, foreign.text)
-        staff = await api.request(method, path, headers=therapist.headers)
-        assert staff.status_code == 403 and staff.json()["code"] == "forbidden", (method, staff.text)
-        assert (await api.request(method, path, headers=client.headers)).status_code == 403
-        assert (await api.request(method, path)).status_code == 401
-    # Their own practice in the path does not reach another practice's member, nor a client.
-    crossed = await _deactivate(api, other, therapist.id)
-    assert crossed.status_code == 404, crossed.text
-    not_staff = await _deactivate(api, group, client.id)
-    assert not_staff.status_code == 404, not_staff.text
+    changes = (("POST", "deactivate", None), ("POST", "reactivate", None), ("PUT", "role", {"role": "practice_admin"}))
+    calls = [("GET", members, None)] + [(m, f"{members}/{therapist.id}/{action}", b) for m, action, b in changes]
+    for method, path, body in calls:
+        foreign = await api.request(method, path, json=body, headers=other.admin.headers)
+        assert foreign.status_code == 404 and foreign.json()["code"] == "not_found", (path, foreign.text)
+        staff = await api.request(method, path, json=body, headers=therapist.headers)
+        assert staff.status_code == 403 and staff.json()["code"] == "forbidden", (path, staff.text)
+        assert (await api.request(method, path, json=body, headers=client.headers)).status_code == 403
+        assert (await api.request(method, path, json=body)).status_code == 401
+    # An admin's own practice in the path reaches neither another practice's member nor a client.
+    for admin, practice_id, user_id in (
+        (other.admin, other.practice_id, therapist.id),
+        (group.admin, group.practice_id, client.id),
+    ):
+        for method, action, body in changes:
+            path = f"/api/v1/practices/{practice_id}/members/{user_id}/{action}"
+            refused = await api.request(method, path, json=body, headers=admin.headers)
+            assert refused.status_code == 404 and refused.json()["code"] == "not_found", (path, refused.text)
     assert (await login(api, therapist.email)).status_code == 200
+    mine = await api.get(members, headers=group.admin.headers)
+    assert [m["role"] for m in mine.json()["items"] if m["id"] == therapist.id] == ["therapist"], "nothing changed"
 
 
 def _emails_to(smtp, email: str) -> list:
@@ -261,11 +257,11 @@ def _emails_to(smtp, email: str) -> list:
 
 async def test_a_removed_therapists_waitlist_closes_and_each_waiting_client_is_told(app, api, smtp, database_url):
     group = await group_practice(app, api, "Aspen Group", "aspen-admin@example.com")
-    leaving = await _staff(api, smtp, group, "leaving-wl@example.com")
+    leaving = await join_staff(api, smtp, group, "leaving-wl@example.com")
     await publish_profile(api, leaving, display_name="Dr. Lee Leaving", licenses=["US-OH"])
     await publish_hours(api, leaving)
-    cared_for = await _client_in_care(api, group, leaving, "Cara Cared-For")
-    staying = await _staff(api, smtp, group, "staying-wl@example.com")
+    cared_for = await client_in_care(api, group, leaving, "Cara Cared-For")
+    staying = await join_staff(api, smtp, group, "staying-wl@example.com")
     waiting = await signed_up(api, "client", display_name="Wren Waiting")
     entries = {}
     for therapist in (leaving, staying):
@@ -287,7 +283,7 @@ async def test_a_removed_therapists_waitlist_closes_and_each_waiting_client_is_t
     assert cancelled.status_code == 200, cancelled.text
     [offer] = (await api.get("/api/v1/waitlist/offers", headers=waiting.headers)).json()["items"]
 
-    removed = await _deactivate(api, group, leaving.id)
+    removed = await deactivate(api, group, leaving.id)
     assert removed.status_code == 200, removed.text
     assert removed.json()["waitlist_entries_closed"] == 1
 
@@ -318,17 +314,17 @@ async def test_a_removed_therapists_waitlist_closes_and_each_waiting_client_is_t
 
 async def test_a_requeued_clients_plan_moves_to_the_therapist_the_batch_assigns(app, api, smtp, database_url):
     group = await group_practice(app, api, "Poplar Group", "poplar-admin@example.com")
-    leaving = await _staff(api, smtp, group, "leaving-plan@example.com")
+    leaving = await join_staff(api, smtp, group, "leaving-plan@example.com")
     await publish_profile(api, leaving, display_name="Dr. Former", licenses=["US-OH"])
     await publish_hours(api, leaving)
-    client = await _client_in_care(api, group, leaving, "Pat Planned")
+    client = await client_in_care(api, group, leaving, "Pat Planned")
     plan = await api.put(
         f"/api/v1/clients/{client.id}/plan", json=plan_body(), headers={**leaving.headers, "If-Match": '"v0"'}
     )
     assert plan.status_code == 200, plan.text
-    assert (await _deactivate(api, group, leaving.id)).status_code == 200
+    assert (await deactivate(api, group, leaving.id)).status_code == 200
 
-    successor = await _staff(api, smtp, group, "successor-plan@example.com")
+    successor = await join_staff(api, smtp, group, "successor-plan@example.com")
     await publish_profile(api, successor, display_name="Dr. Successor", licenses=["US-OH"])
     await publish_hours(api, successor)
     before = await api.get(f"/api/v1/clients/{client.id}/plan", headers=successor.headers)

@@ -17,8 +17,8 @@ import type { Invitation, InvitedRole } from './types';
 const ROLES: InvitedRole[] = ['therapist', 'practice_admin'];
 
 /**
- * A practice admin's team: the members, removing one who leaves; inviting therapists and admins by email, the open
- * invitations, withdrawing them.
+ * A practice admin's team: the members, removing one who leaves, bringing them back, changing a role; inviting
+ * therapists and admins by email, the open invitations, withdrawing them.
  */
 export function TeamPage() {
   const me = useMe().data;

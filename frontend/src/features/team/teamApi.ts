@@ -1,7 +1,7 @@
 import { api, publicClient } from '../../api/client';
 import { ensureOk, unwrap } from '../../api/result';
 import { allPages } from '../../api/pages';
-import type { Acceptance, Deactivation, Invitation, InvitationPreview, InvitedRole, Member } from './types';
+import type { Acceptance, Deactivation, Invitation, InvitationPreview, InvitedRole, Member, RoleChange } from './types';
 
 /** The most pages one listing follows: 10 × 200 invitations or members, far more than a practice has. */
 const MAX_PAGES = 10;
@@ -37,6 +37,25 @@ export function deactivateMember(practiceId: string, userId: string): Promise<De
   return unwrap(
     api.POST('/api/v1/practices/{practice_id}/members/{user_id}/deactivate', {
       params: { path: { practice_id: practiceId, user_id: userId } },
+    }),
+  );
+}
+
+/** Brings a removed member back: they can sign in again; what their removal ended stays ended. */
+export function reactivateMember(practiceId: string, userId: string): Promise<Member> {
+  return unwrap(
+    api.POST('/api/v1/practices/{practice_id}/members/{user_id}/reactivate', {
+      params: { path: { practice_id: practiceId, user_id: userId } },
+    }),
+  );
+}
+
+/** Gives a member their one role; every session of theirs ends, so they sign in again with it. */
+export function changeMemberRole(practiceId: string, userId: string, role: InvitedRole): Promise<RoleChange> {
+  return unwrap(
+    api.PUT('/api/v1/practices/{practice_id}/members/{user_id}/role', {
+      params: { path: { practice_id: practiceId, user_id: userId } },
+      body: { role },
     }),
   );
 }

@@ -8,3 +8,4 @@ export type InvitationPreview = Schemas['InvitationPreviewOut'];
 export type Acceptance = Schemas['AcceptInvitation'];
 export type Member = Schemas['MemberOut'];
 export type Deactivation = Schemas['DeactivationOut'];
+export type RoleChange = Schemas['RoleChangeOut'];
