@@ -7,7 +7,9 @@ import { expectSignedIn, newUser, registerThroughForm } from './users';
 // last 6 (so a tab's polls need a refresh every ~11 s, the server allowing 5 s of clock skew).
 const IDLE_MS = 30_000;
 
-test.describe.configure({ timeout: 120_000 });
+// Each test mostly waits out the idle limit: run side by side (the harness gives one worker per test), they take
+// as long as the slowest, not the sum.
+test.describe.configure({ mode: 'parallel', timeout: 120_000 });
 
 interface Refresh {
   idle_seconds?: number;
