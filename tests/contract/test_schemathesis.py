@@ -46,6 +46,9 @@ async def test_api_conforms_to_its_openapi_document(live_url, api, tmp_path):
         f"--max-examples={MAX_EXAMPLES}",
         "--request-timeout=10",
         f"--header=Authorization: Bearer {user.access_token}",
+        # Logging out with the fuzzer's token ends the fuzzer's own session, and ADR 20 refuses its token at once:
+        # every later call would be a 401. Logout's contract is tested in tests/e2e/test_sessions.py.
+        "--exclude-operation-id=auth-logout",
         # No failure cache between runs: every run starts from scratch (the seed is printed).
         "--generation-database=none",
         "--report=har",
