@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -13,6 +13,7 @@ from api.bootstrap import Settings, load_settings
 from api.main import create_app
 from tests.support.clock import FakeClock
 from tests.support.databases import (
+    DatabasePool,
     create_database,
     drop_database,
     server_admin_url,
@@ -43,12 +44,19 @@ async def template_database(pg_admin_url: str) -> AsyncIterator[str]:
     await drop_database(pg_admin_url, name)
 
 
+@pytest.fixture(scope="session")
+def database_pool(pg_admin_url: str, template_database: str) -> Iterator[DatabasePool]:
+    pool = DatabasePool(pg_admin_url, template_database)
+    yield pool
+    pool.close()
+
+
 @pytest.fixture
-async def database_url(pg_admin_url: str, template_database: str) -> AsyncIterator[str]:
-    name = unique_name("hearth_t")
-    await create_database(pg_admin_url, name, template=template_database)
+async def database_url(pg_admin_url: str, database_pool: DatabasePool) -> AsyncIterator[str]:
+    """A fresh copy of the migrated template, this test's alone."""
+    name = await database_pool.take()
     yield with_database(pg_admin_url, name)
-    await drop_database(pg_admin_url, name)
+    database_pool.give_back(name)
 
 
 @pytest.fixture(autouse=True)

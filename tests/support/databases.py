@@ -3,8 +3,12 @@ A template database is migrated once; each test gets its own copy of it."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import uuid
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import asyncpg
@@ -49,3 +53,41 @@ async def drop_database(admin_url: str, name: str) -> None:
 
 def unique_name(prefix: str) -> str:
     return f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:10]}"
+
+
+class DatabasePool:
+    """Copies of the template made ahead of the tests that take them, and dropped after, on a thread of their own.
+
+    `CREATE DATABASE … TEMPLATE` costs 25 to 400 ms, mostly the server's disk flushes, and about 500 tests take a
+    database: made while the previous test runs, a copy is usually ready when the next test asks. One thread does
+    the creating and dropping in turn, so the server never copies the template twice at once."""
+
+    def __init__(self, admin_url: str, template: str, ahead: int = 2) -> None:
+        self._admin_url = admin_url
+        self._template = template
+        self._ahead = ahead
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hearth-test-databases")
+        self._ready: deque[Future[str]] = deque()
+
+    def _create(self) -> str:
+        name = unique_name("hearth_t")
+        asyncio.run(create_database(self._admin_url, name, template=self._template))
+        return name
+
+    async def take(self) -> str:
+        while len(self._ready) <= self._ahead:
+            self._ready.append(self._thread.submit(self._create))
+        name = await asyncio.wrap_future(self._ready.popleft())
+        self._ready.append(self._thread.submit(self._create))
+        return name
+
+    def give_back(self, name: str) -> None:
+        self._thread.submit(asyncio.run, drop_database(self._admin_url, name))
+
+    def close(self) -> None:
+        """Drops the copies nobody took; waits for every drop."""
+        for future in self._ready:
+            with contextlib.suppress(Exception):
+                self.give_back(future.result())
+        self._ready.clear()
+        self._thread.shutdown(wait=True)
