@@ -13,6 +13,7 @@ from typing import Any, cast
 
 import asyncpg
 import sqlalchemy as sa
+import structlog
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from pydantic import AliasChoices, ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -92,6 +93,8 @@ from infra.telephony.console import ConsoleTelephony
 from infra.telephony.factory import ClosableTelephony, telephony_from_settings
 
 __all__ = ["Container", "Settings", "StartupError", "build_container", "load_settings"]
+
+log = structlog.get_logger("hearth.auth")
 
 
 class StartupError(ValueError):
@@ -194,7 +197,7 @@ class Container:
         await self.hub.on_event(event)
         if event.kind == "session_end" and event.user_id is not None:
             # The bell names the user only: their revocations are read back (one query per bell, not per request).
-            await self.revoked_sessions.load(event.user_id)
+            await reload_revocations(self.revoked_sessions, event.user_id)
 
     async def start_upkeep(self) -> None:
         """Start the periodic jobs (the expiry of idempotency keys) where a worker runs them; idempotent."""
@@ -332,6 +335,18 @@ def _access_tokens(settings: Settings, clock: Clock) -> AccessTokens:
         extra_verification_keys=extra,
         kid=settings.jwt_key_id,
     )
+
+
+async def reload_revocations(revoked: RevokedSessions, user_id: uuid.UUID | None = None) -> None:
+    """Read revocations back for the bus (ADR 20), tried a second time if the first read fails: a bus gap usually
+    comes from a database restart, which leaves the pool's idle connections dead, and without pre-ping the first
+    use of one fails (and discards the pool's old connections). A failure here is only logged by the bus, and the
+    revocations would stay unknown to this process until their tokens expire."""
+    try:
+        await revoked.load(user_id)
+    except Exception as exc:
+        log.warning("revocations.reload_retried", error_type=type(exc).__name__)
+        await revoked.load(user_id)
 
 
 async def build_container(settings: Settings, clock: Clock | None = None) -> Container:
@@ -563,7 +578,7 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
 
     async def on_gap() -> None:
         await hub.on_gap()
-        await revoked_sessions.load()  # a `session_end` bell may have been lost too
+        await reload_revocations(revoked_sessions)  # a `session_end` bell may have been lost too
 
     bus = bus_from_settings(settings, on_gap=on_gap)
     messaging.attach_bus(bus)

@@ -90,6 +90,11 @@ async def websocket(socket: WebSocket, ticket: str = "") -> None:
         # Accepted first so the client sees why: 4401 means "get a new ticket", not a network failure.
         await socket.close(code=4401, reason="invalid or used ticket")
         return
+    if container.revoked_sessions.is_revoked(principal.session_id):
+        # A ticket outlives the sign-out its session got since (ADR 20): refused here, before any frame is read,
+        # not when the socket's own database check comes around.
+        await socket.close(code=4401, reason="session ended")
+        return
     connection = Connection(socket, principal)
     hub.add(connection)
     watchdog = asyncio.create_task(_watch_session(hub, connection))

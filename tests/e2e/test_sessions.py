@@ -8,6 +8,7 @@ import os
 import time
 import uuid
 
+import asyncpg
 import httpx
 import pytest
 
@@ -132,3 +133,29 @@ async def test_every_process_refuses_a_revoked_session_from_its_start_and_after_
             assert _revoked(await one.get("/api/v1/me", headers=after.headers)), "at once where it happened"
             assert await _refused_soon(two, after), "the other process heard the bell"
             assert (await two.get("/api/v1/me", headers=kept.headers)).is_success
+
+
+async def test_the_reload_after_a_bus_gap_survives_the_database_restart_that_caused_it(settings, database_url):
+    """ADR 20: after a bus gap the process re-reads the revocations, since a bell may have been lost. A PostgreSQL
+    restart is the usual gap, and it also leaves the pool's idle connections dead (no pre-ping: each fails once),
+    so that read failed and the bus only logged it: the revocation made meanwhile was never refused here. We kill
+    this process's pooled connections, revoke a session as another process would (its bell lost), then its bus
+    listener: the reload must find it."""
+    configured = settings.model_copy(update={"bus": "postgres", "bus_channel": f"hearth_t_{uuid.uuid4().hex[:16]}"})
+    app = create_app(configured)
+    async with serve(app) as url, httpx.AsyncClient(base_url=url, timeout=30) as api:
+        user = await signed_up(api)
+        assert (await api.get("/api/v1/me", headers=user.headers)).is_success
+        listener = app.state.container.bus.listener_pid
+        admin = await asyncpg.connect(database_url)
+        try:
+            pooled = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()"
+            await admin.execute(f"{pooled} AND pid <> pg_backend_pid() AND pid <> $1", listener)
+            await admin.execute(
+                "UPDATE login_sessions SET revoked_at = now(), revoked_reason = 'logout' WHERE user_id = $1",
+                uuid.UUID(user.id),
+            )
+            await admin.execute("SELECT pg_terminate_backend($1)", listener)
+        finally:
+            await admin.close()
+        assert await _refused_soon(api, user), "the reload after the gap found the revocation"

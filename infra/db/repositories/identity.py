@@ -54,7 +54,11 @@ class SqlUserRepository:
 
     async def get(self, user_id: uuid.UUID, *, for_update: bool = False) -> User | None:
         if for_update:
-            row = (await self._s.execute(sa.select(users).where(users.c.id == user_id).with_for_update())).first()
+            # FOR NO KEY UPDATE, as for practices: a booking (or care starting) inserts rows that reference the
+            # account, taking a KEY SHARE lock on it while holding the booking lock, which a staff change holding a
+            # plain FOR UPDATE here then waits for: the two deadlocked. This still serialises sign-in and staff changes.
+            query = sa.select(users).where(users.c.id == user_id).with_for_update(key_share=True)
+            row = (await self._s.execute(query)).first()
         else:
             row = await fast.fetchrow(self._s, _USER_BY_ID, id=user_id)
         return _user(row) if row else None

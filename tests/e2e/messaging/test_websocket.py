@@ -232,6 +232,28 @@ async def test_logout_closes_the_socket_with_4401(api, app, care):
     assert closed.value.rcvd.code == 4401
 
 
+async def test_a_ticket_taken_before_logout_opens_no_socket(api, app, care, monkeypatch):
+    """ADR 20: a revoked session is refused at once, so a ticket its token got before the logout (valid 30 s) opens
+    nothing. The socket's own database check is stubbed out: it races the first frames, and lost often enough that
+    a message was stored for a session already signed out."""
+
+    async def never_checked(principal) -> bool:
+        return True
+
+    monkeypatch.setattr(app[0].state.container.identity, "session_active", never_checked)
+    cid = (await conversation_of(api, care))["id"]
+    ticket = (await api.post("/api/v1/ws-tickets", headers=care.client.headers)).json()["ticket"]
+    assert (await api.post("/api/v1/auth/logout", headers=care.client.headers)).status_code == 204
+    socket = await websockets.connect(f"{_ws_url(app)}?ticket={ticket}")
+    frame = {"type": "send", "conversation_id": cid, "client_message_id": "late", "body": "Hi"}
+    with pytest.raises(ConnectionClosed) as closed:  # the send, if the close is in already, or the next read
+        await socket.send(json.dumps(frame))
+        await _recv(socket)
+    assert closed.value.rcvd.code == 4401
+    stored = await api.get(f"/api/v1/conversations/{cid}/messages?after_seq=1", headers=care.therapist.headers)
+    assert stored.json()["items"] == [], "nothing was sent on the signed-out session"
+
+
 async def test_a_frame_refused_by_the_rate_limit_is_named_in_its_error(api, app, care):
     cid = (await conversation_of(api, care))["id"]
     socket = await _connect(api, app, care.client)

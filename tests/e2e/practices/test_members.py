@@ -188,6 +188,34 @@ async def test_two_admins_removing_each_other_at_once_leave_one(app, api, smtp, 
     }
 
 
+async def _change_and_booking_in_turn(app, api, smtp, database_url, change: str, *, booking_first: bool):
+    """A therapist's removal or promotion and a client's booking of them, queued in that order (or the other) for
+    the booking lock, which we hold until both wait on it: (the member, the change's answer, the booking's)."""
+    group = await group_practice(app, api, "Alder Group", "alder-admin@example.com")
+    member = await join_staff(api, smtp, group, "alder-member@example.com")
+    await publish_profile(api, member, display_name="Dr. Alder", licenses=["US-OH"])
+    await publish_hours(api, member)
+    client = await signed_up(api, "client")
+    booking = {"therapist_id": member.id, "start": "2026-12-01T15:00:00Z", "duration_minutes": 50, "modality": "video"}
+
+    def changing():
+        if change == "removal":
+            return deactivate(api, group, member.id)
+        return change_role(api, group, member.id, "practice_admin")
+
+    def booked():
+        return api.post("/api/v1/appointments", json=booking, headers=client.headers)
+
+    key = therapist_lock_key(uuid.UUID(member.id))
+    async with held(database_url, ("SELECT pg_advisory_xact_lock($1)", key)) as locks:
+        first = asyncio.create_task(booked() if booking_first else changing())
+        await locks.waiting(1)
+        second = asyncio.create_task(changing() if booking_first else booked())
+        await locks.waiting(2)
+    one, two = await first, await second
+    return (member, two, one) if booking_first else (member, one, two)
+
+
 @pytest.mark.parametrize("change", ["removal", "promotion"])
 async def test_a_booking_that_waited_on_a_therapists_removal_or_promotion_finds_no_therapist(
     app, api, smtp, database_url, change
@@ -198,28 +226,30 @@ async def test_a_booking_that_waited_on_a_therapists_removal_or_promotion_finds_
     and the booking must then refuse, not book a session for a therapist who is gone or an admin now. The bus is
     stopped: only the change itself can make this process refuse the member's token, and it does at once."""
     await app[0].state.container.bus.stop()
-    group = await group_practice(app, api, "Alder Group", "alder-admin@example.com")
-    leaving = await join_staff(api, smtp, group, "alder-leaving@example.com")
-    await publish_profile(api, leaving, display_name="Dr. Alder", licenses=["US-OH"])
-    await publish_hours(api, leaving)
-    client = await signed_up(api, "client")
-    booking = {"therapist_id": leaving.id, "start": "2026-12-01T15:00:00Z", "duration_minutes": 50, "modality": "video"}
-    key = therapist_lock_key(uuid.UUID(leaving.id))
-    async with held(database_url, ("SELECT pg_advisory_xact_lock($1)", key)) as locks:
-        changing = asyncio.create_task(
-            deactivate(api, group, leaving.id)
-            if change == "removal"
-            else change_role(api, group, leaving.id, "practice_admin")
-        )
-        await locks.waiting(1)
-        booked = asyncio.create_task(api.post("/api/v1/appointments", json=booking, headers=client.headers))
-        await locks.waiting(2)
-    changed, refused = await changing, await booked
+    leaving, changed, refused = await _change_and_booking_in_turn(
+        app, api, smtp, database_url, change, booking_first=False
+    )
     assert changed.status_code == 200, changed.text
     assert refused.status_code == 404 and refused.json()["code"] == "not_found", refused.text
     assert await rows(database_url, "SELECT id FROM appointments WHERE therapist_id = $1", uuid.UUID(leaving.id)) == []
     stale = await api.get("/api/v1/me", headers=leaving.headers)
     assert stale.status_code == 401 and stale.json()["code"] == "session_revoked", "at once, with no bell"
+
+
+@pytest.mark.parametrize(
+    ("change", "code"), [("removal", "has_upcoming_appointments"), ("promotion", "has_client_records")]
+)
+async def test_a_removal_or_promotion_that_waited_on_a_booking_sees_the_session_it_booked(
+    app, api, smtp, database_url, change, code
+):
+    """The other order: a booking holds the booking lock when the change, holding the member's row, queues for it.
+    The booking's insert checks its foreign key to the therapist's row (a KEY SHARE lock), which a plain FOR UPDATE
+    on that row blocks: the two waited on each other and PostgreSQL aborted the change with a 500. Now the booking
+    books and the change, once it has the lock, refuses because of the session."""
+    staying, refused, made = await _change_and_booking_in_turn(app, api, smtp, database_url, change, booking_first=True)
+    assert made.status_code == 201, made.text
+    assert refused.status_code == 409 and refused.json()["code"] == code, refused.text
+    assert (await api.get("/api/v1/me", headers=staying.headers)).status_code == 200, "nothing changed for them"
 
 
 async def test_other_practices_and_other_roles_are_refused(app, api, smtp):
