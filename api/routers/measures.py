@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, status
 
 from api.deps import Container_, CurrentPrincipal, Measures
-from api.pagination import Cursor, Limit, page_in_order
+from api.pagination import Cursor, Limit, page_in_order, page_out, parse_time_id_cursor
 from api.schemas.measures import (
     AlertOut,
     Alerts,
@@ -134,8 +134,9 @@ async def get_trend(
 async def list_alerts(
     principal: CurrentPrincipal, measures: Measures, limit: Limit = 50, cursor: Cursor = None
 ) -> Alerts:
-    page, next_cursor = page_in_order(
-        await measures.open_alerts(principal), lambda a: (a.created_at, a.id), cursor, limit
+    page, next_cursor = page_out(
+        await measures.open_alerts(principal, after=parse_time_id_cursor(cursor), limit=limit),
+        lambda a: (a.created_at, a.id),
     )
     return Alerts(items=[AlertOut.of(a) for a in page], next_cursor=next_cursor)
 

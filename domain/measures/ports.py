@@ -14,6 +14,7 @@ from domain.measures.schedule import Assignment
 from domain.plans.ports import PlansUnitOfWork
 from domain.scheduling.ports import AppointmentRepository, CareRepository
 from domain.shared.jobs import JobScheduler
+from domain.shared.paging import After
 
 
 class StoredResponse(Protocol):
@@ -59,7 +60,7 @@ class MeasuresRepository(Protocol):
 
     async def alert(self, alert_id: uuid.UUID) -> SafetyAlert | None: ...
 
-    async def open_alerts(self, therapist_id: uuid.UUID) -> list[SafetyAlert]: ...
+    async def open_alerts(self, therapist_id: uuid.UUID, *, after: After, limit: int) -> list[SafetyAlert]: ...
 
     async def save_alert(self, alert: SafetyAlert) -> None: ...
 

@@ -27,6 +27,7 @@ from domain.scheduling.ports import AppointmentQuery
 from domain.shared.cipher import AadContext, PayloadCipher
 from domain.shared.errors import Conflict, NotFound
 from domain.shared.notify import EmailMessage, EmailSender
+from domain.shared.paging import After, Page
 from domain.shared.ports import Clock, IdGenerator
 from domain.shared.principal import Principal, Role
 from domain.shared.records import record_key
@@ -316,11 +317,12 @@ class MeasuresService:
             await uow.commit()
         return crisis_resources(resources)
 
-    async def open_alerts(self, principal: Principal) -> list[SafetyAlert]:
+    async def open_alerts(self, principal: Principal, *, after: After = None, limit: int = 50) -> Page[SafetyAlert]:
+        """The therapist's unacknowledged alerts, oldest first by (created_at, id), after `after`."""
         if principal.role is not Role.THERAPIST:
-            return []
+            return Page([], more=False)
         async with self._uow() as uow:
-            return await uow.measures.open_alerts(principal.user_id)
+            return Page.of(await uow.measures.open_alerts(principal.user_id, after=after, limit=limit + 1), limit)
 
     async def acknowledge(self, principal: Principal, alert_id: uuid.UUID) -> SafetyAlert:
         async with self._uow() as uow:

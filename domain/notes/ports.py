@@ -12,6 +12,7 @@ from domain.identity.ports import UserRepository
 from domain.notes.model import NoteState, Template
 from domain.plans.ports import PlansUnitOfWork
 from domain.scheduling.ports import AppointmentRepository
+from domain.shared.paging import After
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +80,10 @@ class PsychotherapyRepository(Protocol):
 
     async def save(self, row: PsychotherapyRow) -> None: ...
 
-    async def by_author(self, author_id: uuid.UUID, client_id: uuid.UUID) -> list[PsychotherapyRow]: ...
+    async def by_author(
+        self, author_id: uuid.UUID, client_id: uuid.UUID, *, after: After, limit: int
+    ) -> list[PsychotherapyRow]:
+        """Oldest first by (created_at, id), strictly after `after`."""
 
 
 class NotesUnitOfWork(PlansUnitOfWork, Protocol):

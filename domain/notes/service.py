@@ -40,6 +40,7 @@ from domain.scheduling.ports import AppointmentQuery
 from domain.shared.cipher import AadContext, PayloadCipher, WrappedDataKey
 from domain.shared.data_keys import data_key, new_data_key
 from domain.shared.errors import NotFound
+from domain.shared.paging import After, Page
 from domain.shared.ports import Clock, IdGenerator
 from domain.shared.principal import Principal, Role
 
@@ -290,23 +291,35 @@ class NotesService:
             await uow.commit()
         return edited
 
-    async def list_psychotherapy(self, principal: Principal, client_id: uuid.UUID) -> list[PsychotherapyNote]:
-        """The caller's own psychotherapy notes about a client; nobody else's ever appear."""
+    async def list_psychotherapy(
+        self, principal: Principal, client_id: uuid.UUID, *, after: After = None, limit: int = 50
+    ) -> Page[PsychotherapyNote]:
+        """The caller's own psychotherapy notes about a client, oldest first by (created_at, id), after `after`;
+        nobody else's ever appear. Only the page is opened (and audited as read)."""
         async with self._uow() as uow:
-            rows = await uow.psychotherapy_notes.by_author(principal.user_id, client_id)
+            rows = Page.of(
+                await uow.psychotherapy_notes.by_author(principal.user_id, client_id, after=after, limit=limit + 1),
+                limit,
+            )
             # A client the caller never cared for, or no user at all, is a 404 like every other object; notes
-            # written in a care that has ended stay listable by their author.
-            if not rows and (
-                principal.role is not Role.THERAPIST or not await uow.care.is_active(client_id, principal.user_id)
+            # written in a care that has ended stay listable by their author (past the last page too).
+            if (
+                not rows.items
+                and (principal.role is not Role.THERAPIST or not await uow.care.is_active(client_id, principal.user_id))
+                and (
+                    after is None
+                    or not await uow.psychotherapy_notes.by_author(principal.user_id, client_id, after=None, limit=1)
+                )
             ):
                 raise NotFound("No such client.")
             notes = [
-                psychotherapy_note_or_404(principal, await self._load_psychotherapy(uow, principal, r.id)) for r in rows
+                psychotherapy_note_or_404(principal, await self._load_psychotherapy(uow, principal, r.id))
+                for r in rows.items
             ]
             for note in notes:
                 await uow.audit.append(self._event(principal, "psychotherapy_note.read", "psychotherapy_note", note.id))
             await uow.commit()
-        return notes
+        return Page(notes, rows.more)
 
     async def _load_psychotherapy(
         self, uow: NotesUnitOfWork, principal: Principal, note_id: uuid.UUID

@@ -114,6 +114,7 @@ async def test_waitlist_and_psychotherapy_notes_page(clocked_api):
         pages = await _walk(api, path, care.therapist, limit=2)
         assert [len(page) for page in pages] == [2, 1], path
         assert len({i for page in pages for i in page}) == 3, path
+        await _in_order(api, path, care.therapist)
 
 
 async def test_every_other_list_answers_next_cursor_and_refuses_a_foreign_cursor(clocked_api):
@@ -132,3 +133,52 @@ async def test_every_other_list_answers_next_cursor_and_refuses_a_foreign_cursor
         assert plain.status_code == 200 and plain.json()["next_cursor"] is None, (path, plain.text)
         for bad in BAD_CURSORS:
             _invalid_cursor(await api.get(path, params={"cursor": bad}, headers=user.headers))
+
+
+async def _in_order(api: httpx.AsyncClient, path: str, user: LoggedIn, limit: int = 2) -> list:
+    """Walk a list `limit` at a time and check it is the whole list (read in one page), each item once, in order."""
+    whole = (await api.get(path, params={"limit": 200}, headers=user.headers)).json()["items"]
+    pages = await _walk(api, path, user, limit)
+    walked = [i for page in pages for i in page]
+    assert walked == [item["id"] for item in whole], path
+    assert len(whole) > limit and all(len(page) == limit for page in pages[:-1]), path
+    return walked
+
+
+async def _remove_mid_walk(api: httpx.AsyncClient, path: str, user: LoggedIn, remove) -> None:
+    """Walk two at a time; after the first page remove one item already seen and the first one not yet seen:
+    the rest of the walk neither repeats the one seen nor skips any other."""
+    every = await _in_order(api, path, user)
+    first = (await api.get(path, params={"limit": 2}, headers=user.headers)).json()
+    assert [i["id"] for i in first["items"]] == every[:2]
+    await remove(every[0])
+    await remove(every[2])
+    rest = await _walk(api, path, user, limit=2, cursor=first["next_cursor"])
+    assert [i for page in rest for i in page] == every[3:], path
+
+
+async def test_measure_lists_and_safety_alerts_page_in_sql_order(clocked_api):
+    api = clocked_api
+    care = await in_care(api)
+    for _ in range(5):  # the clock stands still: equal timestamps, so the id decides the order
+        assigned = await api.post(
+            f"/api/v1/clients/{care.client.id}/measures",
+            json={"instrument": "phq9", "frequency": "once"},
+            headers=care.therapist.headers,
+        )
+        assert assigned.status_code == 201, assigned.text
+        answered = await api.post(
+            f"/api/v1/measure-assignments/{assigned.json()['id']}/responses",
+            json={"answers": {f"q{i}": 1 for i in range(1, 10)}},  # item 9 answered: a safety alert each
+            headers=care.client.headers,
+        )
+        assert answered.status_code == 201, answered.text
+    for path in (f"/api/v1/clients/{care.client.id}/measures", f"/api/v1/clients/{care.client.id}/measure-responses"):
+        await _in_order(api, path, care.therapist)
+        await _in_order(api, path, care.client)
+
+    async def acknowledge(alert_id: str) -> None:
+        done = await api.post(f"/api/v1/safety-alerts/{alert_id}/acknowledge", headers=care.therapist.headers)
+        assert done.status_code == 200, done.text
+
+    await _remove_mid_walk(api, "/api/v1/safety-alerts", care.therapist, acknowledge)

@@ -20,6 +20,8 @@ from domain.notes.ports import AddendumRow, NoteRow, PsychotherapyRow
 from domain.plans.model import Acknowledgement
 from domain.plans.ports import PlanRow, PlanVersionRow
 from domain.shared.errors import Conflict, StaleVersion
+from domain.shared.paging import After
+from infra.db.keyset import ascending_after
 from infra.db.tables import (
     client_records,
     measure_assignments,
@@ -206,11 +208,12 @@ class SqlMeasuresRepository:
         row = (await self._s.execute(self._alerts().where(safety_alerts.c.id == alert_id))).first()
         return _alert(row) if row else None
 
-    async def open_alerts(self, therapist_id: uuid.UUID) -> list[SafetyAlert]:
+    async def open_alerts(self, therapist_id: uuid.UUID, *, after: After, limit: int) -> list[SafetyAlert]:
+        query = self._alerts().where(
+            safety_alerts.c.therapist_id == therapist_id, safety_alerts.c.acknowledged_at.is_(None)
+        )
         rows = await self._s.execute(
-            self._alerts()
-            .where(safety_alerts.c.therapist_id == therapist_id, safety_alerts.c.acknowledged_at.is_(None))
-            .order_by(safety_alerts.c.created_at)
+            ascending_after(query, safety_alerts.c.created_at, safety_alerts.c.id, after, limit)
         )
         return [_alert(r) for r in rows.all()]
 
@@ -484,12 +487,12 @@ class SqlPsychotherapyRepository:
             .values(body=row.body, version=row.version, updated_at=row.updated_at)
         )
 
-    async def by_author(self, author_id: uuid.UUID, client_id: uuid.UUID) -> list[PsychotherapyRow]:
-        rows = await self._s.execute(
-            sa.select(psychotherapy_notes)
-            .where(psychotherapy_notes.c.author_id == author_id, psychotherapy_notes.c.client_id == client_id)
-            .order_by(psychotherapy_notes.c.created_at)
-        )
+    async def by_author(
+        self, author_id: uuid.UUID, client_id: uuid.UUID, *, after: After, limit: int
+    ) -> list[PsychotherapyRow]:
+        t = psychotherapy_notes
+        query = sa.select(t).where(t.c.author_id == author_id, t.c.client_id == client_id)
+        rows = await self._s.execute(ascending_after(query, t.c.created_at, t.c.id, after, limit))
         return [self._row(r) for r in rows.all()]
 
 
