@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -86,6 +87,7 @@ def _assignment(row: Any) -> Assignment:
 @dataclass(frozen=True, slots=True)
 class SqlStoredResponse:
     id: uuid.UUID
+    practice_id: uuid.UUID
     assignment_id: uuid.UUID | None
     instrument: str
     submitted_at: datetime
@@ -131,13 +133,27 @@ class SqlMeasuresRepository:
         ).first()
         return _assignment(row) if row else None
 
-    async def assignments_for_client(self, client_id: uuid.UUID) -> list[Assignment]:
-        rows = await self._s.execute(
-            sa.select(measure_assignments)
-            .where(measure_assignments.c.client_id == client_id)
-            .order_by(measure_assignments.c.created_at)
-        )
+    async def assignments_for_client(
+        self,
+        client_id: uuid.UUID,
+        *,
+        therapist_id: uuid.UUID | None = None,
+        after: After = None,
+        limit: int | None = None,
+    ) -> list[Assignment]:
+        t = measure_assignments
+        query = sa.select(t).where(t.c.client_id == client_id)
+        if therapist_id is not None:
+            query = query.where(t.c.therapist_id == therapist_id)
+        rows = await self._s.execute(ascending_after(query, t.c.created_at, t.c.id, after, limit))
         return [_assignment(r) for r in rows.all()]
+
+    async def assigning_practices(self, client_id: uuid.UUID) -> list[uuid.UUID]:
+        t = measure_assignments
+        rows = await self._s.execute(
+            sa.select(t.c.practice_id).where(t.c.client_id == client_id).distinct().order_by(t.c.practice_id)
+        )
+        return list(rows.scalars())
 
     async def save_assignment(self, assignment: Assignment) -> None:
         await self._s.execute(
@@ -168,13 +184,16 @@ class SqlMeasuresRepository:
             )
         )
 
-    async def responses(self, client_id: uuid.UUID, practice_id: uuid.UUID) -> list[SqlStoredResponse]:
-        rows = await self._s.execute(
-            sa.select(measure_responses)
-            .where(measure_responses.c.client_id == client_id, measure_responses.c.practice_id == practice_id)
-            .order_by(measure_responses.c.submitted_at)
-        )
-        return [SqlStoredResponse(r.id, r.assignment_id, r.instrument, r.submitted_at, r.body) for r in rows.all()]
+    async def responses(
+        self, client_id: uuid.UUID, practice_ids: Sequence[uuid.UUID], *, after: After = None, limit: int | None = None
+    ) -> list[SqlStoredResponse]:
+        t = measure_responses
+        query = sa.select(t).where(t.c.client_id == client_id, t.c.practice_id.in_(practice_ids))
+        rows = await self._s.execute(ascending_after(query, t.c.submitted_at, t.c.id, after, limit))
+        return [
+            SqlStoredResponse(r.id, r.practice_id, r.assignment_id, r.instrument, r.submitted_at, r.body)
+            for r in rows.all()
+        ]
 
     async def last_completed(self, assignment_id: uuid.UUID) -> datetime | None:
         last: datetime | None = (
