@@ -8,6 +8,7 @@ import uuid
 import httpx
 
 from tests.e2e.clinical.conftest import in_care
+from tests.e2e.matching.conftest import fresh_login, into_practice, submitted, therapist
 from tests.support.scheduling import bookable_therapist
 from tests.support.users import LoggedIn, signed_up
 
@@ -135,25 +136,25 @@ async def test_every_other_list_answers_next_cursor_and_refuses_a_foreign_cursor
             _invalid_cursor(await api.get(path, params={"cursor": bad}, headers=user.headers))
 
 
-async def _in_order(api: httpx.AsyncClient, path: str, user: LoggedIn, limit: int = 2) -> list:
+async def _in_order(api: httpx.AsyncClient, path: str, user: LoggedIn, limit: int = 2, key: str = "id") -> list:
     """Walk a list `limit` at a time and check it is the whole list (read in one page), each item once, in order."""
     whole = (await api.get(path, params={"limit": 200}, headers=user.headers)).json()["items"]
-    pages = await _walk(api, path, user, limit)
+    pages = await _walk(api, path, user, limit, key)
     walked = [i for page in pages for i in page]
-    assert walked == [item["id"] for item in whole], path
+    assert walked == [item[key] for item in whole], path
     assert len(whole) > limit and all(len(page) == limit for page in pages[:-1]), path
     return walked
 
 
-async def _remove_mid_walk(api: httpx.AsyncClient, path: str, user: LoggedIn, remove) -> None:
+async def _remove_mid_walk(api: httpx.AsyncClient, path: str, user: LoggedIn, remove, key: str = "id") -> None:
     """Walk two at a time; after the first page remove one item already seen and the first one not yet seen:
     the rest of the walk neither repeats the one seen nor skips any other."""
-    every = await _in_order(api, path, user)
+    every = await _in_order(api, path, user, key=key)
     first = (await api.get(path, params={"limit": 2}, headers=user.headers)).json()
-    assert [i["id"] for i in first["items"]] == every[:2]
+    assert [i[key] for i in first["items"]] == every[:2]
     await remove(every[0])
     await remove(every[2])
-    rest = await _walk(api, path, user, limit=2, cursor=first["next_cursor"])
+    rest = await _walk(api, path, user, limit=2, key=key, cursor=first["next_cursor"])
     assert [i for page in rest for i in page] == every[3:], path
 
 
@@ -182,3 +183,27 @@ async def test_measure_lists_and_safety_alerts_page_in_sql_order(clocked_api):
         assert done.status_code == 200, done.text
 
     await _remove_mid_walk(api, "/api/v1/safety-alerts", care.therapist, acknowledge)
+
+
+async def test_match_queue_pages_in_sql_order(clocked_api, database_url):
+    api = clocked_api
+    owner = await therapist(api, "Dr. Owner")
+    admin = await signed_up(api, "therapist", display_name="Pat Admin")
+    await into_practice(database_url, owner.practice_id, admin, role="practice_admin")
+    admin = await fresh_login(api, admin, role="practice_admin")
+    waiting: dict[str, LoggedIn] = {}
+    for n in range(5):  # queued in the same instant: the id decides the order
+        client = await signed_up(api, "client", display_name=f"Waiting {n}")
+        await submitted(api, client)
+        queued = await api.post(
+            "/api/v1/matches", json={"mode": "queue", "practice_id": owner.practice_id}, headers=client.headers
+        )
+        assert queued.status_code == 201, queued.text
+        waiting[queued.json()["id"]] = client
+
+    async def leave_queue(match_id: str) -> None:  # a newer request closes the queued one
+        asked = await api.post("/api/v1/matches", json={"mode": "suggest"}, headers=waiting[match_id].headers)
+        assert asked.status_code == 201, asked.text
+
+    path = f"/api/v1/practices/{owner.practice_id}/match-queue"
+    await _remove_mid_walk(api, path, admin, leave_queue, key="match_id")
