@@ -9,6 +9,7 @@ import httpx
 
 from tests.e2e.clinical.conftest import in_care
 from tests.e2e.matching.conftest import fresh_login, into_practice, submitted, therapist
+from tests.e2e.scheduling.conftest import booking
 from tests.support.scheduling import bookable_therapist
 from tests.support.users import LoggedIn, signed_up
 
@@ -70,10 +71,7 @@ async def test_conversations_page_in_an_order_new_messages_do_not_change(clocked
     for day in (1, 2, 3):
         client = await signed_up(api, "client")
         booked = await api.post(
-            "/api/v1/appointments",
-            json={"therapist_id": therapist.id, "start": f"2026-12-0{day}T15:00:00Z", "duration_minutes": 50}
-            | {"modality": "video"},
-            headers=client.headers,
+            "/api/v1/appointments", json=booking(therapist, f"2026-12-0{day}T15:00:00Z"), headers=client.headers
         )
         assert booked.status_code == 201, booked.text
     path = "/api/v1/conversations"
@@ -207,3 +205,41 @@ async def test_match_queue_pages_in_sql_order(clocked_api, database_url):
 
     path = f"/api/v1/practices/{owner.practice_id}/match-queue"
     await _remove_mid_walk(api, path, admin, leave_queue, key="match_id")
+
+
+async def test_waitlist_entries_and_offers_page_in_sql_order(clocked_api):
+    api = clocked_api
+    owner = await signed_up(api, "therapist")
+    await bookable_therapist(api, owner)
+    waiting: dict[str, LoggedIn] = {}
+    for _ in range(5):  # joined in the same instant: the id decides the order
+        client = await signed_up(api, "client")
+        joined = await api.post(
+            f"/api/v1/therapists/{owner.id}/waitlist", json={"durations": [50]}, headers=client.headers
+        )
+        assert joined.status_code == 201, joined.text
+        waiting[joined.json()["id"]] = client
+
+    async def leave(entry_id: str) -> None:
+        left = await api.delete(f"/api/v1/waitlist/{entry_id}", headers=waiting.pop(entry_id).headers)
+        assert left.status_code == 204, left.text
+
+    await _remove_mid_walk(api, "/api/v1/waitlist", owner, leave)
+
+    waiter = next(iter(waiting.values()))  # one still waiting
+    holder = await signed_up(api, "client")
+    for day in (11, 7, 9, 8, 10):  # each cancellation offers its time to the waiting clients
+        booked = await api.post(
+            "/api/v1/appointments", json=booking(owner, f"2026-12-{day:02d}T15:00:00Z"), headers=holder.headers
+        )
+        assert booked.status_code == 201, booked.text
+        cancelled = await api.post(
+            f"/api/v1/appointments/{booked.json()['id']}/cancel", json={}, headers=holder.headers
+        )
+        assert cancelled.status_code == 200, cancelled.text
+
+    async def claim(offer_id: str) -> None:
+        claimed = await api.post(f"/api/v1/waitlist/offers/{offer_id}/claim", headers=waiter.headers)
+        assert claimed.status_code == 201, claimed.text
+
+    await _remove_mid_walk(api, "/api/v1/waitlist/offers", waiter, claim)
