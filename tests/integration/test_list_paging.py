@@ -4,14 +4,16 @@ cursor the API never gave is `422 invalid_cursor`."""
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
+import asyncpg
 import httpx
 
 from tests.e2e.clinical.conftest import in_care
 from tests.e2e.matching.conftest import fresh_login, into_practice, submitted, therapist
 from tests.e2e.scheduling.conftest import booking
 from tests.support.scheduling import bookable_therapist
-from tests.support.users import LoggedIn, signed_up
+from tests.support.users import LoggedIn, relogin, signed_up
 
 BAD_CURSORS = ("zzz", "-1", "1e3", "eyJ4Ijog")
 
@@ -243,3 +245,37 @@ async def test_waitlist_entries_and_offers_page_in_sql_order(clocked_api):
         assert claimed.status_code == 201, claimed.text
 
     await _remove_mid_walk(api, "/api/v1/waitlist/offers", waiter, claim)
+
+
+async def test_notes_todo_pages_in_sql_order(clocked_api, clock, database_url):
+    api = clocked_api
+    care = await in_care(api)
+    for day in (5, 2, 4, 3):  # with the session in_care booked on 1 Dec
+        booked = await api.post(
+            "/api/v1/appointments",
+            json=booking(care.therapist, f"2026-12-0{day}T15:00:00Z"),
+            headers=care.client.headers,
+        )
+        assert booked.status_code == 201, booked.text
+    conn = await asyncpg.connect(database_url)
+    try:  # held and completed: how they got there is not what this test is about
+        await conn.execute(
+            "UPDATE appointments SET status = 'completed' WHERE therapist_id = $1", uuid.UUID(care.therapist.id)
+        )
+    finally:
+        await conn.close()
+    clock.set(datetime(2026, 12, 10, 15, 0, tzinfo=UTC))  # every note is overdue
+    await relogin(api, care.therapist)
+    draft = {"template": "free", "fields": {"text": "Seen"}, "ratings": []}
+
+    async def sign(appointment_id: str) -> None:
+        note = await api.put(
+            f"/api/v1/appointments/{appointment_id}/note",
+            json=draft,
+            headers={**care.therapist.headers, "If-Match": '"v0"'},
+        )
+        assert note.status_code == 200, note.text
+        signed = await api.post(f"/api/v1/notes/{note.json()['id']}/sign", headers=care.therapist.headers)
+        assert signed.status_code == 200, signed.text
+
+    await _remove_mid_walk(api, "/api/v1/notes/todo", care.therapist, sign, key="appointment_id")

@@ -16,14 +16,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.measures.alerts import CrisisResource, SafetyAlert
 from domain.measures.instruments import RiskFlag
 from domain.measures.schedule import Assignment, Frequency
-from domain.notes.model import NoteState, Template
+from domain.notes.model import CompletedSession, NoteState, Template
 from domain.notes.ports import AddendumRow, NoteRow, PsychotherapyRow
 from domain.plans.model import Acknowledgement
 from domain.plans.ports import PlanRow, PlanVersionRow
+from domain.scheduling.model import AppointmentStatus
 from domain.shared.errors import Conflict, StaleVersion
 from domain.shared.paging import After
 from infra.db.keyset import ascending_after
 from infra.db.tables import (
+    appointments,
     client_records,
     measure_assignments,
     measure_responses,
@@ -448,15 +450,31 @@ class SqlNoteRepository:
         )
         return [AddendumRow(r.id, r.note_id, r.author_id, r.created_at, r.body) for r in rows.all()]
 
-    async def states_for(self, appointment_ids: list[uuid.UUID]) -> dict[uuid.UUID, NoteState]:
-        if not appointment_ids:
-            return {}
-        rows = await self._s.execute(
-            sa.select(session_notes.c.appointment_id, session_notes.c.status).where(
-                session_notes.c.appointment_id.in_(appointment_ids)
+    async def unsigned_sessions(
+        self,
+        therapist_id: uuid.UUID,
+        *,
+        started_from: datetime,
+        ended_before: datetime,
+        after: After,
+        limit: int,
+    ) -> list[tuple[CompletedSession, NoteState | None]]:
+        a, n = appointments, session_notes
+        query = (
+            sa.select(a.c.id, a.c.end_at, n.c.status)
+            .select_from(a.outerjoin(n, n.c.appointment_id == a.c.id))
+            .where(
+                a.c.therapist_id == therapist_id,
+                a.c.status == AppointmentStatus.COMPLETED.value,
+                a.c.start_at >= started_from,
+                a.c.end_at < ended_before,
+                sa.or_(n.c.status.is_(None), n.c.status != NoteState.SIGNED.value),
             )
         )
-        return {r.appointment_id: NoteState(r.status) for r in rows.all()}
+        rows = await self._s.execute(ascending_after(query, a.c.end_at, a.c.id, after, limit))
+        return [
+            (CompletedSession(r.id, r.end_at), None if r.status is None else NoteState(r.status)) for r in rows.all()
+        ]
 
 
 class SqlPsychotherapyRepository:
