@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, TypeVar
 
@@ -13,6 +13,7 @@ from fastapi import Query
 
 from api.errors import ApiProblem
 from api.schemas.types import MAX_BIGINT
+from domain.shared.paging import Page
 
 T = TypeVar("T")
 
@@ -67,18 +68,10 @@ def parse_id_cursor(cursor: str | None) -> uuid.UUID | None:
         raise ApiProblem(422, "invalid_cursor", "The cursor is not one this API gave out.") from None
 
 
-def page_in_order(
-    items: Iterable[T], key: Callable[[T], tuple[datetime, uuid.UUID]], cursor: str | None, limit: int
-) -> tuple[list[T], str | None]:
-    """One page of a list the service reads whole (a caseload's worth: waitlists, alerts, a client's scores),
-    ascending by `key`, and the cursor of the next page (None at the end). The cursor is the last item's key, so
-    an item that goes away between pages (an alert acknowledged) neither repeats nor hides another."""
-    after = parse_time_id_cursor(cursor)
-    ordered = sorted(items, key=key)
-    if after is not None:
-        ordered = [item for item in ordered if key(item) > after]
-    page = ordered[:limit]
-    return page, time_id_cursor(*key(page[-1])) if len(ordered) > limit else None
+def page_out(page: Page[T], key: Callable[[T], tuple[datetime, uuid.UUID]]) -> tuple[list[T], str | None]:
+    """A page the repository read in `key` order, and the cursor of the next page (None at the end): the last
+    item's key, which the repository resumes strictly after."""
+    return page.items, time_id_cursor(*key(page.items[-1])) if page.more and page.items else None
 
 
 def parse_seq_cursor(cursor: str) -> int:

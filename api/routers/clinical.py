@@ -9,7 +9,7 @@ from fastapi import APIRouter, Header, Path, Query, Response, status
 
 from api.deps import CurrentPrincipal, Notes, Plans
 from api.etags import etag, parse_if_match, sets_etag
-from api.pagination import Cursor, Limit, page_in_order
+from api.pagination import Cursor, Limit, page_out, parse_time_id_cursor
 from api.schemas.clinical import (
     Acknowledge,
     AcknowledgementOut,
@@ -169,8 +169,9 @@ async def add_addendum(note_id: uuid.UUID, body: AddAddendum, principal: Current
     description="Oldest session first.",
 )
 async def notes_todo(principal: CurrentPrincipal, notes: Notes, limit: Limit = 50, cursor: Cursor = None) -> Todos:
-    page, next_cursor = page_in_order(
-        await notes.todo(principal), lambda t: (t.ended_at, t.appointment_id), cursor, limit
+    page, next_cursor = page_out(
+        await notes.todo(principal, after=parse_time_id_cursor(cursor), limit=limit),
+        lambda t: (t.ended_at, t.appointment_id),
     )
     return Todos(items=[TodoOut.of(t) for t in page], next_cursor=next_cursor)
 
@@ -197,8 +198,9 @@ async def create_psychotherapy_note(
 async def list_psychotherapy_notes(
     client_id: uuid.UUID, principal: CurrentPrincipal, notes: Notes, limit: Limit = 50, cursor: Cursor = None
 ) -> PsychotherapyList:
-    page, next_cursor = page_in_order(
-        await notes.list_psychotherapy(principal, client_id), lambda n: (n.created_at, n.id), cursor, limit
+    page, next_cursor = page_out(
+        await notes.list_psychotherapy(principal, client_id, after=parse_time_id_cursor(cursor), limit=limit),
+        lambda n: (n.created_at, n.id),
     )
     return PsychotherapyList(items=[PsychotherapyOut.of(n) for n in page], next_cursor=next_cursor)
 

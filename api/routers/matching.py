@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, status
 
 from api.deps import CurrentPrincipal, Matching
-from api.pagination import Cursor, Limit, page_in_order
+from api.pagination import Cursor, Limit, page_out, parse_time_id_cursor
 from api.schemas.matching import (
     BatchOut,
     ChoiceIn,
@@ -113,8 +113,9 @@ async def choose_match(
 async def get_queue(
     practice_id: uuid.UUID, principal: CurrentPrincipal, matching: Matching, limit: Limit = 50, cursor: Cursor = None
 ) -> Queue:
-    page, next_cursor = page_in_order(
-        await matching.queue(principal, practice_id), lambda e: (e.record.created_at, e.record.id), cursor, limit
+    page, next_cursor = page_out(
+        await matching.queue(principal, practice_id, after=parse_time_id_cursor(cursor), limit=limit),
+        lambda e: (e.record.created_at, e.record.id),
     )
     return Queue(items=[QueueItem.of(e) for e in page], next_cursor=next_cursor)
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, status
 
 from api.deps import Container_, CurrentPrincipal, Measures
-from api.pagination import Cursor, Limit, page_in_order
+from api.pagination import Cursor, Limit, page_out, parse_time_id_cursor
 from api.schemas.measures import (
     AlertOut,
     Alerts,
@@ -72,8 +72,9 @@ async def list_measures(
     cursor: Cursor = None,
 ) -> Assignments:
     now = container.clock.now()
-    page, next_cursor = page_in_order(
-        await measures.assignments(principal, client_id), lambda ad: (ad[0].created_at, ad[0].id), cursor, limit
+    page, next_cursor = page_out(
+        await measures.assignments(principal, client_id, after=parse_time_id_cursor(cursor), limit=limit),
+        lambda ad: (ad[0].created_at, ad[0].id),
     )
     return Assignments(items=[AssignmentOut.of(a, due, now) for a, due in page], next_cursor=next_cursor)
 
@@ -113,8 +114,9 @@ async def submit_response(
 async def list_responses(
     client_id: uuid.UUID, principal: CurrentPrincipal, measures: Measures, limit: Limit = 50, cursor: Cursor = None
 ) -> Scores:
-    page, next_cursor = page_in_order(
-        await measures.responses(principal, client_id), lambda r: (r.completed_at, r.id), cursor, limit
+    page, next_cursor = page_out(
+        await measures.responses(principal, client_id, after=parse_time_id_cursor(cursor), limit=limit),
+        lambda r: (r.completed_at, r.id),
     )
     return Scores(items=[ScoreOut.of(r) for r in page], next_cursor=next_cursor)
 
@@ -134,8 +136,9 @@ async def get_trend(
 async def list_alerts(
     principal: CurrentPrincipal, measures: Measures, limit: Limit = 50, cursor: Cursor = None
 ) -> Alerts:
-    page, next_cursor = page_in_order(
-        await measures.open_alerts(principal), lambda a: (a.created_at, a.id), cursor, limit
+    page, next_cursor = page_out(
+        await measures.open_alerts(principal, after=parse_time_id_cursor(cursor), limit=limit),
+        lambda a: (a.created_at, a.id),
     )
     return Alerts(items=[AlertOut.of(a) for a in page], next_cursor=next_cursor)
 

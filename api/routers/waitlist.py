@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Response, status
 
 from api.deps import CurrentPrincipal, Waitlist
-from api.pagination import Cursor, Limit, page_in_order
+from api.pagination import Cursor, Limit, page_out, parse_time_id_cursor
 from api.schemas.scheduling import (
     AppointmentOut,
     JoinWaitlistIn,
@@ -72,7 +72,10 @@ async def join_waitlist(
 async def list_waitlist(
     principal: CurrentPrincipal, waitlist: Waitlist, limit: Limit = 50, cursor: Cursor = None
 ) -> WaitlistEntries:
-    page, next_cursor = page_in_order(await waitlist.entries(principal), lambda e: (e.created_at, e.id), cursor, limit)
+    page, next_cursor = page_out(
+        await waitlist.entries(principal, after=parse_time_id_cursor(cursor), limit=limit),
+        lambda e: (e.created_at, e.id),
+    )
     return WaitlistEntries(items=[entry_out(e) for e in page], next_cursor=next_cursor)
 
 
@@ -91,7 +94,10 @@ async def leave_waitlist(entry_id: uuid.UUID, principal: CurrentPrincipal, waitl
 async def list_offers(
     principal: CurrentPrincipal, waitlist: Waitlist, limit: Limit = 50, cursor: Cursor = None
 ) -> Offers:
-    page, next_cursor = page_in_order(await waitlist.offers(principal), lambda o: (o.offer.start, o.id), cursor, limit)
+    page, next_cursor = page_out(
+        await waitlist.offers(principal, after=parse_time_id_cursor(cursor), limit=limit),
+        lambda o: (o.offer.start, o.id),
+    )
     return Offers(
         next_cursor=next_cursor,
         items=[

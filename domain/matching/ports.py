@@ -13,6 +13,7 @@ from domain.identity.ports import PracticeRepository
 from domain.matching.candidates import Candidate
 from domain.messaging.ports import MessagingUnitOfWork
 from domain.scheduling.ports import SchedulingUnitOfWork
+from domain.shared.paging import After
 from domain.shared.records import ClientRecordRepository
 
 
@@ -109,8 +110,10 @@ class MatchingRepository(Protocol):
     async def close_pending(self, client_id: uuid.UUID) -> None:
         """Close the client's open suggestions and queued requests (a newer request replaces them)."""
 
-    async def queued(self, practice_id: uuid.UUID, *, for_update: bool = False) -> list[MatchRecord]:
-        """The practice's waiting queue, oldest first."""
+    async def queued(
+        self, practice_id: uuid.UUID, *, for_update: bool = False, after: After = None, limit: int | None = None
+    ) -> list[MatchRecord]:
+        """The practice's waiting queue, oldest first by (created_at, id), strictly after `after`."""
 
     async def time_to_match(self, practice_id: uuid.UUID) -> TimeToMatch: ...
 

@@ -51,6 +51,7 @@ from domain.scheduling.service import SchedulingService
 from domain.shared.cipher import AadContext, PayloadCipher
 from domain.shared.data_keys import data_key, new_data_key
 from domain.shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from domain.shared.paging import After, Page
 from domain.shared.ports import Clock, IdGenerator
 from domain.shared.principal import Principal, Role
 
@@ -423,10 +424,14 @@ class MatchingService:
 
     # ------------------------------------------------------------------------------------ the queue
 
-    async def queue(self, principal: Principal, practice_id: uuid.UUID) -> list[QueueEntry]:
+    async def queue(
+        self, principal: Principal, practice_id: uuid.UUID, *, after: After = None, limit: int = 50
+    ) -> Page[QueueEntry]:
+        """The practice's waiting queue, longest waiting first by (created_at, id), after `after`."""
         _admin_of(principal, practice_id)
         async with self._uow() as uow:
-            return await self._entries(uow, await uow.matching.queued(practice_id))
+            page = Page.of(await uow.matching.queued(practice_id, after=after, limit=limit + 1), limit)
+            return Page(await self._entries(uow, page.items), page.more)
 
     async def batch(self, principal: Principal, practice_id: uuid.UUID, *, confirm: bool) -> BatchResult:
         """Assign the practice's waiting queue to its therapists for the best total score within every

@@ -14,11 +14,15 @@ from domain.measures.schedule import Assignment
 from domain.plans.ports import PlansUnitOfWork
 from domain.scheduling.ports import AppointmentRepository, CareRepository
 from domain.shared.jobs import JobScheduler
+from domain.shared.paging import After
 
 
 class StoredResponse(Protocol):
     @property
     def id(self) -> uuid.UUID: ...
+
+    @property
+    def practice_id(self) -> uuid.UUID: ...
 
     @property
     def assignment_id(self) -> uuid.UUID | None: ...
@@ -38,7 +42,17 @@ class MeasuresRepository(Protocol):
 
     async def assignment(self, assignment_id: uuid.UUID) -> Assignment | None: ...
 
-    async def assignments_for_client(self, client_id: uuid.UUID) -> list[Assignment]: ...
+    async def assignments_for_client(
+        self,
+        client_id: uuid.UUID,
+        *,
+        therapist_id: uuid.UUID | None = None,
+        after: After = None,
+        limit: int | None = None,
+    ) -> list[Assignment]:
+        """Oldest first by (created_at, id), strictly after `after`; only `therapist_id`'s when given."""
+
+    async def assigning_practices(self, client_id: uuid.UUID) -> list[uuid.UUID]: ...
 
     async def save_assignment(self, assignment: Assignment) -> None: ...
 
@@ -51,7 +65,10 @@ class MeasuresRepository(Protocol):
         body: bytes,
     ) -> None: ...
 
-    async def responses(self, client_id: uuid.UUID, practice_id: uuid.UUID) -> Sequence[StoredResponse]: ...
+    async def responses(
+        self, client_id: uuid.UUID, practice_ids: Sequence[uuid.UUID], *, after: After = None, limit: int | None = None
+    ) -> Sequence[StoredResponse]:
+        """The client's responses kept by these practices, oldest first by (submitted_at, id), after `after`."""
 
     async def last_completed(self, assignment_id: uuid.UUID) -> datetime | None: ...
 
@@ -59,7 +76,7 @@ class MeasuresRepository(Protocol):
 
     async def alert(self, alert_id: uuid.UUID) -> SafetyAlert | None: ...
 
-    async def open_alerts(self, therapist_id: uuid.UUID) -> list[SafetyAlert]: ...
+    async def open_alerts(self, therapist_id: uuid.UUID, *, after: After, limit: int) -> list[SafetyAlert]: ...
 
     async def save_alert(self, alert: SafetyAlert) -> None: ...
 

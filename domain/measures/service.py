@@ -24,9 +24,10 @@ from domain.measures.trend import Trend, trend
 from domain.plans.service import PlansService
 from domain.scheduling.model import Appointment, AppointmentStatus
 from domain.scheduling.ports import AppointmentQuery
-from domain.shared.cipher import AadContext, PayloadCipher
+from domain.shared.cipher import AadContext, PayloadCipher, WrappedDataKey
 from domain.shared.errors import Conflict, NotFound
 from domain.shared.notify import EmailMessage, EmailSender
+from domain.shared.paging import After, Page
 from domain.shared.ports import Clock, IdGenerator
 from domain.shared.principal import Principal, Role
 from domain.shared.records import record_key
@@ -145,17 +146,20 @@ class MeasuresService:
         return ended
 
     async def assignments(
-        self, principal: Principal, client_id: uuid.UUID
-    ) -> list[tuple[Assignment, DueMeasure | None]]:
-        """A client's assignments with what is pending for each (clients: their own; therapists: their clients')."""
+        self, principal: Principal, client_id: uuid.UUID, *, after: After = None, limit: int = 50
+    ) -> Page[tuple[Assignment, DueMeasure | None]]:
+        """A client's assignments with what is pending for each (clients: their own; therapists: their clients'),
+        oldest first by (created_at, id), after `after`. What is due is worked out for the page only."""
         now = self._clock.now()
         async with self._uow() as uow:
             await self._check_reader(uow, principal, client_id)
-            found = [
-                a
-                for a in await uow.measures.assignments_for_client(client_id)
-                if principal.role is Role.CLIENT or a.therapist_id == principal.user_id
-            ]
+            rows = await uow.measures.assignments_for_client(
+                client_id,
+                therapist_id=None if principal.role is Role.CLIENT else principal.user_id,
+                after=after,
+                limit=limit + 1,
+            )
+            found = rows[:limit]
             sessions = await self._sessions(uow, client_id, now)
             caring = {t for t in {a.therapist_id for a in found} if await uow.care.is_active(client_id, t)}
             result: list[tuple[Assignment, DueMeasure | None]] = []
@@ -164,7 +168,7 @@ class MeasuresService:
                     result.append((assignment, None))  # care ended: nothing is due (see submit)
                     continue
                 result.append((assignment, await self._due(uow, assignment, sessions, now)))
-        return result
+        return Page(result, len(rows) > limit)
 
     @staticmethod
     async def _sessions(uow: MeasuresUnitOfWork, client_id: uuid.UUID, now: datetime) -> list[Appointment]:
@@ -265,36 +269,49 @@ class MeasuresService:
         )
         return True
 
-    async def responses(self, principal: Principal, client_id: uuid.UUID) -> list[ScoredResponse]:
-        """Every scored response of a client in the caller's view, oldest first (opened one by one)."""
+    async def responses(
+        self, principal: Principal, client_id: uuid.UUID, *, after: After = None, limit: int | None = None
+    ) -> Page[ScoredResponse]:
+        """A client's scored responses in the caller's view, oldest first by (completed_at, id), after `after`;
+        all of them without `limit`. Only what is returned is opened."""
         async with self._uow() as uow:
-            practice_ids = await self._check_reader(uow, principal, client_id)
+            practice_ids = [
+                p
+                for p in await self._check_reader(uow, principal, client_id)
+                if await uow.client_records.key_id(client_id, p) is not None
+            ]
+            rows = await uow.measures.responses(
+                client_id, practice_ids, after=after, limit=None if limit is None else limit + 1
+            )
+            page = rows if limit is None else rows[:limit]
+            keys: dict[uuid.UUID, WrappedDataKey] = {}
             out: list[ScoredResponse] = []
-            for practice_id in practice_ids:
-                key_id = await uow.client_records.key_id(client_id, practice_id)
-                if key_id is None:
-                    continue
-                key = await record_key(uow, self._cipher, self._ids.new, client_id, practice_id, self._clock.now())
-                for stored in await uow.measures.responses(client_id, practice_id):
-                    assignment = await uow.measures.assignment(stored.assignment_id) if stored.assignment_id else None
-                    version = get_instrument(stored.instrument).version
-                    doc = self._cipher.open(stored.body, key, _aad(stored.id, client_id))
-                    out.append(
-                        ScoredResponse(
-                            id=stored.id,
-                            client_id=client_id,
-                            completed_at=stored.submitted_at,
-                            score=_score_from(doc, stored.instrument, version),
-                            assignment_id=assignment.id if assignment else None,
-                        )
+            for stored in page:
+                if stored.practice_id not in keys:
+                    keys[stored.practice_id] = await record_key(
+                        uow, self._cipher, self._ids.new, client_id, stored.practice_id, self._clock.now()
                     )
+                assignment = await uow.measures.assignment(stored.assignment_id) if stored.assignment_id else None
+                version = get_instrument(stored.instrument).version
+                doc = self._cipher.open(stored.body, keys[stored.practice_id], _aad(stored.id, client_id))
+                out.append(
+                    ScoredResponse(
+                        id=stored.id,
+                        client_id=client_id,
+                        completed_at=stored.submitted_at,
+                        score=_score_from(doc, stored.instrument, version),
+                        assignment_id=assignment.id if assignment else None,
+                    )
+                )
             await uow.audit.append(self._event(principal, "measure.read", "client_record", client_id))
             await uow.commit()
-        return sorted(out, key=lambda r: r.completed_at)
+        return Page(out, len(rows) > len(page))
 
     async def trend(self, principal: Principal, client_id: uuid.UUID, instrument_code: str, cutoff: int = 10) -> Trend:
+        """Computed over every response: a summary of the whole series, not a list that pages."""
         get_instrument(instrument_code)
-        return trend(await self.responses(principal, client_id), instrument_code=instrument_code, cutoff=cutoff)
+        series = (await self.responses(principal, client_id)).items
+        return trend(series, instrument_code=instrument_code, cutoff=cutoff)
 
     async def practice_crisis_resources(self, principal: Principal) -> tuple[CrisisResource, ...]:
         if principal.practice_id is None:
@@ -316,11 +333,12 @@ class MeasuresService:
             await uow.commit()
         return crisis_resources(resources)
 
-    async def open_alerts(self, principal: Principal) -> list[SafetyAlert]:
+    async def open_alerts(self, principal: Principal, *, after: After = None, limit: int = 50) -> Page[SafetyAlert]:
+        """The therapist's unacknowledged alerts, oldest first by (created_at, id), after `after`."""
         if principal.role is not Role.THERAPIST:
-            return []
+            return Page([], more=False)
         async with self._uow() as uow:
-            return await uow.measures.open_alerts(principal.user_id)
+            return Page.of(await uow.measures.open_alerts(principal.user_id, after=after, limit=limit + 1), limit)
 
     async def acknowledge(self, principal: Principal, alert_id: uuid.UUID) -> SafetyAlert:
         async with self._uow() as uow:
@@ -338,7 +356,7 @@ class MeasuresService:
     ) -> list[uuid.UUID]:
         """The practices whose record of this client the caller may read; NotFound for anyone else."""
         if principal.role is Role.CLIENT and principal.user_id == client_id:
-            return sorted({a.practice_id for a in await uow.measures.assignments_for_client(client_id)})
+            return await uow.measures.assigning_practices(client_id)
         if (
             principal.role is Role.THERAPIST
             and principal.practice_id is not None

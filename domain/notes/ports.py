@@ -9,9 +9,10 @@ from typing import Protocol
 
 from domain.audit.events import AuditLog
 from domain.identity.ports import UserRepository
-from domain.notes.model import NoteState, Template
+from domain.notes.model import CompletedSession, NoteState, Template
 from domain.plans.ports import PlansUnitOfWork
 from domain.scheduling.ports import AppointmentRepository
+from domain.shared.paging import After
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +70,17 @@ class NoteRepository(Protocol):
 
     async def addenda(self, note_id: uuid.UUID) -> list[AddendumRow]: ...
 
-    async def states_for(self, appointment_ids: list[uuid.UUID]) -> dict[uuid.UUID, NoteState]: ...
+    async def unsigned_sessions(
+        self,
+        therapist_id: uuid.UUID,
+        *,
+        started_from: datetime,
+        ended_before: datetime,
+        after: After,
+        limit: int,
+    ) -> list[tuple[CompletedSession, NoteState | None]]:
+        """The therapist's completed sessions that started from `started_from` and ended before `ended_before`
+        whose note is missing (None) or unsigned, oldest end first by (end, id), strictly after `after`."""
 
 
 class PsychotherapyRepository(Protocol):
@@ -79,7 +90,10 @@ class PsychotherapyRepository(Protocol):
 
     async def save(self, row: PsychotherapyRow) -> None: ...
 
-    async def by_author(self, author_id: uuid.UUID, client_id: uuid.UUID) -> list[PsychotherapyRow]: ...
+    async def by_author(
+        self, author_id: uuid.UUID, client_id: uuid.UUID, *, after: After, limit: int
+    ) -> list[PsychotherapyRow]:
+        """Oldest first by (created_at, id), strictly after `after`."""
 
 
 class NotesUnitOfWork(PlansUnitOfWork, Protocol):

@@ -13,7 +13,6 @@ from domain.audit.events import AuditEvent, event_by
 from domain.notes.access import readable_note_or_404, writable_note_or_404
 from domain.notes.model import (
     Addendum,
-    CompletedSession,
     NoteDocument,
     NoteTodo,
     ProgressNote,
@@ -35,11 +34,10 @@ from domain.notes.psychotherapy import (
 )
 from domain.plans.service import PlansService
 from domain.scheduling.access import visible_or_404
-from domain.scheduling.model import AppointmentStatus
-from domain.scheduling.ports import AppointmentQuery
 from domain.shared.cipher import AadContext, PayloadCipher, WrappedDataKey
 from domain.shared.data_keys import data_key, new_data_key
 from domain.shared.errors import NotFound
+from domain.shared.paging import After, Page
 from domain.shared.ports import Clock, IdGenerator
 from domain.shared.principal import Principal, Role
 
@@ -154,23 +152,26 @@ class NotesService:
             await uow.commit()
         return updated
 
-    async def todo(self, principal: Principal, hours: int = 72) -> tuple[NoteTodo, ...]:
-        """Completed sessions of the therapist whose note is missing or unsigned after `hours`."""
+    async def todo(
+        self, principal: Principal, hours: int = 72, *, after: After = None, limit: int = 50
+    ) -> Page[NoteTodo]:
+        """Completed sessions of the past year of the therapist whose note is missing or unsigned after `hours`,
+        oldest end first by (end, appointment id), after `after`."""
         if principal.role is not Role.THERAPIST:
-            return ()
+            return Page([], more=False)
         now = self._clock.now()
         async with self._uow() as uow:
-            sessions = [
-                a
-                for a in await uow.appointments.find(
-                    AppointmentQuery(
-                        therapist_id=principal.user_id, start=now - timedelta(days=365), end=now, limit=5000
-                    )
-                )
-                if a.status is AppointmentStatus.COMPLETED
-            ]
-            states = await uow.notes.states_for([a.id for a in sessions])
-        return overdue_notes([CompletedSession(a.id, a.end) for a in sessions], states, now=now, hours=hours)
+            rows = await uow.notes.unsigned_sessions(
+                principal.user_id,
+                started_from=now - timedelta(days=365),
+                ended_before=now - timedelta(hours=hours),
+                after=after,
+                limit=limit + 1,
+            )
+        page = Page.of(rows, limit)
+        states = {session.appointment_id: state for session, state in page.items if state is not None}
+        todos = overdue_notes([session for session, _ in page.items], states, now=now, hours=hours)
+        return Page(list(todos), page.more)
 
     async def _load(self, uow: NotesUnitOfWork, row: NoteRow | None) -> ProgressNote | None:
         if row is None:
@@ -290,23 +291,35 @@ class NotesService:
             await uow.commit()
         return edited
 
-    async def list_psychotherapy(self, principal: Principal, client_id: uuid.UUID) -> list[PsychotherapyNote]:
-        """The caller's own psychotherapy notes about a client; nobody else's ever appear."""
+    async def list_psychotherapy(
+        self, principal: Principal, client_id: uuid.UUID, *, after: After = None, limit: int = 50
+    ) -> Page[PsychotherapyNote]:
+        """The caller's own psychotherapy notes about a client, oldest first by (created_at, id), after `after`;
+        nobody else's ever appear. Only the page is opened (and audited as read)."""
         async with self._uow() as uow:
-            rows = await uow.psychotherapy_notes.by_author(principal.user_id, client_id)
+            rows = Page.of(
+                await uow.psychotherapy_notes.by_author(principal.user_id, client_id, after=after, limit=limit + 1),
+                limit,
+            )
             # A client the caller never cared for, or no user at all, is a 404 like every other object; notes
-            # written in a care that has ended stay listable by their author.
-            if not rows and (
-                principal.role is not Role.THERAPIST or not await uow.care.is_active(client_id, principal.user_id)
+            # written in a care that has ended stay listable by their author (past the last page too).
+            if (
+                not rows.items
+                and (principal.role is not Role.THERAPIST or not await uow.care.is_active(client_id, principal.user_id))
+                and (
+                    after is None
+                    or not await uow.psychotherapy_notes.by_author(principal.user_id, client_id, after=None, limit=1)
+                )
             ):
                 raise NotFound("No such client.")
             notes = [
-                psychotherapy_note_or_404(principal, await self._load_psychotherapy(uow, principal, r.id)) for r in rows
+                psychotherapy_note_or_404(principal, await self._load_psychotherapy(uow, principal, r.id))
+                for r in rows.items
             ]
             for note in notes:
                 await uow.audit.append(self._event(principal, "psychotherapy_note.read", "psychotherapy_note", note.id))
             await uow.commit()
-        return notes
+        return Page(notes, rows.more)
 
     async def _load_psychotherapy(
         self, uow: NotesUnitOfWork, principal: Principal, note_id: uuid.UUID

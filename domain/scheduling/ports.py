@@ -14,6 +14,7 @@ from domain.scheduling.model import Appointment, OfficeHours, TherapistProfile
 from domain.scheduling.recurrence import Series
 from domain.scheduling.waitlist import WaitlistEntry, WaitlistOffer
 from domain.shared.jobs import JobScheduler
+from domain.shared.paging import After
 from domain.shared.ports import UnitOfWork
 
 
@@ -121,15 +122,24 @@ class WaitlistRepository(Protocol):
 
     async def remove_entry(self, entry_id: uuid.UUID, now: datetime) -> None: ...
 
-    async def entries_for_therapist(self, therapist_id: uuid.UUID) -> list[WaitlistEntry]: ...
+    async def entries_for_therapist(
+        self, therapist_id: uuid.UUID, *, after: After = None, limit: int | None = None
+    ) -> list[WaitlistEntry]:
+        """Active entries, oldest first by (created_at, id), strictly after `after`."""
 
-    async def entries_for_client(self, client_id: uuid.UUID) -> list[WaitlistEntry]: ...
+    async def entries_for_client(
+        self, client_id: uuid.UUID, *, after: After = None, limit: int | None = None
+    ) -> list[WaitlistEntry]:
+        """Active entries, oldest first by (created_at, id), strictly after `after`."""
 
     async def add_offer(self, offer: StoredOffer, now: datetime) -> None: ...
 
     async def offer(self, offer_id: uuid.UUID, *, for_update: bool = False) -> StoredOffer | None: ...
 
-    async def open_offers_for_client(self, client_id: uuid.UUID, now: datetime) -> list[StoredOffer]: ...
+    async def open_offers_for_client(
+        self, client_id: uuid.UUID, now: datetime, *, after: After, limit: int
+    ) -> list[StoredOffer]:
+        """Unclaimed, unexpired offers, soonest time first by (start, id), strictly after `after`."""
 
     async def mark_claimed(self, offer_id: uuid.UUID, appointment_id: uuid.UUID) -> None: ...
 

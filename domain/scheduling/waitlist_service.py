@@ -21,6 +21,7 @@ from domain.scheduling.waitlist import (
 from domain.shared.errors import NotFound
 from domain.shared.jobs import JobRequest
 from domain.shared.notify import EmailMessage, EmailSender
+from domain.shared.paging import After, Page
 from domain.shared.ports import Clock, IdGenerator
 from domain.shared.principal import Principal, Role
 
@@ -89,17 +90,24 @@ class WaitlistService:
             await uow.waitlist.remove_entry(entry_id, self._clock.now())
             await uow.commit()
 
-    async def entries(self, principal: Principal) -> list[WaitlistEntry]:
+    async def entries(self, principal: Principal, *, after: After = None, limit: int = 50) -> Page[WaitlistEntry]:
+        """A client's entries or a therapist's waitlist, oldest first by (created_at, id), after `after`."""
         async with self._uow() as uow:
             if principal.role is Role.CLIENT:
-                return await uow.waitlist.entries_for_client(principal.user_id)
-            if principal.role is Role.THERAPIST:
-                return await uow.waitlist.entries_for_therapist(principal.user_id)
-            return []
+                found = await uow.waitlist.entries_for_client(principal.user_id, after=after, limit=limit + 1)
+            elif principal.role is Role.THERAPIST:
+                found = await uow.waitlist.entries_for_therapist(principal.user_id, after=after, limit=limit + 1)
+            else:
+                found = []
+        return Page.of(found, limit)
 
-    async def offers(self, principal: Principal) -> list[StoredOffer]:
+    async def offers(self, principal: Principal, *, after: After = None, limit: int = 50) -> Page[StoredOffer]:
+        """The caller's open offers, soonest time first by (start, id), after `after`."""
         async with self._uow() as uow:
-            return await uow.waitlist.open_offers_for_client(principal.user_id, self._clock.now())
+            found = await uow.waitlist.open_offers_for_client(
+                principal.user_id, self._clock.now(), after=after, limit=limit + 1
+            )
+        return Page.of(found, limit)
 
     async def offer_in(self, uow: SchedulingUnitOfWork, freed: Freed) -> list[StoredOffer]:
         """Inside the transaction that freed the interval (see `SchedulingService.release_in`): offer it to

@@ -293,6 +293,13 @@ sa.Index(
     unique=True,
     postgresql_where=waitlist_entries.c.removed_at.is_(None),
 )
+sa.Index(
+    "ix_waitlist_entries_active_therapist_created",
+    waitlist_entries.c.therapist_id,
+    waitlist_entries.c.created_at,
+    waitlist_entries.c.id,
+    postgresql_where=waitlist_entries.c.removed_at.is_(None),
+)
 
 waitlist_offers = sa.Table(
     "waitlist_offers",
@@ -479,6 +486,14 @@ psychotherapy_notes = sa.Table(
     sa.Column("created_at", TS, nullable=False),
     sa.Column("updated_at", TS, nullable=False),
 )
+# A client's psychotherapy notes by their author, oldest first: the list pages by (created_at, id).
+sa.Index(
+    "ix_psychotherapy_notes_author_client_created",
+    psychotherapy_notes.c.author_id,
+    psychotherapy_notes.c.client_id,
+    psychotherapy_notes.c.created_at,
+    psychotherapy_notes.c.id,
+)
 
 measure_assignments = sa.Table(
     "measure_assignments",
@@ -506,6 +521,12 @@ measure_responses = sa.Table(
     sa.Column("submitted_at", TS, nullable=False),
     sa.Column("body", sa.LargeBinary, nullable=False),
 )
+sa.Index(
+    "ix_measure_responses_client_submitted",
+    measure_responses.c.client_id,
+    measure_responses.c.submitted_at,
+    measure_responses.c.id,
+)
 
 safety_alerts = sa.Table(
     "safety_alerts",
@@ -517,6 +538,14 @@ safety_alerts = sa.Table(
     sa.Column("response_id", UUID(as_uuid=True), sa.ForeignKey("measure_responses.id"), nullable=False),
     sa.Column("created_at", TS, nullable=False),
     sa.Column("acknowledged_at", TS, nullable=True),
+)
+# Open alerts stay few while acknowledged ones pile up for years: only the open ones are indexed in list order.
+sa.Index(
+    "ix_safety_alerts_open_therapist_created",
+    safety_alerts.c.therapist_id,
+    safety_alerts.c.created_at,
+    safety_alerts.c.id,
+    postgresql_where=safety_alerts.c.acknowledged_at.is_(None),
 )
 
 # --- messaging ------------------------------------------------------------------------------------
@@ -697,6 +726,13 @@ sa.Index(
     "uq_matches_one_queued",
     matches.c.client_id,
     unique=True,
+    postgresql_where=matches.c.status == "queued",
+)
+sa.Index(
+    "ix_matches_queued_practice_created",
+    matches.c.queue_practice_id,
+    matches.c.created_at,
+    matches.c.id,
     postgresql_where=matches.c.status == "queued",
 )
 

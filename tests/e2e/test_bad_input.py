@@ -131,5 +131,7 @@ async def test_a_crafted_time_cursor_is_refused_not_a_500(api):
     user = await signed_up(api, "therapist")
     for moment in ("0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-14:00", "2026-11-28T09:00", "1899-12-31T23:00Z"):
         cursor = pagination.encode(moment, str(uuid.uuid4()))
-        for path in ("/api/v1/appointments", "/api/v1/invoices", "/api/v1/charges"):
+        # The lists whose cursor now reaches PostgreSQL too (they paged in memory before).
+        paged_in_sql = ("/api/v1/safety-alerts", "/api/v1/notes/todo", "/api/v1/waitlist")
+        for path in ("/api/v1/appointments", "/api/v1/invoices", "/api/v1/charges", *paged_in_sql):
             _problem(await api.get(path, params={"cursor": cursor}, headers=user.headers), 422, "invalid_cursor")

@@ -4,12 +4,16 @@ cursor the API never gave is `422 invalid_cursor`."""
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
+import asyncpg
 import httpx
 
 from tests.e2e.clinical.conftest import in_care
+from tests.e2e.matching.conftest import fresh_login, into_practice, submitted, therapist
+from tests.e2e.scheduling.conftest import booking
 from tests.support.scheduling import bookable_therapist
-from tests.support.users import LoggedIn, signed_up
+from tests.support.users import LoggedIn, relogin, signed_up
 
 BAD_CURSORS = ("zzz", "-1", "1e3", "eyJ4Ijog")
 
@@ -69,10 +73,7 @@ async def test_conversations_page_in_an_order_new_messages_do_not_change(clocked
     for day in (1, 2, 3):
         client = await signed_up(api, "client")
         booked = await api.post(
-            "/api/v1/appointments",
-            json={"therapist_id": therapist.id, "start": f"2026-12-0{day}T15:00:00Z", "duration_minutes": 50}
-            | {"modality": "video"},
-            headers=client.headers,
+            "/api/v1/appointments", json=booking(therapist, f"2026-12-0{day}T15:00:00Z"), headers=client.headers
         )
         assert booked.status_code == 201, booked.text
     path = "/api/v1/conversations"
@@ -114,6 +115,7 @@ async def test_waitlist_and_psychotherapy_notes_page(clocked_api):
         pages = await _walk(api, path, care.therapist, limit=2)
         assert [len(page) for page in pages] == [2, 1], path
         assert len({i for page in pages for i in page}) == 3, path
+        await _in_order(api, path, care.therapist)
 
 
 async def test_every_other_list_answers_next_cursor_and_refuses_a_foreign_cursor(clocked_api):
@@ -132,3 +134,148 @@ async def test_every_other_list_answers_next_cursor_and_refuses_a_foreign_cursor
         assert plain.status_code == 200 and plain.json()["next_cursor"] is None, (path, plain.text)
         for bad in BAD_CURSORS:
             _invalid_cursor(await api.get(path, params={"cursor": bad}, headers=user.headers))
+
+
+async def _in_order(api: httpx.AsyncClient, path: str, user: LoggedIn, limit: int = 2, key: str = "id") -> list:
+    """Walk a list `limit` at a time and check it is the whole list (read in one page), each item once, in order."""
+    whole = (await api.get(path, params={"limit": 200}, headers=user.headers)).json()["items"]
+    pages = await _walk(api, path, user, limit, key)
+    walked = [i for page in pages for i in page]
+    assert walked == [item[key] for item in whole], path
+    assert len(whole) > limit and all(len(page) == limit for page in pages[:-1]), path
+    return walked
+
+
+async def _remove_mid_walk(api: httpx.AsyncClient, path: str, user: LoggedIn, remove, key: str = "id") -> None:
+    """Walk two at a time; after the first page remove one item already seen and the first one not yet seen:
+    the rest of the walk neither repeats the one seen nor skips any other."""
+    every = await _in_order(api, path, user, key=key)
+    first = (await api.get(path, params={"limit": 2}, headers=user.headers)).json()
+    assert [i[key] for i in first["items"]] == every[:2]
+    await remove(every[0])
+    await remove(every[2])
+    rest = await _walk(api, path, user, limit=2, key=key, cursor=first["next_cursor"])
+    assert [i for page in rest for i in page] == every[3:], path
+
+
+async def test_measure_lists_and_safety_alerts_page_in_sql_order(clocked_api):
+    api = clocked_api
+    care = await in_care(api)
+    for _ in range(5):  # the clock stands still: equal timestamps, so the id decides the order
+        assigned = await api.post(
+            f"/api/v1/clients/{care.client.id}/measures",
+            json={"instrument": "phq9", "frequency": "once"},
+            headers=care.therapist.headers,
+        )
+        assert assigned.status_code == 201, assigned.text
+        answered = await api.post(
+            f"/api/v1/measure-assignments/{assigned.json()['id']}/responses",
+            json={"answers": {f"q{i}": 1 for i in range(1, 10)}},  # item 9 answered: a safety alert each
+            headers=care.client.headers,
+        )
+        assert answered.status_code == 201, answered.text
+    for path in (f"/api/v1/clients/{care.client.id}/measures", f"/api/v1/clients/{care.client.id}/measure-responses"):
+        await _in_order(api, path, care.therapist)
+        await _in_order(api, path, care.client)
+
+    async def acknowledge(alert_id: str) -> None:
+        done = await api.post(f"/api/v1/safety-alerts/{alert_id}/acknowledge", headers=care.therapist.headers)
+        assert done.status_code == 200, done.text
+
+    await _remove_mid_walk(api, "/api/v1/safety-alerts", care.therapist, acknowledge)
+
+
+async def test_match_queue_pages_in_sql_order(clocked_api, database_url):
+    api = clocked_api
+    owner = await therapist(api, "Dr. Owner")
+    admin = await signed_up(api, "therapist", display_name="Pat Admin")
+    await into_practice(database_url, owner.practice_id, admin, role="practice_admin")
+    admin = await fresh_login(api, admin, role="practice_admin")
+    waiting: dict[str, LoggedIn] = {}
+    for n in range(5):  # queued in the same instant: the id decides the order
+        client = await signed_up(api, "client", display_name=f"Waiting {n}")
+        await submitted(api, client)
+        queued = await api.post(
+            "/api/v1/matches", json={"mode": "queue", "practice_id": owner.practice_id}, headers=client.headers
+        )
+        assert queued.status_code == 201, queued.text
+        waiting[queued.json()["id"]] = client
+
+    async def leave_queue(match_id: str) -> None:  # a newer request closes the queued one
+        asked = await api.post("/api/v1/matches", json={"mode": "suggest"}, headers=waiting[match_id].headers)
+        assert asked.status_code == 201, asked.text
+
+    path = f"/api/v1/practices/{owner.practice_id}/match-queue"
+    await _remove_mid_walk(api, path, admin, leave_queue, key="match_id")
+
+
+async def test_waitlist_entries_and_offers_page_in_sql_order(clocked_api):
+    api = clocked_api
+    owner = await signed_up(api, "therapist")
+    await bookable_therapist(api, owner)
+    waiting: dict[str, LoggedIn] = {}
+    for _ in range(5):  # joined in the same instant: the id decides the order
+        client = await signed_up(api, "client")
+        joined = await api.post(
+            f"/api/v1/therapists/{owner.id}/waitlist", json={"durations": [50]}, headers=client.headers
+        )
+        assert joined.status_code == 201, joined.text
+        waiting[joined.json()["id"]] = client
+
+    async def leave(entry_id: str) -> None:
+        left = await api.delete(f"/api/v1/waitlist/{entry_id}", headers=waiting.pop(entry_id).headers)
+        assert left.status_code == 204, left.text
+
+    await _remove_mid_walk(api, "/api/v1/waitlist", owner, leave)
+
+    waiter = next(iter(waiting.values()))  # one still waiting
+    holder = await signed_up(api, "client")
+    for day in (11, 7, 9, 8, 10):  # each cancellation offers its time to the waiting clients
+        booked = await api.post(
+            "/api/v1/appointments", json=booking(owner, f"2026-12-{day:02d}T15:00:00Z"), headers=holder.headers
+        )
+        assert booked.status_code == 201, booked.text
+        cancelled = await api.post(
+            f"/api/v1/appointments/{booked.json()['id']}/cancel", json={}, headers=holder.headers
+        )
+        assert cancelled.status_code == 200, cancelled.text
+
+    async def claim(offer_id: str) -> None:
+        claimed = await api.post(f"/api/v1/waitlist/offers/{offer_id}/claim", headers=waiter.headers)
+        assert claimed.status_code == 201, claimed.text
+
+    await _remove_mid_walk(api, "/api/v1/waitlist/offers", waiter, claim)
+
+
+async def test_notes_todo_pages_in_sql_order(clocked_api, clock, database_url):
+    api = clocked_api
+    care = await in_care(api)
+    for day in (5, 2, 4, 3):  # with the session in_care booked on 1 Dec
+        booked = await api.post(
+            "/api/v1/appointments",
+            json=booking(care.therapist, f"2026-12-0{day}T15:00:00Z"),
+            headers=care.client.headers,
+        )
+        assert booked.status_code == 201, booked.text
+    conn = await asyncpg.connect(database_url)
+    try:  # held and completed: how they got there is not what this test is about
+        await conn.execute(
+            "UPDATE appointments SET status = 'completed' WHERE therapist_id = $1", uuid.UUID(care.therapist.id)
+        )
+    finally:
+        await conn.close()
+    clock.set(datetime(2026, 12, 10, 15, 0, tzinfo=UTC))  # every note is overdue
+    await relogin(api, care.therapist)
+    draft = {"template": "free", "fields": {"text": "Seen"}, "ratings": []}
+
+    async def sign(appointment_id: str) -> None:
+        note = await api.put(
+            f"/api/v1/appointments/{appointment_id}/note",
+            json=draft,
+            headers={**care.therapist.headers, "If-Match": '"v0"'},
+        )
+        assert note.status_code == 200, note.text
+        signed = await api.post(f"/api/v1/notes/{note.json()['id']}/sign", headers=care.therapist.headers)
+        assert signed.status_code == 200, signed.text
+
+    await _remove_mid_walk(api, "/api/v1/notes/todo", care.therapist, sign, key="appointment_id")

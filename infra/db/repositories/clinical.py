@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,12 +16,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.measures.alerts import CrisisResource, SafetyAlert
 from domain.measures.instruments import RiskFlag
 from domain.measures.schedule import Assignment, Frequency
-from domain.notes.model import NoteState, Template
+from domain.notes.model import CompletedSession, NoteState, Template
 from domain.notes.ports import AddendumRow, NoteRow, PsychotherapyRow
 from domain.plans.model import Acknowledgement
 from domain.plans.ports import PlanRow, PlanVersionRow
+from domain.scheduling.model import AppointmentStatus
 from domain.shared.errors import Conflict, StaleVersion
+from domain.shared.paging import After
+from infra.db.keyset import ascending_after
 from infra.db.tables import (
+    appointments,
     client_records,
     measure_assignments,
     measure_responses,
@@ -84,6 +89,7 @@ def _assignment(row: Any) -> Assignment:
 @dataclass(frozen=True, slots=True)
 class SqlStoredResponse:
     id: uuid.UUID
+    practice_id: uuid.UUID
     assignment_id: uuid.UUID | None
     instrument: str
     submitted_at: datetime
@@ -129,13 +135,27 @@ class SqlMeasuresRepository:
         ).first()
         return _assignment(row) if row else None
 
-    async def assignments_for_client(self, client_id: uuid.UUID) -> list[Assignment]:
-        rows = await self._s.execute(
-            sa.select(measure_assignments)
-            .where(measure_assignments.c.client_id == client_id)
-            .order_by(measure_assignments.c.created_at)
-        )
+    async def assignments_for_client(
+        self,
+        client_id: uuid.UUID,
+        *,
+        therapist_id: uuid.UUID | None = None,
+        after: After = None,
+        limit: int | None = None,
+    ) -> list[Assignment]:
+        t = measure_assignments
+        query = sa.select(t).where(t.c.client_id == client_id)
+        if therapist_id is not None:
+            query = query.where(t.c.therapist_id == therapist_id)
+        rows = await self._s.execute(ascending_after(query, t.c.created_at, t.c.id, after, limit))
         return [_assignment(r) for r in rows.all()]
+
+    async def assigning_practices(self, client_id: uuid.UUID) -> list[uuid.UUID]:
+        t = measure_assignments
+        rows = await self._s.execute(
+            sa.select(t.c.practice_id).where(t.c.client_id == client_id).distinct().order_by(t.c.practice_id)
+        )
+        return list(rows.scalars())
 
     async def save_assignment(self, assignment: Assignment) -> None:
         await self._s.execute(
@@ -166,13 +186,16 @@ class SqlMeasuresRepository:
             )
         )
 
-    async def responses(self, client_id: uuid.UUID, practice_id: uuid.UUID) -> list[SqlStoredResponse]:
-        rows = await self._s.execute(
-            sa.select(measure_responses)
-            .where(measure_responses.c.client_id == client_id, measure_responses.c.practice_id == practice_id)
-            .order_by(measure_responses.c.submitted_at)
-        )
-        return [SqlStoredResponse(r.id, r.assignment_id, r.instrument, r.submitted_at, r.body) for r in rows.all()]
+    async def responses(
+        self, client_id: uuid.UUID, practice_ids: Sequence[uuid.UUID], *, after: After = None, limit: int | None = None
+    ) -> list[SqlStoredResponse]:
+        t = measure_responses
+        query = sa.select(t).where(t.c.client_id == client_id, t.c.practice_id.in_(practice_ids))
+        rows = await self._s.execute(ascending_after(query, t.c.submitted_at, t.c.id, after, limit))
+        return [
+            SqlStoredResponse(r.id, r.practice_id, r.assignment_id, r.instrument, r.submitted_at, r.body)
+            for r in rows.all()
+        ]
 
     async def last_completed(self, assignment_id: uuid.UUID) -> datetime | None:
         last: datetime | None = (
@@ -206,11 +229,12 @@ class SqlMeasuresRepository:
         row = (await self._s.execute(self._alerts().where(safety_alerts.c.id == alert_id))).first()
         return _alert(row) if row else None
 
-    async def open_alerts(self, therapist_id: uuid.UUID) -> list[SafetyAlert]:
+    async def open_alerts(self, therapist_id: uuid.UUID, *, after: After, limit: int) -> list[SafetyAlert]:
+        query = self._alerts().where(
+            safety_alerts.c.therapist_id == therapist_id, safety_alerts.c.acknowledged_at.is_(None)
+        )
         rows = await self._s.execute(
-            self._alerts()
-            .where(safety_alerts.c.therapist_id == therapist_id, safety_alerts.c.acknowledged_at.is_(None))
-            .order_by(safety_alerts.c.created_at)
+            ascending_after(query, safety_alerts.c.created_at, safety_alerts.c.id, after, limit)
         )
         return [_alert(r) for r in rows.all()]
 
@@ -426,15 +450,31 @@ class SqlNoteRepository:
         )
         return [AddendumRow(r.id, r.note_id, r.author_id, r.created_at, r.body) for r in rows.all()]
 
-    async def states_for(self, appointment_ids: list[uuid.UUID]) -> dict[uuid.UUID, NoteState]:
-        if not appointment_ids:
-            return {}
-        rows = await self._s.execute(
-            sa.select(session_notes.c.appointment_id, session_notes.c.status).where(
-                session_notes.c.appointment_id.in_(appointment_ids)
+    async def unsigned_sessions(
+        self,
+        therapist_id: uuid.UUID,
+        *,
+        started_from: datetime,
+        ended_before: datetime,
+        after: After,
+        limit: int,
+    ) -> list[tuple[CompletedSession, NoteState | None]]:
+        a, n = appointments, session_notes
+        query = (
+            sa.select(a.c.id, a.c.end_at, n.c.status)
+            .select_from(a.outerjoin(n, n.c.appointment_id == a.c.id))
+            .where(
+                a.c.therapist_id == therapist_id,
+                a.c.status == AppointmentStatus.COMPLETED.value,
+                a.c.start_at >= started_from,
+                a.c.end_at < ended_before,
+                sa.or_(n.c.status.is_(None), n.c.status != NoteState.SIGNED.value),
             )
         )
-        return {r.appointment_id: NoteState(r.status) for r in rows.all()}
+        rows = await self._s.execute(ascending_after(query, a.c.end_at, a.c.id, after, limit))
+        return [
+            (CompletedSession(r.id, r.end_at), None if r.status is None else NoteState(r.status)) for r in rows.all()
+        ]
 
 
 class SqlPsychotherapyRepository:
@@ -484,12 +524,12 @@ class SqlPsychotherapyRepository:
             .values(body=row.body, version=row.version, updated_at=row.updated_at)
         )
 
-    async def by_author(self, author_id: uuid.UUID, client_id: uuid.UUID) -> list[PsychotherapyRow]:
-        rows = await self._s.execute(
-            sa.select(psychotherapy_notes)
-            .where(psychotherapy_notes.c.author_id == author_id, psychotherapy_notes.c.client_id == client_id)
-            .order_by(psychotherapy_notes.c.created_at)
-        )
+    async def by_author(
+        self, author_id: uuid.UUID, client_id: uuid.UUID, *, after: After, limit: int
+    ) -> list[PsychotherapyRow]:
+        t = psychotherapy_notes
+        query = sa.select(t).where(t.c.author_id == author_id, t.c.client_id == client_id)
+        rows = await self._s.execute(ascending_after(query, t.c.created_at, t.c.id, after, limit))
         return [self._row(r) for r in rows.all()]
 
 

@@ -23,6 +23,8 @@ from domain.matching.ports import (
     TimeToMatch,
 )
 from domain.shared.errors import Conflict
+from domain.shared.paging import After
+from infra.db.keyset import ascending_after
 from infra.db.repositories.scheduling import office_hours_of, profile_of
 from infra.db.tables import (
     ACTIVE_APPOINTMENT_SQL,
@@ -180,12 +182,11 @@ class SqlMatchingRepository:
             .values(status="closed")
         )
 
-    async def queued(self, practice_id: uuid.UUID, *, for_update: bool = False) -> list[MatchRecord]:
-        query = (
-            sa.select(matches)
-            .where(matches.c.queue_practice_id == practice_id, matches.c.status == "queued")
-            .order_by(matches.c.created_at, matches.c.id)
-        )
+    async def queued(
+        self, practice_id: uuid.UUID, *, for_update: bool = False, after: After = None, limit: int | None = None
+    ) -> list[MatchRecord]:
+        query = sa.select(matches).where(matches.c.queue_practice_id == practice_id, matches.c.status == "queued")
+        query = ascending_after(query, matches.c.created_at, matches.c.id, after, limit)
         if for_update:
             query = query.with_for_update()
         return [_match(r) for r in (await self._s.execute(query)).all()]

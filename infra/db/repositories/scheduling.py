@@ -33,7 +33,9 @@ from domain.scheduling.ports import AppointmentQuery, ClientInCare, DueReminder,
 from domain.scheduling.recurrence import Frequency, RecurrenceRule, Series
 from domain.scheduling.waitlist import WaitlistEntry, WaitlistOffer
 from domain.shared.errors import Conflict
+from domain.shared.paging import After
 from infra.db import fast
+from infra.db.keyset import ascending_after
 from infra.db.tables import (
     ACTIVE_APPOINTMENT_SQL,
     STAFFED_PROFILE,
@@ -626,19 +628,21 @@ class SqlWaitlistRepository:
     async def remove_entry(self, entry_id: uuid.UUID, now: datetime) -> None:
         await self._s.execute(waitlist_entries.update().where(waitlist_entries.c.id == entry_id).values(removed_at=now))
 
-    async def _entries(self, where: sa.ColumnElement[bool]) -> list[WaitlistEntry]:
-        rows = await self._s.execute(
-            sa.select(waitlist_entries)
-            .where(where, waitlist_entries.c.removed_at.is_(None))
-            .order_by(waitlist_entries.c.created_at, waitlist_entries.c.id)
-        )
+    async def _entries(self, where: sa.ColumnElement[bool], after: After, limit: int | None) -> list[WaitlistEntry]:
+        t = waitlist_entries
+        query = sa.select(t).where(where, t.c.removed_at.is_(None))
+        rows = await self._s.execute(ascending_after(query, t.c.created_at, t.c.id, after, limit))
         return [_entry(r) for r in rows.all()]
 
-    async def entries_for_therapist(self, therapist_id: uuid.UUID) -> list[WaitlistEntry]:
-        return await self._entries(waitlist_entries.c.therapist_id == therapist_id)
+    async def entries_for_therapist(
+        self, therapist_id: uuid.UUID, *, after: After = None, limit: int | None = None
+    ) -> list[WaitlistEntry]:
+        return await self._entries(waitlist_entries.c.therapist_id == therapist_id, after, limit)
 
-    async def entries_for_client(self, client_id: uuid.UUID) -> list[WaitlistEntry]:
-        return await self._entries(waitlist_entries.c.client_id == client_id)
+    async def entries_for_client(
+        self, client_id: uuid.UUID, *, after: After = None, limit: int | None = None
+    ) -> list[WaitlistEntry]:
+        return await self._entries(waitlist_entries.c.client_id == client_id, after, limit)
 
     async def add_offer(self, offer: StoredOffer, now: datetime) -> None:
         o = offer.offer
@@ -665,16 +669,14 @@ class SqlWaitlistRepository:
         row = (await self._s.execute(query)).first()
         return _offer(row) if row else None
 
-    async def open_offers_for_client(self, client_id: uuid.UUID, now: datetime) -> list[StoredOffer]:
-        rows = await self._s.execute(
-            sa.select(waitlist_offers)
-            .where(
-                waitlist_offers.c.client_id == client_id,
-                waitlist_offers.c.expires_at > now,
-                waitlist_offers.c.claimed_appointment_id.is_(None),
-            )
-            .order_by(waitlist_offers.c.start_at)
+    async def open_offers_for_client(
+        self, client_id: uuid.UUID, now: datetime, *, after: After, limit: int
+    ) -> list[StoredOffer]:
+        t = waitlist_offers
+        query = sa.select(t).where(
+            t.c.client_id == client_id, t.c.expires_at > now, t.c.claimed_appointment_id.is_(None)
         )
+        rows = await self._s.execute(ascending_after(query, t.c.start_at, t.c.id, after, limit))
         return [_offer(r) for r in rows.all()]
 
     async def mark_claimed(self, offer_id: uuid.UUID, appointment_id: uuid.UUID) -> None:
