@@ -85,7 +85,8 @@ TRANSITIONS: Mapping[InvoiceStatus, frozenset[InvoiceStatus]] = MappingProxyType
         _S.DRAFT: frozenset({_S.OPEN, _S.VOID}),
         _S.OPEN: frozenset({_S.PROCESSING, _S.PAID, _S.PAYMENT_FAILED, _S.VOID}),
         _S.PROCESSING: frozenset({_S.PAID, _S.PAYMENT_FAILED}),
-        _S.PAYMENT_FAILED: frozenset({_S.PROCESSING, _S.PAID, _S.VOID}),
+        # Back to open when the client tries again: the invoice then awaits the new attempt's outcome.
+        _S.PAYMENT_FAILED: frozenset({_S.OPEN, _S.PROCESSING, _S.PAID, _S.VOID}),
         _S.PAID: frozenset({_S.PARTIALLY_REFUNDED, _S.REFUNDED}),
         _S.PARTIALLY_REFUNDED: frozenset({_S.REFUNDED}),
         _S.REFUNDED: frozenset(),
@@ -272,7 +273,16 @@ def start_payment_attempt(invoice: Invoice) -> Invoice:
     if invoice.status is InvoiceStatus.OPEN and invoice.payment_id is None:
         return _next(invoice, payment_attempts=invoice.payment_attempts + 1)
     if invoice.status is InvoiceStatus.PAYMENT_FAILED:
-        return _next(invoice, payment_attempts=invoice.payment_attempts + 1, payment_id=None)
+        # Open again, as before a first attempt: left `payment_failed` while the new payment awaits 3-D Secure or the
+        # provider, the invoice would say the new attempt failed too (the SPA stopped waiting on it), and the new
+        # payment's own failure could not be recorded (`_failed` moves only an open or processing invoice).
+        return _move(
+            invoice,
+            InvoiceStatus.OPEN,
+            payment_attempts=invoice.payment_attempts + 1,
+            payment_id=None,
+            failure_code=None,
+        )
     if invoice.status is InvoiceStatus.OPEN:
         raise InvalidState("A payment for this invoice is already under way.", code="payment_in_progress")
     raise InvalidState(f"An invoice that is {invoice.status.value} cannot be paid.")

@@ -185,6 +185,7 @@ class FakeStripe:
     # Payment methods a succeeded payment kept for off-session use (`setup_future_usage=off_session`).
     set_up_off_session: set[str] = field(default_factory=set)
     delivered: list[tuple[str, int]] = field(default_factory=list)  # (event id, the app's HTTP status)
+    webhook_delay: float = 0.0  # seconds before each delivery: Stripe's webhooks come a moment after its answers
     _delivering: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     # ------------------------------------------------------------------ HTTP
@@ -230,6 +231,8 @@ class FakeStripe:
     async def deliver(self) -> None:
         """Send every event not yet sent to `webhook_url`, signed, in the order they happened."""
         assert self.webhook_url is not None
+        if self.webhook_delay:
+            await asyncio.sleep(self.webhook_delay)
         async with self._delivering, httpx.AsyncClient(timeout=30) as http:
             for event in self.events[len(self.delivered) :]:
                 body, signature = self.signed(event)

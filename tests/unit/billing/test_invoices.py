@@ -37,6 +37,7 @@ LEGAL = {
     (S.OPEN, S.VOID),
     (S.PROCESSING, S.PAID),
     (S.PROCESSING, S.PAYMENT_FAILED),
+    (S.PAYMENT_FAILED, S.OPEN),
     (S.PAYMENT_FAILED, S.PROCESSING),
     (S.PAYMENT_FAILED, S.PAID),
     (S.PAYMENT_FAILED, S.VOID),
@@ -196,6 +197,7 @@ def test_payment_keys_are_stable_per_attempt_and_new_per_attempt() -> None:
     retry = inv.start_payment_attempt(failed)
     assert inv.payment_idempotency_key(retry) == f"hearth-invoice-{invoice.id}-payment-2"
     assert retry.payment_id is None  # the new attempt will track a new payment
+    assert (retry.status, retry.failure_code) == (S.OPEN, None)  # awaiting the new attempt, not failed again
     with pytest.raises(InvalidState) as err:
         inv.payment_idempotency_key(opened())
     assert err.value.code == "no_payment_attempt"
@@ -227,6 +229,30 @@ def test_a_declined_intent_fails_the_invoice_and_a_later_success_pays_it() -> No
     assert (failed.status, failed.failure_code) == (S.PAYMENT_FAILED, "insufficient_funds")
     recovered = inv.apply_payment_event(failed, event(PaymentEventKind.SUCCEEDED, invoice_id=invoice.id)).invoice
     assert (recovered.status, recovered.failure_code) == (S.PAID, None)
+
+
+def test_a_retry_after_a_decline_awaits_its_own_outcome() -> None:
+    first = inv.start_payment_attempt(opened())
+    failed = inv.record_decline(first, payment_id="pi_declined", failure_code="card_declined")
+    retry = inv.start_payment_attempt(failed)
+    # The new card asks for 3-D Secure: the invoice waits for it, open, not still failed from the first card.
+    waiting = inv.record_intent(retry, intent(retry, IntentStatus.REQUIRES_ACTION, payment_id="pi_3ds"), at=AT)
+    assert (waiting.status, waiting.payment_id, waiting.failure_code) == (S.OPEN, "pi_3ds", None)
+    # The first card's failure, arriving late by webhook, is not the new attempt's.
+    late = inv.apply_payment_event(
+        waiting, event(PaymentEventKind.FAILED, event_id="evt_old", payment_id="pi_declined")
+    )
+    assert (late.outcome, late.invoice.status) == (EventOutcome.IGNORED, S.OPEN)
+    # The new payment's own failure is recorded with its code; its success would pay.
+    refused = inv.apply_payment_event(
+        late.invoice,
+        event(PaymentEventKind.FAILED, event_id="evt_3ds", payment_id="pi_3ds", failure_code="authentication_required"),
+    ).invoice
+    assert (refused.status, refused.failure_code) == (S.PAYMENT_FAILED, "authentication_required")
+    paid = inv.apply_payment_event(
+        late.invoice, event(PaymentEventKind.SUCCEEDED, event_id="evt_ok", payment_id="pi_3ds")
+    )
+    assert paid.invoice.status is S.PAID
 
 
 def test_an_intent_for_another_amount_is_a_conflict() -> None:
