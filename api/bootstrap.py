@@ -27,6 +27,7 @@ from domain.billing.service import CHARGE_FEE_JOB, ISSUE_MONTH_JOB, REFUND_VOID_
 from domain.identity.invitations import GroupInvite, InvitationService
 from domain.identity.model import SessionPolicies, SessionPolicy
 from domain.identity.ports import AccessTokens
+from domain.identity.revocation_reloads import RevocationReloads
 from domain.identity.revocations import RevokedSessions
 from domain.identity.service import IdentityService, ThrottleRules
 from domain.identity.staff import StaffService
@@ -130,6 +131,7 @@ class Container:
     clock: Clock
     tokens: AccessTokens
     revoked_sessions: RevokedSessions
+    revocation_reloads: RevocationReloads
     identity: IdentityService
     invitations: InvitationService
     scheduling: SchedulingService
@@ -197,7 +199,7 @@ class Container:
         await self.hub.on_event(event)
         if event.kind == "session_end" and event.user_id is not None:
             # The bell names the user only: their revocations are read back (one query per bell, not per request).
-            await reload_revocations(self.revoked_sessions, event.user_id)
+            await self.revocation_reloads.reload(event.user_id)
 
     async def start_upkeep(self) -> None:
         """Start the periodic jobs (the expiry of idempotency keys) where a worker runs them; idempotent."""
@@ -211,6 +213,7 @@ class Container:
 
     async def close(self) -> None:
         await self.bus.stop()
+        await self.revocation_reloads.close()  # after the bus: no bell or gap starts another retry
         await self.worker.stop()
         relay_close = getattr(self.media_relay, "close", None)  # the in-process relay's thread, a remote's client
         if relay_close is not None:
@@ -337,18 +340,6 @@ def _access_tokens(settings: Settings, clock: Clock) -> AccessTokens:
     )
 
 
-async def reload_revocations(revoked: RevokedSessions, user_id: uuid.UUID | None = None) -> None:
-    """Read revocations back for the bus (ADR 20), tried a second time if the first read fails: a bus gap usually
-    comes from a database restart, which leaves the pool's idle connections dead, and without pre-ping the first
-    use of one fails (and discards the pool's old connections). A failure here is only logged by the bus, and the
-    revocations would stay unknown to this process until their tokens expire."""
-    try:
-        await revoked.load(user_id)
-    except Exception as exc:
-        log.warning("revocations.reload_retried", error_type=type(exc).__name__)
-        await revoked.load(user_id)
-
-
 async def build_container(settings: Settings, clock: Clock | None = None) -> Container:
     if settings.database_url is None:
         raise RuntimeError("DATABASE_URL is not set (the CLI starts an embedded PostgreSQL for you)")
@@ -369,6 +360,7 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
     revoked_sessions = RevokedSessions(
         lambda: SqlUnitOfWork(sessions), clock, timedelta(minutes=settings.access_token_minutes + 1)
     )
+    revocation_reloads = RevocationReloads(revoked_sessions)
     identity = IdentityService(
         uow=lambda: SqlUnitOfWork(sessions),
         hasher=hasher,
@@ -578,7 +570,7 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
 
     async def on_gap() -> None:
         await hub.on_gap()
-        await reload_revocations(revoked_sessions)  # a `session_end` bell may have been lost too
+        await revocation_reloads.reload()  # a `session_end` bell may have been lost too
 
     bus = bus_from_settings(settings, on_gap=on_gap)
     messaging.attach_bus(bus)
@@ -589,6 +581,7 @@ async def build_container(settings: Settings, clock: Clock | None = None) -> Con
         clock=clock,
         tokens=tokens,
         revoked_sessions=revoked_sessions,
+        revocation_reloads=revocation_reloads,
         identity=identity,
         invitations=invitations,
         scheduling=scheduling,

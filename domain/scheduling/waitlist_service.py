@@ -78,6 +78,12 @@ class WaitlistService:
                 modality=request.modality,
             )
             validate_waitlist_entry(entry)
+            # The booking lock, as a booking takes it (ADR 18, 21): a removal or a promotion to admin closes the
+            # entries it sees under it, so an entry must not commit after theirs for a therapist who is gone now.
+            await uow.appointments.lock_therapist(therapist.id)
+            relocked = await uow.users.get(therapist.id)
+            if relocked is None or not relocked.active or relocked.role is not Role.THERAPIST:
+                raise NotFound("No such therapist.")
             await uow.waitlist.add_entry(entry)
             await uow.commit()
         return entry

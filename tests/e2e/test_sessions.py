@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from api.main import create_app
+from domain.identity.revocation_reloads import Backoff
 from tests.support.server import serve
 from tests.support.users import PASSWORD, LoggedIn, login, register, signed_up
 
@@ -159,3 +160,40 @@ async def test_the_reload_after_a_bus_gap_survives_the_database_restart_that_cau
         finally:
             await admin.close()
         assert await _refused_soon(api, user), "the reload after the gap found the revocation"
+
+
+async def test_the_reload_after_a_bus_gap_is_retried_until_the_database_answers_again(settings, database_url):
+    """ADR 20: when the database stays down longer than the two reads after a gap, a background retry goes on
+    (here with short pauses) until one read succeeds: the revocation made meanwhile is then refused, not accepted
+    until its tokens expire. We refuse new connections to the database and end this process's pooled ones, revoke
+    a session as another process would (its bell lost), and the bus reports a gap; then the database comes back."""
+    app = create_app(settings.model_copy(update={"bus": "memory"}))
+    async with serve(app) as url, httpx.AsyncClient(base_url=url, timeout=30) as api:
+        container = app.state.container
+        container.revocation_reloads.backoff = Backoff(first=0.02, most=0.1)
+        user = await signed_up(api)
+        assert (await api.get("/api/v1/me", headers=user.headers)).is_success
+        here = await asyncpg.connect(database_url)  # open before the database refuses new connections
+        # A database cannot refuse connections while one is connected to it to ask: another one asks.
+        admin = await asyncpg.connect(database_url.rsplit("/", 1)[0] + "/postgres")
+        name = await here.fetchval("SELECT quote_ident(current_database())")
+        try:
+            await admin.execute(f"ALTER DATABASE {name} ALLOW_CONNECTIONS false")
+            await here.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            await here.execute(
+                "UPDATE login_sessions SET revoked_at = now(), revoked_reason = 'logout' WHERE user_id = $1",
+                uuid.UUID(user.id),
+            )
+            container.bus.simulate_gap()
+            await container.bus.drain()  # both reads after the gap failed; the bus delivers on
+            await asyncio.sleep(0.1)  # and a few retries fail too
+        finally:
+            await admin.execute(f"ALTER DATABASE {name} ALLOW_CONNECTIONS true")
+            await admin.close()
+            await here.close()
+        assert await _refused_soon(api, user), "the retry read the revocation once the database was back"
+        async with asyncio.timeout(5):
+            await container.revocation_reloads.close()

@@ -188,14 +188,18 @@ async def test_two_admins_removing_each_other_at_once_leave_one(app, api, smtp, 
     }
 
 
-async def _change_and_booking_in_turn(app, api, smtp, database_url, change: str, *, booking_first: bool):
+async def _change_and_booking_in_turn(
+    app, api, smtp, database_url, change: str, *, booking_first: bool, then_join: bool = False
+):
     """A therapist's removal or promotion and a client's booking of them, queued in that order (or the other) for
-    the booking lock, which we hold until both wait on it: (the member, the change's answer, the booking's)."""
+    the booking lock, which we hold until both wait on it: (the member, the change's answer, the booking's). With
+    `then_join`, another client's joining of the therapist's waitlist queues last, and its answer comes fourth."""
     group = await group_practice(app, api, "Alder Group", "alder-admin@example.com")
     member = await join_staff(api, smtp, group, "alder-member@example.com")
     await publish_profile(api, member, display_name="Dr. Alder", licenses=["US-OH"])
     await publish_hours(api, member)
     client = await signed_up(api, "client")
+    joiner = await signed_up(api, "client") if then_join else None
     booking = {"therapist_id": member.id, "start": "2026-12-01T15:00:00Z", "duration_minutes": 50, "modality": "video"}
 
     def changing():
@@ -212,8 +216,14 @@ async def _change_and_booking_in_turn(app, api, smtp, database_url, change: str,
         await locks.waiting(1)
         second = asyncio.create_task(changing() if booking_first else booked())
         await locks.waiting(2)
+        if joiner is not None:
+            joined = asyncio.create_task(
+                api.post(f"/api/v1/therapists/{member.id}/waitlist", json={"durations": [50]}, headers=joiner.headers)
+            )
+            await locks.waiting(3)
     one, two = await first, await second
-    return (member, two, one) if booking_first else (member, one, two)
+    answers = (member, two, one) if booking_first else (member, one, two)
+    return (*answers, await joined) if joiner is not None else answers
 
 
 @pytest.mark.parametrize("change", ["removal", "promotion"])
@@ -222,16 +232,26 @@ async def test_a_booking_that_waited_on_a_therapists_removal_or_promotion_finds_
 ):
     """ADR 18 and 21: the removal, and making the therapist an admin, take the booking lock before they count the
     therapist's sessions (or look for clients), and a booking re-reads the therapist under that lock. We hold the
-    lock while the change, then a booking that has already seen the therapist, queue for it: the change goes first
-    and the booking must then refuse, not book a session for a therapist who is gone or an admin now. The bus is
+    lock while the change, then a booking that has already seen the therapist, then a waitlist join, queue for it:
+    the change goes first and the booking and the join must then refuse, not book a session or open a waitlist
+    entry (after the change closed the ones it saw) for a therapist who is gone or an admin now. The bus is
     stopped: only the change itself can make this process refuse the member's token, and it does at once."""
     await app[0].state.container.bus.stop()
-    leaving, changed, refused = await _change_and_booking_in_turn(
-        app, api, smtp, database_url, change, booking_first=False
+    leaving, changed, refused, not_joined = await _change_and_booking_in_turn(
+        app, api, smtp, database_url, change, booking_first=False, then_join=True
     )
     assert changed.status_code == 200, changed.text
     assert refused.status_code == 404 and refused.json()["code"] == "not_found", refused.text
+    assert not_joined.status_code == 404 and not_joined.json()["code"] == "not_found", not_joined.text
     assert await rows(database_url, "SELECT id FROM appointments WHERE therapist_id = $1", uuid.UUID(leaving.id)) == []
+    assert (
+        await rows(
+            database_url,
+            "SELECT id FROM waitlist_entries WHERE therapist_id = $1 AND removed_at IS NULL",
+            uuid.UUID(leaving.id),
+        )
+        == []
+    )
     stale = await api.get("/api/v1/me", headers=leaving.headers)
     assert stale.status_code == 401 and stale.json()["code"] == "session_revoked", "at once, with no bell"
 
