@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
+
 from domain.scheduling.model import Appointment
+from domain.scheduling.ports import SchedulingUnitOfWork
 from domain.shared.errors import Forbidden, NotFound
 from domain.shared.principal import Principal, Role
 
@@ -43,3 +46,12 @@ def staff_managed(principal: Principal, appointment: Appointment | None) -> Appo
     if principal.role is Role.CLIENT:
         raise NotFound("No such appointment.")
     return managed_or_refused(principal, appointment)
+
+
+async def lock_bookable_therapist(uow: SchedulingUnitOfWork, therapist_id: uuid.UUID) -> None:
+    """Take the therapist's booking lock and read them again under it. A removal (ADR 18) and a promotion to admin
+    (ADR 21) take the lock too, so a booking or waitlist join that waited on it finds them gone: NotFound."""
+    await uow.appointments.lock_therapist(therapist_id)
+    therapist = await uow.users.get(therapist_id)
+    if therapist is None or not therapist.active or therapist.role is not Role.THERAPIST:
+        raise NotFound("No such therapist.")

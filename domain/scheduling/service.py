@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from domain.audit.events import AuditEvent, event_by
 from domain.identity.model import User
-from domain.scheduling.access import managed_or_refused, staff_managed, visible_or_404
+from domain.scheduling.access import lock_bookable_therapist, managed_or_refused, staff_managed, visible_or_404
 from domain.scheduling.model import (
     Appointment,
     AppointmentStatus,
@@ -264,11 +264,7 @@ class SchedulingService:
         current_version = terms[0] if terms else None
         if request.policy_version is not None and request.policy_version != current_version:
             raise Conflict("The cancellation policy has changed; review it and book again.", code="policy_changed")
-        await uow.appointments.lock_therapist(therapist.id)
-        relocked = await uow.users.get(therapist.id)
-        if relocked is None or not relocked.active or relocked.role is not Role.THERAPIST:
-            # Removed from the practice, or made an admin, while this booking waited for the lock (both take it).
-            raise NotFound("No such therapist.")
+        await lock_bookable_therapist(uow, therapist.id)
         hours = await self._hours_under_lock(uow, therapist.id)
         busy = await uow.appointments.blocking_for_therapist(
             therapist.id, request.start - _DAY_MARGIN, request.start + _DAY_MARGIN

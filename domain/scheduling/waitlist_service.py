@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from domain.scheduling.access import lock_bookable_therapist
 from domain.scheduling.model import Appointment, Modality, TimeRange
 from domain.scheduling.ports import SchedulingUnitOfWork, StoredOffer
 from domain.scheduling.reminders import first_name, format_local
@@ -78,12 +79,9 @@ class WaitlistService:
                 modality=request.modality,
             )
             validate_waitlist_entry(entry)
-            # The booking lock, as a booking takes it (ADR 18, 21): a removal or a promotion to admin closes the
-            # entries it sees under it, so an entry must not commit after theirs for a therapist who is gone now.
-            await uow.appointments.lock_therapist(therapist.id)
-            relocked = await uow.users.get(therapist.id)
-            if relocked is None or not relocked.active or relocked.role is not Role.THERAPIST:
-                raise NotFound("No such therapist.")
+            # As a booking does: a removal or a promotion to admin closes the entries it sees under the lock, so an
+            # entry must not commit after theirs for a therapist who is gone now.
+            await lock_bookable_therapist(uow, therapist.id)
             await uow.waitlist.add_entry(entry)
             await uow.commit()
         return entry
