@@ -13,7 +13,6 @@ from typing import Any, cast
 
 import asyncpg
 import sqlalchemy as sa
-import structlog
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from pydantic import AliasChoices, ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -94,8 +93,6 @@ from infra.telephony.console import ConsoleTelephony
 from infra.telephony.factory import ClosableTelephony, telephony_from_settings
 
 __all__ = ["Container", "Settings", "StartupError", "build_container", "load_settings"]
-
-log = structlog.get_logger("hearth.auth")
 
 
 class StartupError(ValueError):

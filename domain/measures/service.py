@@ -159,16 +159,16 @@ class MeasuresService:
                 after=after,
                 limit=limit + 1,
             )
-            found = rows[:limit]
+            found = Page.of(rows, limit)
             sessions = await self._sessions(uow, client_id, now)
-            caring = {t for t in {a.therapist_id for a in found} if await uow.care.is_active(client_id, t)}
+            caring = {t for t in {a.therapist_id for a in found.items} if await uow.care.is_active(client_id, t)}
             result: list[tuple[Assignment, DueMeasure | None]] = []
-            for assignment in found:
+            for assignment in found.items:
                 if assignment.therapist_id not in caring:
                     result.append((assignment, None))  # care ended: nothing is due (see submit)
                     continue
                 result.append((assignment, await self._due(uow, assignment, sessions, now)))
-        return Page(result, len(rows) > limit)
+        return Page(result, found.more)
 
     @staticmethod
     async def _sessions(uow: MeasuresUnitOfWork, client_id: uuid.UUID, now: datetime) -> list[Appointment]:
