@@ -171,9 +171,10 @@ class _QueueManager(QueueManager):
     """pgqueuer's manager with these changes:
 
     - drain mode stops once no job is *due* (pgqueuer's own waits for jobs scheduled in the future);
-    - while a job runs, the idle wait is capped at `busy_poll`. pgqueuer's change trigger is statement-level, so
-      it notifies inserts and deletes but not updates: a retry (an UPDATE) wakes nobody, and a wait computed while
-      the retry was being written would otherwise last the whole poll interval;
+    - while a job runs (or ran when the wait began to be computed), the idle wait is capped at `busy_poll`.
+      pgqueuer's change trigger is statement-level, so it notifies inserts and deletes but not updates: a retry (an
+      UPDATE) wakes nobody, and a wait computed while the retry was being written would otherwise last the whole
+      poll interval;
     - `on_beat` is called each time the loop has queried the queue (the worker's liveness);
     - a job whose handler is cancelled (the worker stops past its grace period) is re-queued to run again, its run
       not counted as an attempt; pgqueuer would log it `canceled`, which deletes it;
@@ -231,9 +232,12 @@ class _QueueManager(QueueManager):
         log.info("job.interrupted", requeued=requeued, **fields)
 
     async def _effective_dequeue_timeout(self, dequeue_timeout: timedelta) -> timedelta:
+        # Read before the probes too: a job that finishes while they run may have written its retry after their
+        # snapshot, and it would be gone from `inflight` by the time they return.
+        busy = self.inflight > 0
         timeout = await super()._effective_dequeue_timeout(dequeue_timeout)
         self.on_beat()
-        return min(timeout, self.busy_poll) if self.inflight else timeout
+        return min(timeout, self.busy_poll) if busy or self.inflight else timeout
 
     async def _maybe_drain_shutdown(self, mode: QueueExecutionMode, task_manager: tm.TaskManager) -> None:
         if mode is not QueueExecutionMode.drain:
