@@ -127,6 +127,26 @@ async def test_reconnect_and_resume_gets_exactly_what_was_missed(api, app, care)
         await socket.close()
 
 
+async def test_a_resume_past_the_end_is_answered_with_the_real_end_and_later_messages_still_arrive(api, app, care):
+    """A client that claims more than the conversation holds (a seq from another conversation, a stale cache) is
+    told where the conversation really ends, and its socket keeps delivering what comes next."""
+    cid = (await conversation_of(api, care))["id"]
+    socket = await _connect(api, app, care.client)
+    try:
+        await socket.send(json.dumps({"type": "resume", "conversation_id": cid, "after_seq": 50}))
+        assert (await _recv(socket))["last_seq"] == 1
+        sent = await api.post(
+            f"/api/v1/conversations/{cid}/messages",
+            json={"client_message_id": "t-after", "body": "Are you there?"},
+            headers=care.therapist.headers,
+        )
+        assert sent.status_code == 201, sent.text
+        pushed = await _recv(socket)
+        assert pushed["type"] == "message" and pushed["message"]["seq"] == 2
+    finally:
+        await socket.close()
+
+
 async def test_tickets_are_single_use_and_origins_checked(api, app, care):
     ticket = (await api.post("/api/v1/ws-tickets", headers=care.client.headers)).json()["ticket"]
     first = await websockets.connect(f"{_ws_url(app)}?ticket={ticket}")
