@@ -25,7 +25,6 @@ from api.schemas.messaging import (
     WsTicket,
 )
 from api.schemas.types import MAX_BIGINT
-from domain.messaging.ports import ConversationSummary
 
 router = APIRouter(prefix="/api/v1", tags=["conversations"])
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such conversation (or not yours)"}}
@@ -59,8 +58,7 @@ async def list_conversations(
 async def start_conversation(
     body: StartConversation, principal: CurrentPrincipal, messaging: Messaging
 ) -> ConversationOut:
-    conversation = await messaging.start(principal, body.client_id)
-    return ConversationOut.of(ConversationSummary(conversation, 0))
+    return ConversationOut.of(await messaging.start(principal, body.client_id))
 
 
 @router.get(

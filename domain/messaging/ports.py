@@ -87,6 +87,9 @@ class ConversationRepository(Protocol):
     ) -> list[ConversationSummary]:
         """Newest first by (created_at, id), only those before `after` when given, at most `limit`."""
 
+    async def unread_count(self, conversation_id: uuid.UUID, user_id: uuid.UUID) -> int:
+        """How many messages of the other participant lie past the user's read cursor (as `for_user` counts)."""
+
     async def messages_after(self, conversation_id: uuid.UUID, after_seq: int, limit: int) -> list[StoredMessage]: ...
 
     async def mark_read(self, conversation_id: uuid.UUID, user_id: uuid.UUID, seq: int, at: datetime) -> int:

@@ -176,14 +176,16 @@ class MessagingService:
         await uow.conversations.close(existing.id, self._clock.now())
         return True
 
-    async def start(self, principal: Principal, client_id: uuid.UUID) -> Conversation:
-        """A therapist opens a conversation with one of their clients (POST by the therapist)."""
+    async def start(self, principal: Principal, client_id: uuid.UUID) -> ConversationSummary:
+        """A therapist opens a conversation with one of their clients (POST by the therapist): the new one, or the
+        one already open, as the conversation list shows it."""
         async with self._uow() as uow:
             if principal.practice_id is None or not await uow.care.is_active(client_id, principal.user_id):
                 raise NotFound("No such client.")
             conversation = await self.open_in(uow, client_id, principal.user_id, principal.practice_id)
+            unread = await uow.conversations.unread_count(conversation.id, principal.user_id)
             await uow.commit()
-        return conversation
+        return ConversationSummary(conversation, unread)
 
     async def conversations(
         self, principal: Principal, *, after: tuple[datetime, uuid.UUID] | None = None, limit: int | None = None
