@@ -12,6 +12,7 @@ from api.deps import CurrentPrincipal, Messaging
 from api.errors import ApiProblem
 from api.pagination import Cursor, Limit, parse_seq_cursor, parse_time_id_cursor, time_id_cursor
 from api.schemas.messaging import (
+    WS_MAX_FRAME_BYTES,
     Away,
     ConversationOut,
     Conversations,
@@ -138,7 +139,9 @@ async def put_welcome(body: WelcomeTemplate, principal: CurrentPrincipal, messag
     summary="A single-use ticket for the WebSocket",
     description="Valid 30 seconds, once: connect to `/api/v1/ws?ticket=…`. Frames are JSON objects with a "
     "`type`: `send`, `resume`, `typing`, `read`, `ping` from the client; `ack`, `message`, `resumed`, `typing`, "
-    "`read`, `error`, `pong` from the server (schemas: components `SendFrame`, `AckFrame`, ...).",
+    "`read`, `error`, `pong` from the server (schemas: components `SendFrame`, `AckFrame`, ...). A frame is at most "
+    f"{WS_MAX_FRAME_BYTES // 1024} KiB of UTF-8 (a larger one closes the socket with 1009), room for the longest "
+    "`send` however its JSON is escaped.",
 )
 async def create_ws_ticket(principal: CurrentPrincipal, request: Request) -> WsTicket:
     ticket, expires_in = await request.app.state.container.tickets.issue(principal)

@@ -1839,7 +1839,7 @@ export interface paths {
         put?: never;
         /**
          * A single-use ticket for the WebSocket
-         * @description Valid 30 seconds, once: connect to `/api/v1/ws?ticket=…`. Frames are JSON objects with a `type`: `send`, `resume`, `typing`, `read`, `ping` from the client; `ack`, `message`, `resumed`, `typing`, `read`, `error`, `pong` from the server (schemas: components `SendFrame`, `AckFrame`, ...).
+         * @description Valid 30 seconds, once: connect to `/api/v1/ws?ticket=…`. Frames are JSON objects with a `type`: `send`, `resume`, `typing`, `read`, `ping` from the client; `ack`, `message`, `resumed`, `typing`, `read`, `error`, `pong` from the server (schemas: components `SendFrame`, `AckFrame`, ...). A frame is at most 256 KiB of UTF-8 (a larger one closes the socket with 1009), room for the longest `send` however its JSON is escaped.
          */
         post: operations["conversations-create-ws-ticket"];
         delete?: never;

@@ -192,10 +192,30 @@ async def test_bad_frames_and_oversized_frames(api, app, care):
     for odd in ({"type": "no_such_frame"}, {"conversation_id": str(uuid.uuid4())}, ["send"]):
         await socket.send(json.dumps(odd))
         assert (await _recv(socket))["code"] == "invalid_frame"
-    await socket.send("x" * 70_000)
+    await socket.send("x" * 300_000)
     with pytest.raises(ConnectionClosed) as closed:
         await asyncio.wait_for(socket.recv(), TIMEOUT)
     assert closed.value.rcvd.code == 1009
+
+
+async def test_a_send_of_the_longest_body_fits_in_a_frame_however_its_json_escapes_it(api, app, care):
+    """10,000 characters is the body limit whatever the characters: an encoder that escapes non-ASCII (Python's
+    json.dumps, 12 bytes an emoji) makes a 120 kB frame of a legal send, which must not close the socket."""
+    cid = (await conversation_of(api, care))["id"]
+    socket = await _connect(api, app, care.client)
+    try:
+        body = "\U0001f600" * 10_000
+        frame = json.dumps(
+            {"type": "send", "conversation_id": cid, "client_message_id": "\U0001f4ac" * 64, "body": body}
+        )
+        assert len(frame.encode()) > 120_000
+        await socket.send(frame)
+        ack = await _recv(socket)
+        assert (ack["type"], ack["seq"]) == ("ack", 2), ack
+        stored = await api.get(f"/api/v1/conversations/{cid}/messages?after_seq=1", headers=care.therapist.headers)
+        assert [m["body"] for m in stored.json()["items"]] == [body]
+    finally:
+        await socket.close()
 
 
 async def test_frames_are_never_compressed_even_when_the_client_offers_it(api, app, care):
