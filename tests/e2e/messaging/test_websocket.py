@@ -345,3 +345,37 @@ async def test_other_refusals_name_their_frame_the_same_way(api, app, care):
         assert named == ("not_found", "send", "x", cid, None)
     finally:
         await socket.close()
+
+
+async def test_a_frame_refused_as_invalid_is_named_when_it_says_what_it_is(api, app, care):
+    """A send with a body over the limit (or without one) is refused as `invalid_frame`; the error names it like
+    any other refusal, so a client with several sends in flight knows which one will never be acknowledged."""
+    cid = (await conversation_of(api, care))["id"]
+    socket = await _connect(api, app, care.client)
+    try:
+        refused = [
+            {"type": "send", "conversation_id": cid, "client_message_id": "long", "body": "x" * 10_001},
+            {"type": "send", "conversation_id": cid, "client_message_id": "none"},
+            {"type": "resume", "conversation_id": cid, "after_seq": -1},
+            {"type": "read", "conversation_id": cid, "seq": "2"},
+            {"type": "ping", "extra": True},
+            {"type": "no_such_frame", "conversation_id": cid},
+            {"type": "send", "conversation_id": "not-a-uuid", "client_message_id": ["odd"], "body": "hi"},
+        ]
+        for frame in refused:
+            await socket.send(json.dumps(frame))
+        errors = [await _recv(socket) for _ in refused]
+        assert {e["code"] for e in errors} == {"invalid_frame"}
+        named = [(e["frame_type"], e["ref"], e["conversation_id"]) for e in errors]
+        assert named == [
+            ("send", "long", cid),
+            ("send", "none", cid),
+            ("resume", cid, cid),
+            ("read", cid, cid),
+            ("ping", None, None),
+            (None, None, None),  # not a frame of this API: there is nothing to name
+            ("send", None, None),
+        ]
+        assert all("x" * 100 not in json.dumps(e) for e in errors), "a refusal never echoes a body"
+    finally:
+        await socket.close()
