@@ -91,8 +91,13 @@ async def list_messages(
     status_code=status.HTTP_201_CREATED,
     summary="Send a message",
     description="`201` with the stored message, or `200` with the same message when this `client_message_id` "
-    "was already stored (a retry). The same id with another body is `422 client_message_id_reused`.",
-    responses={**_NOT_FOUND, 200: {"model": MessageOut, "description": "Already stored (an idempotent retry)"}},
+    "was already stored (a retry). The same id with another body is `422 client_message_id_reused`. A conversation "
+    "whose care ended is read-only: `409 conversation_closed`.",
+    responses={
+        **_NOT_FOUND,
+        200: {"model": MessageOut, "description": "Already stored (an idempotent retry)"},
+        409: {"description": "`conversation_closed`: care ended; the conversation stays readable"},
+    },
     response_model=MessageOut,
 )
 async def send_message(

@@ -750,7 +750,7 @@ export interface paths {
         put?: never;
         /**
          * Send a message
-         * @description `201` with the stored message, or `200` with the same message when this `client_message_id` was already stored (a retry). The same id with another body is `422 client_message_id_reused`.
+         * @description `201` with the stored message, or `200` with the same message when this `client_message_id` was already stored (a retry). The same id with another body is `422 client_message_id_reused`. A conversation whose care ended is read-only: `409 conversation_closed`.
          */
         post: operations["conversations-send-message"];
         delete?: never;
@@ -10275,6 +10275,16 @@ export interface operations {
             };
             /** @description No such conversation (or not yours) */
             404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `conversation_closed`: care ended; the conversation stays readable */
+            409: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
