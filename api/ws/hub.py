@@ -172,7 +172,10 @@ class Hub:
                     self._spawn(calls.pull(self.sessions, connection, event.conversation_id))
             return
         pair = self._participants.get(event.conversation_id)
-        if pair is not None:
+        if event.kind == "message" and event.user_id is not None:
+            # Rung for one participant (a new conversation's welcome message): only their sockets.
+            concerned = list(self._by_user.get(event.user_id, ()))
+        elif pair is not None:
             concerned = [c for user in pair for c in self._by_user.get(user, ())]
         else:
             concerned = [c for conns in self._by_user.values() for c in conns]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -134,3 +134,7 @@ class MessagingUnitOfWork(DataKeyUnitOfWork, Protocol):
     conversations: ConversationRepository
     audit: AuditLog
     jobs: JobScheduler
+
+    def after_commit(self, action: Callable[[], Awaitable[None]]) -> None:
+        """Run `action` once this unit of work has committed (never if it does not): what a transaction owned by
+        another service (a booking, a match) must announce only when it stands. A failing action is logged."""

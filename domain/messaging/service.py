@@ -164,7 +164,17 @@ class MessagingService:
         text = template.replace("{client}", first_name(client.display_name) if client else "there").replace(
             "{therapist}", therapist.display_name if therapist else "your therapist"
         )
-        await self._append(uow, conversation, therapist_id, f"welcome-{conversation.id}", MessageKind.WELCOME, text)
+        welcome, _ = await self._append(
+            uow, conversation, therapist_id, f"welcome-{conversation.id}", MessageKind.WELCOME, text
+        )
+        # Once the caller's transaction commits, sockets open now (the client's app, the therapist's devices) get
+        # it without waiting for the conversation's next message. Rung per participant: a process that has not
+        # seen the conversation yet need not ask every one of its sockets whether it is theirs.
+        rings = [
+            BusEvent("message", conversation_id=conversation.id, seq=welcome.seq, user_id=user)
+            for user in (client_id, therapist_id)
+        ]
+        uow.after_commit(functools.partial(self._publish_many, rings))
         return conversation
 
     async def close_in(self, uow: MessagingUnitOfWork, client_id: uuid.UUID, therapist_id: uuid.UUID) -> bool:
@@ -581,6 +591,13 @@ class MessagingService:
 
     async def _open(self, uow: MessagingUnitOfWork, conversation: Conversation, stored: StoredMessage) -> Message:
         return self._open_with(await data_key(uow, conversation.data_key_id), conversation, stored)
+
+    async def _publish_many(self, events: list[BusEvent]) -> None:
+        if self._bus is not None:
+            try:
+                await self._bus.publish_many(events)
+            except Exception:
+                log.warning("bus publish failed after commit", exc_info=True)
 
     async def _publish(self, event: BusEvent) -> None:
         # After the commit the message is safe; a bus that cannot ring must not turn that into a failure

@@ -11,6 +11,8 @@ import websockets
 from websockets.exceptions import ConnectionClosed
 
 from tests.e2e.messaging.conftest import conversation_of, in_care
+from tests.support.scheduling import bookable_therapist
+from tests.support.users import signed_up
 
 TIMEOUT = 10
 
@@ -379,3 +381,33 @@ async def test_a_frame_refused_as_invalid_is_named_when_it_says_what_it_is(api, 
         assert all("x" * 100 not in json.dumps(e) for e in errors), "a refusal never echoes a body"
     finally:
         await socket.close()
+
+
+async def test_a_new_conversations_welcome_message_reaches_sockets_already_open(api, app):
+    """A client whose app is open when their care starts (a first booking) gets the welcome message on that
+    socket, and so do the therapist's devices: nobody waits for the conversation's next message to see it."""
+    therapist = await signed_up(api, "therapist", display_name="Dr. Dana Reyes")
+    await bookable_therapist(api, therapist)
+    client = await signed_up(api, "client", display_name="Sam Client")
+    client_ws = await _connect(api, app, client)
+    therapist_ws = await _connect(api, app, therapist)
+    try:
+        await client_ws.send(json.dumps({"type": "ping"}))
+        await _recv(client_ws, "pong")  # the socket is live before care starts
+        booked = await api.post(
+            "/api/v1/appointments",
+            json={
+                "therapist_id": therapist.id,
+                "start": "2026-12-01T15:00:00Z",
+                "duration_minutes": 50,
+                "modality": "video",
+            },
+            headers=client.headers,
+        )
+        assert booked.status_code == 201, booked.text
+        for socket in (client_ws, therapist_ws):
+            pushed = await _recv(socket, "message")
+            assert (pushed["message"]["seq"], pushed["message"]["kind"]) == (1, "welcome")
+    finally:
+        await client_ws.close()
+        await therapist_ws.close()
