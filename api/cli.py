@@ -32,16 +32,20 @@ from api.bootstrap import (
     start_embedded_postgres,
     verify_audit_chain,
 )
+from api.schemas.messaging import WS_MAX_FRAME_BYTES
 
 # How `hearth serve` runs uvicorn (the test server and bench/messaging.py use the same). WebSocket frames are not
 # compressed (permessage-deflate): a compressed stream that mixes one party's chosen text with another's
 # confidential messages leaks the latter through frame sizes (a CRIME-style oracle), and our frames are small JSON
 # that compression barely shrinks at a CPU cost per frame on both ends (ADR 14).
+# A client frame over WS_MAX_FRAME_BYTES closes the socket with 1009. It must hold the largest frame the contract
+# allows as any JSON encoder writes it: a `send` of 10,000 characters is 120 kB from an encoder that escapes
+# non-ASCII (12 bytes an emoji, Python's default), a call offer's SDP up to 100,000 characters.
 SERVE_OPTIONS: dict[str, object] = {
     "log_config": None,
     "access_log": False,
     "proxy_headers": True,
-    "ws_max_size": 65536,
+    "ws_max_size": WS_MAX_FRAME_BYTES,
     "ws_per_message_deflate": False,
 }
 

@@ -3,7 +3,7 @@ table, and problem+json error responses on every operation."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 from fastapi import FastAPI, params
 from fastapi.openapi.utils import get_openapi
@@ -93,6 +93,11 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     schemas["Problem"] = problem_schema
     frames = TypeAdapter(ClientFrame | ServerFrame).json_schema(ref_template="#/components/schemas/{model}")
     schemas.update(frames.get("$defs", {}))
+    for frame in get_args(ServerFrame):
+        # Sent whole (model_dump_json): every field is in every frame, a default `type` or a null included. Said
+        # so, generated clients get a required `type` to tell frames apart by.
+        sent = schemas[frame.__name__]
+        sent["required"] = list(sent["properties"])
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
     components["securitySchemes"] = {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}

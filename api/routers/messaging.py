@@ -12,6 +12,7 @@ from api.deps import CurrentPrincipal, Messaging
 from api.errors import ApiProblem
 from api.pagination import Cursor, Limit, parse_seq_cursor, parse_time_id_cursor, time_id_cursor
 from api.schemas.messaging import (
+    WS_MAX_FRAME_BYTES,
     Away,
     ConversationOut,
     Conversations,
@@ -25,7 +26,6 @@ from api.schemas.messaging import (
     WsTicket,
 )
 from api.schemas.types import MAX_BIGINT
-from domain.messaging.ports import ConversationSummary
 
 router = APIRouter(prefix="/api/v1", tags=["conversations"])
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such conversation (or not yours)"}}
@@ -59,8 +59,7 @@ async def list_conversations(
 async def start_conversation(
     body: StartConversation, principal: CurrentPrincipal, messaging: Messaging
 ) -> ConversationOut:
-    conversation = await messaging.start(principal, body.client_id)
-    return ConversationOut.of(ConversationSummary(conversation, 0))
+    return ConversationOut.of(await messaging.start(principal, body.client_id))
 
 
 @router.get(
@@ -92,8 +91,13 @@ async def list_messages(
     status_code=status.HTTP_201_CREATED,
     summary="Send a message",
     description="`201` with the stored message, or `200` with the same message when this `client_message_id` "
-    "was already stored (a retry). The same id with another body is `422 client_message_id_reused`.",
-    responses={**_NOT_FOUND, 200: {"model": MessageOut, "description": "Already stored (an idempotent retry)"}},
+    "was already stored (a retry). The same id with another body is `422 client_message_id_reused`. A conversation "
+    "whose care ended is read-only: `409 conversation_closed`.",
+    responses={
+        **_NOT_FOUND,
+        200: {"model": MessageOut, "description": "Already stored (an idempotent retry)"},
+        409: {"description": "`conversation_closed`: care ended; the conversation stays readable"},
+    },
     response_model=MessageOut,
 )
 async def send_message(
@@ -140,7 +144,9 @@ async def put_welcome(body: WelcomeTemplate, principal: CurrentPrincipal, messag
     summary="A single-use ticket for the WebSocket",
     description="Valid 30 seconds, once: connect to `/api/v1/ws?ticket=…`. Frames are JSON objects with a "
     "`type`: `send`, `resume`, `typing`, `read`, `ping` from the client; `ack`, `message`, `resumed`, `typing`, "
-    "`read`, `error`, `pong` from the server (schemas: components `SendFrame`, `AckFrame`, ...).",
+    "`read`, `error`, `pong` from the server (schemas: components `SendFrame`, `AckFrame`, ...). A frame is at most "
+    f"{WS_MAX_FRAME_BYTES // 1024} KiB of UTF-8 (a larger one closes the socket with 1009), room for the longest "
+    "`send` however its JSON is escaped.",
 )
 async def create_ws_ticket(principal: CurrentPrincipal, request: Request) -> WsTicket:
     ticket, expires_in = await request.app.state.container.tickets.issue(principal)

@@ -117,6 +117,8 @@ class WsTicket(BaseModel):
 
 # --- WebSocket frames (JSON objects with a `type`) ------------------------------------------------------------
 
+WS_MAX_FRAME_BYTES = 262_144  # a larger client frame closes the socket with 1009 (see api/cli.py SERVE_OPTIONS)
+
 
 class SendFrame(RequestModel):
     type: Literal["send"]

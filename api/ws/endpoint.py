@@ -7,7 +7,8 @@ import asyncio
 import contextlib
 import json
 import uuid
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, get_args
 from urllib.parse import urlsplit
 
 import structlog
@@ -38,6 +39,7 @@ from api.schemas.sessions import (
 )
 from api.ws import calls
 from api.ws.hub import Connection, Hub
+from domain.messaging.model import MAX_CLIENT_MESSAGE_ID
 from domain.shared.errors import DomainError
 
 router = APIRouter()
@@ -109,7 +111,8 @@ async def websocket(socket: WebSocket, ticket: str = "") -> None:
                 # Read although refused, to say which frame this is: the client then sends again only what was
                 # refused. Reading costs what it costs for any frame; handling one is what the limit saves.
                 wait = hub.retry_after(principal)
-                await connection.send(_error(_read(raw), "rate_limited", "Too many frames; slow down.", wait))
+                refused = _read(raw) or _invalid(raw)
+                await connection.send(_error(refused, "rate_limited", "Too many frames; slow down.", wait))
                 continue
             if raw is None:
                 await connection.send(ErrorFrame(code="invalid_frame", detail="Frames are JSON text, not binary."))
@@ -132,7 +135,52 @@ def _read(raw: str | None) -> ClientFrame | None:
         return None
 
 
-def _error(frame: ClientFrame | None, code: str, detail: str, retry_after: float | None = None) -> ErrorFrame:
+@dataclass(frozen=True, slots=True)
+class _Invalid:
+    """What a frame this API does not accept says it is, to name it in its refusal like a valid frame."""
+
+    type: str
+    conversation_id: uuid.UUID | None
+    appointment_id: uuid.UUID | None
+    client_message_id: str | None
+
+
+_CLIENT_FRAME_TYPES = frozenset(get_args(m.model_fields["type"].annotation)[0] for m in get_args(ClientFrame))
+
+
+def _invalid(raw: str | None) -> _Invalid | None:
+    """An invalid frame's type (one this API has) and the ids it carries where they are well-formed; None when it
+    does not say which frame it is. A refused `send` is then named by its client_message_id, as any refusal is."""
+    if raw is None:
+        return None
+    try:
+        doc = json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+    kind = doc.get("type") if isinstance(doc, dict) else None
+    if not isinstance(kind, str) or kind not in _CLIENT_FRAME_TYPES:
+        return None
+    cmid = doc.get("client_message_id")
+    return _Invalid(
+        type=kind,
+        conversation_id=_uuid_or_none(doc.get("conversation_id")),
+        appointment_id=_uuid_or_none(doc.get("appointment_id")),
+        client_message_id=cmid if isinstance(cmid, str) and 0 < len(cmid) <= MAX_CLIENT_MESSAGE_ID else None,
+    )
+
+
+def _uuid_or_none(value: object) -> uuid.UUID | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+def _error(
+    frame: ClientFrame | _Invalid | None, code: str, detail: str, retry_after: float | None = None
+) -> ErrorFrame:
     """An error naming the frame it refuses, the same way for every refusal, so a client can match any of them."""
     if frame is None:
         return ErrorFrame(code=code, detail=detail, retry_after=retry_after)
@@ -152,7 +200,7 @@ async def _handle(hub: Hub, connection: Connection, raw: str) -> None:
     container = connection.socket.app.state.container
     frame = _read(raw)
     if frame is None:
-        await connection.send(ErrorFrame(code="invalid_frame", detail="The frame is not one this API accepts."))
+        await connection.send(_error(_invalid(raw), "invalid_frame", "The frame is not one this API accepts."))
         return
     try:
         if isinstance(frame, SendFrame):

@@ -172,7 +172,10 @@ class Hub:
                     self._spawn(calls.pull(self.sessions, connection, event.conversation_id))
             return
         pair = self._participants.get(event.conversation_id)
-        if pair is not None:
+        if event.kind == "message" and event.user_id is not None:
+            # Rung for one participant (a new conversation's welcome message): only their sockets.
+            concerned = list(self._by_user.get(event.user_id, ()))
+        elif pair is not None:
             concerned = [c for user in pair for c in self._by_user.get(user, ())]
         else:
             concerned = [c for conns in self._by_user.values() for c in conns]
@@ -296,6 +299,15 @@ class Hub:
                 for message in page:
                     await connection.send(MessageFrame(message=MessageOut.of(message)))
                     after = message.seq
+                if not page and after == after_seq > 0:
+                    # Nothing after the client's seq: it may claim more than the conversation holds (a seq of
+                    # another conversation, a stale cache). A cursor past the end would skip every message up to
+                    # that seq when it comes, and `resumed` would name a seq that does not exist: resume from the
+                    # real end instead (read again after it, for a message committed since the read above).
+                    end = (await self._messaging.conversation(connection.principal, conversation_id)).last_seq
+                    if end < after:
+                        after = end
+                        continue
                 if len(page) < MAX_PAGE:
                     break
             connection.cursors[conversation_id] = after

@@ -11,8 +11,9 @@ from typing import Protocol
 
 @dataclass(frozen=True, slots=True)
 class BusEvent:
-    """`kind`: "message" (a new message with `seq`), "read" (a read receipt up to `seq`), "typing",
-    "alert" (a safety alert for `user_id`), "session_end" (a login session of `user_id` ended)."""
+    """`kind`: "message" (a new message with `seq`; with `user_id`, rung for that participant only), "read" (a
+    read receipt up to `seq`), "typing", "alert" (a safety alert for `user_id`), "session_end" (a login session of
+    `user_id` ended)."""
 
     kind: str
     conversation_id: uuid.UUID | None = None

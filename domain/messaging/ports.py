@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -87,6 +87,9 @@ class ConversationRepository(Protocol):
     ) -> list[ConversationSummary]:
         """Newest first by (created_at, id), only those before `after` when given, at most `limit`."""
 
+    async def unread_count(self, conversation_id: uuid.UUID, user_id: uuid.UUID) -> int:
+        """How many messages of the other participant lie past the user's read cursor (as `for_user` counts)."""
+
     async def messages_after(self, conversation_id: uuid.UUID, after_seq: int, limit: int) -> list[StoredMessage]: ...
 
     async def mark_read(self, conversation_id: uuid.UUID, user_id: uuid.UUID, seq: int, at: datetime) -> int:
@@ -131,3 +134,7 @@ class MessagingUnitOfWork(DataKeyUnitOfWork, Protocol):
     conversations: ConversationRepository
     audit: AuditLog
     jobs: JobScheduler
+
+    def after_commit(self, action: Callable[[], Awaitable[None]]) -> None:
+        """Run `action` once this unit of work has committed (never if it does not): what a transaction owned by
+        another service (a booking, a match) must announce only when it stands. A failing action is logged."""

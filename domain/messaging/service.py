@@ -164,7 +164,17 @@ class MessagingService:
         text = template.replace("{client}", first_name(client.display_name) if client else "there").replace(
             "{therapist}", therapist.display_name if therapist else "your therapist"
         )
-        await self._append(uow, conversation, therapist_id, f"welcome-{conversation.id}", MessageKind.WELCOME, text)
+        welcome, _ = await self._append(
+            uow, conversation, therapist_id, f"welcome-{conversation.id}", MessageKind.WELCOME, text
+        )
+        # Once the caller's transaction commits, sockets open now (the client's app, the therapist's devices) get
+        # it without waiting for the conversation's next message. Rung per participant: a process that has not
+        # seen the conversation yet need not ask every one of its sockets whether it is theirs.
+        rings = [
+            BusEvent("message", conversation_id=conversation.id, seq=welcome.seq, user_id=user)
+            for user in (client_id, therapist_id)
+        ]
+        uow.after_commit(functools.partial(self._publish_many, rings))
         return conversation
 
     async def close_in(self, uow: MessagingUnitOfWork, client_id: uuid.UUID, therapist_id: uuid.UUID) -> bool:
@@ -176,14 +186,16 @@ class MessagingService:
         await uow.conversations.close(existing.id, self._clock.now())
         return True
 
-    async def start(self, principal: Principal, client_id: uuid.UUID) -> Conversation:
-        """A therapist opens a conversation with one of their clients (POST by the therapist)."""
+    async def start(self, principal: Principal, client_id: uuid.UUID) -> ConversationSummary:
+        """A therapist opens a conversation with one of their clients (POST by the therapist): the new one, or the
+        one already open, as the conversation list shows it."""
         async with self._uow() as uow:
             if principal.practice_id is None or not await uow.care.is_active(client_id, principal.user_id):
                 raise NotFound("No such client.")
             conversation = await self.open_in(uow, client_id, principal.user_id, principal.practice_id)
+            unread = await uow.conversations.unread_count(conversation.id, principal.user_id)
             await uow.commit()
-        return conversation
+        return ConversationSummary(conversation, unread)
 
     async def conversations(
         self, principal: Principal, *, after: tuple[datetime, uuid.UUID] | None = None, limit: int | None = None
@@ -579,6 +591,13 @@ class MessagingService:
 
     async def _open(self, uow: MessagingUnitOfWork, conversation: Conversation, stored: StoredMessage) -> Message:
         return self._open_with(await data_key(uow, conversation.data_key_id), conversation, stored)
+
+    async def _publish_many(self, events: list[BusEvent]) -> None:
+        if self._bus is not None:
+            try:
+                await self._bus.publish_many(events)
+            except Exception:
+                log.warning("bus publish failed after commit", exc_info=True)
 
     async def _publish(self, event: BusEvent) -> None:
         # After the commit the message is safe; a bus that cannot ring must not turn that into a failure

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Self
 
@@ -93,15 +95,19 @@ from infra.db.repositories.telephony import SqlPhoneCallRepository
 from infra.jobs.queue import JobQueue
 from infra.jobs.transactional import TransactionalJobs
 
+log = logging.getLogger("hearth.db")
+
 
 class SqlUnitOfWork:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], queue: JobQueue | None = None) -> None:
         self._sessions = sessions
         self._queue = queue
         self._session: AsyncSession | None = None
+        self._after_commit: list[Callable[[], Awaitable[None]]] = []
 
     async def __aenter__(self) -> Self:
         self._session = session = self._sessions()
+        self._after_commit = []
         # Typed as the domain ports so this class satisfies every area's UnitOfWork protocol.
         self.users: UserRepository = SqlUserRepository(session)
         self.practices: PracticeRepository = SqlPracticeRepository(session)
@@ -167,9 +173,19 @@ class SqlUnitOfWork:
 
     async def commit(self) -> None:
         await self.session.commit()
+        actions, self._after_commit = self._after_commit, []
+        for action in actions:
+            try:
+                await action()
+            except Exception:  # committed: what follows the commit must not turn it into a failure
+                log.warning("after-commit action failed", exc_info=True)
+
+    def after_commit(self, action: Callable[[], Awaitable[None]]) -> None:
+        self._after_commit.append(action)
 
     def without_snapshot(self) -> None:
         fast.read_without_transaction(self.session)
 
     async def rollback(self) -> None:
+        self._after_commit = []
         await self.session.rollback()

@@ -37,3 +37,19 @@ def test_contract_conventions():
                 if int(status) >= 400 and status != "503":
                     assert "application/problem+json" in response["content"], (method, path, status)
     assert "Problem" in spec["components"]["schemas"]
+
+
+def test_server_frames_require_every_field_they_always_carry():
+    """A server frame is sent whole (its `type`, and null for an unset optional field): the contract says so, or
+    clients generated from it get an optional `type` to tell frames apart by."""
+    from typing import get_args
+
+    from api.schemas.messaging import AckFrame, ErrorFrame, ServerFrame
+
+    schemas = _generated()["components"]["schemas"]
+    for model in get_args(ServerFrame):
+        schema = schemas[model.__name__]
+        assert set(schema.get("required", [])) == set(schema["properties"]), model.__name__
+    sent = ErrorFrame(code="not_found", detail="No such conversation.").model_dump(mode="json")
+    assert set(sent) == set(schemas["ErrorFrame"]["required"])
+    assert "type" in schemas[AckFrame.__name__]["required"]

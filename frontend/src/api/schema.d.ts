@@ -750,7 +750,7 @@ export interface paths {
         put?: never;
         /**
          * Send a message
-         * @description `201` with the stored message, or `200` with the same message when this `client_message_id` was already stored (a retry). The same id with another body is `422 client_message_id_reused`.
+         * @description `201` with the stored message, or `200` with the same message when this `client_message_id` was already stored (a retry). The same id with another body is `422 client_message_id_reused`. A conversation whose care ended is read-only: `409 conversation_closed`.
          */
         post: operations["conversations-send-message"];
         delete?: never;
@@ -1839,7 +1839,7 @@ export interface paths {
         put?: never;
         /**
          * A single-use ticket for the WebSocket
-         * @description Valid 30 seconds, once: connect to `/api/v1/ws?ticket=…`. Frames are JSON objects with a `type`: `send`, `resume`, `typing`, `read`, `ping` from the client; `ack`, `message`, `resumed`, `typing`, `read`, `error`, `pong` from the server (schemas: components `SendFrame`, `AckFrame`, ...).
+         * @description Valid 30 seconds, once: connect to `/api/v1/ws?ticket=…`. Frames are JSON objects with a `type`: `send`, `resume`, `typing`, `read`, `ping` from the client; `ack`, `message`, `resumed`, `typing`, `read`, `error`, `pong` from the server (schemas: components `SendFrame`, `AckFrame`, ...). A frame is at most 256 KiB of UTF-8 (a larger one closes the socket with 1009), room for the longest `send` however its JSON is escaped.
          */
         post: operations["conversations-create-ws-ticket"];
         delete?: never;
@@ -1966,7 +1966,7 @@ export interface components {
              * @default ack
              * @constant
              */
-            type?: "ack";
+            type: "ack";
         };
         /** Acknowledge */
         Acknowledge: {
@@ -2882,7 +2882,7 @@ export interface components {
              * @description The conversation of the frame refused, if it names one (a client_message_id is unique per conversation, not overall)
              * @default null
              */
-            conversation_id?: string | null;
+            conversation_id: string | null;
             /** Detail */
             detail: string;
             /**
@@ -2891,26 +2891,26 @@ export interface components {
              * @default null
              * @example send
              */
-            frame_type?: string | null;
+            frame_type: string | null;
             /**
              * Ref
              * @description The client_message_id, conversation or appointment the error is about
              * @default null
              */
-            ref?: string | null;
+            ref: string | null;
             /**
              * Retry After
              * @description With `rate_limited`: seconds until the user's frame budget has room for one more frame
              * @default null
              * @example 0.05
              */
-            retry_after?: number | null;
+            retry_after: number | null;
             /**
              * Type
              * @default error
              * @constant
              */
-            type?: "error";
+            type: "error";
         };
         /** ExceptionDay */
         ExceptionDay: {
@@ -3574,7 +3574,7 @@ export interface components {
              * @default message
              * @constant
              */
-            type?: "message";
+            type: "message";
         };
         /** MessageOut */
         MessageOut: {
@@ -3979,7 +3979,7 @@ export interface components {
              * @default call_answer
              * @constant
              */
-            type?: "call_answer";
+            type: "call_answer";
         };
         /** PeerIceCandidateFrame */
         PeerIceCandidateFrame: {
@@ -4006,7 +4006,7 @@ export interface components {
              * @default ice_candidate
              * @constant
              */
-            type?: "ice_candidate";
+            type: "ice_candidate";
         };
         /** PeerOfferFrame */
         PeerOfferFrame: {
@@ -4029,7 +4029,7 @@ export interface components {
              * @default call_offer
              * @constant
              */
-            type?: "call_offer";
+            type: "call_offer";
         };
         /** PeerRenegotiateFrame */
         PeerRenegotiateFrame: {
@@ -4055,7 +4055,7 @@ export interface components {
              * @default renegotiate
              * @constant
              */
-            type?: "renegotiate";
+            type: "renegotiate";
         };
         /** PhoneCallOut */
         PhoneCallOut: {
@@ -4238,7 +4238,7 @@ export interface components {
              * @default pong
              * @constant
              */
-            type?: "pong";
+            type: "pong";
         };
         /** Problem */
         Problem: {
@@ -4669,7 +4669,7 @@ export interface components {
              * @default read
              * @constant
              */
-            type?: "read";
+            type: "read";
             /**
              * User Id
              * Format: uuid
@@ -4783,7 +4783,7 @@ export interface components {
              * @default relay_answer
              * @constant
              */
-            type?: "relay_answer";
+            type: "relay_answer";
         };
         /** RelayOfferFrame */
         RelayOfferFrame: {
@@ -4863,7 +4863,7 @@ export interface components {
              * @default resumed
              * @constant
              */
-            type?: "resumed";
+            type: "resumed";
         };
         /**
          * RoleChangeIn
@@ -5062,7 +5062,7 @@ export interface components {
              * @default session_joined
              * @constant
              */
-            type?: "session_joined";
+            type: "session_joined";
         };
         /** SessionLeaveFrame */
         SessionLeaveFrame: {
@@ -5190,7 +5190,7 @@ export interface components {
              * @default session_update
              * @constant
              */
-            type?: "session_update";
+            type: "session_update";
         };
         /** SetPhoneNumber */
         SetPhoneNumber: {
@@ -5551,7 +5551,7 @@ export interface components {
              * @default typing
              * @constant
              */
-            type?: "typing";
+            type: "typing";
             /**
              * User Id
              * Format: uuid
@@ -10275,6 +10275,16 @@ export interface operations {
             };
             /** @description No such conversation (or not yours) */
             404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `conversation_closed`: care ended; the conversation stays readable */
+            409: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;

@@ -237,6 +237,23 @@ class SqlConversationRepository:
         rows = await self._s.execute(query)
         return [ConversationSummary(_conversation(r), int(r.unread)) for r in rows.all()]
 
+    async def unread_count(self, conversation_id: uuid.UUID, user_id: uuid.UUID) -> int:
+        cursor = (
+            sa.select(conversation_reads.c.last_read_seq)
+            .where(conversation_reads.c.conversation_id == conversation_id, conversation_reads.c.user_id == user_id)
+            .scalar_subquery()
+        )
+        counted = await self._s.execute(
+            sa.select(sa.func.count())
+            .select_from(messages)
+            .where(
+                messages.c.conversation_id == conversation_id,
+                messages.c.sender_id != user_id,
+                messages.c.seq > sa.func.coalesce(cursor, 0),
+            )
+        )
+        return int(counted.scalar_one())
+
     async def messages_after(self, conversation_id: uuid.UUID, after_seq: int, limit: int) -> list[StoredMessage]:
         rows = await self._s.execute(
             sa.select(messages)

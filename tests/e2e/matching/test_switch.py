@@ -79,6 +79,9 @@ async def test_switch_ends_the_old_care_and_moves_records_only_with_consent(api,
         headers=client.headers,
     )
     assert refused.status_code == 409 and refused.json()["code"] == "conversation_closed"
+    spec = (await api.get("/openapi.json")).json()
+    declared = spec["paths"]["/api/v1/conversations/{conversation_id}/messages"]["post"]["responses"]
+    assert "409" in declared, "the contract names this refusal, so generated clients know it"
     history = await api.get(f"/api/v1/conversations/{by_therapist[first.id]['id']}/messages", headers=client.headers)
     assert history.status_code == 200 and history.json()["items"], "the old conversation stays readable"
 

@@ -183,6 +183,17 @@ async def test_strangers_cannot_read_or_send(api, care):
     assert started.status_code == 404
 
 
+async def test_opening_a_conversation_that_exists_answers_it_with_its_unread_count(api, care):
+    cid = (await conversation_of(api, care))["id"]
+    for n in range(3):
+        assert (await _send(api, care.client, cid, f"Question {n}")).status_code == 201
+    listed = (await api.get("/api/v1/conversations", headers=care.therapist.headers)).json()["items"]
+    assert [(c["id"], c["unread_count"]) for c in listed] == [(cid, 3)]
+    opened = await api.post("/api/v1/conversations", json={"client_id": care.client.id}, headers=care.therapist.headers)
+    assert opened.status_code == 201, opened.text
+    assert (opened.json()["id"], opened.json()["unread_count"], opened.json()["last_seq"]) == (cid, 3, 4)
+
+
 async def test_away_status_replies_once_until_cleared(api, care):
     cid = (await conversation_of(api, care))["id"]
     assert (

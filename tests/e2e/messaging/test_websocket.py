@@ -11,6 +11,8 @@ import websockets
 from websockets.exceptions import ConnectionClosed
 
 from tests.e2e.messaging.conftest import conversation_of, in_care
+from tests.support.scheduling import bookable_therapist
+from tests.support.users import signed_up
 
 TIMEOUT = 10
 
@@ -127,6 +129,26 @@ async def test_reconnect_and_resume_gets_exactly_what_was_missed(api, app, care)
         await socket.close()
 
 
+async def test_a_resume_past_the_end_is_answered_with_the_real_end_and_later_messages_still_arrive(api, app, care):
+    """A client that claims more than the conversation holds (a seq from another conversation, a stale cache) is
+    told where the conversation really ends, and its socket keeps delivering what comes next."""
+    cid = (await conversation_of(api, care))["id"]
+    socket = await _connect(api, app, care.client)
+    try:
+        await socket.send(json.dumps({"type": "resume", "conversation_id": cid, "after_seq": 50}))
+        assert (await _recv(socket))["last_seq"] == 1
+        sent = await api.post(
+            f"/api/v1/conversations/{cid}/messages",
+            json={"client_message_id": "t-after", "body": "Are you there?"},
+            headers=care.therapist.headers,
+        )
+        assert sent.status_code == 201, sent.text
+        pushed = await _recv(socket)
+        assert pushed["type"] == "message" and pushed["message"]["seq"] == 2
+    finally:
+        await socket.close()
+
+
 async def test_tickets_are_single_use_and_origins_checked(api, app, care):
     ticket = (await api.post("/api/v1/ws-tickets", headers=care.client.headers)).json()["ticket"]
     first = await websockets.connect(f"{_ws_url(app)}?ticket={ticket}")
@@ -172,10 +194,30 @@ async def test_bad_frames_and_oversized_frames(api, app, care):
     for odd in ({"type": "no_such_frame"}, {"conversation_id": str(uuid.uuid4())}, ["send"]):
         await socket.send(json.dumps(odd))
         assert (await _recv(socket))["code"] == "invalid_frame"
-    await socket.send("x" * 70_000)
+    await socket.send("x" * 300_000)
     with pytest.raises(ConnectionClosed) as closed:
         await asyncio.wait_for(socket.recv(), TIMEOUT)
     assert closed.value.rcvd.code == 1009
+
+
+async def test_a_send_of_the_longest_body_fits_in_a_frame_however_its_json_escapes_it(api, app, care):
+    """10,000 characters is the body limit whatever the characters: an encoder that escapes non-ASCII (Python's
+    json.dumps, 12 bytes an emoji) makes a 120 kB frame of a legal send, which must not close the socket."""
+    cid = (await conversation_of(api, care))["id"]
+    socket = await _connect(api, app, care.client)
+    try:
+        body = "\U0001f600" * 10_000
+        frame = json.dumps(
+            {"type": "send", "conversation_id": cid, "client_message_id": "\U0001f4ac" * 64, "body": body}
+        )
+        assert len(frame.encode()) > 120_000
+        await socket.send(frame)
+        ack = await _recv(socket)
+        assert (ack["type"], ack["seq"]) == ("ack", 2), ack
+        stored = await api.get(f"/api/v1/conversations/{cid}/messages?after_seq=1", headers=care.therapist.headers)
+        assert [m["body"] for m in stored.json()["items"]] == [body]
+    finally:
+        await socket.close()
 
 
 async def test_frames_are_never_compressed_even_when_the_client_offers_it(api, app, care):
@@ -305,3 +347,67 @@ async def test_other_refusals_name_their_frame_the_same_way(api, app, care):
         assert named == ("not_found", "send", "x", cid, None)
     finally:
         await socket.close()
+
+
+async def test_a_frame_refused_as_invalid_is_named_when_it_says_what_it_is(api, app, care):
+    """A send with a body over the limit (or without one) is refused as `invalid_frame`; the error names it like
+    any other refusal, so a client with several sends in flight knows which one will never be acknowledged."""
+    cid = (await conversation_of(api, care))["id"]
+    socket = await _connect(api, app, care.client)
+    try:
+        refused = [
+            {"type": "send", "conversation_id": cid, "client_message_id": "long", "body": "x" * 10_001},
+            {"type": "send", "conversation_id": cid, "client_message_id": "none"},
+            {"type": "resume", "conversation_id": cid, "after_seq": -1},
+            {"type": "read", "conversation_id": cid, "seq": "2"},
+            {"type": "ping", "extra": True},
+            {"type": "no_such_frame", "conversation_id": cid},
+            {"type": "send", "conversation_id": "not-a-uuid", "client_message_id": ["odd"], "body": "hi"},
+        ]
+        for frame in refused:
+            await socket.send(json.dumps(frame))
+        errors = [await _recv(socket) for _ in refused]
+        assert {e["code"] for e in errors} == {"invalid_frame"}
+        named = [(e["frame_type"], e["ref"], e["conversation_id"]) for e in errors]
+        assert named == [
+            ("send", "long", cid),
+            ("send", "none", cid),
+            ("resume", cid, cid),
+            ("read", cid, cid),
+            ("ping", None, None),
+            (None, None, None),  # not a frame of this API: there is nothing to name
+            ("send", None, None),
+        ]
+        assert all("x" * 100 not in json.dumps(e) for e in errors), "a refusal never echoes a body"
+    finally:
+        await socket.close()
+
+
+async def test_a_new_conversations_welcome_message_reaches_sockets_already_open(api, app):
+    """A client whose app is open when their care starts (a first booking) gets the welcome message on that
+    socket, and so do the therapist's devices: nobody waits for the conversation's next message to see it."""
+    therapist = await signed_up(api, "therapist", display_name="Dr. Dana Reyes")
+    await bookable_therapist(api, therapist)
+    client = await signed_up(api, "client", display_name="Sam Client")
+    client_ws = await _connect(api, app, client)
+    therapist_ws = await _connect(api, app, therapist)
+    try:
+        await client_ws.send(json.dumps({"type": "ping"}))
+        await _recv(client_ws, "pong")  # the socket is live before care starts
+        booked = await api.post(
+            "/api/v1/appointments",
+            json={
+                "therapist_id": therapist.id,
+                "start": "2026-12-01T15:00:00Z",
+                "duration_minutes": 50,
+                "modality": "video",
+            },
+            headers=client.headers,
+        )
+        assert booked.status_code == 201, booked.text
+        for socket in (client_ws, therapist_ws):
+            pushed = await _recv(socket, "message")
+            assert (pushed["message"]["seq"], pushed["message"]["kind"]) == (1, "welcome")
+    finally:
+        await client_ws.close()
+        await therapist_ws.close()
