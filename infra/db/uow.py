@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import logging
+import structlog
 from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Self
@@ -95,7 +95,7 @@ from infra.db.repositories.telephony import SqlPhoneCallRepository
 from infra.jobs.queue import JobQueue
 from infra.jobs.transactional import TransactionalJobs
 
-log = logging.getLogger("hearth.db")
+log = structlog.get_logger("hearth.db")
 
 
 class SqlUnitOfWork:
