@@ -61,6 +61,25 @@ test('client and therapist exchange messages live, with typing and read receipts
   }
 });
 
+test('a therapist sees the welcome message and the automatic reply as their own, not as the client\'s', async ({ page, request }) => {
+  const { therapist, client, conversationId } = await bookedPair(request);
+  const away = await request.put('/api/v1/therapists/me/away', {
+    headers: { Authorization: `Bearer ${therapist.token}` },
+    data: { away: true },
+  });
+  expect(away.status()).toBe(200);
+  await postAs(request, client, conversationId, `Are you there? ${Date.now()}`);
+  await expect.poll(async () => (await storedMessages(request, client, conversationId)).map((m) => m.kind)).toContain('auto_reply');
+
+  await logIn(page, therapist);
+  await openConversation(page, 'therapist', clientLabelOf(client));
+  const log = messageLog(page);
+  await expect(log.getByRole('listitem').filter({ hasText: 'Your welcome message' })).toHaveClass(/\bmine\b/);
+  await expect(log.getByRole('listitem').filter({ hasText: 'Your automatic reply' })).toHaveClass(/\bmine\b/);
+  // Both were sent in the therapist's name: never attributed to the client they went to.
+  await expect(log).not.toContainText(`from ${clientLabelOf(client)}`);
+});
+
 test('messages written offline wait in the outbox and arrive once, in order, when back online', async ({
   page,
   context,

@@ -19,9 +19,11 @@ const TYPING_SHOWN_MS = 6_000;
 const MAX_BODY = 10_000;
 
 function senderLabel(message: Message, myId: string | undefined, partyName: string): string {
-  if (message.kind === 'welcome') return `Welcome message from ${partyName}`;
-  if (message.kind === 'auto_reply') return `Automatic reply from ${partyName}`;
-  return message.sender_id === myId ? 'You' : partyName;
+  // The welcome message and automatic replies go out in the therapist's name: theirs on the therapist's side.
+  const mine = message.sender_id === myId;
+  if (message.kind === 'welcome') return mine ? 'Your welcome message' : `Welcome message from ${partyName}`;
+  if (message.kind === 'auto_reply') return mine ? 'Your automatic reply' : `Automatic reply from ${partyName}`;
+  return mine ? 'You' : partyName;
 }
 
 function useDocumentVisible(): boolean {
