@@ -80,6 +80,25 @@ test('a therapist sees the welcome message and the automatic reply as their own,
   await expect(log).not.toContainText(`from ${clientLabelOf(client)}`);
 });
 
+test('a receipt given before the page opened shows as "Seen" there too', async ({ page, request }) => {
+  const { therapist, client, conversationId } = await bookedPair(request);
+  const question = `Did you get my form? ${Date.now()}`;
+  const later = `And one more thing. ${Date.now()}`;
+  const sent = await postAs(request, client, conversationId, question);
+  await postAs(request, client, conversationId, later);
+  // The therapist read the first one (on another device, say) while the client was away.
+  const read = await request.post(`/api/v1/conversations/${conversationId}/read`, {
+    headers: { Authorization: `Bearer ${therapist.token}` },
+    data: { seq: sent.seq },
+  });
+  expect(read.status()).toBe(200);
+
+  await logIn(page, client);
+  await openConversation(page, 'client', therapist.displayName);
+  await expect(messageLog(page).getByRole('listitem').filter({ hasText: question })).toContainText('Seen');
+  await expect(messageLog(page).getByRole('listitem').filter({ hasText: later })).not.toContainText('Seen');
+});
+
 test('messages written offline wait in the outbox and arrive once, in order, when back online', async ({
   page,
   context,

@@ -125,8 +125,10 @@ export function ConversationPage() {
     );
   }
 
-  // "Seen" goes under the newest of my messages the other party has read.
-  const lastSeenMine = [...held.messages].reverse().find((m) => m.sender_id === me?.id && m.seq <= held.peerReadSeq);
+  // "Seen" goes under the newest of my messages the other party has read: as far as the list says they had when
+  // it loaded (receipts sent before this page opened), or further as their receipts come in.
+  const peerReadSeq = Math.max(held.peerReadSeq, conversation.peer_read_seq);
+  const lastSeenMine = [...held.messages].reverse().find((m) => m.sender_id === me?.id && m.seq <= peerReadSeq);
 
   const submit = (event?: FormEvent) => {
     event?.preventDefault();
