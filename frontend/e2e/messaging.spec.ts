@@ -297,6 +297,35 @@ test('a conversation longer than the view keeps opens at its newest messages and
   await expect.poll(() => unreadCount(request, client, conversationId)).toBe(0);
 });
 
+test('a message that arrives while the reader is scrolled up to earlier ones does not pull them away', async ({ page, request }) => {
+  const { therapist, client, conversationId } = await bookedPair(request);
+  for (let i = 1; i <= 20; i += 1) await postAs(request, client, conversationId, `Earlier note ${i}\nwith a second line`);
+  // Tall enough for the whole message log to fit in the window: what is in view is what the log shows.
+  await page.setViewportSize({ width: 1280, height: 1100 });
+  await logIn(page, therapist);
+  await openConversation(page, 'therapist', clientLabelOf(client));
+  const log = page.getByRole('region', { name: `Messages with ${clientLabelOf(client)}` });
+  await expect(messageLog(page).getByText('Earlier note 20')).toBeInViewport();
+  // The therapist scrolls up to read from the start.
+  await log.evaluate((element) => element.scrollTo({ top: 0 }));
+  await expect(messageLog(page).getByText('Earlier note 1', { exact: false }).first()).toBeInViewport();
+  const arrived = `Arrives meanwhile ${Date.now()}`;
+  await postAs(request, client, conversationId, arrived);
+  await expect(messageLog(page).getByText(arrived)).toBeAttached();
+  // Once the page has rendered it (two frames), the reader is still where they were.
+  await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+  expect(await log.evaluate((element) => element.scrollTop)).toBe(0);
+  await expect(messageLog(page).getByText(arrived)).not.toBeInViewport();
+
+  // Their own message brings them down to it; at the bottom, the next one from the client stays in view.
+  const answer = `Reading it all now ${Date.now()}`;
+  await sendMessage(page, answer);
+  await expect(messageLog(page).getByText(answer)).toBeInViewport();
+  const next = `One more ${Date.now()}`;
+  await postAs(request, client, conversationId, next);
+  await expect(messageLog(page).getByText(next)).toBeInViewport();
+});
+
 test('a therapist edits the welcome message and turns Away on', async ({ page, request }) => {
   const therapist = await bookableTherapist(request);
   await logIn(page, therapist);

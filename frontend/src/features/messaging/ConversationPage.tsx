@@ -17,6 +17,8 @@ import './messaging.css';
 
 const TYPING_SHOWN_MS = 6_000;
 const MAX_BODY = 10_000;
+/** Scrolled this close to the end of the log, the user is following the newest messages. */
+const NEWEST_WITHIN_PX = 40;
 
 function senderLabel(message: Message, myId: string | undefined, partyName: string): string {
   // The welcome message and automatic replies go out in the therapist's name: theirs on the therapist's side.
@@ -68,6 +70,8 @@ export function ConversationPage() {
   const [announcement, setAnnouncement] = useState('');
   const composerId = useId();
   const logRef = useRef<HTMLDivElement>(null);
+  /** False while the user has scrolled up from the newest message (to read earlier ones). */
+  const atNewest = useRef(true);
   const announcedSeq = useRef<number | null>(null);
   const base = me?.role === 'therapist' ? '/therapist/messages' : '/client/messages';
 
@@ -105,10 +109,11 @@ export function ConversationPage() {
     if (latest) setAnnouncement(`New message from ${partyName}: ${latest.body}`);
   }, [held.historyLoaded, held.messages, lastSeq, me?.id, partyName]);
 
-  // Keep the newest message in view.
+  // Keep the newest message in view, unless the user scrolled up to read earlier ones: a message arriving then
+  // must not pull them away from what they are reading (their own message brings them down, see `submit`).
   useEffect(() => {
     const log = logRef.current;
-    if (log) log.scrollTop = log.scrollHeight;
+    if (log && atNewest.current) log.scrollTop = log.scrollHeight;
   }, [held.messages.length, pending.length]);
 
   if (conversations.isPending || conversations.error) {
@@ -134,6 +139,7 @@ export function ConversationPage() {
     event?.preventDefault();
     const body = draft.trim();
     if (!client || !body || body.length > MAX_BODY) return;
+    atNewest.current = true;
     client.send(conversationId, body);
     setDraft('');
   };
@@ -156,7 +162,17 @@ export function ConversationPage() {
       <StatusMessage>{CONNECTION_LABELS[state.status]}</StatusMessage>
       {historyError ? <ErrorAlert error={historyError} /> : null}
       {!held.historyLoaded && !historyError && <p role="status">Loading messages…</p>}
-      <div className="message-log" ref={logRef} tabIndex={0} role="region" aria-label={`Messages with ${partyName}`}>
+      <div
+        className="message-log"
+        ref={logRef}
+        tabIndex={0}
+        role="region"
+        aria-label={`Messages with ${partyName}`}
+        onScroll={(event) => {
+          const log = event.currentTarget;
+          atNewest.current = log.scrollHeight - log.scrollTop - log.clientHeight < NEWEST_WITHIN_PX;
+        }}
+      >
         {held.historyFrom > 0 && (
           <p className="muted">Only the latest {HISTORY_LIMIT.toLocaleString('en')} messages are shown here.</p>
         )}
