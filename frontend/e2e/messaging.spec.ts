@@ -326,6 +326,22 @@ test('a message that arrives while the reader is scrolled up to earlier ones doe
   await expect(messageLog(page).getByText(next)).toBeInViewport();
 });
 
+test('on a phone, a conversation opens with its newest message and the composer in view', async ({ page, request }) => {
+  const { therapist, client, conversationId } = await bookedPair(request);
+  for (let i = 1; i <= 12; i += 1) await postAs(request, therapist, conversationId, `Note ${i}\nwith a second line`);
+  await page.setViewportSize({ width: 390, height: 844 });
+  await logIn(page, client);
+  await openConversation(page, 'client', therapist.displayName);
+  await expect(messageLog(page).getByText('Note 12')).toBeInViewport();
+  await expect(page.getByLabel('Message', { exact: true })).toBeInViewport();
+  await expect(page.getByRole('button', { name: 'Send' })).toBeInViewport();
+  // Opened again from the list (its messages already held by the tab), the same.
+  await page.getByRole('link', { name: 'All conversations' }).click();
+  await page.getByRole('list', { name: 'Conversations' }).getByRole('link', { name: new RegExp(`^${therapist.displayName}`) }).click();
+  await expect(messageLog(page).getByText('Note 12')).toBeInViewport();
+  await expect(page.getByRole('button', { name: 'Send' })).toBeInViewport();
+});
+
 test('a therapist edits the welcome message and turns Away on', async ({ page, request }) => {
   const therapist = await bookableTherapist(request);
   await logIn(page, therapist);

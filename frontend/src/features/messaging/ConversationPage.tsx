@@ -72,6 +72,12 @@ export function ConversationPage() {
   const logRef = useRef<HTMLDivElement>(null);
   /** False while the user has scrolled up from the newest message (to read earlier ones). */
   const atNewest = useRef(true);
+  /** The composer (or the closed notice): the end of the conversation on the page. */
+  const endRef = useRef<HTMLElement | null>(null);
+  const setEnd = (element: HTMLElement | null) => {
+    endRef.current = element;
+  };
+  const broughtIntoView = useRef(false);
   const announcedSeq = useRef<number | null>(null);
   const base = me?.role === 'therapist' ? '/therapist/messages' : '/client/messages';
 
@@ -108,6 +114,16 @@ export function ConversationPage() {
     const latest = fresh.at(-1);
     if (latest) setAnnouncement(`New message from ${partyName}: ${latest.body}`);
   }, [held.historyLoaded, held.messages, lastSeq, me?.id, partyName]);
+
+  // Under the heading and status, the log's newest messages and the composer start below the fold of a phone (or
+  // of a short laptop screen): once the history is there, the page scrolls so that they are in view.
+  const shown = Boolean(conversation);
+  useEffect(() => {
+    const end = endRef.current;
+    if (!held.historyLoaded || !end || broughtIntoView.current) return;
+    broughtIntoView.current = true;
+    if (end.getBoundingClientRect().bottom > window.innerHeight) end.scrollIntoView({ block: 'end' });
+  }, [held.historyLoaded, shown]);
 
   // Keep the newest message in view, unless the user scrolled up to read earlier ones: a message arriving then
   // must not pull them away from what they are reading (their own message brings them down, see `submit`).
@@ -215,9 +231,9 @@ export function ConversationPage() {
         {announcement}
       </div>
       {conversation.closed ? (
-        <p>This conversation is closed.</p>
+        <p ref={setEnd}>This conversation is closed.</p>
       ) : (
-        <form onSubmit={submit} aria-label="Write a message">
+        <form ref={setEnd} onSubmit={submit} aria-label="Write a message">
           <div className="field">
             <label htmlFor={composerId}>Message</label>
             <p className="hint" id={`${composerId}-hint`}>
