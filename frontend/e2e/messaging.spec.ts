@@ -342,6 +342,45 @@ test('on a phone, a conversation opens with its newest message and the composer 
   await expect(page.getByRole('button', { name: 'Send' })).toBeInViewport();
 });
 
+test('on a touch screen Enter starts a new line (its keyboard has no Shift+Enter); on a desktop Enter sends', async ({
+  page,
+  browser,
+  request,
+}) => {
+  const { therapist, client, conversationId } = await bookedPair(request);
+  const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const phonePage = await phone.newPage();
+  try {
+    await logIn(phonePage, client);
+    await openConversation(phonePage, 'client', therapist.displayName);
+    const composer = phonePage.getByLabel('Message', { exact: true });
+    await expect(composer).toHaveAccessibleDescription(/^Enter starts a new line; the Send button sends\./);
+    const first = `Two things ${Date.now()}`;
+    await composer.fill(first);
+    await composer.press('Enter');
+    await composer.pressSequentially('Second line');
+    await expect(composer).toHaveValue(`${first}\nSecond line`);
+    await phonePage.getByRole('button', { name: 'Send' }).click();
+    await expect(messageLog(phonePage).getByRole('listitem').filter({ hasText: first })).toContainText('Second line');
+    await expect(messageLog(phonePage).locator('[data-pending]')).toHaveCount(0);
+    expect((await storedMessages(request, client, conversationId)).filter((m) => m.body.startsWith(first)).map((m) => m.body)).toEqual([
+      `${first}\nSecond line`,
+    ]);
+
+    await logIn(page, client);
+    await openConversation(page, 'client', therapist.displayName);
+    const desktopComposer = page.getByLabel('Message', { exact: true });
+    await expect(desktopComposer).toHaveAccessibleDescription(/Enter sends, Shift\+Enter starts a new line/);
+    const quick = `Sent with Enter ${Date.now()}`;
+    await desktopComposer.fill(quick);
+    await desktopComposer.press('Enter');
+    await expect(messageLog(page).getByText(quick)).toBeVisible();
+    await expect(desktopComposer).toHaveValue('');
+  } finally {
+    await phone.close();
+  }
+});
+
 test('a therapist edits the welcome message and turns Away on', async ({ page, request }) => {
   const therapist = await bookableTherapist(request);
   await logIn(page, therapist);

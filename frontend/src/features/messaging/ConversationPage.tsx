@@ -146,6 +146,10 @@ export function ConversationPage() {
     );
   }
 
+  // A touch screen's keyboard has no Shift+Enter: there, Enter starts a new line (or a client could never write
+  // one, and a slip of the thumb would send half a message), and the Send button sends.
+  const enterSends = !window.matchMedia('(pointer: coarse)').matches;
+
   // "Seen" goes under the newest of my messages the other party has read: as far as the list says they had when
   // it loaded (receipts sent before this page opened), or further as their receipts come in.
   const peerReadSeq = Math.max(held.peerReadSeq, conversation.peer_read_seq);
@@ -161,8 +165,8 @@ export function ConversationPage() {
   };
 
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
-    // Enter sends, Shift+Enter starts a new line.
-    if (event.key === 'Enter' && !event.shiftKey && !event.nativeEvent.isComposing) {
+    // Enter sends, Shift+Enter starts a new line; on a touch screen Enter only starts a new line.
+    if (enterSends && event.key === 'Enter' && !event.shiftKey && !event.nativeEvent.isComposing) {
       event.preventDefault();
       submit();
     }
@@ -237,7 +241,7 @@ export function ConversationPage() {
           <div className="field">
             <label htmlFor={composerId}>Message</label>
             <p className="hint" id={`${composerId}-hint`}>
-              Enter sends, Shift+Enter starts a new line.
+              {enterSends ? 'Enter sends, Shift+Enter starts a new line.' : 'Enter starts a new line; the Send button sends.'}
               {me?.role === 'client' && ' Not for emergencies: if you are in crisis, call your local emergency number.'}
             </p>
             <textarea
