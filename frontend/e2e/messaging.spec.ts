@@ -409,6 +409,27 @@ test('a therapist edits the welcome message and turns Away on', async ({ page, r
   await expect(page.getByLabel('I am away from messaging')).toBeChecked();
 });
 
+test('the welcome message editor says "saved" only while what it shows is what is saved', async ({ page, request }) => {
+  const therapist = await bookableTherapist(request);
+  await logIn(page, therapist);
+  await page.goto('/therapist/messages/settings');
+  const editor = page.getByLabel('Welcome message text');
+  const saved = page.getByText('Welcome message saved.');
+
+  const welcome = `Welcome! I answer on weekdays. ${Date.now()}`;
+  await editor.fill(welcome);
+  await page.getByRole('button', { name: 'Save welcome message' }).click();
+  await expect(saved).toBeVisible();
+  // Edited again: those edits are not saved yet.
+  await editor.press('End');
+  await editor.pressSequentially(' Not on weekends.');
+  await expect(saved).toHaveCount(0);
+  await page.getByRole('button', { name: 'Save welcome message' }).click();
+  await expect(saved).toBeVisible();
+  await page.reload();
+  await expect(editor).toHaveValue(`${welcome} Not on weekends.`);
+});
+
 test('logging out with a message not sent yet warns first, then deletes it from the device', async ({ page, context, request }) => {
   const { therapist, client, conversationId } = await bookedPair(request);
   await logIn(page, client);

@@ -30,7 +30,8 @@ function WelcomeEditor({ initial }: { initial: string }) {
       <button type="submit" disabled={save.isPending}>
         {save.isPending ? 'Saving…' : 'Save welcome message'}
       </button>
-      <StatusMessage>{save.isSuccess && !save.isPending ? 'Welcome message saved.' : ''}</StatusMessage>
+      {/* Only while the box shows what was saved: edits made since are not. */}
+      <StatusMessage>{save.isSuccess && !save.isPending && template === initial ? 'Welcome message saved.' : ''}</StatusMessage>
       {save.error && !fieldMessage(save.error, 'template') ? <ErrorAlert error={save.error} /> : null}
     </form>
   );
