@@ -430,6 +430,37 @@ test('the welcome message editor says "saved" only while what it shows is what i
   await expect(editor).toHaveValue(`${welcome} Not on weekends.`);
 });
 
+test('what a therapist types while their welcome message is being saved stays in the box', async ({ page, request }) => {
+  const therapist = await bookableTherapist(request);
+  await logIn(page, therapist);
+  await page.goto('/therapist/messages/settings');
+  const editor = page.getByLabel('Welcome message text');
+  await expect(editor).not.toHaveValue('');
+  // The save takes a while (a slow network): held until the therapist has typed on.
+  let release = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route('**/api/v1/therapists/me/welcome-message', async (route) => {
+    if (route.request().method() === 'PUT') await held;
+    await route.continue();
+  });
+
+  const welcome = `Welcome! I answer on weekdays. ${Date.now()}`;
+  await editor.fill(welcome);
+  await page.getByRole('button', { name: 'Save welcome message' }).click();
+  await expect(page.getByRole('button', { name: 'Saving…' })).toBeVisible();
+  await editor.press('End');
+  await editor.pressSequentially(' Not on weekends.');
+  release();
+  await expect(page.getByRole('button', { name: 'Save welcome message' })).toBeEnabled();
+  await expect(editor).toHaveValue(`${welcome} Not on weekends.`);
+  // The saved text is the one sent; the rest is still to save.
+  await expect(page.getByText('Welcome message saved.')).toHaveCount(0);
+  await page.getByRole('button', { name: 'Save welcome message' }).click();
+  await expect(page.getByText('Welcome message saved.')).toBeVisible();
+  await page.reload();
+  await expect(editor).toHaveValue(`${welcome} Not on weekends.`);
+});
+
 test('logging out with a message not sent yet warns first, then deletes it from the device', async ({ page, context, request }) => {
   const { therapist, client, conversationId } = await bookedPair(request);
   await logIn(page, client);

@@ -10,7 +10,14 @@ import { useAway, useSaveAway, useSaveWelcome, useWelcome } from './queries';
 function WelcomeEditor({ initial }: { initial: string }) {
   const save = useSaveWelcome();
   const [template, setTemplate] = useState(initial);
-  useEffect(() => setTemplate(initial), [initial]);
+  // A newly saved text (this save's, or another tab's) replaces the box's text only if it had no edits of its own:
+  // what the therapist typed while a save was on its way stays.
+  const shownInitial = useRef(initial);
+  useEffect(() => {
+    const previous = shownInitial.current;
+    shownInitial.current = initial;
+    setTemplate((draft) => (draft === previous ? initial : draft));
+  }, [initial]);
   const submit = (event: FormEvent) => {
     event.preventDefault();
     save.mutate(template);
