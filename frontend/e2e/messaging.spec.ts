@@ -381,6 +381,26 @@ test('on a touch screen Enter starts a new line (its keyboard has no Shift+Enter
   }
 });
 
+test('after sending with the Send button, the keyboard focus is back in the composer', async ({ page, request }) => {
+  const { therapist, client } = await bookedPair(request);
+  await logIn(page, client);
+  await openConversation(page, 'client', therapist.displayName);
+  const composer = page.getByLabel('Message', { exact: true });
+  const first = `From the keyboard ${Date.now()}`;
+  await composer.fill(first);
+  await page.keyboard.press('Tab');
+  await expect(page.getByRole('button', { name: 'Send' })).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(messageLog(page).getByText(first)).toBeVisible();
+  // The Send button is disabled once the box is empty: the focus must not fall to the page.
+  await expect(composer).toBeFocused();
+  const second = `And clicked ${Date.now()}`;
+  await page.keyboard.type(second);
+  await page.getByRole('button', { name: 'Send' }).click();
+  await expect(messageLog(page).getByText(second)).toBeVisible();
+  await expect(composer).toBeFocused();
+});
+
 test('a therapist edits the welcome message and turns Away on', async ({ page, request }) => {
   const therapist = await bookableTherapist(request);
   await logIn(page, therapist);

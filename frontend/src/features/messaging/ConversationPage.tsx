@@ -70,6 +70,7 @@ export function ConversationPage() {
   const [announcement, setAnnouncement] = useState('');
   const composerId = useId();
   const logRef = useRef<HTMLDivElement>(null);
+  const composerRef = useRef<HTMLTextAreaElement>(null);
   /** False while the user has scrolled up from the newest message (to read earlier ones). */
   const atNewest = useRef(true);
   /** The composer (or the closed notice): the end of the conversation on the page. */
@@ -162,6 +163,8 @@ export function ConversationPage() {
     atNewest.current = true;
     client.send(conversationId, body);
     setDraft('');
+    // Sent with the Send button, which the empty box disables: the focus would fall to the page.
+    composerRef.current?.focus();
   };
 
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
@@ -245,6 +248,7 @@ export function ConversationPage() {
               {me?.role === 'client' && ' Not for emergencies: if you are in crisis, call your local emergency number.'}
             </p>
             <textarea
+              ref={composerRef}
               id={composerId}
               aria-describedby={`${composerId}-hint`}
               rows={3}
