@@ -407,6 +407,11 @@ test('a therapist edits the welcome message and turns Away on', async ({ page, r
   await page.getByRole('navigation', { name: 'Therapist area' }).getByRole('link', { name: 'Messages' }).click();
   await page.getByRole('link', { name: 'Welcome message and away status' }).click();
 
+  // The placeholders of the text it starts with are explained.
+  await expect(page.getByLabel('Welcome message text')).toHaveValue(/\{client\}.*\{therapist\}/);
+  await expect(page.getByLabel('Welcome message text')).toHaveAccessibleDescription(
+    /\{client\} is replaced by the client's first name and \{therapist\} by your name\./,
+  );
   const welcome = `Welcome! I answer messages on weekdays, 9 to 5. ${Date.now()}`;
   await page.getByLabel('Welcome message text').fill(welcome);
   await page.getByRole('button', { name: 'Save welcome message' }).click();

@@ -29,7 +29,7 @@ function WelcomeEditor({ initial }: { initial: string }) {
         label="Welcome message text"
         name="template"
         rows={8}
-        hint="Sent automatically when a client first books you. Say how to reach you, your messaging hours, and what messaging is for and not for (it is not for emergencies)."
+        hint="Sent automatically when a client first books you. Say how to reach you, your messaging hours, and what messaging is for and not for (it is not for emergencies). {client} is replaced by the client's first name and {therapist} by your name."
         value={template}
         onChange={(event) => setTemplate(event.target.value)}
         error={fieldMessage(save.error, 'template')}
