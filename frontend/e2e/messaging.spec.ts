@@ -401,6 +401,42 @@ test('after sending with the Send button, the keyboard focus is back in the comp
   await expect(composer).toBeFocused();
 });
 
+test('each message the server refused has a Discard button that says which message it discards', async ({ page, request }) => {
+  const { therapist, client, conversationId } = await bookedPair(request);
+  // The server refuses these sends for good (as it would a body it cannot take).
+  await page.routeWebSocket(
+    (url) => url.pathname === '/api/v1/ws',
+    (ws) => {
+      const server = ws.connectToServer();
+      ws.onMessage((message) => {
+        const frame = JSON.parse(String(message)) as { type: string; client_message_id?: string; body?: string };
+        if (frame.type !== 'send' || !frame.body?.startsWith('Refused')) return server.send(message);
+        ws.send(
+          JSON.stringify({
+            type: 'error',
+            code: 'validation_failed',
+            detail: 'The message was refused.',
+            ref: frame.client_message_id,
+            conversation_id: conversationId,
+            frame_type: 'send',
+          }),
+        );
+      });
+      server.onMessage((message) => ws.send(message));
+    },
+  );
+  await logIn(page, client);
+  await openConversation(page, 'client', therapist.displayName);
+  await sendMessage(page, 'Refused first');
+  await sendMessage(page, 'Refused second');
+  const log = messageLog(page);
+  await expect(log.getByText('Not sent: The message was refused.')).toHaveCount(2);
+  await log.getByRole('button', { name: 'Discard the message “Refused second”' }).click();
+  await expect(log.getByText('Refused second', { exact: true })).toHaveCount(0);
+  await expect(log.getByText('Refused first', { exact: true })).toBeVisible();
+  await expect(log.getByRole('button', { name: 'Discard the message “Refused first”' })).toBeVisible();
+});
+
 test('a therapist edits the welcome message and turns Away on', async ({ page, request }) => {
   const therapist = await bookableTherapist(request);
   await logIn(page, therapist);

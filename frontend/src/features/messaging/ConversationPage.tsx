@@ -28,6 +28,12 @@ function senderLabel(message: Message, myId: string | undefined, partyName: stri
   return mine ? 'You' : partyName;
 }
 
+/** The start of a message, to tell apart controls that act on different messages. */
+function excerpt(body: string): string {
+  const line = body.replace(/\s+/g, ' ').trim();
+  return line.length > 40 ? `${line.slice(0, 40)}…` : line;
+}
+
 function useDocumentVisible(): boolean {
   const [visible, setVisible] = useState(() => document.visibilityState === 'visible');
   useEffect(() => {
@@ -220,7 +226,7 @@ export function ConversationPage() {
                 <span className="message-meta">
                   Not sent: {message.failed}{' '}
                   <button type="button" onClick={() => client?.discard(message.client_message_id)}>
-                    Discard
+                    Discard<span className="visually-hidden"> the message “{excerpt(message.body)}”</span>
                   </button>
                 </span>
               ) : (
