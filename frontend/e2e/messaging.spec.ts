@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { cspViolations, expectInlineScriptsRefused } from './csp';
 import {
   bookedPair,
@@ -401,9 +401,8 @@ test('after sending with the Send button, the keyboard focus is back in the comp
   await expect(composer).toBeFocused();
 });
 
-test('each message the server refused has a Discard button that says which message it discards', async ({ page, request }) => {
-  const { therapist, client, conversationId } = await bookedPair(request);
-  // The server refuses these sends for good (as it would a body it cannot take).
+/** The server refuses for good (as it would a body it cannot take) every send whose body starts with "Refused". */
+async function refuseSomeSends(page: Page, conversationId: string): Promise<void> {
   await page.routeWebSocket(
     (url) => url.pathname === '/api/v1/ws',
     (ws) => {
@@ -425,6 +424,11 @@ test('each message the server refused has a Discard button that says which messa
       server.onMessage((message) => ws.send(message));
     },
   );
+}
+
+test('each message the server refused has a Discard button that says which message it discards', async ({ page, request }) => {
+  const { therapist, client, conversationId } = await bookedPair(request);
+  await refuseSomeSends(page, conversationId);
   await logIn(page, client);
   await openConversation(page, 'client', therapist.displayName);
   await sendMessage(page, 'Refused first');
@@ -435,6 +439,17 @@ test('each message the server refused has a Discard button that says which messa
   await expect(log.getByText('Refused second', { exact: true })).toHaveCount(0);
   await expect(log.getByText('Refused first', { exact: true })).toBeVisible();
   await expect(log.getByRole('button', { name: 'Discard the message “Refused first”' })).toBeVisible();
+});
+
+test('a message the server refused is announced, not only shown', async ({ page, request }) => {
+  const { therapist, client, conversationId } = await bookedPair(request);
+  await refuseSomeSends(page, conversationId);
+  await logIn(page, client);
+  await openConversation(page, 'client', therapist.displayName);
+  await sendMessage(page, 'Refused, and the writer cannot see it');
+  await expect(page.getByRole('status').filter({ hasText: 'was not sent' })).toHaveText(
+    'Your message “Refused, and the writer cannot see it” was not sent: The message was refused.',
+  );
 });
 
 test('a therapist edits the welcome message and turns Away on', async ({ page, request }) => {

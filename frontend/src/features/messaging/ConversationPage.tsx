@@ -132,6 +132,17 @@ export function ConversationPage() {
     if (end.getBoundingClientRect().bottom > window.innerHeight) end.scrollIntoView({ block: 'end' });
   }, [held.historyLoaded, shown]);
 
+  // Announce a message of the user's that the server refused: the red border and "Not sent" are not heard.
+  const announcedRefusals = useRef(new Set<string>());
+  const refused = pending.filter((p) => p.failed);
+  const refusedIds = refused.map((p) => p.client_message_id).join(' ');
+  useEffect(() => {
+    const fresh = refused.filter((p) => !announcedRefusals.current.has(p.client_message_id));
+    fresh.forEach((p) => announcedRefusals.current.add(p.client_message_id));
+    const latest = fresh.at(-1);
+    if (latest) setAnnouncement(`Your message “${excerpt(latest.body)}” was not sent: ${latest.failed}`);
+  }, [refusedIds]); // `refused` is a new array every render: its ids say when it changed
+
   // Keep the newest message in view, unless the user scrolled up to read earlier ones: a message arriving then
   // must not pull them away from what they are reading (their own message brings them down, see `submit`).
   useEffect(() => {
