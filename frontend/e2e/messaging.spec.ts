@@ -15,6 +15,7 @@ import {
   unreadCount,
 } from './messaging';
 import { bookableTherapist, bookFirstSlot, CLIENT_ZONE, logIn, registerViaApi } from './scheduling';
+import { logInThroughForm } from './users';
 
 // Two users registered and signed in, in two browser contexts: more than the default 30 s on a busy machine.
 test.describe.configure({ timeout: 60_000 });
@@ -399,6 +400,26 @@ test('after sending with the Send button, the keyboard focus is back in the comp
   await page.getByRole('button', { name: 'Send' }).click();
   await expect(messageLog(page).getByText(second)).toBeVisible();
   await expect(composer).toBeFocused();
+});
+
+test('a message half written is still in the box after a look at another page, and gone once signed out', async ({ page, request }) => {
+  const { therapist, client } = await bookedPair(request);
+  await logIn(page, client);
+  await openConversation(page, 'client', therapist.displayName);
+  const composer = page.getByLabel('Message', { exact: true });
+  const draft = `I wanted to tell you about last week, when ${Date.now()}`;
+  await composer.fill(draft);
+  // A look at the appointments, then back to the conversation.
+  await page.getByRole('navigation', { name: 'Client area' }).getByRole('link', { name: 'My appointments' }).click();
+  await openConversation(page, 'client', therapist.displayName);
+  await expect(composer).toHaveValue(draft);
+  await expect(page.getByRole('button', { name: 'Send' })).toBeEnabled();
+
+  // Never kept past the session: signed out and in again (in the same page, which takes them back), the box is empty.
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await logInThroughForm(page, client.email, client.password);
+  await expect(page.getByRole('heading', { name: `Messages with ${therapist.displayName}` })).toBeVisible();
+  await expect(composer).toHaveValue('');
 });
 
 /** The server refuses for good (as it would a body it cannot take) every send whose body starts with "Refused". */

@@ -72,7 +72,8 @@ export function ConversationPage() {
   const typing = useTyping(held.typingAt);
   const visible = useDocumentVisible();
   const [historyError, setHistoryError] = useState<unknown>(null);
-  const [draft, setDraft] = useState('');
+  // Kept by the messaging client while the user looks at another page (see `keepDraft`).
+  const [draft, setDraft] = useState(() => client?.draft(conversationId) ?? '');
   const [announcement, setAnnouncement] = useState('');
   const composerId = useId();
   const logRef = useRef<HTMLDivElement>(null);
@@ -87,6 +88,14 @@ export function ConversationPage() {
   const broughtIntoView = useRef(false);
   const announcedSeq = useRef<number | null>(null);
   const base = me?.role === 'therapist' ? '/therapist/messages' : '/client/messages';
+
+  useEffect(() => {
+    if (client) setDraft((current) => current || client.draft(conversationId));
+  }, [client, conversationId]);
+  const changeDraft = (text: string) => {
+    setDraft(text);
+    client?.keepDraft(conversationId, text);
+  };
 
   useEffect(() => {
     if (!client || !conversation) return;
@@ -179,7 +188,7 @@ export function ConversationPage() {
     if (!client || !body || body.length > MAX_BODY) return;
     atNewest.current = true;
     client.send(conversationId, body);
-    setDraft('');
+    changeDraft('');
     // Sent with the Send button, which the empty box disables: the focus would fall to the page.
     composerRef.current?.focus();
   };
@@ -272,7 +281,7 @@ export function ConversationPage() {
               maxLength={MAX_BODY}
               value={draft}
               onChange={(event) => {
-                setDraft(event.target.value);
+                changeDraft(event.target.value);
                 if (event.target.value) client?.typing(conversationId);
               }}
               onKeyDown={onKeyDown}
