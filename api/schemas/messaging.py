@@ -19,6 +19,9 @@ class ConversationOut(BaseModel):
     therapist_id: uuid.UUID
     client_id: uuid.UUID
     unread_count: int
+    peer_read_seq: int = Field(
+        description="How far the other party has read (0: nothing yet); later receipts come as `read` frames"
+    )
     last_message_at: datetime | None
     last_seq: int
     closed: bool
@@ -31,6 +34,7 @@ class ConversationOut(BaseModel):
             therapist_id=c.therapist_id,
             client_id=c.client_id,
             unread_count=s.unread_count,
+            peer_read_seq=s.peer_read_seq,
             last_message_at=c.last_message_at,
             last_seq=c.last_seq,
             closed=c.closed_at is not None,

@@ -34,6 +34,8 @@ class StoredMessage:
 class ConversationSummary:
     conversation: Conversation
     unread_count: int
+    #: The other party's read cursor: how far their read receipts go.
+    peer_read_seq: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { cspViolations, expectInlineScriptsRefused } from './csp';
 import {
   bookedPair,
@@ -15,6 +15,7 @@ import {
   unreadCount,
 } from './messaging';
 import { bookableTherapist, bookFirstSlot, CLIENT_ZONE, logIn, registerViaApi } from './scheduling';
+import { logInThroughForm } from './users';
 
 // Two users registered and signed in, in two browser contexts: more than the default 30 s on a busy machine.
 test.describe.configure({ timeout: 60_000 });
@@ -59,6 +60,44 @@ test('client and therapist exchange messages live, with typing and read receipts
   } finally {
     await therapistContext.close();
   }
+});
+
+test('a therapist sees the welcome message and the automatic reply as their own, not as the client\'s', async ({ page, request }) => {
+  const { therapist, client, conversationId } = await bookedPair(request);
+  const away = await request.put('/api/v1/therapists/me/away', {
+    headers: { Authorization: `Bearer ${therapist.token}` },
+    data: { away: true },
+  });
+  expect(away.status()).toBe(200);
+  await postAs(request, client, conversationId, `Are you there? ${Date.now()}`);
+  await expect.poll(async () => (await storedMessages(request, client, conversationId)).map((m) => m.kind)).toContain('auto_reply');
+
+  await logIn(page, therapist);
+  await openConversation(page, 'therapist', clientLabelOf(client));
+  const log = messageLog(page);
+  await expect(log.getByRole('listitem').filter({ hasText: 'Your welcome message' })).toHaveClass(/\bmine\b/);
+  await expect(log.getByRole('listitem').filter({ hasText: 'Your automatic reply' })).toHaveClass(/\bmine\b/);
+  // Both were sent in the therapist's name: never attributed to the client they went to.
+  await expect(log).not.toContainText(`from ${clientLabelOf(client)}`);
+});
+
+test('a receipt given before the page opened shows as "Seen" there too', async ({ page, request }) => {
+  const { therapist, client, conversationId } = await bookedPair(request);
+  const question = `Did you get my form? ${Date.now()}`;
+  const later = `And one more thing. ${Date.now()}`;
+  const sent = await postAs(request, client, conversationId, question);
+  await postAs(request, client, conversationId, later);
+  // The therapist read the first one (on another device, say) while the client was away.
+  const read = await request.post(`/api/v1/conversations/${conversationId}/read`, {
+    headers: { Authorization: `Bearer ${therapist.token}` },
+    data: { seq: sent.seq },
+  });
+  expect(read.status()).toBe(200);
+
+  await logIn(page, client);
+  await openConversation(page, 'client', therapist.displayName);
+  await expect(messageLog(page).getByRole('listitem').filter({ hasText: question })).toContainText('Seen');
+  await expect(messageLog(page).getByRole('listitem').filter({ hasText: later })).not.toContainText('Seen');
 });
 
 test('messages written offline wait in the outbox and arrive once, in order, when back online', async ({
@@ -259,12 +298,192 @@ test('a conversation longer than the view keeps opens at its newest messages and
   await expect.poll(() => unreadCount(request, client, conversationId)).toBe(0);
 });
 
+test('a message that arrives while the reader is scrolled up to earlier ones does not pull them away', async ({ page, request }) => {
+  const { therapist, client, conversationId } = await bookedPair(request);
+  for (let i = 1; i <= 20; i += 1) await postAs(request, client, conversationId, `Earlier note ${i}\nwith a second line`);
+  // Tall enough for the whole message log to fit in the window: what is in view is what the log shows.
+  await page.setViewportSize({ width: 1280, height: 1100 });
+  await logIn(page, therapist);
+  await openConversation(page, 'therapist', clientLabelOf(client));
+  const log = page.getByRole('region', { name: `Messages with ${clientLabelOf(client)}` });
+  await expect(messageLog(page).getByText('Earlier note 20')).toBeInViewport();
+  // The therapist scrolls up to read from the start.
+  await log.evaluate((element) => element.scrollTo({ top: 0 }));
+  await expect(messageLog(page).getByText('Earlier note 1', { exact: false }).first()).toBeInViewport();
+  const arrived = `Arrives meanwhile ${Date.now()}`;
+  await postAs(request, client, conversationId, arrived);
+  await expect(messageLog(page).getByText(arrived)).toBeAttached();
+  // Once the page has rendered it (two frames), the reader is still where they were.
+  await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+  expect(await log.evaluate((element) => element.scrollTop)).toBe(0);
+  await expect(messageLog(page).getByText(arrived)).not.toBeInViewport();
+
+  // Their own message brings them down to it; at the bottom, the next one from the client stays in view.
+  const answer = `Reading it all now ${Date.now()}`;
+  await sendMessage(page, answer);
+  await expect(messageLog(page).getByText(answer)).toBeInViewport();
+  const next = `One more ${Date.now()}`;
+  await postAs(request, client, conversationId, next);
+  await expect(messageLog(page).getByText(next)).toBeInViewport();
+});
+
+test('on a phone, a conversation opens with its newest message and the composer in view', async ({ page, request }) => {
+  const { therapist, client, conversationId } = await bookedPair(request);
+  for (let i = 1; i <= 12; i += 1) await postAs(request, therapist, conversationId, `Note ${i}\nwith a second line`);
+  await page.setViewportSize({ width: 390, height: 844 });
+  await logIn(page, client);
+  await openConversation(page, 'client', therapist.displayName);
+  await expect(messageLog(page).getByText('Note 12')).toBeInViewport();
+  await expect(page.getByLabel('Message', { exact: true })).toBeInViewport();
+  await expect(page.getByRole('button', { name: 'Send' })).toBeInViewport();
+  // Opened again from the list (its messages already held by the tab), the same.
+  await page.getByRole('link', { name: 'All conversations' }).click();
+  await page.getByRole('list', { name: 'Conversations' }).getByRole('link', { name: new RegExp(`^${therapist.displayName}`) }).click();
+  await expect(messageLog(page).getByText('Note 12')).toBeInViewport();
+  await expect(page.getByRole('button', { name: 'Send' })).toBeInViewport();
+});
+
+test('on a touch screen Enter starts a new line (its keyboard has no Shift+Enter); on a desktop Enter sends', async ({
+  page,
+  browser,
+  request,
+}) => {
+  const { therapist, client, conversationId } = await bookedPair(request);
+  const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const phonePage = await phone.newPage();
+  try {
+    await logIn(phonePage, client);
+    await openConversation(phonePage, 'client', therapist.displayName);
+    const composer = phonePage.getByLabel('Message', { exact: true });
+    await expect(composer).toHaveAccessibleDescription(/^Enter starts a new line; the Send button sends\./);
+    const first = `Two things ${Date.now()}`;
+    await composer.fill(first);
+    await composer.press('Enter');
+    await composer.pressSequentially('Second line');
+    await expect(composer).toHaveValue(`${first}\nSecond line`);
+    await phonePage.getByRole('button', { name: 'Send' }).click();
+    await expect(messageLog(phonePage).getByRole('listitem').filter({ hasText: first })).toContainText('Second line');
+    await expect(messageLog(phonePage).locator('[data-pending]')).toHaveCount(0);
+    expect((await storedMessages(request, client, conversationId)).filter((m) => m.body.startsWith(first)).map((m) => m.body)).toEqual([
+      `${first}\nSecond line`,
+    ]);
+
+    await logIn(page, client);
+    await openConversation(page, 'client', therapist.displayName);
+    const desktopComposer = page.getByLabel('Message', { exact: true });
+    await expect(desktopComposer).toHaveAccessibleDescription(/Enter sends, Shift\+Enter starts a new line/);
+    const quick = `Sent with Enter ${Date.now()}`;
+    await desktopComposer.fill(quick);
+    await desktopComposer.press('Enter');
+    await expect(messageLog(page).getByText(quick)).toBeVisible();
+    await expect(desktopComposer).toHaveValue('');
+  } finally {
+    await phone.close();
+  }
+});
+
+test('after sending with the Send button, the keyboard focus is back in the composer', async ({ page, request }) => {
+  const { therapist, client } = await bookedPair(request);
+  await logIn(page, client);
+  await openConversation(page, 'client', therapist.displayName);
+  const composer = page.getByLabel('Message', { exact: true });
+  const first = `From the keyboard ${Date.now()}`;
+  await composer.fill(first);
+  await page.keyboard.press('Tab');
+  await expect(page.getByRole('button', { name: 'Send' })).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(messageLog(page).getByText(first)).toBeVisible();
+  // The Send button is disabled once the box is empty: the focus must not fall to the page.
+  await expect(composer).toBeFocused();
+  const second = `And clicked ${Date.now()}`;
+  await page.keyboard.type(second);
+  await page.getByRole('button', { name: 'Send' }).click();
+  await expect(messageLog(page).getByText(second)).toBeVisible();
+  await expect(composer).toBeFocused();
+});
+
+test('a message half written is still in the box after a look at another page, and gone once signed out', async ({ page, request }) => {
+  const { therapist, client } = await bookedPair(request);
+  await logIn(page, client);
+  await openConversation(page, 'client', therapist.displayName);
+  const composer = page.getByLabel('Message', { exact: true });
+  const draft = `I wanted to tell you about last week, when ${Date.now()}`;
+  await composer.fill(draft);
+  // A look at the appointments, then back to the conversation.
+  await page.getByRole('navigation', { name: 'Client area' }).getByRole('link', { name: 'My appointments' }).click();
+  await openConversation(page, 'client', therapist.displayName);
+  await expect(composer).toHaveValue(draft);
+  await expect(page.getByRole('button', { name: 'Send' })).toBeEnabled();
+
+  // Never kept past the session: signed out and in again (in the same page, which takes them back), the box is empty.
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await logInThroughForm(page, client.email, client.password);
+  await expect(page.getByRole('heading', { name: `Messages with ${therapist.displayName}` })).toBeVisible();
+  await expect(composer).toHaveValue('');
+});
+
+/** The server refuses for good (as it would a body it cannot take) every send whose body starts with "Refused". */
+async function refuseSomeSends(page: Page, conversationId: string): Promise<void> {
+  await page.routeWebSocket(
+    (url) => url.pathname === '/api/v1/ws',
+    (ws) => {
+      const server = ws.connectToServer();
+      ws.onMessage((message) => {
+        const frame = JSON.parse(String(message)) as { type: string; client_message_id?: string; body?: string };
+        if (frame.type !== 'send' || !frame.body?.startsWith('Refused')) return server.send(message);
+        ws.send(
+          JSON.stringify({
+            type: 'error',
+            code: 'validation_failed',
+            detail: 'The message was refused.',
+            ref: frame.client_message_id,
+            conversation_id: conversationId,
+            frame_type: 'send',
+          }),
+        );
+      });
+      server.onMessage((message) => ws.send(message));
+    },
+  );
+}
+
+test('each message the server refused has a Discard button that says which message it discards', async ({ page, request }) => {
+  const { therapist, client, conversationId } = await bookedPair(request);
+  await refuseSomeSends(page, conversationId);
+  await logIn(page, client);
+  await openConversation(page, 'client', therapist.displayName);
+  await sendMessage(page, 'Refused first');
+  await sendMessage(page, 'Refused second');
+  const log = messageLog(page);
+  await expect(log.getByText('Not sent: The message was refused.')).toHaveCount(2);
+  await log.getByRole('button', { name: 'Discard the message “Refused second”' }).click();
+  await expect(log.getByText('Refused second', { exact: true })).toHaveCount(0);
+  await expect(log.getByText('Refused first', { exact: true })).toBeVisible();
+  await expect(log.getByRole('button', { name: 'Discard the message “Refused first”' })).toBeVisible();
+});
+
+test('a message the server refused is announced, not only shown', async ({ page, request }) => {
+  const { therapist, client, conversationId } = await bookedPair(request);
+  await refuseSomeSends(page, conversationId);
+  await logIn(page, client);
+  await openConversation(page, 'client', therapist.displayName);
+  await sendMessage(page, 'Refused, and the writer cannot see it');
+  await expect(page.getByRole('status').filter({ hasText: 'was not sent' })).toHaveText(
+    'Your message “Refused, and the writer cannot see it” was not sent: The message was refused.',
+  );
+});
+
 test('a therapist edits the welcome message and turns Away on', async ({ page, request }) => {
   const therapist = await bookableTherapist(request);
   await logIn(page, therapist);
   await page.getByRole('navigation', { name: 'Therapist area' }).getByRole('link', { name: 'Messages' }).click();
   await page.getByRole('link', { name: 'Welcome message and away status' }).click();
 
+  // The placeholders of the text it starts with are explained.
+  await expect(page.getByLabel('Welcome message text')).toHaveValue(/\{client\}.*\{therapist\}/);
+  await expect(page.getByLabel('Welcome message text')).toHaveAccessibleDescription(
+    /\{client\} is replaced by the client's first name and \{therapist\} by your name\./,
+  );
   const welcome = `Welcome! I answer messages on weekdays, 9 to 5. ${Date.now()}`;
   await page.getByLabel('Welcome message text').fill(welcome);
   await page.getByRole('button', { name: 'Save welcome message' }).click();
@@ -285,6 +504,58 @@ test('a therapist edits the welcome message and turns Away on', async ({ page, r
   await page.reload();
   await expect(page.getByLabel('Welcome message text')).toHaveValue(welcome);
   await expect(page.getByLabel('I am away from messaging')).toBeChecked();
+});
+
+test('the welcome message editor says "saved" only while what it shows is what is saved', async ({ page, request }) => {
+  const therapist = await bookableTherapist(request);
+  await logIn(page, therapist);
+  await page.goto('/therapist/messages/settings');
+  const editor = page.getByLabel('Welcome message text');
+  const saved = page.getByText('Welcome message saved.');
+
+  const welcome = `Welcome! I answer on weekdays. ${Date.now()}`;
+  await editor.fill(welcome);
+  await page.getByRole('button', { name: 'Save welcome message' }).click();
+  await expect(saved).toBeVisible();
+  // Edited again: those edits are not saved yet.
+  await editor.press('End');
+  await editor.pressSequentially(' Not on weekends.');
+  await expect(saved).toHaveCount(0);
+  await page.getByRole('button', { name: 'Save welcome message' }).click();
+  await expect(saved).toBeVisible();
+  await page.reload();
+  await expect(editor).toHaveValue(`${welcome} Not on weekends.`);
+});
+
+test('what a therapist types while their welcome message is being saved stays in the box', async ({ page, request }) => {
+  const therapist = await bookableTherapist(request);
+  await logIn(page, therapist);
+  await page.goto('/therapist/messages/settings');
+  const editor = page.getByLabel('Welcome message text');
+  await expect(editor).not.toHaveValue('');
+  // The save takes a while (a slow network): held until the therapist has typed on.
+  let release = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route('**/api/v1/therapists/me/welcome-message', async (route) => {
+    if (route.request().method() === 'PUT') await held;
+    await route.continue();
+  });
+
+  const welcome = `Welcome! I answer on weekdays. ${Date.now()}`;
+  await editor.fill(welcome);
+  await page.getByRole('button', { name: 'Save welcome message' }).click();
+  await expect(page.getByRole('button', { name: 'Saving…' })).toBeVisible();
+  await editor.press('End');
+  await editor.pressSequentially(' Not on weekends.');
+  release();
+  await expect(page.getByRole('button', { name: 'Save welcome message' })).toBeEnabled();
+  await expect(editor).toHaveValue(`${welcome} Not on weekends.`);
+  // The saved text is the one sent; the rest is still to save.
+  await expect(page.getByText('Welcome message saved.')).toHaveCount(0);
+  await page.getByRole('button', { name: 'Save welcome message' }).click();
+  await expect(page.getByText('Welcome message saved.')).toBeVisible();
+  await page.reload();
+  await expect(editor).toHaveValue(`${welcome} Not on weekends.`);
 });
 
 test('logging out with a message not sent yet warns first, then deletes it from the device', async ({ page, context, request }) => {

@@ -2691,6 +2691,11 @@ export interface components {
             /** Last Seq */
             last_seq: number;
             /**
+             * Peer Read Seq
+             * @description How far the other party has read (0: nothing yet); later receipts come as `read` frames
+             */
+            peer_read_seq: number;
+            /**
              * Therapist Id
              * Format: uuid
              */

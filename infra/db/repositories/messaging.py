@@ -224,10 +224,15 @@ class SqlConversationRepository:
             )
             .scalar_subquery()
         )
+        peer = conversation_reads.alias("p")
+        peer_id = sa.case(
+            (conversations.c.client_id == user_id, conversations.c.therapist_id), else_=conversations.c.client_id
+        )
         key = (conversations.c.created_at, conversations.c.id)
         query = (
-            sa.select(conversations, unread.label("unread"))
+            sa.select(conversations, unread.label("unread"), peer.c.last_read_seq.label("peer_read"))
             .outerjoin(read, sa.and_(read.c.conversation_id == conversations.c.id, read.c.user_id == user_id))
+            .outerjoin(peer, sa.and_(peer.c.conversation_id == conversations.c.id, peer.c.user_id == peer_id))
             .where(sa.or_(conversations.c.client_id == user_id, conversations.c.therapist_id == user_id))
             .order_by(*(column.desc() for column in key))
             .limit(limit)
@@ -235,7 +240,7 @@ class SqlConversationRepository:
         if after is not None:
             query = query.where(sa.tuple_(*key) < sa.tuple_(*after))
         rows = await self._s.execute(query)
-        return [ConversationSummary(_conversation(r), int(r.unread)) for r in rows.all()]
+        return [ConversationSummary(_conversation(r), int(r.unread), int(r.peer_read or 0)) for r in rows.all()]
 
     async def unread_count(self, conversation_id: uuid.UUID, user_id: uuid.UUID) -> int:
         cursor = (

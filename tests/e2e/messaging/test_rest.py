@@ -117,6 +117,10 @@ async def test_read_receipts_and_unread_counts(api, care):
     read = await api.post(f"/api/v1/conversations/{cid}/read", json={"seq": 2}, headers=care.client.headers)
     assert read.json()["last_read_seq"] == 2
     assert (await conversation_of(api, care))["unread_count"] == 1
+    # The therapist's list carries the client's receipt (a page opened later shows it), the client's their own none.
+    mine = (await api.get("/api/v1/conversations", headers=care.therapist.headers)).json()["items"]
+    assert [c["peer_read_seq"] for c in mine if c["id"] == cid] == [2]
+    assert (await conversation_of(api, care))["peer_read_seq"] == 0
     back = await api.post(f"/api/v1/conversations/{cid}/read", json={"seq": 1}, headers=care.client.headers)
     assert back.json()["last_read_seq"] == 2, "a read cursor never moves back"
 

@@ -17,11 +17,21 @@ import './messaging.css';
 
 const TYPING_SHOWN_MS = 6_000;
 const MAX_BODY = 10_000;
+/** Scrolled this close to the end of the log, the user is following the newest messages. */
+const NEWEST_WITHIN_PX = 40;
 
 function senderLabel(message: Message, myId: string | undefined, partyName: string): string {
-  if (message.kind === 'welcome') return `Welcome message from ${partyName}`;
-  if (message.kind === 'auto_reply') return `Automatic reply from ${partyName}`;
-  return message.sender_id === myId ? 'You' : partyName;
+  // The welcome message and automatic replies go out in the therapist's name: theirs on the therapist's side.
+  const mine = message.sender_id === myId;
+  if (message.kind === 'welcome') return mine ? 'Your welcome message' : `Welcome message from ${partyName}`;
+  if (message.kind === 'auto_reply') return mine ? 'Your automatic reply' : `Automatic reply from ${partyName}`;
+  return mine ? 'You' : partyName;
+}
+
+/** The start of a message, to tell apart controls that act on different messages. */
+function excerpt(body: string): string {
+  const line = body.replace(/\s+/g, ' ').trim();
+  return line.length > 40 ? `${line.slice(0, 40)}…` : line;
 }
 
 function useDocumentVisible(): boolean {
@@ -62,12 +72,30 @@ export function ConversationPage() {
   const typing = useTyping(held.typingAt);
   const visible = useDocumentVisible();
   const [historyError, setHistoryError] = useState<unknown>(null);
-  const [draft, setDraft] = useState('');
+  // Kept by the messaging client while the user looks at another page (see `keepDraft`).
+  const [draft, setDraft] = useState(() => client?.draft(conversationId) ?? '');
   const [announcement, setAnnouncement] = useState('');
   const composerId = useId();
   const logRef = useRef<HTMLDivElement>(null);
+  const composerRef = useRef<HTMLTextAreaElement>(null);
+  /** False while the user has scrolled up from the newest message (to read earlier ones). */
+  const atNewest = useRef(true);
+  /** The composer (or the closed notice): the end of the conversation on the page. */
+  const endRef = useRef<HTMLElement | null>(null);
+  const setEnd = (element: HTMLElement | null) => {
+    endRef.current = element;
+  };
+  const broughtIntoView = useRef(false);
   const announcedSeq = useRef<number | null>(null);
   const base = me?.role === 'therapist' ? '/therapist/messages' : '/client/messages';
+
+  useEffect(() => {
+    if (client) setDraft((current) => current || client.draft(conversationId));
+  }, [client, conversationId]);
+  const changeDraft = (text: string) => {
+    setDraft(text);
+    client?.keepDraft(conversationId, text);
+  };
 
   useEffect(() => {
     if (!client || !conversation) return;
@@ -103,10 +131,32 @@ export function ConversationPage() {
     if (latest) setAnnouncement(`New message from ${partyName}: ${latest.body}`);
   }, [held.historyLoaded, held.messages, lastSeq, me?.id, partyName]);
 
-  // Keep the newest message in view.
+  // Under the heading and status, the log's newest messages and the composer start below the fold of a phone (or
+  // of a short laptop screen): once the history is there, the page scrolls so that they are in view.
+  const shown = Boolean(conversation);
+  useEffect(() => {
+    const end = endRef.current;
+    if (!held.historyLoaded || !end || broughtIntoView.current) return;
+    broughtIntoView.current = true;
+    if (end.getBoundingClientRect().bottom > window.innerHeight) end.scrollIntoView({ block: 'end' });
+  }, [held.historyLoaded, shown]);
+
+  // Announce a message of the user's that the server refused: the red border and "Not sent" are not heard.
+  const announcedRefusals = useRef(new Set<string>());
+  const refused = pending.filter((p) => p.failed);
+  const refusedIds = refused.map((p) => p.client_message_id).join(' ');
+  useEffect(() => {
+    const fresh = refused.filter((p) => !announcedRefusals.current.has(p.client_message_id));
+    fresh.forEach((p) => announcedRefusals.current.add(p.client_message_id));
+    const latest = fresh.at(-1);
+    if (latest) setAnnouncement(`Your message “${excerpt(latest.body)}” was not sent: ${latest.failed}`);
+  }, [refusedIds]); // `refused` is a new array every render: its ids say when it changed
+
+  // Keep the newest message in view, unless the user scrolled up to read earlier ones: a message arriving then
+  // must not pull them away from what they are reading (their own message brings them down, see `submit`).
   useEffect(() => {
     const log = logRef.current;
-    if (log) log.scrollTop = log.scrollHeight;
+    if (log && atNewest.current) log.scrollTop = log.scrollHeight;
   }, [held.messages.length, pending.length]);
 
   if (conversations.isPending || conversations.error) {
@@ -123,20 +173,29 @@ export function ConversationPage() {
     );
   }
 
-  // "Seen" goes under the newest of my messages the other party has read.
-  const lastSeenMine = [...held.messages].reverse().find((m) => m.sender_id === me?.id && m.seq <= held.peerReadSeq);
+  // A touch screen's keyboard has no Shift+Enter: there, Enter starts a new line (or a client could never write
+  // one, and a slip of the thumb would send half a message), and the Send button sends.
+  const enterSends = !window.matchMedia('(pointer: coarse)').matches;
+
+  // "Seen" goes under the newest of my messages the other party has read: as far as the list says they had when
+  // it loaded (receipts sent before this page opened), or further as their receipts come in.
+  const peerReadSeq = Math.max(held.peerReadSeq, conversation.peer_read_seq);
+  const lastSeenMine = [...held.messages].reverse().find((m) => m.sender_id === me?.id && m.seq <= peerReadSeq);
 
   const submit = (event?: FormEvent) => {
     event?.preventDefault();
     const body = draft.trim();
     if (!client || !body || body.length > MAX_BODY) return;
+    atNewest.current = true;
     client.send(conversationId, body);
-    setDraft('');
+    changeDraft('');
+    // Sent with the Send button, which the empty box disables: the focus would fall to the page.
+    composerRef.current?.focus();
   };
 
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
-    // Enter sends, Shift+Enter starts a new line.
-    if (event.key === 'Enter' && !event.shiftKey && !event.nativeEvent.isComposing) {
+    // Enter sends, Shift+Enter starts a new line; on a touch screen Enter only starts a new line.
+    if (enterSends && event.key === 'Enter' && !event.shiftKey && !event.nativeEvent.isComposing) {
       event.preventDefault();
       submit();
     }
@@ -152,7 +211,17 @@ export function ConversationPage() {
       <StatusMessage>{CONNECTION_LABELS[state.status]}</StatusMessage>
       {historyError ? <ErrorAlert error={historyError} /> : null}
       {!held.historyLoaded && !historyError && <p role="status">Loading messages…</p>}
-      <div className="message-log" ref={logRef} tabIndex={0} role="region" aria-label={`Messages with ${partyName}`}>
+      <div
+        className="message-log"
+        ref={logRef}
+        tabIndex={0}
+        role="region"
+        aria-label={`Messages with ${partyName}`}
+        onScroll={(event) => {
+          const log = event.currentTarget;
+          atNewest.current = log.scrollHeight - log.scrollTop - log.clientHeight < NEWEST_WITHIN_PX;
+        }}
+      >
         {held.historyFrom > 0 && (
           <p className="muted">Only the latest {HISTORY_LIMIT.toLocaleString('en')} messages are shown here.</p>
         )}
@@ -177,7 +246,7 @@ export function ConversationPage() {
                 <span className="message-meta">
                   Not sent: {message.failed}{' '}
                   <button type="button" onClick={() => client?.discard(message.client_message_id)}>
-                    Discard
+                    Discard<span className="visually-hidden"> the message “{excerpt(message.body)}”</span>
                   </button>
                 </span>
               ) : (
@@ -195,23 +264,24 @@ export function ConversationPage() {
         {announcement}
       </div>
       {conversation.closed ? (
-        <p>This conversation is closed.</p>
+        <p ref={setEnd}>This conversation is closed.</p>
       ) : (
-        <form onSubmit={submit} aria-label="Write a message">
+        <form ref={setEnd} onSubmit={submit} aria-label="Write a message">
           <div className="field">
             <label htmlFor={composerId}>Message</label>
             <p className="hint" id={`${composerId}-hint`}>
-              Enter sends, Shift+Enter starts a new line.
+              {enterSends ? 'Enter sends, Shift+Enter starts a new line.' : 'Enter starts a new line; the Send button sends.'}
               {me?.role === 'client' && ' Not for emergencies: if you are in crisis, call your local emergency number.'}
             </p>
             <textarea
+              ref={composerRef}
               id={composerId}
               aria-describedby={`${composerId}-hint`}
               rows={3}
               maxLength={MAX_BODY}
               value={draft}
               onChange={(event) => {
-                setDraft(event.target.value);
+                changeDraft(event.target.value);
                 if (event.target.value) client?.typing(conversationId);
               }}
               onKeyDown={onKeyDown}

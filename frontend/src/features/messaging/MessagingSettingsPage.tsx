@@ -10,7 +10,14 @@ import { useAway, useSaveAway, useSaveWelcome, useWelcome } from './queries';
 function WelcomeEditor({ initial }: { initial: string }) {
   const save = useSaveWelcome();
   const [template, setTemplate] = useState(initial);
-  useEffect(() => setTemplate(initial), [initial]);
+  // A newly saved text (this save's, or another tab's) replaces the box's text only if it had no edits of its own:
+  // what the therapist typed while a save was on its way stays.
+  const shownInitial = useRef(initial);
+  useEffect(() => {
+    const previous = shownInitial.current;
+    shownInitial.current = initial;
+    setTemplate((draft) => (draft === previous ? initial : draft));
+  }, [initial]);
   const submit = (event: FormEvent) => {
     event.preventDefault();
     save.mutate(template);
@@ -22,7 +29,7 @@ function WelcomeEditor({ initial }: { initial: string }) {
         label="Welcome message text"
         name="template"
         rows={8}
-        hint="Sent automatically when a client first books you. Say how to reach you, your messaging hours, and what messaging is for and not for (it is not for emergencies)."
+        hint="Sent automatically when a client first books you. Say how to reach you, your messaging hours, and what messaging is for and not for (it is not for emergencies). {client} is replaced by the client's first name and {therapist} by your name."
         value={template}
         onChange={(event) => setTemplate(event.target.value)}
         error={fieldMessage(save.error, 'template')}
@@ -30,7 +37,8 @@ function WelcomeEditor({ initial }: { initial: string }) {
       <button type="submit" disabled={save.isPending}>
         {save.isPending ? 'Saving…' : 'Save welcome message'}
       </button>
-      <StatusMessage>{save.isSuccess && !save.isPending ? 'Welcome message saved.' : ''}</StatusMessage>
+      {/* Only while the box shows what was saved: edits made since are not. */}
+      <StatusMessage>{save.isSuccess && !save.isPending && template === initial ? 'Welcome message saved.' : ''}</StatusMessage>
       {save.error && !fieldMessage(save.error, 'template') ? <ErrorAlert error={save.error} /> : null}
     </form>
   );

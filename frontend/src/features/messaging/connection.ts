@@ -169,6 +169,11 @@ export class MessagingClient {
   private reads = new Map<string, { seq: number; frame: number }>();
   private pings: number[] = [];
   private unsubscribeSession: (() => void) | null = null;
+  /**
+   * What the user has written in each conversation's composer and not sent, kept while they look at another page.
+   * Only in memory: it goes with this client when the session ends, and is never stored on the device.
+   */
+  private drafts = new Map<string, string>();
 
   constructor(userId: string) {
     this.userId = userId;
@@ -263,6 +268,7 @@ export class MessagingClient {
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.stopHeartbeat();
     this.dropOutgoing();
+    this.drafts.clear();
     const socket = this.socket;
     this.socket = null;
     socket?.close(1000, 'signed out');
@@ -795,6 +801,15 @@ export class MessagingClient {
       this.reads.delete(conversationId);
       markReadRest(conversationId, seq).catch(() => this.readSent.delete(conversationId));
     }
+  }
+
+  draft(conversationId: string): string {
+    return this.drafts.get(conversationId) ?? '';
+  }
+
+  keepDraft(conversationId: string, text: string): void {
+    if (text) this.drafts.set(conversationId, text);
+    else this.drafts.delete(conversationId);
   }
 
   typing(conversationId: string): void {
