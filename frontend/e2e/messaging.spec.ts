@@ -402,6 +402,32 @@ test('after sending with the Send button, the keyboard focus is back in the comp
   await expect(composer).toBeFocused();
 });
 
+test('a pasted text over the length limit is kept whole, said to be too long, and not sent until it fits', async ({ page, request }) => {
+  const { therapist, client, conversationId } = await bookedPair(request);
+  await logIn(page, client);
+  await openConversation(page, 'client', therapist.displayName);
+  const composer = page.getByLabel('Message', { exact: true });
+  // 9,990 letters and 20 emoji: 10,010 characters as the server counts them (10,030 UTF-16 units).
+  const pasted = `${'a'.repeat(9_990)}${'🙂'.repeat(20)}`;
+  await composer.fill(pasted);
+  await expect(composer).toHaveValue(pasted); // nothing cut off the end
+  await expect(page.getByRole('alert')).toContainText('10,010 characters: a message holds at most 10,000');
+  await expect(composer).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.getByRole('button', { name: 'Send' })).toBeDisabled();
+  await composer.press('Enter');
+  await expect(composer).toHaveValue(pasted);
+
+  // Ten emoji fewer fits: exactly 10,000 characters, sent and stored whole.
+  const fitting = pasted.slice(0, pasted.length - 20);
+  await composer.fill(fitting);
+  await expect(page.getByText('10,000 of 10,000 characters.')).toBeVisible();
+  await page.getByRole('button', { name: 'Send' }).click();
+  await expect(composer).toHaveValue('');
+  await expect
+    .poll(async () => (await storedMessages(request, therapist, conversationId)).some((m) => m.body === fitting))
+    .toBe(true);
+});
+
 test('a message half written is still in the box after a look at another page, and gone once signed out', async ({ page, request }) => {
   const { therapist, client } = await bookedPair(request);
   await logIn(page, client);

@@ -17,6 +17,13 @@ import './messaging.css';
 
 const TYPING_SHOWN_MS = 6_000;
 const MAX_BODY = 10_000;
+const LENGTH_SHOWN_WITHIN = 500; // the count appears this close to the limit
+
+function characters(text: string): number {
+  let count = 0;
+  for (const _ of text) count += 1; // iterates code points, as the server's len() counts
+  return count;
+}
 /** Scrolled this close to the end of the log, the user is following the newest messages. */
 const NEWEST_WITHIN_PX = 40;
 
@@ -182,10 +189,15 @@ export function ConversationPage() {
   const peerReadSeq = Math.max(held.peerReadSeq, conversation.peer_read_seq);
   const lastSeenMine = [...held.messages].reverse().find((m) => m.sender_id === me?.id && m.seq <= peerReadSeq);
 
+  // Counted as the server counts (Unicode code points, so an emoji is one), never cut: a box with a maxLength
+  // silently drops the end of a long pasted text.
+  const length = characters(draft.trim());
+  const tooLong = length > MAX_BODY;
+
   const submit = (event?: FormEvent) => {
     event?.preventDefault();
     const body = draft.trim();
-    if (!client || !body || body.length > MAX_BODY) return;
+    if (!client || !body || tooLong) return;
     atNewest.current = true;
     client.send(conversationId, body);
     changeDraft('');
@@ -273,12 +285,19 @@ export function ConversationPage() {
               {enterSends ? 'Enter sends, Shift+Enter starts a new line.' : 'Enter starts a new line; the Send button sends.'}
               {me?.role === 'client' && ' Not for emergencies: if you are in crisis, call your local emergency number.'}
             </p>
+            {length > MAX_BODY - LENGTH_SHOWN_WITHIN && (
+              <p className={tooLong ? 'field-error' : 'hint'} id={`${composerId}-length`} role={tooLong ? 'alert' : undefined}>
+                {tooLong
+                  ? `${length.toLocaleString('en')} characters: a message holds at most ${MAX_BODY.toLocaleString('en')}. Shorten it or send it in parts.`
+                  : `${length.toLocaleString('en')} of ${MAX_BODY.toLocaleString('en')} characters.`}
+              </p>
+            )}
             <textarea
               ref={composerRef}
               id={composerId}
-              aria-describedby={`${composerId}-hint`}
+              aria-describedby={length > MAX_BODY - LENGTH_SHOWN_WITHIN ? `${composerId}-hint ${composerId}-length` : `${composerId}-hint`}
+              aria-invalid={tooLong || undefined}
               rows={3}
-              maxLength={MAX_BODY}
               value={draft}
               onChange={(event) => {
                 changeDraft(event.target.value);
@@ -287,7 +306,7 @@ export function ConversationPage() {
               onKeyDown={onKeyDown}
             />
           </div>
-          <button type="submit" disabled={!draft.trim()}>
+          <button type="submit" disabled={!draft.trim() || tooLong}>
             Send
           </button>
         </form>
