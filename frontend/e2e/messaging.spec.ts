@@ -11,6 +11,7 @@ import {
   postAs,
   postMany,
   sendMessage,
+  setAway,
   storedMessages,
   unreadCount,
 } from './messaging';
@@ -530,6 +531,24 @@ test('a therapist edits the welcome message and turns Away on', async ({ page, r
   await page.reload();
   await expect(page.getByLabel('Welcome message text')).toHaveValue(welcome);
   await expect(page.getByLabel('I am away from messaging')).toBeChecked();
+});
+
+test('a therapist marked away is reminded of it on the messaging pages until they turn it off', async ({ page, request }) => {
+  const { therapist, client } = await bookedPair(request);
+  await setAway(request, therapist, true);
+  await logIn(page, therapist);
+  const reminder = page.getByText('You are marked away: a client who writes gets an automatic reply');
+  await page.getByRole('navigation', { name: 'Therapist area' }).getByRole('link', { name: 'Messages' }).click();
+  await expect(reminder).toBeVisible();
+  await openConversation(page, 'therapist', clientLabelOf(client));
+  await expect(reminder).toBeVisible();
+
+  await page.getByRole('link', { name: 'Change your away status' }).click();
+  await page.getByLabel('I am away from messaging').uncheck();
+  await expect(page.getByText('You are available.')).toBeVisible();
+  await page.getByRole('navigation', { name: 'Therapist area' }).getByRole('link', { name: 'Messages' }).click();
+  await expect(page.getByRole('heading', { name: 'Messages', level: 1 })).toBeVisible();
+  await expect(reminder).toHaveCount(0);
 });
 
 test('the welcome message editor says "saved" only while what it shows is what is saved', async ({ page, request }) => {

@@ -7,6 +7,7 @@ import { StatusMessage } from '../../components/StatusMessage';
 import { formatDateTime } from '../../lib/time';
 import { useMe } from '../auth/useAuth';
 import { useViewerZone } from '../auth/useViewerZone';
+import { AwayNotice } from './AwayNotice';
 import { EMPTY_CONVERSATION, lastReadableSeq } from './connection';
 import { CONNECTION_LABELS } from './labels';
 import { HISTORY_LIMIT } from './messagingApi';
@@ -220,6 +221,7 @@ export function ConversationPage() {
         <Link to={base}>All conversations</Link>
       </p>
       <h1>Messages with {partyName}</h1>
+      {me?.role === 'therapist' && <AwayNotice />}
       <StatusMessage>{CONNECTION_LABELS[state.status]}</StatusMessage>
       {historyError ? <ErrorAlert error={historyError} /> : null}
       {!held.historyLoaded && !historyError && <p role="status">Loading messages…</p>}

@@ -4,6 +4,7 @@ import { StatusMessage } from '../../components/StatusMessage';
 import { formatDateTime } from '../../lib/time';
 import { useMe } from '../auth/useAuth';
 import { useViewerZone } from '../auth/useViewerZone';
+import { AwayNotice } from './AwayNotice';
 import { CONNECTION_LABELS } from './labels';
 import { usePartyName } from './partyName';
 import { useConversations, useMessagingClient, useMessagingState } from './queries';
@@ -52,9 +53,12 @@ export function ConversationsPage() {
       <title>Messages · Hearth</title>
       <h1>Messages</h1>
       {me?.role === 'therapist' ? (
-        <p>
-          Secure messages with your clients. <Link to="/therapist/messages/settings">Welcome message and away status</Link>
-        </p>
+        <>
+          <p>
+            Secure messages with your clients. <Link to="/therapist/messages/settings">Welcome message and away status</Link>
+          </p>
+          <AwayNotice />
+        </>
       ) : (
         <p>
           Secure messages with your therapist, any time. They answer within their messaging hours. If you are in crisis,
