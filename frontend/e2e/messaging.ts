@@ -169,11 +169,6 @@ export async function controlSocket(page: Page): Promise<SocketControl> {
   return control;
 }
 
-/** The label a therapist sees for a client (the API gives therapists no client names yet). */
-export function clientLabelOf(client: ApiUser): string {
-  return `Client ${client.id.slice(0, 6)}`;
-}
-
 /** Opens the conversation from the area's Messages page and waits until the socket is connected. */
 export async function openConversation(page: Page, role: 'client' | 'therapist', linkName: string): Promise<void> {
   await page.getByRole('navigation', { name: role === 'client' ? 'Client area' : 'Therapist area' }).getByRole('link', { name: 'Messages' }).click();
