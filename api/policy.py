@@ -63,6 +63,7 @@ POLICY: dict[tuple[str, str], Access] = {
     ("POST", "/api/v1/appointments"): Access(roles=frozenset({Role.CLIENT, Role.THERAPIST})),
     ("GET", "/api/v1/appointments"): ANY_USER,
     ("GET", "/api/v1/clients"): THERAPISTS,
+    ("GET", "/api/v1/clients/names"): THERAPISTS,
     ("GET", "/api/v1/appointments/{appointment_id}"): ANY_USER,
     ("POST", "/api/v1/appointments/{appointment_id}/cancel"): ANY_USER,
     ("POST", "/api/v1/appointments/{appointment_id}/reschedule"): ANY_USER,

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from api.deps import CurrentPrincipal, Scheduling
 from api.pagination import parse_time_id_cursor, time_id_cursor
-from api.schemas.scheduling import AppointmentOut, ClientOut, ClientPage
+from api.schemas.scheduling import AppointmentOut, ClientNameOut, ClientNames, ClientOut, ClientPage
 
 router = APIRouter(prefix="/api/v1/clients", tags=["clients"])
 
@@ -40,3 +41,20 @@ async def list_clients(
         ],
         next_cursor=time_id_cursor(items[-1].since, items[-1].client_id) if more else None,
     )
+
+
+@router.get(
+    "/names",
+    summary="Names of some of my clients (therapists)",
+    description="The display names of the clients with these ids, for screens that show sessions, conversations "
+    "or alerts by client id: one request for a whole screen. Clients I have or had in care and clients waiting on "
+    "my waitlist are named; any other id (another therapist's or practice's client, an unknown id) is simply "
+    "absent from the answer.",
+)
+async def list_client_names(
+    principal: CurrentPrincipal,
+    scheduling: Scheduling,
+    ids: Annotated[list[uuid.UUID], Query(alias="id", min_length=1, max_length=100)],
+) -> ClientNames:
+    names = await scheduling.client_names(principal, ids)
+    return ClientNames(items=[ClientNameOut(client_id=i, display_name=n) for i, n in names.items()])

@@ -547,3 +547,12 @@ class ClientOut(BaseModel):
 class ClientPage(BaseModel):
     items: list[ClientOut]
     next_cursor: str | None
+
+
+class ClientNameOut(BaseModel):
+    client_id: uuid.UUID
+    display_name: str
+
+
+class ClientNames(BaseModel):
+    items: list[ClientNameOut] = Field(description="Only the asked-for clients whose names the caller may read")

@@ -105,6 +105,10 @@ class CareRepository(Protocol):
         """The therapist's clients in active care, most recent relationship first; `after` is the keyset
         cursor (started_at, client_id) of the previous page's last row."""
 
+    async def names_for(self, therapist_id: uuid.UUID, client_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+        """The display names of those of `client_ids` the therapist has or had in care, or who wait on their
+        waitlist now; anyone else is absent."""
+
 
 @dataclass(frozen=True, slots=True)
 class StoredOffer:

@@ -403,6 +403,18 @@ class SchedulingService:
         async with self._uow() as uow:
             return await uow.care.clients_of(principal.user_id, self._clock.now(), after, limit)
 
+    async def client_names(self, principal: Principal, client_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+        """The display names of those of `client_ids` the calling therapist has or had in care (their sessions,
+        conversations, notes and alerts name them) or who wait on their waitlist now; anyone else is absent, so an
+        id of another practice's client reads exactly like an unknown one. Admins get no names: they have none
+        today (ADR 16, 18), and this does not widen what they see."""
+        if principal.role is not Role.THERAPIST:
+            raise Forbidden("Only therapists have clients.")
+        if not client_ids:
+            return {}
+        async with self._uow() as uow:
+            return await uow.care.names_for(principal.user_id, client_ids)
+
     # ------------------------------------------------------------------------------------ changes
 
     async def cancel(

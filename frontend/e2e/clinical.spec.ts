@@ -2,8 +2,6 @@ import { expect, test, type Route } from '@playwright/test';
 import { bookSessionStartingSoon, completeSession, writePlanViaApi } from './clinical';
 import { CLIENT_ZONE, bookFirstSlot, bookableTherapist, logIn, registerViaApi } from './scheduling';
 
-const label = (id: string) => `Client ${id.slice(0, 6)}`;
-
 test('the therapist writes a plan, signs a SOAP note rating its goal, and the client sees the progress', async ({
   page,
   browser,
@@ -19,7 +17,7 @@ test('the therapist writes a plan, signs a SOAP note rating its goal, and the cl
   const areaNav = page.getByRole('navigation', { name: 'Therapist area' });
   await areaNav.getByRole('link', { name: 'Clients' }).click();
   await page.getByRole('list', { name: 'Clients' }).getByRole('link', { name: client.displayName }).click();
-  await expect(page.getByRole('heading', { level: 1, name: label(client.id) })).toBeVisible();
+  await expect(page.getByRole('heading', { level: 1, name: client.displayName })).toBeVisible();
   await expect(page.getByRole('tab', { name: 'Plan' })).toHaveAttribute('aria-selected', 'true');
   await expect(page.getByText('This client has no plan yet.')).toBeVisible();
 
@@ -60,7 +58,7 @@ test('the therapist writes a plan, signs a SOAP note rating its goal, and the cl
   await expect(page.getByRole('heading', { level: 1, name: 'Notes to write' })).toBeVisible();
   await page
     .getByRole('list', { name: 'Recently completed sessions' })
-    .getByRole('link', { name: new RegExp(`Note for ${label(client.id)}`) })
+    .getByRole('link', { name: new RegExp(`Note for ${client.displayName}`) })
     .click();
 
   await expect(page.getByRole('heading', { level: 1, name: 'Session note' })).toBeVisible();
@@ -97,7 +95,7 @@ test('the therapist writes a plan, signs a SOAP note rating its goal, and the cl
   expect(locked.status()).toBe(409);
 
   // The rating is in the goal's progress history, comment included, for the therapist.
-  await page.getByRole('link', { name: `Chart of ${label(client.id)}` }).click();
+  await page.getByRole('link', { name: `Chart of ${client.displayName}` }).click();
   await page.getByRole('tab', { name: 'Progress' }).click();
   const history = page.getByRole('region', { name: 'Progress on Sleep through the night' });
   await expect(history.getByRole('row').nth(1)).toContainText('Progressing');
@@ -252,14 +250,14 @@ test('a client answers PHQ-9 item 9 above 0, sees crisis resources, and the ther
 
   // The therapist's page, open all along, shows the alert without a reload.
   await expect(banner).toBeVisible({ timeout: 15_000 });
-  await expect(banner).toContainText(`${label(client.id)} answered item 9 of the PHQ-9`);
+  await expect(banner).toContainText(`${client.displayName} answered item 9 of the PHQ-9`);
   expect(await page.evaluate(() => (window as unknown as { hearthNoReload?: boolean }).hearthNoReload)).toBe(true);
 
   await banner.getByRole('link', { name: 'Review safety alerts' }).click();
   const open = page.getByRole('list', { name: 'Open safety alerts' });
   await expect(open.getByRole('listitem')).toHaveCount(1);
-  await open.getByRole('button', { name: `Acknowledge the alert for ${label(client.id)}` }).click();
-  await expect(page.getByRole('status').filter({ hasText: `Alert for ${label(client.id)} acknowledged.` })).toBeVisible();
+  await open.getByRole('button', { name: `Acknowledge the alert for ${client.displayName}` }).click();
+  await expect(page.getByRole('status').filter({ hasText: `Alert for ${client.displayName} acknowledged.` })).toBeVisible();
   await expect(page.getByText('No open safety alerts.')).toBeVisible();
 
   // The score is in the client's chart: a trend chart and the same data as a table.

@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { bookedPair, clientLabelOf, messageLog, openConversation, outboxCount, sendMessage, storedMessages } from './messaging';
+import { bookedPair, messageLog, openConversation, outboxCount, sendMessage, storedMessages } from './messaging';
 import { logIn } from './scheduling';
 import { expectSignedIn, newUser, registerThroughForm } from './users';
 
@@ -100,7 +100,7 @@ test('activity with no request at all is declared before the server’s deadline
 test('an idle sign-out deletes the messages still waiting to be sent', async ({ page, context, request }) => {
   const { therapist, client, conversationId } = await bookedPair(request);
   await logIn(page, therapist);
-  await openConversation(page, 'therapist', clientLabelOf(client));
+  await openConversation(page, 'therapist', client.displayName);
 
   await context.setOffline(true);
   const body = `Written offline, then left ${Date.now()}`;

@@ -2,7 +2,6 @@ import { expect, test, type Page } from '@playwright/test';
 import { cspViolations, expectInlineScriptsRefused } from './csp';
 import {
   bookedPair,
-  clientLabelOf,
   controlSocket,
   messageLog,
   openConversation,
@@ -35,7 +34,7 @@ test('client and therapist exchange messages live, with typing and read receipts
     await expect(messageLog(page).getByText(`Welcome message from ${therapist.displayName}`)).toBeVisible();
 
     await logIn(therapistPage, therapist);
-    await openConversation(therapistPage, 'therapist', clientLabelOf(client));
+    await openConversation(therapistPage, 'therapist', client.displayName);
 
     const question = `Is Thursday still good? ${Date.now()}`;
     await sendMessage(page, question);
@@ -74,12 +73,12 @@ test('a therapist sees the welcome message and the automatic reply as their own,
   await expect.poll(async () => (await storedMessages(request, client, conversationId)).map((m) => m.kind)).toContain('auto_reply');
 
   await logIn(page, therapist);
-  await openConversation(page, 'therapist', clientLabelOf(client));
+  await openConversation(page, 'therapist', client.displayName);
   const log = messageLog(page);
   await expect(log.getByRole('listitem').filter({ hasText: 'Your welcome message' })).toHaveClass(/\bmine\b/);
   await expect(log.getByRole('listitem').filter({ hasText: 'Your automatic reply' })).toHaveClass(/\bmine\b/);
   // Both were sent in the therapist's name: never attributed to the client they went to.
-  await expect(log).not.toContainText(`from ${clientLabelOf(client)}`);
+  await expect(log).not.toContainText(`from ${client.displayName}`);
 });
 
 test('a receipt given before the page opened shows as "Seen" there too', async ({ page, request }) => {
@@ -114,7 +113,7 @@ test('messages written offline wait in the outbox and arrive once, in order, whe
     await logIn(page, client);
     await openConversation(page, 'client', therapist.displayName);
     await logIn(therapistPage, therapist);
-    await openConversation(therapistPage, 'therapist', clientLabelOf(client));
+    await openConversation(therapistPage, 'therapist', client.displayName);
 
     await context.setOffline(true);
     await expect(page.getByText(/^You are offline/)).toBeVisible();
@@ -267,7 +266,7 @@ test('a therapist with more conversations than the frame burst resumes them all,
   const client = clients.find((c) => c.id === items.find((c) => c.id === lastId)!.client_id)!;
   await postAs(request, client, lastId, `Are you there? ${Date.now()}`);
   await expect(
-    page.getByRole('list', { name: 'Conversations' }).getByRole('link', { name: new RegExp(`^${clientLabelOf(client)}\\s*\\d+ unread`) }),
+    page.getByRole('list', { name: 'Conversations' }).getByRole('link', { name: new RegExp(`^${client.displayName}\\s*\\d+ unread`) }),
   ).toBeVisible();
 });
 
@@ -305,8 +304,8 @@ test('a message that arrives while the reader is scrolled up to earlier ones doe
   // Tall enough for the whole message log to fit in the window: what is in view is what the log shows.
   await page.setViewportSize({ width: 1280, height: 1100 });
   await logIn(page, therapist);
-  await openConversation(page, 'therapist', clientLabelOf(client));
-  const log = page.getByRole('region', { name: `Messages with ${clientLabelOf(client)}` });
+  await openConversation(page, 'therapist', client.displayName);
+  const log = page.getByRole('region', { name: `Messages with ${client.displayName}` });
   await expect(messageLog(page).getByText('Earlier note 20')).toBeInViewport();
   // The therapist scrolls up to read from the start.
   await log.evaluate((element) => element.scrollTo({ top: 0 }));
@@ -540,7 +539,7 @@ test('a therapist marked away is reminded of it on the messaging pages until the
   const reminder = page.getByText('You are marked away: a client who writes gets an automatic reply');
   await page.getByRole('navigation', { name: 'Therapist area' }).getByRole('link', { name: 'Messages' }).click();
   await expect(reminder).toBeVisible();
-  await openConversation(page, 'therapist', clientLabelOf(client));
+  await openConversation(page, 'therapist', client.displayName);
   await expect(reminder).toBeVisible();
 
   await page.getByRole('link', { name: 'Change your away status' }).click();

@@ -169,15 +169,10 @@ export async function controlSocket(page: Page): Promise<SocketControl> {
   return control;
 }
 
-/** The label a therapist sees for a client (the API gives therapists no client names yet). */
 /** Marks a therapist away (or back) through the API. */
 export async function setAway(request: APIRequestContext, therapist: ApiUser, away: boolean): Promise<void> {
   const response = await request.put('/api/v1/therapists/me/away', { headers: bearer(therapist), data: { away } });
   expect(response.status()).toBe(200);
-}
-
-export function clientLabelOf(client: ApiUser): string {
-  return `Client ${client.id.slice(0, 6)}`;
 }
 
 /** Opens the conversation from the area's Messages page and waits until the socket is connected. */

@@ -160,7 +160,7 @@ test('the therapist sees both booked sessions on the week calendar', async ({ pa
     const week = page.getByRole('group', { name: /^Week of/ });
     const session = week.getByRole('link', { name: text });
     await expect(session).toBeVisible();
-    await expect(session).toContainText(`Client ${client.id.slice(0, 6)}`);
+    await expect(session).toContainText(client.displayName);
     await expect(session).toContainText('Booked');
   }
 
@@ -335,7 +335,7 @@ test('a waitlisted client is offered a cancelled time and claims it', async ({ p
   const therapistPage = await therapistContext.newPage();
   await logIn(therapistPage, therapist);
   await therapistPage.getByRole('navigation', { name: 'Therapist area' }).getByRole('link', { name: 'Waitlist' }).click();
-  const row = therapistPage.getByRole('row', { name: new RegExp(`Client ${waiting.id.slice(0, 6)}`) });
+  const row = therapistPage.getByRole('row', { name: new RegExp(waiting.displayName) });
   await expect(row).toContainText('20, 50 min');
   await therapistContext.close();
 

@@ -12,6 +12,7 @@ from api.main import create_app
 WHOLE_DOCUMENTS = {
     "/api/v1/instruments": "the fixed catalogue of questionnaires Hearth ships",
     "/api/v1/practices/me/crisis-resources": "a setting replaced whole by PUT (bounded by its schema)",
+    "/api/v1/clients/names": "at most one item per id asked for (100, bounded by its schema)",
 }
 
 

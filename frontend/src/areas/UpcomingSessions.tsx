@@ -2,7 +2,8 @@ import { useState } from 'react';
 import { Link } from 'react-router';
 import { ErrorAlert } from '../components/ErrorAlert';
 import { formatDayLong, formatTime } from '../lib/time';
-import { clientLabel, isCancelled, modalityLabel } from '../features/scheduling/labels';
+import { ClientName } from '../features/clients/clientNames';
+import { isCancelled, modalityLabel } from '../features/scheduling/labels';
 import { useAppointments } from '../features/scheduling/queries';
 
 /** The next few active sessions, for an area's start page. */
@@ -40,7 +41,12 @@ export function UpcomingSessions({
                 {formatDayLong(a.start, zone)}, {formatTime(a.start, zone)}
               </Link>{' '}
               · {a.duration_minutes} min · {modalityLabel(a.modality)}
-              {who === 'therapist' && ` · ${clientLabel(a.client_id)}`}
+              {who === 'therapist' && (
+                <>
+                  {' · '}
+                  <ClientName id={a.client_id} />
+                </>
+              )}
             </li>
           ))}
         </ul>

@@ -556,6 +556,22 @@ class SqlCareRepository:
         nexts = {a.client_id: a for a in map(_appointment, upcoming.all())}
         return [ClientInCare(r.client_id, r.display_name, r.started_at, nexts.get(r.client_id)) for r in rows]
 
+    async def names_for(self, therapist_id: uuid.UUID, client_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+        cared = sa.exists().where(
+            care_relationships.c.client_id == users.c.id, care_relationships.c.therapist_id == therapist_id
+        )
+        waiting = sa.exists().where(
+            waitlist_entries.c.client_id == users.c.id,
+            waitlist_entries.c.therapist_id == therapist_id,
+            waitlist_entries.c.removed_at.is_(None),
+        )
+        rows = await self._s.execute(
+            sa.select(users.c.id, users.c.display_name).where(
+                users.c.id.in_(set(client_ids)), users.c.role == "client", sa.or_(cared, waiting)
+            )
+        )
+        return {r.id: r.display_name for r in rows}
+
 
 # --- waitlist ----------------------------------------------------------------------------------------------
 

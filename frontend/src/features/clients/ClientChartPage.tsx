@@ -9,9 +9,10 @@ import { noteEditorPath } from '../notes/NoteEditorPage';
 import { PsychotherapyNotesPanel } from '../notes/PsychotherapyNotesPanel';
 import { PlanTab } from '../plans/PlanEditor';
 import { ProgressTab } from '../plans/ProgressHistory';
-import { clientLabel, modalityLabel } from '../scheduling/labels';
+import { modalityLabel } from '../scheduling/labels';
 import { StatusBadge } from '../scheduling/MyAppointmentsPage';
 import { useAppointmentPages, useTherapistZone } from '../scheduling/queries';
+import { useClientName } from './clientNames';
 
 const TABS: Tab[] = [
   { id: 'plan', label: 'Plan' },
@@ -28,16 +29,17 @@ export function ClientChartPage() {
   const { clientId = '' } = useParams();
   const [search, setSearch] = useSearchParams();
   const zone = useTherapistZone();
+  const name = useClientName(clientId);
   const tab = TABS.some((t) => t.id === search.get('tab')) ? search.get('tab')! : 'plan';
   return (
     <div className="chart-page">
-      <title>{`${clientLabel(clientId)} · Hearth`}</title>
+      <title>{`${name} · Hearth`}</title>
       <p>
         <Link to="/therapist/clients">All clients</Link>
       </p>
-      <h1>{clientLabel(clientId)}</h1>
+      <h1>{name}</h1>
       <Tabs
-        label={`Chart of ${clientLabel(clientId)}`}
+        label={`Chart of ${name}`}
         tabs={TABS}
         selected={tab}
         onSelect={(id) => setSearch({ tab: id }, { replace: true })}

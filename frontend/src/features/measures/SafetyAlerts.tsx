@@ -4,8 +4,8 @@ import { ErrorAlert } from '../../components/ErrorAlert';
 import { QueryState } from '../../components/QueryState';
 import { StatusMessage } from '../../components/StatusMessage';
 import { formatDateTime } from '../../lib/time';
+import { ClientName, useClientNames } from '../clients/clientNames';
 import { useTherapistZone } from '../scheduling/queries';
-import { clientLabel } from '../scheduling/labels';
 import { instrumentName } from '../plans/labels';
 import { useAcknowledgeAlert, useSafetyAlerts } from './queries';
 import type { SafetyAlert } from './types';
@@ -38,7 +38,7 @@ export function SafetyAlertsBanner() {
             <strong>
               Safety alert: {open.length === 1 ? 'a client needs' : `${open.length} clients need`} your attention.
             </strong>{' '}
-            {clientLabel(newest.client_id)} {alertText(newest)} on {formatDateTime(newest.created_at, zone)}.
+            <ClientName id={newest.client_id} /> {alertText(newest)} on {formatDateTime(newest.created_at, zone)}.
           </p>
           <p>
             <Link to={ALERTS_PATH}>Review safety alerts</Link>
@@ -55,6 +55,7 @@ export function SafetyAlertsPage() {
   const zone = useTherapistZone();
   const [message, setMessage] = useState('');
   const open = [...(alerts.data ?? [])].sort((a, b) => b.created_at.localeCompare(a.created_at));
+  const nameOf = useClientNames(open.map((alert) => alert.client_id));
   return (
     <>
       <title>Safety alerts · Hearth</title>
@@ -75,25 +76,25 @@ export function SafetyAlertsPage() {
             {open.map((alert) => (
               <li key={alert.id} className="card safety-card">
                 <h2 className="card-title">
-                  {clientLabel(alert.client_id)}, {formatDateTime(alert.created_at, zone)}
+                  {nameOf(alert.client_id)}, {formatDateTime(alert.created_at, zone)}
                 </h2>
                 <p>
-                  {clientLabel(alert.client_id)} {alertText(alert)}.
+                  {nameOf(alert.client_id)} {alertText(alert)}.
                 </p>
                 <p className="actions">
                   <Link to={`/therapist/clients/${alert.client_id}?tab=measures`}>
-                    Open the chart<span className="visually-hidden"> of {clientLabel(alert.client_id)}</span>
+                    Open the chart<span className="visually-hidden"> of {nameOf(alert.client_id)}</span>
                   </Link>
                   <button
                     type="button"
                     disabled={acknowledge.isPending}
                     onClick={() =>
                       acknowledge.mutate(alert.id, {
-                        onSuccess: () => setMessage(`Alert for ${clientLabel(alert.client_id)} acknowledged.`),
+                        onSuccess: () => setMessage(`Alert for ${nameOf(alert.client_id)} acknowledged.`),
                       })
                     }
                   >
-                    Acknowledge<span className="visually-hidden"> the alert for {clientLabel(alert.client_id)}</span>
+                    Acknowledge<span className="visually-hidden"> the alert for {nameOf(alert.client_id)}</span>
                   </button>
                 </p>
               </li>

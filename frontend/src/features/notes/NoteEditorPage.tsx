@@ -6,10 +6,10 @@ import { QueryState } from '../../components/QueryState';
 import { StatusMessage } from '../../components/StatusMessage';
 import { TextArea } from '../../components/TextArea';
 import { formatDateTime, formatDayLong, formatTime } from '../../lib/time';
+import { ClientName } from '../clients/clientNames';
 import { PROGRESS_RATINGS, isOpen, ratingLabel } from '../plans/labels';
 import { usePlan } from '../plans/queries';
 import type { Goal, ProgressRating } from '../plans/types';
-import { clientLabel } from '../scheduling/labels';
 import { useAppointment, useTherapistZone } from '../scheduling/queries';
 import type { Appointment } from '../scheduling/types';
 import { TEMPLATES, templateInfo } from './labels';
@@ -40,7 +40,7 @@ export function NoteEditorPage() {
         {a ? (
           <>
             <Link to={`/therapist/appointments/${a.id}`}>Back to the session</Link> ·{' '}
-            <Link to={`/therapist/clients/${a.client_id}`}>Chart of {clientLabel(a.client_id)}</Link>
+            <Link to={`/therapist/clients/${a.client_id}`}>Chart of <ClientName id={a.client_id} /></Link>
           </>
         ) : (
           <Link to="/therapist/notes">Back to notes to write</Link>
@@ -54,7 +54,7 @@ export function NoteEditorPage() {
       />
       {a && (
         <p className="session-line">
-          {clientLabel(a.client_id)} · {formatDayLong(a.start, zone)}, {formatTime(a.start, zone)}–{formatTime(a.end, zone)} ·{' '}
+          <ClientName id={a.client_id} /> · {formatDayLong(a.start, zone)}, {formatTime(a.start, zone)}–{formatTime(a.end, zone)} ·{' '}
           {a.duration_minutes} minutes
         </p>
       )}

@@ -3,7 +3,7 @@ import { Link } from 'react-router';
 import { QueryState } from '../../components/QueryState';
 import { formatDateTime, formatDayLong, formatTime } from '../../lib/time';
 import { useMe } from '../auth/useAuth';
-import { clientLabel } from '../scheduling/labels';
+import { useClientNames } from '../clients/clientNames';
 import { useAppointments, useTherapistZone } from '../scheduling/queries';
 import { noteEditorPath } from './NoteEditorPage';
 import { useTodo } from './queries';
@@ -28,6 +28,7 @@ export function NotesTodoPage() {
   const recent = mine
     .filter((a) => a.status === 'completed' && !overdue.has(a.id) && Date.parse(a.end) + DUE_HOURS * 3_600_000 >= now)
     .sort((a, b) => b.start.localeCompare(a.start));
+  const nameOf = useClientNames(mine.map((a) => a.client_id));
 
   return (
     <>
@@ -50,7 +51,7 @@ export function NotesTodoPage() {
                     <h3 className="card-title">
                       <Link to={noteEditorPath(t.appointment_id)}>
                         {t.reason === 'missing' ? 'Write the note' : 'Finish and sign the note'}
-                        {a && ` for ${clientLabel(a.client_id)}`}
+                        {a && ` for ${nameOf(a.client_id)}`}
                       </Link>
                     </h3>
                     <p>
@@ -77,7 +78,7 @@ export function NotesTodoPage() {
                 <li key={a.id} className="card">
                   <h3 className="card-title">
                     <Link to={noteEditorPath(a.id)}>
-                      Note for {clientLabel(a.client_id)}, {formatDayLong(a.start, zone)} {formatTime(a.start, zone)}
+                      Note for {nameOf(a.client_id)}, {formatDayLong(a.start, zone)} {formatTime(a.start, zone)}
                     </Link>
                   </h3>
                   <p>

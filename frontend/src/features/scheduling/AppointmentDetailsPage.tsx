@@ -9,11 +9,11 @@ import { useMe } from '../auth/useAuth';
 import { money } from '../billing/labels';
 import { useCancellationTerms } from '../billing/queries';
 import type { CancellationTerms } from '../billing/types';
+import { ClientName } from '../clients/clientNames';
 import { CallClientButton } from '../phone/CallClientButton';
 import {
   STAFF_ACTION_LABELS,
   STAFF_TRANSITIONS,
-  clientLabel,
   isCancelled,
   modalityLabel,
   statusLabel,
@@ -131,7 +131,7 @@ function Facts({ appointment: a, viewer, zone }: { appointment: Appointment; vie
       <dt>How</dt>
       <dd>{modalityLabel(a.modality)}</dd>
       <dt>{viewer === 'client' ? 'Therapist' : 'Client'}</dt>
-      <dd>{viewer === 'client' ? (therapist?.display_name ?? '…') : clientLabel(a.client_id)}</dd>
+      <dd>{viewer === 'client' ? (therapist?.display_name ?? '…') : <ClientName id={a.client_id} />}</dd>
       <dt>Status</dt>
       <dd>
         <StatusBadge status={a.status} />

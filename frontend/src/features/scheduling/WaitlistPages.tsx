@@ -7,7 +7,8 @@ import { StatusMessage } from '../../components/StatusMessage';
 import { TextField } from '../../components/TextField';
 import { addDays, formatCalendarDate, formatDateTime, formatDayLong, formatTime, zoneCity } from '../../lib/time';
 import { useMe } from '../auth/useAuth';
-import { WEEKDAYS, clientLabel, modalityLabel } from './labels';
+import { ClientName } from '../clients/clientNames';
+import { WEEKDAYS, modalityLabel } from './labels';
 import { useClaimOffer, useJoinWaitlist, useLeaveWaitlist, useOffers, useTherapists, useWaitlist } from './queries';
 import type { Appointment, Modality, Offer, PublicProfile, WaitlistEntry } from './types';
 
@@ -349,7 +350,7 @@ export function TherapistWaitlistPage() {
                 const d = describeEntry(entry);
                 return (
                   <tr key={entry.id}>
-                    <th scope="row">{clientLabel(entry.client_id)}</th>
+                    <th scope="row"><ClientName id={entry.client_id} /></th>
                     <td>{formatDateTime(entry.created_at, zone)}</td>
                     <td>{d.lengths}</td>
                     <td>{d.way}</td>

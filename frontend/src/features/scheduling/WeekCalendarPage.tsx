@@ -14,7 +14,8 @@ import {
   zonedToUtc,
 } from '../../lib/time';
 import { useMe } from '../auth/useAuth';
-import { clientLabel, isCancelled, modalityLabel, statusLabel } from './labels';
+import { ClientName } from '../clients/clientNames';
+import { isCancelled, modalityLabel, statusLabel } from './labels';
 import { useAppointments, useMyOfficeHours, useTherapistZone } from './queries';
 import type { Appointment, OfficeHours } from './types';
 
@@ -240,7 +241,7 @@ function WeekCalendar() {
                           <span className="event-time">
                             {formatTime(a.start, zone)}–{formatTime(a.end, zone)}
                           </span>{' '}
-                          <span className="event-client">{clientLabel(a.client_id)}</span>{' '}
+                          <span className="event-client"><ClientName id={a.client_id} /></span>{' '}
                           <span className="event-meta">
                             {a.duration_minutes} min · {modalityLabel(a.modality)}
                           </span>{' '}

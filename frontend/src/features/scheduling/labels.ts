@@ -59,7 +59,7 @@ export const STAFF_ACTION_LABELS: Record<StaffStatus, string> = {
 /** Weekday names, ISO order (Monday = 1 at index 0). */
 export const WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
 
-/** "Client 1a2b3c": the API gives therapists no client names yet, only ids. */
+/** "Client 1a2b3c": what a client is called until their name is read (`useClientName`), or when it cannot be. */
 export function clientLabel(clientId: string): string {
   return `Client ${clientId.slice(0, 6)}`;
 }
