@@ -6,7 +6,7 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, status
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from api.deps import CurrentPrincipal, Messaging
 from api.errors import ApiProblem
@@ -53,13 +53,22 @@ async def list_conversations(
     "/conversations",
     status_code=status.HTTP_201_CREATED,
     summary="Open a conversation with one of my clients (therapists)",
-    description="Conversations also open by themselves when care starts (a first booking or a match).",
-    responses={404: {"description": "No such client of yours"}},
+    description="`201` with the conversation when this call opened it, or `200` with the conversation already "
+    "open with this client (nothing was created). Conversations also open by themselves when care starts (a first "
+    "booking or a match).",
+    responses={
+        200: {"model": ConversationOut, "description": "Already open: nothing was created"},
+        404: {"description": "No such client of yours"},
+    },
+    response_model=ConversationOut,
 )
-async def start_conversation(
-    body: StartConversation, principal: CurrentPrincipal, messaging: Messaging
-) -> ConversationOut:
-    return ConversationOut.of(await messaging.start(principal, body.client_id))
+async def start_conversation(body: StartConversation, principal: CurrentPrincipal, messaging: Messaging) -> Response:
+    started = await messaging.start(principal, body.client_id)
+    return Response(
+        ConversationOut.of(started.summary).model_dump_json(),
+        status_code=status.HTTP_201_CREATED if started.created else status.HTTP_200_OK,
+        media_type="application/json",
+    )
 
 
 @router.get(

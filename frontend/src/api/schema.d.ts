@@ -726,7 +726,7 @@ export interface paths {
         put?: never;
         /**
          * Open a conversation with one of my clients (therapists)
-         * @description Conversations also open by themselves when care starts (a first booking or a match).
+         * @description `201` with the conversation when this call opened it, or `200` with the conversation already open with this client (nothing was created). Conversations also open by themselves when care starts (a first booking or a match).
          */
         post: operations["conversations-start-conversation"];
         delete?: never;
@@ -10041,6 +10041,16 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Already open: nothing was created */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationOut"];
+                };
+            };
             /** @description Successful Response */
             201: {
                 headers: {

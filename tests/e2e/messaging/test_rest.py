@@ -194,8 +194,25 @@ async def test_opening_a_conversation_that_exists_answers_it_with_its_unread_cou
     listed = (await api.get("/api/v1/conversations", headers=care.therapist.headers)).json()["items"]
     assert [(c["id"], c["unread_count"]) for c in listed] == [(cid, 3)]
     opened = await api.post("/api/v1/conversations", json={"client_id": care.client.id}, headers=care.therapist.headers)
-    assert opened.status_code == 201, opened.text
+    assert opened.status_code == 200, "nothing was created: 200, not 201"
     assert (opened.json()["id"], opened.json()["unread_count"], opened.json()["last_seq"]) == (cid, 3, 4)
+
+
+async def test_opening_a_conversation_is_201_only_when_it_creates_one(api, care, database_url):
+    old = (await conversation_of(api, care))["id"]
+    conn = await asyncpg.connect(database_url)
+    try:  # the pair's conversation was closed while their care goes on: none is open
+        await conn.execute("UPDATE conversations SET closed_at = now() WHERE id = $1", uuid.UUID(old))
+    finally:
+        await conn.close()
+    created = await api.post(
+        "/api/v1/conversations", json={"client_id": care.client.id}, headers=care.therapist.headers
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["id"] != old and created.json()["last_seq"] == 1  # new, with its welcome message
+    again = await api.post("/api/v1/conversations", json={"client_id": care.client.id}, headers=care.therapist.headers)
+    assert again.status_code == 200, again.text
+    assert again.json() == created.json()
 
 
 async def test_away_status_replies_once_until_cleared(api, care):
