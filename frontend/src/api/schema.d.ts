@@ -750,7 +750,7 @@ export interface paths {
         put?: never;
         /**
          * Send a message
-         * @description `201` with the stored message, or `200` with the same message when this `client_message_id` was already stored (a retry). The same id with another body is `422 client_message_id_reused`. A conversation whose care ended is read-only: `409 conversation_closed`.
+         * @description `201` with the stored message, or `200` with the same message when this `client_message_id` was already stored (a retry). The same id with another body is `422 client_message_id_reused`. A conversation whose care ended is read-only: `409 conversation_closed`. The `client_message_id` is the retry key; an `Idempotency-Key` is honoured beside it like on every creating POST (the same key and body replays the first answer, the same key with another body is `422 idempotency_key_reused`).
          */
         post: operations["conversations-send-message"];
         delete?: never;
@@ -10031,7 +10031,10 @@ export interface operations {
     "conversations-start-conversation": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Retry safely: the same key and body returns the first response; the operation (a booking, a payment) happens once. A key is remembered for 24 hours (the default retention); after that it starts a new request */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -10044,6 +10047,7 @@ export interface operations {
             /** @description Already open: nothing was created */
             200: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
@@ -10054,6 +10058,7 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
@@ -10084,6 +10089,17 @@ export interface operations {
             /** @description No such client of yours */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency_in_progress` */
+            409: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
@@ -10237,7 +10253,10 @@ export interface operations {
     "conversations-send-message": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Retry safely: the same key and body returns the first response; the operation (a booking, a payment) happens once. A key is remembered for 24 hours (the default retention); after that it starts a new request */
+                "Idempotency-Key"?: string | null;
+            };
             path: {
                 conversation_id: string;
             };
@@ -10252,6 +10271,7 @@ export interface operations {
             /** @description Already stored (an idempotent retry) */
             200: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
@@ -10262,6 +10282,7 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
@@ -10299,9 +10320,10 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `conversation_closed`: care ended; the conversation stays readable */
+            /** @description `conversation_closed`: care ended; the conversation stays readable. `idempotency_in_progress` */
             409: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
