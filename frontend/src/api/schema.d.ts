@@ -1840,6 +1840,8 @@ export interface paths {
         /**
          * A single-use ticket for the WebSocket
          * @description Valid 30 seconds, once: connect to `/api/v1/ws?ticket=…`. Frames are JSON objects with a `type`: `send`, `resume`, `typing`, `read`, `ping` from the client; `ack`, `message`, `resumed`, `typing`, `read`, `error`, `pong` from the server (schemas: components `SendFrame`, `AckFrame`, ...). A frame is at most 256 KiB of UTF-8 (a larger one closes the socket with 1009), room for the longest `send` however its JSON is escaped.
+         *
+         *     An `error` frame names the frame it refuses (`frame_type`, and `ref`: a send's `client_message_id`, else the conversation or appointment id). Permanent refusals, which the same frame sent again can only meet again (show the message as not sent; do not retry it): `invalid_frame` (not a frame this API accepts, e.g. a `send` with an empty body or a body over 10,000 characters), `invalid_message` (a body of whitespace only), `validation_failed`, `client_message_id_reused`, `conversation_closed`, `not_found`, `forbidden`. Transient: `rate_limited` (send it again after `retry_after` seconds) and a lost connection (send it again with the same `client_message_id` once reconnected: a stored message is acknowledged, not stored twice). The same mistakes over REST: an empty or too long body is `422 validation_failed`, a blank one `422 invalid_message`.
          */
         post: operations["conversations-create-ws-ticket"];
         delete?: never;

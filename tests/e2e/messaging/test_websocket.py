@@ -442,3 +442,23 @@ async def test_a_new_conversations_welcome_message_reaches_sockets_already_open(
     finally:
         await client_ws.close()
         await therapist_ws.close()
+
+
+async def test_the_codes_of_an_empty_and_a_blank_body_are_the_ones_the_ws_ticket_description_lists(api, app, care):
+    """Published codes, kept as they are: an empty body is `validation_failed` over REST and `invalid_frame` on the
+    socket, a blank one `invalid_message` on both; all are permanent refusals (the SPA does not retry them)."""
+    cid = (await conversation_of(api, care))["id"]
+    url = f"/api/v1/conversations/{cid}/messages"
+    for body, code in (("", "validation_failed"), (" \n\x85", "invalid_message")):
+        refused = await api.post(url, json={"client_message_id": "r", "body": body}, headers=care.client.headers)
+        assert (refused.status_code, refused.json()["code"]) == (422, code)
+    socket = await _connect(api, app, care.client)
+    try:
+        for n, (body, code) in enumerate((("", "invalid_frame"), (" \n\x85", "invalid_message"))):
+            await socket.send(
+                json.dumps({"type": "send", "conversation_id": cid, "client_message_id": f"w{n}", "body": body})
+            )
+            error = await _recv(socket, "error")
+            assert (error["code"], error["ref"], error["frame_type"]) == (code, f"w{n}", "send")
+    finally:
+        await socket.close()
