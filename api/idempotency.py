@@ -88,10 +88,12 @@ async def run_idempotent(
     operation: str,
     body: BaseModel,
     status_code: int,
-    create: Callable[[], Awaitable[BaseModel]],
+    create: Callable[[], Awaitable[BaseModel | tuple[BaseModel, int]]],
 ) -> Response:
+    """`create` answers its result, answered with `status_code`, or a result and the status it is answered with
+    (an operation that may find what it would create: `201` or `200`)."""
     if key is None:
-        result = await create()
+        result, status_code = _answer(await create(), status_code)
         # Serialised once, in pydantic-core: the same JSON as the dict path below, without the dict in between.
         return Response(result.model_dump_json(), status_code=status_code, media_type="application/json")
     digest = request_hash(body)
@@ -107,7 +109,7 @@ async def run_idempotent(
             return _replayed_problem(stored.status_code, stored.body)
         return JSONResponse(stored.body, status_code=stored.status_code, headers=REPLAYED)
     try:
-        result = await create()
+        result, status_code = _answer(await create(), status_code)
     except DomainError as exc:
         status = status_for(exc)
         if status >= 500 or status == 429:  # passing: a retry should run again
@@ -125,6 +127,10 @@ async def run_idempotent(
     payload = result.model_dump(mode="json")
     await store.finish(principal.user_id, key, operation, digest, status_code, payload, now)
     return JSONResponse(payload, status_code=status_code)
+
+
+def _answer(outcome: BaseModel | tuple[BaseModel, int], status_code: int) -> tuple[BaseModel, int]:
+    return outcome if isinstance(outcome, tuple) else (outcome, status_code)
 
 
 def _replayed_problem(status: int, stored: dict[str, Any]) -> Response:

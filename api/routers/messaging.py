@@ -6,10 +6,11 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, status
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
-from api.deps import CurrentPrincipal, Messaging
+from api.deps import Container_, CurrentPrincipal, Messaging
 from api.errors import ApiProblem
+from api.idempotency import IdempotencyKey, run_idempotent
 from api.pagination import Cursor, Limit, parse_seq_cursor, parse_time_id_cursor, time_id_cursor
 from api.schemas.messaging import (
     WS_MAX_FRAME_BYTES,
@@ -53,13 +54,40 @@ async def list_conversations(
     "/conversations",
     status_code=status.HTTP_201_CREATED,
     summary="Open a conversation with one of my clients (therapists)",
-    description="Conversations also open by themselves when care starts (a first booking or a match).",
-    responses={404: {"description": "No such client of yours"}},
+    description="`201` with the conversation when this call opened it, or `200` with the conversation already "
+    "open with this client (nothing was created). Conversations also open by themselves when care starts (a first "
+    "booking or a match).",
+    responses={
+        200: {"model": ConversationOut, "description": "Already open: nothing was created"},
+        404: {"description": "No such client of yours"},
+        409: {"description": "`idempotency_in_progress`"},
+        422: {"description": "`idempotency_key_reused`"},
+    },
+    response_model=ConversationOut,
 )
 async def start_conversation(
-    body: StartConversation, principal: CurrentPrincipal, messaging: Messaging
-) -> ConversationOut:
-    return ConversationOut.of(await messaging.start(principal, body.client_id))
+    body: StartConversation,
+    principal: CurrentPrincipal,
+    messaging: Messaging,
+    container: Container_,
+    request: Request,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    async def start() -> tuple[ConversationOut, int]:
+        started = await messaging.start(principal, body.client_id)
+        return ConversationOut.of(started.summary), status.HTTP_201_CREATED if started.created else status.HTTP_200_OK
+
+    return await run_idempotent(
+        request,
+        container.idempotency,
+        container.clock.now(),
+        principal,
+        idempotency_key,
+        "conversations-start-conversation",
+        body,
+        status.HTTP_201_CREATED,
+        start,
+    )
 
 
 @router.get(
@@ -92,21 +120,43 @@ async def list_messages(
     summary="Send a message",
     description="`201` with the stored message, or `200` with the same message when this `client_message_id` "
     "was already stored (a retry). The same id with another body is `422 client_message_id_reused`. A conversation "
-    "whose care ended is read-only: `409 conversation_closed`.",
+    "whose care ended is read-only: `409 conversation_closed`. The `client_message_id` is the retry key; an "
+    "`Idempotency-Key` is honoured beside it like on every creating POST (the same key and body replays the first "
+    "answer, the same key with another body is `422 idempotency_key_reused`).",
     responses={
         **_NOT_FOUND,
         200: {"model": MessageOut, "description": "Already stored (an idempotent retry)"},
-        409: {"description": "`conversation_closed`: care ended; the conversation stays readable"},
+        409: {
+            "description": "`conversation_closed`: care ended; the conversation stays readable. "
+            "`idempotency_in_progress`"
+        },
+        422: {"description": "`client_message_id_reused`, `invalid_message`, `idempotency_key_reused`"},
     },
     response_model=MessageOut,
 )
 async def send_message(
-    conversation_id: uuid.UUID, body: SendMessage, principal: CurrentPrincipal, messaging: Messaging
-) -> JSONResponse:
-    sent = await messaging.send(principal, conversation_id, body.client_message_id, body.body)
-    return JSONResponse(
-        MessageOut.of(sent.message).model_dump(mode="json"),
-        status_code=status.HTTP_201_CREATED if sent.created else status.HTTP_200_OK,
+    conversation_id: uuid.UUID,
+    body: SendMessage,
+    principal: CurrentPrincipal,
+    messaging: Messaging,
+    container: Container_,
+    request: Request,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    async def send() -> tuple[MessageOut, int]:
+        sent = await messaging.send(principal, conversation_id, body.client_message_id, body.body)
+        return MessageOut.of(sent.message), status.HTTP_201_CREATED if sent.created else status.HTTP_200_OK
+
+    return await run_idempotent(
+        request,
+        container.idempotency,
+        container.clock.now(),
+        principal,
+        idempotency_key,
+        f"conversations-send-message:{conversation_id}",
+        body,
+        status.HTTP_201_CREATED,
+        send,
     )
 
 
@@ -146,7 +196,15 @@ async def put_welcome(body: WelcomeTemplate, principal: CurrentPrincipal, messag
     "`type`: `send`, `resume`, `typing`, `read`, `ping` from the client; `ack`, `message`, `resumed`, `typing`, "
     "`read`, `error`, `pong` from the server (schemas: components `SendFrame`, `AckFrame`, ...). A frame is at most "
     f"{WS_MAX_FRAME_BYTES // 1024} KiB of UTF-8 (a larger one closes the socket with 1009), room for the longest "
-    "`send` however its JSON is escaped.",
+    "`send` however its JSON is escaped.\n\n"
+    "An `error` frame names the frame it refuses (`frame_type`, and `ref`: a send's `client_message_id`, else the "
+    "conversation or appointment id). Permanent refusals, which the same frame sent again can only meet again "
+    "(show the message as not sent; do not retry it): `invalid_frame` (not a frame this API accepts, e.g. a `send` "
+    "with an empty body or a body over 10,000 characters), `invalid_message` (a body of whitespace only), "
+    "`validation_failed`, `client_message_id_reused`, `conversation_closed`, `not_found`, `forbidden`. Transient: "
+    "`rate_limited` (send it again after `retry_after` seconds) and a lost connection (send it again with the same "
+    "`client_message_id` once reconnected: a stored message is acknowledged, not stored twice). The same mistakes "
+    "over REST: an empty or too long body is `422 validation_failed`, a blank one `422 invalid_message`.",
 )
 async def create_ws_ticket(principal: CurrentPrincipal, request: Request) -> WsTicket:
     ticket, expires_in = await request.app.state.container.tickets.issue(principal)

@@ -56,6 +56,12 @@ class Sent:
 
 
 @dataclass(frozen=True, slots=True)
+class Started:
+    summary: ConversationSummary
+    created: bool  # False: the conversation was open already; nothing was created
+
+
+@dataclass(frozen=True, slots=True)
 class _SendRequest:
     principal: Principal
     conversation_id: uuid.UUID
@@ -140,9 +146,16 @@ class MessagingService:
     ) -> Conversation:
         """Inside the caller's transaction (a first booking, a match): the pair's conversation, opened with the
         therapist's welcome message when it is new."""
+        conversation, _ = await self._open_in(uow, client_id, therapist_id, practice_id)
+        return conversation
+
+    async def _open_in(
+        self, uow: MessagingUnitOfWork, client_id: uuid.UUID, therapist_id: uuid.UUID, practice_id: uuid.UUID
+    ) -> tuple[Conversation, bool]:
+        """`open_in`, and whether this call created the conversation."""
         existing = await uow.conversations.open_for(client_id, therapist_id)
         if existing is not None:
-            return existing
+            return existing, False
         now = self._clock.now()
         key_id, _ = await new_data_key(uow, self._cipher, self._ids.new, now)
         conversation = Conversation(
@@ -157,14 +170,15 @@ class MessagingService:
         if not await uow.conversations.add(conversation):
             found = await uow.conversations.open_for(client_id, therapist_id)
             assert found is not None
-            return found
+            return found, False
         client = await uow.users.get(client_id)
         therapist = await uow.users.get(therapist_id)
         template = await uow.conversations.welcome_template(therapist_id) or DEFAULT_WELCOME
         text = template.replace("{client}", first_name(client.display_name) if client else "there").replace(
             "{therapist}", therapist.display_name if therapist else "your therapist"
         )
-        welcome, _ = await self._append(
+        # The conversation as it is now, with its welcome message (what a POST that opened it answers).
+        welcome, conversation = await self._append(
             uow, conversation, therapist_id, f"welcome-{conversation.id}", MessageKind.WELCOME, text
         )
         # Once the caller's transaction commits, sockets open now (the client's app, the therapist's devices) get
@@ -175,7 +189,7 @@ class MessagingService:
             for user in (client_id, therapist_id)
         ]
         uow.after_commit(functools.partial(self._publish_many, rings))
-        return conversation
+        return conversation, True
 
     async def close_in(self, uow: MessagingUnitOfWork, client_id: uuid.UUID, therapist_id: uuid.UUID) -> bool:
         """Inside the caller's transaction (care ended, e.g. a switch of therapist): the pair's open conversation
@@ -186,16 +200,16 @@ class MessagingService:
         await uow.conversations.close(existing.id, self._clock.now())
         return True
 
-    async def start(self, principal: Principal, client_id: uuid.UUID) -> ConversationSummary:
+    async def start(self, principal: Principal, client_id: uuid.UUID) -> Started:
         """A therapist opens a conversation with one of their clients (POST by the therapist): the new one, or the
-        one already open, as the conversation list shows it."""
+        one already open (`created` False), as the conversation list shows it."""
         async with self._uow() as uow:
             if principal.practice_id is None or not await uow.care.is_active(client_id, principal.user_id):
                 raise NotFound("No such client.")
-            conversation = await self.open_in(uow, client_id, principal.user_id, principal.practice_id)
+            conversation, created = await self._open_in(uow, client_id, principal.user_id, principal.practice_id)
             unread = await uow.conversations.unread_count(conversation.id, principal.user_id)
             await uow.commit()
-        return ConversationSummary(conversation, unread)
+        return Started(ConversationSummary(conversation, unread), created)
 
     async def conversations(
         self, principal: Principal, *, after: tuple[datetime, uuid.UUID] | None = None, limit: int | None = None

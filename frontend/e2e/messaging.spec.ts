@@ -448,7 +448,10 @@ test('a message half written is still in the box after a look at another page, a
   await expect(composer).toHaveValue('');
 });
 
-/** The server refuses for good (as it would a body it cannot take) every send whose body starts with "Refused". */
+/**
+ * The server refuses for good (as it would a body it cannot take) every send whose body starts with "Refused", with
+ * the code it names as `Refused with <code>` (`Refused with invalid_message`), else `validation_failed`.
+ */
 async function refuseSomeSends(page: Page, conversationId: string): Promise<void> {
   await page.routeWebSocket(
     (url) => url.pathname === '/api/v1/ws',
@@ -457,10 +460,11 @@ async function refuseSomeSends(page: Page, conversationId: string): Promise<void
       ws.onMessage((message) => {
         const frame = JSON.parse(String(message)) as { type: string; client_message_id?: string; body?: string };
         if (frame.type !== 'send' || !frame.body?.startsWith('Refused')) return server.send(message);
+        const code = /^Refused with ([a-z_]+)$/.exec(frame.body)?.[1] ?? 'validation_failed';
         ws.send(
           JSON.stringify({
             type: 'error',
-            code: 'validation_failed',
+            code,
             detail: 'The message was refused.',
             ref: frame.client_message_id,
             conversation_id: conversationId,
@@ -486,6 +490,37 @@ test('each message the server refused has a Discard button that says which messa
   await expect(log.getByText('Refused second', { exact: true })).toHaveCount(0);
   await expect(log.getByText('Refused first', { exact: true })).toBeVisible();
   await expect(log.getByRole('button', { name: 'Discard the message “Refused first”' })).toBeVisible();
+});
+
+test('a send refused with a code no retry can change is marked not sent, and the next message goes', async ({
+  page,
+  request,
+}) => {
+  const { therapist, client, conversationId } = await bookedPair(request);
+  await refuseSomeSends(page, conversationId);
+  await logIn(page, client);
+  await openConversation(page, 'client', therapist.displayName);
+  const permanent = ['invalid_message', 'client_message_id_reused', 'invalid_frame', 'conversation_closed', 'not_found'];
+  for (const code of permanent) await sendMessage(page, `Refused with ${code}`);
+  await sendMessage(page, 'Then this one');
+  const log = messageLog(page);
+  for (const code of permanent) {
+    await expect(log.getByRole('listitem').filter({ hasText: `Refused with ${code}` })).toContainText('Not sent: The message was refused.');
+  }
+  // Each refused message waits for the user to discard it; none holds back the conversation's next message.
+  await expect(log.getByRole('listitem').filter({ hasText: 'Then this one' })).not.toContainText('Sending');
+  expect((await storedMessages(request, client, conversationId)).map((m) => m.body)).toContain('Then this one');
+});
+
+test('a body the server can never take is refused once and not sent again and again', async ({ page, request }) => {
+  // U+0085 (next line) is whitespace to the server but not to the browser's trim: the composer lets it through and
+  // the server refuses it (`invalid_message`), as it would every time.
+  const { socket, client, conversationId } = await openWithControlledSocket(page, request);
+  await sendMessage(page, '\u0085');
+  await expect(messageLog(page).getByText('Not sent: A message needs some text.')).toBeVisible();
+  await page.waitForTimeout(13_000); // past the resend delay (10 s) and a tick (2 s)
+  expect(socket.written.filter(({ frame }) => frame.type === 'send')).toHaveLength(1);
+  expect(await storedMessages(request, client, conversationId)).toHaveLength(1); // the welcome message only
 });
 
 test('a message the server refused is announced, not only shown', async ({ page, request }) => {

@@ -746,7 +746,7 @@ export interface paths {
         put?: never;
         /**
          * Open a conversation with one of my clients (therapists)
-         * @description Conversations also open by themselves when care starts (a first booking or a match).
+         * @description `201` with the conversation when this call opened it, or `200` with the conversation already open with this client (nothing was created). Conversations also open by themselves when care starts (a first booking or a match).
          */
         post: operations["conversations-start-conversation"];
         delete?: never;
@@ -770,7 +770,7 @@ export interface paths {
         put?: never;
         /**
          * Send a message
-         * @description `201` with the stored message, or `200` with the same message when this `client_message_id` was already stored (a retry). The same id with another body is `422 client_message_id_reused`. A conversation whose care ended is read-only: `409 conversation_closed`.
+         * @description `201` with the stored message, or `200` with the same message when this `client_message_id` was already stored (a retry). The same id with another body is `422 client_message_id_reused`. A conversation whose care ended is read-only: `409 conversation_closed`. The `client_message_id` is the retry key; an `Idempotency-Key` is honoured beside it like on every creating POST (the same key and body replays the first answer, the same key with another body is `422 idempotency_key_reused`).
          */
         post: operations["conversations-send-message"];
         delete?: never;
@@ -1860,6 +1860,8 @@ export interface paths {
         /**
          * A single-use ticket for the WebSocket
          * @description Valid 30 seconds, once: connect to `/api/v1/ws?ticket=…`. Frames are JSON objects with a `type`: `send`, `resume`, `typing`, `read`, `ping` from the client; `ack`, `message`, `resumed`, `typing`, `read`, `error`, `pong` from the server (schemas: components `SendFrame`, `AckFrame`, ...). A frame is at most 256 KiB of UTF-8 (a larger one closes the socket with 1009), room for the longest `send` however its JSON is escaped.
+         *
+         *     An `error` frame names the frame it refuses (`frame_type`, and `ref`: a send's `client_message_id`, else the conversation or appointment id). Permanent refusals, which the same frame sent again can only meet again (show the message as not sent; do not retry it): `invalid_frame` (not a frame this API accepts, e.g. a `send` with an empty body or a body over 10,000 characters), `invalid_message` (a body of whitespace only), `validation_failed`, `client_message_id_reused`, `conversation_closed`, `not_found`, `forbidden`. Transient: `rate_limited` (send it again after `retry_after` seconds) and a lost connection (send it again with the same `client_message_id` once reconnected: a stored message is acknowledged, not stored twice). The same mistakes over REST: an empty or too long body is `422 validation_failed`, a blank one `422 invalid_message`.
          */
         post: operations["conversations-create-ws-ticket"];
         delete?: never;
@@ -1954,7 +1956,8 @@ export interface components {
          * AckFrame
          * @description The answer to `send`, once the message is committed. It stands for the stored message on the socket that
          *     sent it: that socket gets no `message` frame for it while it is live in the conversation (the user's other
-         *     sockets do); a socket that is behind gets it again with what it missed.
+         *     sockets do); a socket that is behind gets it again with what it missed. On the socket that sent it, it comes
+         *     before any later message of the conversation (an automatic reply to it included).
          */
         AckFrame: {
             /** Client Message Id */
@@ -10142,7 +10145,10 @@ export interface operations {
     "conversations-start-conversation": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Retry safely: the same key and body returns the first response; the operation (a booking, a payment) happens once. A key is remembered for 24 hours (the default retention); after that it starts a new request */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -10152,9 +10158,21 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Already open: nothing was created */
+            200: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationOut"];
+                };
+            };
             /** @description Successful Response */
             201: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
@@ -10185,6 +10203,17 @@ export interface operations {
             /** @description No such client of yours */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency_in_progress` */
+            409: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
@@ -10338,7 +10367,10 @@ export interface operations {
     "conversations-send-message": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Retry safely: the same key and body returns the first response; the operation (a booking, a payment) happens once. A key is remembered for 24 hours (the default retention); after that it starts a new request */
+                "Idempotency-Key"?: string | null;
+            };
             path: {
                 conversation_id: string;
             };
@@ -10353,6 +10385,7 @@ export interface operations {
             /** @description Already stored (an idempotent retry) */
             200: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
@@ -10363,6 +10396,7 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
@@ -10400,9 +10434,10 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `conversation_closed`: care ended; the conversation stays readable */
+            /** @description `conversation_closed`: care ended; the conversation stays readable. `idempotency_in_progress` */
             409: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };

@@ -194,8 +194,25 @@ async def test_opening_a_conversation_that_exists_answers_it_with_its_unread_cou
     listed = (await api.get("/api/v1/conversations", headers=care.therapist.headers)).json()["items"]
     assert [(c["id"], c["unread_count"]) for c in listed] == [(cid, 3)]
     opened = await api.post("/api/v1/conversations", json={"client_id": care.client.id}, headers=care.therapist.headers)
-    assert opened.status_code == 201, opened.text
+    assert opened.status_code == 200, "nothing was created: 200, not 201"
     assert (opened.json()["id"], opened.json()["unread_count"], opened.json()["last_seq"]) == (cid, 3, 4)
+
+
+async def test_opening_a_conversation_is_201_only_when_it_creates_one(api, care, database_url):
+    old = (await conversation_of(api, care))["id"]
+    conn = await asyncpg.connect(database_url)
+    try:  # the pair's conversation was closed while their care goes on: none is open
+        await conn.execute("UPDATE conversations SET closed_at = now() WHERE id = $1", uuid.UUID(old))
+    finally:
+        await conn.close()
+    created = await api.post(
+        "/api/v1/conversations", json={"client_id": care.client.id}, headers=care.therapist.headers
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["id"] != old and created.json()["last_seq"] == 1  # new, with its welcome message
+    again = await api.post("/api/v1/conversations", json={"client_id": care.client.id}, headers=care.therapist.headers)
+    assert again.status_code == 200, again.text
+    assert again.json() == created.json()
 
 
 async def test_away_status_replies_once_until_cleared(api, care):
@@ -262,3 +279,43 @@ async def test_welcome_template_is_used_for_new_clients(api, care):
     cid = (await api.get("/api/v1/conversations", headers=newcomer.headers)).json()["items"][0]["id"]
     first = (await api.get(f"/api/v1/conversations/{cid}/messages", headers=newcomer.headers)).json()["items"][0]
     assert first["body"] == "Hello Robin, I am Dr. Dana Reyes. Office line: 555-0100."
+
+
+async def test_message_posts_honour_the_idempotency_key_beside_the_client_message_id(api, care):
+    """API.md: the same `Idempotency-Key` and body returns the same response; the same key with another body is
+    `422 idempotency_key_reused`. The client_message_id stays the primary retry key (without any header)."""
+    cid = (await conversation_of(api, care))["id"]
+    url = f"/api/v1/conversations/{cid}/messages"
+    headers = {**care.client.headers, "Idempotency-Key": "send-1"}
+    body = {"client_message_id": "k1", "body": "Hello"}
+    first = await api.post(url, json=body, headers=headers)
+    assert first.status_code == 201, first.text
+    again = await api.post(url, json=body, headers=headers)
+    assert again.status_code == 201 and again.headers.get("idempotent-replayed") == "true"
+    assert again.json() == first.json()
+    other = await api.post(url, json={"client_message_id": "k2", "body": "Another"}, headers=headers)
+    assert other.status_code == 422 and other.json()["code"] == "idempotency_key_reused", other.text
+    # Without the header (or with a new key) the client_message_id still recognises the retry.
+    retried = await api.post(url, json=body, headers={**care.client.headers, "Idempotency-Key": "send-2"})
+    assert retried.status_code == 200 and retried.json() == first.json()
+    items = (await api.get(f"{url}?after_seq=1", headers=care.client.headers)).json()["items"]
+    assert [m["body"] for m in items] == ["Hello"], "k2 was never stored"
+    # A refusal is kept under its key too, and replayed as such.
+    reused = {**care.client.headers, "Idempotency-Key": "send-3"}
+    refused = await api.post(url, json={"client_message_id": "k1", "body": "Changed"}, headers=reused)
+    assert refused.status_code == 422 and refused.json()["code"] == "client_message_id_reused"
+    replayed = await api.post(url, json={"client_message_id": "k1", "body": "Changed"}, headers=reused)
+    assert replayed.content == refused.content and replayed.headers.get("idempotent-replayed") == "true"
+
+
+async def test_opening_a_conversation_honours_the_idempotency_key(api, care):
+    headers = {**care.therapist.headers, "Idempotency-Key": "open-1"}
+    body = {"client_id": care.client.id}
+    first = await api.post("/api/v1/conversations", json=body, headers=headers)
+    assert first.status_code == 200, first.text  # the booking opened it already
+    again = await api.post("/api/v1/conversations", json=body, headers=headers)
+    assert again.status_code == 200 and again.headers.get("idempotent-replayed") == "true"
+    assert again.json() == first.json()
+    other = await in_care(api)
+    reused = await api.post("/api/v1/conversations", json={"client_id": other.client.id}, headers=headers)
+    assert reused.status_code == 422 and reused.json()["code"] == "idempotency_key_reused", reused.text

@@ -107,6 +107,37 @@ async def test_the_sending_socket_gets_the_ack_and_the_users_other_devices_the_m
             await socket.close()
 
 
+async def test_the_sending_socket_gets_its_ack_before_the_automatic_reply_to_it(api, app, care):
+    """Seqs are a gap-free cursor: a socket that sent seq N must not see N+1 (the away reply its message got, stored
+    in the same transaction) before the ack that tells it N, or a client counting seqs sees a gap."""
+    cid = (await conversation_of(api, care))["id"]
+    away = await api.put("/api/v1/therapists/me/away", json={"away": True}, headers=care.therapist.headers)
+    assert away.status_code == 200, away.text
+    phone = await _connect(api, app, care.client)
+    laptop = await _connect(api, app, care.client)
+    try:
+        for socket in (phone, laptop):
+            await socket.send(json.dumps({"type": "resume", "conversation_id": cid, "after_seq": 0}))
+            assert (await _recv(socket, "resumed"))["last_seq"] == 1
+        await phone.send(
+            json.dumps({"type": "send", "conversation_id": cid, "client_message_id": "a1", "body": "Are you there?"})
+        )
+        first = await _recv(phone)
+        assert (first["type"], first.get("seq"), first.get("duplicate")) == ("ack", 2, False), first
+        second = await _recv(phone)
+        assert second["type"] == "message", second
+        assert (second["message"]["seq"], second["message"]["kind"]) == (3, "auto_reply")
+        # Nothing of its own follows: the ack stood for the message on this socket.
+        await phone.send(json.dumps({"type": "ping"}))
+        assert (await _recv(phone))["type"] == "pong"
+        # The user's other device gets both as messages, in order.
+        got = [(await _recv(laptop, "message"))["message"] for _ in range(2)]
+        assert [(m["seq"], m["kind"]) for m in got] == [(2, "user"), (3, "auto_reply")]
+    finally:
+        await phone.close()
+        await laptop.close()
+
+
 async def test_reconnect_and_resume_gets_exactly_what_was_missed(api, app, care):
     cid = (await conversation_of(api, care))["id"]
     for i in range(5):
@@ -411,3 +442,23 @@ async def test_a_new_conversations_welcome_message_reaches_sockets_already_open(
     finally:
         await client_ws.close()
         await therapist_ws.close()
+
+
+async def test_the_codes_of_an_empty_and_a_blank_body_are_the_ones_the_ws_ticket_description_lists(api, app, care):
+    """Published codes, kept as they are: an empty body is `validation_failed` over REST and `invalid_frame` on the
+    socket, a blank one `invalid_message` on both; all are permanent refusals (the SPA does not retry them)."""
+    cid = (await conversation_of(api, care))["id"]
+    url = f"/api/v1/conversations/{cid}/messages"
+    for body, code in (("", "validation_failed"), (" \n\x85", "invalid_message")):
+        refused = await api.post(url, json={"client_message_id": "r", "body": body}, headers=care.client.headers)
+        assert (refused.status_code, refused.json()["code"]) == (422, code)
+    socket = await _connect(api, app, care.client)
+    try:
+        for n, (body, code) in enumerate((("", "invalid_frame"), (" \n\x85", "invalid_message"))):
+            await socket.send(
+                json.dumps({"type": "send", "conversation_id": cid, "client_message_id": f"w{n}", "body": body})
+            )
+            error = await _recv(socket, "error")
+            assert (error["code"], error["ref"], error["frame_type"]) == (code, f"w{n}", "send")
+    finally:
+        await socket.close()

@@ -61,8 +61,22 @@ const RESEND_AFTER_MS = 10_000;
 const REST_FALLBACK_AFTER_MS = 6_000;
 const TICK_MS = 2_000;
 const TYPING_EVERY_MS = 3_000;
-/** Problem codes for which a send will never succeed as is: the message waits for the user to discard it. */
-const PERMANENT_ERRORS = new Set(['validation_failed', 'not_found', 'forbidden', 'conversation_closed', 'payload_too_large']);
+/**
+ * Problem codes for which a send will never succeed as is: the message waits for the user to discard it. Sending
+ * the same frame again can only be refused again (an empty body is `invalid_frame` on the socket, a blank one
+ * `invalid_message`; an id stored with another body is `client_message_id_reused`). Any other refusal
+ * (`rate_limited`, a busy server) and a lost connection are retried with the same client_message_id.
+ */
+const PERMANENT_ERRORS = new Set([
+  'validation_failed',
+  'invalid_message',
+  'invalid_frame',
+  'client_message_id_reused',
+  'not_found',
+  'forbidden',
+  'conversation_closed',
+  'payload_too_large',
+]);
 // The server allows each user 20 frames a second with bursts of 60, shared by all their tabs and devices. A tab
 // keeps well under it on its own (a therapist's reconnect resumes dozens of conversations at once), and after a
 // `rate_limited` refusal waits before sending again what may have been refused.
