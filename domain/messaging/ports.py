@@ -89,8 +89,8 @@ class ConversationRepository(Protocol):
     ) -> list[ConversationSummary]:
         """Newest first by (created_at, id), only those before `after` when given, at most `limit`."""
 
-    async def unread_count(self, conversation_id: uuid.UUID, user_id: uuid.UUID) -> int:
-        """How many messages of the other participant lie past the user's read cursor (as `for_user` counts)."""
+    async def summary(self, conversation_id: uuid.UUID, user_id: uuid.UUID) -> ConversationSummary | None:
+        """One of the user's conversations as `for_user` lists it; None when it is not theirs."""
 
     async def messages_after(self, conversation_id: uuid.UUID, after_seq: int, limit: int) -> list[StoredMessage]: ...
 

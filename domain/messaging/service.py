@@ -207,9 +207,9 @@ class MessagingService:
             if principal.practice_id is None or not await uow.care.is_active(client_id, principal.user_id):
                 raise NotFound("No such client.")
             conversation, created = await self._open_in(uow, client_id, principal.user_id, principal.practice_id)
-            unread = await uow.conversations.unread_count(conversation.id, principal.user_id)
+            summary = await uow.conversations.summary(conversation.id, principal.user_id)
             await uow.commit()
-        return Started(ConversationSummary(conversation, unread), created)
+        return Started(summary or ConversationSummary(conversation, 0), created)
 
     async def conversations(
         self, principal: Principal, *, after: tuple[datetime, uuid.UUID] | None = None, limit: int | None = None

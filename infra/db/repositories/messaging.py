@@ -213,51 +213,17 @@ class SqlConversationRepository:
     async def for_user(
         self, user_id: uuid.UUID, *, after: tuple[datetime, uuid.UUID] | None = None, limit: int | None = None
     ) -> list[ConversationSummary]:
-        read = conversation_reads.alias("r")
-        unread = (
-            sa.select(sa.func.count())
-            .select_from(messages)
-            .where(
-                messages.c.conversation_id == conversations.c.id,
-                messages.c.sender_id != user_id,
-                messages.c.seq > sa.func.coalesce(read.c.last_read_seq, 0),
-            )
-            .scalar_subquery()
-        )
-        peer = conversation_reads.alias("p")
-        peer_id = sa.case(
-            (conversations.c.client_id == user_id, conversations.c.therapist_id), else_=conversations.c.client_id
-        )
         key = (conversations.c.created_at, conversations.c.id)
-        query = (
-            sa.select(conversations, unread.label("unread"), peer.c.last_read_seq.label("peer_read"))
-            .outerjoin(read, sa.and_(read.c.conversation_id == conversations.c.id, read.c.user_id == user_id))
-            .outerjoin(peer, sa.and_(peer.c.conversation_id == conversations.c.id, peer.c.user_id == peer_id))
-            .where(sa.or_(conversations.c.client_id == user_id, conversations.c.therapist_id == user_id))
-            .order_by(*(column.desc() for column in key))
-            .limit(limit)
-        )
+        query = _summaries(user_id).order_by(*(column.desc() for column in key)).limit(limit)
         if after is not None:
             query = query.where(sa.tuple_(*key) < sa.tuple_(*after))
         rows = await self._s.execute(query)
-        return [ConversationSummary(_conversation(r), int(r.unread), int(r.peer_read or 0)) for r in rows.all()]
+        return [_summary(r) for r in rows.all()]
 
-    async def unread_count(self, conversation_id: uuid.UUID, user_id: uuid.UUID) -> int:
-        cursor = (
-            sa.select(conversation_reads.c.last_read_seq)
-            .where(conversation_reads.c.conversation_id == conversation_id, conversation_reads.c.user_id == user_id)
-            .scalar_subquery()
-        )
-        counted = await self._s.execute(
-            sa.select(sa.func.count())
-            .select_from(messages)
-            .where(
-                messages.c.conversation_id == conversation_id,
-                messages.c.sender_id != user_id,
-                messages.c.seq > sa.func.coalesce(cursor, 0),
-            )
-        )
-        return int(counted.scalar_one())
+    async def summary(self, conversation_id: uuid.UUID, user_id: uuid.UUID) -> ConversationSummary | None:
+        rows = await self._s.execute(_summaries(user_id).where(conversations.c.id == conversation_id))
+        row = rows.one_or_none()
+        return _summary(row) if row is not None else None
 
     async def messages_after(self, conversation_id: uuid.UUID, after_seq: int, limit: int) -> list[StoredMessage]:
         rows = await self._s.execute(
@@ -390,3 +356,32 @@ class SqlConversationRepository:
                 set_={"welcome_template": template, "updated_at": at},
             )
         )
+
+
+def _summaries(user_id: uuid.UUID) -> sa.Select[Any]:
+    """The user's conversations with their unread count and how far the other participant has read."""
+    read = conversation_reads.alias("r")
+    unread = (
+        sa.select(sa.func.count())
+        .select_from(messages)
+        .where(
+            messages.c.conversation_id == conversations.c.id,
+            messages.c.sender_id != user_id,
+            messages.c.seq > sa.func.coalesce(read.c.last_read_seq, 0),
+        )
+        .scalar_subquery()
+    )
+    peer = conversation_reads.alias("p")
+    peer_id = sa.case(
+        (conversations.c.client_id == user_id, conversations.c.therapist_id), else_=conversations.c.client_id
+    )
+    return (
+        sa.select(conversations, unread.label("unread"), peer.c.last_read_seq.label("peer_read"))
+        .outerjoin(read, sa.and_(read.c.conversation_id == conversations.c.id, read.c.user_id == user_id))
+        .outerjoin(peer, sa.and_(peer.c.conversation_id == conversations.c.id, peer.c.user_id == peer_id))
+        .where(sa.or_(conversations.c.client_id == user_id, conversations.c.therapist_id == user_id))
+    )
+
+
+def _summary(row: sa.Row[Any]) -> ConversationSummary:
+    return ConversationSummary(_conversation(row), int(row.unread), int(row.peer_read or 0))

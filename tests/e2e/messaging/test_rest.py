@@ -187,15 +187,17 @@ async def test_strangers_cannot_read_or_send(api, care):
     assert started.status_code == 404
 
 
-async def test_opening_a_conversation_that_exists_answers_it_with_its_unread_count(api, care):
+async def test_opening_a_conversation_that_exists_answers_it_as_the_list_shows_it(api, care):
     cid = (await conversation_of(api, care))["id"]
     for n in range(3):
         assert (await _send(api, care.client, cid, f"Question {n}")).status_code == 201
+    read = await api.post(f"/api/v1/conversations/{cid}/read", json={"seq": 1}, headers=care.client.headers)
+    assert read.status_code == 200
     listed = (await api.get("/api/v1/conversations", headers=care.therapist.headers)).json()["items"]
-    assert [(c["id"], c["unread_count"]) for c in listed] == [(cid, 3)]
+    assert [(c["id"], c["unread_count"], c["peer_read_seq"]) for c in listed] == [(cid, 3, 1)]
     opened = await api.post("/api/v1/conversations", json={"client_id": care.client.id}, headers=care.therapist.headers)
     assert opened.status_code == 200, "nothing was created: 200, not 201"
-    assert (opened.json()["id"], opened.json()["unread_count"], opened.json()["last_seq"]) == (cid, 3, 4)
+    assert opened.json() == listed[0]
 
 
 async def test_opening_a_conversation_is_201_only_when_it_creates_one(api, care, database_url):
