@@ -100,6 +100,28 @@ test('a receipt given before the page opened shows as "Seen" there too', async (
   await expect(messageLog(page).getByRole('listitem').filter({ hasText: later })).not.toContainText('Seen');
 });
 
+test('the typing indicator goes away as soon as the connection does', async ({ page, context, browser, request }) => {
+  const { therapist, client } = await bookedPair(request);
+  const therapistContext = await browser.newContext();
+  const therapistPage = await therapistContext.newPage();
+  try {
+    await logIn(page, client);
+    await openConversation(page, 'client', therapist.displayName);
+    await logIn(therapistPage, therapist);
+    await openConversation(therapistPage, 'therapist', client.displayName);
+    await therapistPage.getByLabel('Message', { exact: true }).fill('Let me check my calendar');
+    const indicator = page.getByText(`${therapist.displayName} is typing…`);
+    await expect(indicator).toBeVisible();
+
+    await context.setOffline(true);
+    await expect(page.getByText(/^You are offline/)).toBeVisible();
+    // At once, not when the last signal's 6 s run out: offline, no signal could say they still type.
+    await expect(indicator).toHaveCount(0, { timeout: 1_000 });
+  } finally {
+    await therapistContext.close();
+  }
+});
+
 test('messages written offline wait in the outbox and arrive once, in order, when back online', async ({
   page,
   context,

@@ -77,7 +77,8 @@ export function ConversationPage() {
   const partyName = usePartyName(conversation, me?.role);
   const held = state.conversations[conversationId] ?? EMPTY_CONVERSATION;
   const pending = state.pending.filter((p) => p.conversation_id === conversationId);
-  const typing = useTyping(held.typingAt);
+  // Only while connected: offline, nothing says the other party still types (their signals cannot reach us).
+  const typing = useTyping(held.typingAt) && state.status === 'online';
   const visible = useDocumentVisible();
   const [historyError, setHistoryError] = useState<unknown>(null);
   // Kept by the messaging client while the user looks at another page (see `keepDraft`).
