@@ -155,8 +155,7 @@ class PingFrame(RequestModel):
 class AckFrame(BaseModel):
     """The answer to `send`, once the message is committed. It stands for the stored message on the socket that
     sent it: that socket gets no `message` frame for it while it is live in the conversation (the user's other
-    sockets do); a socket that is behind gets it again with what it missed. On the socket that sent it, it comes
-    before any later message of the conversation (an automatic reply to it included)."""
+    sockets do); a socket that is behind gets it again with what it missed."""
 
     type: Literal["ack"] = "ack"
     conversation_id: uuid.UUID
@@ -165,17 +164,6 @@ class AckFrame(BaseModel):
     seq: int
     created_at: datetime
     duplicate: bool = Field(description="True when this client_message_id was already stored")
-
-    @classmethod
-    def of(cls, message: Message, *, duplicate: bool = False) -> AckFrame:
-        return cls(
-            conversation_id=message.conversation_id,
-            client_message_id=message.client_message_id,
-            message_id=message.id,
-            seq=message.seq,
-            created_at=message.created_at,
-            duplicate=duplicate,
-        )
 
 
 class MessageFrame(BaseModel):

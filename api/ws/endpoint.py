@@ -217,11 +217,17 @@ async def _handle(hub: Hub, connection: Connection, raw: str) -> None:
                 raise
             if not sent.created:
                 connection.sending.discard(mine)
-            elif connection.ack_sent_by_push(*mine):
-                # Stored with later messages (an automatic reply...): the push acks it in seq order, before them.
-                return
             # Acknowledged only now, after the commit: an acked message is never lost.
-            await connection.send(AckFrame.of(sent.message, duplicate=not sent.created))
+            await connection.send(
+                AckFrame(
+                    conversation_id=frame.conversation_id,
+                    client_message_id=frame.client_message_id,
+                    message_id=sent.message.id,
+                    seq=sent.message.seq,
+                    created_at=sent.message.created_at,
+                    duplicate=not sent.created,
+                )
+            )
         elif isinstance(frame, ResumeFrame):
             await hub.resume(connection, frame.conversation_id, frame.after_seq)
         elif isinstance(frame, TypingFrame):

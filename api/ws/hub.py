@@ -22,7 +22,7 @@ import structlog
 from fastapi import WebSocket
 from pydantic import BaseModel
 
-from api.schemas.messaging import AckFrame, MessageFrame, MessageOut, ReadEventFrame, ResumedFrame, TypingEventFrame
+from api.schemas.messaging import MessageFrame, MessageOut, ReadEventFrame, ResumedFrame, TypingEventFrame
 from api.ws import calls
 from domain.identity.service import IdentityService
 from domain.messaging.bus import BusEvent
@@ -69,9 +69,6 @@ class Connection:
         # (conversation, client_message_id) of messages this socket sent, whose `ack` carries them: the push skips
         # them (see Hub._push). Keyed by conversation too: the user's other device may use the same id elsewhere.
         self.sending: set[tuple[uuid.UUID, str]] = set()
-        # Those of them whose `ack` the hub sends itself, in seq order among the messages pushed with them (see
-        # Hub.on_stored): the send's handler then sends none. Taken from `sending` before the handler wakes up.
-        self.acked_by_push: set[tuple[uuid.UUID, str]] = set()
         self.calls = calls.CallState()
         # True once `Hub.go_live` has set a cursor for every conversation the user had when the socket opened: any
         # conversation without a cursor is then newer than the socket, so all of it is delivered.
@@ -97,27 +94,6 @@ class Connection:
 
     def forget_sent(self, stored: Sequence[Message]) -> None:
         self.sending.difference_update((m.conversation_id, m.client_message_id) for m in stored)
-
-    def take_acks(self, stored: Sequence[Message]) -> list[Message]:
-        """The messages of `stored` this socket sent, whose acks the push now owes it (and their handlers not)."""
-        if not self.sending:
-            return []
-        owed = [m for m in stored if self.sent_here(m)]
-        for message in owed:
-            key = (message.conversation_id, message.client_message_id)
-            self.sending.discard(key)
-            self.acked_by_push.add(key)
-        return owed
-
-    def ack_sent_by_push(self, conversation_id: uuid.UUID, client_message_id: str) -> bool:
-        """For a send's handler once its message is stored: True when the push sends (or sent) its ack."""
-        if not self.acked_by_push:
-            return False
-        key = (conversation_id, client_message_id)
-        if key not in self.acked_by_push:
-            return False
-        self.acked_by_push.discard(key)
-        return True
 
 
 # How many conversations' participant pairs a process remembers (about 100 bytes each).
@@ -215,16 +191,12 @@ class Hub:
                 self._spawn(self._relay(connection, event))
 
     def on_stored(self, conversation: Conversation, stored: Sequence[Message]) -> None:
-        """Called by the messaging service in this process right after a commit, before the senders are answered:
-        push from memory. When a socket's own message is stored with others (the automatic reply to it, a message
-        of the other participant or of the user's other device), the push sends its `ack` in its place, so the
-        socket never sees a later seq before the ack of an earlier one (seqs are a gap-free cursor)."""
+        """Called by the messaging service in this process right after a commit: push from memory."""
         self._remember(conversation)
         for user in (conversation.client_id, conversation.therapist_id):
             for connection in list(self._by_user.get(user, ())):
                 if not self._skip_own(connection, conversation.id, stored):
-                    owed = connection.take_acks(stored)
-                    self._spawn(self._push(connection, conversation.id, list(stored), owed))
+                    self._spawn(self._push(connection, conversation.id, list(stored)))
 
     def _remember(self, conversation: Conversation) -> None:
         self._participants[conversation.id] = (conversation.client_id, conversation.therapist_id)
@@ -244,10 +216,7 @@ class Hub:
         connection.cursors[conversation_id] = stored[-1].seq
         return True
 
-    async def _push(
-        self, connection: Connection, conversation_id: uuid.UUID, stored: list[Message], owed: list[Message]
-    ) -> None:
-        """`owed`: the messages of `stored` this socket sent, whose acks this push sends (see `on_stored`)."""
+    async def _push(self, connection: Connection, conversation_id: uuid.UUID, stored: list[Message]) -> None:
         # The socket's user is one of the conversation's participants (on_stored picked it by them): the same
         # rule `_participates` checks through the domain.
         connection.membership[conversation_id] = True
@@ -255,19 +224,17 @@ class Hub:
             after = connection.start_of(conversation_id, stored[0].seq)
             if after >= stored[-1].seq or after < stored[0].seq - 1:
                 # Already delivered (its doorbell came first), or the socket is behind and what lies between is
-                # only in the database: its own messages come with that read like any other, their acks after it.
+                # only in the database: its own messages come with that read like any other.
                 connection.forget_sent(stored)
                 pull = after < stored[0].seq - 1
-                if not pull:
-                    await self._ack(connection, owed)
             else:
                 pull = False
                 try:
                     for message in stored:
                         if message.seq <= after:
                             continue
-                        if owed and message in owed:
-                            await connection.send(AckFrame.of(message))  # it stands for the message here
+                        if connection.sent_here(message):
+                            connection.forget_sent([message])  # its ack says so
                         else:
                             await connection.send(MessageFrame(message=MessageOut.of(message)))
                         after = message.seq
@@ -276,16 +243,6 @@ class Hub:
                 connection.cursors[conversation_id] = after
         if pull:
             await self.deliver(connection, conversation_id, stored[0].seq)
-            async with connection.lock:
-                await self._ack(connection, owed)
-
-    @staticmethod
-    async def _ack(connection: Connection, owed: list[Message]) -> None:
-        try:
-            for message in owed:
-                await connection.send(AckFrame.of(message))
-        except Exception as exc:  # a closed socket
-            log.info("ws.deliver_failed", error_type=type(exc).__name__)
 
     async def _participates(self, connection: Connection, conversation_id: uuid.UUID) -> bool:
         """Re-checked through the domain once per socket and conversation, then remembered."""

@@ -1956,8 +1956,7 @@ export interface components {
          * AckFrame
          * @description The answer to `send`, once the message is committed. It stands for the stored message on the socket that
          *     sent it: that socket gets no `message` frame for it while it is live in the conversation (the user's other
-         *     sockets do); a socket that is behind gets it again with what it missed. On the socket that sent it, it comes
-         *     before any later message of the conversation (an automatic reply to it included).
+         *     sockets do); a socket that is behind gets it again with what it missed.
          */
         AckFrame: {
             /** Client Message Id */

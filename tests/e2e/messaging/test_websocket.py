@@ -107,37 +107,6 @@ async def test_the_sending_socket_gets_the_ack_and_the_users_other_devices_the_m
             await socket.close()
 
 
-async def test_the_sending_socket_gets_its_ack_before_the_automatic_reply_to_it(api, app, care):
-    """Seqs are a gap-free cursor: a socket that sent seq N must not see N+1 (the away reply its message got, stored
-    in the same transaction) before the ack that tells it N, or a client counting seqs sees a gap."""
-    cid = (await conversation_of(api, care))["id"]
-    away = await api.put("/api/v1/therapists/me/away", json={"away": True}, headers=care.therapist.headers)
-    assert away.status_code == 200, away.text
-    phone = await _connect(api, app, care.client)
-    laptop = await _connect(api, app, care.client)
-    try:
-        for socket in (phone, laptop):
-            await socket.send(json.dumps({"type": "resume", "conversation_id": cid, "after_seq": 0}))
-            assert (await _recv(socket, "resumed"))["last_seq"] == 1
-        await phone.send(
-            json.dumps({"type": "send", "conversation_id": cid, "client_message_id": "a1", "body": "Are you there?"})
-        )
-        first = await _recv(phone)
-        assert (first["type"], first.get("seq"), first.get("duplicate")) == ("ack", 2, False), first
-        second = await _recv(phone)
-        assert second["type"] == "message", second
-        assert (second["message"]["seq"], second["message"]["kind"]) == (3, "auto_reply")
-        # Nothing of its own follows: the ack stood for the message on this socket.
-        await phone.send(json.dumps({"type": "ping"}))
-        assert (await _recv(phone))["type"] == "pong"
-        # The user's other device gets both as messages, in order.
-        got = [(await _recv(laptop, "message"))["message"] for _ in range(2)]
-        assert [(m["seq"], m["kind"]) for m in got] == [(2, "user"), (3, "auto_reply")]
-    finally:
-        await phone.close()
-        await laptop.close()
-
-
 async def test_reconnect_and_resume_gets_exactly_what_was_missed(api, app, care):
     cid = (await conversation_of(api, care))["id"]
     for i in range(5):

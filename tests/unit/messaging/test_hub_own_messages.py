@@ -57,7 +57,7 @@ async def test_only_the_message_this_socket_sent_is_left_to_its_ack():
     assert laptop.cursors[first.id] == 5 and not laptop.sending
 
 
-async def test_a_batch_mixing_own_and_other_messages_pushes_the_others_and_the_ack_in_seq_order():
+async def test_a_batch_mixing_own_and_other_messages_pushes_the_others_in_order():
     hub = _hub()
     conversation = _conversation()
     socket, laptop = _laptop(hub)
@@ -66,16 +66,9 @@ async def test_a_batch_mixing_own_and_other_messages_pushes_the_others_and_the_a
     stored = [_message(conversation, 2, "phone-1"), _message(conversation, 3, "mine"), _message(conversation, 4, "x")]
 
     hub.on_stored(conversation, stored)
-    # Decided before the send's handler wakes up: the push acks "mine" in its place, the handler does not.
-    assert laptop.acked_by_push == {(conversation.id, "mine")}
     await settle(hub)
-    assert [(f["type"], f.get("seq") or f["message"]["seq"]) for f in socket.frames] == [
-        ("message", 2),
-        ("ack", 3),
-        ("message", 4),
-    ]
+    assert [f["message"]["seq"] for f in socket.frames] == [2, 4]
     assert laptop.cursors[conversation.id] == 4 and not laptop.sending
-    assert laptop.ack_sent_by_push(conversation.id, "mine") and not laptop.acked_by_push
 
 
 async def test_a_doorbell_for_what_the_socket_already_has_starts_no_delivery():
